@@ -1,0 +1,46 @@
+# onestop — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app onestop
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test install lint bench bench-1m e2e-deps clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: install, migrate, seed the demo on first run, start web + scheduler on SQLite.
+run: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) onestop seed-demo --if-empty
+	bash scripts/run-dev.sh
+
+## make test: install and run the whole suite (PostgreSQL too when ONESTOP_TEST_DATABASE_URL is set).
+test: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
+
+e2e-deps: install
+	bash scripts/install-browser.sh
+
+lint: install
+	$(BIN)/python -m ruff check onestop jobs tests || true
+
+## make bench: the benchmark suite at a small N (BENCH_N=1000000 for the full run).
+bench: install
+	bash bench/run_all.sh $${BENCH_N:-20000}
+
+bench-1m: install
+	bash bench/run_all.sh 1000000
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,94 @@
+"""Configuration classes: defaults only.
+
+Secrets and URLs come from ``ONESTOP_*`` environment variables, read by
+``onestop.create_app`` at factory time (never at import time), so that tests and
+several web nodes can build apps with different settings in one process.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class Config:
+    SECRET_KEY = "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{BASE_DIR / 'instance' / 'onestop.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+    # Office hours by default (DOMAIN.md §5); each agency may override.
+    OFFICE_HOURS = "07:30-11:30,13:30-17:00"
+    # Years for which the working calendar is precomputed; a date outside is an error.
+    CALENDAR_FIRST_YEAR = 2015
+    CALENDAR_LAST_YEAR = 2030
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    WTF_CSRF_TIME_LIMIT = None  # a clerk's form may stay open for a whole shift
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in ProductionConfig (behind HTTPS)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
+    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_LOCKOUT_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_FROM = "onestop@localhost"
+    SMTP_STARTTLS = False
+    SCHEDULER_LOCK_FILE = str(BASE_DIR / "instance" / "scheduler.lock")
+    DEMO = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    DEMO = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    RATELIMIT_STORAGE_URI = "memory://"  # set ONESTOP_RATELIMIT_STORAGE_URI to a shared store
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def env_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, object]:
+    """Map ONESTOP_* variables onto config keys (ONESTOP_DATABASE_URL is the URL)."""
+    out: dict[str, object] = {}
+    for key, value in environ.items():
+        if not key.startswith("ONESTOP_") or key in ("ONESTOP_ENV", "ONESTOP_TEST_DATABASE_URL"):
+            continue
+        name = key[len("ONESTOP_"):]
+        if name == "DATABASE_URL":
+            out["SQLALCHEMY_DATABASE_URI"] = value
+            continue
+        if value.lower() in ("true", "false"):
+            out[name] = value.lower() == "true"
+        elif value.isdigit():
+            out[name] = int(value)
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,63 @@
+"""onestop — the dossier tracker for Vietnam's one-stop administrative desks."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. No side effects: no tables created, no data written, no
+    threads started (migrations are a deploy step; the scheduler is its own process)."""
+    from config import CONFIGS, env_overrides
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    name = config or os.environ.get("ONESTOP_ENV", "development")
+    app.config.from_object(CONFIGS[name])
+    app.config.update(env_overrides(os.environ))
+    app.config.update(overrides or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # WAL + busy timeout: many clerks at once without "database is locked".
+        opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        opts.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    if name == "production" and app.config["SECRET_KEY"] == "dev-only-change-me":
+        raise RuntimeError("Set ONESTOP_SECRET_KEY in production.")
+
+    from .web import init_web
+
+    _init_extensions(app)
+    init_web(app)
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (register the mappers)
+    from .db_events import install_sqlite_pragmas
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .web.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "account.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)

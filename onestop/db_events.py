@@ -1,0 +1,34 @@
+"""Engine-level settings that must hold on every connection."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_installed: set[int] = set()
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    """WAL, a busy timeout and foreign keys for SQLite connections."""
+    if engine.dialect.name != "sqlite" or id(engine) in _installed:
+        return
+    _installed.add(id(engine))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, issue BEGIN (so BEGIN IMMEDIATE works).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction from the start: concurrent receptions queue on the
+        # lock (busy timeout) instead of failing on upgrade from a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,18 @@
+"""SQLAlchemy 2.0 typed models: data and invariants, no flows, no commits."""
+from __future__ import annotations
+
+from .agency import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName
+from .calendar import CalendarExceptionRow
+from .citizen import Feedback, Rating
+from .dossier import CodeSequence, Dossier, DossierEvent, HandoffLeg, PauseInterval
+from .metrics import JobRun, MetricSnapshot, ReportSnapshot, ScoringRuleRow
+from .notification import Notification, OutboxMessage
+from .procedure import Procedure, ProcedureStep
+from .user import ApiToken, AuditLog, User
+
+__all__ = [
+    "AGENCY_KINDS", "AGENCY_LEVELS", "Agency", "AgencyName", "ApiToken", "AuditLog",
+    "CalendarExceptionRow", "CodeSequence", "Dossier", "DossierEvent", "Feedback", "HandoffLeg",
+    "JobRun", "MetricSnapshot", "Notification", "OutboxMessage", "PauseInterval", "Procedure",
+    "ProcedureStep", "Rating", "ReportSnapshot", "ScoringRuleRow", "User",
+]

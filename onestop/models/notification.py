@@ -1,0 +1,51 @@
+"""In-app notifications and the outbox of e-mail/SMS/Zalo messages."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class Notification(db.Model):  # type: ignore[name-defined,misc]
+    """An officer's or head's in-app inbox entry. ``dedupe_key`` is unique so a job
+    run twice notifies no one twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+    """A message to deliver by a pluggable sender, with retries (transactional outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms', 'zalo')", name="channel_known"),
+        CheckConstraint("attempts >= 0", name="attempts_nonneg"),
+        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email")
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    body: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # gave up after the last retry
+    last_error: Mapped[str] = mapped_column(Text, default="")

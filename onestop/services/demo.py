@@ -1,0 +1,99 @@
+"""The demo province: reference data (agencies, procedures), users of every role,
+and months of dossier history created through the services (never raw inserts)."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Agency, Dossier, User
+from . import catalogue
+from .accounts import create_user
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
+DEMO_PASSWORD = "demo-2026-onestop"
+
+# (username, full name, role, agency identifier) — resolved against agencies.csv.
+DEMO_USERS: list[tuple[str, str, str, str]] = []
+
+
+def _demo_users(session: Session) -> list[tuple[str, str, str, Agency]]:
+    """Users for every role at several agencies: the provincial centre, two
+    departments, the police, social insurance, and each commune."""
+    agencies = list(session.scalars(select(Agency).order_by(Agency.path)))
+    out: list[tuple[str, str, str, Agency]] = []
+    by_kind: dict[str, list[Agency]] = {}
+    for a in agencies:
+        by_kind.setdefault(a.kind, []).append(a)
+    root = next(a for a in agencies if a.parent_id is None)
+    out.append(("admin", "Quản trị hệ thống", "admin", root))
+    for centre in by_kind.get("service_centre", [])[:1]:
+        out.append(("tinh.motcua", "Nguyễn Thị Lan", "clerk", centre))
+    departments = by_kind.get("department", [])
+    for i, dep in enumerate(departments):
+        tag = (dep.short_name or f"so{i}").lower()
+        out.append((f"{tag}.lanhdao", f"Lãnh đạo {dep.short_name or dep.name}", "head", dep))
+        out.append((f"{tag}.chuyenvien", f"Chuyên viên {dep.short_name or dep.name}", "officer", dep))
+    for kind, tag in (("police", "catinh"), ("social_insurance", "bhxh"), ("land_registry", "vpdk"),
+                      ("tax", "thue")):
+        for j, a in enumerate(by_kind.get(kind, [])[:2]):
+            suffix = "" if j == 0 else str(j + 1)
+            out.append((f"{tag}{suffix}.lanhdao", f"Lãnh đạo {a.short_name or a.name}", "head", a))
+            out.append((f"{tag}{suffix}.chuyenvien", f"Chuyên viên {a.short_name or a.name}", "officer", a))
+    for n, ubnd in enumerate(by_kind.get("people_committee", [])):
+        if ubnd.parent_id is None:
+            continue
+        tag = f"xa{n}"
+        centre = next((c for c in by_kind.get("commune_service_centre", []) if c.parent_id == ubnd.id), None)
+        police = next((c for c in by_kind.get("commune_police", []) if c.parent_id == ubnd.id), None)
+        if centre:
+            out.append((f"{tag}.motcua", f"Công chức một cửa {ubnd.short_name or ubnd.name}", "clerk", centre))
+        out.append((f"{tag}.lanhdao", f"Chủ tịch {ubnd.short_name or ubnd.name}", "head", ubnd))
+        out.append((f"{tag}.chuyenvien", f"Công chức tư pháp – hộ tịch {ubnd.short_name or ubnd.name}",
+                    "officer", ubnd))
+        if police:
+            out.append((f"{tag}.congan", f"Cán bộ {police.short_name or police.name}", "officer", police))
+    return out
+
+
+def seed_reference(session: Session) -> str:
+    a_created, _ = catalogue.import_agencies(session, catalogue.read_rows(SEED_DIR / "agencies.csv"))
+    p_created, _ = catalogue.import_procedures(session, catalogue.read_rows(SEED_DIR / "procedures.csv"))
+    return f"agencies +{a_created}, procedures +{p_created}"
+
+
+def seed_users(session: Session, now: datetime) -> int:
+    created = 0
+    existing = set(session.scalars(select(User.username)))
+    for username, full_name, role, agency in _demo_users(session):
+        if username in existing:
+            continue
+        create_user(session, username=username, full_name=full_name, role=role,
+                    agency_code=agency.identifier, password=DEMO_PASSWORD, now=now)
+        created += 1
+    return created
+
+
+def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int = 12,
+              if_empty: bool = False) -> str:
+    """Idempotent: reference rows are upserted, users created once, and history is
+    generated only when the database holds no dossiers yet."""
+    has_dossiers = session.scalar(select(func.count(Dossier.id))) or 0
+    if if_empty and has_dossiers:
+        return f"Dữ liệu đã có ({has_dossiers} hồ sơ) — không tạo thêm."
+    ref = seed_reference(session)
+    users = seed_users(session, now)
+    history = "history: already present"
+    if not has_dossiers:
+        from .demo_history import generate_history
+
+        n = generate_history(session, now=now, months=months, per_day=per_day)
+        history = f"history: {n} dossiers"
+    return f"Demo: {ref}, users +{users}, {history}."
+
+
+def demo_logins(session: Session) -> list[str]:
+    users = session.scalars(select(User).order_by(User.role, User.username)).all()
+    return [f"  {u.role:8} {u.username:22} {u.agency.name}" for u in users]

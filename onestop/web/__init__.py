@@ -1,0 +1,105 @@
+"""HTTP layer: parse -> call a service -> commit -> redirect/render."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, render_template, request
+from flask_babel import get_locale
+
+from . import i18n
+
+BLUEPRINTS = (
+    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "admin", "api",
+)
+
+# No inline script anywhere: every script is a file under static/ (issue 8).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def init_web(app: Flask) -> None:
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        app.register_blueprint(module.bp)
+
+    from .auth import init_auth
+
+    init_auth(app)
+    app.jinja_env.filters["d"] = i18n.fmt_date
+    app.jinja_env.filters["dt"] = i18n.fmt_datetime
+    app.jinja_env.filters["hm"] = i18n.fmt_time
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale()), "demo_mode": app.config.get("DEMO", False),
+                "nav_items": nav_items}
+
+    @app.after_request
+    def _security_headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return resp
+
+    _error_pages(app)
+
+
+def _error_pages(app: Flask) -> None:
+    from .errors import wants_json, json_error
+
+    def handler(code: int, title: str, message: str) -> Any:
+        def _h(exc: Exception) -> Any:
+            if wants_json():
+                desc = getattr(exc, "description", None) or message
+                return json_error(code, title.lower().replace(" ", "_"), str(desc))
+            return render_template("errors/error.html", code=code, title=title, message=message,
+                                   exc=exc), code
+        return _h
+
+    app.register_error_handler(400, handler(400, "Bad request", "Yêu cầu không hợp lệ."))
+    app.register_error_handler(403, handler(403, "Forbidden", "Bạn không có quyền thực hiện thao tác này."))
+    app.register_error_handler(404, handler(404, "Not found", "Không tìm thấy trang hoặc hồ sơ."))
+    app.register_error_handler(405, handler(405, "Method not allowed", "Phương thức không được hỗ trợ."))
+    app.register_error_handler(409, handler(409, "Conflict", "Hồ sơ đã thay đổi, vui lòng tải lại."))
+    app.register_error_handler(429, handler(429, "Too many requests", "Quá nhiều yêu cầu, vui lòng thử lại sau."))
+    app.register_error_handler(500, handler(500, "Server error", "Lỗi hệ thống. Vui lòng thử lại."))
+    g  # noqa: B018  (keep import for templates that read g)
+
+
+# (endpoint, label, roles) — a menu item shows only if its view exists and the role may use it.
+NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("reception.new", "Tiếp nhận", ("clerk",)),
+    ("reception.register", "Sổ theo dõi", ("clerk", "head", "officer")),
+    ("dossiers.worklist", "Việc của tôi", ("officer", "head")),
+    ("dossiers.inbox", "Hồ sơ đến", ("head", "officer", "clerk")),
+    ("handoffs.incoming", "Liên thông", ("officer", "head")),
+    ("reports.dashboard", "Bảng điều khiển", ("head", "admin")),
+    ("reports.form06", "Báo cáo 06", ("head", "admin")),
+    ("reports.scores", "Chấm điểm", ("head", "admin")),
+    ("dossiers.notifications", "Thông báo", ("officer", "head", "clerk")),
+    ("admin.index", "Quản trị", ("admin",)),
+)
+
+
+def nav_items() -> list[Any]:
+    from types import SimpleNamespace
+
+    from flask import current_app
+    from flask_babel import gettext
+    from flask_login import current_user
+
+    role = getattr(current_user, "role", None)
+    return [
+        SimpleNamespace(endpoint=ep, label=gettext(label))
+        for ep, label, roles in NAV
+        if role in roles and ep in current_app.view_functions
+    ]

@@ -1,0 +1,57 @@
+"""Sign in and out."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db, limiter
+from ..services.accounts import authenticate
+from .auth import client_ip, utcnow
+
+bp = Blueprint("account", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Tên đăng nhập", validators=[DataRequired(), Length(max=60)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired(), Length(max=200)])
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        user = authenticate(
+            db.session, form.username.data or "", form.password.data or "", now=utcnow(),
+            ip=client_ip(), max_failures=cfg["LOGIN_LOCKOUT_FAILURES"],
+            lockout_minutes=cfg["LOGIN_LOCKOUT_MINUTES"],
+        )
+        db.session.commit()
+        if user is None:
+            flash(_("Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị tạm khóa."), "danger")
+            return render_template("account/login.html", form=form), 401
+        login_user(user)
+        nxt = request.args.get("next", "")
+        if not nxt or urlsplit(nxt).netloc or not nxt.startswith("/"):
+            nxt = url_for("main.index")
+        return redirect(nxt, code=303)
+    return render_template("account/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    logout_user()
+    return redirect(url_for("account.login"), code=303)

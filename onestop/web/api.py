@@ -1,0 +1,6 @@
+"""JSON API under /api/v1 (DESIGN.md §3)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")

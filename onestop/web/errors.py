@@ -1,0 +1,15 @@
+"""JSON error shape for the API: {"error": {"code", "message"}} (DESIGN.md §3)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> Any:
+    body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status

@@ -1,0 +1,6 @@
+"""Blueprint 'lookup' (to be filled by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("lookup", __name__)

@@ -1,0 +1,36 @@
+"""Home: sends each role to its own start page."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    if not current_user.is_authenticated:
+        return render_template("main/welcome.html")
+    return render_template("main/home.html")
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    from sqlalchemy import text
+
+    from ..extensions import db
+
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.get("/lang/<code>")
+def set_lang(code: str) -> Any:
+    from flask import current_app, request, session
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    ref = request.referrer or ""
+    return redirect(ref if ref.startswith(request.host_url) else url_for("main.index"))

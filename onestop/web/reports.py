@@ -1,0 +1,6 @@
+"""Blueprint 'reports' (to be filled by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

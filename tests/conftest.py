@@ -1,0 +1,145 @@
+"""Test fixtures: every database test runs on SQLite and, when
+ONESTOP_TEST_DATABASE_URL is set, on PostgreSQL too.
+
+- ``app``: one migrated database per engine and xdist worker (PostgreSQL: a
+  private database created from the given URL and dropped afterwards), holding
+  the reference catalogue and a few users (tests/factories.py).
+- ``session``: each test runs inside an outer transaction that is rolled back;
+  the app's commits become savepoints. Fast, and nothing leaks between tests.
+- ``committed``: for tests that need real commits seen by other connections,
+  threads or processes (concurrency, scheduler locks, browser). Cleans the
+  transactional tables afterwards.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from onestop import create_app
+from onestop.extensions import db
+
+PG_URL = os.environ.get("ONESTOP_TEST_DATABASE_URL", "")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+# Tables holding what tests create (reference data — agencies, procedures, the
+# base users — stays). Order: children first.
+TRANSACTIONAL_TABLES = (
+    "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
+    "dossier_events", "dossiers", "code_sequences", "metric_snapshots", "report_snapshots",
+    "job_runs", "audit_log", "calendar_exceptions",
+)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def make_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, object]:
+    """A fresh empty database for this worker; returns (url, cleanup)."""
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "onestop.db"
+        return f"sqlite:///{path}", lambda: None
+    base = make_url(PG_URL)
+    name = f"onestop_t_{_worker()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+    def drop() -> None:
+        eng = create_engine(base, isolation_level="AUTOCOMMIT")
+        with eng.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def build_app(url: str, **extra: object) -> Flask:
+    cfg: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                              "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test-secret",
+                              "RATELIMIT_ENABLED": True, "PUBLIC_BASE_URL": "http://localhost"}
+    cfg.update(extra)
+    return create_app("testing", cfg)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url, cleanup = make_database(request.param, tmp_path_factory)
+    application = build_app(url)
+    application.config["ENGINE_KIND"] = request.param
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        from tests.factories import seed_base
+
+        seed_base(db.session, now=NOW)
+        db.session.commit()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    cleanup()  # type: ignore[operator]
+
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[scoped_session]:  # type: ignore[type-arg]
+    """The test's unit of work, rolled back at the end (app commits = savepoints)."""
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+        original = db.session
+        scoped = scoped_session(sessionmaker(bind=conn, join_transaction_mode="create_savepoint"))
+        db.session = scoped  # type: ignore[assignment]
+        try:
+            yield scoped
+        finally:
+            scoped.remove()
+            db.session = original  # type: ignore[assignment]
+            if outer.is_active:
+                outer.rollback()
+            conn.close()
+
+
+@pytest.fixture
+def client(app: Flask, session: scoped_session):  # type: ignore[no-untyped-def,type-arg]
+    from onestop.extensions import limiter
+
+    limiter.reset()
+    return app.test_client()
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Flask]:
+    """Real commits (for other connections/threads/processes); cleaned afterwards."""
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as c:
+            if db.engine.dialect.name == "postgresql":
+                c.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} RESTART IDENTITY CASCADE"))
+            else:
+                c.exec_driver_sql("DROP TRIGGER IF EXISTS dossier_events_no_delete")
+                for t in TRANSACTIONAL_TABLES:
+                    c.exec_driver_sql(f"DELETE FROM {t}")
+                c.exec_driver_sql(
+                    "CREATE TRIGGER dossier_events_no_delete BEFORE DELETE ON dossier_events "
+                    "BEGIN SELECT RAISE(ABORT, 'dossier_events is append-only'); END"
+                )
+            c.execute(text("DELETE FROM api_tokens"))
+            c.execute(text("DELETE FROM users WHERE username NOT LIKE 't\\_%' ESCAPE '\\'"))
+        from onestop.extensions import limiter
+
+        limiter.reset()

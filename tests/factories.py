@@ -1,0 +1,76 @@
+"""Test data: the shipped reference catalogue plus named users, and helpers that
+create dossiers through the services (never raw inserts)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestop.models import Agency, Procedure, User
+from onestop.services.accounts import create_user
+from onestop.services.demo import seed_reference
+from onestop.services.dossiers import Applicant, ReceptionInput, ReceptionResult, receive_dossier
+
+PASSWORD = "test-pass-123"
+
+# Commune "Tân Lạc": its service centre, UBND and police; the provincial centre,
+# a department, the land registry and tax (for liên thông chains).
+BASE_USERS = (
+    # username, role, agency identifier
+    ("t_clerk", "clerk", "000.01.31.H25"),      # TTPVHCC xã Tân Lạc
+    ("t_head", "head", "000.00.31.H25"),        # UBND xã Tân Lạc
+    ("t_officer", "officer", "000.00.31.H25"),
+    ("t_officer2", "officer", "000.00.31.H25"),
+    ("t_police", "officer", "000.02.31.H25"),   # Công an xã Tân Lạc
+    ("t_bhxh", "officer", "000.00.12.H25"),     # BHXH tỉnh
+    ("t_clerk_other", "clerk", "000.01.32.H25"),  # TTPVHCC xã Mường Bi (another commune)
+    ("t_head_other", "head", "000.00.32.H25"),
+    ("t_officer_other", "officer", "000.00.32.H25"),
+    ("t_admin", "admin", "000.00.00.H25"),
+    ("t_pclerk", "clerk", "000.00.01.H25"),     # provincial centre
+    ("t_dept_head", "head", "000.00.02.H25"),   # Sở Tài chính
+    ("t_dept_officer", "officer", "000.00.02.H25"),
+)
+
+
+def seed_base(session: Session, *, now: datetime) -> None:
+    seed_reference(session)
+    for username, role, ident in BASE_USERS:
+        create_user(session, username=username, full_name=username.replace("_", " ").title(),
+                    role=role, agency_code=ident, password=PASSWORD, now=now)
+    session.flush()
+
+
+def user(session: Session, username: str) -> User:
+    u = session.scalar(select(User).where(User.username == username))
+    assert u is not None, username
+    return u
+
+
+def agency(session: Session, identifier: str) -> Agency:
+    a = session.scalar(select(Agency).where(Agency.identifier == identifier))
+    assert a is not None, identifier
+    return a
+
+
+def procedure(session: Session, code: str) -> Procedure:
+    p = session.scalar(select(Procedure).where(Procedure.code == code))
+    assert p is not None, code
+    return p
+
+
+def receive(
+    session: Session, *, now: datetime, procedure_code: str = "1.004884", clerk: str = "t_clerk",
+    outcome: str = "receive", channel: str = "direct", **kw: Any,
+) -> ReceptionResult:
+    actor = user(session, clerk)
+    data = ReceptionInput(
+        procedure_code=procedure_code,
+        applicant=Applicant(name=kw.pop("name", "Nguyễn Văn An"), id_number=kw.pop("id_number", "001090012345"),
+                            phone=kw.pop("phone", "0912345678"), email=kw.pop("email", ""),
+                            address=kw.pop("address", "Xóm Mới, xã Tân Lạc")),
+        channel=channel, outcome=outcome, **kw,
+    )
+    return receive_dossier(session, data, agency=actor.agency, actor=actor, now=now)
