@@ -19,6 +19,15 @@ def init_app(app: Flask) -> None:
     from .services import calendars
 
     calendars.configure(app.config["CALENDAR_FIRST_YEAR"], app.config["CALENDAR_LAST_YEAR"])
+    import importlib
+
+    # Areas add their own commands to the `onestop` group in onestop/cli_<area>.py.
+    for area in ("reports", "ops"):
+        try:
+            module = importlib.import_module(f"onestop.cli_{area}")
+        except ModuleNotFoundError:
+            continue
+        module.register(onestop_cli)
     try:
         from jobs.cli import jobs_cli
     except ImportError:  # pragma: no cover - jobs/ ships with the app

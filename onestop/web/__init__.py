@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from . import i18n
 
 BLUEPRINTS = (
-    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "admin", "api",
+    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "api",
 )
 
 # No inline script anywhere: every script is a file under static/ (issue 8).
@@ -84,7 +84,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("handoffs.incoming", "Liên thông", ("officer", "head")),
     ("reports.dashboard", "Bảng điều khiển", ("head", "admin")),
     ("reports.form06", "Báo cáo 06", ("head", "admin")),
-    ("reports.scores", "Chấm điểm", ("head", "admin")),
+    ("scores.index", "Chấm điểm", ("head", "admin")),
     ("dossiers.notifications", "Thông báo", ("officer", "head", "clerk")),
     ("admin.index", "Quản trị", ("admin",)),
 )
