@@ -28,6 +28,8 @@ from onestop.extensions import db
 
 PG_URL = os.environ.get("ONESTOP_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+if os.environ.get("ONESTOP_REQUIRE_PG") == "1" and not PG_URL:
+    raise RuntimeError("ONESTOP_REQUIRE_PG=1 but ONESTOP_TEST_DATABASE_URL is not set")
 
 # Tables holding what tests create (reference data — agencies, procedures, the
 # base users — stays). Order: children first.
