@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models import Agency, Dossier, User
 from . import catalogue
 from .accounts import create_user
+from .dossiers import fold
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_PASSWORD = "demo-2026-onestop"
@@ -42,10 +43,12 @@ def _demo_users(session: Session) -> list[tuple[str, str, str, Agency]]:
             suffix = "" if j == 0 else str(j + 1)
             out.append((f"{tag}{suffix}.lanhdao", f"Lãnh đạo {a.short_name or a.name}", "head", a))
             out.append((f"{tag}{suffix}.chuyenvien", f"Chuyên viên {a.short_name or a.name}", "officer", a))
-    for n, ubnd in enumerate(by_kind.get("people_committee", [])):
+    for ubnd in by_kind.get("people_committee", []):
         if ubnd.parent_id is None:
             continue
-        tag = f"xa{n}"
+        # "UBND xã Tân Lạc" -> "tanlac"
+        tag = fold(ubnd.name.replace("Ủy ban nhân dân", "").replace("xã", "").replace("phường", ""))
+        tag = tag.replace(" ", "")
         centre = next((c for c in by_kind.get("commune_service_centre", []) if c.parent_id == ubnd.id), None)
         police = next((c for c in by_kind.get("commune_police", []) if c.parent_id == ubnd.id), None)
         if centre:
