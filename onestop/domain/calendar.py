@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from onestop.domain.errors import CalendarYearMissing, DomainError
@@ -57,7 +57,7 @@ DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 _US_PER_SECOND = 1_000_000
 _US_PER_MINUTE = 60 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 _WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -258,26 +258,26 @@ class WorkingCalendar:
 
     __slots__ = (
         "_base",
-        "_n",
-        "_first_year",
-        "_last_year",
-        "_work",
-        "_cumw",
-        "_cummin",
-        "_working",
-        "_reason",
-        "_weekend_reason",
-        "_hours",
-        "_shifts_us",
-        "_open_us",
+        "_close_dt",
         "_close_us",
+        "_cummin",
+        "_cumw",
         "_day_us",
+        "_first_year",
+        "_fixed_us",
+        "_hours",
+        "_last_year",
         "_mpd",
+        "_n",
+        "_open_dt",
+        "_open_us",
+        "_reason",
+        "_shifts_us",
         "_tz",
         "_tz_name",
-        "_fixed_us",
-        "_open_dt",
-        "_close_dt",
+        "_weekend_reason",
+        "_work",
+        "_working",
     )
 
     def __init__(
@@ -472,7 +472,7 @@ class WorkingCalendar:
         for a, b in self._shifts_us:
             if us_of_day <= a:
                 break
-            acc += (b if us_of_day > b else us_of_day) - a
+            acc += min(us_of_day, b) - a
         return acc
 
     def _pos(self, t: datetime) -> int:

@@ -139,7 +139,8 @@ def verify_secret(secret: str, stored_hash: str, key: bytes) -> bool:
     if not secret or not stored_hash or len(secret) > 256:
         return False
     candidate = hash_secret(secret, key)
-    return hmac.compare_digest(candidate.encode("ascii"), stored_hash.strip().lower().encode("ascii", "replace"))
+    stored = stored_hash.strip().lower().encode("ascii", "replace")
+    return hmac.compare_digest(candidate.encode("ascii"), stored)
 
 
 def phone_last4(phone: str) -> str:

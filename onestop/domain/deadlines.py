@@ -92,6 +92,9 @@ class DeadlineRule:
     legal_basis: str = ""
 
     def __post_init__(self) -> None:
+        # Lenient on input types (a plain int limit, a unit string read from storage), strict on values.
+        if isinstance(self.limit, int) and not isinstance(self.limit, bool):
+            object.__setattr__(self, "limit", Decimal(self.limit))
         if not isinstance(self.limit, Decimal):
             raise InvalidDeadlineRule(
                 f"Thời hạn phải là số thập phân (Decimal), nhận {self.limit!r}. (limit must be a Decimal.)"
@@ -106,6 +109,7 @@ class DeadlineRule:
             unit = LimitUnit(self.unit)
         except ValueError:
             raise InvalidDeadlineRule(_bad_unit_message(str(self.unit))) from None
+        object.__setattr__(self, "unit", unit)
         if unit is LimitUnit.CALENDAR_DAYS and self.limit != self.limit.to_integral_value():
             raise InvalidDeadlineRule(
                 f"Thời hạn theo ngày dương lịch phải là số nguyên: {self.limit}. "
@@ -375,7 +379,9 @@ def _trace(
             "date": received_day, "reason": cal.closed_reason(received_day) or "",
         }))
     elif reason == "online_outside_hours":
-        steps.append(TraceStep("online_outside_hours", {"opening": cal.hours.opening, "closing": cal.hours.closing}))
+        steps.append(TraceStep("online_outside_hours", {
+            "opening": cal.hours.opening, "closing": cal.hours.closing,
+        }))
     elif reason == "after_close":
         steps.append(TraceStep("after_close", {"closing": cal.hours.closing}))
     elif reason == "after_cutoff":
@@ -386,7 +392,9 @@ def _trace(
         steps.append(TraceStep("lunch", {"resume": clock_start}))
     if clock_start.date() > received_day + timedelta(days=1):
         # Days closed between the receipt and D′ (why the clock starts so late).
-        for d, why in cal.closed_days_between(received_day + timedelta(days=1), clock_start.date() - timedelta(days=1)):
+        one = timedelta(days=1)
+        gap = cal.closed_days_between(received_day + one, clock_start.date() - one)
+        for d, why in gap:
             steps.append(TraceStep("skipped_day", {"date": d, "reason": why}))
     steps.append(TraceStep("clock_start", {"at": clock_start}))
     minutes = rule.limit_minutes
@@ -557,9 +565,8 @@ def _render(steps: Sequence[TraceStep], *, en: bool) -> list[str]:
                 )
             elif en:
                 why = f", reason: {reason}" if reason else ""
-                lines.append(
-                    f"Paused: {_dt(p['start'])} → {_dt(end)} ({_duration(p['minutes'], en)} of office time){why}"
-                )
+                span = f"{_dt(p['start'])} → {_dt(end)}"
+                lines.append(f"Paused: {span} ({_duration(p['minutes'], en)} of office time){why}")
             else:
                 why = f", lý do: {reason}" if reason else ""
                 lines.append(

@@ -24,8 +24,8 @@ from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.errors import DomainError
 
 __all__ = [
-    "Timing",
     "TimeLeft",
+    "Timing",
     "classify_finished",
     "classify_open",
     "due_soon_from",
@@ -59,7 +59,9 @@ def due_soon_from(now: datetime, calendar: WorkingCalendar, working_minutes: int
     return calendar.add_working_minutes(now, minutes)
 
 
-def classify_open(now: datetime, due_at: datetime, calendar: WorkingCalendar, *, paused: bool = False) -> Timing:
+def classify_open(
+    now: datetime, due_at: datetime, calendar: WorkingCalendar, *, paused: bool = False
+) -> Timing:
     """Timing of an open dossier at ``now``.
 
     ``paused=True`` (the clock is stopped: awaiting supplement or financial obligation) answers

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -127,9 +127,9 @@ def test_postal_counts_like_direct() -> None:
 
 
 def test_receipt_in_utc_is_converted_to_local_time() -> None:
-    utc = datetime(2026, 2, 12, 3, 0, tzinfo=timezone.utc)  # 10:00 ICT
+    utc = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)  # 10:00 ICT
     assert due(utc, days(5)).isoformat() == "2026-02-26T17:00:00+07:00"
-    late_utc = datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc)  # 17:30 ICT: after close
+    late_utc = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)  # 17:30 ICT: after close
     assert due(late_utc, days(1)) == at(2026, 3, 4, 17)
 
 
@@ -281,10 +281,13 @@ def test_explain_names_the_working_saturday() -> None:
 
 
 def test_explain_reasons_for_late_start() -> None:
-    assert any("sau 15:00" in line for line in compute_due(at(2026, 3, 2, 16), days(1, cutoff=time(15)), CAL).explain())
-    assert any("trước giờ làm việc" in line for line in compute_due(at(2026, 3, 2, 7), days(1), CAL).explain())
-    assert any("nghỉ trưa" in line for line in compute_due(at(2026, 3, 2, 12), days(1), CAL).explain())
-    assert any("sau giờ làm việc" in line for line in compute_due(at(2026, 3, 2, 18), days(1), CAL).explain())
+    def lines(received: datetime, rule: DeadlineRule) -> list[str]:
+        return compute_due(received, rule, CAL).explain()
+
+    assert any("sau 15:00" in line for line in lines(at(2026, 3, 2, 16), days(1, cutoff=time(15))))
+    assert any("trước giờ làm việc" in line for line in lines(at(2026, 3, 2, 7), days(1)))
+    assert any("nghỉ trưa" in line for line in lines(at(2026, 3, 2, 12), days(1)))
+    assert any("sau giờ làm việc" in line for line in lines(at(2026, 3, 2, 18), days(1)))
     online = compute_due(at(2026, 4, 24, 20), days(1), CAL, channel="online").explain()
     assert any("trực tuyến ngoài giờ" in line for line in online)
     assert any("Giỗ Tổ Hùng Vương" in line for line in online)
@@ -293,7 +296,10 @@ def test_explain_reasons_for_late_start() -> None:
 def test_explain_shows_pause_and_calendar_rollover() -> None:
     pause = Pause(at(2026, 3, 3, 9), at(2026, 3, 4, 9), "Chờ bổ sung giấy tờ")
     lines = compute_due(at(2026, 3, 2, 9), days(3), CAL, pauses=[pause]).explain()
-    assert "Tạm dừng: 03/03/2026 09:00 → 04/03/2026 09:00 (7 giờ 30 phút làm việc), lý do: Chờ bổ sung giấy tờ" in lines
+    assert (
+        "Tạm dừng: 03/03/2026 09:00 → 04/03/2026 09:00 (7 giờ 30 phút làm việc), lý do: Chờ bổ sung giấy tờ"
+        in lines
+    )
     roll = compute_due(at(2026, 4, 21, 16), calendar_days(10), CAL).explain()
     assert any("Điều 148" in line and "04/05/2026" in line for line in roll)
 
@@ -326,3 +332,11 @@ def test_parse_limit_rejects_bad_input_clearly(limit: str, unit: str, fragment: 
     with pytest.raises(InvalidDeadlineRule) as err:
         parse_limit(limit, unit)
     assert fragment in err.value.message
+
+
+def test_rule_accepts_unit_string_and_int_limit_from_storage() -> None:
+    rule = DeadlineRule(5, "working_days")  # type: ignore[arg-type]
+    assert rule.unit is LimitUnit.WORKING_DAYS and rule.limit == Decimal(5)
+    assert due(at(2026, 2, 12, 10), rule) == at(2026, 2, 26, 17)
+    with pytest.raises(InvalidDeadlineRule):
+        DeadlineRule(Decimal(5), "days")  # type: ignore[arg-type]

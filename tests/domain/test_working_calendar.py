@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -16,7 +16,6 @@ from onestop.domain.calendar import (
 from onestop.domain.errors import CalendarYearMissing, DomainError
 
 ICT = timezone(timedelta(hours=7))
-UTC = timezone.utc
 CAL = WorkingCalendar.national(2024, 2026)
 
 
