@@ -1,6 +1,361 @@
-"""JSON API under /api/v1 (DESIGN.md §3)."""
+"""JSON API under /api/v1 for staff systems (DESIGN.md §3).
+
+Authentication is by bearer token ONLY (``Authorization: Bearer <token>``,
+tokens issued by an admin, stored as SHA-256). The signed-in session cookie is
+deliberately ignored here: a browser attaches cookies to cross-site requests on
+its own, so an API that honoured them would let any page an officer visits post
+actions on citizens' dossiers (CSRF). A bearer token is never sent implicitly,
+which is why this blueprint is exempt from the CSRF token check.
+
+Every state change goes through ``services.dossiers`` (the one writer of
+status); errors become ``{"error": {"code", "message"}}`` (422 adds
+``fields``) and the unit of work is rolled back, so a refused request changes
+nothing.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain.errors import DomainError, InvalidCode
+from ..domain.status import OPEN, PAUSED, STATUS_LABELS_VI, DossierAction, DossierStatus, Role
+from ..domain.timing import classify_finished, classify_open, time_left
+from ..domain.workflow import IllegalTransition, allowed_actions
+from ..extensions import csrf, db
+from ..models import Agency, Dossier, DossierEvent, Procedure, User
+from ..services import policy
+from ..services.accounts import user_for_token
+from ..services.calendars import calendar_for
+from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
+from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from . import openapi
+from .auth import utcnow
+from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer-only (see the module docstring): no cookie, hence no CSRF exposure.
+csrf.exempt(bp)
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+
+
+# ------------------------------------------------------------------ auth
+
+def _unauthorized(message: str, error: str | None = None) -> Any:
+    body, status = json_error(401, "unauthorized", message)
+    challenge = 'Bearer realm="onestop"' + (f', error="{error}"' if error else "")
+    body.headers["WWW-Authenticate"] = challenge
+    return body, status
+
+
+def bearer_required(fn: F) -> F:
+    """The token's user in ``g.api_user``; a session cookie does not count."""
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            return _unauthorized("Cần token Bearer trong tiêu đề Authorization.")
+        raw = raw.strip()
+        user = user_for_token(db.session, raw, now=utcnow()) if len(raw) <= 200 else None
+        if user is None:
+            db.session.rollback()
+            return _unauthorized("Token không hợp lệ hoặc đã bị thu hồi.", "invalid_token")
+        g.api_user = user
+        return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------ errors
+
+def _fail(status: int, code: str, message: str, **extra: Any) -> Any:
+    db.session.rollback()
+    return json_error(status, code, message, **extra)
+
+
+# Field names of the reception service -> the JSON body's paths.
+_FIELD_MAP = {"applicant_name": "applicant.name", "applicant_id_number": "applicant.id_number",
+              "applicant_phone": "applicant.phone", "applicant_email": "applicant.email",
+              "applicant_address": "applicant.address", "procedure": "procedure_code"}
+
+
+@bp.errorhandler(ValidationFailed)
+def _validation(exc: ValidationFailed) -> Any:
+    fields = {_FIELD_MAP.get(k, k): v for k, v in exc.errors.items()}
+    return _fail(422, exc.code, "Dữ liệu không hợp lệ.", fields=fields)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> Any:  # Forbidden 403, NotFound 404, Conflict 409
+    return _fail(exc.status_code, exc.code, exc.message)
+
+
+@bp.errorhandler(IllegalTransition)
+def _illegal(exc: IllegalTransition) -> Any:
+    return _fail(409, "illegal_transition", exc.message)
+
+
+@bp.errorhandler(InvalidCode)
+def _invalid_code(exc: InvalidCode) -> Any:
+    return _fail(422, "validation_failed", exc.message, fields={})
+
+
+@bp.errorhandler(DomainError)
+def _domain(exc: DomainError) -> Any:
+    # A rule of the dossier's current state (no open pause, apology already given…).
+    return _fail(409, "invalid_state", exc.message)
+
+
+@bp.errorhandler(StaleDataError)
+def _stale(exc: StaleDataError) -> Any:
+    return _fail(409, "conflict", "Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại.")
+
+
+@bp.errorhandler(IntegrityError)
+def _integrity(exc: IntegrityError) -> Any:
+    return _fail(409, "conflict", "Dữ liệu vừa bị thay đổi đồng thời — vui lòng thử lại.")
+
+
+def _body(schema_name: str, required: bool) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise ValidationFailed({"body": "Cần nội dung JSON."})
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if data is None:
+        raise ValidationFailed({"body": "Nội dung không phải JSON hợp lệ."})
+    errors = openapi.validate(data, openapi.ref(schema_name))
+    if errors:
+        raise ValidationFailed(errors)
+    assert isinstance(data, dict)
+    return data
+
+
+# ------------------------------------------------------------------ serialisation
+
+def iso(value: datetime | None, tz: str = DEFAULT_TZ) -> str | None:
+    """ISO 8601 with the agency's offset (+07:00), seconds precision."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+
+
+def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = True) -> dict[str, Any]:
+    tz = d.receiving_agency.timezone or DEFAULT_TZ
+    status = DossierStatus(d.status)
+    timing: str | None = None
+    left: int | None = None
+    label: str | None = None
+    if d.due_at is not None:
+        cal = calendar_for(db.session, d.receiving_agency)
+        if status in OPEN:
+            timing = classify_open(now, d.due_at, cal, paused=status in PAUSED).value
+            tl = time_left(now, d.due_at, cal)
+            left, label = tl.minutes, tl.label("vi")
+        elif d.finished_at is not None:
+            timing = classify_finished(d.finished_at, d.due_at, supplement_requests=d.supplement_count,
+                                       tz=tz).value
+    acts = [a.value for a in allowed_actions(status, Role(user.role)) if policy.can(user, a, d)]
+    out: dict[str, Any] = {
+        "code": d.code, "status": d.status, "status_label": STATUS_LABELS_VI[status],
+        "national_status_code": status.national_code,
+        "procedure": {"code": d.procedure.code, "name": d.procedure.name},
+        "channel": d.channel,
+        "applicant": {"name": d.applicant_name, "id_number": d.applicant_id_number,
+                      "phone": d.applicant_phone, "email": d.applicant_email,
+                      "address": d.applicant_address},
+        "receiving_agency": d.receiving_agency.identifier, "current_agency": d.current_agency.identifier,
+        "assignee": d.assignee.username if d.assignee else None,
+        "submitted_at": iso(d.submitted_at, tz), "received_at": iso(d.received_at, tz),
+        "clock_start_at": iso(d.clock_start_at, tz), "due_at": iso(d.due_at, tz),
+        "promised_due_at": iso(d.promised_due_at, tz), "finished_at": iso(d.finished_at, tz),
+        "returned_at": iso(d.returned_at, tz), "updated_at": iso(d.updated_at, tz),
+        "supplement_count": d.supplement_count, "version": d.version, "timing": timing,
+        "working_time_left_minutes": left, "time_left_label": label, "allowed_actions": acts,
+    }
+    if with_events:
+        events = db.session.scalars(
+            select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)
+        ).all()
+        users = _usernames({e.actor_id for e in events if e.actor_id})
+        agencies = _identifiers({e.agency_id for e in events if e.agency_id})
+        out["events"] = [
+            {"seq": e.seq, "at": iso(e.at, tz), "action": e.action, "from_status": e.from_status,
+             "to_status": e.to_status, "actor": users.get(e.actor_id) if e.actor_id else None,
+             "agency": agencies.get(e.agency_id) if e.agency_id else None, "note": e.note,
+             "payload": e.payload}
+            for e in events
+        ]
+    return out
+
+
+def _usernames(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+
+
+def _identifiers(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Agency.id, Agency.identifier).where(Agency.id.in_(ids))).tuples().all())
+
+
+def _num(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# ------------------------------------------------------------------ dossiers
+
+@bp.post("/dossiers")
+@bearer_required
+def create_dossier() -> Any:
+    user: User = g.api_user
+    body = _body("DossierCreate", required=True)
+    a = body["applicant"]
+    data = ReceptionInput(
+        procedure_code=body["procedure_code"],
+        applicant=Applicant(name=a.get("name", ""), id_number=a.get("id_number", ""), phone=a.get("phone", ""),
+                            email=a.get("email", ""), address=a.get("address", "")),
+        channel=body.get("channel", "direct"), outcome=body.get("outcome", "receive"),
+        documents=[{"name": x["name"], "provided": bool(x.get("provided", False))}
+                   for x in body.get("documents", [])],
+        missing_items=list(body.get("missing_items", [])), reason=body.get("reason", ""),
+        note=body.get("note", ""),
+    )
+    now = utcnow()
+    result = receive_dossier(db.session, data, agency=user.agency, actor=user, now=now)
+    db.session.commit()
+    out = dossier_json(result.dossier, user, now=now)
+    out["secret"] = result.secret  # shown once: only its hash is stored
+    resp = jsonify(out)
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("api.get_dossier", code=result.dossier.code)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _load(code: str) -> Dossier:
+    if len(code) > 40:
+        raise NotFound("Không tìm thấy hồ sơ.")
+    return get_by_code(db.session, code)
+
+
+@bp.get("/dossiers/<code>")
+@bearer_required
+def get_dossier(code: str) -> Any:
+    user: User = g.api_user
+    d = _load(code)
+    if not policy.can_view(user, d):
+        # Same answer as an unknown code: a code must not reveal that a dossier exists.
+        raise NotFound(f"Không tìm thấy hồ sơ {code}.")
+    out = dossier_json(d, user, now=utcnow())
+    db.session.commit()  # the token's last_used_at
+    return jsonify(out)
+
+
+def _parse_due(value: str, d: Dossier) -> datetime:
+    cal = calendar_for(db.session, d.receiving_agency)
+    if len(value) == 10:
+        day = date.fromisoformat(value)
+        # A date promises the end of that office day (the citizen may come until closing).
+        try:
+            return cal.closing(day)
+        except DomainError:
+            return datetime.combine(day, time(17, 0), tzinfo=cal.tz)
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=cal.tz)
+
+
+@bp.post("/dossiers/<code>/actions/<action>")
+@bearer_required
+def act(code: str, action: str) -> Any:
+    user: User = g.api_user
+    try:
+        act_enum = DossierAction(action)
+    except ValueError:
+        raise NotFound(f"Không có thao tác '{action[:40]}'.") from None
+    body = _body("ActionRequest", required=False)
+    d = _load(code)
+    if not policy.can_view(user, d):
+        # Another agency's dossier (issue 3: other agency → 403); nothing is read or changed.
+        raise Forbidden("Bạn không có quyền thực hiện thao tác này với hồ sơ này.")
+    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "method",
+                                                   "receiver") if k in body}
+    if "officer" in body:
+        officer = db.session.scalar(select(User).where(User.username == body["officer"].strip().lower()))
+        if officer is None:
+            raise ValidationFailed({"officer": "Không có chuyên viên với tên đăng nhập này."})
+        kwargs["officer"] = officer
+    if "to_agency" in body:
+        to = db.session.scalar(select(Agency).where(Agency.identifier == body["to_agency"].strip()))
+        if to is None:
+            raise ValidationFailed({"to_agency": "Không có cơ quan với mã định danh này."})
+        kwargs["to_agency"] = to
+    if "new_due_at" in body:
+        kwargs["new_due_at"] = _parse_due(body["new_due_at"], d)
+    now = utcnow()
+    apply_action(db.session, d, act_enum, actor=user, now=now, expected_version=body.get("version"), **kwargs)
+    db.session.commit()
+    return jsonify(dossier_json(d, user, now=now))
+
+
+# ------------------------------------------------------------------ catalogue
+
+@bp.get("/agencies")
+@bearer_required
+def agencies() -> Any:
+    rows = db.session.scalars(select(Agency).order_by(Agency.path)).all()
+    by_id = {a.id: a.identifier for a in rows}
+    out = [
+        {"identifier": a.identifier, "name": a.name, "short_name": a.short_name, "level": a.level,
+         "kind": a.kind, "parent": by_id.get(a.parent_id) if a.parent_id else None,
+         "office_hours": a.office_hours, "timezone": a.timezone, "valid_from": a.valid_from.isoformat(),
+         "valid_to": a.valid_to.isoformat() if a.valid_to else None,
+         "successor": by_id.get(a.successor_id) if a.successor_id else None}
+        for a in rows
+    ]
+    db.session.commit()
+    return jsonify({"agencies": out})
+
+
+@bp.get("/procedures")
+@bearer_required
+def procedures() -> Any:
+    rows = db.session.scalars(
+        select(Procedure).where(Procedure.active.is_(True)).options(selectinload(Procedure.steps))
+        .order_by(Procedure.code)
+    ).all()
+    out = [
+        {"code": p.code, "name": p.name, "field": p.field, "level": p.level, "limit": _num(p.limit_value),
+         "unit": p.limit_unit, "online_limit": _num(p.online_limit_value),
+         "cutoff": p.cutoff.strftime("%H:%M") if p.cutoff else None, "supplement_regime": p.supplement_regime,
+         "documents": list(p.documents or []),
+         "steps": [{"seq": s.seq, "agency_kind": s.agency_kind, "share_percent": _num(s.share_percent),
+                    "name": s.name} for s in p.steps]}
+        for p in rows
+    ]
+    db.session.commit()
+    return jsonify({"procedures": out})
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Any:
+    return jsonify(openapi.document())
+
+
+__all__ = ["bp", "bearer_required", "dossier_json", "iso"]
