@@ -1,0 +1,615 @@
+"""Heads' reports: Form 06/VPCP/KSTT as of a period's end, closed-period snapshots, the overdue list,
+the head dashboard, delay attribution along liên thông chains, and chart series.
+
+Every figure over many dossiers is ONE set-based statement (GROUP BY with CASE expressions); Python
+only folds the handful of grouped rows. The bucket rules are those of
+:func:`onestop.domain.metrics.form06_bucket` (tests compare the two on generated data).
+
+"As of the period's end" (issue 6): a past period gives the same numbers after later events, because
+the statement only reads facts fixed at the end moment —
+* ``received_at`` and ``finished_at`` (the *first* finish, set once by ``apply_action``) compared with
+  the end moment;
+* the statutory due time *in force at the end*: a due change after the end (supplement provided,
+  payment confirmed, calendar re-plan — each recorded as an event with ``old_due_at``/``due_at``,
+  DESIGN.md §2) is undone by reading ``old_due_at`` of the first such event after the end;
+* pauses open at the end moment (``pause_intervals``);
+* ``supplement_count`` only for dossiers finished by the end, whose requests all preceded the finish.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..dbbase import UTCDateTime
+from ..domain.metrics import (
+    FORM06_COLUMNS, AgencyDelay, Form06Row, LegFacts, delay_per_agency, identity_errors,
+    late_because_of, period_bounds,
+)
+from ..domain.status import PAUSED, Channel
+from ..domain.timing import due_soon_from, time_left
+from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, ReportSnapshot, User
+from .agencies import subtree_ids_query
+from .calendars import calendar_for
+from .errors import Conflict, NotFound, ValidationFailed
+
+_PAUSED_SQL = tuple(s.value for s in PAUSED)
+
+
+# ---------------------------------------------------------------- dialect helpers
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _json_ts(session: Session, column: Any, key: str) -> ColumnElement[Any]:
+    """A timestamp stored in a JSON payload as ISO 8601 with an offset, as a comparable timestamp.
+
+    SQLite keeps ``UTCDateTime`` columns as naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff';
+    ``strftime`` converts the offset to UTC and gives milliseconds, padded to that format (due times
+    are whole minutes, so nothing is lost). PostgreSQL casts to ``timestamptz``.
+    """
+    if _dialect(session) == "postgresql":
+        return cast(column[key].as_string(), UTCDateTime())
+    text_ts = func.strftime("%Y-%m-%d %H:%M:%f", func.json_extract(column, f"$.{key}")) + literal("000")
+    return text_ts
+
+
+def _local_date(session: Session, column: Any, tz: str, offset_minutes: int) -> ColumnElement[Any]:
+    """The local calendar date of a UTC timestamp column (the early/on-time rule compares dates)."""
+    if _dialect(session) == "postgresql":
+        return cast(func.timezone(tz, column), Date)
+    # Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact there.
+    return func.date(column, f"{offset_minutes:+d} minutes")
+
+
+def _month_key(session: Session, column: Any, tz: str, offset_minutes: int) -> ColumnElement[Any]:
+    if _dialect(session) == "postgresql":
+        return func.to_char(func.timezone(tz, column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"{offset_minutes:+d} minutes")
+
+
+def _offset_minutes(tz: ZoneInfo, at: datetime) -> int:
+    off = at.astimezone(tz).utcoffset()
+    return int(off.total_seconds() // 60) if off is not None else 0
+
+
+def _tz(agency: Agency) -> ZoneInfo:
+    return ZoneInfo(agency.timezone or "Asia/Ho_Chi_Minh")
+
+
+# ---------------------------------------------------------------- Form 06
+
+@dataclass
+class Form06:
+    agency: Agency
+    start: date
+    end: date
+    rows: list[Form06Row]
+    totals: Form06Row
+    as_of: datetime  # the end moment (exclusive): local midnight after ``end``
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency.identifier,
+            "agency_name": self.agency.name,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "rows": [_row_json(r) for r in self.rows],
+            "totals": _row_json(self.totals, with_field=False),
+        }
+
+    def identity_errors(self) -> list[str]:
+        errs: list[str] = []
+        for r in [*self.rows, self.totals]:
+            errs += identity_errors(r)
+        return errs
+
+
+def _row_json(row: Form06Row, *, with_field: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"field": row.field} if with_field else {}
+    out.update(row.counts())
+    return out
+
+
+def due_in_force_at(session: Session, dossier_id_col: Any, due_col: Any, moment: datetime) -> ColumnElement[Any]:
+    """The statutory due time in force at ``moment``: the ``old_due_at`` of the first due change
+    recorded after ``moment`` if there is one, else the dossier's current ``due_at``."""
+    ev = aliased(DossierEvent)
+    old = _json_ts(session, ev.payload, "old_due_at")
+    first_after = (
+        select(old)
+        .where(ev.dossier_id == dossier_id_col, ev.at >= moment, ev.payload["old_due_at"].as_string().is_not(None))
+        .order_by(ev.seq)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(first_after, due_col, type_=UTCDateTime())
+
+
+def form06_buckets_query(session: Session, agency: Agency, start: date, end: date) -> Any:
+    """The one GROUP BY statement: (field, received kind, final kind, count)."""
+    tz = _tz(agency)
+    start_m, end_m = period_bounds(start, end, tz)
+    off = _offset_minutes(tz, end_m)
+    d, p = Dossier, Procedure
+    due_asof = due_in_force_at(session, d.id, d.due_at, end_m)
+    paused_at_end = exists().where(
+        PauseInterval.dossier_id == d.id,
+        PauseInterval.started_at < end_m,
+        or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= end_m),
+        PauseInterval.started_at <= due_asof,  # a pause after the deadline does not stop lateness
+    )
+    received_kind = case(
+        (d.received_at < start_m, literal("c")),
+        (d.channel == Channel.ONLINE.value, literal("o")),
+        else_=literal("d"),
+    )
+    finished_kind = case(
+        (d.finished_at < end_m, case(
+            (d.due_at.is_(None), literal("T")),
+            (or_(d.finished_at > d.due_at, d.supplement_count > 1), literal("L")),
+            (_local_date(session, d.finished_at, tz.key, off) < _local_date(session, d.due_at, tz.key, off),
+             literal("E")),
+            else_=literal("T"),
+        )),
+        (due_asof.is_(None), literal("W")),
+        (due_asof >= end_m, literal("W")),
+        (paused_at_end, literal("W")),
+        else_=literal("O"),
+    )
+    inner = (
+        select(p.field.label("field"), received_kind.label("rk"), finished_kind.label("fk"))
+        .select_from(d)
+        .join(p, p.id == d.procedure_id)
+        .where(
+            d.receiving_agency_id.in_(subtree_ids_query(agency)),
+            d.received_at < end_m,
+            or_(d.finished_at.is_(None), d.finished_at >= start_m),
+        )
+        .subquery()
+    )
+    return (
+        select(inner.c.field, inner.c.rk, inner.c.fk, func.count().label("n"))
+        .group_by(inner.c.field, inner.c.rk, inner.c.fk)
+    )
+
+
+def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
+    """The baseline the speed goal compares with: the same dossier set counted per field, no buckets."""
+    tz = _tz(agency)
+    start_m, end_m = period_bounds(start, end, tz)
+    d, p = Dossier, Procedure
+    return (
+        select(p.field, func.count())
+        .select_from(d)
+        .join(p, p.id == d.procedure_id)
+        .where(
+            d.receiving_agency_id.in_(subtree_ids_query(agency)),
+            d.received_at < end_m,
+            or_(d.finished_at.is_(None), d.finished_at >= start_m),
+        )
+        .group_by(p.field)
+    )
+
+
+_RK = {"o": "received_online", "d": "received_direct_postal", "c": "carried_over"}
+_FK = {"E": ("resolved_total", "resolved_early"), "T": ("resolved_total", "resolved_on_time"),
+       "L": ("resolved_total", "resolved_late"), "W": ("in_progress_total", "in_progress_within"),
+       "O": ("in_progress_total", "in_progress_overdue")}
+
+
+def form06(session: Session, agency: Agency, start: date, end: date) -> Form06:
+    """Form 06/VPCP/KSTT for ``agency``'s subtree (dossiers it received) and the local-date period
+    [start, end], as of the period's end. Rows by field (lĩnh vực), sorted by name, plus totals."""
+    tz = _tz(agency)
+    _start_m, end_m = period_bounds(start, end, tz)
+    by_field: dict[str, Form06Row] = {}
+    for fld, rk, fk, n in session.execute(form06_buckets_query(session, agency, start, end)):
+        row = by_field.setdefault(fld, Form06Row(field=fld))
+        n = int(n)
+        row.received_total += n
+        setattr(row, _RK[rk], getattr(row, _RK[rk]) + n)
+        for col in _FK[fk]:
+            setattr(row, col, getattr(row, col) + n)
+    rows = [by_field[k] for k in sorted(by_field)]
+    totals = Form06Row(field="")
+    for r in rows:
+        totals.add(r)
+    return Form06(agency=agency, start=start, end=end, rows=rows, totals=totals, as_of=end_m)
+
+
+def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> tuple[date, date]:
+    """Period selectors: month ``YYYY-MM``, quarter ``YYYY-Qn``, year ``YYYY``, custom from/to ISO."""
+    try:
+        if kind == "month":
+            y, m = (int(x) for x in value.split("-"))
+            first = date(y, m, 1)
+            nxt = date(y + (m == 12), m % 12 + 1, 1)
+            return first, nxt - timedelta(days=1)
+        if kind == "quarter":
+            y_s, q_s = value.upper().split("-Q")
+            y, q = int(y_s), int(q_s)
+            if not 1 <= q <= 4:
+                raise ValueError
+            first = date(y, 3 * q - 2, 1)
+            nxt = date(y + (q == 4), (3 * q) % 12 + 1, 1)
+            return first, nxt - timedelta(days=1)
+        if kind == "year":
+            y = int(value)
+            return date(y, 1, 1), date(y, 12, 31)
+        if kind == "custom":
+            a, b = date.fromisoformat(start), date.fromisoformat(end)
+            if b < a:
+                raise ValidationFailed({"to": "Ngày kết thúc phải sau ngày bắt đầu."})
+            if (b - a).days > 3700:
+                raise ValidationFailed({"to": "Kỳ báo cáo tối đa 10 năm."})
+            return a, b
+    except ValidationFailed:
+        raise
+    except (ValueError, TypeError):
+        pass
+    raise ValidationFailed({"period": "Kỳ báo cáo không hợp lệ (tháng YYYY-MM, quý YYYY-Qn, năm YYYY "
+                                      "hoặc từ ngày – đến ngày)."})
+
+
+def close_period(session: Session, agency: Agency, start: date, end: date, *, actor: User | None,
+                 now: datetime, note: str = "") -> ReportSnapshot:
+    """Close a period: store its Form 06 as it is now (ReportSnapshot). A period can be closed once,
+    and only after it has ended (local date), so the snapshot never misses dossiers of its last day."""
+    if now.astimezone(_tz(agency)).date() <= end:
+        raise ValidationFailed({"period": "Chỉ chốt được kỳ báo cáo đã kết thúc."})
+    existing = session.scalar(select(ReportSnapshot).where(
+        ReportSnapshot.agency_id == agency.id, ReportSnapshot.report == "form06",
+        ReportSnapshot.period_from == start, ReportSnapshot.period_to == end))
+    if existing is not None:
+        raise Conflict("Kỳ báo cáo này đã được chốt số liệu.")
+    report = form06(session, agency, start, end)
+    snap = ReportSnapshot(report="form06", agency_id=agency.id, period_from=start, period_to=end,
+                          closed_at=now, closed_by_id=actor.id if actor else None,
+                          data=report.as_json(), note=note[:2000])
+    session.add(snap)
+    session.flush()
+    return snap
+
+
+def snapshot_for(session: Session, agency: Agency, start: date, end: date) -> ReportSnapshot | None:
+    return session.scalar(select(ReportSnapshot).where(
+        ReportSnapshot.agency_id == agency.id, ReportSnapshot.report == "form06",
+        ReportSnapshot.period_from == start, ReportSnapshot.period_to == end))
+
+
+# ---------------------------------------------------------------- open dossiers: dashboard, overdue list
+
+def _in_scope(agency: Agency) -> ColumnElement[bool]:
+    """Dossiers the head answers for: received by the subtree or held by it now."""
+    ids = subtree_ids_query(agency)
+    return or_(Dossier.receiving_agency_id.in_(ids), Dossier.current_agency_id.in_(ids))
+
+
+def _open_with_clock() -> ColumnElement[bool]:
+    return and_(Dossier.finished_at.is_(None), Dossier.due_at.is_not(None))
+
+
+def _paused_in_time() -> ColumnElement[bool]:
+    """Clock stopped by a pause that began no later than the deadline (timing.classify_open)."""
+    return and_(
+        Dossier.status.in_(_PAUSED_SQL),
+        exists().where(PauseInterval.dossier_id == Dossier.id, PauseInterval.ended_at.is_(None),
+                       PauseInterval.started_at <= Dossier.due_at),
+    )
+
+
+@dataclass
+class DashboardCounts:
+    within: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    paused: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.within + self.due_soon + self.overdue + self.paused
+
+
+def head_dashboard(session: Session, agency: Agency, *, now: datetime) -> DashboardCounts:
+    """Open dossiers of the subtree by timing at ``now``: within time / due soon / overdue / paused
+    (one GROUP BY over the open-dossier index)."""
+    soon = due_soon_from(now, calendar_for(session, agency))
+    kind = case(
+        (_paused_in_time(), literal("paused")),
+        (Dossier.due_at < now, literal("overdue")),
+        (Dossier.due_at <= soon, literal("due_soon")),
+        else_=literal("within"),
+    )
+    inner = select(kind.label("k")).where(_open_with_clock(), _in_scope(agency)).subquery()
+    out = DashboardCounts()
+    for k, n in session.execute(select(inner.c.k, func.count()).group_by(inner.c.k)):
+        setattr(out, k, int(n))
+    return out
+
+
+@dataclass
+class OverdueFilters:
+    department_id: int | None = None  # an agency: dossiers held now by its subtree
+    officer_id: int | None = None
+    procedure_code: str = ""
+    field: str = ""
+    channel: str = ""
+    min_days_late: int = 0  # working days past the due date
+
+
+@dataclass
+class OpenRow:
+    id: int
+    code: str
+    applicant_name: str
+    procedure_code: str
+    procedure_name: str
+    field: str
+    channel: str
+    agency_name: str
+    officer_name: str
+    due_at: datetime
+    promised_due_at: datetime | None
+    status: str
+    late_label: str = ""
+    late_minutes: int = 0
+
+
+@dataclass
+class OpenPage:
+    rows: list[OpenRow]
+    next_after: str | None  # keyset cursor "<due ISO>|<id>"
+
+
+def _cursor(row: OpenRow) -> str:
+    return f"{row.due_at.isoformat()}|{row.id}"
+
+
+def _parse_cursor(after: str | None) -> tuple[datetime, int] | None:
+    if not after:
+        return None
+    try:
+        ts, ident = after.rsplit("|", 1)
+        moment = datetime.fromisoformat(ts)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment, int(ident)
+    except ValueError:
+        raise ValidationFailed({"after": "Tham số phân trang không hợp lệ."}) from None
+
+
+def _working_days_back(session: Session, agency: Agency, now: datetime, n: int) -> datetime:
+    """The local midnight after the day that lies ``n`` working days before today: a due time
+    before it is at least ``n`` working days late."""
+    cal = calendar_for(session, agency)
+    today = now.astimezone(cal.tz).date()
+    day = today
+    for _ in range(n * 7 + 30):
+        if cal.working_days_between(day, today) >= n:
+            break
+        day -= timedelta(days=1)
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), cal.tz)
+
+
+def _open_list(session: Session, agency: Agency, *, now: datetime, where: Sequence[ColumnElement[bool]],
+               after: str | None, limit: int) -> OpenPage:
+    limit = max(1, min(int(limit), 500))
+    officer = aliased(User)
+    holder = aliased(Agency)
+    q = (
+        select(Dossier.id, Dossier.code, Dossier.applicant_name, Procedure.code, Procedure.name,
+               Procedure.field, Dossier.channel, holder.name, officer.full_name, Dossier.due_at,
+               Dossier.promised_due_at, Dossier.status)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .join(holder, holder.id == Dossier.current_agency_id)
+        .outerjoin(officer, officer.id == Dossier.assignee_id)
+        .where(_open_with_clock(), _in_scope(agency), *where)
+    )
+    cur = _parse_cursor(after)
+    if cur is not None:
+        q = q.where(or_(Dossier.due_at > cur[0], and_(Dossier.due_at == cur[0], Dossier.id > cur[1])))
+    q = q.order_by(Dossier.due_at, Dossier.id).limit(limit + 1)
+    cal = calendar_for(session, agency)
+    rows: list[OpenRow] = []
+    for r in session.execute(q):
+        left = time_left(now, r[9], cal)
+        rows.append(OpenRow(id=r[0], code=r[1], applicant_name=r[2], procedure_code=r[3], procedure_name=r[4],
+                            field=r[5], channel=r[6], agency_name=r[7], officer_name=r[8] or "", due_at=r[9],
+                            promised_due_at=r[10], status=r[11], late_label=left.label(),
+                            late_minutes=-left.minutes))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OpenPage(rows=rows, next_after=_cursor(rows[-1]) if more and rows else None)
+
+
+def overdue_list(session: Session, agency: Agency, filters: OverdueFilters | None = None, *, now: datetime,
+                 after: str | None = None, limit: int = 50) -> OpenPage:
+    """Open dossiers past their statutory due time, most late first, keyset-paginated on
+    (due_at, id). The apology's promised date never hides lateness (Decree 61/2018 art. 19(4))."""
+    f = filters or OverdueFilters()
+    where: list[ColumnElement[bool]] = [Dossier.due_at < now, ~_paused_in_time()]
+    if f.department_id:
+        dept = session.get(Agency, f.department_id)
+        if dept is None:
+            raise NotFound("Không có cơ quan này.")
+        where.append(Dossier.current_agency_id.in_(subtree_ids_query(dept)))
+    if f.officer_id:
+        where.append(Dossier.assignee_id == f.officer_id)
+    if f.procedure_code:
+        where.append(Procedure.code == f.procedure_code.strip())
+    if f.field:
+        where.append(Procedure.field == f.field)
+    if f.channel:
+        if f.channel == "direct_postal":
+            where.append(Dossier.channel.in_(("direct", "postal")))
+        else:
+            where.append(Dossier.channel == f.channel)
+    if f.min_days_late and f.min_days_late > 0:
+        where.append(Dossier.due_at < _working_days_back(session, agency, now, f.min_days_late))
+    return _open_list(session, agency, now=now, where=where, after=after, limit=limit)
+
+
+def due_soon_list(session: Session, agency: Agency, *, now: datetime, after: str | None = None,
+                  limit: int = 50) -> OpenPage:
+    """Open dossiers due within one working day: the apology (form 04) is due now."""
+    soon = due_soon_from(now, calendar_for(session, agency))
+    where = [Dossier.due_at >= now, Dossier.due_at <= soon, ~_paused_in_time(),
+             Dossier.promised_due_at.is_(None)]
+    return _open_list(session, agency, now=now, where=where, after=after, limit=limit)
+
+
+# ---------------------------------------------------------------- delay attribution (liên thông)
+
+@dataclass
+class LateDossier:
+    code: str
+    blamed: list[tuple[str, int]]  # (agency name, working minutes over its share)
+
+
+@dataclass
+class DelayReport:
+    agency: Agency
+    start: date
+    end: date
+    as_of: datetime
+    agencies: list[AgencyDelay]
+    late_dossiers: list[LateDossier]
+    blame_totals: list[tuple[str, int]] = field(default_factory=list)  # agency → late dossiers
+
+
+def delay_attribution(session: Session, agency: Agency, start: date, end: date, *, now: datetime) -> DelayReport:
+    """Per agency along liên thông chains of dossiers the subtree received (or took part in), legs
+    sent in the period: on time vs late and working time over its share; and, for every dossier
+    finished late (or open overdue) as of the period's end, the agencies that overran their share.
+
+    Legs are read in one joined query (bounded by the period); judging a leg needs the working
+    calendar, so it is done in Python by the pure domain functions."""
+    tz = _tz(agency)
+    start_m, end_m = period_bounds(start, end, tz)
+    as_of = min(end_m, now)
+    cal = calendar_for(session, agency)
+    ids = subtree_ids_query(agency)
+    to_agency = aliased(Agency)
+    q = (
+        select(Dossier.code, HandoffLeg.seq, HandoffLeg.to_agency_id, to_agency.name, HandoffLeg.acknowledged_at,
+               HandoffLeg.finished_at, HandoffLeg.due_at, HandoffLeg.share_minutes, Dossier.due_at,
+               Dossier.finished_at, Dossier.supplement_count)
+        .join(Dossier, Dossier.id == HandoffLeg.dossier_id)
+        .join(to_agency, to_agency.id == HandoffLeg.to_agency_id)
+        .where(HandoffLeg.sent_at >= start_m, HandoffLeg.sent_at < end_m,
+               or_(Dossier.receiving_agency_id.in_(ids), HandoffLeg.to_agency_id.in_(ids)))
+        .order_by(Dossier.code, HandoffLeg.seq)
+    )
+    legs: list[LegFacts] = []
+    by_dossier: dict[str, list[LegFacts]] = {}
+    late_codes: set[str] = set()
+    for r in session.execute(q):
+        leg = LegFacts(dossier_code=r[0], seq=r[1], agency_id=r[2], agency_name=r[3], acknowledged_at=r[4],
+                       finished_at=r[5] if r[5] is not None and r[5] <= as_of else None,
+                       due_at=r[6], share_minutes=r[7])
+        legs.append(leg)
+        by_dossier.setdefault(r[0], []).append(leg)
+        d_due, d_fin, sup = r[8], r[9], r[10]
+        if d_due is not None:
+            finished = d_fin is not None and d_fin <= as_of
+            if (finished and (d_fin > d_due or sup > 1)) or (not finished and as_of > d_due):
+                late_codes.add(r[0])
+    agencies = delay_per_agency(legs, as_of=as_of, calendar=cal)
+    late: list[LateDossier] = []
+    blame: dict[str, int] = {}
+    for code in sorted(late_codes):
+        blamed = late_because_of(by_dossier[code], as_of=as_of, calendar=cal)
+        late.append(LateDossier(code=code, blamed=blamed))
+        if blamed:
+            blame[blamed[0][0]] = blame.get(blamed[0][0], 0) + 1
+        else:
+            blame["—"] = blame.get("—", 0) + 1
+    return DelayReport(agency=agency, start=start, end=end, as_of=as_of, agencies=agencies, late_dossiers=late,
+                       blame_totals=sorted(blame.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# ---------------------------------------------------------------- charts
+
+def chart_series(session: Session, agency: Agency, *, now: datetime, months: int = 12) -> dict[str, Any]:
+    """Three small series, each one GROUP BY: on-time rate of dossiers resolved per month over the
+    last ``months`` months; resolved on time vs late per child agency over the same window; dossiers
+    received per channel over the same window."""
+    tz = _tz(agency)
+    today = now.astimezone(tz).date()
+    first = date(today.year, today.month, 1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    start_m, end_m = period_bounds(first, today, tz)
+    off = _offset_minutes(tz, now)
+    ids = subtree_ids_query(agency)
+    late = or_(Dossier.finished_at > Dossier.due_at, Dossier.supplement_count > 1)
+    month = _month_key(session, Dossier.finished_at, tz.key, off)
+    resolved = and_(Dossier.receiving_agency_id.in_(ids), Dossier.received_at.is_not(None),
+                    Dossier.finished_at >= start_m, Dossier.finished_at < end_m)
+    m_inner = select(month.label("m"), case((late, 1), else_=0).label("late")).where(resolved).subquery()
+    per_month: dict[str, tuple[int, int]] = {}
+    for m, n, n_late in session.execute(
+            select(m_inner.c.m, func.count(), func.sum(m_inner.c.late)).group_by(m_inner.c.m)):
+        per_month[str(m)] = (int(n), int(n_late or 0))
+    labels: list[str] = []
+    rates: list[float | None] = []
+    cursor = first
+    while cursor <= today:
+        key = f"{cursor.year:04d}-{cursor.month:02d}"
+        labels.append(f"{cursor.month:02d}/{cursor.year}")
+        n, n_late = per_month.get(key, (0, 0))
+        rates.append(round(100 * (n - n_late) / n, 1) if n else None)
+        cursor = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
+
+    children = list(session.scalars(select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.name)))
+    groups = children or [agency]
+    a_inner = select(Dossier.receiving_agency_id.label("a"), case((late, 1), else_=0).label("late")) \
+        .where(resolved).subquery()
+    by_agency = {int(a): (int(n), int(nl or 0)) for a, n, nl in session.execute(
+        select(a_inner.c.a, func.count(), func.sum(a_inner.c.late)).group_by(a_inner.c.a))}
+    paths = dict(session.execute(select(Agency.id, Agency.path).where(Agency.id.in_(list(by_agency) or [0]))).all())
+    bars = []
+    for g in groups:
+        on_time = late_n = 0
+        for aid, (n, nl) in by_agency.items():
+            if str(paths.get(aid, "")).startswith(g.path):
+                on_time += n - nl
+                late_n += nl
+        if on_time or late_n or g is agency:
+            bars.append({"agency": g.short_name or g.name, "on_time": on_time, "late": late_n})
+
+    ch = {str(c): int(n) for c, n in session.execute(
+        select(Dossier.channel, func.count()).where(
+            Dossier.receiving_agency_id.in_(ids), Dossier.received_at >= start_m, Dossier.received_at < end_m)
+        .group_by(Dossier.channel))}
+    return {
+        "agency": agency.identifier,
+        "from": first.isoformat(), "to": today.isoformat(),
+        "on_time_rate": {"labels": labels, "values": rates},
+        "agencies": bars,
+        "channels": {c.value: ch.get(c.value, 0) for c in Channel},
+    }
+
+
+def fields_in_use(session: Session) -> list[str]:
+    return [f for (f,) in session.execute(select(Procedure.field).distinct().order_by(Procedure.field))]
+
+
+def subtree_agencies(session: Session, agency: Agency) -> list[Agency]:
+    return list(session.scalars(select(Agency).where(Agency.path.like(agency.path + "%")).order_by(Agency.path)))
+
+
+__all__ = [
+    "FORM06_COLUMNS", "DashboardCounts", "DelayReport", "Form06", "OpenPage", "OpenRow", "OverdueFilters",
+    "bare_aggregate_query", "chart_series", "close_period", "delay_attribution", "due_in_force_at",
+    "due_soon_list", "form06", "form06_buckets_query", "head_dashboard", "overdue_list", "parse_period",
+    "snapshot_for", "subtree_agencies",
+]
