@@ -1,6 +1,467 @@
-"""Blueprint 'lookup' (to be filled by its issue)."""
+"""Blueprint 'lookup': the public face (issue 5). No login except the staff feedback inbox.
+
+* ``/lookup`` — a citizen looks a dossier up with its code + the receipt's secret (or the phone's
+  last four digits); the receipt's QR opens ``/lookup?code=<code>`` pre-filled.
+* ``/api/v1/lookup/<code>`` — the same, as Open311 GeoReport-style JSON (DESIGN.md §3).
+* ``/lookup/rating`` and ``/lookup/feedback`` — SIPAS rating and PAKN, re-verifying the secret.
+* ``/feedback`` — staff answer the PAKN routed to their agency subtree.
+* ``/public`` — the transparency page provinces publish; data at ``/public/data.json``.
+
+Anti-enumeration (DOMAIN.md §4): unknown, malformed and wrong-secret look-ups give the same page,
+same status, same generic message, after the same work (see services.lookup.find_for_lookup);
+look-ups are rate limited per client address (config ``LOOKUP_RATE_LIMIT``, read per request).
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+import io
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+    session, url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..domain.codes import MAX_CODE_LENGTH
+from ..domain.errors import DomainError
+from ..extensions import csrf, db, limiter
+from ..models import Agency, Dossier
+from ..services import citizen as citizen_svc
+from ..services import lookup as lookup_svc
+from ..services.dossiers import secret_key
+from ..services.errors import ServiceError, ValidationFailed
+from .auth import roles_required, utcnow
+from .errors import json_error
+from .i18n import local_tz
 
 bp = Blueprint("lookup", __name__)
+
+_VERIFIED_KEY = "lookup_verified"
+_VERIFIED_MINUTES = 15
+_LIMIT_SCOPE = "citizen-lookup"
+
+
+def _lookup_limit() -> str:
+    """Read at request time so tests and operators can change it without rebuilding the app."""
+    return str(current_app.config.get("LOOKUP_RATE_LIMIT") or "30 per minute;300 per hour")
+
+
+# One shared bucket per client address for every way of proving a secret (page, API, rating,
+# feedback): otherwise an attacker would get four times the guesses.
+lookup_limit = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, methods=["POST", "GET"])
+lookup_limit_post = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, methods=["POST"])
+
+
+# ---------------------------------------------------------------- forms
+
+class LookupForm(FlaskForm):
+    code = StringField(
+        _l("Mã hồ sơ"),
+        validators=[DataRequired(_l("Nhập mã hồ sơ in trên giấy tiếp nhận.")),
+                    Length(max=MAX_CODE_LENGTH, message=_l("Mã hồ sơ tối đa %(n)s ký tự.", n=MAX_CODE_LENGTH))],
+    )
+    secret = StringField(
+        _l("Mã bí mật (in trên giấy tiếp nhận)"),
+        validators=[Optional(), Length(max=lookup_svc.MAX_SECRET_LENGTH,
+                                       message=_l("Mã bí mật tối đa %(n)s ký tự.", n=lookup_svc.MAX_SECRET_LENGTH))],
+    )
+    phone4 = StringField(
+        _l("hoặc 4 số cuối điện thoại đã đăng ký"),
+        validators=[Optional(), Length(max=4, message=_l("Nhập đúng 4 chữ số cuối.")),
+                    Regexp(r"^\d{4}$", message=_l("Nhập đúng 4 chữ số cuối."))],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not (self.secret.data or "").strip() and not (self.phone4.data or "").strip():
+            self.secret.errors = [_l("Nhập mã bí mật in trên giấy tiếp nhận, hoặc 4 số cuối điện thoại.")]
+            return False
+        return ok
+
+
+_SCORE_CHOICES = [(str(k), f"{k}") for k, v in citizen_svc.SCORE_LABELS.items()]
+
+
+class RatingForm(LookupForm):
+    score_access = RadioField(choices=_SCORE_CHOICES, validators=[DataRequired(_l("Chọn một mức."))])
+    score_procedure = RadioField(choices=_SCORE_CHOICES, validators=[DataRequired(_l("Chọn một mức."))])
+    score_officer = RadioField(choices=_SCORE_CHOICES, validators=[DataRequired(_l("Chọn một mức."))])
+    score_result = RadioField(choices=_SCORE_CHOICES, validators=[DataRequired(_l("Chọn một mức."))])
+    score_feedback = RadioField(choices=_SCORE_CHOICES, validators=[DataRequired(_l("Chọn một mức."))])
+    satisfied = RadioField(_l("Nhìn chung ông/bà có hài lòng không?"),
+                           choices=[("yes", _l("Hài lòng")), ("no", _l("Không hài lòng"))],
+                           validators=[DataRequired(_l("Chọn hài lòng hoặc không hài lòng."))])
+    comment = TextAreaField(_l("Ý kiến khác (không bắt buộc)"),
+                            validators=[Optional(), Length(max=citizen_svc.MAX_COMMENT,
+                                                           message=_l("Ý kiến tối đa 1000 ký tự."))])
+
+
+class FeedbackForm(LookupForm):
+    kind = SelectField(_l("Loại"), choices=list(citizen_svc.FEEDBACK_KINDS.items()))
+    content = TextAreaField(_l("Nội dung phản ánh, kiến nghị"),
+                            validators=[DataRequired(_l("Nhập nội dung phản ánh, kiến nghị.")),
+                                        Length(max=citizen_svc.MAX_FEEDBACK,
+                                               message=_l("Nội dung tối đa 2000 ký tự."))])
+    contact = StringField(_l("Điện thoại hoặc e-mail để nhận trả lời (không bắt buộc)"),
+                          validators=[Optional(), Length(max=citizen_svc.MAX_CONTACT)])
+
+
+class AnswerForm(FlaskForm):
+    feedback_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
+    answer = TextAreaField(_l("Trả lời"), validators=[DataRequired(_l("Nhập nội dung trả lời.")),
+                                                     Length(max=citizen_svc.MAX_ANSWER)])
+
+
+# ---------------------------------------------------------------- helpers
+
+def _locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def _generic_failure(form: LookupForm) -> Any:
+    """THE answer for unknown code, malformed code and wrong secret alike (same template, 200)."""
+    return _no_store(Response(render_template(
+        "lookup/lookup.html", form=form, failed=True, view=None, rating_form=None, feedback_form=None,
+    ), status=200))
+
+
+def _no_store(resp: Response) -> Response:
+    # A verified page holds the secret in hidden fields: keep it out of shared caches and history.
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _mark_verified(code: str, now: datetime) -> None:
+    marks = {k: v for k, v in (session.get(_VERIFIED_KEY) or {}).items()
+             if isinstance(v, (int, float)) and v > now.timestamp()}
+    marks[code] = (now + timedelta(minutes=_VERIFIED_MINUTES)).timestamp()
+    session[_VERIFIED_KEY] = dict(sorted(marks.items(), key=lambda kv: kv[1])[-5:])
+
+
+def _verified_in_session(code: str, now: datetime) -> bool:
+    until = (session.get(_VERIFIED_KEY) or {}).get(code)
+    return isinstance(until, (int, float)) and until > now.timestamp()
+
+
+def _find(form: LookupForm) -> Dossier | None:
+    return lookup_svc.find_for_lookup(
+        db.session, form.code.data or "", secret=(form.secret.data or "").strip(),
+        phone4=(form.phone4.data or "").strip(), key=secret_key(),
+    )
+
+
+def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_secret: bool) -> Any:
+    view = lookup_svc.public_view(db.session, dossier, now=now, locale=_locale())
+    factors = {"code": view.code}
+    if echo_secret:
+        factors.update(secret=(form.secret.data or "").strip(), phone4=(form.phone4.data or "").strip())
+    rating_form = RatingForm(formdata=None, data=factors) if view.can_rate else None
+    feedback_form = FeedbackForm(formdata=None, data=factors)
+    return _no_store(Response(render_template(
+        "lookup/lookup.html", form=form, failed=False, view=view, rating_form=rating_form,
+        feedback_form=feedback_form, factors=citizen_svc.FACTORS, echo_secret=echo_secret,
+        feedback_kinds=citizen_svc.FEEDBACK_KINDS,
+    ), status=200))
+
+
+# ---------------------------------------------------------------- the look-up page
+
+@bp.route("/lookup", methods=["GET", "POST"])
+@lookup_limit_post
+def lookup_page() -> Any:
+    """GET: the form (``?code=`` pre-fills it — the receipt's QR); POST: verify and show the result."""
+    if request.method == "POST":
+        return _lookup_submit()
+    code = (request.args.get("code") or "")[:MAX_CODE_LENGTH].strip().upper()
+    form = LookupForm(formdata=None, data={"code": code})
+    now = utcnow()
+    if code and _verified_in_session(code, now):
+        dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+        if dossier is not None:
+            return _render_result(dossier, form, now=now, echo_secret=False)
+    return render_template("lookup/lookup.html", form=form, failed=False, view=None,
+                           rating_form=None, feedback_form=None)
+
+
+def _lookup_submit() -> Any:
+    form = LookupForm()
+    if not form.validate():
+        form.code.data = (form.code.data or "")[:MAX_CODE_LENGTH]  # never echo an over-long input
+        return render_template("lookup/lookup.html", form=form, failed=False, view=None,
+                               rating_form=None, feedback_form=None), 200
+    dossier = _find(form)
+    if dossier is None:
+        return _generic_failure(form)
+    now = utcnow()
+    _mark_verified(dossier.code, now)
+    return _render_result(dossier, form, now=now, echo_secret=True)
+
+
+@bp.post("/lookup/rating")
+@lookup_limit_post
+def rate() -> Any:
+    form = RatingForm()
+    base = LookupForm(formdata=None, data={"code": form.code.data})
+    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
+    if dossier is None:  # the secret is verified again: no login for citizens
+        return _generic_failure(base)
+    now = utcnow()
+    _mark_verified(dossier.code, now)
+    if not form.validate():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "danger")
+        return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="rating"), code=303)
+    try:
+        citizen_svc.submit_rating(
+            db.session, dossier,
+            scores={name: getattr(form, name).data for name, _label in citizen_svc.FACTORS},
+            satisfied={"yes": True, "no": False}.get(form.satisfied.data or ""),
+            comment=form.comment.data or "", now=now,
+        )
+        db.session.commit()
+        flash(_("Cảm ơn ông/bà đã đánh giá. Ý kiến đã được ghi nhận."), "success")
+    except ServiceError as exc:
+        db.session.rollback()
+        _flash_service_error(exc)
+    return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="rating"), code=303)
+
+
+@bp.post("/lookup/feedback")
+@lookup_limit_post
+def submit_feedback() -> Any:
+    form = FeedbackForm()
+    base = LookupForm(formdata=None, data={"code": form.code.data})
+    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
+    if dossier is None:
+        return _generic_failure(base)
+    now = utcnow()
+    _mark_verified(dossier.code, now)
+    if not form.validate():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "danger")
+        return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="feedback"), code=303)
+    try:
+        fb = citizen_svc.register_feedback(db.session, dossier, content=form.content.data or "",
+                                           kind=form.kind.data or "complaint",
+                                           contact=form.contact.data or "", now=now)
+        db.session.commit()
+        flash(_("Đã tiếp nhận phản ánh, kiến nghị số %(code)s; hạn trả lời: %(due)s.",
+                code=fb.code, due=fb.due_at.astimezone(local_tz()).strftime("%H:%M %d/%m/%Y")), "success")
+    except ServiceError as exc:
+        db.session.rollback()
+        _flash_service_error(exc)
+    return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="feedback"), code=303)
+
+
+def _flash_service_error(exc: ServiceError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for msg in exc.errors.values():
+            flash(msg, "danger")
+    else:
+        flash(str(exc), "danger")
+
+
+# ---------------------------------------------------------------- API
+
+@bp.get("/api/v1/lookup/<code>")
+@csrf.exempt
+@lookup_limit
+def api_lookup(code: str) -> Any:
+    """Public JSON look-up (Open311 GeoReport v2 style). Unknown code, malformed code and wrong
+    secret all answer the same 404."""
+    secret = (request.args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
+    phone4 = (request.args.get("phone4") or "")[:5]
+    dossier = None
+    if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
+        dossier = lookup_svc.find_for_lookup(db.session, code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
+                                             phone4=phone4.strip(), key=secret_key())
+    else:  # keep the same work on every path
+        lookup_svc.find_for_lookup(db.session, "", secret="-", key=secret_key())
+    if dossier is None:
+        resp, status = json_error(404, "not_found", _NOT_FOUND_MESSAGE)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp, status
+    view = lookup_svc.public_view(db.session, dossier, now=utcnow(), locale=_locale())
+    resp = jsonify(lookup_svc.open311(view, tz=ZoneInfo(dossier.receiving_agency.timezone or "Asia/Ho_Chi_Minh")))
+    return _no_store(resp)
+
+
+_NOT_FOUND_MESSAGE = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại). "
+                      "(No dossier matches this code and secret.)")
+
+
+# ---------------------------------------------------------------- 429
+
+@bp.errorhandler(TooManyRequests)
+def _too_many(exc: TooManyRequests) -> Any:
+    """Say when to retry (Retry-After header + text). Blueprint-scoped: only the look-up endpoints
+    get this page; the rest of the app keeps the generic error page."""
+    retry = _retry_after_seconds()
+    if request.path.startswith("/api/"):
+        resp, status = json_error(
+            429, "too_many_requests",
+            _("Quá nhiều lần tra cứu. Vui lòng thử lại sau %(s)s giây.", s=retry), retry_after=retry)
+    else:
+        resp = Response(render_template("lookup/rate_limited.html", retry=retry,
+                                        retry_at=utcnow() + timedelta(seconds=retry)), 429)
+        status = 429
+    resp.headers["Retry-After"] = str(retry)
+    return resp, status
+
+
+def _retry_after_seconds() -> int:
+    lim = limiter.current_limit
+    if lim is None:
+        return 60
+    try:
+        return max(1, int(lim.reset_at - time.time()))
+    except Exception:  # storage unreachable: a safe default
+        return 60
+
+
+# ---------------------------------------------------------------- QR (for the receipt)
+
+def qr_png(code: str, *, box_size: int = 4, border: int = 2) -> bytes:
+    """PNG of the QR that the receipt prints: ``PUBLIC_BASE_URL + '/lookup?code=<code>'``."""
+    import qrcode
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border)
+    qr.add_data(lookup_svc.lookup_url(current_app.config["PUBLIC_BASE_URL"], code))
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@bp.app_template_global("lookup_qr_data_uri")
+def lookup_qr_data_uri(code: str) -> str:
+    """For print templates (img-src allows data:): ``<img src="{{ lookup_qr_data_uri(d.code) }}">``."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(code)).decode("ascii")
+
+
+@bp.app_template_global("lookup_url")
+def lookup_url_for(code: str) -> str:
+    return lookup_svc.lookup_url(current_app.config["PUBLIC_BASE_URL"], code)
+
+
+@bp.get("/lookup/qr/<code>.png")
+def qr(code: str) -> Any:
+    from ..domain.codes import parse_code
+
+    try:
+        parsed = parse_code(code[: MAX_CODE_LENGTH + 1])
+    except DomainError:
+        abort(404)
+    del parsed
+    resp = Response(qr_png(code.strip().upper()), mimetype="image/png")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+# ---------------------------------------------------------------- staff: the PAKN inbox
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@roles_required("officer", "head")
+def feedback_inbox() -> Any:
+    now = utcnow()
+    form = AnswerForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                fb = citizen_svc.answer_feedback(db.session, int(form.feedback_id.data or 0),
+                                                 answer=form.answer.data or "", actor=current_user, now=now)
+                db.session.commit()
+                flash(_("Đã trả lời phản ánh %(code)s; công dân xem được khi tra cứu hồ sơ.", code=fb.code),
+                      "success")
+            except ServiceError as exc:
+                db.session.rollback()
+                if getattr(exc, "status_code", 400) == 403:
+                    abort(403)
+                _flash_service_error(exc)
+        else:
+            for errors in form.errors.values():
+                for e in errors:
+                    flash(str(e), "danger")
+        return redirect(url_for("lookup.feedback_inbox"), code=303)
+    rows = citizen_svc.feedback_inbox(db.session, actor=current_user, now=now)
+    return render_template("lookup/feedback_inbox.html", rows=rows, form=form, now=now,
+                           kinds=citizen_svc.FEEDBACK_KINDS)
+
+
+# ---------------------------------------------------------------- public transparency
+
+def _periods(now: datetime) -> dict[str, tuple[datetime, datetime]]:
+    tz = local_tz()
+    local = now.astimezone(tz)
+    month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    year = month.replace(month=1)
+    return {"month": (month.astimezone(ZoneInfo("UTC")), now), "year": (year.astimezone(ZoneInfo("UTC")), now)}
+
+
+def _node_and_children(identifier: str | None) -> tuple[Agency | None, list[Agency]]:
+    s = db.session
+    if identifier is None:
+        roots = list(s.scalars(select(Agency).where(Agency.parent_id.is_(None), Agency.valid_to.is_(None))
+                               .order_by(Agency.identifier)).all())
+        if len(roots) != 1:
+            return None, roots
+        node: Agency | None = roots[0]
+    else:
+        node = s.scalar(select(Agency).where(Agency.identifier == identifier[:20]))
+        if node is None:
+            abort(404)
+    assert node is not None
+    children = list(s.scalars(select(Agency).where(Agency.parent_id == node.id, Agency.valid_to.is_(None))
+                              .order_by(Agency.identifier)).all())
+    return node, children
+
+
+def _transparency(identifier: str | None) -> dict[str, Any]:
+    node, children = _node_and_children(identifier)
+    now = utcnow()
+    listed = ([node] if node is not None else []) + children
+    out: dict[str, Any] = {"agency": None, "periods": {}}
+    if node is not None:
+        out["agency"] = {"identifier": node.identifier, "name": node.name}
+    for key, (start, end) in _periods(now).items():
+        figs = citizen_svc.transparency_figures(db.session, listed, start, end, now=now)
+        out["periods"][key] = {"from": start.astimezone(local_tz()).date().isoformat(),
+                               "to": end.astimezone(local_tz()).date().isoformat(),
+                               "total": figs[0] if node is not None else None,
+                               "rows": figs[1:] if node is not None else figs}
+    return out
+
+
+@bp.get("/public")
+@bp.get("/public/<identifier>")
+def transparency(identifier: str | None = None) -> Any:
+    data = _transparency(identifier)
+    data_url = url_for("lookup.transparency_data", identifier=identifier) if identifier else \
+        url_for("lookup.transparency_data")
+    return render_template("lookup/transparency.html", data=data, data_url=data_url, identifier=identifier)
+
+
+@bp.get("/public/data.json")
+@bp.get("/public/<identifier>/data.json")
+def transparency_data(identifier: str | None = None) -> Any:
+    data = _transparency(identifier)
+    for period in data["periods"].values():
+        period["total"] = period["total"].as_dict() if period["total"] is not None else None
+        period["rows"] = [r.as_dict() for r in period["rows"]]
+    resp = jsonify(data)
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp

@@ -1,0 +1,346 @@
+"""What citizens give back, and what the public sees (DOMAIN.md §6).
+
+* Satisfaction rating on SIPAS' five factors (access to the service, the procedure, the officer, the
+  result, the handling of feedback), 1–5 each, plus satisfied yes/no and a comment — one per dossier,
+  only once the result has been returned.
+* Feedback / complaint (phản ánh, kiến nghị — PAKN) on a dossier: registered with a code
+  ``PAKN-<YYMMDD>-<NNNN>``, routed to the agency that holds the dossier (or the receiving one),
+  answered within 15 working days (close of office hours of the 15th working day after receipt, the
+  same Civil Code art. 147–148 counting as dossier deadlines), answer shown to the citizen.
+* Both feed the satisfaction measure of Decision 766/QĐ-TTg indicator 5.4
+  (:func:`onestop.domain.scoring.satisfaction_rate`: 100 % − (% overdue + % complained/dissatisfied)).
+* The public transparency figures per agency: received, finished, on-time rate (Decision 766
+  indicator 2.1, the rule of :mod:`onestop.domain.timing`), satisfaction rate — one GROUP BY.
+
+Services take (session, ..., actor, now), flush, never commit (DESIGN.md §2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from ..domain.scoring import rate, satisfaction_rate
+from ..domain.status import FINISHED, PAUSED, DossierStatus, Role
+from ..models import Agency, Dossier, Feedback, PauseInterval, Rating, User
+from .agencies import in_subtree
+from .calendars import calendar_for
+from .dossiers import normalize_text
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+__all__ = [
+    "FACTORS",
+    "FEEDBACK_ANSWER_WORKING_DAYS",
+    "FEEDBACK_KINDS",
+    "AgencyFigures",
+    "SatisfactionFigures",
+    "answer_feedback",
+    "feedback_inbox",
+    "register_feedback",
+    "satisfaction_figures",
+    "submit_rating",
+    "transparency_figures",
+]
+
+# SIPAS (the national satisfaction survey, Decision 3468/QĐ-BNV) five factors, in survey order.
+FACTORS: tuple[tuple[str, str], ...] = (
+    ("score_access", "Tiếp cận dịch vụ"),
+    ("score_procedure", "Thủ tục hành chính"),
+    ("score_officer", "Công chức giải quyết"),
+    ("score_result", "Kết quả giải quyết"),
+    ("score_feedback", "Tiếp nhận, xử lý phản ánh, kiến nghị"),
+)
+SCORE_LABELS = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng",
+                5: "Rất hài lòng"}
+FEEDBACK_KINDS = {"complaint": "Phản ánh", "suggestion": "Kiến nghị"}
+FEEDBACK_ANSWER_WORKING_DAYS = 15
+MAX_COMMENT = 1000
+MAX_FEEDBACK = 2000
+MAX_ANSWER = 4000
+MAX_CONTACT = 254
+
+
+def _clean_long_text(value: str | None) -> str:
+    """Keep line breaks, drop control characters (stored as text; templates escape on output)."""
+    text = (value or "").replace("\r\n", "\n")
+    text = "".join(ch for ch in text if ch == "\n" or ch == "\t" or ch >= " ")
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text).strip()
+
+
+# ---------------------------------------------------------------- ratings
+
+def submit_rating(
+    session: Session, dossier: Dossier, *, scores: dict[str, Any], satisfied: Any, comment: str,
+    now: datetime,
+) -> Rating:
+    """One rating per dossier, after the result is returned. The caller has verified the lookup
+    secret (there is no login for citizens). Raises ValidationFailed / Conflict."""
+    if dossier.status != DossierStatus.RETURNED.value:
+        raise Conflict("Chỉ đánh giá được sau khi hồ sơ đã trả kết quả.")
+    errors: dict[str, str] = {}
+    values: dict[str, int] = {}
+    for name, label in FACTORS:
+        raw = scores.get(name)
+        try:
+            value = int(str(raw))
+        except (TypeError, ValueError):
+            value = 0
+        if not 1 <= value <= 5:
+            errors[name] = f"Chọn mức đánh giá từ 1 đến 5 cho “{label}”."
+        values[name] = value
+    if satisfied not in (True, False):
+        errors["satisfied"] = "Cho biết ông/bà hài lòng hay không hài lòng."
+    text = _clean_long_text(comment)
+    if len(text) > MAX_COMMENT:
+        errors["comment"] = f"Ý kiến tối đa {MAX_COMMENT} ký tự."
+    if errors:
+        raise ValidationFailed(errors)
+    if session.scalar(select(Rating.id).where(Rating.dossier_id == dossier.id)) is not None:
+        raise Conflict("Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ đánh giá một lần — cảm ơn ông/bà.")
+    rating = Rating(dossier_id=dossier.id, agency_id=dossier.receiving_agency_id, satisfied=bool(satisfied),
+                    comment=text, created_at=now, **values)
+    try:
+        with session.begin_nested():  # the UNIQUE(dossier_id) guards a double submit racing this one
+            session.add(rating)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ đánh giá một lần — cảm ơn ông/bà.") from None
+    return rating
+
+
+# ---------------------------------------------------------------- feedback (PAKN)
+
+def _next_feedback_code(session: Session, day_text: str) -> str:
+    prefix = f"PAKN-{day_text}-"
+    last = session.scalar(select(func.max(Feedback.code)).where(Feedback.code.like(prefix + "%")))
+    seq = int(last[-4:]) + 1 if last and last[-4:].isdigit() else 1
+    if seq > 9999:
+        raise Conflict("Đã hết số phản ánh trong ngày; vui lòng gửi lại vào ngày mai.")
+    return f"{prefix}{seq:04d}"
+
+
+def register_feedback(
+    session: Session, dossier: Dossier, *, content: str, kind: str = "complaint", contact: str = "",
+    now: datetime,
+) -> Feedback:
+    """Register a PAKN on ``dossier``: code, responsible agency (the one holding the dossier now —
+    after completion that is the receiving desk again), due at the close of the 15th working day."""
+    errors: dict[str, str] = {}
+    text = _clean_long_text(content)
+    if not text:
+        errors["content"] = "Nhập nội dung phản ánh, kiến nghị."
+    elif len(text) > MAX_FEEDBACK:
+        errors["content"] = f"Nội dung tối đa {MAX_FEEDBACK} ký tự."
+    if kind not in FEEDBACK_KINDS:
+        errors["kind"] = "Chọn loại: phản ánh hoặc kiến nghị."
+    contact_text = normalize_text(contact)
+    if len(contact_text) > MAX_CONTACT:
+        errors["contact"] = f"Thông tin liên hệ tối đa {MAX_CONTACT} ký tự."
+    if errors:
+        raise ValidationFailed(errors)
+    agency = dossier.current_agency or dossier.receiving_agency
+    cal = calendar_for(session, agency)
+    today = cal.local_date(now)
+    due_day = cal.add_working_days(today, FEEDBACK_ANSWER_WORKING_DAYS)
+    for _attempt in range(5):
+        fb = Feedback(code=_next_feedback_code(session, f"{today:%y%m%d}"), dossier_id=dossier.id,
+                      agency_id=agency.id, kind=kind, content=text, contact=contact_text, status="open",
+                      created_at=now, due_at=cal.closing(due_day))
+        try:
+            with session.begin_nested():  # UNIQUE(code): a concurrent PAKN took the number, retry
+                session.add(fb)
+                session.flush()
+            return fb
+        except IntegrityError:
+            continue
+    raise Conflict("Không cấp được mã phản ánh, vui lòng gửi lại.")
+
+
+def _may_answer(user: User, fb: Feedback, agency: Agency) -> bool:
+    return user.active and user.role in (Role.OFFICER.value, Role.HEAD.value) and in_subtree(user.agency, agency)
+
+
+def feedback_inbox(session: Session, *, actor: User, now: datetime, limit: int = 200) -> list[tuple[Feedback, Dossier, Agency, bool]]:
+    """Feedback routed to the actor's agency subtree: open first (earliest due first), then recently
+    answered. Each row: (feedback, dossier, agency, overdue)."""
+    if actor.role not in (Role.OFFICER.value, Role.HEAD.value):
+        raise Forbidden("Chỉ chuyên viên hoặc lãnh đạo cơ quan xem được phản ánh, kiến nghị.")
+    rows = session.execute(
+        select(Feedback, Dossier, Agency)
+        .join(Dossier, Dossier.id == Feedback.dossier_id)
+        .join(Agency, Agency.id == Feedback.agency_id)
+        .where(Agency.path.like(actor.agency.path + "%"))
+        .order_by(case((Feedback.status == "open", 0), else_=1), Feedback.due_at, Feedback.id.desc())
+        .limit(limit)
+    ).all()
+    return [(fb, d, a, fb.status == "open" and fb.due_at < now) for fb, d, a in rows]
+
+
+def answer_feedback(session: Session, feedback_id: int, *, answer: str, actor: User, now: datetime) -> Feedback:
+    fb = session.get(Feedback, feedback_id)
+    if fb is None:
+        raise NotFound("Không tìm thấy phản ánh, kiến nghị.")
+    agency = session.get(Agency, fb.agency_id)
+    assert agency is not None
+    if not _may_answer(actor, fb, agency):
+        raise Forbidden("Bạn không có quyền trả lời phản ánh này.")
+    if fb.status == "answered":
+        raise Conflict("Phản ánh này đã được trả lời.")
+    text = _clean_long_text(answer)
+    if not text:
+        raise ValidationFailed({"answer": "Nhập nội dung trả lời."})
+    if len(text) > MAX_ANSWER:
+        raise ValidationFailed({"answer": f"Nội dung trả lời tối đa {MAX_ANSWER} ký tự."})
+    fb.answer = text
+    fb.status = "answered"
+    fb.answered_at = now
+    fb.answered_by_id = actor.id
+    session.flush()
+    return fb
+
+
+# ---------------------------------------------------------------- figures
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    ratings: int
+    satisfied: int
+    dissatisfied: int
+    complaints: int
+    feedback: int
+    feedback_open: int
+    feedback_overdue: int
+
+
+def satisfaction_figures(
+    session: Session, agency: Agency | None, start: datetime, end: datetime, *, now: datetime | None = None,
+) -> SatisfactionFigures:
+    """Counts for [start, end) in ``agency``'s subtree (all agencies if None): ratings (by the
+    rated dossier's receiving agency), satisfied / dissatisfied, PAKN complaints (by the agency they
+    were routed to), all feedback, still open, open past its 15-working-day deadline at ``now``
+    (default ``end``). Two aggregate queries."""
+    at = now or end
+    r_q = select(func.count(Rating.id), func.coalesce(func.sum(case((Rating.satisfied, 1), else_=0)), 0)) \
+        .where(Rating.created_at >= start, Rating.created_at < end)
+    f_q = select(
+        func.count(Feedback.id),
+        func.coalesce(func.sum(case((Feedback.kind == "complaint", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Feedback.status == "open", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(Feedback.status == "open", Feedback.due_at < at), 1), else_=0)), 0),
+    ).where(Feedback.created_at >= start, Feedback.created_at < end)
+    if agency is not None:
+        sub = select(Agency.id).where(Agency.path.like(agency.path + "%")).scalar_subquery()
+        r_q = r_q.where(Rating.agency_id.in_(sub))
+        f_q = f_q.where(Feedback.agency_id.in_(sub))
+    total, sat = session.execute(r_q).one()
+    fb_total, complaints, fb_open, fb_overdue = session.execute(f_q).one()
+    return SatisfactionFigures(ratings=int(total), satisfied=int(sat), dissatisfied=int(total) - int(sat),
+                               complaints=int(complaints), feedback=int(fb_total), feedback_open=int(fb_open),
+                               feedback_overdue=int(fb_overdue))
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    agency_id: int
+    identifier: str
+    name: str
+    has_children: bool
+    received: int
+    finished: int
+    handled: int
+    on_time: int
+    not_satisfied: int
+
+    @property
+    def on_time_rate(self) -> Decimal:
+        return rate(self.on_time, self.handled)
+
+    @property
+    def satisfaction_rate(self) -> Decimal:
+        overdue = self.handled - self.on_time
+        return satisfaction_rate(self.handled, overdue, min(self.not_satisfied, self.handled))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"identifier": self.identifier, "name": self.name, "received": self.received,
+                "finished": self.finished, "handled": self.handled, "on_time": self.on_time,
+                "on_time_rate": float(self.on_time_rate), "satisfaction_rate": float(self.satisfaction_rate),
+                "has_children": self.has_children}
+
+
+def transparency_figures(
+    session: Session, agencies: list[Agency], start: datetime, end: datetime, *, now: datetime,
+) -> list[AgencyFigures]:
+    """Per agency of ``agencies`` (each over its whole subtree, by receiving agency) for [start, end):
+
+    * received: received_at in the period; finished: finished_at in the period;
+    * handled (Decision 766 indicator 2.1 denominator): received before ``end`` and either finished in
+      the period or still open at ``end``;
+    * on time (numerator, :mod:`onestop.domain.timing`): finished with ``finished_at <= due_at`` and at
+      most one supplement request; or open and not past ``due_at`` at ``min(end, now)``, or paused by a
+      pause that began before ``due_at`` (the clock is stopped);
+    * not satisfied: handled dossiers with a "dissatisfied" rating or a PAKN complaint.
+
+    One GROUP BY over dossiers joined to the listed agencies by materialised path (set-based)."""
+    if not agencies:
+        return []
+    at = min(end, now)
+    top = aliased(Agency)
+    recv = aliased(Agency)
+    d = Dossier
+    finished_in = and_(d.finished_at.is_not(None), d.finished_at >= start, d.finished_at < end)
+    open_at_end = or_(d.finished_at.is_(None), d.finished_at >= end)
+    handled = and_(d.received_at.is_not(None), d.received_at < end, or_(finished_in, open_at_end))
+    paused_open = exists().where(PauseInterval.dossier_id == d.id, PauseInterval.ended_at.is_(None),
+                                 PauseInterval.started_at <= d.due_at)
+    finished_on_time = and_(finished_in, d.due_at.is_not(None), d.finished_at <= d.due_at,
+                            d.supplement_count <= 1)
+    open_on_time = and_(open_at_end, d.finished_at.is_(None), d.due_at.is_not(None),
+                        or_(d.due_at >= at, and_(d.status.in_([s.value for s in PAUSED]), paused_open)))
+    # A dossier finished after `end` was open at `end`: on time if not yet due then.
+    open_then_on_time = and_(d.finished_at.is_not(None), d.finished_at >= end, d.due_at >= at)
+    unhappy = or_(
+        exists().where(Rating.dossier_id == d.id, Rating.satisfied.is_(False), Rating.created_at < end),
+        exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint", Feedback.created_at < end),
+    )
+
+    def count_if(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    ids = [a.id for a in agencies]
+    stmt = (
+        select(
+            top.id,
+            count_if(and_(d.received_at >= start, d.received_at < end)),
+            count_if(finished_in),
+            count_if(handled),
+            count_if(and_(handled, or_(finished_on_time, open_on_time, open_then_on_time))),
+            count_if(and_(handled, unhappy)),
+        )
+        .select_from(top)
+        .join(recv, recv.path.like(top.path + literal("%")))
+        .join(d, d.receiving_agency_id == recv.id)
+        .where(top.id.in_(ids))
+        .group_by(top.id)
+    )
+    counts = {row[0]: row[1:] for row in session.execute(stmt).all()}
+    parents = set(session.scalars(
+        select(Agency.parent_id).where(Agency.parent_id.in_(ids)).distinct()
+    ).all())
+    out = []
+    for a in agencies:
+        c = counts.get(a.id, (0, 0, 0, 0, 0))
+        out.append(AgencyFigures(agency_id=a.id, identifier=a.identifier, name=a.short_name or a.name,
+                                 has_children=a.id in parents, received=int(c[0]), finished=int(c[1]),
+                                 handled=int(c[2]), on_time=int(c[3]), not_satisfied=int(c[4])))
+    return out
+
+
+# Decision 766: finished statuses, exported for teammates' reports.
+FINISHED_VALUES = tuple(s.value for s in FINISHED)
