@@ -1,0 +1,67 @@
+"""The shared layout in a real browser: labels, skip link, keyboard focus,
+the English switch, the phone-sized menu, no CSP violations."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import unlabelled_fields
+
+
+def test_login_page_is_labelled_and_keyboard_usable(people: Any, shot: Any) -> None:
+    visitor = people(None)
+    page = visitor.page
+    page.goto("/")
+    # The first Tab lands on the skip link, which becomes visible and jumps to <main>.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    assert page.get_by_role("link", name="Bỏ qua đến nội dung").is_visible()
+    shot(page, "0-layout", "01-welcome-skip-link", full_page=False)
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.goto("/login")
+    assert unlabelled_fields(page) == []
+    # The username field has focus on arrival (autofocus): a clerk types at once.
+    assert page.evaluate("() => document.activeElement.id") == "username"
+    # Sign in with the keyboard only: type, Tab, type, Enter.
+    page.keyboard.type("t_clerk")
+    page.keyboard.press("Tab")
+    page.keyboard.type("test-pass-123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/login" not in page.url
+    assert page.get_by_role("button", name="Đăng xuất").is_visible()
+    shot(page, "0-layout", "02-home-clerk")
+    assert visitor.csp_violations() == []
+
+
+def test_english_switch_translates_the_layout_and_stays_on_the_page(people: Any, shot: Any) -> None:
+    visitor = people(None)
+    page = visitor.page
+    page.goto("/login")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
+    assert page.url.endswith("/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    assert page.get_by_label("Username").is_visible()
+    assert page.get_by_label("Password").is_visible()
+    shot(page, "0-layout", "03-login-english", full_page=False)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Tiếng Việt").click()
+    assert page.get_by_role("heading", name="Đăng nhập").is_visible()
+
+
+def test_phone_layout_collapses_the_menu_behind_a_labelled_button(people: Any, shot: Any) -> None:
+    head = people("t_head", viewport={"width": 390, "height": 844})
+    page = head.page
+    page.goto("/")
+    toggler = page.get_by_role("button", name="Mở menu")
+    assert toggler.is_visible()
+    assert not page.get_by_role("button", name="Đăng xuất").is_visible()
+    toggler.click()
+    page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
+    assert toggler.get_attribute("aria-expanded") == "true"
+    shot(page, "0-layout", "04-phone-menu-open", full_page=False)
+    assert head.csp_violations() == []
