@@ -1,6 +1,461 @@
-"""Blueprint 'dossiers' (to be filled by its issue)."""
+"""The dossier page, its actions, printed forms, worklists, the department inbox
+and the in-app notifications.
+
+Choices (documented for reviewers):
+* Optimistic locking: every action form carries the dossier ``version``. A stale
+  version (or a concurrent flush caught by the ORM version column) raises Conflict;
+  the view rolls back and RE-RENDERS the dossier page with HTTP 409 and the flash
+  "Hồ sơ đã thay đổi trong lúc bạn thao tác — vui lòng tải lại", showing the fresh
+  state, so the user sees what changed before acting again. Other refusals re-render
+  with 403 (permission), 409 (illegal in this status) or 422 (field errors, shown next
+  to the fields of the action's form). Success: commit, flash, 303 to the page.
+* Viewing is 404 (not 403) for dossiers outside the user's scope: a code must not
+  reveal that a dossier exists.
+* Reprinting the receipt (form 01): only a hash of the lookup secret is stored, so a
+  reprint cannot show the old secret; it offers "cấp lại mã tra cứu" (POST →
+  services.dossiers.reissue_secret), which invalidates the old one and shows the new
+  one once.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+import io
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..domain.errors import DomainError
+from ..domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI, DossierStatus, Role
+from ..domain.status import DossierAction as A
+from ..domain.workflow import IllegalTransition, allowed_actions
+from ..extensions import db
+from ..models import Agency, Dossier, DossierEvent, HandoffLeg, User
+from ..services import policy, queries
+from ..services.agencies import resolve_kind
+from ..services.calendars import calendar_for
+from ..services.dossiers import apply_action, compute_dossier_due, get_by_code, reissue_secret
+from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .auth import roles_required, utcnow
+from .forms import ActionForm, SimplePostForm
+from .reception import pop_secret, remember_secret
 
 bp = Blueprint("dossiers", __name__)
+
+CONFLICT_MESSAGE = "Hồ sơ đã thay đổi trong lúc bạn thao tác — vui lòng tải lại"
+
+# Which fields each action's small form shows (and the view reads).
+ACTION_FIELDS: dict[A, tuple[str, ...]] = {
+    A.RECEIVE: (),
+    A.REQUEST_SUPPLEMENT: ("missing_items", "reason"),
+    A.PROVIDE_SUPPLEMENT: ("note",),
+    A.REQUEST_PAYMENT: ("reason",),
+    A.CONFIRM_PAYMENT: ("note",),
+    A.REFUSE: ("reason",),
+    A.TRANSFER: ("note",),
+    A.ASSIGN: ("officer",),
+    A.HAND_OFF: ("to_agency", "note"),
+    A.ACKNOWLEDGE: (),
+    A.HAND_BACK: ("to_agency", "note"),
+    A.APOLOGISE: ("reason", "new_due_on"),
+    A.STOP: ("reason",),
+    A.COMPLETE: ("result",),
+    A.RETURN_RESULT: ("method", "receiver"),
+    A.WITHDRAW: ("reason",),
+}
+# Button colour per action: the dangerous ones stand out.
+ACTION_STYLES: dict[A, str] = {
+    A.REFUSE: "outline-danger", A.STOP: "outline-danger", A.WITHDRAW: "outline-danger",
+    A.APOLOGISE: "warning", A.COMPLETE: "success", A.RETURN_RESULT: "success",
+    A.RECEIVE: "primary", A.TRANSFER: "primary", A.ACKNOWLEDGE: "primary", A.ASSIGN: "primary",
+}
+FORM_TITLES: dict[str, str] = {
+    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    "05": "Thông báo dừng giải quyết hồ sơ",
+    "06": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+}
+
+
+def lookup_url(code: str) -> str:
+    """The citizen lookup URL printed as a QR code on the receipt (the public
+    lookup blueprint's endpoint is not available yet, so it is built from config)."""
+    base = str(current_app.config.get("PUBLIC_BASE_URL", "")).rstrip("/")
+    return f"{base}/lookup?code={code}"
+
+
+def qr_data_uri(text: str) -> str:
+    """An inline PNG (CSP allows img-src data:) — no request leaves the intranet."""
+    import qrcode
+
+    qr = qrcode.QRCode(box_size=4, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image().save(buf)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def load_visible(code: str) -> Dossier:
+    """The dossier if the user may see it, else 404 (existence is not leaked)."""
+    try:
+        d = get_by_code(db.session, code)
+    except NotFound:
+        abort(404)
+    if not policy.can_view(current_user, d):
+        abort(404)
+    return d
+
+
+# ---------------------------------------------------------------- dossier page
+
+def available_actions(user: User, d: Dossier) -> list[A]:
+    """Only what the transition table, the role AND the policy allow — plus the
+    facts of the chain (nothing to acknowledge → no acknowledge button)."""
+    if user.role == Role.ADMIN:
+        return []
+    status = DossierStatus(d.status)
+    pending = any(lg.acknowledged_at is None for lg in d.legs)
+    out: list[A] = []
+    for a in allowed_actions(status, Role(user.role)):
+        if a not in ACTION_FIELDS or not policy.can(user, a, d):
+            continue
+        if a == A.ACKNOWLEDGE and not pending:
+            continue
+        if a in (A.HAND_OFF, A.HAND_BACK, A.COMPLETE) and pending:
+            continue
+        if a == A.HAND_OFF and not d.procedure.is_lien_thong:
+            continue
+        if a == A.HAND_BACK and (not d.procedure.is_lien_thong or len(d.legs) < 2):
+            continue
+        if a == A.APOLOGISE and d.promised_due_at is not None:
+            continue
+        out.append(a)
+    return out
+
+
+def next_step_agency(d: Dossier) -> Agency | None:
+    """Default receiver of a hand-off: the next step of the procedure's chain."""
+    done = max((lg.step_seq or 0 for lg in d.legs), default=0)
+    step = next((s for s in d.procedure.steps if s.seq > done), None)
+    if step is None:
+        return None
+    try:
+        return resolve_kind(db.session, step.agency_kind, d.receiving_agency)
+    except NotFound:
+        return None
+
+
+def _action_form(d: Dossier, action: A, errors: dict[str, str] | None = None,
+                 posted: ActionForm | None = None) -> ActionForm:
+    form = posted if posted is not None else ActionForm(formdata=None)
+    form.version.data = d.version
+    if action == A.ASSIGN:
+        officers = queries.assignable_officers(db.session, d.current_agency)
+        form.officer.choices = [(str(u.id), f"{u.full_name} ({u.username})") for u in officers]
+        if posted is None and d.assignee_id:
+            form.officer.data = str(d.assignee_id)
+    if action in (A.HAND_OFF, A.HAND_BACK):
+        agencies = db.session.scalars(
+            select(Agency).where(Agency.valid_to.is_(None), Agency.id != d.current_agency_id)
+            .order_by(Agency.path)).all()
+        default = next_step_agency(d) if action == A.HAND_OFF else None
+        blank = _("— Theo quy trình liên thông —") if action == A.HAND_OFF else _("— Cơ quan đã chuyển đến —")
+        form.to_agency.choices = [("", blank)] + [(a.identifier, a.name) for a in agencies]
+        if posted is None:
+            form.to_agency.data = default.identifier if default is not None else ""
+    form.action_errors = errors or {}  # type: ignore[attr-defined]
+    return form
+
+
+def _timeline(d: Dossier) -> list[DossierEvent]:
+    return list(db.session.scalars(
+        select(DossierEvent).options(joinedload(DossierEvent.actor), joinedload(DossierEvent.agency))
+        .where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)))
+
+
+def _legs(d: Dossier) -> list[HandoffLeg]:
+    return list(db.session.scalars(
+        select(HandoffLeg).options(joinedload(HandoffLeg.from_agency), joinedload(HandoffLeg.to_agency),
+                                   joinedload(HandoffLeg.sent_by), joinedload(HandoffLeg.acknowledged_by))
+        .where(HandoffLeg.dossier_id == d.id).order_by(HandoffLeg.seq)).unique())
+
+
+def printable_forms(d: Dossier, events: list[DossierEvent]) -> list[tuple[str, str]]:
+    acts = {e.action for e in events}
+    out = []
+    if d.received_at is not None:
+        out.append("01")
+    if A.REQUEST_SUPPLEMENT.value in acts:
+        out.append("02")
+    if A.REFUSE.value in acts:
+        out.append("03")
+    if d.promised_due_at is not None:
+        out.append("04")
+    if A.STOP.value in acts:
+        out.append("05")
+    if d.legs or d.received_at is not None:
+        out.append("06")
+    return [(n, FORM_TITLES[n]) for n in out]
+
+
+def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, errors: dict[str, str] | None = None,
+                posted: ActionForm | None = None) -> Any:
+    now = utcnow()
+    actions = available_actions(current_user, d)
+    forms = {a: _action_form(d, a, errors if a == failed else None, posted if a == failed else None)
+             for a in actions}
+    events = _timeline(d)
+    trace: list[str] = []
+    if d.clock_base_at is not None:
+        try:
+            trace = compute_dossier_due(db.session, d, explain=True).explain(_locale())
+        except DomainError as exc:
+            trace = [exc.message]
+    timing = queries.timing_of(db.session, d, now, _locale())
+    cal = calendar_for(db.session, d.receiving_agency)
+    body = render_template(
+        "dossiers/show.html", d=d, actions=actions, forms=forms, failed=failed, events=events,
+        legs=_legs(d), trace=trace, timing=timing, printable=printable_forms(d, events),
+        status_labels=STATUS_LABELS_VI, action_labels=ACTION_LABELS_VI, action_fields=ACTION_FIELDS,
+        action_styles=ACTION_STYLES, apologise_prompt=timing.needs_apology and A.APOLOGISE in actions,
+        now=now, tz=cal.tz, parse_dt=_parse_dt,
+    )
+    return body, status
+
+
+@bp.get("/dossiers/<code>")
+@roles_required("clerk", "officer", "head", "admin")
+def show(code: str) -> Any:
+    return render_show(load_visible(code))
+
+
+def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> dict[str, Any]:
+    """Turn the posted fields into the service's keyword arguments."""
+    data: dict[str, Any] = {}
+    fields = ACTION_FIELDS[action]
+    if "reason" in fields:
+        data["reason"] = form.reason.data or ""
+    if "missing_items" in fields:
+        data["missing_items"] = (form.missing_items.data or "").splitlines()
+    if "note" in fields:
+        data["note"] = form.note.data or ""
+    if "result" in fields:
+        data["result"] = form.result.data or ""
+    if "method" in fields:
+        data["method"] = form.method.data or "direct"
+        data["receiver"] = form.receiver.data or ""
+    if "officer" in fields:
+        raw = form.officer.data or ""
+        officer = db.session.get(User, int(raw)) if raw.isdigit() else None
+        if officer is None:
+            raise ValidationFailed({"officer": _("Chọn một chuyên viên.")})
+        data["officer"] = officer
+    if "to_agency" in fields and form.to_agency.data:
+        to = db.session.scalar(select(Agency).where(Agency.identifier == form.to_agency.data))
+        if to is None:
+            raise ValidationFailed({"to_agency": _("Cơ quan nhận không tồn tại.")})
+        data["to_agency"] = to
+    if "new_due_on" in fields:
+        day = form.new_due_on.data
+        if day is None:
+            raise ValidationFailed({"new_due_at": _("Nhập ngày hẹn trả mới (dd/mm/yyyy).")})
+        # The new appointment is the close of office hours of that day at the desk.
+        try:
+            data["new_due_at"] = calendar_for(db.session, d.receiving_agency).closing(day)
+        except DomainError as exc:
+            raise ValidationFailed({"new_due_at": exc.message}) from exc
+    return data
+
+
+@bp.post("/dossiers/<code>/actions/<action>")
+@roles_required("clerk", "officer", "head", "admin")
+def act(code: str, action: str) -> Any:
+    try:
+        act_enum = A(action)
+    except ValueError:
+        abort(404)
+    if act_enum not in ACTION_FIELDS:
+        abort(404)
+    d = load_visible(code)
+    form = ActionForm()
+    if not form.validate():
+        errors = {k: str(v[0]) for k, v in form.errors.items() if v}
+        if "version" in errors:
+            flash(_("Thiếu phiên bản hồ sơ; vui lòng tải lại trang."), "danger")
+            return render_show(d, status=400)
+        flash(_("Thao tác chưa thực hiện: vui lòng sửa các mục được đánh dấu."), "danger")
+        return render_show(d, status=422, failed=act_enum, errors=errors, posted=form)
+    label = _(ACTION_LABELS_VI[act_enum])
+    try:
+        data = _parse_action_data(act_enum, form, d)
+        apply_action(db.session, d, act_enum, actor=current_user, now=utcnow(),
+                     expected_version=form.version.data, **data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_("Thao tác “%(a)s” chưa thực hiện: vui lòng sửa các mục được đánh dấu.", a=label), "danger")
+        errors = dict(exc.errors)
+        if "new_due_at" in errors:
+            errors["new_due_on"] = errors.pop("new_due_at")
+        return render_show(_reload(code), status=422, failed=act_enum, errors=errors, posted=form)
+    except Conflict:
+        db.session.rollback()
+        flash(_(CONFLICT_MESSAGE), "warning")
+        return render_show(_reload(code), status=409)
+    except Forbidden:
+        db.session.rollback()
+        flash(_("Bạn không có quyền “%(a)s” với hồ sơ này.", a=label), "danger")
+        return render_show(_reload(code), status=403)
+    except IllegalTransition:
+        db.session.rollback()
+        flash(_("Không thể “%(a)s” khi hồ sơ đang ở trạng thái hiện tại.", a=label), "danger")
+        return render_show(_reload(code), status=409)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return render_show(_reload(code), status=409)
+    db.session.commit()
+    flash(_("Đã thực hiện: %(a)s — hồ sơ %(code)s.", a=label, code=d.code), "success")
+    if act_enum == A.APOLOGISE:
+        return redirect(url_for(".print_form", code=d.code, form_no="04"), code=303)
+    if act_enum == A.STOP:
+        return redirect(url_for(".print_form", code=d.code, form_no="05"), code=303)
+    nxt = request.form.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt, code=303)
+    return redirect(url_for(".show", code=d.code), code=303)
+
+
+def _reload(code: str) -> Dossier:
+    db.session.expire_all()
+    return load_visible(code)
+
+
+# ---------------------------------------------------------------- printed forms
+
+def _last_event(events: list[DossierEvent], action: A) -> DossierEvent | None:
+    return next((e for e in reversed(events) if e.action == action.value), None)
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) else None
+
+
+@bp.get("/dossiers/<code>/print/<form_no>")
+@roles_required("clerk", "officer", "head", "admin")
+def print_form(code: str, form_no: str) -> Any:
+    d = load_visible(code)
+    events = _timeline(d)
+    if form_no not in dict(printable_forms(d, events)):
+        abort(404)
+    ctx: dict[str, Any] = {"d": d, "events": events, "form_no": form_no, "title": FORM_TITLES[form_no],
+                           "status_labels": STATUS_LABELS_VI, "now": utcnow(), "parse_dt": _parse_dt}
+    if form_no == "01":
+        ctx["secret"] = pop_secret(d.code)
+        ctx["lookup"] = lookup_url(d.code)
+        ctx["qr"] = qr_data_uri(ctx["lookup"])
+        ctx["event"] = _last_event(events, A.RECEIVE)
+    elif form_no == "02":
+        ctx["event"] = _last_event(events, A.REQUEST_SUPPLEMENT)
+    elif form_no == "03":
+        ctx["event"] = _last_event(events, A.REFUSE)
+    elif form_no == "04":
+        ctx["event"] = _last_event(events, A.APOLOGISE)
+    elif form_no == "05":
+        ctx["event"] = _last_event(events, A.STOP)
+    elif form_no == "06":
+        ctx["legs"] = _legs(d)
+        ctx["event"] = _last_event(events, A.RECEIVE)
+    ctx["issuer"] = ctx["event"].agency if ctx.get("event") is not None and ctx["event"].agency else \
+        d.receiving_agency
+    return render_template(f"print/{form_no}.html", **ctx)
+
+
+@bp.post("/dossiers/<code>/reissue-secret")
+@roles_required("clerk", "officer", "head")
+def reissue(code: str) -> Any:
+    """Reprint of the receipt: a NEW lookup secret (only its hash is stored)."""
+    d = load_visible(code)
+    form = SimplePostForm()
+    if not form.validate():
+        abort(400)
+    try:
+        secret = reissue_secret(db.session, d, actor=current_user, now=utcnow())
+    except Forbidden:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    remember_secret(d.code, secret)
+    flash(_("Đã cấp lại mã tra cứu; mã cũ không còn dùng được."), "success")
+    return redirect(url_for(".print_form", code=d.code, form_no="01"), code=303)
+
+
+# ---------------------------------------------------------------- worklists
+
+@bp.get("/worklist")
+@roles_required("officer", "head")
+def worklist() -> Any:
+    now = utcnow()
+    rows = queries.worklist(db.session, current_user)
+    timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
+    can_apologise = {d.id: policy.can(current_user, A.APOLOGISE, d) and d.promised_due_at is None
+                     for d in rows}
+    return render_template("dossiers/worklist.html", rows=rows, timings=timings, now=now,
+                           status_labels=STATUS_LABELS_VI, can_apologise=can_apologise)
+
+
+@bp.get("/inbox")
+@roles_required("head", "officer", "clerk")
+def inbox() -> Any:
+    now = utcnow()
+    rows = queries.inbox(db.session, current_user)
+    timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
+    role = Role(current_user.role)
+    can_assign = {d.id: A.ASSIGN in allowed_actions(DossierStatus(d.status), role)
+                  and policy.can(current_user, A.ASSIGN, d) for d in rows}
+    officers = queries.officers_by_agency(db.session, {d.current_agency_id for d in rows if can_assign[d.id]})
+    return render_template("dossiers/inbox.html", rows=rows, timings=timings, now=now,
+                           status_labels=STATUS_LABELS_VI, can_assign=can_assign, officers=officers)
+
+
+@bp.get("/notifications")
+@roles_required("officer", "head", "clerk", "admin")
+def notifications() -> Any:
+    rows = queries.notifications_for(db.session, current_user)
+    ids = {n.dossier_id for n in rows if n.dossier_id}
+    codes = dict(db.session.execute(select(Dossier.id, Dossier.code).where(Dossier.id.in_(ids))).tuples().all()) \
+        if ids else {}
+    return render_template("dossiers/notifications.html", rows=rows, codes=codes,
+                           unread=queries.unread_count(db.session, current_user), form=SimplePostForm())
+
+
+@bp.post("/notifications/read")
+@roles_required("officer", "head", "clerk", "admin")
+def notifications_read() -> Any:
+    form = SimplePostForm()
+    if not form.validate():
+        abort(400)
+    raw = request.form.get("id", "")
+    n = queries.mark_read(db.session, current_user, now=utcnow(),
+                          notification_id=int(raw) if raw.isdigit() else None)
+    db.session.commit()
+    flash(_("Đã đánh dấu %(n)s thông báo là đã đọc.", n=n), "success")
+    return redirect(url_for(".notifications"), code=303)

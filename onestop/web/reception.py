@@ -1,6 +1,179 @@
-"""Blueprint 'reception' (to be filled by its issue)."""
+"""The one-stop desk: reception (three outcomes) and the register (form 07).
+
+Reception follows Decree 61/2018 art. 18 (Decree 118/2025 from 2025-07-01): a
+complete dossier is received with a code and a receipt (form 01); an incomplete
+one gets ONE supplement request listing all missing items (form 02); an
+ineligible one is refused with reasons (form 03).
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.errors import DomainError
+from ..domain.status import STATUS_LABELS_VI, DossierStatus
+from ..extensions import db
+from ..models import Procedure
+from ..services import queries
+from ..services.dossiers import Applicant, ReceptionInput, receive_dossier
+from ..services.errors import Forbidden, ValidationFailed
+from .auth import roles_required, utcnow
+from .forms import ReceptionForm, RegisterFilterForm
+from .i18n import local_tz
 
 bp = Blueprint("reception", __name__)
+
+CODE_RE = re.compile(r"^\s*(\d{1,2}\.\d{6})\b")
+SECRET_SESSION_KEY = "receipt_secret"
+OUTCOMES = ("receive", "request_supplement", "refuse")
+
+
+def resolve_procedure(text: str) -> Procedure | None:
+    """The clerk typed a code ("1.004884"), picked a datalist entry
+    ("1.004884 — Đăng ký …") or typed a name that matches exactly one procedure."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    m = CODE_RE.match(text)
+    if m:
+        return db.session.scalar(select(Procedure).where(Procedure.code == m.group(1),
+                                                         Procedure.active.is_(True)))
+    found = queries.search_procedures(db.session, text, limit=2)
+    return found[0] if len(found) == 1 else None
+
+
+def remember_secret(code: str, secret: str) -> None:
+    """One-time hand-over of the lookup secret to the receipt page: kept in the
+    (signed) session, popped on first display, never put in a URL."""
+    session[SECRET_SESSION_KEY] = {"code": code, "secret": secret}
+
+
+def pop_secret(code: str) -> str | None:
+    held = session.get(SECRET_SESSION_KEY)
+    if isinstance(held, dict) and held.get("code") == code:
+        session.pop(SECRET_SESSION_KEY, None)
+        return str(held.get("secret"))
+    return None
+
+
+@bp.route("/reception/new", methods=["GET", "POST"])
+@roles_required("clerk")
+def new() -> Any:
+    form = ReceptionForm()
+    if request.method == "GET" and request.args.get("procedure"):
+        form.procedure.data = request.args["procedure"]
+    procedure = resolve_procedure(form.procedure.data or "")
+    documents = list(procedure.documents) if procedure is not None else []
+    form.documents.choices = [(str(i), doc) for i, doc in enumerate(documents)]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        outcome = request.form.get("outcome") or "receive"
+        if outcome not in OUTCOMES:
+            outcome = "receive"
+        form.validate()
+        errors = {name: str(msgs[0]) for name, msgs in form.errors.items() if msgs}
+        if procedure is None and "procedure" not in errors:
+            errors["procedure"] = _("Không tìm thấy thủ tục '%(q)s' — chọn một thủ tục trong danh sách.",
+                                    q=form.procedure.data or "")
+        if not errors:
+            assert procedure is not None
+            chosen = set(form.documents.data or [])
+            data = ReceptionInput(
+                procedure_code=procedure.code,
+                applicant=Applicant(name=form.applicant_name.data or "",
+                                    id_number=form.applicant_id_number.data or "",
+                                    phone=form.applicant_phone.data or "",
+                                    email=form.applicant_email.data or "",
+                                    address=form.applicant_address.data or ""),
+                channel=form.channel.data or "direct",
+                outcome=outcome,
+                documents=[{"name": doc, "provided": str(i) in chosen} for i, doc in enumerate(documents)],
+                missing_items=(form.missing_items.data or "").splitlines(),
+                reason=form.reason.data or "",
+                note=form.note.data or "",
+            )
+            try:
+                result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user,
+                                         now=utcnow())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors = dict(exc.errors)
+            except (Forbidden, DomainError) as exc:
+                db.session.rollback()
+                flash(str(getattr(exc, "message", exc)), "danger")
+                return _render_new(form, procedure, errors, outcome), 403
+            else:
+                db.session.commit()
+                d = result.dossier
+                if outcome == "receive":
+                    remember_secret(d.code, result.secret)
+                    flash(_("Đã tiếp nhận hồ sơ %(code)s. In giấy tiếp nhận và hẹn trả kết quả.", code=d.code),
+                          "success")
+                    return redirect(url_for("dossiers.print_form", code=d.code, form_no="01"), code=303)
+                if outcome == "request_supplement":
+                    flash(_("Đã lập phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s.", code=d.code), "success")
+                    return redirect(url_for("dossiers.print_form", code=d.code, form_no="02"), code=303)
+                flash(_("Đã lập phiếu từ chối tiếp nhận hồ sơ %(code)s.", code=d.code), "success")
+                return redirect(url_for("dossiers.print_form", code=d.code, form_no="03"), code=303)
+        if errors:
+            flash(_("Hồ sơ chưa được lưu: vui lòng sửa các mục được đánh dấu."), "danger")
+        return _render_new(form, procedure, errors, outcome), 422
+    return _render_new(form, procedure, errors, "receive")
+
+
+def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[str, str], outcome: str) -> str:
+    return render_template("reception/new.html", form=form, procedure=procedure, errors=errors,
+                           outcome=outcome)
+
+
+@bp.get("/reception/procedures")
+@roles_required("clerk", "officer", "head", "admin")
+def search_procedures() -> Any:
+    """JSON for the reception form's procedure search (code prefix or accent-folded name)."""
+    q = request.args.get("q", "")[:200]
+    items = queries.search_procedures(db.session, q, limit=20)
+    return jsonify([
+        {"code": p.code, "name": p.name, "documents": list(p.documents or []),
+         "limit": f"{p.limit_value.normalize():f}", "unit": p.limit_unit, "lien_thong": p.is_lien_thong,
+         "label": f"{p.code} — {p.name}"}
+        for p in items
+    ])
+
+
+def _register_filter(form: RegisterFilterForm) -> queries.RegisterFilter:
+    return queries.RegisterFilter(
+        date_from=form.date_from.data, date_to=form.date_to.data,
+        procedure_code=(form.procedure.data or "").strip(), status=form.status.data or "",
+        channel=form.channel.data or "", name=form.name.data or "", code=form.code.data or "",
+    )
+
+
+@bp.get("/reception/register")
+@roles_required("clerk", "officer", "head", "admin")
+def register() -> Any:
+    """Form 07: the dossier register (sổ theo dõi hồ sơ), filterable, keyset-paged;
+    ``?print=1`` renders the A4 landscape print version of the filtered list."""
+    form = RegisterFilterForm(request.args)
+    form.status.choices = [("", _("Tất cả"))] + [(s.value, _(STATUS_LABELS_VI[s])) for s in DossierStatus]
+    if not form.validate():
+        flash(_("Bộ lọc không hợp lệ: ngày theo dạng dd/mm/yyyy."), "warning")
+        for f in (form.date_from, form.date_to):
+            if f.errors:
+                f.data = None
+    if form.status.data and form.status.data not in {s.value for s in DossierStatus}:
+        abort(400)
+    flt = _register_filter(form)
+    printing = request.args.get("print") == "1"
+    page = queries.register_page(db.session, current_user, flt, tz=local_tz(),
+                                 cursor=request.args.get("after"), limit=500 if printing else 50)
+    now = utcnow()
+    timings = {d.id: queries.timing_of(db.session, d, now) for d in page.rows}
+    args = {k: v for k, v in request.args.items() if k not in ("after", "print") and v}
+    template = "print/07_register.html" if printing else "reception/register.html"
+    return render_template(template, form=form, page=page, timings=timings, args=args,
+                           status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency)

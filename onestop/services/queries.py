@@ -1,0 +1,314 @@
+"""Read-side queries for the staff screens: the register (form 07), worklists,
+department inbox, liên thông hand-offs and notifications.
+
+Everything here is read-only and set-based: one SELECT per list with the
+related rows eager-loaded (no N+1), keyset pagination on (time, id) so page N
+costs the same as page 1 however long the history (DESIGN.md §2 "set-based").
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ..domain.status import FINISHED, OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
+from ..domain.timing import Timing, classify_finished, classify_open, time_left
+from ..models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
+from .agencies import subtree_ids_query
+from .calendars import calendar_for
+from .dossiers import fold
+
+TIMING_LABELS_VI: dict[Timing, str] = {
+    Timing.WITHIN: "Trong hạn",
+    Timing.DUE_SOON: "Sắp đến hạn",
+    Timing.OVERDUE: "Quá hạn",
+    Timing.PAUSED: "Tạm dừng",
+    Timing.EARLY: "Trước hạn",
+    Timing.ON_TIME: "Đúng hạn",
+    Timing.LATE: "Trễ hạn",
+}
+
+
+# ---------------------------------------------------------------- timing view
+
+@dataclass(frozen=True)
+class TimingView:
+    timing: Timing | None
+    label: str  # "Còn 1 ngày 3 giờ" / "Quá 2 ngày" / "" when not applicable
+    minutes_left: int | None
+
+    @property
+    def timing_label(self) -> str:
+        return TIMING_LABELS_VI[self.timing] if self.timing is not None else ""
+
+    @property
+    def needs_apology(self) -> bool:
+        """Due soon or overdue while open: the apology (form 04) is due (Decree 61/2018
+        art. 19(4) as amended; Decree 118/2025): no later than one working day before."""
+        return self.timing in (Timing.DUE_SOON, Timing.OVERDUE)
+
+
+def timing_of(session: Session, d: Dossier, now: datetime, locale: str = "vi") -> TimingView:
+    """The timing badge and the working time left of one dossier (domain/timing.py
+    is THE rule; this only picks its inputs)."""
+    if d.due_at is None:
+        return TimingView(None, "", None)
+    cal = calendar_for(session, d.receiving_agency)
+    status = DossierStatus(d.status)
+    if status in FINISHED:
+        assert d.finished_at is not None
+        t = classify_finished(d.finished_at, d.due_at, supplement_requests=d.supplement_count, tz=cal.tz)
+        return TimingView(t, "", None)
+    # A pause that starts after the deadline does not stop lateness (timing.classify_open).
+    paused = status in PAUSED and any(
+        p.ended_at is None and p.started_at <= d.due_at for p in d.pauses
+    )
+    t = classify_open(now, d.due_at, cal, paused=paused)
+    left = time_left(now, d.due_at, cal)
+    return TimingView(t, "" if paused else left.label(locale), left.minutes)
+
+
+# ---------------------------------------------------------------- keyset cursor
+
+def encode_cursor(at: datetime, ident: int) -> str:
+    raw = f"{at.isoformat()}|{ident}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None) -> tuple[datetime, int] | None:
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        at, ident = raw.rsplit("|", 1)
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            return None
+        return parsed, int(ident)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---------------------------------------------------------------- register (form 07)
+
+@dataclass
+class RegisterFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    procedure_code: str = ""
+    status: str = ""
+    channel: str = ""
+    name: str = ""
+    code: str = ""
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    next_cursor: str | None
+
+
+def visible_dossiers_clause(user: User) -> Any:
+    """Dossiers a user may list: received by, or now held by, their agency subtree
+    (policy.can_view, in SQL). Admins see all."""
+    if user.role == Role.ADMIN:
+        return None
+    sub = subtree_ids_query(user.agency)
+    return or_(Dossier.receiving_agency_id.in_(sub), Dossier.current_agency_id.in_(sub))
+
+
+def register_query(user: User, f: RegisterFilter, tz: ZoneInfo) -> Select[tuple[Dossier]]:
+    q = select(Dossier).options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                                joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
+                                selectinload(Dossier.pauses))
+    scope = visible_dossiers_clause(user)
+    if scope is not None:
+        q = q.where(scope)
+    # The register runs on the time the desk took the dossier in (submitted_at
+    # is set for every outcome, received_at only for "receive").
+    if f.date_from is not None:
+        q = q.where(Dossier.submitted_at >= datetime.combine(f.date_from, time(0), tz))
+    if f.date_to is not None:
+        q = q.where(Dossier.submitted_at < datetime.combine(f.date_to + timedelta(days=1), time(0), tz))
+    if f.procedure_code:
+        q = q.join(Procedure, Procedure.id == Dossier.procedure_id).where(Procedure.code == f.procedure_code)
+    if f.status:
+        q = q.where(Dossier.status == f.status)
+    if f.channel:
+        q = q.where(Dossier.channel == f.channel)
+    if f.name.strip():
+        # Accent-insensitive, NFC/NFD alike: both sides folded (applicant_search).
+        q = q.where(Dossier.applicant_search.like(f"%{_like_escape(fold(f.name))}%", escape="\\"))
+    if f.code.strip():
+        q = q.where(Dossier.code.like(f"%{_like_escape(f.code.strip().upper())}%", escape="\\"))
+    return q
+
+
+def register_page(session: Session, user: User, f: RegisterFilter, *, tz: ZoneInfo,
+                  cursor: str | None = None, limit: int = 50) -> Page:
+    """One page of the register, newest first, keyset on (submitted_at, id)."""
+    q = register_query(user, f, tz)
+    after = decode_cursor(cursor)
+    if after is not None:
+        at, ident = after
+        q = q.where(or_(Dossier.submitted_at < at, and_(Dossier.submitted_at == at, Dossier.id < ident)))
+    q = q.order_by(Dossier.submitted_at.desc(), Dossier.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(q).unique())
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = encode_cursor(rows[-1].submitted_at, rows[-1].id)
+    return Page(rows, nxt)
+
+
+# ---------------------------------------------------------------- worklists
+
+_WORKING = tuple(s.value for s in OPEN if s not in PRE_RECEPTION)
+
+
+def _by_time_left(q: Select[tuple[Dossier]]) -> Select[tuple[Dossier]]:
+    """Working time left ascending = due_at ascending (the calendar is monotone),
+    with paused dossiers (clock stopped) last and undated ones at the very end."""
+    paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
+    no_due = case((Dossier.due_at.is_(None), 1), else_=0)
+    return q.order_by(paused, no_due, Dossier.due_at, Dossier.id)
+
+
+def worklist(session: Session, user: User, *, limit: int = 200) -> list[Dossier]:
+    """An officer's (or head's) worklist: assigned to me, or unassigned at my agency."""
+    q = (
+        select(Dossier)
+        .options(joinedload(Dossier.procedure), joinedload(Dossier.receiving_agency),
+                 joinedload(Dossier.assignee), selectinload(Dossier.pauses))
+        .where(Dossier.status.in_(_WORKING))
+        .where(or_(Dossier.assignee_id == user.id,
+                   and_(Dossier.assignee_id.is_(None), Dossier.current_agency_id == user.agency_id)))
+    )
+    return list(session.scalars(_by_time_left(q).limit(limit)).unique())
+
+
+def inbox(session: Session, user: User, *, limit: int = 300) -> list[Dossier]:
+    """The department inbox: open dossiers held by the user's agency subtree
+    (plus results ready at the desk, waiting to be returned), unassigned first."""
+    statuses = list(_WORKING) + [DossierStatus.RESULT_READY.value, DossierStatus.INCOMPLETE.value,
+                                 DossierStatus.NEW_ONLINE.value]
+    q = (
+        select(Dossier)
+        .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                 joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
+                 selectinload(Dossier.pauses))
+        .where(Dossier.status.in_(statuses))
+        .where(Dossier.current_agency_id.in_(subtree_ids_query(user.agency)))
+    )
+    unassigned = case((Dossier.assignee_id.is_(None), 0), else_=1)
+    paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
+    no_due = case((Dossier.due_at.is_(None), 1), else_=0)
+    q = q.order_by(unassigned, paused, no_due, Dossier.due_at, Dossier.id).limit(limit)
+    return list(session.scalars(q).unique())
+
+
+def assignable_officers(session: Session, agency: Agency) -> list[User]:
+    """Officers (and heads) of the agency that holds a dossier, for the assign select."""
+    return list(session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_([Role.OFFICER.value, Role.HEAD.value]),
+                           User.agency_id == agency.id)
+        .order_by(User.role.desc(), User.full_name)
+    ))
+
+
+def officers_by_agency(session: Session, agency_ids: set[int]) -> dict[int, list[User]]:
+    """Assignable users for several agencies in one query (inbox rows)."""
+    out: dict[int, list[User]] = {a: [] for a in agency_ids}
+    if not agency_ids:
+        return out
+    for u in session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_([Role.OFFICER.value, Role.HEAD.value]),
+                           User.agency_id.in_(agency_ids)).order_by(User.full_name)
+    ):
+        out[u.agency_id].append(u)
+    return out
+
+
+# ---------------------------------------------------------------- liên thông
+
+def handoffs_waiting_for(session: Session, agency: Agency) -> list[HandoffLeg]:
+    """Legs sent to ``agency`` that it has not acknowledged yet (its leg clock
+    starts at the acknowledgement)."""
+    return _open_legs(session, HandoffLeg.to_agency_id == agency.id)
+
+
+def handoffs_sent_unacknowledged(session: Session, agency: Agency) -> list[HandoffLeg]:
+    """Legs ``agency`` sent that the receiver has not acknowledged (senders watch these)."""
+    return _open_legs(session, HandoffLeg.from_agency_id == agency.id)
+
+
+def _open_legs(session: Session, cond: Any) -> list[HandoffLeg]:
+    q = (
+        select(HandoffLeg)
+        .options(joinedload(HandoffLeg.from_agency), joinedload(HandoffLeg.to_agency),
+                 joinedload(HandoffLeg.sent_by))
+        .where(cond, HandoffLeg.acknowledged_at.is_(None))
+        .order_by(HandoffLeg.sent_at, HandoffLeg.id)
+    )
+    legs = list(session.scalars(q).unique())
+    if legs:  # the dossiers (with their procedure) in one more query
+        ids = {lg.dossier_id for lg in legs}
+        ds = {d.id: d for d in session.scalars(
+            select(Dossier).options(joinedload(Dossier.procedure)).where(Dossier.id.in_(ids))).unique()}
+        for lg in legs:
+            lg.dossier_obj = ds.get(lg.dossier_id)  # type: ignore[attr-defined]
+    return legs
+
+
+# ---------------------------------------------------------------- notifications
+
+def notifications_for(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
+    return list(session.scalars(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0)
+
+
+def mark_read(session: Session, user: User, *, now: datetime, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read: one UPDATE."""
+    from sqlalchemy import update
+
+    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    res = session.execute(stmt.values(read_at=now))
+    session.flush()
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- catalogue search
+
+def search_procedures(session: Session, q: str, *, limit: int = 20) -> list[Procedure]:
+    """By code prefix or accent-folded name words (Procedure.name_search)."""
+    q = (q or "").strip()
+    base = select(Procedure).where(Procedure.active.is_(True))
+    if not q:
+        return list(session.scalars(base.order_by(Procedure.code).limit(limit)))
+    words = fold(q).split()
+    conds = [Procedure.name_search.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
+    by_code = Procedure.code.like(f"{_like_escape(q)}%", escape="\\")
+    rank = case((Procedure.code == q, 0), (by_code, 1), else_=2)
+    cond = or_(by_code, and_(*conds) if conds else false())
+    return list(session.scalars(base.where(cond).order_by(rank, Procedure.code).limit(limit)))

@@ -1,0 +1,85 @@
+"""Flask-WTF forms of the desk and the dossier page. Forms check shape only
+(lengths, formats the browser can't); the services check the rules and raise
+ValidationFailed with per-field messages (DESIGN.md §4). Field names equal the
+service's error keys so a message lands next to its field."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+CHANNEL_CHOICES = [
+    ("direct", _l("Trực tiếp")),
+    ("online", _l("Trực tuyến")),
+    ("postal", _l("Bưu chính công ích")),
+]
+RETURN_METHOD_CHOICES = [
+    ("direct", _l("Trực tiếp tại Bộ phận Một cửa")),
+    ("postal", _l("Qua bưu chính công ích")),
+    ("online", _l("Trực tuyến")),
+]
+
+
+class ReceptionForm(FlaskForm):
+    """The desk's reception form (Decree 61/2018 art. 18; Decree 118/2025)."""
+
+    procedure = StringField(_l("Thủ tục (mã hoặc tên)"),
+                            validators=[DataRequired(_l("Chọn thủ tục hành chính (gõ mã hoặc tên).")),
+                                        Length(max=300)])
+    applicant_name = StringField(_l("Họ và tên người nộp"),
+                                 validators=[DataRequired(_l("Nhập họ và tên người nộp hồ sơ.")),
+                                             Length(max=120)])
+    applicant_id_number = StringField(
+        _l("Số định danh cá nhân (CCCD, 12 số)"),
+        validators=[DataRequired(_l("Nhập số định danh cá nhân (CCCD) 12 chữ số.")), Length(max=20)])
+    applicant_phone = StringField(_l("Số điện thoại"),
+                                  validators=[DataRequired(_l("Nhập số điện thoại để liên hệ.")),
+                                              Length(max=20)])
+    applicant_email = StringField(_l("E-mail (không bắt buộc)"), validators=[Optional(), Length(max=254)])
+    applicant_address = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=255)])
+    channel = SelectField(_l("Kênh nộp"), choices=CHANNEL_CHOICES, default="direct")
+    documents = SelectMultipleField(_l("Thành phần hồ sơ đã nộp"), choices=[], validate_choice=False)
+    missing_items = TextAreaField(_l("Giấy tờ còn thiếu (mỗi dòng một mục)"),
+                                  validators=[Optional(), Length(max=4000)])
+    reason = TextAreaField(_l("Lý do"), validators=[Optional(), Length(max=2000)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
+    outcome = HiddenField(default="receive")
+
+
+class ActionForm(FlaskForm):
+    """All action-specific fields of POST /dossiers/<code>/actions/<action>;
+    which of them an action reads is decided in the view (web/dossiers.py)."""
+
+    version = IntegerField(validators=[InputRequired(_l("Thiếu phiên bản hồ sơ; tải lại trang."))])
+    reason = TextAreaField(_l("Lý do"), validators=[Optional(), Length(max=4000)])
+    missing_items = TextAreaField(_l("Giấy tờ cần bổ sung (mỗi dòng một mục)"),
+                                  validators=[Optional(), Length(max=4000)])
+    officer = SelectField(_l("Chuyên viên"), coerce=str, choices=[], validate_choice=False)
+    new_due_on = DateField(_l("Ngày hẹn trả mới"), validators=[Optional()], format="%Y-%m-%d")
+    to_agency = SelectField(_l("Cơ quan nhận"), coerce=str, choices=[], validate_choice=False)
+    result = TextAreaField(_l("Kết quả giải quyết"), validators=[Optional(), Length(max=4000)])
+    method = SelectField(_l("Hình thức trả kết quả"), choices=RETURN_METHOD_CHOICES, default="direct")
+    receiver = StringField(_l("Người nhận kết quả"), validators=[Optional(), Length(max=120)])
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
+
+
+class RegisterFilterForm(FlaskForm):
+    """GET filters of the register (form 07); no CSRF on a read."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(_l("Từ ngày"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField(_l("Đến ngày"), validators=[Optional()], format="%Y-%m-%d")
+    procedure = StringField(_l("Mã thủ tục"), validators=[Optional(), Length(max=20)])
+    status = SelectField(_l("Trạng thái"), choices=[], validate_choice=False, default="")
+    channel = SelectField(_l("Kênh nộp"), choices=[("", _l("Tất cả"))] + CHANNEL_CHOICES, default="")
+    name = StringField(_l("Tên người nộp"), validators=[Optional(), Length(max=120)])
+    code = StringField(_l("Mã hồ sơ"), validators=[Optional(), Length(max=40)])
+
+
+class SimplePostForm(FlaskForm):
+    """CSRF-only form (mark read, reissue secret)."""
