@@ -465,3 +465,66 @@ def transparency_data(identifier: str | None = None) -> Any:
     resp = jsonify(data)
     resp.headers["Cache-Control"] = "public, max-age=300"
     return resp
+
+
+# ---------------------------------------------------------------- OpenAPI (refines the pre-described path)
+
+def _describe_api() -> None:
+    """Refine the teammate-owned OpenAPI document with the exact shape served above."""
+    try:
+        from . import openapi
+    except ImportError:  # the document module is optional for this blueprint
+        return
+    if not hasattr(openapi, "register_path"):
+        return
+    s, dt = {"type": "string"}, {"type": "string", "format": "date-time", "nullable": True}
+    ns = {"type": "string", "nullable": True}
+    openapi.register_schema("Lookup", {
+        "type": "object",
+        "description": ("Open311 GeoReport v2 style service request (service_request_id … "
+                        "expected_datetime), plus the national status code (1–10), the internal "
+                        "status and the working time left. Times ISO 8601 with the agency's offset."),
+        "required": ["service_request_id", "status", "status_notes", "service_name", "agency_responsible",
+                     "requested_datetime", "updated_datetime", "expected_datetime", "national_status_code",
+                     "status_code"],
+        "properties": {
+            "service_request_id": s, "status": {"type": "string", "enum": ["open", "closed"]},
+            "status_notes": s, "service_name": s, "service_code": s, "agency_responsible": s,
+            "requested_datetime": dt, "updated_datetime": dt, "expected_datetime": dt,
+            "national_status_code": {"type": "integer", "minimum": 1, "maximum": 10},
+            "status_code": {"type": "string", "enum": [x.value for x in DossierStatusEnum]},
+            "status_label": s, "timing": ns,
+            "working_time_left_minutes": {"type": "integer", "nullable": True,
+                                          "description": "Signed working minutes to the statutory due time "
+                                                         "(negative = late); null when finished or paused."},
+            "time_left_label": s, "promised_datetime": dt, "apology_reason": ns,
+        },
+    })
+    text_q = {"type": "string"}
+    openapi.register_path("/api/v1/lookup/{code}", {"get": {
+        "operationId": "lookupDossier", "summary": "Tra cứu công khai (mã hồ sơ + mã bí mật)", "security": [],
+        "description": ("Give `secret` (printed on the receipt) or `phone4` (last four digits of the "
+                        "registered phone). Unknown code, malformed code and wrong secret all answer the "
+                        "same 404. Rate limited per client address (config LOOKUP_RATE_LIMIT, shared with "
+                        "the web look-up); 429 carries Retry-After."),
+        "parameters": [
+            {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+            {"name": "secret", "in": "query", "required": False,
+             "schema": {**text_q, "maxLength": lookup_svc.MAX_SECRET_LENGTH}},
+            {"name": "phone4", "in": "query", "required": False,
+             "schema": {**text_q, "pattern": "^[0-9]{4}$"}},
+        ],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": openapi.ref("Lookup")}}},
+            "404": {"description": "Không tìm thấy (mã sai, mã bí mật sai hoặc mã không đúng định dạng).",
+                    "content": {"application/json": {"schema": openapi.ref("Error")}}},
+            "429": {"description": "Quá nhiều yêu cầu; xem header Retry-After.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {"application/json": {"schema": openapi.ref("Error")}}},
+        },
+    }})
+
+
+from ..domain.status import DossierStatus as DossierStatusEnum  # noqa: E402
+
+_describe_api()

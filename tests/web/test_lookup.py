@@ -317,3 +317,14 @@ def test_receipt_qr_decodes_to_the_lookup_url(app, session, client):
 
         assert lookup_url_for(code) == f"http://localhost/lookup?code={code}"
     assert client.get(f"/lookup/qr/not-a-code.png").status_code == 404
+
+
+def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
+    from onestop.web import openapi
+
+    res = receive(session, now=MON)
+    session.commit()
+    body = client.get(f"/api/v1/lookup/{res.dossier.code}?secret={res.secret}").get_json()
+    assert openapi.validate(body, openapi.ref("Lookup")) == {}
+    err = client.get(f"/api/v1/lookup/{res.dossier.code}?secret=NOPE1234").get_json()
+    assert openapi.validate(err, openapi.ref("Error")) == {}

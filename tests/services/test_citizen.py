@@ -1,0 +1,107 @@
+"""Ratings, PAKN (feedback/complaints) and the figures they feed (issue 5)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from onestop.services.citizen import (
+    answer_feedback, feedback_inbox, register_feedback, satisfaction_figures, submit_rating,
+)
+from onestop.services.dossiers import apply_action
+from onestop.services.errors import Conflict, Forbidden, ValidationFailed
+from tests.factories import agency, receive, user
+
+# Thursday 12/02/2026 10:00 in Hà Nội: Tết 2026 closes 14/02 … 22/02.
+THU = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)
+MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+SCORES = {"score_access": 5, "score_procedure": 4, "score_officer": 5, "score_result": 5, "score_feedback": 4}
+
+
+def _returned(session, now=MON):
+    d = receive(session, now=now).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=now)
+    apply_action(session, d, "complete", actor=user(session, "t_head"), now=now)
+    apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=now)
+    return d
+
+
+def test_complaint_is_due_at_close_of_the_15th_working_day_across_tet(session):
+    d = receive(session, now=THU).dossier
+    fb = register_feedback(session, d, content="Hẹn trả chậm", now=THU)
+    assert fb.code == "PAKN-260212-0001"
+    assert fb.status == "open" and fb.kind == "complaint"
+    # 13/02 is day 1; Tết closes 14–22/02; 23/02 … 12/03 are days 2–15 → 17:00 +07:00 on 12/03/2026.
+    assert fb.due_at == datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
+    # Routed to the agency holding the dossier (still the receiving desk here).
+    assert fb.agency_id == agency(session, "000.01.31.H25").id
+
+
+def test_complaint_codes_are_sequential_per_day_and_routed_to_the_current_agency(session):
+    d = receive(session, now=MON).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    a = register_feedback(session, d, content="Một", now=MON)
+    b = register_feedback(session, d, content="Hai", kind="suggestion", now=MON)
+    assert (a.code, b.code) == ("PAKN-260302-0001", "PAKN-260302-0002")
+    assert a.agency_id == agency(session, "000.00.31.H25").id  # UBND xã Tân Lạc holds it now
+
+
+def test_complaint_lifecycle_open_overdue_answered(session):
+    d = receive(session, now=THU).dossier
+    fb = register_feedback(session, d, content="Chậm", now=THU)
+    head = user(session, "t_head")
+    after_due = datetime(2026, 3, 12, 10, 1, tzinfo=UTC)
+    rows = feedback_inbox(session, actor=head, now=after_due)
+    assert [(r[0].code, r[3]) for r in rows] == [(fb.code, True)]  # flagged overdue
+    with pytest.raises(Forbidden):
+        answer_feedback(session, fb.id, answer="x", actor=user(session, "t_officer_other"), now=after_due)
+    with pytest.raises(ValidationFailed):
+        answer_feedback(session, fb.id, answer="   ", actor=head, now=after_due)
+    answer_feedback(session, fb.id, answer="Đã xử lý, xin lỗi ông/bà.", actor=head, now=after_due)
+    assert fb.status == "answered" and fb.answered_at == after_due and fb.answered_by_id == head.id
+    with pytest.raises(Conflict):
+        answer_feedback(session, fb.id, answer="again", actor=head, now=after_due)
+    assert feedback_inbox(session, actor=head, now=after_due)[0][3] is False
+
+
+def test_feedback_rejects_empty_and_over_long_content(session):
+    d = receive(session, now=MON).dossier
+    with pytest.raises(ValidationFailed):
+        register_feedback(session, d, content="  ", now=MON)
+    with pytest.raises(ValidationFailed):
+        register_feedback(session, d, content="x" * 2001, now=MON)
+    with pytest.raises(ValidationFailed):
+        register_feedback(session, d, content="ok", kind="praise", now=MON)
+
+
+def test_rating_once_per_dossier_only_after_return(session):
+    open_d = receive(session, now=MON).dossier
+    with pytest.raises(Conflict):
+        submit_rating(session, open_d, scores=SCORES, satisfied=True, comment="", now=MON)
+    d = _returned(session)
+    r = submit_rating(session, d, scores=SCORES, satisfied=True, comment="<b>tốt</b>", now=MON)
+    assert r.comment == "<b>tốt</b>" and r.agency_id == d.receiving_agency_id
+    with pytest.raises(Conflict):
+        submit_rating(session, d, scores=SCORES, satisfied=False, comment="", now=MON)
+
+
+def test_rating_scores_must_be_1_to_5(session):
+    d = _returned(session)
+    with pytest.raises(ValidationFailed) as exc:
+        submit_rating(session, d, scores={**SCORES, "score_officer": 6}, satisfied=None, comment="", now=MON)
+    assert set(exc.value.errors) == {"score_officer", "satisfied"}
+
+
+def test_satisfaction_figures_count_ratings_and_complaints_in_the_subtree(session):
+    d1, d2 = _returned(session), _returned(session)
+    submit_rating(session, d1, scores=SCORES, satisfied=True, comment="", now=MON)
+    submit_rating(session, d2, scores=SCORES, satisfied=False, comment="", now=MON)
+    register_feedback(session, d2, content="Chậm", now=MON)
+    register_feedback(session, d2, content="Gợi ý", kind="suggestion", now=MON)
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    commune = agency(session, "000.00.31.H25")  # UBND xã Tân Lạc: its subtree holds the desk
+    f = satisfaction_figures(session, commune, start, end)
+    assert (f.ratings, f.satisfied, f.dissatisfied, f.complaints, f.feedback, f.feedback_open) == (2, 1, 1, 1, 2, 2)
+    other = satisfaction_figures(session, agency(session, "000.00.32.H25"), start, end)
+    assert (other.ratings, other.complaints) == (0, 0)
+    assert satisfaction_figures(session, commune, end, datetime(2026, 5, 1, tzinfo=UTC)).ratings == 0
