@@ -1,0 +1,96 @@
+"""The demo history (issue 2 §6): created through the services, every status present,
+consistent event log, idempotent seeding. Runs on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from onestop.domain.status import FINISHED, DossierStatus
+from onestop.models import Agency, Dossier, DossierEvent, User
+from onestop.services.calendars import calendar_for
+from onestop.services.demo import seed_demo
+
+# Monday 02/03/2026 09:00 in Hà Nội.
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+CREATION_ACTIONS = {"receive", "request_supplement", "refuse", "submit_online"}
+
+
+def test_two_months_of_demo_history_through_the_services(session):
+    """One seeding per engine (it takes seconds), then every property of the history."""
+    report = seed_demo(session, now=NOW, months=2, per_day=4, if_empty=True)
+    assert "history:" in report
+    for check in (_every_status, _codes_unique, _event_log_consistent, _finished_iff_finish_time,
+                  _desk_receptions_in_office_hours, _lateness_supplements_lien_thong,
+                  _seeding_again_adds_nothing):
+        check(session)
+
+
+def _every_status(seeded):
+    statuses = set(seeded.scalars(select(Dossier.status).distinct()))
+    assert statuses == {s.value for s in DossierStatus}
+
+
+def _codes_unique(seeded):
+    total = seeded.scalar(select(func.count(Dossier.id)))
+    distinct = seeded.scalar(select(func.count(func.distinct(Dossier.code))))
+    assert total and total == distinct
+    assert total > 100  # 2 months × ~4 a working day
+
+
+def _event_log_consistent(seeded):
+    events: dict[int, list[DossierEvent]] = defaultdict(list)
+    for ev in seeded.scalars(select(DossierEvent).order_by(DossierEvent.dossier_id, DossierEvent.seq)):
+        events[ev.dossier_id].append(ev)
+    dossiers = seeded.scalars(select(Dossier)).all()
+    for d in dossiers:
+        evs = events[d.id]
+        assert evs, d.code
+        assert evs[0].action in CREATION_ACTIONS and evs[0].from_status is None, d.code
+        assert [e.seq for e in evs] == list(range(1, len(evs) + 1)), d.code
+        for prev, nxt in zip(evs, evs[1:], strict=False):
+            assert nxt.from_status == prev.to_status, d.code
+            assert nxt.at >= prev.at, d.code
+        assert evs[-1].to_status == d.status, d.code
+        assert all(e.at <= NOW for e in evs), d.code
+
+
+def _finished_iff_finish_time(seeded):
+    for d in seeded.scalars(select(Dossier)):
+        assert (DossierStatus(d.status) in FINISHED) == (d.finished_at is not None), d.code
+        assert (d.returned_at is not None) == (d.status == "returned"), d.code
+
+
+def _desk_receptions_in_office_hours(seeded):
+    rows = seeded.execute(
+        select(Dossier, Agency).join(Agency, Agency.id == Dossier.receiving_agency_id)
+        .where(Dossier.channel != "online")
+    ).all()
+    assert rows
+    for d, agency in rows:
+        assert calendar_for(seeded, agency).is_office_time(d.submitted_at), d.code
+
+
+def _lateness_supplements_lien_thong(seeded):
+    actions = dict(seeded.execute(
+        select(DossierEvent.action, func.count()).group_by(DossierEvent.action)).all())
+    for action in ("transfer", "assign", "request_supplement", "provide_supplement", "hand_off",
+                   "acknowledge", "complete", "return_result"):
+        assert actions.get(action, 0) > 0, action
+    finished = seeded.scalars(select(Dossier).where(Dossier.status.in_(["result_ready", "returned"]))).all()
+    late = [d for d in finished if d.finished_at > d.due_at]
+    assert 0 < len(late) < len(finished) * 0.3
+    channels = set(seeded.scalars(select(Dossier.channel).distinct()))
+    assert {"direct", "online"} <= channels
+
+
+def _seeding_again_adds_nothing(seeded):
+    dossiers = seeded.scalar(select(func.count(Dossier.id)))
+    events = seeded.scalar(select(func.count(DossierEvent.id)))
+    users = seeded.scalar(select(func.count(User.id)))
+    report = seed_demo(seeded, now=NOW, months=2, per_day=4, if_empty=True)
+    assert "không tạo thêm" in report
+    assert seeded.scalar(select(func.count(Dossier.id))) == dossiers
+    assert seeded.scalar(select(func.count(DossierEvent.id))) == events
+    assert seeded.scalar(select(func.count(User.id))) == users
