@@ -1,0 +1,14 @@
+"""Each November: warn the admins if next year's working calendar lacks Tết."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from onestop.services.scanning import check_next_year_calendar
+
+
+def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:
+    return check_next_year_calendar(session, now)
