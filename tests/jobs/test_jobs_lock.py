@@ -1,0 +1,139 @@
+"""One scheduler at a time: the lock refuses a second one; a standby takes over when the active
+process is killed (-9). Real processes (`flask --app onestop jobs run`) against a committed DB."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobs import JOBS, due_catch_up
+from jobs.locks import SchedulerLock, lock_for_app
+from onestop.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = str(Path(sys.executable).with_name("flask"))
+
+
+class Proc:
+    """A `jobs run` subprocess whose output lines are read by a thread (no sleeping: the test
+    waits on the queue with a timeout)."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.p = subprocess.Popen([FLASK, "--app", "onestop", "jobs", "run", *args], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.p.stdout is not None
+        for line in self.p.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {text!r} within {timeout}s; output so far: {self.seen}") from None
+            self.seen.append(line)
+            if text in line:
+                return
+
+    def kill(self) -> None:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGKILL)
+        self.p.wait(timeout=30)
+
+
+@pytest.fixture
+def env(committed, tmp_path) -> Iterator[dict[str, str]]:
+    e = dict(os.environ)
+    e.update(ONESTOP_DATABASE_URL=committed.config["SQLALCHEMY_DATABASE_URI"],
+             ONESTOP_SCHEDULER_LOCK_FILE=str(tmp_path / "scheduler.lock"), ONESTOP_SECRET_KEY="test-secret",
+             ONESTOP_ENV="testing", PYTHONUNBUFFERED="1")
+    e.pop("ONESTOP_TEST_DATABASE_URL", None)
+    yield e
+
+
+@pytest.mark.slow
+def test_second_scheduler_is_refused_with_a_clear_message(env):
+    active = Proc(env)
+    try:
+        active.wait_for("Scheduler active")
+        second = subprocess.run([FLASK, "--app", "onestop", "jobs", "run"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert second.returncode == 3
+        assert "một tiến trình lập lịch khác đang chạy" in second.stderr
+        assert "Another scheduler holds the lock" in second.stderr
+    finally:
+        active.kill()
+
+
+@pytest.mark.slow
+def test_standby_takes_over_when_the_active_scheduler_is_killed(env):
+    active = Proc(env)
+    standby: Proc | None = None
+    try:
+        active.wait_for("Scheduler active")
+        standby = Proc(env, "--standby", "--retry-seconds", "0.3")
+        standby.wait_for("Standby: waiting")
+        active.kill()  # kill -9: no clean-up code runs; the OS / PostgreSQL frees the lock
+        standby.wait_for("Scheduler active", timeout=60)
+        standby.wait_for("Scheduler started", timeout=120)
+    finally:
+        active.kill()
+        if standby is not None:
+            standby.kill()
+
+
+def test_lock_is_exclusive_within_the_host(app, tmp_path):
+    with app.app_context():
+        engine = db.engine
+    a = SchedulerLock(engine, str(tmp_path / "s.lock"))
+    b = SchedulerLock(engine, str(tmp_path / "s.lock"))
+    try:
+        assert a.acquire() and a.alive()
+        assert not b.acquire()
+        a.release()
+        assert b.acquire()
+    finally:
+        a.release()
+        b.release()
+
+
+def test_lock_for_app_uses_the_advisory_lock_on_postgresql(app):
+    lock = lock_for_app(app)
+    assert lock.kind == ("postgresql" if app.config["ENGINE_KIND"] == "postgresql" else "file")
+
+
+def test_catch_up_coalesces_missed_runs_into_one(app, session):
+    from datetime import UTC, datetime
+
+    from onestop.models import JobRun
+
+    t0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 08:00 Monday
+    for spec in JOBS:
+        session.add(JobRun(job=spec.name, as_of=t0, started_at=t0, finished_at=t0, result={}, error=""))
+    session.flush()
+    # Two minutes later only the every-minute outbox job is due.
+    assert due_catch_up(app, datetime(2026, 3, 2, 1, 2, tzinfo=UTC)) == ["notify"]
+    # Down for two days: each missed job runs once (the November check is not due in March).
+    names = due_catch_up(app, datetime(2026, 3, 4, 3, 0, tzinfo=UTC))
+    assert names == ["overdue", "feedback", "supplements", "digest", "metrics", "notify"]
+
+
+def test_create_app_starts_no_scheduler(app):
+    from onestop import create_app
+
+    before = {t.name for t in threading.enumerate()}
+    create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    after = {t.name for t in threading.enumerate()}
+    assert not any("APScheduler" in n or "ThreadPoolExecutor" in n for n in after - before)
