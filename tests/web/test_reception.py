@@ -68,3 +68,121 @@ def test_reception_form_renders_with_autofocus_accesskeys_and_labels(client):
                  "applicant_address", "channel"):
         assert f'for="{name}"' in html
     assert 'src="/static/js/reception.js"' in html
+
+
+def test_field_errors_are_shown_next_to_fields_and_input_is_preserved(client, session):
+    login(client, "t_clerk")
+    before = session.scalar(select(func.count()).select_from(Dossier))
+    with at(MON):
+        r = client.post("/reception/new", data={**REQUIRED, "applicant_id_number": "12345",
+                                                 "applicant_phone": "12345", "applicant_email": "x@",
+                                                 "applicant_address": "Xóm Mới"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "12 chữ số" in html and "03, 05, 07, 08 hoặc 09" in html and "e-mail không hợp lệ" in html
+    assert 'value="Nguyễn Thị Bình"' in html and 'value="Xóm Mới"' in html and 'value="12345"' in html
+    assert session.scalar(select(func.count()).select_from(Dossier)) == before
+
+
+def test_missing_required_fields_and_unknown_procedure(client):
+    login(client, "t_clerk")
+    r = client.post("/reception/new", data={"procedure": "9.999999"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Nhập họ và tên" in html and "Không tìm thấy thủ tục" in html
+
+
+def test_supplement_outcome_needs_items_and_reason(client, session):
+    login(client, "t_clerk")
+    r = client.post("/reception/new", data={**REQUIRED, "outcome": "request_supplement"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Liệt kê đầy đủ" in html and "Nhập lý do" in html
+
+
+def test_procedure_search_by_code_and_accent_free_name(client):
+    login(client, "t_clerk")
+    by_code = client.get("/reception/procedures?q=1.004884").get_json()
+    assert by_code[0]["code"] == "1.004884" and isinstance(by_code[0]["documents"], list)
+    by_name = client.get("/reception/procedures?q=dang ky khai sinh").get_json()
+    assert "1.001193" in [p["code"] for p in by_name]
+    nfd = unicodedata.normalize("NFD", "đăng ký khai sinh")
+    assert "1.001193" in [p["code"] for p in client.get(f"/reception/procedures?q={nfd}").get_json()]
+
+
+def test_procedure_typed_by_name_is_resolved_and_checklist_rendered(client):
+    login(client, "t_clerk")
+    html = client.get("/reception/new?procedure=1.001193").get_data(as_text=True)
+    assert 'name="documents"' in html and "Giấy chứng sinh" in html
+
+
+def test_documents_checklist_is_stored(client, session):
+    login(client, "t_clerk")
+    with at(MON):
+        client.post("/reception/new", data={**REQUIRED, "procedure": "1.001193", "documents": ["0", "1"]})
+    d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
+    assert [doc["provided"] for doc in d.documents][:2] == [True, True]
+    assert not all(doc["provided"] for doc in d.documents)
+
+
+def test_reprint_receipt_reissues_a_new_secret_shown_once(client, session):
+    code = receive(session, now=MON).dossier.code
+    session.commit()
+    old_hash = session.scalar(select(Dossier.lookup_secret_hash).where(Dossier.code == code))
+    login(client, "t_clerk")
+    r = client.post(f"/dossiers/{code}/reissue-secret")
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'class="secret">' in page
+    session.expire_all()
+    assert session.scalar(select(Dossier.lookup_secret_hash).where(Dossier.code == code)) != old_hash
+
+
+def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(client, session):
+    for i in range(3):
+        receive(session, now=MON, name="Nguyễn Văn An")
+    receive(session, now=MON, name="Phạm Thị Hoa", channel="postal")
+    receive(session, now=datetime(2026, 3, 5, 2, 0, tzinfo=UTC), name="Đỗ Minh Đức")
+    session.commit()
+    login(client, "t_clerk")
+    html = client.get("/reception/register?name=nguyen van an").get_data(as_text=True)
+    assert html.count("Nguyễn Văn An") == 3 and "Phạm Thị Hoa" not in html
+    nfd = unicodedata.normalize("NFD", "Đỗ Minh")
+    assert "Đỗ Minh Đức" in client.get(f"/reception/register?name={nfd}").get_data(as_text=True)
+    html = client.get("/reception/register?channel=postal").get_data(as_text=True)
+    assert "Phạm Thị Hoa" in html and "Nguyễn Văn An" not in html
+    html = client.get("/reception/register?date_from=2026-03-04&date_to=2026-03-06").get_data(as_text=True)
+    assert "Đỗ Minh Đức" in html and "Nguyễn Văn An" not in html
+    # Keyset paging: 2 per page through the query layer.
+    from onestop.services.queries import RegisterFilter, register_page
+    from onestop.web.i18n import local_tz
+    from tests.factories import user
+
+    with client.application.test_request_context():
+        clerk = user(session, "t_clerk")
+        p1 = register_page(session, clerk, RegisterFilter(), tz=local_tz(), limit=2)
+        p2 = register_page(session, clerk, RegisterFilter(), tz=local_tz(), cursor=p1.next_cursor, limit=2)
+        p3 = register_page(session, clerk, RegisterFilter(), tz=local_tz(), cursor=p2.next_cursor, limit=2)
+    codes = [d.code for d in p1.rows + p2.rows + p3.rows]
+    assert len(codes) == 5 == len(set(codes)) and p3.next_cursor is None
+
+
+def test_register_of_another_commune_is_not_visible(client, session):
+    code = receive(session, now=MON).dossier.code
+    session.commit()
+    login(client, "t_clerk_other")
+    assert code not in client.get("/reception/register").get_data(as_text=True)
+
+
+def test_register_print_is_a4_landscape_with_signatures(client, session):
+    code = receive(session, now=MON).dossier.code
+    session.commit()
+    login(client, "t_clerk")
+    html = client.get("/reception/register?print=1").get_data(as_text=True)
+    assert "sheet-a4l" in html and code in html and "Sổ theo dõi hồ sơ" in html and "Thủ trưởng cơ quan" in html
+
+
+@pytest.mark.parametrize("username", ["t_officer", "t_head"])
+def test_only_clerks_receive(client, username):
+    login(client, username)
+    assert client.get("/reception/new").status_code == 403
