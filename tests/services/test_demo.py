@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from sqlalchemy import func, select
 
@@ -49,7 +50,7 @@ def _event_log_consistent(seeded):
         assert evs, d.code
         assert evs[0].action in CREATION_ACTIONS and evs[0].from_status is None, d.code
         assert [e.seq for e in evs] == list(range(1, len(evs) + 1)), d.code
-        for prev, nxt in zip(evs, evs[1:], strict=False):
+        for prev, nxt in pairwise(evs):
             assert nxt.from_status == prev.to_status, d.code
             assert nxt.at >= prev.at, d.code
         assert evs[-1].to_status == d.status, d.code
