@@ -1,0 +1,24 @@
+"""The nightly metrics use their own GROUP BY (one per period, all agencies at once, rolled up);
+for a closed period its Form 06 buckets must equal the reports area's ``form06``."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from onestop.domain.metrics import FORM06_COLUMNS
+from onestop.services.metrics import subtree_counts
+from onestop.services.reports import form06
+from tests.factories import agency
+from tests.services.test_scores_rules import build_march
+
+
+def hn(y: int, m: int, d: int, hh: int = 0) -> datetime:
+    return datetime(y, m, d, hh, tzinfo=UTC) - timedelta(hours=7)
+
+
+def test_closed_period_buckets_equal_form06(session):
+    build_march(session)
+    commune = agency(session, "000.00.31.H25")
+    report = form06(session, commune, date(2026, 3, 1), date(2026, 3, 19))
+    mine = subtree_counts(session, commune, hn(2026, 3, 1), hn(2026, 3, 20), "Asia/Ho_Chi_Minh")
+    assert {c: getattr(mine, c) for c in FORM06_COLUMNS} == report.totals.counts()
+    assert mine.received_total == 6
