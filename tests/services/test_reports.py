@@ -181,3 +181,18 @@ def test_sql_agrees_with_the_pure_rule_and_identities_hold_on_random_data(sessio
 def test_columns_are_the_official_order():
     assert FORM06_COLUMNS[0] == "received_total" and FORM06_COLUMNS[-1] == "in_progress_overdue"
     assert len(FORM06_COLUMNS) == 11
+
+
+def test_each_dossier_reads_its_own_due_change_not_another_dossiers(session):
+    data = build_march(session)
+    commune = agency(session, COMMUNE)
+    # Another dossier, due Mon 09/03, paused 03/03, supplied only after the period: its event after the
+    # end carries an old due time (09/03) earlier than the paused dossier's pause start (26/03).
+    other = open_(session, vn(2026, 3, 2))
+    supplement(session, other, vn(2026, 3, 3))
+    provide(session, other, vn(2026, 4, 2))
+    report = reports.form06(session, commune, *MARCH)
+    # The paused dossier stays within time; the other was paused before its due time: within too.
+    assert report.totals.in_progress_within == 3
+    assert report.totals.in_progress_overdue == 2
+    assert data.paused.status == "awaiting_supplement"
