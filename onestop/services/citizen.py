@@ -239,8 +239,8 @@ def satisfaction_figures(
         sub = select(Agency.id).where(Agency.path.like(agency.path + "%")).scalar_subquery()
         r_q = r_q.where(Rating.agency_id.in_(sub))
         f_q = f_q.where(Feedback.agency_id.in_(sub))
-    total, sat = session.execute(r_q).one()
-    fb_total, complaints, fb_open, fb_overdue = session.execute(f_q).one()
+    total, sat = (int(x or 0) for x in session.execute(r_q).one())
+    fb_total, complaints, fb_open, fb_overdue = (int(x or 0) for x in session.execute(f_q).one())
     return SatisfactionFigures(ratings=int(total), satisfied=int(sat), dissatisfied=int(total) - int(sat),
                                complaints=int(complaints), feedback=int(fb_total), feedback_open=int(fb_open),
                                feedback_overdue=int(fb_overdue))

@@ -68,15 +68,19 @@ def find_for_lookup(
     query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
     secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
     phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
-    dossier = session.scalar(select(Dossier).where(Dossier.code == query_code))
-    secret_hash = dossier.lookup_secret_hash if dossier is not None else _DUMMY_HASH
-    phone_hash = (dossier.phone_last4_hash if dossier is not None else None) or _DUMMY_HASH
+    # Only the two hashes are read for the check (no ORM object is built), so a known code with a
+    # wrong secret costs the same as an unknown one; the dossier is loaded after success only.
+    row = session.execute(
+        select(Dossier.id, Dossier.lookup_secret_hash, Dossier.phone_last4_hash).where(Dossier.code == query_code)
+    ).first()
+    secret_hash = row[1] if row is not None else _DUMMY_HASH
+    phone_hash = (row[2] if row is not None else None) or _DUMMY_HASH
     # Always two HMACs and two constant-time compares (an empty factor is hashed as a placeholder).
     ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
     ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
-    if dossier is None or not (ok_secret or ok_phone):
+    if row is None or not (ok_secret or ok_phone):
         return None
-    return dossier
+    return session.get(Dossier, row[0])
 
 
 # ---------------------------------------------------------------- masking

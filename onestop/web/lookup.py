@@ -17,12 +17,21 @@ import base64
 import io
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-    session, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -30,6 +39,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -66,7 +76,7 @@ lookup_limit_post = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, meth
 
 # ---------------------------------------------------------------- forms
 
-class LookupForm(FlaskForm):
+class LookupForm(FlaskForm):  # type: ignore[misc]
     code = StringField(
         _l("Mã hồ sơ"),
         validators=[DataRequired(_l("Nhập mã hồ sơ in trên giấy tiếp nhận.")),
@@ -84,7 +94,7 @@ class LookupForm(FlaskForm):
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok = bool(super().validate(extra_validators))
         if ok and not (self.secret.data or "").strip() and not (self.phone4.data or "").strip():
             self.secret.errors = [_l("Nhập mã bí mật in trên giấy tiếp nhận, hoặc 4 số cuối điện thoại.")]
             return False
@@ -118,13 +128,18 @@ class FeedbackForm(LookupForm):
                           validators=[Optional(), Length(max=citizen_svc.MAX_CONTACT)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(FlaskForm):  # type: ignore[misc]
     feedback_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
     answer = TextAreaField(_l("Trả lời"), validators=[DataRequired(_l("Nhập nội dung trả lời.")),
                                                      Length(max=citizen_svc.MAX_ANSWER)])
 
 
 # ---------------------------------------------------------------- helpers
+
+def _db() -> Session:
+    """The request's session, typed for the services (Flask-SQLAlchemy's scoped proxy)."""
+    return cast(Session, db.session)
+
 
 def _locale() -> str:
     return str(get_locale() or "vi")
@@ -157,13 +172,13 @@ def _verified_in_session(code: str, now: datetime) -> bool:
 
 def _find(form: LookupForm) -> Dossier | None:
     return lookup_svc.find_for_lookup(
-        db.session, form.code.data or "", secret=(form.secret.data or "").strip(),
+        _db(), form.code.data or "", secret=(form.secret.data or "").strip(),
         phone4=(form.phone4.data or "").strip(), key=secret_key(),
     )
 
 
 def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_secret: bool) -> Any:
-    view = lookup_svc.public_view(db.session, dossier, now=now, locale=_locale())
+    view = lookup_svc.public_view(_db(), dossier, now=now, locale=_locale())
     factors = {"code": view.code}
     if echo_secret:
         factors.update(secret=(form.secret.data or "").strip(), phone4=(form.phone4.data or "").strip())
@@ -226,7 +241,7 @@ def rate() -> Any:
         return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="rating"), code=303)
     try:
         citizen_svc.submit_rating(
-            db.session, dossier,
+            _db(), dossier,
             scores={name: getattr(form, name).data for name, _label in citizen_svc.FACTORS},
             satisfied={"yes": True, "no": False}.get(form.satisfied.data or ""),
             comment=form.comment.data or "", now=now,
@@ -255,7 +270,7 @@ def submit_feedback() -> Any:
                 flash(str(e), "danger")
         return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="feedback"), code=303)
     try:
-        fb = citizen_svc.register_feedback(db.session, dossier, content=form.content.data or "",
+        fb = citizen_svc.register_feedback(_db(), dossier, content=form.content.data or "",
                                            kind=form.kind.data or "complaint",
                                            contact=form.contact.data or "", now=now)
         db.session.commit()
@@ -278,7 +293,7 @@ def _flash_service_error(exc: ServiceError) -> None:
 # ---------------------------------------------------------------- API
 
 @bp.get("/api/v1/lookup/<code>")
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]
 @lookup_limit
 def api_lookup(code: str) -> Any:
     """Public JSON look-up (Open311 GeoReport v2 style). Unknown code, malformed code and wrong
@@ -287,15 +302,15 @@ def api_lookup(code: str) -> Any:
     phone4 = (request.args.get("phone4") or "")[:5]
     dossier = None
     if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
-        dossier = lookup_svc.find_for_lookup(db.session, code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
+        dossier = lookup_svc.find_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
                                              phone4=phone4.strip(), key=secret_key())
     else:  # keep the same work on every path
-        lookup_svc.find_for_lookup(db.session, "", secret="-", key=secret_key())
+        lookup_svc.find_for_lookup(_db(), "", secret="-", key=secret_key())
     if dossier is None:
         resp, status = json_error(404, "not_found", _NOT_FOUND_MESSAGE)
         resp.headers["Cache-Control"] = "no-store"
         return resp, status
-    view = lookup_svc.public_view(db.session, dossier, now=utcnow(), locale=_locale())
+    view = lookup_svc.public_view(_db(), dossier, now=utcnow(), locale=_locale())
     resp = jsonify(lookup_svc.open311(view, tz=ZoneInfo(dossier.receiving_agency.timezone or "Asia/Ho_Chi_Minh")))
     return _no_store(resp)
 
@@ -329,7 +344,7 @@ def _retry_after_seconds() -> int:
         return 60
     try:
         return max(1, int(lim.reset_at - time.time()))
-    except Exception:  # storage unreachable: a safe default
+    except Exception:  # noqa: BLE001  (storage unreachable: a safe default)
         return 60
 
 
@@ -382,7 +397,7 @@ def feedback_inbox() -> Any:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                fb = citizen_svc.answer_feedback(db.session, int(form.feedback_id.data or 0),
+                fb = citizen_svc.answer_feedback(_db(), int(form.feedback_id.data or 0),
                                                  answer=form.answer.data or "", actor=current_user, now=now)
                 db.session.commit()
                 flash(_("Đã trả lời phản ánh %(code)s; công dân xem được khi tra cứu hồ sơ.", code=fb.code),
@@ -397,7 +412,7 @@ def feedback_inbox() -> Any:
                 for e in errors:
                     flash(str(e), "danger")
         return redirect(url_for("lookup.feedback_inbox"), code=303)
-    rows = citizen_svc.feedback_inbox(db.session, actor=current_user, now=now)
+    rows = citizen_svc.feedback_inbox(_db(), actor=current_user, now=now)
     return render_template("lookup/feedback_inbox.html", rows=rows, form=form, now=now,
                            kinds=citizen_svc.FEEDBACK_KINDS)
 
@@ -438,7 +453,7 @@ def _transparency(identifier: str | None) -> dict[str, Any]:
     if node is not None:
         out["agency"] = {"identifier": node.identifier, "name": node.name}
     for key, (start, end) in _periods(now).items():
-        figs = citizen_svc.transparency_figures(db.session, listed, start, end, now=now)
+        figs = citizen_svc.transparency_figures(_db(), listed, start, end, now=now)
         out["periods"][key] = {"from": start.astimezone(local_tz()).date().isoformat(),
                                "to": end.astimezone(local_tz()).date().isoformat(),
                                "total": figs[0] if node is not None else None,
@@ -525,6 +540,6 @@ def _describe_api() -> None:
     }})
 
 
-from ..domain.status import DossierStatus as DossierStatusEnum  # noqa: E402
+from ..domain.status import DossierStatus as DossierStatusEnum
 
 _describe_api()

@@ -6,7 +6,11 @@ from datetime import UTC, datetime
 import pytest
 
 from onestop.services.citizen import (
-    answer_feedback, feedback_inbox, register_feedback, satisfaction_figures, submit_rating,
+    answer_feedback,
+    feedback_inbox,
+    register_feedback,
+    satisfaction_figures,
+    submit_rating,
 )
 from onestop.services.dossiers import apply_action
 from onestop.services.errors import Conflict, Forbidden, ValidationFailed

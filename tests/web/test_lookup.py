@@ -292,6 +292,48 @@ def test_feedback_inbox_requires_login_and_agency_subtree(session, client, clock
     assert fb.status == "open"
 
 
+def _qr_modules_match(png: bytes, text: str) -> bool:
+    """Read a QR PNG back without a decoder: for each plausible quiet-zone width, sample every
+    module's centre and compare with the matrix ``qrcode`` builds for ``text``."""
+    import qrcode
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("L")
+    for level in (qrcode.constants.ERROR_CORRECT_M, qrcode.constants.ERROR_CORRECT_L,
+                  qrcode.constants.ERROR_CORRECT_Q, qrcode.constants.ERROR_CORRECT_H):
+        for border in range(5):
+            qr = qrcode.QRCode(error_correction=level, border=border)
+            qr.add_data(text)
+            qr.make(fit=True)
+            matrix = qr.get_matrix()
+            n = len(matrix)
+            if img.size[0] != img.size[1] or img.size[0] % n:
+                continue
+            box = img.size[0] // n
+            read = [[img.getpixel((x * box + box // 2, y * box + box // 2)) < 128 for x in range(n)]
+                    for y in range(n)]
+            if read == matrix:
+                return True
+    return False
+
+
+def test_printed_receipt_qr_decodes_to_the_lookup_url(session, client):
+    """The receipt (form 01, teammate's print view) embeds the QR as a data: URI."""
+    import base64
+
+    res = receive(session, now=MON)
+    session.commit()
+    client.post("/login", data={"username": "t_clerk", "password": "test-pass-123"})
+    r = client.get(f"/dossiers/{res.dossier.code}/print/01")
+    if r.status_code == 404:
+        pytest.skip("receipt print view not available")
+    m = re.search(r'src="data:image/png;base64,([^"]+)"', r.get_data(as_text=True))
+    assert m, "the receipt carries an inline QR"
+    expected = f"http://localhost/lookup?code={res.dossier.code}"
+    assert _qr_modules_match(base64.b64decode(m.group(1)), expected)
+    assert not _qr_modules_match(base64.b64decode(m.group(1)), expected + "X")
+
+
 def test_receipt_qr_decodes_to_the_lookup_url(app, session, client):
     """No QR decoder is installed (no pyzbar/zxing): we read the PNG's modules back with Pillow by
     sampling each module's centre, and compare with the matrix qrcode builds for the expected URL."""
@@ -316,7 +358,7 @@ def test_receipt_qr_decodes_to_the_lookup_url(app, session, client):
         from onestop.web.lookup import lookup_url_for
 
         assert lookup_url_for(code) == f"http://localhost/lookup?code={code}"
-    assert client.get(f"/lookup/qr/not-a-code.png").status_code == 404
+    assert client.get("/lookup/qr/not-a-code.png").status_code == 404
 
 
 def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
@@ -328,3 +370,33 @@ def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
     assert openapi.validate(body, openapi.ref("Lookup")) == {}
     err = client.get(f"/api/v1/lookup/{res.dossier.code}?secret=NOPE1234").get_json()
     assert openapi.validate(err, openapi.ref("Error")) == {}
+
+
+def test_lookup_post_requires_csrf_token_when_enabled(app, session, client, clock):
+    res = receive(session, now=MON)
+    session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        bare = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret})
+        assert bare.status_code == 400
+        page = client.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        ok = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret, "csrf_token": token})
+        assert ok.status_code == 200 and "Thủ tục đăng ký lại khai sinh" in ok.get_data(as_text=True)
+        # The public API is a GET and CSRF-exempt.
+        assert client.get(f"/api/v1/lookup/{res.dossier.code}?secret={res.secret}").status_code == 200
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_session_mark_reopens_the_result_after_a_rating_without_the_secret_in_the_url(session, client, clock):
+    res = _returned(session)
+    r = client.post("/lookup/rating", data=_rating_data(res.dossier.code, res.secret), follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Cảm ơn ông/bà đã đánh giá" in html and "Đã trả kết quả" in html
+    assert res.secret not in html  # re-opened from the session mark: the secret is typed again if needed
+    # Another browser gets only the empty form for the same URL.
+    from flask import current_app
+
+    other = current_app.test_client()
+    assert "Thủ tục đăng ký lại khai sinh" not in other.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)

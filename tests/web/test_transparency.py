@@ -50,7 +50,7 @@ def test_on_time_rate_and_satisfaction_per_agency_in_one_group_by(session):
     assert t.satisfaction_rate == Decimal("0.25")
     m = figs["000.00.32.H25"]
     assert (m.received, m.finished, m.handled, m.on_time) == (1, 1, 1, 1)
-    assert m.on_time_rate == Decimal("1") and m.satisfaction_rate == Decimal("1")
+    assert m.on_time_rate == Decimal(1) and m.satisfaction_rate == Decimal(1)
 
 
 def test_two_supplement_requests_count_late_even_when_finished_before_due(session):
@@ -74,7 +74,7 @@ def test_complaint_lowers_satisfaction(session):
     (f,) = transparency_figures(session, [agency(session, "000.00.31.H25")], start,
                                 datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
     assert (f.handled, f.on_time, f.not_satisfied) == (1, 1, 1)
-    assert f.satisfaction_rate == Decimal("0")
+    assert f.satisfaction_rate == Decimal(0)
 
 
 @pytest.fixture
