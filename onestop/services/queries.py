@@ -126,7 +126,7 @@ def visible_dossiers_clause(user: User) -> Any:
     return or_(Dossier.receiving_agency_id.in_(sub), Dossier.current_agency_id.in_(sub))
 
 
-def register_query(user: User, f: RegisterFilter, tz: ZoneInfo) -> Select[tuple[Dossier]]:
+def register_query(user: User, f: RegisterFilter, tz: ZoneInfo) -> Select[Any]:
     q = select(Dossier).options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
                                 joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
                                 selectinload(Dossier.pauses))
@@ -175,7 +175,7 @@ def register_page(session: Session, user: User, f: RegisterFilter, *, tz: ZoneIn
 _WORKING = tuple(s.value for s in OPEN if s not in PRE_RECEPTION)
 
 
-def _by_time_left(q: Select[tuple[Dossier]]) -> Select[tuple[Dossier]]:
+def _by_time_left(q: Select[Any]) -> Select[Any]:
     """Working time left ascending = due_at ascending (the calendar is monotone),
     with paused dossiers (clock stopped) last and undated ones at the very end."""
     paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
@@ -265,7 +265,7 @@ def _open_legs(session: Session, cond: Any) -> list[HandoffLeg]:
         ds = {d.id: d for d in session.scalars(
             select(Dossier).options(joinedload(Dossier.procedure)).where(Dossier.id.in_(ids))).unique()}
         for lg in legs:
-            lg.dossier_obj = ds.get(lg.dossier_id)  # type: ignore[attr-defined]
+            lg.dossier_obj = ds.get(lg.dossier_id)
     return legs
 
 

@@ -24,7 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -177,7 +184,7 @@ def _action_form(d: Dossier, action: A, errors: dict[str, str] | None = None,
         form.to_agency.choices = [("", blank)] + [(a.identifier, a.name) for a in agencies]
         if posted is None:
             form.to_agency.data = default.identifier if default is not None else ""
-    form.action_errors = errors or {}  # type: ignore[attr-defined]
+    form.action_errors = errors or {}
     return form
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -23,7 +29,7 @@ RETURN_METHOD_CHOICES = [
 ]
 
 
-class ReceptionForm(FlaskForm):
+class ReceptionForm(FlaskForm):  # type: ignore[misc]
     """The desk's reception form (Decree 61/2018 art. 18; Decree 118/2025)."""
 
     procedure = StringField(_l("Thủ tục (mã hoặc tên)"),
@@ -49,7 +55,7 @@ class ReceptionForm(FlaskForm):
     outcome = HiddenField(default="receive")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(FlaskForm):  # type: ignore[misc]
     """All action-specific fields of POST /dossiers/<code>/actions/<action>;
     which of them an action reads is decided in the view (web/dossiers.py)."""
 
@@ -66,7 +72,7 @@ class ActionForm(FlaskForm):
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 
-class RegisterFilterForm(FlaskForm):
+class RegisterFilterForm(FlaskForm):  # type: ignore[misc]
     """GET filters of the register (form 07); no CSRF on a read."""
 
     class Meta:
@@ -81,5 +87,5 @@ class RegisterFilterForm(FlaskForm):
     code = StringField(_l("Mã hồ sơ"), validators=[Optional(), Length(max=40)])
 
 
-class SimplePostForm(FlaskForm):
+class SimplePostForm(FlaskForm):  # type: ignore[misc]
     """CSRF-only form (mark read, reissue secret)."""

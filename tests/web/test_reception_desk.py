@@ -11,7 +11,7 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import func, select
 
-from onestop.models import Dossier, DossierEvent
+from onestop.models import Dossier
 from tests.factories import PASSWORD, receive
 
 # Monday 02/03/2026 09:00 in Hà Nội.
