@@ -34,3 +34,43 @@ ERROR_MESSAGES = (
     N_("Quá nhiều yêu cầu, vui lòng thử lại sau."),
     N_("Lỗi hệ thống. Vui lòng thử lại."),
 )
+
+# onestop/domain/status.py STATUS_LABELS_VI (shown via _(labels[status]))
+STATUS_LABELS = (
+    N_("Mới đăng ký"), N_("Yêu cầu bổ sung (chưa tiếp nhận)"), N_("Được tiếp nhận"),
+    N_("Không được tiếp nhận"), N_("Đang xử lý"), N_("Yêu cầu bổ sung giấy tờ"),
+    N_("Yêu cầu thực hiện nghĩa vụ tài chính"), N_("Công dân yêu cầu rút hồ sơ"), N_("Dừng xử lý"),
+    N_("Đã xử lý xong"), N_("Đã trả kết quả"),
+)
+
+# onestop/domain/status.py ACTION_LABELS_VI
+ACTION_LABELS = (
+    N_("Nộp trực tuyến"), N_("Tiếp nhận"), N_("Yêu cầu bổ sung"), N_("Đã bổ sung hồ sơ"),
+    N_("Từ chối tiếp nhận"), N_("Chuyển xử lý"), N_("Phân công"), N_("Yêu cầu nghĩa vụ tài chính"),
+    N_("Đã hoàn thành nghĩa vụ tài chính"), N_("Chuyển liên thông"), N_("Xác nhận nhận liên thông"),
+    N_("Trả lại liên thông"), N_("Xin lỗi và hẹn lại"), N_("Dừng xử lý"), N_("Đã xử lý xong"),
+    N_("Trả kết quả"), N_("Rút hồ sơ"), N_("Tính lại hạn"),
+)
+
+# onestop/services/queries.py TIMING_LABELS_VI
+TIMING_LABELS = (
+    N_("Trong hạn"), N_("Sắp đến hạn"), N_("Quá hạn"), N_("Tạm dừng"), N_("Trước hạn"), N_("Đúng hạn"),
+    N_("Trễ hạn"),
+)
+
+# onestop/web/dossiers.py FORM_TITLES and CONFLICT_MESSAGE; templates/print/* signature blocks
+PRINTED_FORMS = (
+    N_("Giấy tiếp nhận hồ sơ và hẹn trả kết quả"), N_("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"),
+    N_("Phiếu từ chối tiếp nhận giải quyết hồ sơ"), N_("Phiếu xin lỗi và hẹn lại ngày trả kết quả"),
+    N_("Thông báo dừng giải quyết hồ sơ"), N_("Phiếu kiểm soát quá trình giải quyết hồ sơ"),
+    N_("Hồ sơ đã thay đổi trong lúc bạn thao tác — vui lòng tải lại"),
+    N_("Người nộp hồ sơ"), N_("Người tiếp nhận"), N_("Thủ trưởng cơ quan"),
+)
+
+# onestop/services/citizen.py FACTORS, SCORE_LABELS, FEEDBACK_KINDS (SIPAS survey)
+CITIZEN_LABELS = (
+    N_("Tiếp cận dịch vụ"), N_("Thủ tục hành chính"), N_("Công chức giải quyết"), N_("Kết quả giải quyết"),
+    N_("Tiếp nhận, xử lý phản ánh, kiến nghị"),
+    N_("Rất không hài lòng"), N_("Không hài lòng"), N_("Bình thường"), N_("Hài lòng"), N_("Rất hài lòng"),
+    N_("Phản ánh"), N_("Kiến nghị"),
+)
