@@ -109,3 +109,14 @@ def test_satisfaction_figures_count_ratings_and_complaints_in_the_subtree(sessio
     other = satisfaction_figures(session, agency(session, "000.00.32.H25"), start, end)
     assert (other.ratings, other.complaints) == (0, 0)
     assert satisfaction_figures(session, commune, end, datetime(2026, 5, 1, tzinfo=UTC)).ratings == 0
+
+
+def test_scheduler_flags_a_complaint_only_after_its_15th_working_day(session):
+    from onestop.services.scanning import scan_feedback
+
+    d = receive(session, now=THU).dossier
+    fb = register_feedback(session, d, content="Chậm", now=THU)
+    assert scan_feedback(session, datetime(2026, 3, 12, 10, 0, tzinfo=UTC))["flagged"] == 0  # 17:00 on the day
+    assert scan_feedback(session, datetime(2026, 3, 12, 10, 1, tzinfo=UTC))["flagged"] == 1
+    session.refresh(fb)
+    assert fb.overdue_flagged_at == datetime(2026, 3, 12, 10, 1, tzinfo=UTC)
