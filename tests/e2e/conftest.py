@@ -35,7 +35,8 @@ REQUIRE_BROWSER = os.environ.get("ONESTOP_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--lang=vi-VN"]  # native date inputs show dd/mm/yyyy, as on a Vietnamese desk
 # Short timeouts: a missing page or selector should fail in seconds, naming the selector.
 ACTION_TIMEOUT_MS = 6000
 HERE = Path(__file__).resolve().parent

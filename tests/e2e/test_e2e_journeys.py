@@ -336,5 +336,51 @@ def test_head_opens_the_overdue_list_and_exports_form_06(people: Any, shot: Any,
     assert head.csp_violations() == []
 
 
+# ---------------------------------------------------------------- 7 admin
+
+def test_admin_creates_a_clerk_account_and_closes_a_day_in_the_calendar(
+    people: Any, shot: Any, live_server: Any,
+) -> None:
+    admin = people("t_admin")
+    page = admin.page
+    _nav(page, "Quản trị")
+    shot(page, "7-admin", "01-overview")
+    tabs = page.get_by_role("navigation", name="Quản trị")
+    with page.expect_navigation():
+        tabs.get_by_role("link", name="Người dùng").click()
+    assert unlabelled_fields(page) == []
+    page.get_by_label("Tên đăng nhập").fill("tanlac.motcua2")
+    page.get_by_label("Họ và tên").fill("Đinh Thị Thu")
+    page.get_by_label("Vai trò").select_option(label="Cán bộ một cửa")
+    page.get_by_label("Cơ quan").select_option(value=DESK)
+    shot(page, "7-admin", "02-users-create")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tạo", exact=True).click()
+    assert page.get_by_role("heading", name="Đã tạo tài khoản").is_visible()
+    temporary = page.locator("#secret").inner_text().strip()
+    assert len(temporary) >= 10
+    shot(page, "7-admin", "03-temporary-password", full_page=False)
+    with live_server.db() as s:
+        from tests.factories import user
+
+        created = user(s, "tanlac.motcua2")
+        assert created.role == "clerk" and created.agency.identifier == DESK
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Tôi đã lưu lại — tiếp tục").click()
+    with page.expect_navigation():
+        tabs.get_by_role("link", name="Lịch làm việc").click()
+    assert unlabelled_fields(page) == []
+    page.get_by_label("Ngày", exact=True).fill("2026-12-31")
+    page.get_by_label("Loại ngoại lệ").select_option(label="Ngày nghỉ (đóng cửa)")
+    page.get_by_label("Lý do").fill("Nghỉ bù theo quyết định của UBND tỉnh")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Thêm", exact=True).click()
+    assert "Đã thêm ngày ngoại lệ 31/12/2026" in _flash(page)
+    assert page.get_by_role("cell", name="31/12/2026").is_visible()
+    shot(page, "7-admin", "04-calendar")
+    assert admin.csp_violations() == []
+
+
 def test_artifacts_folder_is_where_the_guides_expect_it() -> None:
     assert ARTIFACTS == Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
