@@ -27,8 +27,9 @@ from . import policy
 from .agencies import resolve_kind
 from .calendars import calendar_for
 from .codes import allocate_code
-from .errors import Conflict, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 
+CONFLICT_MESSAGE = "Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại."
 RULE_SET_2025 = "ND118/2025"
 RULE_SET_2018 = "ND61/2018"
 PHONE_RE = re.compile(r"^(?:0|\+84)(?:3|5|7|8|9)\d{8}$")
@@ -253,7 +254,7 @@ def secret_key() -> bytes:
 def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: datetime) -> str:
     """A new lookup secret (only hashes are stored, so a reprinted receipt needs one)."""
     if not policy.can_view(actor, dossier):
-        raise policy.Forbidden("Bạn không có quyền với hồ sơ này.")
+        raise Forbidden("Bạn không có quyền với hồ sơ này.")
     secret = generate_secret()
     dossier.lookup_secret_hash = hash_secret(secret, secret_key())
     dossier.updated_at = now
@@ -273,7 +274,17 @@ def apply_action(
     the caller rolls back and the dossier is as it was."""
     action = A(action)
     if expected_version is not None and expected_version != dossier.version:
-        raise Conflict("Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại.")
+        raise Conflict(CONFLICT_MESSAGE)
+    # Lock the dossier row before any side effect (legs, pauses, events): a
+    # concurrent action waits here, then sees the new version and gets a clean
+    # Conflict instead of a unique-key error on its own inserts. (SQLite already
+    # serialises writers with BEGIN IMMEDIATE; FOR UPDATE is a no-op there.)
+    if dossier.id is not None:
+        locked_version = session.execute(
+            select(Dossier.version).where(Dossier.id == dossier.id).with_for_update()
+        ).scalar_one()
+        if locked_version != dossier.version:
+            raise Conflict(CONFLICT_MESSAGE)
     if actor is not None:
         policy.check(actor, action, dossier)
     before = S(dossier.status)
@@ -293,7 +304,7 @@ def apply_action(
         session.flush()
     except Exception as exc:  # StaleDataError from the version column
         if exc.__class__.__name__ == "StaleDataError":
-            raise Conflict("Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại.") from exc
+            raise Conflict(CONFLICT_MESSAGE) from exc
         raise
     ev = _append_event(session, dossier, action=action, from_status=before.value, actor=actor, now=now,
                        note=note, payload=payload, public=action not in _INTERNAL_ACTIONS)
