@@ -17,7 +17,7 @@ from ..domain.calendar import WorkingCalendar
 from ..domain.codes import generate_secret, hash_secret, phone_last4
 from ..domain.deadlines import DueDate, Pause, compute_due
 from ..domain.errors import DomainError
-from ..domain.status import Channel, DossierStatus
+from ..domain.status import Channel
 from ..domain.status import DossierAction as A
 from ..domain.status import DossierStatus as S
 from ..domain.timing import classify_finished
@@ -339,10 +339,18 @@ def _request_supplement(session: Session, d: Dossier, *, actor: User | None, now
     respond_by = data.get("respond_by")
     session.add(PauseInterval(dossier_id=d.id, kind="supplement", reason=reason, items=items,
                               started_at=now, respond_by=respond_by))
+    _reload_pauses(session, d)
     d.supplement_count += 1
     # Decision 766 indicator 2.1: more than one supplement request counts as late.
     return {"missing_items": items, "reason": reason, "request_number": d.supplement_count,
             "counts_as_late": d.supplement_count > 1, "regime": d.procedure.supplement_regime}
+
+
+def _reload_pauses(session: Session, d: Dossier) -> None:
+    """``Dossier.pauses`` is view-only: reload it after adding a pause so a later
+    action in the same unit of work sees it."""
+    session.flush()
+    session.refresh(d, ["pauses"])
 
 
 def _end_pause(session: Session, d: Dossier, kind: str, now: datetime) -> dict[str, Any]:
@@ -378,6 +386,7 @@ def _request_payment(session: Session, d: Dossier, *, actor: User | None, now: d
                      **data: Any) -> dict[str, Any]:
     reason = _require(data, "reason", "Nhập khoản nghĩa vụ tài chính phải thực hiện.")
     session.add(PauseInterval(dossier_id=d.id, kind="payment", reason=reason, started_at=now))
+    _reload_pauses(session, d)
     return {"reason": reason}
 
 
@@ -621,6 +630,15 @@ def get_by_code(session: Session, code: str) -> Dossier:
 
 
 __all__ = [
-    "Applicant", "ReceptionInput", "ReceptionResult", "apply_action", "compute_dossier_due",
-    "fold", "get_by_code", "IllegalTransition", "normalize_text", "receive_dossier", "reissue_secret",
+    "Applicant",
+    "IllegalTransition",
+    "ReceptionInput",
+    "ReceptionResult",
+    "apply_action",
+    "compute_dossier_due",
+    "fold",
+    "get_by_code",
+    "normalize_text",
+    "receive_dossier",
+    "reissue_secret",
 ]

@@ -18,8 +18,6 @@ Choices (documented for reviewers):
 """
 from __future__ import annotations
 
-import base64
-import io
 from datetime import datetime
 from typing import Any
 
@@ -94,22 +92,19 @@ FORM_TITLES: dict[str, str] = {
 
 
 def lookup_url(code: str) -> str:
-    """The citizen lookup URL printed as a QR code on the receipt (the public
-    lookup blueprint's endpoint is not available yet, so it is built from config)."""
-    base = str(current_app.config.get("PUBLIC_BASE_URL", "")).rstrip("/")
-    return f"{base}/lookup?code={code}"
+    """The citizen lookup URL printed as a QR code on the receipt (one definition,
+    in services.lookup)."""
+    from ..services.lookup import lookup_url as build
+
+    return build(str(current_app.config.get("PUBLIC_BASE_URL", "")), code)
 
 
-def qr_data_uri(text: str) -> str:
-    """An inline PNG (CSP allows img-src data:) — no request leaves the intranet."""
-    import qrcode
+def qr_data_uri_for(code: str) -> str:
+    """The receipt's QR as an inline PNG (CSP allows img-src data:), drawn by the
+    lookup blueprint so the receipt and /lookup/qr/<code>.png are the same image."""
+    from .lookup import lookup_qr_data_uri
 
-    qr = qrcode.QRCode(box_size=4, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    qr.add_data(text)
-    qr.make(fit=True)
-    buf = io.BytesIO()
-    qr.make_image().save(buf)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return lookup_qr_data_uri(code)
 
 
 def _locale() -> str:
@@ -378,7 +373,7 @@ def print_form(code: str, form_no: str) -> Any:
     if form_no == "01":
         ctx["secret"] = pop_secret(d.code)
         ctx["lookup"] = lookup_url(d.code)
-        ctx["qr"] = qr_data_uri(ctx["lookup"])
+        ctx["qr"] = qr_data_uri_for(d.code)
         ctx["event"] = _last_event(events, A.RECEIVE)
     elif form_no == "02":
         ctx["event"] = _last_event(events, A.REQUEST_SUPPLEMENT)
