@@ -88,13 +88,16 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
         return f"Dữ liệu đã có ({has_dossiers} hồ sơ) — không tạo thêm."
     ref = seed_reference(session)
     users = seed_users(session, now)
+    from .scores import seed_scoring_rules
+
+    rules = seed_scoring_rules(session, now)
     history = "history: already present"
     if not has_dossiers:
         from .demo_history import generate_history
 
         n = generate_history(session, now=now, months=months, per_day=per_day)
         history = f"history: {n} dossiers"
-    return f"Demo: {ref}, users +{users}, {history}."
+    return f"Demo: {ref}, users +{users}, scoring rules +{rules}, {history}."
 
 
 def demo_logins(session: Session) -> list[str]:
