@@ -21,8 +21,17 @@ from ..domain.deadlines import LimitUnit
 from ..domain.errors import DomainError
 from ..domain.status import RUNNING
 from ..domain.status import DossierAction as A
-from ..models import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName, CalendarExceptionRow, Dossier, Procedure
-from ..models import ProcedureStep, User
+from ..models import (
+    AGENCY_KINDS,
+    AGENCY_LEVELS,
+    Agency,
+    AgencyName,
+    CalendarExceptionRow,
+    Dossier,
+    Procedure,
+    ProcedureStep,
+    User,
+)
 from ..models.procedure import SUPPLEMENT_REGIMES
 from . import calendars
 from .accounts import audit, create_user, hash_password, issue_token, revoke_token
@@ -60,7 +69,7 @@ def _agency_or_error(session: Session, identifier: str, field: str) -> Agency | 
     identifier = identifier.strip()
     if not identifier:
         return None
-    a = session.scalar(select(Agency).where(Agency.identifier == identifier))
+    a: Agency | None = session.scalar(select(Agency).where(Agency.identifier == identifier))
     if a is None:
         raise ValidationFailed({field: f"Không có cơ quan với mã '{identifier}'."})
     return a
@@ -273,7 +282,7 @@ def update_procedure(
     after = {"limit": str(procedure.limit_value), "unit": procedure.limit_unit,
              "cutoff": cutoff.strftime("%H:%M") if cutoff else None, "regime": supplement_regime,
              "documents": list(procedure.documents), "steps": new_steps}
-    diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    diff: dict[str, object] = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if diff:
         audit(session, actor, "procedure.update", f"procedure:{procedure.code}", diff, now, ip)
     return procedure

@@ -21,14 +21,30 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import (
-    DateField, DecimalField, EmailField, FieldList, Form, FormField, SelectField, StringField, TextAreaField,
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..domain.deadlines import LimitUnit
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..models import AGENCY_KINDS, AGENCY_LEVELS, Agency, ApiToken, AuditLog, CalendarExceptionRow, Procedure, User
+from ..models import (
+    AGENCY_KINDS,
+    Agency,
+    ApiToken,
+    AuditLog,
+    CalendarExceptionRow,
+    Procedure,
+    User,
+)
 from ..services import admin as svc
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow

@@ -277,7 +277,7 @@ def _parse_due(value: str, d: Dossier) -> datetime:
             return cal.closing(day)
         except DomainError:
             return datetime.combine(day, time(17, 0), tzinfo=cal.tz)
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    dt = datetime.fromisoformat(value)  # Python 3.11 reads "Z" too
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=cal.tz)
 
 
@@ -358,4 +358,4 @@ def openapi_json() -> Any:
     return jsonify(openapi.document())
 
 
-__all__ = ["bp", "bearer_required", "dossier_json", "iso"]
+__all__ = ["bearer_required", "bp", "dossier_json", "iso"]

@@ -96,12 +96,12 @@ def _format_ok(value: str, fmt: str) -> bool:
         if fmt == "date":
             date.fromisoformat(value)
         elif fmt == "date-time":
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            datetime.fromisoformat(value)
         elif fmt == "date-or-date-time":
             if len(value) == 10:
                 date.fromisoformat(value)
             else:
-                datetime.fromisoformat(value.replace("Z", "+00:00"))
+                datetime.fromisoformat(value)
     except ValueError:
         return False
     return True
@@ -336,7 +336,7 @@ _CODE_PARAM = {"name": "code", "in": "path", "required": True, "schema": {"type"
 _AGENCY_Q = {"name": "agency", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 20}}
 _FROM_Q = {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
 _TO_Q = {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 register_path("/api/v1/dossiers", {"post": {
     "operationId": "createDossier", "summary": "Tiếp nhận hồ sơ (receive / request supplement / refuse / online)",

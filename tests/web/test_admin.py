@@ -10,7 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop.domain.status import DossierAction as A
-from onestop.models import Agency, AgencyName, ApiToken, AuditLog, CalendarExceptionRow, DossierEvent, Procedure, User
+from onestop.models import (
+    Agency,
+    AgencyName,
+    ApiToken,
+    AuditLog,
+    CalendarExceptionRow,
+    DossierEvent,
+    Procedure,
+    User,
+)
 from onestop.services.accounts import check_password, token_digest
 from onestop.services.dossiers import apply_action
 from tests.factories import PASSWORD, agency, receive, user

@@ -93,7 +93,7 @@ def make(session, state: str) -> Dossier:
 def snapshot(session, d: Dossier) -> tuple[Any, ...]:
     session.expire_all()
     d = session.get(Dossier, d.id)
-    count = lambda model: session.scalar(  # noqa: E731
+    count = lambda model: session.scalar(
         select(func.count()).select_from(model).where(model.dossier_id == d.id))
     return (d.status, d.version, d.updated_at, d.current_agency_id, d.assignee_id, d.due_at,
             d.promised_due_at, d.finished_at, d.supplement_count,
