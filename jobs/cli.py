@@ -93,7 +93,11 @@ def list_cmd() -> None:
     zone = ZoneInfo(tz)
     for spec in JOBS:
         nxt = trigger_for(spec, tz).get_next_fire_time(None, now)
-        last = last_run(db.session, spec.name)
+        try:
+            last = last_run(db.session, spec.name)
+        except Exception:  # noqa: BLE001 - database not migrated yet: still list the schedule
+            db.session.rollback()
+            last = None
         _echo(f"{spec.name:15} next {nxt.astimezone(zone):%Y-%m-%d %H:%M %z} "
               f"last {last.astimezone(zone).strftime('%Y-%m-%d %H:%M %z') if last else '—':24} {spec.title}"
               if nxt else f"{spec.name:15} (no next run) {spec.title}")
