@@ -136,3 +136,23 @@ def audit(
 ) -> None:
     session.add(AuditLog(at=now, actor_id=actor.id if actor else None, action=action, target=target,
                          details=details, ip=ip))
+
+
+def change_password(
+    session: Session, user: User, *, current: str, new: str, confirm: str, now: datetime, ip: str = "",
+) -> None:
+    errors: dict[str, str] = {}
+    if not check_password(user, current):
+        errors["current"] = "Mật khẩu hiện tại không đúng."
+    problem = validate_password(new)
+    if problem:
+        errors["new"] = problem
+    elif new != confirm:
+        errors["confirm"] = "Hai lần nhập mật khẩu mới không khớp."
+    elif new == current:
+        errors["new"] = "Mật khẩu mới phải khác mật khẩu hiện tại."
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    audit(session, user, "password.change", f"user:{user.username}", {}, now, ip)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db, limiter
 from ..services.accounts import authenticate
+from ..services.errors import ValidationFailed
 from .auth import client_ip, utcnow
 
 bp = Blueprint("account", __name__)
@@ -55,3 +56,52 @@ def login() -> Any:
 def logout() -> Any:
     logout_user()
     return redirect(url_for("account.login"), code=303)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(), Length(max=200)])
+    new = PasswordField("Mật khẩu mới", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Change one's own password; forced after an admin reset (must_change_password)."""
+    from flask_login import current_user
+
+    from ..services.accounts import change_password as change
+
+    form = PasswordForm()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            change(db.session, current_user, current=form.current.data or "", new=form.new.data or "",
+                   confirm=form.confirm.data or "", now=utcnow(), ip=client_ip())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("Đã đổi mật khẩu."), "success")
+            return redirect(url_for("main.index"), code=303)
+    status = 422 if errors else 200
+    return render_template("account/password.html", form=form, errors=errors), status
+
+
+def enforce_password_change() -> Any:
+    """After an admin reset, the temporary password opens only the change page."""
+    from flask_login import current_user
+
+    if (
+        current_user.is_authenticated
+        and getattr(current_user, "must_change_password", False)
+        and request.endpoint not in ("account.change_password", "account.logout", "static")
+        and not request.path.startswith("/api/")
+    ):
+        flash(_("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục."), "warning")
+        return redirect(url_for("account.change_password"))
+    return None
+
+
+bp.before_app_request(enforce_password_change)
