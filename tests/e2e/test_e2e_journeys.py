@@ -312,22 +312,43 @@ def test_head_opens_the_overdue_list_and_exports_form_06(people: Any, shot: Any,
     page = head.page
     _nav(page, "Bảng điều khiển")
     assert "/reports/dashboard" in page.url
-    assert page.get_by_role("heading", name="Bảng điều khiển").first.is_visible()
+    assert page.get_by_role("heading", name=re.compile("^Bảng điều khiển")).is_visible()
+    assert int(page.locator("#count-overdue").inner_text()) >= len(late)
+    assert unlabelled_fields(page) == []
+    overdue = page.locator("table").filter(has=page.get_by_role("link", name=late[0].code))
     for d in late:
-        assert page.get_by_role("link", name=d.code).first.is_visible(), f"{d.code} not in the overdue list"
-    assert page.get_by_text("Quá hạn").first.is_visible()
+        row = overdue.get_by_role("row").filter(has=page.get_by_role("link", name=d.code))
+        assert row.is_visible(), f"{d.code} not in the overdue list"
+        assert "T Officer" in row.inner_text()
     shot(page, "6-reports", "01-dashboard-overdue")
 
     _nav(page, "Báo cáo 06")
     assert "/reports/form06" in page.url
     assert unlabelled_fields(page) == []
+    page.get_by_label("Loại kỳ").select_option(label="Năm")
+    page.get_by_label("Kỳ (YYYY-MM, YYYY-Qn, YYYY)").fill("2026")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem báo cáo").click()
+    assert page.get_by_text("từ ngày 01/01/2026 đến ngày 31/12/2026").is_visible()
     shot(page, "6-reports", "02-form06")
+    # The page's totals are the service's totals for the same agency and period.
+    from onestop.domain.metrics import FORM06_COLUMNS
+    from onestop.services import reports
+    from tests.factories import agency
+
+    with live_server.db() as s:
+        expected = reports.form06(s, agency(s, UBND), datetime(2026, 1, 1).date(),
+                                  datetime(2026, 12, 31).date()).as_json()["totals"]
+    footer = page.locator("table.table-form06 tfoot td").all_inner_texts()[1:]  # after the STT cell
+    assert [int(x) for x in footer] == [int(expected[c]) for c in FORM06_COLUMNS]
+    assert expected["received_total"] >= 3 and expected["in_progress_overdue"] >= len(late)
+
     with page.expect_download() as info:
-        page.get_by_role("link", name=re.compile("Excel|XLSX", re.I)).first.click()
+        page.get_by_role("link", name="Tải Excel").click()
     download = info.value
-    target = ARTIFACTS / "6-reports" / (download.suggested_filename or "form06.xlsx")
+    target = ARTIFACTS / "6-reports" / download.suggested_filename
     download.save_as(str(target))
-    assert target.suffix == ".xlsx"
+    assert target.name == f"mau-06-{UBND}-20260101-20261231.xlsx"
     from openpyxl import load_workbook
 
     wb = load_workbook(target, read_only=True)

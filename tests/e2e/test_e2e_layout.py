@@ -30,6 +30,7 @@ def test_login_page_is_labelled_and_keyboard_usable(people: Any, shot: Any) -> N
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/login" not in page.url
+    page.get_by_role("button", name="T Clerk").click()  # the user menu holds "sign out"
     assert page.get_by_role("button", name="Đăng xuất").is_visible()
     shot(page, "0-layout", "02-home-clerk")
     assert visitor.csp_violations() == []
@@ -61,7 +62,24 @@ def test_phone_layout_collapses_the_menu_behind_a_labelled_button(people: Any, s
     assert toggler.is_visible()
     assert not page.get_by_role("button", name="Đăng xuất").is_visible()
     toggler.click()
-    page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
+    page.get_by_role("button", name="T Head").wait_for(state="visible")
     assert toggler.get_attribute("aria-expanded") == "true"
+    page.get_by_role("button", name="T Head").click()
+    page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
     shot(page, "0-layout", "04-phone-menu-open", full_page=False)
     assert head.csp_violations() == []
+
+
+def test_a_heads_full_menu_fits_on_one_row_at_desk_width(people: Any, shot: Any) -> None:
+    head = people("t_head", viewport={"width": 1280, "height": 800})
+    page = head.page
+    page.goto("/")
+    menu = page.get_by_role("navigation", name="Điều hướng chính")
+    height = menu.bounding_box()["height"]
+    assert height < 72, f"the menu wraps onto several rows ({height:.0f}px tall)"
+    user_menu = page.get_by_role("button", name="T Head")
+    box = user_menu.bounding_box()
+    assert box["x"] + box["width"] <= 1280, "the user menu is off screen"
+    user_menu.press("Enter")  # keyboard: open the user menu, then sign out
+    page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
+    shot(page, "0-layout", "05-head-home", full_page=False)
