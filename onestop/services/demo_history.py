@@ -15,7 +15,8 @@ The shape follows what a provincial one-stop system sees (DOMAIN.md §2, §6):
   ~3 % waiting for a financial obligation, liên thông chains handed off, acknowledged
   and handed back; ~85 % finished early or on time, ~10 % late, some of the late ones
   with an apology and new date issued in time (form 04); a few stopped or withdrawn;
-  results returned a few days after they are ready;
+  results returned a few days after they are ready, about a third of them rated by the
+  citizen on SIPAS' five factors (``services.citizen.submit_rating``);
 * dossiers of the last three weeks left open in every status, some overdue.
 
 Deterministic for given arguments (``random.Random(seed)``); the lookup secrets
@@ -80,6 +81,11 @@ LATE_REASONS = [
     "Chờ ý kiến của cơ quan phối hợp.",
     "Khối lượng hồ sơ tăng đột biến trong kỳ.",
 ]
+
+RATING_COMMENTS = {
+    True: ["Cán bộ hướng dẫn tận tình.", "Trả kết quả đúng hẹn, cảm ơn.", "Thủ tục nhanh gọn."],
+    False: ["Phải đi lại nhiều lần.", "Trả kết quả chậm so với giấy hẹn."],
+}
 
 # Where a recent dossier may be left (issue 2 §6: every status among open ones).
 HOLD_STAGES = ("new_online", "incomplete", "received", "processing", "awaiting_supplement",
@@ -328,11 +334,6 @@ class _History:
         def act(action: A, actor: User | None, at: datetime, **data: Any) -> None:
             if at > now:
                 raise _Stop
-            if action in (A.PROVIDE_SUPPLEMENT, A.CONFIRM_PAYMENT):
-                # Dossier.pauses is a view-only relationship loaded once per session; a pause
-                # opened later in the same unit of work is not in it until it is reloaded
-                # (see the report: services.dossiers._end_pause should refresh it itself).
-                s.expire(d, ["pauses"])
             apply_action(s, d, action, actor=actor, now=at, **data)
 
         docs = list(proc.documents or []) or ["Tờ khai theo mẫu"]
@@ -497,6 +498,24 @@ class _History:
         method = "online" if d.channel == "online" and rng.random() < 0.5 else (
             "postal" if rng.random() < 0.1 else "direct")
         act(A.RETURN_RESULT, clerk, t, method=method, receiver=d.applicant_name)
+        self.rate(d, t, late=d.finished_at is not None and d.due_at is not None and d.finished_at > d.due_at)
+
+    def rate(self, d: Dossier, returned_at: datetime, *, late: bool) -> None:
+        """About a third of citizens rate the service on SIPAS' five factors after the
+        return (through services.citizen.submit_rating); late dossiers rate lower."""
+        rng = self.rng
+        if rng.random() >= 0.3:
+            return
+        at = returned_at + timedelta(minutes=rng.randint(10, 3 * 24 * 60))
+        if at > self.now:
+            return
+        from .citizen import FACTORS, submit_rating
+
+        base = 3 if late else 4
+        scores = {name: min(5, max(1, base + rng.choice((-1, 0, 0, 1, 1)))) for name, _ in FACTORS}
+        satisfied = sum(scores.values()) / len(scores) >= 3.5
+        comment = "" if rng.random() < 0.7 else rng.choice(RATING_COMMENTS[satisfied])
+        submit_rating(self.s, d, scores=scores, satisfied=satisfied, comment=comment, now=at)
 
 
 def generate_history(session: Session, *, now: datetime, months: int, per_day: int,

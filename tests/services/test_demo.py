@@ -9,7 +9,7 @@ from itertools import pairwise
 from sqlalchemy import func, select
 
 from onestop.domain.status import FINISHED, DossierStatus
-from onestop.models import Agency, Dossier, DossierEvent, User
+from onestop.models import Agency, Dossier, DossierEvent, Rating, User
 from onestop.services.calendars import calendar_for
 from onestop.services.demo import seed_demo
 
@@ -82,6 +82,7 @@ def _lateness_supplements_lien_thong(seeded):
     finished = seeded.scalars(select(Dossier).where(Dossier.status.in_(["result_ready", "returned"]))).all()
     late = [d for d in finished if d.finished_at > d.due_at]
     assert 0 < len(late) < len(finished) * 0.3
+    assert seeded.scalar(select(func.count(Rating.id))) > 0
     channels = set(seeded.scalars(select(Dossier.channel).distinct()))
     assert {"direct", "online"} <= channels
 
