@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# bench/calendar.py would shadow the standard library's `calendar` (imported by `holidays`).
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != os.path.join(ROOT, "bench")]
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 

@@ -364,7 +364,10 @@ def head_dashboard(session: Session, agency: Agency, *, now: datetime) -> Dashbo
         (Dossier.due_at <= soon, literal("due_soon")),
         else_=literal("within"),
     )
-    inner = select(kind.label("k")).where(_open_with_clock(), _in_scope(agency)).subquery()
+    # The open-dossier partial index bounds the scan by the open dossiers, whatever the history;
+    # SQLite otherwise walks every dossier the subtree ever received (the OR of two agency columns).
+    inner = (select(kind.label("k")).where(_open_with_clock(), _in_scope(agency))
+             .with_hint(Dossier, "INDEXED BY ix_dossiers_open_due", "sqlite").subquery())
     out = DashboardCounts()
     for k, n in session.execute(select(inner.c.k, func.count()).group_by(inner.c.k)):
         setattr(out, k, int(n))
@@ -448,6 +451,7 @@ def _open_list(session: Session, agency: Agency, *, now: datetime, where: Sequen
         .join(holder, holder.id == Dossier.current_agency_id)
         .outerjoin(officer, officer.id == Dossier.assignee_id)
         .where(_open_with_clock(), _in_scope(agency), *where)
+        .with_hint(Dossier, "INDEXED BY ix_dossiers_open_due", "sqlite")
     )
     cur = _parse_cursor(after)
     if cur is not None:
