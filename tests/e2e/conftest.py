@@ -35,8 +35,7 @@ REQUIRE_BROWSER = os.environ.get("ONESTOP_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--lang=vi-VN"]  # native date inputs show dd/mm/yyyy, as on a Vietnamese desk
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Short timeouts: a missing page or selector should fail in seconds, naming the selector.
 ACTION_TIMEOUT_MS = 6000
 HERE = Path(__file__).resolve().parent
@@ -193,11 +192,14 @@ def people(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Acto
         c.close()
 
 
+_CLEANED: set[str] = set()
+
+
 @pytest.fixture
 def shot(artifacts_root: Path) -> Callable[..., Path]:
     """``shot(page, "1-reception", "01-form")`` saves a full-page PNG and returns its path
-    (the journey's folder is emptied on its first shot, so stale steps do not linger)."""
-    cleaned: set[str] = set()
+    (the journey's folder is emptied on its first shot of the session, so stale steps do not linger)."""
+    cleaned = _CLEANED
 
     def take(page: Any, journey: str, step: str, *, full_page: bool = True) -> Path:
         folder = artifacts_root / journey
