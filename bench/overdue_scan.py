@@ -33,19 +33,19 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != BENCH_DIR]
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import json
+import platform
+import resource
+import statistics
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -129,7 +129,7 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
         recv = (f"CASE WHEN i % 20 = 0 THEN {ts} - ((i * 7919) % 2592000) * interval '1 second' "
                 f"ELSE {ts} - interval '40 days' - ((i * 104729) % 63072000) * interval '1 second' END")
         plus = "{x} + interval '{d} days'"
-        series = f"generate_series(1, {n}) AS g(i)"
+        series = f"generate_series(1::bigint, {n}::bigint) AS g(i)"
         prefix = ""
         src = series
     else:
@@ -163,9 +163,9 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
 
 def bare_statements(session: Any) -> list[str]:
     """The literal UPDATEs the scan issues (threshold precomputed, as the scan does once)."""
+    from onestop.domain.timing import due_soon_from
     from onestop.services.calendars import calendar_for
     from onestop.services.scanning import RUNNING_STATUSES
-    from onestop.domain.timing import due_soon_from
 
     soon = due_soon_from(NOW, calendar_for(session, None))
     pg = session.get_bind().dialect.name == "postgresql"
