@@ -83,3 +83,19 @@ def test_a_heads_full_menu_fits_on_one_row_at_desk_width(people: Any, shot: Any)
     user_menu.press("Enter")  # keyboard: open the user menu, then sign out
     page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
     shot(page, "0-layout", "05-head-home", full_page=False)
+
+
+def test_a_clerk_can_work_in_english(people: Any, shot: Any) -> None:
+    clerk = people("t_clerk")
+    page = clerk.page
+    page.goto("/reception/new")
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
+    assert page.url.endswith("/reception/new")
+    assert page.get_by_role("heading", name="Receive a dossier").is_visible()
+    assert page.get_by_label("Procedure (code or name)").is_visible()
+    assert page.get_by_label("Applicant's full name").is_visible()
+    assert page.get_by_role("button", name="Receive & print the receipt").is_visible()
+    menu = page.get_by_role("navigation", name="Main navigation")
+    assert menu.get_by_role("link", name="Register", exact=True).is_visible()
+    shot(page, "0-layout", "06-reception-english", full_page=False)
