@@ -130,6 +130,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    problem = _browser_problem()
+    if problem:
+        pytest.fail(f"ONESTOP_REQUIRE_BROWSER=1 but {problem}")  # only reached when required
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -203,9 +206,10 @@ def shot(artifacts_root: Path) -> Callable[..., Path]:
 
     def take(page: Any, journey: str, step: str, *, full_page: bool = True) -> Path:
         folder = artifacts_root / journey
-        if journey not in cleaned:
+        # Under xdist two workers may share a journey folder (0-layout): overwrite only.
+        if journey not in cleaned and not os.environ.get("PYTEST_XDIST_WORKER"):
             shutil.rmtree(folder, ignore_errors=True)
-            cleaned.add(journey)
+        cleaned.add(journey)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{step}.png"
         page.screenshot(path=str(path), full_page=full_page)
