@@ -232,3 +232,42 @@ UNLABELLED_JS = """
 def unlabelled_fields(page: Any) -> list[str]:
     """Form fields a screen reader could not name (issue 9: labels on every field)."""
     return list(page.evaluate(UNLABELLED_JS))
+
+
+LOW_CONTRAST_JS = """
+() => {
+  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(s => parseFloat(s)); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const blend = (top, under) => ({r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
+    b: top.b * top.a + under.b * (1 - top.a), a: 1});
+  const background = el => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e);
+      if (s.backgroundImage && s.backgroundImage !== 'none') return null;  // gradients/images: not judged
+      const c = parse(s.backgroundColor); if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; } }
+    let bg = {r: 255, g: 255, b: 255, a: 1};
+    for (let i = layers.length - 1; i >= 0; i--) bg = blend(layers[i], bg);
+    return bg; };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const s = getComputedStyle(el); const r = el.getBoundingClientRect();
+    if (s.visibility === 'hidden' || s.display === 'none' || r.width === 0 || r.height === 0) continue;
+    if (el.closest('[aria-hidden=true], .visually-hidden, .visually-hidden-focusable, :disabled, [disabled]')) continue;
+    const bg = background(el); if (!bg) continue;
+    let fg = parse(s.color); fg = blend({...fg, a: fg.a * parseFloat(s.opacity || 1)}, bg);
+    const L1 = lum(fg), L2 = lum(bg); const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight) >= 700;
+    const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+    if (ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: <${el.tagName.toLowerCase()} class="${el.className}"> ${el.textContent.trim().slice(0, 40)}`);
+  }
+  return out;
+}
+"""
+
+
+def low_contrast_text(page: Any) -> list[str]:
+    """Visible text below WCAG 2.1 AA contrast (4.5:1, 3:1 for large text) on a solid background."""
+    return list(page.evaluate(LOW_CONTRAST_JS))

@@ -99,3 +99,26 @@ def test_a_clerk_can_work_in_english(people: Any, shot: Any) -> None:
     menu = page.get_by_role("navigation", name="Main navigation")
     assert menu.get_by_role("link", name="Register", exact=True).is_visible()
     shot(page, "0-layout", "06-reception-english", full_page=False)
+
+
+def test_busiest_pages_have_wcag_aa_contrast_and_labelled_fields(people: Any, live_server: Any) -> None:
+    from tests.e2e.conftest import low_contrast_text
+    from tests.e2e.story import prepare
+
+    d = prepare(live_server, "handed_off")
+    head = people("t_head")
+    problems: dict[str, list[str]] = {}
+    for url in ("/", "/inbox", "/worklist", "/handoffs", f"/dossiers/{d.code}", "/reception/register",
+                "/reports/dashboard", "/reports/form06", "/scores"):
+        head.page.goto(url)
+        assert "/login" not in head.page.url, url
+        found = low_contrast_text(head.page) + [f"unlabelled {f}" for f in unlabelled_fields(head.page)]
+        if found:
+            problems[url] = found
+    citizen = people(None)
+    for url in ("/", "/login", f"/lookup?code={d.code}", "/public"):
+        citizen.page.goto(url)
+        found = low_contrast_text(citizen.page) + [f"unlabelled {f}" for f in unlabelled_fields(citizen.page)]
+        if found:
+            problems[url] = found
+    assert problems == {}
