@@ -52,7 +52,7 @@
       wrap.className = "form-check";
       var box = document.createElement("input");
       box.type = "checkbox"; box.className = "form-check-input"; box.name = "documents";
-      box.value = String(i); box.id = "doc-" + i; box.tabIndex = 8;
+      box.value = String(i); box.id = "doc-" + i;
       var label = document.createElement("label");
       label.className = "form-check-label"; label.htmlFor = box.id; label.textContent = doc;
       wrap.appendChild(box); wrap.appendChild(label);
