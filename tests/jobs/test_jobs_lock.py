@@ -58,7 +58,10 @@ def env(committed, tmp_path) -> Iterator[dict[str, str]]:
     e = dict(os.environ)
     e.update(ONESTOP_DATABASE_URL=committed.config["SQLALCHEMY_DATABASE_URI"],
              ONESTOP_SCHEDULER_LOCK_FILE=str(tmp_path / "scheduler.lock"), ONESTOP_SECRET_KEY="test-secret",
-             ONESTOP_ENV="testing", PYTHONUNBUFFERED="1")
+             ONESTOP_ENV="testing", PYTHONUNBUFFERED="1",
+             # No start-up catch-up: it would commit default scoring rules that the `committed`
+             # clean-up does not remove (the catch-up itself is tested in-process below).
+             ONESTOP_SCHEDULER_CATCH_UP="false")
     e.pop("ONESTOP_TEST_DATABASE_URL", None)
     yield e
 
