@@ -280,13 +280,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("ONESTOP_BENCH_PG_URL", PG_DEFAULT),
                     help="a PostgreSQL server URL; a private database is created and dropped")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--keep", action="store_true", help="keep the database (for bench/dashboard.py --reuse)")
+    ap.add_argument("--keep", action="store_true", help="keep the database (for bench/dashboard.py --url)")
+    ap.add_argument("--url", help="measure an existing benchmark database (built with --keep) instead")
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
         print(msg, flush=True)
 
     log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {_cpu()}, {os.cpu_count()} cores")
+    if args.url:
+        log(f"[{args.url.split(':', 1)[0]}] existing database")
+        measure(make_app(args.url), args.repeat, log)
+        return 0
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
     for eng in engines:
         log(f"[{eng}]")

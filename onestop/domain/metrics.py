@@ -7,7 +7,7 @@ Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP; DOMAIN.md §6), for a period [start
 
 * a dossier counts when it was received (``received_at`` set: a dossier refused at the desk before
   reception never started a clock and is not counted — a gap DOMAIN.md leaves open, documented in
-  docs/benchmarks.md and docs/reports.md), ``received_at`` ≤ the end of the period, and it was not
+  docs/benchmarks.md "## Form 06"), ``received_at`` ≤ the end of the period, and it was not
   finished before the period started;
 * **received**: ``carried_over`` (received before the start, still open at the start), or received in
   the period ``online`` (channel online) / ``direct_postal`` (direct + public postal service);

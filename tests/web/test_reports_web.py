@@ -123,6 +123,9 @@ def test_api_form06_matches_the_service_with_token_or_session(client, session):
     assert body["agency"] == "000.00.31.H25" and body["from"] == "2026-03-01" and body["to"] == "2026-03-31"
     assert body["rows"] == expected["rows"] and body["totals"] == expected["totals"]
     assert set(body["rows"][0]) == {"field", *reports.FORM06_COLUMNS}
+    from onestop.web import openapi
+
+    assert openapi.validate(body, openapi.resolve(openapi.ref("Form06"))) == {}
     login(client)
     assert client.get(url).get_json() == body
 
