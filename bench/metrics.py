@@ -22,14 +22,14 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != BENCH_DIR]
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-import argparse  # noqa: E402
-import importlib.util  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import importlib.util
+import json
+import platform
+import statistics
+import time
+import tracemalloc
+from typing import Any
 
 
 def _scan_module() -> Any:

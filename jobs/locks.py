@@ -99,7 +99,7 @@ class SchedulerLock:
     def __enter__(self) -> SchedulerLock:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 

@@ -290,4 +290,4 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> int:
     return total
 
 
-__all__ = ["Counts", "PERIOD_KINDS", "period_of", "rolled_up", "snapshot_metrics", "subtree_counts"]
+__all__ = ["PERIOD_KINDS", "Counts", "period_of", "rolled_up", "snapshot_metrics", "subtree_counts"]

@@ -35,7 +35,13 @@ from ..domain.calendar import WorkingCalendar
 from ..domain.status import RUNNING
 from ..domain.timing import due_soon_from
 from ..models import (
-    Agency, CalendarExceptionRow, Dossier, Feedback, HandoffLeg, PauseInterval, User,
+    Agency,
+    CalendarExceptionRow,
+    Dossier,
+    Feedback,
+    HandoffLeg,
+    PauseInterval,
+    User,
 )
 from .calendars import DEFAULT_HOURS, DEFAULT_TZ, calendar_for
 from .notifications import enqueue_messages, enqueue_notifications, key_expr

@@ -331,6 +331,16 @@ def update_rule(session: Session, rule_id: int, *, title: str, max_points: str, 
 
 
 __all__ = [
-    "CriterionScore", "MEASURES", "ScoreReport", "WhatIf", "measured_values", "parse_tiers", "rules_in_force",
-    "score_agency", "seed_scoring_rules", "to_rule", "update_rule", "what_if_for",
+    "MEASURES",
+    "CriterionScore",
+    "ScoreReport",
+    "WhatIf",
+    "measured_values",
+    "parse_tiers",
+    "rules_in_force",
+    "score_agency",
+    "seed_scoring_rules",
+    "to_rule",
+    "update_rule",
+    "what_if_for",
 ]

@@ -16,7 +16,12 @@ from jobs import run_job
 from onestop.models import OutboxMessage
 from onestop.services.dossiers import apply_action
 from onestop.services.notifications import (
-    LoggingSender, SmtpSender, backoff, deliver_outbox, enqueue_status_emails, queue_message,
+    LoggingSender,
+    SmtpSender,
+    backoff,
+    deliver_outbox,
+    enqueue_status_emails,
+    queue_message,
 )
 from tests.factories import receive, user
 
@@ -33,7 +38,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 

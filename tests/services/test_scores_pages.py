@@ -1,7 +1,6 @@
 """The score page, GET /api/v1/scores and the admin's rule editing (CSRF on in one test)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -80,12 +79,12 @@ def test_admin_edits_a_rule_and_the_score_follows(client, session):
     assert r.status_code == 303
     session.expire_all()
     row = session.get(ScoringRuleRow, row.id)
-    assert row.max_points == Decimal("10") and row.threshold == Decimal("0.5")
+    assert row.max_points == Decimal(10) and row.threshold == Decimal("0.5")
     bad = client.post("/scores/rules", data={"rule_id": row.id, "max_points": "2", "kind": "tiers",
                                              "tiers": "1:5", "effective_from": "2022-06-23"})
     assert bad.status_code == 422
     session.expire_all()
-    assert session.get(ScoringRuleRow, row.id).max_points == Decimal("10")
+    assert session.get(ScoringRuleRow, row.id).max_points == Decimal(10)
 
 
 def test_rules_page_is_admin_only_and_needs_csrf(app, client, session):
