@@ -46,6 +46,13 @@ class Config:
     SMTP_FROM = "onestop@localhost"
     SMTP_STARTTLS = False
     SCHEDULER_LOCK_FILE = str(BASE_DIR / "instance" / "scheduler.lock")
+    SCHEDULER_STANDBY_RETRY_SECONDS = 5  # a standby retries the lock this often
+    SCHEDULER_CATCH_UP = True  # after downtime, missed runs coalesce into one catch-up run
+    OUTBOX_MAX_ATTEMPTS = 8  # then the message is marked failed
+    OUTBOX_BACKOFF_SECONDS = 60  # first retry delay, doubling, capped at 6 h
+    # Upload/request bodies: a dossier form is a few kB; 2 MB leaves room for
+    # catalogue imports while refusing absurd bodies early (413).
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     DEMO = False
 
 
