@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -44,7 +45,7 @@ class Gunicorn:
         self.env = {**os.environ, **env}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> Gunicorn:
+    def __enter__(self) -> Self:
         self.proc = subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
