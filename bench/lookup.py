@@ -31,7 +31,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.append(HERE)
 
-import httpload  # noqa: E402
+import httpload
 
 SECRET = "BENCH2345"
 KEY = "bench-secret-key"

@@ -32,7 +32,7 @@ for p in (ROOT, HERE):
     if p not in sys.path:
         sys.path.insert(0 if p == ROOT else len(sys.path), p)
 
-import httpload  # noqa: E402
+import httpload
 
 SECRET_KEY = "bench-secret-key"
 CLERK = "bench.clerk"
