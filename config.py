@@ -45,6 +45,12 @@ class Config:
     SMTP_PASSWORD = ""
     SMTP_FROM = "onestop@localhost"
     SMTP_STARTTLS = False
+    # Connection pool per web process (PostgreSQL); None = SQLAlchemy's default.
+    DB_POOL_SIZE: int | None = None
+    DB_MAX_OVERFLOW: int | None = None
+    DB_POOL_RECYCLE: int | None = None
+    # Number of trusted reverse proxies in front of the app (0 = none).
+    PROXY_FIX_HOPS = 0
     SCHEDULER_LOCK_FILE = str(BASE_DIR / "instance" / "scheduler.lock")
     SCHEDULER_STANDBY_RETRY_SECONDS = 5  # a standby retries the lock this often
     SCHEDULER_CATCH_UP = True  # after downtime, missed runs coalesce into one catch-up run

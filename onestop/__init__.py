@@ -25,6 +25,17 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     app.config.from_object(CONFIGS[name])
     app.config.update(env_overrides(os.environ))
     app.config.update(overrides or {})
+    pool = {k: app.config[f"DB_{k.upper()}"] for k in ("pool_size", "max_overflow", "pool_recycle")
+            if app.config.get(f"DB_{k.upper()}") is not None}
+    if pool and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **pool}
+    if app.config.get("PROXY_FIX_HOPS"):
+        # Behind a load balancer: trust exactly that many X-Forwarded-* hops, so rate
+        # limits and audit logs see the citizen's address, not the balancer's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # WAL + busy timeout: many clerks at once without "database is locked".
         opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))

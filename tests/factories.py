@@ -36,10 +36,13 @@ BASE_USERS = (
 
 
 def seed_base(session: Session, *, now: datetime) -> None:
+    from onestop.services.accounts import hash_password
+
     seed_reference(session)
+    shared = hash_password(PASSWORD)
     for username, role, ident in BASE_USERS:
         create_user(session, username=username, full_name=username.replace("_", " ").title(),
-                    role=role, agency_code=ident, password=PASSWORD, now=now)
+                    role=role, agency_code=ident, password=PASSWORD, now=now, password_hash=shared)
     session.flush()
 
 

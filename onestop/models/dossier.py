@@ -46,6 +46,8 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_dossiers_current_agency_status", "current_agency_id", "status"),
         Index("ix_dossiers_assignee_status", "assignee_id", "status"),
         Index("ix_dossiers_finished", "finished_at"),
+        # Form 06 for one agency subtree: dossiers finished in the period, per agency.
+        Index("ix_dossiers_agency_finished", "receiving_agency_id", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

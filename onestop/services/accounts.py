@@ -39,7 +39,10 @@ def validate_password(password: str) -> str | None:
 def create_user(
     session: Session, *, username: str, full_name: str, role: str, agency_code: str,
     password: str, email: str = "", now: datetime, actor: User | None = None,
+    password_hash: str | None = None,
 ) -> User:
+    """Create a staff account. ``password_hash`` lets a bulk seeder hash one shared
+    demo password once (scrypt is deliberately slow) instead of once per user."""
     errors: dict[str, str] = {}
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
@@ -61,7 +64,7 @@ def create_user(
     assert agency is not None
     user = User(
         username=username, full_name=full_name.strip() or username, role=role,
-        agency_id=agency.id, password_hash=hash_password(password), email=email.strip(),
+        agency_id=agency.id, password_hash=password_hash or hash_password(password), email=email.strip(),
         active=True, created_at=now,
     )
     session.add(user)

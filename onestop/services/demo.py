@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Agency, Dossier, User
 from . import catalogue
-from .accounts import create_user
+from .accounts import create_user, hash_password
 from .dossiers import fold
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -70,11 +70,13 @@ def seed_reference(session: Session) -> str:
 def seed_users(session: Session, now: datetime) -> int:
     created = 0
     existing = set(session.scalars(select(User.username)))
+    shared_hash = hash_password(DEMO_PASSWORD)
     for username, full_name, role, agency in _demo_users(session):
         if username in existing:
             continue
         create_user(session, username=username, full_name=full_name, role=role,
-                    agency_code=agency.identifier, password=DEMO_PASSWORD, now=now)
+                    agency_code=agency.identifier, password=DEMO_PASSWORD, now=now,
+                    password_hash=shared_hash)
         created += 1
     return created
 

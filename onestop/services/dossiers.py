@@ -131,9 +131,9 @@ def _start_clock(session: Session, dossier: Dossier, base: datetime) -> DueDate:
 def _append_event(
     session: Session, dossier: Dossier, *, action: A, from_status: str | None, actor: User | None,
     now: datetime, note: str = "", payload: dict[str, Any] | None = None, public: bool = True,
-    agency_id: int | None = None,
+    agency_id: int | None = None, first: bool = False,
 ) -> DossierEvent:
-    seq = session.scalar(
+    seq = 0 if first else session.scalar(
         select(func.coalesce(func.max(DossierEvent.seq), 0)).where(DossierEvent.dossier_id == dossier.id)
     )
     ev = DossierEvent(
@@ -242,7 +242,7 @@ def receive_dossier(
     session.add(dossier)
     session.flush()
     ev = _append_event(session, dossier, action=action, from_status=None, actor=actor, now=now,
-                       note=normalize_text(data.reason), payload=payload, agency_id=agency.id)
+                       note=normalize_text(data.reason), payload=payload, agency_id=agency.id, first=True)
     session.flush()
     return ReceptionResult(dossier=dossier, secret=secret, event=ev)
 
