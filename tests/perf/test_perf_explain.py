@@ -14,6 +14,7 @@ the Form 06 GROUP BY.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -131,7 +132,8 @@ def explain(session: Any, statement: str, params: Any) -> tuple[str, list[str]]:
         return json.dumps(plan, indent=1), paths
     cur.execute("EXPLAIN QUERY PLAN " + statement, params)
     rows = [r[-1] for r in cur.fetchall()]
-    paths = [r for r in rows if " dossiers" in f" {r} " or r.split()[1:2] == ["dossiers"]]
+    # "SCAN dossiers", "SEARCH dossiers_1 USING INDEX …" (an alias still names the table).
+    paths = [r for r in rows if re.match(r"(SCAN|SEARCH) dossiers(_\d+)?\b", r)]
     return "\n".join(rows), paths
 
 
