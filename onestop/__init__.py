@@ -40,6 +40,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
         # WAL + busy timeout: many clerks at once without "database is locked".
         opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         opts.setdefault("connect_args", {"timeout": 30})
+        opts["pool_pre_ping"] = False  # a local file: nothing to ping
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
     if name == "production" and app.config["SECRET_KEY"] == "dev-only-change-me":
         raise RuntimeError("Set ONESTOP_SECRET_KEY in production.")

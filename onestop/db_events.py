@@ -29,6 +29,17 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # A write transaction from the start: concurrent receptions queue on the
-        # lock (busy timeout) instead of failing on upgrade from a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock at BEGIN: concurrent receptions queue on it
+        # (busy timeout) instead of failing when a read lock cannot be upgraded.
+        # Pure reads (GET pages, look-ups) begin DEFERRED so that, with WAL, they
+        # never wait for each other or for a writer.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write() -> bool:
+    """False only inside a GET/HEAD/OPTIONS request (they do not change data)."""
+    try:
+        from flask import has_request_context, request
+    except ImportError:  # pragma: no cover
+        return True
+    return not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))

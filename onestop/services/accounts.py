@@ -90,7 +90,9 @@ def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
     tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
-    tok.last_used_at = now
+    # Recorded at most every 10 minutes: a read-only API call should not write each time.
+    if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=10):
+        tok.last_used_at = now
     return tok.user
 
 

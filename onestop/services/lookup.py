@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import joinedload, Session, selectinload
 
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
 from ..domain.errors import DomainError
@@ -80,7 +80,12 @@ def find_for_lookup(
     ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
     if row is None or not (ok_secret or ok_phone):
         return None
-    return session.get(Dossier, row[0])
+    # One statement for the dossier and what every view shows of it.
+    return session.scalars(
+        select(Dossier).where(Dossier.id == row[0]).options(
+            joinedload(Dossier.procedure), joinedload(Dossier.receiving_agency),
+            joinedload(Dossier.current_agency))
+    ).one()
 
 
 # ---------------------------------------------------------------- masking
@@ -233,13 +238,17 @@ def _to_bring(d: Dossier) -> list[str]:
 
 
 def public_view(
-    session: Session, dossier: Dossier, *, now: datetime, locale: str = "vi",
+    session: Session, dossier: Dossier, *, now: datetime, locale: str = "vi", full: bool = True,
 ) -> LookupView:
-    """The plain-words view of ``dossier`` for the citizen who proved the secret."""
+    """The plain-words view of ``dossier`` for the citizen who proved the secret.
+
+    ``full=False`` is the API's summary (Open311 fields): it skips the timeline, the
+    deadline trace, pauses, feedback and rating — the statements the JSON never shows."""
     d = dossier
     status = DossierStatus(d.status)
     cal = calendar_for(session, d.receiving_agency)
-    open_pause = next((p for p in d.pauses if p.ended_at is None), None)
+    open_pause = (next((p for p in d.pauses if p.ended_at is None), None)
+                  if status.is_paused else None)
     timing: Timing | None = None
     minutes_left: int | None = None
     left_label = ""
@@ -258,7 +267,7 @@ def public_view(
                 left_label = ("Clock stopped while waiting for the citizen" if locale.startswith("en")
                               else "Tạm dừng tính thời gian trong lúc chờ công dân")
     why: list[str] = []
-    if d.clock_base_at is not None and d.limit_value is not None:
+    if full and d.clock_base_at is not None and d.limit_value is not None:
         try:
             why = compute_dossier_due(session, d, explain=True).explain(locale)
         except DomainError:
@@ -267,10 +276,10 @@ def public_view(
         PauseView(kind=p.kind, label=_PAUSE_VI.get(p.kind, p.kind), reason=p.reason or "",
                   items=list(p.items or []), started_at=p.started_at, ended_at=p.ended_at)
         for p in d.pauses
-    ]
+    ] if full else []
     fbs = session.scalars(
         select(Feedback).where(Feedback.dossier_id == d.id).order_by(Feedback.created_at)
-    ).all()
+    ).all() if full else []
     agencies = {a.id: a for a in (d.receiving_agency, d.current_agency)}
     feedback = [
         FeedbackView(code=f.code, kind=f.kind, content=f.content, status=f.status,
@@ -279,11 +288,11 @@ def public_view(
                      agency=_agency_name(agencies.get(f.agency_id) or session.get(Agency, f.agency_id)))
         for f in fbs
     ]
-    rating = session.scalar(select(Rating).where(Rating.dossier_id == d.id))
+    rating = session.scalar(select(Rating).where(Rating.dossier_id == d.id)) if full else None
     events = session.scalars(
         select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.public.is_(True))
         .options(selectinload(DossierEvent.agency)).order_by(DossierEvent.seq)
-    ).all()
+    ).all() if full else []
     view = LookupView(
         code=d.code, procedure_code=d.procedure.code, procedure_name=d.procedure.name,
         receiving_agency=_agency_name(d.receiving_agency), current_agency=_agency_name(d.current_agency),

@@ -34,8 +34,12 @@ def init_auth(app: Flask) -> None:
         from ..services.accounts import user_for_token
 
         user = user_for_token(db.session, header[7:].strip(), now=utcnow())
-        if user is not None:
-            db.session.commit()  # last_used_at
+        if user is not None and db.session.dirty:
+            try:
+                db.session.commit()  # last_used_at (best effort: never fail the request for it)
+            except Exception:  # noqa: BLE001
+                db.session.rollback()
+                user = user_for_token(db.session, header[7:].strip(), now=utcnow())
         return user
 
 

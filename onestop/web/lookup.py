@@ -310,7 +310,7 @@ def api_lookup(code: str) -> Any:
         resp, status = json_error(404, "not_found", _NOT_FOUND_MESSAGE)
         resp.headers["Cache-Control"] = "no-store"
         return resp, status
-    view = lookup_svc.public_view(_db(), dossier, now=utcnow(), locale=_locale())
+    view = lookup_svc.public_view(_db(), dossier, now=utcnow(), locale=_locale(), full=False)
     resp = jsonify(lookup_svc.open311(view, tz=ZoneInfo(dossier.receiving_agency.timezone or "Asia/Ho_Chi_Minh")))
     return _no_store(resp)
 
