@@ -32,7 +32,9 @@ class Config:
     SESSION_COOKIE_SECURE = False  # True in ProductionConfig (behind HTTPS)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    RATELIMIT_STORAGE_URI = "memory://"
+    # One node: in-process counters (onestop/ratelimit.py). Several nodes: a shared store,
+    # e.g. ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0.
+    RATELIMIT_STORAGE_URI = "onestop-memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
     LOGIN_RATE_LIMIT = "10 per minute"
@@ -78,7 +80,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    RATELIMIT_STORAGE_URI = "memory://"  # set ONESTOP_RATELIMIT_STORAGE_URI to a shared store
+    RATELIMIT_STORAGE_URI = "onestop-memory://"  # set ONESTOP_RATELIMIT_STORAGE_URI to a shared store
 
 
 CONFIGS = {

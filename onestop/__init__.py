@@ -71,5 +71,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    from . import ratelimit  # noqa: F401  (registers the onestop-memory:// storage scheme)
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "onestop-memory://")
     limiter.init_app(app)

@@ -37,9 +37,12 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
 
 def _may_write() -> bool:
-    """False only inside a GET/HEAD/OPTIONS request (they do not change data)."""
+    """False inside a GET/HEAD/OPTIONS request or a view marked read-only."""
     try:
-        from flask import has_request_context, request
+        from flask import g, has_request_context, request
     except ImportError:  # pragma: no cover
         return True
-    return not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
+    if not has_request_context():
+        return True
+    # A view that only reads may say so even on a POST (e.g. the citizen look-up form).
+    return not (request.method in ("GET", "HEAD", "OPTIONS") or g.get("db_read_only", False))

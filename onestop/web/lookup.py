@@ -26,6 +26,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -198,6 +199,7 @@ def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_se
 def lookup_page() -> Any:
     """GET: the form (``?code=`` pre-fills it — the receipt's QR); POST: verify and show the result."""
     if request.method == "POST":
+        g.db_read_only = True  # verifying a secret reads only (see onestop/db_events.py)
         return _lookup_submit()
     code = (request.args.get("code") or "")[:MAX_CODE_LENGTH].strip().upper()
     form = LookupForm(formdata=None, data={"code": code})
