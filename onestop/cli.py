@@ -161,6 +161,9 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
     from .extensions import db
     from .services.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
+    if not current_app.config.get("DEMO"):
+        # The demo accounts share a published password: never in production.
+        _fail("seed-demo chỉ chạy ở chế độ demo (ONESTOP_ENV=development hoặc ONESTOP_DEMO=true).")
     report = seed_demo(db.session, now=_now(), months=months, per_day=per_day, if_empty=if_empty)
     db.session.commit()
     click.echo(report)

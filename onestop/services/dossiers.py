@@ -543,11 +543,15 @@ def _apologise(session: Session, d: Dossier, *, actor: User | None, now: datetim
         raise ValidationFailed({"new_due_at": "Ngày hẹn mới phải sau hạn giải quyết hiện tại."})
     if new_due <= now:
         raise ValidationFailed({"new_due_at": "Ngày hẹn mới phải ở tương lai."})
+    cal = calendar_of(session, d)
+    try:
+        cal.is_working_day(new_due.astimezone(cal.tz).date())
+    except DomainError as exc:  # outside the years the working calendar covers
+        raise ValidationFailed({"new_due_at": str(exc)}) from None
     d.promised_due_at = new_due
     d.apology_reason = reason
     # The law wants the apology no later than one working day before the deadline;
     # a later one is still issued, and recorded as late.
-    cal = calendar_of(session, d)
     late_notice = cal.working_minutes_between(now, d.due_at) < cal.minutes_per_day
     return {"reason": reason, "promised_due_at": new_due, "statutory_due_at": d.due_at,
             "issued_late": late_notice}

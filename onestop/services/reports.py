@@ -29,8 +29,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..dbbase import UTCDateTime
 from ..domain.metrics import (
-    FORM06_COLUMNS, AgencyDelay, Form06Row, LegFacts, delay_per_agency, identity_errors,
-    late_because_of, period_bounds,
+    FORM06_COLUMNS,
+    AgencyDelay,
+    Form06Row,
+    LegFacts,
+    delay_per_agency,
+    identity_errors,
+    late_because_of,
+    period_bounds,
 )
 from ..domain.status import PAUSED, Channel
 from ..domain.timing import due_soon_from, time_left
@@ -283,7 +289,18 @@ def form06(session: Session, agency: Agency, start: date, end: date) -> Form06:
 
 
 def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> tuple[date, date]:
-    """Period selectors: month ``YYYY-MM``, quarter ``YYYY-Qn``, year ``YYYY``, custom from/to ISO."""
+    """Period selectors: month ``YYYY-MM``, quarter ``YYYY-Qn``, year ``YYYY``, custom from/to ISO.
+    Only years the working calendar covers (CALENDAR_FIRST_YEAR–LAST_YEAR) can be reported on."""
+    first, last = _parse_period(kind, value, start, end)
+    from . import calendars
+
+    if not (calendars.FIRST_YEAR <= first.year and last.year <= calendars.LAST_YEAR):
+        raise ValidationFailed({"period": f"Kỳ báo cáo phải nằm trong các năm {calendars.FIRST_YEAR}–"
+                                          f"{calendars.LAST_YEAR} (lịch làm việc của hệ thống)."})
+    return first, last
+
+
+def _parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> tuple[date, date]:
     try:
         if kind == "month":
             y, m = (int(x) for x in value.split("-"))

@@ -15,7 +15,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
@@ -275,8 +275,8 @@ def _parse_due(value: str, d: Dossier) -> datetime:
         # A date promises the end of that office day (the citizen may come until closing).
         try:
             return cal.closing(day)
-        except DomainError:
-            return datetime.combine(day, time(17, 0), tzinfo=cal.tz)
+        except DomainError as exc:  # a year the working calendar does not cover
+            raise ValidationFailed({"new_due_at": str(exc)}) from None
     dt = datetime.fromisoformat(value)  # Python 3.11 reads "Z" too
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=cal.tz)
 

@@ -146,9 +146,6 @@ def test_migrations_create_no_user_and_only_the_demo_knows_a_password(tmp_path: 
     assert sorted(users_of_it) == ["onestop/cli.py", "onestop/services/demo.py"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "`flask onestop seed-demo` runs under ProductionConfig (DEMO=False) and creates accounts with the "
-    "published DEMO_PASSWORD; it should refuse unless app.config['DEMO'] — see the report"))
 def test_seed_demo_refuses_to_run_outside_the_demo(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'prod.db'}"
     a = create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})

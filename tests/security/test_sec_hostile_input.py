@@ -288,10 +288,6 @@ def test_malformed_codes_get_404_everywhere(app: Flask, session, code: str) -> N
     assert r.status_code in (200, 429) and "<script>alert(1)" not in r.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "POST /api/v1/dossiers/<code>/actions/apologise accepts new_due_at=2999-01-01: api._parse_due falls "
-    "back to 17:00 when the day is outside the working calendar (2015–2030) and apply_action does not "
-    "bound the new date — see the report"))
 def test_an_apology_date_outside_the_working_calendar_is_refused(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
     d = receive(session, now=RECEIVED).dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=RECEIVED)
@@ -303,10 +299,6 @@ def test_an_apology_date_outside_the_working_calendar_is_refused(app: Flask, ses
     assert r.status_code == 422
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GET /reports/form06?kind=custom&from=to=9999-12-31 or from=to=0001-01-01 → OverflowError (period_bounds "
-    "adds a day / the +07:00 midnight of year 1 is before UTC year 1) → 500; reports.parse_period should "
-    "refuse years outside the calendar — see the report"))
 @pytest.mark.parametrize(("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01")])
 def test_a_report_period_at_the_ends_of_the_date_range_is_refused(app: Flask, session, start: str, end: str) -> None:  # type: ignore[no-untyped-def]
     r = client_as(app, "t_head").get("/reports/form06", query_string={"kind": "custom", "from": start, "to": end})
