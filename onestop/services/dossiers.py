@@ -48,12 +48,12 @@ class Applicant:
     address: str = ""
 
     def cleaned(self) -> Applicant:
-        phone = re.sub(r"[\s.\-()]", "", self.phone or "")
+        phone = re.sub(r"[\s.\-()]", "", strip_controls(self.phone))
         return Applicant(
             name=normalize_text(self.name),
-            id_number=(self.id_number or "").strip(),
+            id_number=strip_controls(self.id_number).strip(),
             phone=phone,
-            email=(self.email or "").strip().lower(),
+            email=strip_controls(self.email).strip().lower(),
             address=normalize_text(self.address),
         )
 
@@ -76,9 +76,18 @@ class Applicant:
         return e
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(value: str | None) -> str:
+    """Drop control characters (NUL and friends): no field needs them and PostgreSQL
+    text refuses NUL. The web and API layers refuse them with a message first."""
+    return _CONTROL_CHARS.sub("", value or "")
+
+
 def normalize_text(value: str | None) -> str:
     """NFC, single spaces: Vietnamese typed in NFD (macOS, some IMEs) is stored as NFC."""
-    return " ".join(unicodedata.normalize("NFC", value or "").split())
+    return " ".join(unicodedata.normalize("NFC", strip_controls(value)).split())
 
 
 def fold(value: str) -> str:
@@ -188,7 +197,8 @@ def receive_dossier(
     errors = {}
     applicant = data.applicant.cleaned()
     errors.update(applicant.errors())
-    procedure = session.scalar(select(Procedure).where(Procedure.code == data.procedure_code.strip()))
+    procedure = session.scalar(
+        select(Procedure).where(Procedure.code == strip_controls(data.procedure_code).strip()[:20]))
     if procedure is None or not procedure.active:
         errors["procedure"] = f"Không có thủ tục với mã '{data.procedure_code}'."
     if data.channel not in {c.value for c in Channel}:

@@ -39,6 +39,19 @@ def init_web(app: Flask) -> None:
         return {"current_locale": str(get_locale()), "demo_mode": app.config.get("DEMO", False),
                 "nav_items": nav_items}
 
+    @app.before_request
+    def _refuse_nul() -> Any:
+        # NUL in a query string, form or URL: no field needs it and PostgreSQL text
+        # refuses it, so answer a clear 400 before any view or query sees it.
+        values = [*request.args.values(), *(request.view_args or {}).values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += list(request.form.values())
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            from flask import abort
+
+            abort(400, description="Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL).")
+        return None
+
     @app.after_request
     def _security_headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", CSP)

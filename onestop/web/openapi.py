@@ -107,6 +107,9 @@ def _format_ok(value: str, fmt: str) -> bool:
     return True
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def validate(value: Any, schema: dict[str, Any], path: str = "") -> dict[str, str]:
     """Errors as {field path: Vietnamese message}; empty when ``value`` conforms.
     Supports: $ref, type (+nullable), enum, properties, required,
@@ -129,7 +132,10 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> dict[str, st
         return {where: "Giá trị phải là một trong: " + ", ".join(map(str, schema["enum"])) + "."}
     errors: dict[str, str] = {}
     if isinstance(value, str):
-        if len(value) > schema.get("maxLength", 10**9):
+        if _CONTROL_CHARS.search(value):
+            # JSON allows \u0000 and friends; PostgreSQL text does not, and no field needs them.
+            errors[where] = "Không được chứa ký tự điều khiển (ví dụ NUL)."
+        elif len(value) > schema.get("maxLength", 10**9):
             errors[where] = f"Tối đa {schema['maxLength']} ký tự."
         elif len(value) < schema.get("minLength", 0):
             errors[where] = "Không được để trống." if schema["minLength"] == 1 else \

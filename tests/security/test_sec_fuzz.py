@@ -108,3 +108,18 @@ def test_nul_bytes_in_api_input_are_a_clean_4xx(app, session, client, body) -> N
     if r.status_code == 201:
         pytest.xfail("NUL accepted and stored in the applicant's data (SQLite) — see the report")
     assert 400 <= r.status_code < 500
+
+
+@pytest.mark.parametrize("path", [
+    "/reception/register?name=An%00",
+    "/lookup?code=000.01.31.H25-260302-0001%00",
+    "/api/v1/lookup/000.01.31.H25-260302-0001?secret=AB%00CD",
+])
+def test_nul_in_a_query_string_is_a_clean_400(app, session, client, path) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(path)
+    assert r.status_code == 400
+
+
+def test_nul_in_a_web_form_is_a_clean_400(app, session, client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/login", data={"username": "t_clerk\x00", "password": "x"})
+    assert r.status_code == 400
