@@ -26,5 +26,6 @@ def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str,
     senders = config.get("NOTIFICATION_SENDERS") or senders_from_config(config)
     result = deliver_outbox(session, senders, now=now,
                             max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 8)),
-                            base_backoff_seconds=int(config.get("OUTBOX_BACKOFF_SECONDS", 60)))
+                            base_backoff_seconds=int(config.get("OUTBOX_BACKOFF_SECONDS", 60)),
+                            checkpoint=session.commit)
     return {"queued": queued, "sent": result.sent, "retried": result.retried, "failed": result.failed}

@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, cast, exists, literal, select
@@ -207,7 +207,8 @@ class SmtpSender:
         em["To"] = message.recipient
         em["Subject"] = message.subject
         em["Date"] = formatdate(localtime=False)
-        em["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+        # Stable per outbox row: a re-send after a crash carries the same Message-ID.
+        em["Message-ID"] = f"<outbox-{message.id}@{self.from_addr.rpartition('@')[2] or 'onestop'}>"
         em.set_content(message.body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
@@ -253,21 +254,32 @@ def backoff(attempts: int, base_seconds: int = 60, cap_seconds: int = 6 * 3600) 
 
 def deliver_outbox(
     session: Session, senders: Mapping[str, Sender], *, now: datetime, max_attempts: int = 8,
-    batch: int = 200, base_backoff_seconds: int = 60,
+    batch: int = 200, base_backoff_seconds: int = 60, checkpoint: Callable[[], None] | None = None,
 ) -> DeliveryResult:
-    """Deliver due messages (not sent, not given up, ``next_attempt_at <= now``), oldest first.
+    """Deliver due messages (not sent, not given up, ``next_attempt_at <= now``), oldest first,
+    one message per unit of work.
 
-    Each outcome is flushed as it happens; the caller commits. On PostgreSQL the batch is locked
-    ``FOR UPDATE SKIP LOCKED`` so an operator's ``jobs tick`` and the scheduler never send one
-    message twice."""
-    q = (select(OutboxMessage)
-         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-                OutboxMessage.next_attempt_at <= now)
-         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(batch))
+    ``checkpoint`` (the job passes ``session.commit``) makes each outcome durable right after
+    its send, so a crash (kill -9) mid-batch re-sends at most the one message whose send had
+    no recorded outcome yet — never the ones already delivered (at-least-once; SMTP offers no
+    more, and every message carries a stable Message-ID for the receiving side to de-duplicate).
+    On PostgreSQL the message is locked ``FOR UPDATE SKIP LOCKED`` while it is sent, so an
+    operator's ``jobs tick`` beside the scheduler never sends it twice; SQLite serialises
+    writers anyway. Without ``checkpoint`` the caller commits once at the end (tests)."""
+    due = (select(OutboxMessage)
+           .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                  OutboxMessage.next_attempt_at <= now)
+           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
     if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
     result = DeliveryResult()
-    for msg in session.scalars(q).all():
+    done: set[int] = set()
+    for _ in range(batch):
+        q = due.where(OutboxMessage.id.not_in(done)) if done else due
+        msg = session.scalars(q.limit(1)).first()
+        if msg is None:
+            break
+        done.add(msg.id)
         sender = senders.get(msg.channel)
         try:
             if sender is None:
@@ -288,6 +300,8 @@ def deliver_outbox(
             msg.last_error = ""
             result.sent += 1
         session.flush()
+        if checkpoint is not None:
+            checkpoint()
     return result
 
 

@@ -326,11 +326,6 @@ def _deliver(env: dict[str, str], script: Path, log: Path, block_after: int) -> 
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "jobs.notify/services.notifications.deliver_outbox commit the whole batch once at the end "
-    "(run_job commits after deliver_outbox returns), so a kill -9 after some sends re-sends them "
-    "all on the next run. Fix: commit each outcome as it happens (or claim each message in its own "
-    "committed transaction before sending) — see the report."))
 def test_kill_9_during_outbox_delivery_does_not_send_twice(private_db: PrivateDb, tmp_path: Path) -> None:
     _queue_messages(private_db.url, 6)
     script = tmp_path / "deliver.py"
