@@ -48,6 +48,9 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_dossiers_finished", "finished_at"),
         # Form 06 for one agency subtree: dossiers finished in the period, per agency.
         Index("ix_dossiers_agency_finished", "receiving_agency_id", "finished_at"),
+        # The register (form 07): newest first with keyset paging, by desk and date.
+        Index("ix_dossiers_submitted", "submitted_at", "id"),
+        Index("ix_dossiers_agency_submitted", "receiving_agency_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

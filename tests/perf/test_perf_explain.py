@@ -194,11 +194,6 @@ def test_worklist_by_assignee_uses_an_index(big: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "queries.register_page: the agency scope is `receiving_agency_id IN (subtree) OR current_agency_id IN "
-    "(subtree)` and there is no index on submitted_at, so the register (form 07) by agency and date is a "
-    "full scan of dossiers + sort on both engines. Fix: an index on (submitted_at, id) (keyset order) "
-    "and/or (receiving_agency_id, submitted_at) with the two scopes as a UNION — see the report"))
 def test_register_by_agency_and_date_uses_an_index(big: dict[str, Any]) -> None:
     from onestop.services import queries
 
