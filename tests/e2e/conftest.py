@@ -2,8 +2,8 @@
 
 - The server is the real app (CSRF on, real templates) served by werkzeug's
   threaded ``make_server`` on 127.0.0.1 and a free port, against its OWN fresh
-  database (SQLite by default; PostgreSQL when ``ONESTOP_E2E_ENGINE=postgresql``
-  and ``ONESTOP_TEST_DATABASE_URL`` is set), migrated and seeded with the base
+  database — one per engine of the suite (SQLite, and PostgreSQL when
+  ``ONESTOP_TEST_DATABASE_URL`` is set; ``ONESTOP_E2E_ENGINE`` picks one) — migrated and seeded with the base
   users of tests/factories.py. It never touches the databases of other tests.
 - The browser is Debian's Chromium (/usr/bin/chromium) driven by Playwright,
   headless. Without it every e2e test is skipped with a clear reason, unless
@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import PG_URL, build_app, make_database
+from tests.conftest import ENGINES, PG_URL, build_app, make_database
 
 CHROMIUM = os.environ.get("ONESTOP_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("ONESTOP_REQUIRE_BROWSER") == "1"
@@ -61,11 +61,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {problem}"))
 
 
-def _engine() -> str:
-    wanted = os.environ.get("ONESTOP_E2E_ENGINE", "sqlite")
+def _engines() -> list[str]:
+    """Every engine the suite runs on (SQLite, and PostgreSQL when configured), or the one
+    named by ONESTOP_E2E_ENGINE."""
+    wanted = os.environ.get("ONESTOP_E2E_ENGINE")
     if wanted == "postgresql" and not PG_URL:
         raise RuntimeError("ONESTOP_E2E_ENGINE=postgresql needs ONESTOP_TEST_DATABASE_URL")
-    return wanted
+    return [wanted] if wanted else list(ENGINES)
 
 
 class LiveServer:
@@ -89,8 +91,8 @@ class LiveServer:
                 db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="session", params=_engines())
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     problem = _browser_problem()
     if problem:
         pytest.fail(f"ONESTOP_REQUIRE_BROWSER=1 but {problem}")  # only reached when required
@@ -102,7 +104,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from tests.conftest import NOW
     from tests.factories import seed_base
 
-    url, cleanup = make_database(_engine(), tmp_path_factory)
+    url, cleanup = make_database(request.param, tmp_path_factory)
     app = build_app(url, WTF_CSRF_ENABLED=True, LOGIN_RATE_LIMIT="1000 per minute",
                     LOOKUP_RATE_LIMIT="1000 per minute")
     with app.app_context():
