@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, exists, func, literal, or_, select, text, union_all
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -207,24 +207,31 @@ def _dossier_parts(session: Session, agency: Agency, start_m: datetime, end_m: d
 
 
 def form06_buckets_query(session: Session, agency: Agency, start: date, end: date) -> Any:
-    """The one GROUP BY statement: (field, received kind, final kind, count)."""
+    """The one GROUP BY statement: (field, received kind, final kind, count).
+
+    The as-of due time and the open pause are correlated look-ups; each is evaluated once per
+    dossier, and only for dossiers still open at the end (the parts carry them as columns under a
+    CASE, the outer SELECT classifies) — referencing the look-up in several CASE branches made
+    PostgreSQL run it once per branch (measured at 1M: 560 → see docs/benchmarks.md)."""
     tz = _tz(agency)
     start_m, end_m = period_bounds(start, end, tz)
     off = _offset_minutes(tz, end_m)
     d, p = Dossier, Procedure
+    open_at_end = or_(d.finished_at.is_(None), d.finished_at >= end_m)
     due_asof = due_in_force_at(session, d.id, d.due_at, end_m)
-    paused_at_end = exists().where(
-        PauseInterval.dossier_id == d.id,
-        PauseInterval.started_at < end_m,
-        or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= end_m),
-        PauseInterval.started_at <= due_asof,  # a pause after the deadline does not stop lateness
-    ).correlate(Dossier)
+    pause_start = (
+        select(func.min(PauseInterval.started_at))
+        .where(PauseInterval.dossier_id == d.id, PauseInterval.started_at < end_m,
+               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= end_m))
+        .correlate(Dossier)
+        .scalar_subquery()
+    )
     received_kind = case(
         (d.received_at < start_m, literal("c")),
         (d.channel == Channel.ONLINE.value, literal("o")),
         else_=literal("d"),
     )
-    finished_kind = case(
+    resolved_kind = case(
         (d.finished_at < end_m, case(
             (d.due_at.is_(None), literal("T")),
             (or_(d.finished_at > d.due_at, d.supplement_count > 1), literal("L")),
@@ -232,19 +239,30 @@ def form06_buckets_query(session: Session, agency: Agency, start: date, end: dat
              literal("E")),
             else_=literal("T"),
         )),
-        (due_asof.is_(None), literal("W")),
-        (due_asof >= end_m, literal("W")),
-        (paused_at_end, literal("W")),
-        else_=literal("O"),
+        else_=null(),
     )
     u = _dossier_parts(session, agency, start_m, end_m, (
-        d.procedure_id.label("procedure_id"), received_kind.label("rk"), finished_kind.label("fk")))
-    return (
-        select(p.field, u.c.rk, u.c.fk, func.count().label("n"))
-        .select_from(u)
-        .join(p, p.id == u.c.procedure_id)
-        .group_by(p.field, u.c.rk, u.c.fk)
+        d.procedure_id.label("procedure_id"), received_kind.label("rk"), resolved_kind.label("res"),
+        case((open_at_end, due_asof), else_=null()).label("due_asof"),
+        case((open_at_end, pause_start), else_=null()).label("pause_start"),
+    ))
+    finished_kind = case(
+        (u.c.res.is_not(None), u.c.res),
+        (u.c.due_asof.is_(None), literal("W")),
+        (u.c.due_asof >= end_m, literal("W")),
+        # Paused at the end by a pause that began no later than the due time (a pause after
+        # the deadline does not stop lateness).
+        (and_(u.c.pause_start.is_not(None), u.c.pause_start <= u.c.due_asof), literal("W")),
+        else_=literal("O"),
+    ).label("fk")
+    # Count per procedure first (small integer keys, a hash aggregate), then name the field:
+    # joining ~100k rows to procedures before grouping cost more than the buckets themselves.
+    g = (
+        select(u.c.procedure_id, u.c.rk, finished_kind, func.count().label("n"))
+        .group_by(u.c.procedure_id, u.c.rk, finished_kind)
+        .subquery()
     )
+    return select(p.field, g.c.rk, g.c.fk, g.c.n).join(p, p.id == g.c.procedure_id)
 
 
 def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
