@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy import Select, and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..domain.status import FINISHED, OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
@@ -185,13 +185,16 @@ def _by_time_left(q: Select[Any]) -> Select[Any]:
 
 def worklist(session: Session, user: User, *, limit: int = 200) -> list[Dossier]:
     """An officer's (or head's) worklist: assigned to me, or unassigned at my agency."""
+    # Two index probes (ix_dossiers_assignee_status, ix_dossiers_current_agency_status) instead
+    # of an OR that both engines answer by scanning every open dossier (measured at 1M: 108 ms).
+    mine = select(Dossier.id).where(Dossier.assignee_id == user.id, Dossier.status.in_(_WORKING))
+    unassigned = select(Dossier.id).where(Dossier.current_agency_id == user.agency_id,
+                                          Dossier.status.in_(_WORKING), Dossier.assignee_id.is_(None))
     q = (
         select(Dossier)
         .options(joinedload(Dossier.procedure), joinedload(Dossier.receiving_agency),
                  joinedload(Dossier.assignee), selectinload(Dossier.pauses))
-        .where(Dossier.status.in_(_WORKING))
-        .where(or_(Dossier.assignee_id == user.id,
-                   and_(Dossier.assignee_id.is_(None), Dossier.current_agency_id == user.agency_id)))
+        .where(Dossier.id.in_(union_all(mine, unassigned)))
     )
     return list(session.scalars(_by_time_left(q).limit(limit)).unique())
 
@@ -199,15 +202,20 @@ def worklist(session: Session, user: User, *, limit: int = 200) -> list[Dossier]
 def inbox(session: Session, user: User, *, limit: int = 300) -> list[Dossier]:
     """The department inbox: open dossiers held by the user's agency subtree
     (plus results ready at the desk, waiting to be returned), unassigned first."""
-    statuses = list(_WORKING) + [DossierStatus.RESULT_READY.value, DossierStatus.INCOMPLETE.value,
-                                 DossierStatus.NEW_ONLINE.value]
+    open_statuses = list(_WORKING) + [DossierStatus.INCOMPLETE.value, DossierStatus.NEW_ONLINE.value]
+    scope = Dossier.current_agency_id.in_(subtree_ids_query(user.agency))
+    # Open dossiers through the open-dossier index; results waiting at the desk (finished, so
+    # outside that index, and piling up when citizens do not collect) only the newest `limit`.
+    open_ids = select(Dossier.id).where(Dossier.finished_at.is_(None), Dossier.status.in_(open_statuses), scope)
+    ready = (select(Dossier.id.label("id"))
+             .where(Dossier.status == DossierStatus.RESULT_READY.value, scope)
+             .order_by(Dossier.finished_at.desc()).limit(limit).subquery())
     q = (
         select(Dossier)
         .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
                  joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
                  selectinload(Dossier.pauses))
-        .where(Dossier.status.in_(statuses))
-        .where(Dossier.current_agency_id.in_(subtree_ids_query(user.agency)))
+        .where(Dossier.id.in_(union_all(open_ids, select(ready.c.id))))
     )
     unassigned = case((Dossier.assignee_id.is_(None), 0), else_=1)
     paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
