@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..domain.metrics import Form06Row
 from ..domain.scoring import rate, satisfaction_rate
 from ..models import Agency, Dossier, Feedback, MetricSnapshot, PauseInterval, Procedure, Rating
 
@@ -47,20 +48,10 @@ PERIOD_KINDS = ("month", "quarter", "ytd")
 
 
 @dataclass
-class Counts:
-    """Everything the snapshot and the scores need, for one (agency, field) group."""
+class Counts(Form06Row):
+    """Everything the snapshot and the scores need, for one (agency, field) group: the Form 06
+    buckets plus the apology, rating and complaint counts."""
 
-    received_total: int = 0
-    received_online: int = 0
-    received_direct_postal: int = 0
-    carried_over: int = 0
-    resolved_total: int = 0
-    resolved_early: int = 0
-    resolved_on_time: int = 0
-    resolved_late: int = 0
-    in_progress_total: int = 0
-    in_progress_within: int = 0
-    in_progress_overdue: int = 0
     late_apologised: int = 0  # late resolved or overdue in progress, with an apology (form 04)
     ratings: int = 0
     dissatisfied: int = 0
@@ -68,9 +59,10 @@ class Counts:
     feedback_due: int = 0  # feedback whose answer deadline fell in the period
     feedback_on_time: int = 0  # … answered by the deadline
 
-    def add(self, other: Counts) -> None:
+    def add(self, other: Form06Row) -> None:
         for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+            if f.name != "field" and hasattr(other, f.name):
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def on_time(self) -> int:
@@ -99,6 +91,7 @@ class Counts:
 
     def as_data(self) -> dict[str, Any]:
         data: dict[str, Any] = asdict(self)
+        data.pop("field", None)  # the snapshot row names its field itself
         data["on_time"] = self.on_time
         data["late"] = self.late
         data.update({k: str(v) for k, v in self.rates().items()})
@@ -174,7 +167,7 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
         c = out[key(row)]
         m = row._mapping
         for f in fields(Counts):
-            if f.name in m:
+            if f.name in m and f.name != "field":
                 setattr(c, f.name, int(m[f.name] or 0))
     s, e = _ts(start_m), _ts(end_m)
     # Ratings (SIPAS) and feedback (PAKN) given in the period, by the agency they concern.

@@ -226,21 +226,30 @@ def _lookup_submit() -> Any:
     return _render_result(dossier, form, now=now, echo_secret=True)
 
 
-@bp.post("/lookup/rating")
-@lookup_limit_post
-def rate() -> Any:
-    form = RatingForm()
-    base = LookupForm(formdata=None, data={"code": form.code.data})
-    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
-    if dossier is None:  # the secret is verified again: no login for citizens
-        return _generic_failure(base)
+def _verify_citizen_post(form: Any, anchor: str) -> tuple[Dossier | None, datetime, Any]:
+    """The start of a citizen's rating or feedback POST: the secret is verified again (citizens
+    never log in), the look-up is remembered for a few minutes, and the form is validated.
+    Returns ``(dossier, now, None)`` to go on, or ``(None, now, response)`` to answer with."""
     now = utcnow()
+    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
+    if dossier is None:
+        return None, now, _generic_failure(LookupForm(formdata=None, data={"code": form.code.data}))
     _mark_verified(dossier.code, now)
     if not form.validate():
         for errors in form.errors.values():
             for e in errors:
                 flash(str(e), "danger")
-        return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="rating"), code=303)
+        return None, now, redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor=anchor), code=303)
+    return dossier, now, None
+
+
+@bp.post("/lookup/rating")
+@lookup_limit_post
+def rate() -> Any:
+    form = RatingForm()
+    dossier, now, answer = _verify_citizen_post(form, "rating")
+    if dossier is None:
+        return answer
     try:
         citizen_svc.submit_rating(
             _db(), dossier,
@@ -260,17 +269,9 @@ def rate() -> Any:
 @lookup_limit_post
 def submit_feedback() -> Any:
     form = FeedbackForm()
-    base = LookupForm(formdata=None, data={"code": form.code.data})
-    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
+    dossier, now, answer = _verify_citizen_post(form, "feedback")
     if dossier is None:
-        return _generic_failure(base)
-    now = utcnow()
-    _mark_verified(dossier.code, now)
-    if not form.validate():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(str(e), "danger")
-        return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="feedback"), code=303)
+        return answer
     try:
         fb = citizen_svc.register_feedback(_db(), dossier, content=form.content.data or "",
                                            kind=form.kind.data or "complaint",
