@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
 from ..domain.errors import DomainError
 from ..domain.status import ACTION_LABELS_VI, DossierAction, DossierStatus
 from ..domain.timing import Timing, classify_finished, classify_open, time_left
-from ..models import Agency, Dossier, DossierEvent, Feedback, Rating
+from ..models import Agency, Dossier, DossierEvent, Feedback, PauseInterval, Procedure, Rating
 from .calendars import calendar_for
 from .dossiers import compute_dossier_due
 
@@ -37,6 +38,7 @@ __all__ = [
     "mask_phone",
     "open311",
     "public_view",
+    "summary_for_lookup",
 ]
 
 MAX_SECRET_LENGTH = 32  # the receipt prints 8 characters; a little room for spaces/dashes
@@ -174,6 +176,7 @@ class LookupView:
     feedback: list[FeedbackView]
     rating: Rating | None
     can_rate: bool
+    tz: Any = None  # the receiving agency's zone, for the JSON times
 
 
 _TIMING_VI = {
@@ -238,12 +241,10 @@ def _to_bring(d: Dossier) -> list[str]:
 
 
 def public_view(
-    session: Session, dossier: Dossier, *, now: datetime, locale: str = "vi", full: bool = True,
+    session: Session, dossier: Dossier, *, now: datetime, locale: str = "vi",
 ) -> LookupView:
-    """The plain-words view of ``dossier`` for the citizen who proved the secret.
-
-    ``full=False`` is the API's summary (Open311 fields): it skips the timeline, the
-    deadline trace, pauses, feedback and rating — the statements the JSON never shows."""
+    """The plain-words view of ``dossier`` for the citizen who proved the secret (the page; the
+    API's summary is :func:`summary_for_lookup`)."""
     d = dossier
     status = DossierStatus(d.status)
     cal = calendar_for(session, d.receiving_agency)
@@ -267,7 +268,7 @@ def public_view(
                 left_label = ("Clock stopped while waiting for the citizen" if locale.startswith("en")
                               else "Tạm dừng tính thời gian trong lúc chờ công dân")
     why: list[str] = []
-    if full and d.clock_base_at is not None and d.limit_value is not None:
+    if d.clock_base_at is not None and d.limit_value is not None:
         try:
             why = compute_dossier_due(session, d, explain=True).explain(locale)
         except DomainError:
@@ -276,10 +277,10 @@ def public_view(
         PauseView(kind=p.kind, label=_PAUSE_VI.get(p.kind, p.kind), reason=p.reason or "",
                   items=list(p.items or []), started_at=p.started_at, ended_at=p.ended_at)
         for p in d.pauses
-    ] if full else []
+    ]
     fbs = session.scalars(
         select(Feedback).where(Feedback.dossier_id == d.id).order_by(Feedback.created_at)
-    ).all() if full else []
+    ).all()
     agencies = {a.id: a for a in (d.receiving_agency, d.current_agency)}
     feedback = [
         FeedbackView(code=f.code, kind=f.kind, content=f.content, status=f.status,
@@ -288,11 +289,11 @@ def public_view(
                      agency=_agency_name(agencies.get(f.agency_id) or session.get(Agency, f.agency_id)))
         for f in fbs
     ]
-    rating = session.scalar(select(Rating).where(Rating.dossier_id == d.id)) if full else None
+    rating = session.scalar(select(Rating).where(Rating.dossier_id == d.id))
     events = session.scalars(
         select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.public.is_(True))
         .options(selectinload(DossierEvent.agency)).order_by(DossierEvent.seq)
-    ).all() if full else []
+    ).all()
     view = LookupView(
         code=d.code, procedure_code=d.procedure.code, procedure_name=d.procedure.name,
         receiving_agency=_agency_name(d.receiving_agency), current_agency=_agency_name(d.current_agency),
@@ -373,3 +374,82 @@ def open311(view: LookupView, *, tz: Any) -> dict[str, Any]:
         "promised_datetime": _iso(view.promised_due_at, tz),
         "apology_reason": view.apology_reason or None,
     }
+
+
+# ---------------------------------------------------------------- the JSON summary, in one statement
+
+_RA, _CA = aliased(Agency), aliased(Agency)
+
+
+def summary_for_lookup(
+    session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes, now: datetime,
+    locale: str = "vi",
+) -> LookupView | None:
+    """The API's Open311 summary for ``code`` if the secret (or phone last 4) matches, else None.
+
+    One indexed statement reads the hashes *and* the few columns the summary shows (procedure and
+    agency names joined), so a look-up costs what a bare query costs. The same statement and the
+    same two HMAC comparisons run whatever the input (unknown, malformed, wrong secret), as in
+    :func:`find_for_lookup`; only a success builds the answer."""
+    typed = normalize_code(code[: MAX_CODE_LENGTH + 1]) if isinstance(code, str) else ""
+    query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
+    secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
+    phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
+    d = Dossier
+    row = session.execute(
+        select(d.lookup_secret_hash, d.phone_last4_hash, d.id, d.code, d.status, d.channel, d.submitted_at,
+               d.received_at, d.updated_at, d.due_at, d.promised_due_at, d.apology_reason, d.finished_at,
+               d.returned_at, d.supplement_count, Procedure.code, Procedure.name, Procedure.fee,
+               _RA.name, _RA.path, _RA.office_hours, _RA.timezone, _CA.name)
+        .join(Procedure, Procedure.id == d.procedure_id)
+        .join(_RA, _RA.id == d.receiving_agency_id)
+        .join(_CA, _CA.id == d.current_agency_id)
+        .where(d.code == query_code)
+    ).first()
+    secret_hash = row[0] if row is not None else _DUMMY_HASH
+    phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
+    ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
+    ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
+    if row is None or not (ok_secret or ok_phone):
+        return None
+    (_h1, _h2, dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
+     promised_due_at, apology_reason, finished_at, returned_at, supplement_count, proc_code, proc_name,
+     fee, ra_name, ra_path, ra_hours, ra_tz, ca_name) = row
+    status = DossierStatus(status_s)
+    # calendar_for reads only the agency's path, hours and zone (its cache key).
+    cal = calendar_for(session, cast(Agency, SimpleNamespace(path=ra_path, office_hours=ra_hours,
+                                                                timezone=ra_tz)))
+    timing: Timing | None = None
+    minutes_left: int | None = None
+    left_label = ""
+    if due_at is not None:
+        if status.is_finished and finished_at is not None:
+            timing = classify_finished(finished_at, due_at, supplement_requests=supplement_count, tz=cal.tz)
+        else:
+            paused = False
+            if status.is_paused:  # only then is a pause worth a look-up
+                started = session.scalar(
+                    select(func.min(PauseInterval.started_at))
+                    .where(PauseInterval.dossier_id == dossier_id, PauseInterval.ended_at.is_(None)))
+                paused = started is not None and started <= due_at
+            timing = classify_open(now, due_at, cal, paused=paused)
+            if paused:
+                left_label = ("Clock stopped while waiting for the citizen" if locale.startswith("en")
+                              else "Tạm dừng tính thời gian trong lúc chờ công dân")
+            else:
+                tl = time_left(now, due_at, cal)
+                minutes_left, left_label = tl.minutes, tl.label(locale)
+    view = LookupView(
+        code=code_, procedure_code=proc_code, procedure_name=proc_name, receiving_agency=ra_name or "",
+        current_agency=ca_name or "", status=status.value, status_label=_status_label(status),
+        national_code=status.national_code, is_open=not status.is_finished, channel=channel,
+        applicant_masked="", phone_masked="", submitted_at=submitted_at, received_at=received_at,
+        due_at=due_at, promised_due_at=promised_due_at, apology_reason=apology_reason or "",
+        finished_at=finished_at, returned_at=returned_at, updated_at=updated_at,
+        timing=timing.value if timing else None, timing_label=_TIMING_VI.get(timing, "") if timing else "",
+        working_minutes_left=minutes_left, time_left_label=left_label, status_notes="", timeline=[],
+        pauses=[], why=[], to_bring=[], fee=fee or "", feedback=[], rating=None, can_rate=False,
+        tz=cal.tz,
+    )
+    view.status_notes = _status_notes(view, status)
+    return view

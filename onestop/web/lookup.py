@@ -303,18 +303,18 @@ def api_lookup(code: str) -> Any:
     secret all answer the same 404."""
     secret = (request.args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
     phone4 = (request.args.get("phone4") or "")[:5]
-    dossier = None
+    view = None
     if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
-        dossier = lookup_svc.find_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
-                                             phone4=phone4.strip(), key=secret_key())
+        view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
+                                             phone4=phone4.strip(), key=secret_key(), now=utcnow(),
+                                             locale=_locale())
     else:  # keep the same work on every path
-        lookup_svc.find_for_lookup(_db(), "", secret="-", key=secret_key())
-    if dossier is None:
+        lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
+    if view is None:
         resp, status = json_error(404, "not_found", _NOT_FOUND_MESSAGE)
         resp.headers["Cache-Control"] = "no-store"
         return resp, status
-    view = lookup_svc.public_view(_db(), dossier, now=utcnow(), locale=_locale(), full=False)
-    resp = jsonify(lookup_svc.open311(view, tz=ZoneInfo(dossier.receiving_agency.timezone or "Asia/Ho_Chi_Minh")))
+    resp = jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"])))
     return _no_store(resp)
 
 
