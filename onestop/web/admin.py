@@ -183,7 +183,7 @@ def index() -> Any:
     }
     recent = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(15)).all()
     actors = dict(db.session.execute(select(User.id, User.username).where(
-        User.id.in_({r.actor_id for r in recent if r.actor_id}))).tuples().all()) if recent else {}
+        User.id.in_({r.actor_id for r in recent if r.actor_id}))).all()) if recent else {}
     return render_template("admin/index.html", counts=counts, recent=recent, actors=actors)
 
 

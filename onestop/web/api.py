@@ -204,13 +204,13 @@ def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = T
 def _usernames(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
 def _identifiers(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db.session.execute(select(Agency.id, Agency.identifier).where(Agency.id.in_(ids))).tuples().all())
+    return dict(db.session.execute(select(Agency.id, Agency.identifier).where(Agency.id.in_(ids))).all())
 
 
 def _num(value: Decimal | None) -> float | int | None:

@@ -443,7 +443,7 @@ def inbox() -> Any:
 def notifications() -> Any:
     rows = queries.notifications_for(db.session, current_user)
     ids = {n.dossier_id for n in rows if n.dossier_id}
-    codes = dict(db.session.execute(select(Dossier.id, Dossier.code).where(Dossier.id.in_(ids))).tuples().all()) \
+    codes = dict(db.session.execute(select(Dossier.id, Dossier.code).where(Dossier.id.in_(ids))).all()) \
         if ids else {}
     return render_template("dossiers/notifications.html", rows=rows, codes=codes,
                            unread=queries.unread_count(db.session, current_user), form=SimplePostForm())
