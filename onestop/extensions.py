@@ -1,6 +1,8 @@
 """Flask extensions, unbound; ``create_app`` binds them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,7 +13,17 @@ from flask_wtf import CSRFProtect
 
 from .dbbase import Base
 
-db = SQLAlchemy(model_class=Base)
+
+
+class _SQLAlchemy(SQLAlchemy):
+    if TYPE_CHECKING:
+        # The scoped session proxies a Session; services are typed against Session.
+        from sqlalchemy.orm import Session
+
+        session: Session
+
+
+db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
