@@ -172,7 +172,7 @@ def restore_cmd(path: str, yes: bool) -> None:
     from .extensions import db
 
     # Drop our pooled connections; the backup API then replaces every page under a write lock.
-    db.session.remove()
+    db.session.remove()  # type: ignore[attr-defined]  # the scoped session
     db.engine.dispose()
     source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
     try:

@@ -20,7 +20,7 @@ class _SQLAlchemy(SQLAlchemy):
         # The scoped session proxies a Session; services are typed against Session.
         from sqlalchemy.orm import Session
 
-        session: Session
+        session: Session  # type: ignore[assignment]
 
 
 db = _SQLAlchemy(model_class=Base)

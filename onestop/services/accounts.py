@@ -93,7 +93,8 @@ def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
     # Recorded at most every 10 minutes: a read-only API call should not write each time.
     if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=10):
         tok.last_used_at = now
-    return tok.user
+    owner: User = tok.user
+    return owner
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime, actor: User | None) -> None:
@@ -129,7 +130,8 @@ def authenticate(
     user.locked_until = None
     user.last_login_at = now
     audit(session, user, "login.ok", f"user:{user.username}", {}, now, ip)
-    return user
+    signed_in: User = user
+    return signed_in
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=_KDF)

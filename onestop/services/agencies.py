@@ -32,7 +32,7 @@ def set_path(session: Session, agency: Agency) -> None:
 
 
 def by_identifier(session: Session, identifier: str) -> Agency:
-    agency = session.scalar(select(Agency).where(Agency.identifier == identifier.strip()))
+    agency: Agency | None = session.scalar(select(Agency).where(Agency.identifier == identifier.strip()))
     if agency is None:
         raise NotFound(f"Không có cơ quan với mã '{identifier}'.")
     return agency

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.calendar import CalendarException, OfficeHours, WorkingCalendar
@@ -68,7 +68,7 @@ def _with_exceptions(session: Session, agency: Agency | None, hours: str, tz: st
         cal = _cache.get(key)
     if cal is not None:
         return cal
-    cond = CalendarExceptionRow.agency_id.is_(None)
+    cond: ColumnElement[bool] = CalendarExceptionRow.agency_id.is_(None)
     if ancestors:
         cond = or_(cond, CalendarExceptionRow.agency_id.in_(ancestors))
     rows = session.scalars(

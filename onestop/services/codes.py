@@ -23,7 +23,7 @@ _UPSERT = text(
 
 
 def allocate_code(session: Session, agency: Agency, on: date) -> str:
-    seq = session.execute(_UPSERT, {"agency_id": agency.id, "on_date": on}).scalar_one()
+    seq: int = session.execute(_UPSERT, {"agency_id": agency.id, "on_date": on}).scalar_one()
     if seq > 9999:
         raise DomainError("Đã hết số thứ tự hồ sơ trong ngày (tối đa 9999).")
     return format_code(agency.identifier, on, int(seq))

@@ -637,7 +637,7 @@ _HANDLERS: dict[A, Any] = {
 
 
 def get_by_code(session: Session, code: str) -> Dossier:
-    d = session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
+    d: Dossier | None = session.scalar(select(Dossier).where(Dossier.code == code.strip().upper()))
     if d is None:
         raise NotFound(f"Không tìm thấy hồ sơ {code}.")
     return d

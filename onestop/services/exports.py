@@ -65,7 +65,7 @@ def _put(ws: Any, row: int, col: int, value: Any, *, bold: bool = False, center:
 
 
 def _fmt_day(d: Any) -> str:
-    return d.strftime("%d/%m/%Y")
+    return str(d.strftime("%d/%m/%Y"))
 
 
 def form06_workbook(report: Form06, *, generated_at: datetime | None = None, snapshot_note: str = "") -> bytes:

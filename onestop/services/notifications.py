@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import Notification, OutboxMessage
+from .sql import rows_affected
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def key_expr(*parts: Any) -> ColumnElement[str]:
     return expr
 
 
-def _insert_ignore(session: Session, table: Any, columns: Sequence[str], query: Select[Any]) -> int:
+def _insert_ignore(session: Session, table: Any, columns: Sequence[str], query: Select[Any] | Any) -> int:
     """``INSERT INTO table (columns) <query> ON CONFLICT DO NOTHING``; returns the rows inserted.
 
     ``query`` must already exclude existing keys (NOT EXISTS); the ON CONFLICT clause only covers a
@@ -67,7 +68,7 @@ def _insert_ignore(session: Session, table: Any, columns: Sequence[str], query: 
     else:  # pragma: no cover - other engines rely on NOT EXISTS alone
         ins = table.insert().from_select(list(columns), query)
     result = session.execute(ins, execution_options={"preserve_rowcount": True})
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 def not_notified(key: ColumnElement[str]) -> ColumnElement[bool]:

@@ -45,6 +45,7 @@ from ..models import (
 )
 from .calendars import DEFAULT_HOURS, DEFAULT_TZ, calendar_for
 from .notifications import enqueue_messages, enqueue_notifications, key_expr
+from .sql import rows_affected
 
 D = Dossier.__table__
 L = HandoffLeg.__table__
@@ -131,7 +132,7 @@ def flag_overdue_dossiers(session: Session, now: datetime) -> int:
     """Flag open, running dossiers whose statutory due time has passed (one UPDATE)."""
     stmt = (update(D).where(*_open_running(), D.c.due_at < now, D.c.overdue_flagged_at.is_(None))
             .values(overdue_flagged_at=now))
-    return int(session.execute(stmt).rowcount or 0)
+    return rows_affected(session.execute(stmt))
 
 
 def flag_due_soon_dossiers(session: Session, now: datetime, soon: ColumnElement[datetime] | None = None) -> int:
@@ -140,7 +141,7 @@ def flag_due_soon_dossiers(session: Session, now: datetime, soon: ColumnElement[
     stmt = (update(D).where(*_open_running(), D.c.due_at >= now, D.c.due_at <= threshold,
                             D.c.due_soon_flagged_at.is_(None))
             .values(due_soon_flagged_at=now))
-    return int(session.execute(stmt).rowcount or 0)
+    return rows_affected(session.execute(stmt))
 
 
 def flag_overdue_legs(session: Session, now: datetime) -> int:
@@ -150,7 +151,7 @@ def flag_overdue_legs(session: Session, now: datetime) -> int:
     stmt = (update(L).where(L.c.finished_at.is_(None), L.c.acknowledged_at.is_not(None), L.c.due_at < now,
                             L.c.overdue_flagged_at.is_(None), L.c.dossier_id.in_(running))
             .values(overdue_flagged_at=now))
-    return int(session.execute(stmt).rowcount or 0)
+    return rows_affected(session.execute(stmt))
 
 
 def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
@@ -268,9 +269,9 @@ def digest_heads(session: Session, now: datetime) -> dict[str, Any]:
 
 def scan_feedback(session: Session, now: datetime) -> dict[str, int]:
     """Flag open feedback past its answer deadline and tell the heads of its agency."""
-    flagged = int(session.execute(
+    flagged = rows_affected(session.execute(
         update(F).where(F.c.status == "open", F.c.due_at < now, F.c.overdue_flagged_at.is_(None))
-        .values(overdue_flagged_at=now)).rowcount or 0)
+        .values(overdue_flagged_at=now)))
     notified = enqueue_notifications(
         session, user_id=U.c.id, dossier_id=F.c.dossier_id, kind="feedback_overdue",
         message=literal("Phản ánh, kiến nghị ", String) + F.c.code + literal(
@@ -299,9 +300,9 @@ def scan_supplements(session: Session, now: datetime) -> dict[str, int]:
     first remind the citizen (e-mail and SMS when given), then — a working day after the reminder,
     if still nothing — flag the dossier to the desk that received it (its clerks)."""
     lapsed = [P.c.kind == "supplement", P.c.ended_at.is_(None), P.c.respond_by.is_not(None)]
-    reminded = int(session.execute(
+    reminded = rows_affected(session.execute(
         update(P).where(*lapsed, P.c.respond_by < now, P.c.reminded_at.is_(None)).values(reminded_at=now)
-    ).rowcount or 0)
+    ))
     body = (literal("Kính gửi ông/bà,\n\nHồ sơ ", String) + D.c.code + literal(
         " đang chờ ông/bà bổ sung giấy tờ theo Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ; thời hạn bổ sung "
         "đã hết. Đề nghị ông/bà liên hệ Bộ phận Một cửa để bổ sung.\n\nBộ phận Một cửa", String))
@@ -319,10 +320,10 @@ def scan_supplements(session: Session, now: datetime) -> dict[str, int]:
         dossier_id=D.c.id, key=key_expr("sms", "supplement", P.c.id), from_=src,
         where=[*mine, D.c.applicant_phone != ""], now=now)
     before = working_day_before(now, calendar_for(session, None))
-    escalated = int(session.execute(
+    escalated = rows_affected(session.execute(
         update(P).where(*lapsed, P.c.reminded_at.is_not(None), P.c.reminded_at <= before,
                         P.c.escalated_at.is_(None)).values(escalated_at=now)
-    ).rowcount or 0)
+    ))
     clerks = and_(U.c.agency_id == D.c.receiving_agency_id, U.c.role == "clerk", U.c.active.is_(True))
     notified = enqueue_notifications(
         session, user_id=U.c.id, dossier_id=D.c.id, kind="supplement_lapsed",

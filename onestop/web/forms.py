@@ -29,7 +29,7 @@ RETURN_METHOD_CHOICES = [
 ]
 
 
-class ReceptionForm(FlaskForm):  # type: ignore[misc]
+class ReceptionForm(FlaskForm):
     """The desk's reception form (Decree 61/2018 art. 18; Decree 118/2025)."""
 
     procedure = StringField(_l("Thủ tục (mã hoặc tên)"),
@@ -55,7 +55,7 @@ class ReceptionForm(FlaskForm):  # type: ignore[misc]
     outcome = HiddenField(default="receive")
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(FlaskForm):
     """All action-specific fields of POST /dossiers/<code>/actions/<action>;
     which of them an action reads is decided in the view (web/dossiers.py)."""
 
@@ -72,7 +72,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 
-class RegisterFilterForm(FlaskForm):  # type: ignore[misc]
+class RegisterFilterForm(FlaskForm):
     """GET filters of the register (form 07); no CSRF on a read."""
 
     class Meta:
@@ -87,5 +87,5 @@ class RegisterFilterForm(FlaskForm):  # type: ignore[misc]
     code = StringField(_l("Mã hồ sơ"), validators=[Optional(), Length(max=40)])
 
 
-class SimplePostForm(FlaskForm):  # type: ignore[misc]
+class SimplePostForm(FlaskForm):
     """CSRF-only form (mark read, reissue secret)."""

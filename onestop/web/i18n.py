@@ -13,7 +13,7 @@ def select_locale() -> str:
     wanted = request.args.get("lang")
     if wanted in langs:
         session["lang"] = wanted
-        return wanted
+        return str(wanted)
     stored = session.get("lang")
     if stored in langs:
         return str(stored)
