@@ -37,6 +37,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "onestop-memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
+    # Wrong phone-last-4 attempts accepted per dossier code (then only the secret works that day).
+    LOOKUP_PHONE4_FAILURES = "10 per day"
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_LOCKOUT_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15

@@ -45,7 +45,7 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..domain.codes import MAX_CODE_LENGTH
+from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
 from ..extensions import csrf, db, limiter
 from ..models import Agency, Dossier
@@ -172,10 +172,43 @@ def _verified_in_session(code: str, now: datetime) -> bool:
 
 
 def _find(form: LookupForm) -> Dossier | None:
-    return lookup_svc.find_for_lookup(
-        _db(), form.code.data or "", secret=(form.secret.data or "").strip(),
-        phone4=(form.phone4.data or "").strip(), key=secret_key(),
-    )
+    code, secret = form.code.data or "", (form.secret.data or "").strip()
+    phone4 = _phone4_if_allowed(code, secret, (form.phone4.data or "").strip())
+    dossier = lookup_svc.find_for_lookup(_db(), code, secret=secret, phone4=phone4, key=secret_key())
+    _count_phone4_failure(code, secret, phone4, found=dossier is not None)
+    return dossier
+
+
+# The phone's last four digits are only 10,000 values, and a code is easy to guess (a desk's
+# codes are sequential): so besides the per-address limit, each dossier code accepts only a few
+# wrong phone-4 attempts a day (config LOOKUP_PHONE4_FAILURES, "10 per day"). After that the
+# phone route is closed for that code — the secret printed on the receipt still works, so an
+# attacker cannot lock the citizen out, only out of the weaker factor.
+def _phone4_key(code: str) -> str | None:
+    try:
+        parse_code(code[: MAX_CODE_LENGTH + 1])  # only well-formed codes get a counter
+    except DomainError:
+        return None
+    return normalize_code(code)
+
+
+def _phone4_limit() -> Any:
+    from limits import parse
+
+    return parse(str(current_app.config.get("LOOKUP_PHONE4_FAILURES") or "10 per day"))
+
+
+def _phone4_if_allowed(code: str, secret: str, phone4: str) -> str:
+    key = _phone4_key(code) if phone4 and not secret else None
+    if key is not None and not limiter.limiter.test(_phone4_limit(), "lookup-phone4", key):
+        return ""  # same work, same generic answer: the phone route is closed for today
+    return phone4
+
+
+def _count_phone4_failure(code: str, secret: str, phone4: str, *, found: bool) -> None:
+    key = _phone4_key(code) if phone4 and not secret and not found else None
+    if key is not None:
+        limiter.limiter.hit(_phone4_limit(), "lookup-phone4", key)
 
 
 def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_secret: bool) -> Any:
@@ -305,9 +338,11 @@ def api_lookup(code: str) -> Any:
     phone4 = (request.args.get("phone4") or "")[:5]
     view = None
     if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
+        phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
         view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
-                                             phone4=phone4.strip(), key=secret_key(), now=utcnow(),
+                                             phone4=phone4, key=secret_key(), now=utcnow(),
                                              locale=_locale())
+        _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
     else:  # keep the same work on every path
         lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
     if view is None:

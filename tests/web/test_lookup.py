@@ -400,3 +400,26 @@ def test_session_mark_reopens_the_result_after_a_rating_without_the_secret_in_th
 
     other = current_app.test_client()
     assert "Thủ tục đăng ký lại khai sinh" not in other.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)
+
+
+def test_wrong_phone_digits_close_the_phone_route_for_that_code_but_not_the_secret(app, session, client, clock):
+    """Phone last-4 is a weak factor (10,000 values): after LOOKUP_PHONE4_FAILURES wrong tries on
+    one code, that code's phone route is closed; the receipt's secret still works, and other
+    codes are unaffected."""
+    old = app.config.get("LOOKUP_PHONE4_FAILURES")
+    app.config["LOOKUP_PHONE4_FAILURES"] = "3 per day"
+    try:
+        res = receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912344321")
+        other = receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912344321")
+        code = res.dossier.code
+        for wrong in ("0000", "1111", "2222"):
+            assert client.get(f"/api/v1/lookup/{code}?phone4={wrong}").status_code == 404
+        # The right digits no longer open this code — with the same generic answer …
+        assert client.get(f"/api/v1/lookup/{code}?phone4=4321").status_code == 404
+        page = client.post("/lookup", data={"code": code, "phone4": "4321"}).get_data(as_text=True)
+        assert "Không tìm thấy" in page
+        # … while the secret still does, and another dossier's phone route is untouched.
+        assert client.get(f"/api/v1/lookup/{code}?secret={res.secret}").status_code == 200
+        assert client.get(f"/api/v1/lookup/{other.dossier.code}?phone4=4321").status_code == 200
+    finally:
+        app.config["LOOKUP_PHONE4_FAILURES"] = old
