@@ -78,6 +78,7 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
             proc = db.session.query(Procedure).filter_by(code=procedure_code.strip()).one_or_none()
             if proc is None:
                 _fail(f"Không có thủ tục với mã '{procedure_code}'.")
+                return
             rule = proc.deadline_rule(channel)
         else:
             rule = parse_limit(limit, unit)  # type: ignore[arg-type]

@@ -14,7 +14,6 @@ from flask_wtf import CSRFProtect
 from .dbbase import Base
 
 
-
 class _SQLAlchemy(SQLAlchemy):
     if TYPE_CHECKING:
         # The scoped session proxies a Session; services are typed against Session.

@@ -25,7 +25,7 @@ class SweepingMemoryStorage(MemoryStorage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._last_sweep = time.monotonic()
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (overrides the private hook)
+    def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now - self._last_sweep >= SWEEP_EVERY_SECONDS:
             self._last_sweep = now

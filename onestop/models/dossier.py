@@ -6,7 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -49,10 +49,11 @@ def _demo_users(session: Session) -> list[tuple[str, str, str, Agency]]:
         # "UBND xã Tân Lạc" -> "tanlac"
         tag = fold(ubnd.name.replace("Ủy ban nhân dân", "").replace("xã", "").replace("phường", ""))
         tag = tag.replace(" ", "")
-        centre = next((c for c in by_kind.get("commune_service_centre", []) if c.parent_id == ubnd.id), None)
+        desk: Agency | None = next(
+            (c for c in by_kind.get("commune_service_centre", []) if c.parent_id == ubnd.id), None)
         police = next((c for c in by_kind.get("commune_police", []) if c.parent_id == ubnd.id), None)
-        if centre:
-            out.append((f"{tag}.motcua", f"Công chức một cửa {ubnd.short_name or ubnd.name}", "clerk", centre))
+        if desk:
+            out.append((f"{tag}.motcua", f"Công chức một cửa {ubnd.short_name or ubnd.name}", "clerk", desk))
         out.append((f"{tag}.lanhdao", f"Chủ tịch {ubnd.short_name or ubnd.name}", "head", ubnd))
         out.append((f"{tag}.chuyenvien", f"Công chức tư pháp – hộ tịch {ubnd.short_name or ubnd.name}",
                     "officer", ubnd))

@@ -414,7 +414,7 @@ def summary_for_lookup(
         return None
     (_h1, _h2, dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
      promised_due_at, apology_reason, finished_at, returned_at, supplement_count, proc_code, proc_name,
-     fee, ra_name, ra_path, ra_hours, ra_tz, ca_name) = row
+     fee, ra_name, ra_path, ra_hours, ra_tz, ca_name) = tuple(row)
     status = DossierStatus(status_s)
     # calendar_for reads only the agency's path, hours and zone (its cache key).
     cal = calendar_for(session, cast(Agency, SimpleNamespace(path=ra_path, office_hours=ra_hours,

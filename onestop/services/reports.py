@@ -23,7 +23,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, text, union_all
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,7 +75,7 @@ def _enable_sqlite_index_hints() -> None:
     def get_from_hint_text(self: Any, table: Any, text_: str) -> str:
         return text_
 
-    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign]
+    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign,assignment]
     SQLiteCompiler._onestop_hints = True  # type: ignore[attr-defined]
 
 
@@ -193,15 +206,16 @@ def _dossier_parts(session: Session, agency: Agency, start_m: datetime, end_m: d
         select(*columns).where(in_scope, d.received_at < start_m, d.finished_at.is_(None)),
     ]
     span = select(*columns).where(in_scope, d.received_at < start_m, d.finished_at >= end_m)
+    keep_span = True
     if _dialect(session) == "sqlite":
         lo, hi = session.execute(select(func.min(d.finished_at), func.max(d.finished_at))).one()
         if hi is None or hi < end_m:
-            span = None  # nothing finished after the end
+            keep_span = False  # nothing finished after the end
         elif lo is not None and (hi - end_m) < (start_m - lo):
             span = span.with_hint(Dossier.__table__, "INDEXED BY ix_dossiers_finished", "sqlite")
         else:
             span = span.with_hint(Dossier.__table__, "INDEXED BY ix_dossiers_agency_received", "sqlite")
-    if span is not None:
+    if keep_span:
         parts.append(span)
     return union_all(*parts).subquery()
 
@@ -292,7 +306,9 @@ def form06(session: Session, agency: Agency, start: date, end: date) -> Form06:
     _start_m, end_m = period_bounds(start, end, tz)
     by_field: dict[str, Form06Row] = {}
     _no_jit(session)
-    for fld, rk, fk, n in session.execute(form06_buckets_query(session, agency, start, end)):
+    # Untyped rows: SQLAlchemy types CASE-labelled columns as object.
+    buckets: Any = session.execute(form06_buckets_query(session, agency, start, end))
+    for fld, rk, fk, n in buckets:
         row = by_field.setdefault(fld, Form06Row(field=fld))
         n = int(n)
         row.received_total += n
@@ -423,7 +439,8 @@ def head_dashboard(session: Session, agency: Agency, *, now: datetime) -> Dashbo
     # The scan is bounded by the open dossiers (finished_at IS NULL), whatever the history.
     inner = select(kind.label("k")).where(_open_with_clock(), _in_scope(agency)).subquery()
     out = DashboardCounts()
-    for k, n in session.execute(select(inner.c.k, func.count()).group_by(inner.c.k)):
+    counted: Any = session.execute(select(inner.c.k, func.count()).group_by(inner.c.k))
+    for k, n in counted:
         setattr(out, k, int(n))
     return out
 
@@ -513,7 +530,8 @@ def _open_list(session: Session, agency: Agency, *, now: datetime, where: Sequen
     q = q.order_by(Dossier.due_at, Dossier.id).limit(limit + 1)
     cal = calendar_for(session, agency)
     rows: list[OpenRow] = []
-    for r in session.execute(q):
+    found: Any = session.execute(q)
+    for r in found:
         left = time_left(now, r[9], cal)
         rows.append(OpenRow(id=r[0], code=r[1], applicant_name=r[2], procedure_code=r[3], procedure_name=r[4],
                             field=r[5], channel=r[6], agency_name=r[7], officer_name=r[8] or "", due_at=r[9],
@@ -605,7 +623,8 @@ def delay_attribution(session: Session, agency: Agency, start: date, end: date, 
     legs: list[LegFacts] = []
     by_dossier: dict[str, list[LegFacts]] = {}
     late_codes: set[str] = set()
-    for r in session.execute(q):
+    leg_rows: Any = session.execute(q)
+    for r in leg_rows:
         leg = LegFacts(dossier_code=r[0], seq=r[1], agency_id=r[2], agency_name=r[3], acknowledged_at=r[4],
                        finished_at=r[5] if r[5] is not None and r[5] <= as_of else None,
                        due_at=r[6], share_minutes=r[7])
@@ -650,8 +669,9 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
                     Dossier.finished_at >= start_m, Dossier.finished_at < end_m)
     m_inner = select(month.label("m"), case((late, 1), else_=0).label("late")).where(resolved).subquery()
     per_month: dict[str, tuple[int, int]] = {}
-    for m, n, n_late in session.execute(
-            select(m_inner.c.m, func.count(), func.sum(m_inner.c.late)).group_by(m_inner.c.m)):
+    monthly: Any = session.execute(
+        select(m_inner.c.m, func.count(), func.sum(m_inner.c.late)).group_by(m_inner.c.m))
+    for m, n, n_late in monthly:
         per_month[str(m)] = (int(n), int(n_late or 0))
     labels: list[str] = []
     rates: list[float | None] = []
@@ -667,8 +687,9 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
     groups = children or [agency]
     a_inner = select(Dossier.receiving_agency_id.label("a"), case((late, 1), else_=0).label("late")) \
         .where(resolved).subquery()
-    by_agency = {int(a): (int(n), int(nl or 0)) for a, n, nl in session.execute(
-        select(a_inner.c.a, func.count(), func.sum(a_inner.c.late)).group_by(a_inner.c.a))}
+    per_agency: Any = session.execute(
+        select(a_inner.c.a, func.count(), func.sum(a_inner.c.late)).group_by(a_inner.c.a))
+    by_agency = {int(a): (int(n), int(nl or 0)) for a, n, nl in per_agency}
     paths = dict(session.execute(select(Agency.id, Agency.path).where(Agency.id.in_(list(by_agency) or [0]))).all())
     bars = []
     for g in groups:

@@ -89,7 +89,7 @@ def _special_agencies(session: Session) -> list[Agency]:
     roots = [r for r in session.scalars(
         select(CalendarExceptionRow.agency_id).where(CalendarExceptionRow.agency_id.is_not(None)).distinct())]
     cond: list[ColumnElement[bool]] = [Agency.office_hours != DEFAULT_HOURS, Agency.timezone != DEFAULT_TZ]
-    cond += [Agency.path.like(f"%/{int(r)}/%") for r in roots]
+    cond += [Agency.path.like(f"%/{int(r)}/%") for r in roots if r is not None]
     return list(session.scalars(select(Agency).where(or_(*cond))))
 
 

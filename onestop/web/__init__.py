@@ -67,7 +67,7 @@ def init_web(app: Flask) -> None:
 
 
 def _error_pages(app: Flask) -> None:
-    from .errors import wants_json, json_error
+    from .errors import json_error, wants_json
 
     def handler(code: int, title: str, message: str) -> Any:
         def _h(exc: Exception) -> Any:

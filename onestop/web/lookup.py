@@ -17,7 +17,7 @@ import base64
 import io
 import time
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -77,7 +77,7 @@ lookup_limit_post = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, meth
 
 # ---------------------------------------------------------------- forms
 
-class LookupForm(FlaskForm):  # type: ignore[misc]
+class LookupForm(FlaskForm):
     code = StringField(
         _l("Mã hồ sơ"),
         validators=[DataRequired(_l("Nhập mã hồ sơ in trên giấy tiếp nhận.")),
@@ -129,7 +129,7 @@ class FeedbackForm(LookupForm):
                           validators=[Optional(), Length(max=citizen_svc.MAX_CONTACT)])
 
 
-class AnswerForm(FlaskForm):  # type: ignore[misc]
+class AnswerForm(FlaskForm):
     feedback_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
     answer = TextAreaField(_l("Trả lời"), validators=[DataRequired(_l("Nhập nội dung trả lời.")),
                                                      Length(max=citizen_svc.MAX_ANSWER)])
@@ -139,7 +139,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
 
 def _db() -> Session:
     """The request's session, typed for the services (Flask-SQLAlchemy's scoped proxy)."""
-    return cast(Session, db.session)
+    return db.session
 
 
 def _locale() -> str:
@@ -329,7 +329,7 @@ def _flash_service_error(exc: ServiceError) -> None:
 # ---------------------------------------------------------------- API
 
 @bp.get("/api/v1/lookup/<code>")
-@csrf.exempt  # type: ignore[untyped-decorator]
+@csrf.exempt
 @lookup_limit
 def api_lookup(code: str) -> Any:
     """Public JSON look-up (Open311 GeoReport v2 style). Unknown code, malformed code and wrong

@@ -43,7 +43,7 @@ def _pick_agency(user: User, identifier: str | None) -> Agency:
     base = _root_of(user)
     if not identifier:
         return base
-    agency = db.session.scalar(select(Agency).where(Agency.identifier == identifier.strip()))
+    agency: Agency | None = db.session.scalar(select(Agency).where(Agency.identifier == identifier.strip()))
     if agency is None:
         raise NotFound(f"Không có cơ quan với mã '{identifier}'.")
     if user.role != "admin" and not in_subtree(base, agency):
@@ -195,8 +195,9 @@ def _form06_xlsx(report: reports.Form06) -> Response:
 @roles_required(*ROLES)
 def close_period() -> Any:
     form = request.form
+    period: dict[str, Any] = {"from": form.get("from"), "to": form.get("to")}
     back = url_for("reports.form06", agency=form.get("agency"), kind=form.get("kind"), value=form.get("value"),
-                   **{"from": form.get("from"), "to": form.get("to")})
+                   **period)
     try:
         agency = _pick_agency(current_user, form.get("agency"))
         _kind, _value, start, end = _period_from_args(form)
@@ -313,4 +314,4 @@ def api_form06() -> Any:
     return jsonify(data)
 
 
-__all__ = ["bp", "Conflict"]
+__all__ = ["Conflict", "bp"]
