@@ -156,7 +156,7 @@ def import_procedures_cmd(path: str) -> None:
 @onestop_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing if dossiers already exist")
 @click.option("--months", default=12, show_default=True, help="Months of dossier history")
-@click.option("--per-day", default=12, show_default=True, help="Average dossiers a working day")
+@click.option("--per-day", default=25, show_default=True, help="Average dossiers a working day (province-wide)")
 def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
     """Seed a realistic demo province (idempotent) and print the demo logins."""
     from .extensions import db

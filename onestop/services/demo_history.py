@@ -47,6 +47,7 @@ DESK_KINDS = ("commune_service_centre", "service_centre")
 # Share of the province's receptions taken by the provincial centre; the communes share the rest.
 PROVINCIAL_SHARE = 0.3
 RECENT_DAYS = 21
+FRESH_DAYS = 6
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Bùi", "Đinh", "Quách", "Hà", "Xa", "Vũ", "Đỗ",
           "Ngô", "Lò", "Sa"]
@@ -187,7 +188,8 @@ class _History:
         self.payment = _deck(rng, {"yes": 3})
         self.lateness = _deck(rng, {"late": 11})
         self.uncollected = _deck(rng, {"yes": 3})
-        self.hold_deck = _deck(rng, {"hold": 40})
+        self.hold_deck = _deck(rng, {"hold": 30})
+        self.fresh_hold_deck = _deck(rng, {"hold": 80})
         self.hold_next = 0
         self.count = 0
 
@@ -310,8 +312,11 @@ class _History:
         proc, clerk = route.procedure, desk.clerk
         cal = self.cal(desk.agency)
         recent = (now - t0) < timedelta(days=RECENT_DAYS)
+        # Most of what a desk holds open was received in the last few days (within time or due
+        # soon); a smaller share of older ones is what the overdue lists show.
+        fresh = (now - t0) < timedelta(days=FRESH_DAYS)
         hold: str | None = None
-        if recent and self.hold_deck.draw() == "hold":
+        if recent and (self.fresh_hold_deck if fresh else self.hold_deck).draw() == "hold":
             hold = HOLD_STAGES[self.hold_next % len(HOLD_STAGES)]
             if hold == "new_online" and channel != "online":
                 if route.procedure.online_level != "none":
