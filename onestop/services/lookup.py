@@ -58,29 +58,42 @@ def lookup_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/lookup?code={quote(code, safe='.-')}"
 
 
-def find_for_lookup(
-    session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes,
-) -> Dossier | None:
-    """The dossier if ``code`` exists and ``secret`` (or ``phone4``) matches, else ``None``.
+def _verified_row(
+    session: Session, columns: tuple[Any, ...], code: str, secret: str, phone4: str, key: bytes,
+    joins: Any = None,
+) -> tuple[Any, ...] | None:
+    """``columns`` of the dossier ``code`` if ``secret`` (or ``phone4``) matches, else ``None``.
 
-    Inputs are capped *before* any regex or query. Both factors are always hashed and compared,
-    whatever was given and whether or not the dossier exists, so timing does not reveal which part
-    was wrong."""
+    Inputs are capped *before* any regex or query; one indexed statement by code reads the two
+    stored hashes with ``columns``; both factors are always hashed and compared in constant time
+    (against a dummy hash when there is no such dossier, an empty factor as a placeholder), so
+    timing does not reveal which part was wrong or whether the code exists."""
     typed = normalize_code(code[: MAX_CODE_LENGTH + 1]) if isinstance(code, str) else ""
     query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
     secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
     phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
-    # Only the two hashes are read for the check (no ORM object is built), so a known code with a
-    # wrong secret costs the same as an unknown one; the dossier is loaded after success only.
-    row = session.execute(
-        select(Dossier.id, Dossier.lookup_secret_hash, Dossier.phone_last4_hash).where(Dossier.code == query_code)
-    ).first()
-    secret_hash = row[1] if row is not None else _DUMMY_HASH
-    phone_hash = (row[2] if row is not None else None) or _DUMMY_HASH
-    # Always two HMACs and two constant-time compares (an empty factor is hashed as a placeholder).
+    q = select(Dossier.lookup_secret_hash, Dossier.phone_last4_hash, *columns)
+    if joins is not None:
+        q = joins(q)
+    row = session.execute(q.where(Dossier.code == query_code)).first()
+    secret_hash = row[0] if row is not None else _DUMMY_HASH
+    phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
     ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
     ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
     if row is None or not (ok_secret or ok_phone):
+        return None
+    return tuple(row)[2:]
+
+
+def find_for_lookup(
+    session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes,
+) -> Dossier | None:
+    """The dossier if ``code`` exists and ``secret`` (or ``phone4``) matches, else ``None``
+    (see :func:`_verified_row`). Only the hashes and the id are read for the check (no ORM object
+    is built), so a known code with a wrong secret costs the same as an unknown one; the dossier
+    is loaded after success only."""
+    row = _verified_row(session, (Dossier.id,), code, secret, phone4, key)
+    if row is None:
         return None
     # One statement for the dossier and what every view shows of it.
     return session.scalars(
@@ -391,30 +404,22 @@ def summary_for_lookup(
     agency names joined), so a look-up costs what a bare query costs. The same statement and the
     same two HMAC comparisons run whatever the input (unknown, malformed, wrong secret), as in
     :func:`find_for_lookup`; only a success builds the answer."""
-    typed = normalize_code(code[: MAX_CODE_LENGTH + 1]) if isinstance(code, str) else ""
-    query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
-    secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
-    phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
     d = Dossier
-    row = session.execute(
-        select(d.lookup_secret_hash, d.phone_last4_hash, d.id, d.code, d.status, d.channel, d.submitted_at,
-               d.received_at, d.updated_at, d.due_at, d.promised_due_at, d.apology_reason, d.finished_at,
-               d.returned_at, d.supplement_count, Procedure.code, Procedure.name, Procedure.fee,
-               _RA.name, _RA.path, _RA.office_hours, _RA.timezone, _CA.name)
-        .join(Procedure, Procedure.id == d.procedure_id)
-        .join(_RA, _RA.id == d.receiving_agency_id)
-        .join(_CA, _CA.id == d.current_agency_id)
-        .where(d.code == query_code)
-    ).first()
-    secret_hash = row[0] if row is not None else _DUMMY_HASH
-    phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
-    ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
-    ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
-    if row is None or not (ok_secret or ok_phone):
+    row = _verified_row(
+        session,
+        (d.id, d.code, d.status, d.channel, d.submitted_at, d.received_at, d.updated_at, d.due_at,
+         d.promised_due_at, d.apology_reason, d.finished_at, d.returned_at, d.supplement_count,
+         Procedure.code, Procedure.name, Procedure.fee, _RA.name, _RA.path, _RA.office_hours, _RA.timezone,
+         _CA.name),
+        code, secret, phone4, key,
+        joins=lambda q: q.join(Procedure, Procedure.id == d.procedure_id)
+        .join(_RA, _RA.id == d.receiving_agency_id).join(_CA, _CA.id == d.current_agency_id),
+    )
+    if row is None:
         return None
-    (_h1, _h2, dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
+    (dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
      promised_due_at, apology_reason, finished_at, returned_at, supplement_count, proc_code, proc_name,
-     fee, ra_name, ra_path, ra_hours, ra_tz, ca_name) = tuple(row)
+     fee, ra_name, ra_path, ra_hours, ra_tz, ca_name) = row
     status = DossierStatus(status_s)
     # calendar_for reads only the agency's path, hours and zone (its cache key).
     cal = calendar_for(session, cast(Agency, SimpleNamespace(path=ra_path, office_hours=ra_hours,
