@@ -93,11 +93,12 @@ def enforce_password_change() -> Any:
     """After an admin reset, the temporary password opens only the change page."""
     from flask_login import current_user
 
+    # Cheap tests first: static files and the API never load the user for this.
     if (
-        current_user.is_authenticated
-        and getattr(current_user, "must_change_password", False)
-        and request.endpoint not in ("account.change_password", "account.logout", "static")
+        request.endpoint not in ("account.change_password", "account.logout", "static")
         and not request.path.startswith("/api/")
+        and current_user.is_authenticated
+        and getattr(current_user, "must_change_password", False)
     ):
         flash(_("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục."), "warning")
         return redirect(url_for("account.change_password"))

@@ -38,9 +38,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..domain.errors import DomainError
-from ..domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI, DossierStatus, Role
+from ..domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
 from ..domain.status import DossierAction as A
-from ..domain.workflow import IllegalTransition, allowed_actions
+from ..domain.workflow import IllegalTransition
 from ..extensions import db
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, User
 from ..services import policy, queries
@@ -124,31 +124,6 @@ def load_visible(code: str) -> Dossier:
 
 # ---------------------------------------------------------------- dossier page
 
-def available_actions(user: User, d: Dossier) -> list[A]:
-    """Only what the transition table, the role AND the policy allow — plus the
-    facts of the chain (nothing to acknowledge → no acknowledge button)."""
-    if user.role == Role.ADMIN:
-        return []
-    status = DossierStatus(d.status)
-    pending = any(lg.acknowledged_at is None for lg in d.legs)
-    out: list[A] = []
-    for a in allowed_actions(status, Role(user.role)):
-        if a not in ACTION_FIELDS or not policy.can(user, a, d):
-            continue
-        if a == A.ACKNOWLEDGE and not pending:
-            continue
-        if a in (A.HAND_OFF, A.HAND_BACK, A.COMPLETE) and pending:
-            continue
-        if a == A.HAND_OFF and not d.procedure.is_lien_thong:
-            continue
-        if a == A.HAND_BACK and (not d.procedure.is_lien_thong or len(d.legs) < 2):
-            continue
-        if a == A.APOLOGISE and d.promised_due_at is not None:
-            continue
-        out.append(a)
-    return out
-
-
 def next_step_agency(d: Dossier) -> Agency | None:
     """Default receiver of a hand-off: the next step of the procedure's chain."""
     done = max((lg.step_seq or 0 for lg in d.legs), default=0)
@@ -217,7 +192,8 @@ def printable_forms(d: Dossier, events: list[DossierEvent]) -> list[tuple[str, s
 def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, errors: dict[str, str] | None = None,
                 posted: ActionForm | None = None) -> Any:
     now = utcnow()
-    actions = available_actions(current_user, d)
+    # The policy decides what can be taken now; the page offers those it has a form for.
+    actions = [a for a in policy.actions_for(current_user, d) if a in ACTION_FIELDS]
     forms = {a: _action_form(d, a, errors if a == failed else None, posted if a == failed else None)
              for a in actions}
     events = _timeline(d)
@@ -418,8 +394,7 @@ def worklist() -> Any:
     now = utcnow()
     rows = queries.worklist(db.session, current_user)
     timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
-    can_apologise = {d.id: policy.can(current_user, A.APOLOGISE, d) and d.promised_due_at is None
-                     for d in rows}
+    can_apologise = {d.id: policy.can_take(current_user, A.APOLOGISE, d) for d in rows}
     return render_template("dossiers/worklist.html", rows=rows, timings=timings, now=now,
                            status_labels=STATUS_LABELS_VI, can_apologise=can_apologise)
 
@@ -430,9 +405,7 @@ def inbox() -> Any:
     now = utcnow()
     rows = queries.inbox(db.session, current_user)
     timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
-    role = Role(current_user.role)
-    can_assign = {d.id: A.ASSIGN in allowed_actions(DossierStatus(d.status), role)
-                  and policy.can(current_user, A.ASSIGN, d) for d in rows}
+    can_assign = {d.id: policy.can_take(current_user, A.ASSIGN, d) for d in rows}
     officers = queries.officers_by_agency(db.session, {d.current_agency_id for d in rows if can_assign[d.id]})
     return render_template("dossiers/inbox.html", rows=rows, timings=timings, now=now,
                            status_labels=STATUS_LABELS_VI, can_assign=can_assign, officers=officers)
