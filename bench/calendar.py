@@ -32,17 +32,6 @@ def _fix_path() -> None:
         sys.path.insert(0, root)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _receipts(n: int, seed: int = 20260212) -> list[datetime]:
     """Random instants over 2024-01-01 … 2026-12-31 (UTC-aware, as read from the database)."""
     rng = random.Random(seed)
@@ -65,6 +54,7 @@ def _bench_rule(cal: WorkingCalendar, rule: DeadlineRule, receipts: list[datetim
 
 def main() -> None:
     _fix_path()
+    from bench._machine import cpu_model
     from onestop.domain.calendar import WorkingCalendar, national_holidays
     from onestop.domain.deadlines import DeadlineRule, LimitUnit, compute_due
 
@@ -95,7 +85,7 @@ def main() -> None:
         ("10 calendar days", DeadlineRule(Decimal(10), LimitUnit.CALENDAR_DAYS)),
     ]
     print(
-        f"python {platform.python_version()} · {_cpu_model()} · nproc {os.cpu_count()} · "
+        f"python {platform.python_version()} · {cpu_model()} · nproc {os.cpu_count()} · "
         f"N={n} receipts, best of {repeat}"
     )
     print()

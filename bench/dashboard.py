@@ -26,7 +26,8 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != os.pa
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.form06 import NOW, _cpu, build, make_app  # noqa: E402
+from bench._machine import cpu_model  # noqa: E402
+from bench.form06 import NOW, build, make_app  # noqa: E402
 
 
 def measure(app: Any, runs: int) -> None:
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=50_000, help="build a SQLite database of N dossiers when no --url")
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args(argv)
-    print(f"Head dashboard benchmark ({_cpu()}, {os.cpu_count()} cores)", flush=True)
+    print(f"Head dashboard benchmark ({cpu_model()}, {os.cpu_count()} cores)", flush=True)
     if args.url:
         app = make_app(args.url)
     else:

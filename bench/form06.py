@@ -33,6 +33,8 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != os.pa
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from bench._machine import cpu_model  # noqa: E402
+
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
 YEARS = 3
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -45,17 +47,6 @@ COLUMNS = (
     "apology_reason", "status", "supplement_count", "finished_at", "returned_at", "result_note",
     "updated_at", "version",
 )
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def make_app(url: str) -> Any:
@@ -287,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {_cpu()}, {os.cpu_count()} cores")
+    log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {cpu_model()}, {os.cpu_count()} cores")
     if args.url:
         log(f"[{args.url.split(':', 1)[0]}] existing database")
         measure(make_app(args.url), args.repeat, log)
