@@ -33,16 +33,22 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         # (busy timeout) instead of failing when a read lock cannot be upgraded.
         # Pure reads (GET pages, look-ups) begin DEFERRED so that, with WAL, they
         # never wait for each other or for a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        # Straight to the driver: this runs at the start of every transaction, and going through
+        # SQLAlchemy's execution machinery (events, context, result) cost more than the BEGIN.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
 
 def _may_write() -> bool:
-    """False inside a GET/HEAD/OPTIONS request or a view marked read-only."""
+    """False inside a GET/HEAD/OPTIONS request or wherever ``g.db_read_only`` is set (a view
+    that only reads, or the look-up API's fast path, which runs in an application context
+    without a request context)."""
     try:
-        from flask import g, has_request_context, request
+        from flask import g, has_app_context, has_request_context, request
     except ImportError:  # pragma: no cover
         return True
-    if not has_request_context():
+    if not has_app_context():
         return True
     # A view that only reads may say so even on a POST (e.g. the citizen look-up form).
-    return not (request.method in ("GET", "HEAD", "OPTIONS") or g.get("db_read_only", False))
+    if g.get("db_read_only", False):
+        return False
+    return not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))

@@ -17,7 +17,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
@@ -58,24 +58,32 @@ def lookup_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/lookup?code={quote(code, safe='.-')}"
 
 
-def _verified_row(
-    session: Session, columns: tuple[Any, ...], code: str, secret: str, phone4: str, key: bytes,
-    joins: Any = None,
-) -> tuple[Any, ...] | None:
-    """``columns`` of the dossier ``code`` if ``secret`` (or ``phone4``) matches, else ``None``.
+def _lookup_statement(columns: tuple[Any, ...], joins: Any = None) -> Any:
+    """``SELECT <both hashes>, <columns> … WHERE code = :code``, built once per shape.
+
+    A look-up is the hottest public path: building the statement and its cache key on every
+    call cost more than running it (SQLAlchemy's "bake once, bind per call" pattern)."""
+    q = select(Dossier.lookup_secret_hash, Dossier.phone_last4_hash, *columns)
+    if joins is not None:
+        q = joins(q)
+    return q.where(Dossier.code == bindparam("code"))
+
+
+def _verified_row(session: Session, statement: Any, code: str, secret: str, phone4: str,
+                  key: bytes) -> tuple[Any, ...] | None:
+    """The statement's columns (after the two hashes) for dossier ``code`` if ``secret`` (or
+    ``phone4``) matches, else ``None``; ``statement`` comes from :func:`_lookup_statement`.
 
     Inputs are capped *before* any regex or query; one indexed statement by code reads the two
-    stored hashes with ``columns``; both factors are always hashed and compared in constant time
+    stored hashes with the columns; both factors are always hashed and compared in constant time
     (against a dummy hash when there is no such dossier, an empty factor as a placeholder), so
-    timing does not reveal which part was wrong or whether the code exists."""
+    timing does not reveal which part was wrong or whether the code exists. It runs on the
+    session's connection (same transaction), as Core: the row needs no ORM identity map."""
     typed = normalize_code(code[: MAX_CODE_LENGTH + 1]) if isinstance(code, str) else ""
     query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
     secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
     phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
-    q = select(Dossier.lookup_secret_hash, Dossier.phone_last4_hash, *columns)
-    if joins is not None:
-        q = joins(q)
-    row = session.execute(q.where(Dossier.code == query_code)).first()
+    row = session.connection().execute(statement, {"code": query_code}).first()
     secret_hash = row[0] if row is not None else _DUMMY_HASH
     phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
     ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
@@ -85,6 +93,9 @@ def _verified_row(
     return tuple(row)[2:]
 
 
+_ID_BY_CODE = _lookup_statement((Dossier.id,))
+
+
 def find_for_lookup(
     session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes,
 ) -> Dossier | None:
@@ -92,7 +103,7 @@ def find_for_lookup(
     (see :func:`_verified_row`). Only the hashes and the id are read for the check (no ORM object
     is built), so a known code with a wrong secret costs the same as an unknown one; the dossier
     is loaded after success only."""
-    row = _verified_row(session, (Dossier.id,), code, secret, phone4, key)
+    row = _verified_row(session, _ID_BY_CODE, code, secret, phone4, key)
     if row is None:
         return None
     # One statement for the dossier and what every view shows of it.
@@ -392,6 +403,17 @@ def open311(view: LookupView, *, tz: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- the JSON summary, in one statement
 
 _RA, _CA = aliased(Agency), aliased(Agency)
+_d = Dossier
+# The summary's one statement: the hashes, the columns the Open311 answer shows, the procedure and
+# the two agencies' names joined (the receiving agency's path/hours/zone pick its calendar).
+_SUMMARY_BY_CODE = _lookup_statement(
+    (_d.id, _d.code, _d.status, _d.channel, _d.submitted_at, _d.received_at, _d.updated_at, _d.due_at,
+     _d.promised_due_at, _d.apology_reason, _d.finished_at, _d.returned_at, _d.supplement_count,
+     Procedure.code, Procedure.name, Procedure.fee, _RA.name, _RA.path, _RA.office_hours, _RA.timezone,
+     _CA.name),
+    joins=lambda q: q.join(Procedure, Procedure.id == _d.procedure_id)
+    .join(_RA, _RA.id == _d.receiving_agency_id).join(_CA, _CA.id == _d.current_agency_id),
+)
 
 
 def summary_for_lookup(
@@ -404,17 +426,7 @@ def summary_for_lookup(
     agency names joined), so a look-up costs what a bare query costs. The same statement and the
     same two HMAC comparisons run whatever the input (unknown, malformed, wrong secret), as in
     :func:`find_for_lookup`; only a success builds the answer."""
-    d = Dossier
-    row = _verified_row(
-        session,
-        (d.id, d.code, d.status, d.channel, d.submitted_at, d.received_at, d.updated_at, d.due_at,
-         d.promised_due_at, d.apology_reason, d.finished_at, d.returned_at, d.supplement_count,
-         Procedure.code, Procedure.name, Procedure.fee, _RA.name, _RA.path, _RA.office_hours, _RA.timezone,
-         _CA.name),
-        code, secret, phone4, key,
-        joins=lambda q: q.join(Procedure, Procedure.id == d.procedure_id)
-        .join(_RA, _RA.id == d.receiving_agency_id).join(_CA, _CA.id == d.current_agency_id),
-    )
+    row = _verified_row(session, _SUMMARY_BY_CODE, code, secret, phone4, key)
     if row is None:
         return None
     (dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
