@@ -35,8 +35,10 @@ class Config:
     # One node: in-process counters (onestop/ratelimit.py). Several nodes: a shared store,
     # e.g. ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0.
     RATELIMIT_STORAGE_URI = "onestop-memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # X-RateLimit-* tell a guesser nothing it needs; 429 carries Retry-After
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
+    # GET /api/v1/lookup/<code> answered before the staff app's request hooks (web/lookup.py).
+    LOOKUP_API_FAST_PATH = True
     # Wrong phone-last-4 attempts accepted per dossier code (then only the secret works that day).
     LOOKUP_PHONE4_FAILURES = "10 per day"
     LOGIN_RATE_LIMIT = "10 per minute"

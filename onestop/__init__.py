@@ -29,13 +29,6 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
             if app.config.get(f"DB_{k.upper()}") is not None}
     if pool and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **pool}
-    if app.config.get("PROXY_FIX_HOPS"):
-        # Behind a load balancer: trust exactly that many X-Forwarded-* hops, so rate
-        # limits and audit logs see the citizen's address, not the balancer's.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["PROXY_FIX_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # WAL + busy timeout: many clerks at once without "database is locked".
         opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
@@ -52,7 +45,23 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from . import cli
 
     cli.init_app(app)
+    _wrap_wsgi(app)
     return app
+
+
+def _wrap_wsgi(app: Flask) -> None:
+    """WSGI middleware, innermost first: the look-up API's fast path, then ProxyFix outside it
+    so that the fast path too sees the citizen's address."""
+    from .web.lookup import LookupApiFastPath
+
+    app.wsgi_app = LookupApiFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("PROXY_FIX_HOPS"):
+        # Behind a load balancer: trust exactly that many X-Forwarded-* hops, so rate
+        # limits and audit logs see the citizen's address, not the balancer's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:

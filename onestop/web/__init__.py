@@ -6,16 +6,10 @@ from typing import Any
 from flask import Flask, Response, g, render_template, request
 from flask_babel import get_locale
 
-from . import i18n
+from . import headers, i18n
 
 BLUEPRINTS = (
     "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "api",
-)
-
-# No inline script anywhere: every script is a file under static/ (issue 8).
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 
 
@@ -49,18 +43,14 @@ def init_web(app: Flask) -> None:
         if any(isinstance(v, str) and "\x00" in v for v in values):
             from flask import abort
 
-            abort(400, description="Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL).")
+            from .errors import NUL_MESSAGE
+
+            abort(400, description=NUL_MESSAGE)
         return None
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.is_secure:
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers.apply_security_headers(resp.headers, secure=request.is_secure)
         return resp
 
     _error_pages(app)

@@ -5,6 +5,9 @@ from typing import Any
 
 from flask import jsonify, request
 
+# NUL in a query string, form or URL: no field needs it and PostgreSQL text refuses it.
+NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL)."
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")

@@ -14,19 +14,24 @@ look-ups are rate limited per client address (config ``LOOKUP_RATE_LIMIT``, read
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
     flash,
     g,
+    has_app_context,
     jsonify,
     redirect,
     render_template,
@@ -34,14 +39,16 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from limits import RateLimitItem, parse_many
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -54,7 +61,8 @@ from ..services import lookup as lookup_svc
 from ..services.dossiers import secret_key
 from ..services.errors import ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
-from .errors import json_error
+from .errors import NUL_MESSAGE, json_error
+from .headers import apply_security_headers
 from .i18n import local_tz
 
 bp = Blueprint("lookup", __name__)
@@ -70,8 +78,8 @@ def _lookup_limit() -> str:
 
 
 # One shared bucket per client address for every way of proving a secret (page, API, rating,
-# feedback): otherwise an attacker would get four times the guesses.
-lookup_limit = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, methods=["POST", "GET"])
+# feedback): otherwise an attacker would get four times the guesses. The API counts in the same
+# bucket through _hit_lookup_bucket (below).
 lookup_limit_post = limiter.shared_limit(_lookup_limit, scope=_LIMIT_SCOPE, methods=["POST"])
 
 
@@ -330,48 +338,149 @@ def _flash_service_error(exc: ServiceError) -> None:
 
 @bp.get("/api/v1/lookup/<code>")
 @csrf.exempt
-@lookup_limit
 def api_lookup(code: str) -> Any:
     """Public JSON look-up (Open311 GeoReport v2 style). Unknown code, malformed code and wrong
-    secret all answer the same 404."""
-    secret = (request.args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
-    phone4 = (request.args.get("phone4") or "")[:5]
-    view = None
-    if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
-        phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
-        view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
-                                             phone4=phone4, key=secret_key(), now=utcnow(),
-                                             locale=_locale())
-        _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
-    else:  # keep the same work on every path
-        lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
-    if view is None:
-        resp, status = json_error(404, "not_found", _NOT_FOUND_MESSAGE)
-        resp.headers["Cache-Control"] = "no-store"
-        return resp, status
-    resp = jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"])))
-    return _no_store(resp)
+    secret all answer the same 404. GET requests are answered by :class:`LookupApiFastPath`
+    before they reach this route; HEAD (and GET with the fast path off) come here — both through
+    :func:`api_answer`, so the answer is the same either way."""
+    g.db_read_only = True
+    return api_answer(code, request.args, request.remote_addr or "")
 
 
 _NOT_FOUND_MESSAGE = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại). "
                       "(No dossier matches this code and secret.)")
 
 
+def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response:
+    """The look-up API's whole answer. Needs an application context only (no request context,
+    no session cookie, no login): the API is stateless — ``?lang=en`` picks English.
+
+    In order: NUL anywhere → 400; one guess counted in the citizen's *shared* look-up bucket
+    (page, API, rating and feedback draw on the same one) → 429 with Retry-After; then the same
+    indexed statement and two HMAC checks on every path (services.lookup.summary_for_lookup)."""
+    if "\x00" in code or any("\x00" in v for v in args.values()):
+        return _api_error(400, "bad_request", NUL_MESSAGE)
+    lang = _api_locale(args)
+    retry = _hit_lookup_bucket(remote_addr)
+    if retry is not None:
+        with force_locale(lang):
+            message = _("Quá nhiều lần tra cứu. Vui lòng thử lại sau %(s)s giây.", s=retry)
+        resp = _api_error(429, "too_many_requests", message, retry_after=retry)
+        resp.headers["Retry-After"] = str(retry)
+        return resp
+    secret = (args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
+    phone4 = (args.get("phone4") or "")[:5]
+    view = None
+    if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
+        phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
+        view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
+                                             phone4=phone4, key=secret_key(), now=utcnow(), locale=lang)
+        _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
+    else:  # keep the same work on every path
+        lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
+    if view is None:
+        return _api_error(404, "not_found", _NOT_FOUND_MESSAGE)
+    return _no_store(jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]))))
+
+
+def _api_error(status: int, code: str, message: str, **extra: Any) -> Response:
+    resp, _status = json_error(status, code, message, **extra)
+    resp.status_code = status
+    return _no_store(resp)
+
+
+def _api_locale(args: Mapping[str, str]) -> str:
+    wanted = args.get("lang")
+    langs = current_app.config["LANGUAGES"]
+    return str(wanted) if wanted in langs else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@lru_cache(maxsize=8)
+def _parsed_limits(spec: str) -> tuple[RateLimitItem, ...]:
+    return tuple(sorted(parse_many(spec)))
+
+
+def _hit_lookup_bucket(remote_addr: str) -> int | None:
+    """Count one guess in the client address's shared look-up bucket: ``None`` if allowed, else
+    the seconds until the next guess is.
+
+    The same counters, keys and order as Flask-Limiter's ``shared_limit(scope="citizen-lookup")``
+    on the page (storage key ``LIMITER/<prefix>/<address>/citizen-lookup/<limit>``, limits tried
+    from the strictest, stop at the first breach), drawn from the extension's own storage and
+    strategy (``limiter.limiter``) — so the page and the API share one bucket on one node or
+    through Redis on many. Called directly rather than through the decorator because the API is
+    answered outside the request hooks the decorator needs."""
+    if not limiter.enabled:
+        return None
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    keys = [k for k in (prefix, remote_addr or "127.0.0.1", _LIMIT_SCOPE) if k]
+    for item in _parsed_limits(_lookup_limit()):
+        if not limiter.limiter.hit(item, *keys):
+            reset = limiter.limiter.get_window_stats(item, *keys).reset_time
+            return max(1, int(reset - time.time()))
+    return None
+
+
+class LookupApiFastPath:
+    """WSGI middleware: answers ``GET /api/v1/lookup/<code>`` with :func:`api_answer` inside an
+    application context, without the staff application's request pipeline; everything else goes
+    on to the Flask app.
+
+    Why (issue 7, docs/benchmarks.md "Lookup vs bare endpoint"): the look-up is the one endpoint
+    the public hits at volume, and it is stateless — no login, session cookie, CSRF, flash,
+    locale cookie or password-change guard applies to it. Through the full pipeline those hooks
+    cost more than the look-up itself (the app's own ``/healthz`` served 67 % of a bare Flask
+    endpoint's throughput); here the look-up keeps every rule that matters — the shared rate
+    limit, the NUL refusal, anti-enumeration, security headers, JSON errors — at the cost of a
+    bare one. Installed inside ProxyFix, so the client address is already the citizen's.
+    ``LOOKUP_API_FAST_PATH = False`` sends the API through the Flask route instead."""
+
+    PREFIX = "/api/v1/lookup/"
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO") or ""
+        if (environ.get("REQUEST_METHOD") != "GET" or not path.startswith(self.PREFIX)
+                or "/" in path[len(self.PREFIX):] or len(path) == len(self.PREFIX)
+                or not self.app.config.get("LOOKUP_API_FAST_PATH", True)):
+            return self.wsgi_app(environ, start_response)
+        req = WerkzeugRequest(environ)
+        # Like Flask's own request context: reuse an application context that is already active
+        # for this app (tests, CLI), else push one — its teardown closes the ORM session.
+        outer = has_app_context() and current_app._get_current_object() is self.app  # type: ignore[attr-defined]
+        with contextlib.nullcontext() if outer else self.app.app_context():
+            was_read_only = g.get("db_read_only")
+            g.db_read_only = True  # a look-up only reads (onestop/db_events.py)
+            try:
+                resp = api_answer(req.path[len(self.PREFIX):], req.args, req.remote_addr or "")
+            except Exception:
+                propagate = self.app.config.get("PROPAGATE_EXCEPTIONS")
+                if propagate or (propagate is None and (self.app.testing or self.app.debug)):
+                    raise
+                self.app.logger.exception("look-up API failed: %s", req.path)
+                db.session.rollback()
+                resp = _api_error(500, "server_error", "Lỗi hệ thống. Vui lòng thử lại.")
+            finally:
+                if outer:  # leave the caller's context as it was
+                    g.db_read_only = was_read_only
+            apply_security_headers(resp.headers, secure=req.is_secure)
+            return resp(environ, start_response)
+
+
 # ---------------------------------------------------------------- 429
 
 @bp.errorhandler(TooManyRequests)
 def _too_many(exc: TooManyRequests) -> Any:
-    """Say when to retry (Retry-After header + text). Blueprint-scoped: only the look-up endpoints
-    get this page; the rest of the app keeps the generic error page."""
+    """Say when to retry (Retry-After header + text). Blueprint-scoped: only the look-up pages
+    get this page (the API answers its own JSON 429 in api_answer); the rest of the app keeps the
+    generic error page."""
     retry = _retry_after_seconds()
-    if request.path.startswith("/api/"):
-        resp, status = json_error(
-            429, "too_many_requests",
-            _("Quá nhiều lần tra cứu. Vui lòng thử lại sau %(s)s giây.", s=retry), retry_after=retry)
-    else:
-        resp = Response(render_template("lookup/rate_limited.html", retry=retry,
-                                        retry_at=utcnow() + timedelta(seconds=retry)), 429)
-        status = 429
+    resp = Response(render_template("lookup/rate_limited.html", retry=retry,
+                                    retry_at=utcnow() + timedelta(seconds=retry)), 429)
+    status = 429
     resp.headers["Retry-After"] = str(retry)
     return resp, status
 

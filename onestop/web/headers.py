@@ -1,0 +1,30 @@
+"""Security headers every answer carries (issue 8), in one place: the app's ``after_request``
+hook and the look-up API's fast path (onestop/web/lookup.py) both apply them."""
+from __future__ import annotations
+
+from werkzeug.datastructures import Headers
+
+# No inline script anywhere: every script is a file under static/ (issue 8).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+_ALWAYS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
+def apply_security_headers(headers: Headers, *, secure: bool) -> None:
+    """Set each header unless the view chose its own value. (One pass over the names present:
+    ``Headers.setdefault`` raises and catches a KeyError per missing header, on every answer.)"""
+    present = {name.lower() for name, _value in headers.items()}
+    for name, value in _ALWAYS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000")
