@@ -52,6 +52,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ..db_events import end_read_only
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
 from ..extensions import csrf, db, limiter
@@ -378,6 +379,7 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response
         _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
     else:  # keep the same work on every path
         lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
+    end_read_only(_db())
     if view is None:
         return _api_error(404, "not_found", _NOT_FOUND_MESSAGE)
     return _no_store(jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]))))

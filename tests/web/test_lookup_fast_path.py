@@ -129,3 +129,31 @@ def test_a_look_up_outside_a_request_only_reads(app):
         assert _may_write() is False
     with app.test_request_context("/x", method="POST"):
         assert _may_write() is True
+
+
+def test_a_read_only_transaction_ends_in_commit_so_postgresql_keeps_prepared_statements(app, session):
+    """psycopg 3 drops a connection's prepared statements on every ROLLBACK; a look-up that only
+    read ends with COMMIT instead (same outcome), unless the session holds unflushed changes."""
+    from sqlalchemy import event, select
+
+    from onestop.db_events import end_read_only
+    from onestop.models import Agency
+
+    ended: list[str] = []
+
+    def on_commit(_s: object) -> None:
+        ended.append("commit")
+
+    event.listen(session, "after_commit", on_commit)
+    try:
+        a = session.scalars(select(Agency).limit(1)).one()
+        end_read_only(session)
+        assert ended == ["commit"]
+        a.note = "changed, not meant to be saved"
+        end_read_only(session)
+        assert ended == ["commit"]  # left alone: the caller's rollback discards the change
+        session.rollback()
+        end_read_only(session)  # no transaction: nothing to end (and none is begun)
+        assert ended == ["commit"] and not session().in_transaction()
+    finally:
+        event.remove(session, "after_commit", on_commit)
