@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
 _installed: set[int] = set()
+_NO_BEGIN = "onestop_no_begin"
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:
@@ -30,6 +31,8 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(_NO_BEGIN):
+            return  # an autocommit read (begin_autocommit_read)
         # Writers take the write lock at BEGIN: concurrent receptions queue on it
         # (busy timeout) instead of failing when a read lock cannot be upgraded.
         # Pure reads (GET pages, look-ups) begin DEFERRED so that, with WAL, they
@@ -39,16 +42,27 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
 
-def end_read_only(session: Session | scoped_session[Session]) -> None:
-    """End a transaction that only read with COMMIT rather than the ROLLBACK that closing the
-    session would send. The outcome is the same, but psycopg 3 answers every ROLLBACK by
-    dropping the connection's prepared statements (``DEALLOCATE ALL``), so on PostgreSQL a
-    request that ends in a rollback re-plans its statements on every call: the look-up's
-    four-table join spent ~0.5 ms planning against ~0.07 ms executing (bench/lookup.py). A
-    session holding unflushed changes is left alone (the caller did not mean to write)."""
+def begin_autocommit_read(session: Session | scoped_session[Session]) -> None:
+    """Give ``session`` a connection *outside* any transaction, for a request that runs one
+    or two independent reads (the citizen look-up). Must be the session's first use.
+
+    Why: a transaction costs the look-up more than its one indexed SELECT — BEGIN and the
+    ROLLBACK on return are extra round trips on PostgreSQL, and psycopg 3 answers every
+    ROLLBACK by dropping the connection's prepared statements (``DEALLOCATE ALL``), so the
+    look-up's four-table join was re-planned (~0.5 ms) on every call against ~0.07 ms to run
+    it. Each statement still sees only committed data (PostgreSQL's READ COMMITTED, the same
+    on SQLite with WAL). PostgreSQL: the driver's autocommit (``isolation_level="AUTOCOMMIT"``,
+    reset when the connection goes back to the pool). SQLite: our ``begin`` hook skips its
+    BEGIN (SQLAlchemy's AUTOCOMMIT would switch pysqlite's own transaction handling back on
+    when reset). A session already in a transaction, or bound to a connection that is (a
+    test's), keeps it."""
     s = session() if isinstance(session, scoped_session) else session
-    if s.in_transaction() and not (s.new or s.dirty or s.deleted):
-        s.commit()
+    if s.in_transaction() or isinstance(s.bind, Connection):
+        return
+    bind = s.get_bind()
+    options: dict[str, Any] = (
+        {_NO_BEGIN: True} if bind.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"})
+    s.connection(execution_options=options)
 
 
 def _may_write() -> bool:

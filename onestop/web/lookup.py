@@ -52,7 +52,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..db_events import end_read_only
+from ..db_events import begin_autocommit_read
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
 from ..extensions import csrf, db, limiter
@@ -371,6 +371,7 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response
         return resp
     secret = (args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
     phone4 = (args.get("phone4") or "")[:5]
+    begin_autocommit_read(_db())  # one indexed read, no transaction needed (see db_events)
     view = None
     if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
         phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
@@ -379,7 +380,6 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response
         _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
     else:  # keep the same work on every path
         lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
-    end_read_only(_db())
     if view is None:
         return _api_error(404, "not_found", _NOT_FOUND_MESSAGE)
     return _no_store(jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]))))

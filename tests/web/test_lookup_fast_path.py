@@ -131,29 +131,43 @@ def test_a_look_up_outside_a_request_only_reads(app):
         assert _may_write() is True
 
 
-def test_a_read_only_transaction_ends_in_commit_so_postgresql_keeps_prepared_statements(app, session):
-    """psycopg 3 drops a connection's prepared statements on every ROLLBACK; a look-up that only
-    read ends with COMMIT instead (same outcome), unless the session holds unflushed changes."""
-    from sqlalchemy import event, select
+def test_the_look_up_reads_outside_a_transaction_and_leaves_the_pool_as_it_found_it(committed):
+    """Real commits, real pool connections: the look-up reads in autocommit (no BEGIN, no
+    ROLLBACK — on PostgreSQL a ROLLBACK drops psycopg's prepared statements), and the connection
+    goes back to the pool able to run an ordinary write transaction."""
+    from sqlalchemy import event
 
-    from onestop.db_events import end_read_only
-    from onestop.models import Agency
+    from onestop.extensions import db
 
-    ended: list[str] = []
+    app = committed
+    with app.app_context():
+        res = receive(db.session, now=MON)
+        db.session.commit()
+        code, secret = res.dossier.code, res.secret
+        db.session.remove()
+        statements: list[tuple[str, bool]] = []
 
-    def on_commit(_s: object) -> None:
-        ended.append("commit")
+        def seen(conn, _cursor, statement, *_a):  # type: ignore[no-untyped-def]
+            driver = conn.connection.driver_connection
+            in_tx = driver.in_transaction if conn.dialect.name == "sqlite" else not driver.autocommit
+            statements.append((statement.split()[0].upper(), in_tx))
 
-    event.listen(session, "after_commit", on_commit)
+        event.listen(db.engine, "before_cursor_execute", seen)
+    limiter.reset()
     try:
-        a = session.scalars(select(Agency).limit(1)).one()
-        end_read_only(session)
-        assert ended == ["commit"]
-        a.note = "changed, not meant to be saved"
-        end_read_only(session)
-        assert ended == ["commit"]  # left alone: the caller's rollback discards the change
-        session.rollback()
-        end_read_only(session)  # no transaction: nothing to end (and none is begun)
-        assert ended == ["commit"] and not session().in_transaction()
+        client = app.test_client()
+        assert client.get(f"/api/v1/lookup/{code}?secret={secret}").status_code == 200
+        assert client.get(f"/api/v1/lookup/{code}?secret=WRONG123").status_code == 404
+        assert statements == [("SELECT", False), ("SELECT", False)]  # no transaction around them
     finally:
-        event.remove(session, "after_commit", on_commit)
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", seen)
+    with app.app_context():  # the next unit of work on the same pool is a normal transaction
+        from onestop.models import Dossier
+
+        d = db.session.get(Dossier, res.dossier.id)
+        d.apology_reason = "not meant to be kept"
+        db.session.flush()
+        db.session.rollback()  # rolled back: nothing was autocommitted
+        db.session.remove()
+        assert db.session.get(Dossier, res.dossier.id).apology_reason in (None, "")
