@@ -115,6 +115,7 @@ def main() -> int:
     print(f"database: {engine}, {total:,} dossiers; gunicorn -w 2 each; load: "
           f"{res['bare'][0].tool}, {args.rounds} alternating rounds (median)")
     print(httpload.table(rows, ["endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "errors"]))
+    print("rounds (req/s): " + "; ".join(f"{name} " + " ".join(f"{r.rps:,.0f}" for r in rs) for name, rs in res.items()))
     return 0
 
 

@@ -1,6 +1,8 @@
 """Engine-level settings that must hold on every connection."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -42,27 +44,37 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
 
-def begin_autocommit_read(session: Session | scoped_session[Session]) -> None:
-    """Give ``session`` a connection *outside* any transaction, for a request that runs one
-    or two independent reads (the citizen look-up). Must be the session's first use.
+@contextmanager
+def autocommit_read(session: Session | scoped_session[Session], engine: Engine) -> Iterator[Connection]:
+    """A pooled connection of ``engine`` *outside* any transaction, for one or two independent
+    reads (the citizen look-up), beside ``session`` rather than through it.
 
-    Why: a transaction costs the look-up more than its one indexed SELECT — BEGIN and the
-    ROLLBACK on return are extra round trips on PostgreSQL, and psycopg 3 answers every
-    ROLLBACK by dropping the connection's prepared statements (``DEALLOCATE ALL``), so the
-    look-up's four-table join was re-planned (~0.5 ms) on every call against ~0.07 ms to run
-    it. Each statement still sees only committed data (PostgreSQL's READ COMMITTED, the same
-    on SQLite with WAL). PostgreSQL: the driver's autocommit (``isolation_level="AUTOCOMMIT"``,
-    reset when the connection goes back to the pool). SQLite: our ``begin`` hook skips its
-    BEGIN (SQLAlchemy's AUTOCOMMIT would switch pysqlite's own transaction handling back on
-    when reset). A session already in a transaction, or bound to a connection that is (a
-    test's), keeps it."""
-    s = session() if isinstance(session, scoped_session) else session
-    if s.in_transaction() or isinstance(s.bind, Connection):
+    Why: around a single indexed SELECT, the transaction and the ORM session cost more than
+    the SELECT — BEGIN and the ROLLBACK on return are extra round trips on PostgreSQL, and
+    psycopg 3 answers every ROLLBACK by dropping the connection's prepared statements
+    (``DEALLOCATE ALL``), so the look-up's four-table join was re-planned (~0.5 ms) on every
+    call against ~0.07 ms to run it. Each statement still sees only committed data
+    (PostgreSQL's READ COMMITTED; SQLite with WAL). PostgreSQL: the driver's autocommit
+    (``isolation_level="AUTOCOMMIT"``, reset when the connection goes back to the pool).
+    SQLite: our ``begin`` hook skips its BEGIN (SQLAlchemy's AUTOCOMMIT would switch pysqlite's
+    own transaction handling back on when reset). If ``session`` already exists and is in a
+    transaction, or is bound to a connection that is (a test's), its connection is lent
+    instead, so the reads see what that transaction sees."""
+    current = _existing_session(session)
+    if current is not None and (current.in_transaction() or isinstance(current.bind, Connection)):
+        yield current.connection()
         return
-    bind = s.get_bind()
     options: dict[str, Any] = (
-        {_NO_BEGIN: True} if bind.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"})
-    s.connection(execution_options=options)
+        {_NO_BEGIN: True} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"})
+    with engine.connect() as conn:
+        yield conn.execution_options(**options)
+
+
+def _existing_session(session: Session | scoped_session[Session]) -> Session | None:
+    """The session itself, or a scoped session's current one without creating it."""
+    if isinstance(session, scoped_session):
+        return session() if session.registry.has() else None
+    return session
 
 
 def _may_write() -> bool:

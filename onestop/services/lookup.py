@@ -17,7 +17,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
@@ -69,7 +69,7 @@ def _lookup_statement(columns: tuple[Any, ...], joins: Any = None) -> Any:
     return q.where(Dossier.code == bindparam("code"))
 
 
-def _verified_row(session: Session, statement: Any, code: str, secret: str, phone4: str,
+def _verified_row(conn: Connection, statement: Any, code: str, secret: str, phone4: str,
                   key: bytes) -> tuple[Any, ...] | None:
     """The statement's columns (after the two hashes) for dossier ``code`` if ``secret`` (or
     ``phone4``) matches, else ``None``; ``statement`` comes from :func:`_lookup_statement`.
@@ -77,13 +77,13 @@ def _verified_row(session: Session, statement: Any, code: str, secret: str, phon
     Inputs are capped *before* any regex or query; one indexed statement by code reads the two
     stored hashes with the columns; both factors are always hashed and compared in constant time
     (against a dummy hash when there is no such dossier, an empty factor as a placeholder), so
-    timing does not reveal which part was wrong or whether the code exists. It runs on the
-    session's connection (same transaction), as Core: the row needs no ORM identity map."""
+    timing does not reveal which part was wrong or whether the code exists. It runs as Core on
+    ``conn``: the row needs no ORM identity map."""
     typed = normalize_code(code[: MAX_CODE_LENGTH + 1]) if isinstance(code, str) else ""
     query_code = typed if 0 < len(typed) <= MAX_CODE_LENGTH else _NO_CODE
     secret = (secret or "")[:MAX_SECRET_LENGTH + 8]
     phone4 = (phone4 or "")[:MAX_PHONE4_LENGTH + 4]
-    row = session.connection().execute(statement, {"code": query_code}).first()
+    row = conn.execute(statement, {"code": query_code}).first()
     secret_hash = row[0] if row is not None else _DUMMY_HASH
     phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
     ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
@@ -103,7 +103,7 @@ def find_for_lookup(
     (see :func:`_verified_row`). Only the hashes and the id are read for the check (no ORM object
     is built), so a known code with a wrong secret costs the same as an unknown one; the dossier
     is loaded after success only."""
-    row = _verified_row(session, _ID_BY_CODE, code, secret, phone4, key)
+    row = _verified_row(session.connection(), _ID_BY_CODE, code, secret, phone4, key)
     if row is None:
         return None
     # One statement for the dossier and what every view shows of it.
@@ -418,15 +418,18 @@ _SUMMARY_BY_CODE = _lookup_statement(
 
 def summary_for_lookup(
     session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes, now: datetime,
-    locale: str = "vi",
+    locale: str = "vi", connection: Connection | None = None,
 ) -> LookupView | None:
     """The API's Open311 summary for ``code`` if the secret (or phone last 4) matches, else None.
 
     One indexed statement reads the hashes *and* the few columns the summary shows (procedure and
     agency names joined), so a look-up costs what a bare query costs. The same statement and the
     same two HMAC comparisons run whatever the input (unknown, malformed, wrong secret), as in
-    :func:`find_for_lookup`; only a success builds the answer."""
-    row = _verified_row(session, _SUMMARY_BY_CODE, code, secret, phone4, key)
+    :func:`find_for_lookup`; only a success builds the answer. Reads run on ``connection`` when
+    given (the API's autocommit read, onestop/db_events.py), else on the session's; the session
+    itself is used only to build a calendar the process has not seen yet."""
+    conn = connection if connection is not None else session.connection()
+    row = _verified_row(conn, _SUMMARY_BY_CODE, code, secret, phone4, key)
     if row is None:
         return None
     (dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
@@ -445,7 +448,7 @@ def summary_for_lookup(
         else:
             paused = False
             if status.is_paused:  # only then is a pause worth a look-up
-                started = session.scalar(
+                started = conn.scalar(
                     select(func.min(PauseInterval.started_at))
                     .where(PauseInterval.dossier_id == dossier_id, PauseInterval.ended_at.is_(None)))
                 paused = started is not None and started <= due_at

@@ -13,6 +13,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
 def json_error(status: int, code: str, message: str, **extra: Any) -> Any:
-    body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, **extra)), status

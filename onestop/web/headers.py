@@ -19,6 +19,11 @@ _ALWAYS = (
 )
 
 
+def security_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """All of them, for an answer written straight to WSGI (the look-up API's fast path)."""
+    return (*_ALWAYS, ("Strict-Transport-Security", "max-age=31536000")) if secure else _ALWAYS
+
+
 def apply_security_headers(headers: Headers, *, secure: bool) -> None:
     """Set each header unless the view chose its own value. (One pass over the names present:
     ``Headers.setdefault`` raises and catches a KeyError per missing header, on every answer.)"""

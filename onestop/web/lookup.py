@@ -48,11 +48,12 @@ from limits import RateLimitItem, parse_many
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..db_events import begin_autocommit_read
+from ..db_events import autocommit_read
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
 from ..extensions import csrf, db, limiter
@@ -62,8 +63,8 @@ from ..services import lookup as lookup_svc
 from ..services.dossiers import secret_key
 from ..services.errors import ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
-from .errors import NUL_MESSAGE, json_error
-from .headers import apply_security_headers
+from .errors import NUL_MESSAGE, error_body
+from .headers import security_headers
 from .i18n import local_tz
 
 bp = Blueprint("lookup", __name__)
@@ -345,20 +346,29 @@ def api_lookup(code: str) -> Any:
     before they reach this route; HEAD (and GET with the fast path off) come here — both through
     :func:`api_answer`, so the answer is the same either way."""
     g.db_read_only = True
-    return api_answer(code, request.args, request.remote_addr or "")
+    status, body, headers = api_answer(code, request.args, request.remote_addr or "")
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.headers.update(headers)
+    return resp
 
 
 _NOT_FOUND_MESSAGE = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại). "
                       "(No dossier matches this code and secret.)")
 
 
-def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response:
-    """The look-up API's whole answer. Needs an application context only (no request context,
-    no session cookie, no login): the API is stateless — ``?lang=en`` picks English.
+ApiAnswer = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, headers
+
+
+def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswer:
+    """The look-up API's whole answer as ``(status, body, headers)``; the Flask route and the
+    fast path only serialise it. Needs an application context only (no request context, no
+    session cookie, no login): the API is stateless — ``?lang=en`` picks English.
 
     In order: NUL anywhere → 400; one guess counted in the citizen's *shared* look-up bucket
     (page, API, rating and feedback draw on the same one) → 429 with Retry-After; then the same
-    indexed statement and two HMAC checks on every path (services.lookup.summary_for_lookup)."""
+    indexed statement and two HMAC checks on every path (services.lookup.summary_for_lookup).
+    Every answer is ``Cache-Control: no-store`` (a found one is personal data)."""
     if "\x00" in code or any("\x00" in v for v in args.values()):
         return _api_error(400, "bad_request", NUL_MESSAGE)
     lang = _api_locale(args)
@@ -366,29 +376,30 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> Response
     if retry is not None:
         with force_locale(lang):
             message = _("Quá nhiều lần tra cứu. Vui lòng thử lại sau %(s)s giây.", s=retry)
-        resp = _api_error(429, "too_many_requests", message, retry_after=retry)
-        resp.headers["Retry-After"] = str(retry)
-        return resp
+        status, body, headers = _api_error(429, "too_many_requests", message, retry_after=retry)
+        return status, body, {**headers, "Retry-After": str(retry)}
     secret = (args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
     phone4 = (args.get("phone4") or "")[:5]
-    begin_autocommit_read(_db())  # one indexed read, no transaction needed (see db_events)
     view = None
-    if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
-        phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
-        view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
-                                             phone4=phone4, key=secret_key(), now=utcnow(), locale=lang)
-        _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
-    else:  # keep the same work on every path
-        lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow())
+    with autocommit_read(_db(), db.engine) as conn:  # one indexed read: no transaction (onestop/db_events.py)
+        if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
+            phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
+            view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
+                                                 phone4=phone4, key=secret_key(), now=utcnow(), locale=lang,
+                                                 connection=conn)
+            _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
+        else:  # keep the same work on every path
+            lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow(), connection=conn)
     if view is None:
         return _api_error(404, "not_found", _NOT_FOUND_MESSAGE)
-    return _no_store(jsonify(lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]))))
+    return 200, lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"])), _NO_STORE
 
 
-def _api_error(status: int, code: str, message: str, **extra: Any) -> Response:
-    resp, _status = json_error(status, code, message, **extra)
-    resp.status_code = status
-    return _no_store(resp)
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _api_error(status: int, code: str, message: str, **extra: Any) -> ApiAnswer:
+    return status, error_body(code, message, **extra), _NO_STORE
 
 
 def _api_locale(args: Mapping[str, str]) -> str:
@@ -457,19 +468,28 @@ class LookupApiFastPath:
             was_read_only = g.get("db_read_only")
             g.db_read_only = True  # a look-up only reads (onestop/db_events.py)
             try:
-                resp = api_answer(req.path[len(self.PREFIX):], req.args, req.remote_addr or "")
+                status, body, headers = api_answer(req.path[len(self.PREFIX):], req.args, req.remote_addr or "")
             except Exception:
                 propagate = self.app.config.get("PROPAGATE_EXCEPTIONS")
                 if propagate or (propagate is None and (self.app.testing or self.app.debug)):
                     raise
                 self.app.logger.exception("look-up API failed: %s", req.path)
-                db.session.rollback()
-                resp = _api_error(500, "server_error", "Lỗi hệ thống. Vui lòng thử lại.")
+                status, body, headers = _api_error(500, "server_error", "Lỗi hệ thống. Vui lòng thử lại.")
             finally:
                 if outer:  # leave the caller's context as it was
                     g.db_read_only = was_read_only
-            apply_security_headers(resp.headers, secure=req.is_secure)
-            return resp(environ, start_response)
+            # The bytes jsonify() would send (the app's JSON provider, same trailing newline),
+            # written straight to WSGI: a Response object and its header bookkeeping cost more
+            # here than the serialisation.
+            provider = self.app.json
+            compact = getattr(provider, "compact", None)
+            pretty = (compact is None and self.app.debug) or compact is False
+            layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+            payload = (provider.dumps(body, **layout) + "\n").encode()
+            start_response(f"{status} {HTTP_STATUS_CODES[status]}", [
+                ("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                *headers.items(), *security_headers(secure=req.is_secure)])
+            return [payload]
 
 
 # ---------------------------------------------------------------- 429
