@@ -392,10 +392,18 @@ register_path("/api/v1/openapi.json", {"get": {
 # document covers the whole public surface of DESIGN.md §3.
 register_path("/api/v1/lookup/{code}", {"get": {
     "operationId": "lookupDossier", "summary": "Tra cứu công khai (mã hồ sơ + mã bí mật)", "security": [],
-    "parameters": [_CODE_PARAM, {"name": "secret", "in": "query", "required": True,
-                                 "schema": {"type": "string", "maxLength": 40}}],
-    "responses": {"200": _json(ref("Lookup")), "404": _error_response("Sai mã hồ sơ hoặc mã bí mật."),
-                  "429": _error_response("Quá nhiều yêu cầu.")},
+    "parameters": [
+        _CODE_PARAM,
+        {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
+         "description": "Mã bí mật in trên giấy tiếp nhận (hoặc dùng phone4)."},
+        {"name": "phone4", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
+         "description": "4 số cuối điện thoại đã đăng ký (thay cho mã bí mật)."},
+        {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["vi", "en"]},
+         "description": "Ngôn ngữ của nhãn (mặc định vi); API không dùng cookie."},
+    ],
+    "responses": {"200": _json(ref("Lookup")), "400": _error_response("Dữ liệu chứa ký tự không hợp lệ (NUL)."),
+                  "404": _error_response("Sai mã hồ sơ hoặc mã bí mật."),
+                  "429": _error_response("Quá nhiều yêu cầu (kèm Retry-After).")},
 }})
 register_path("/api/v1/reports/form06", {"get": {
     "operationId": "form06", "summary": "Mẫu 06: tình hình giải quyết hồ sơ", "security": _BEARER,
