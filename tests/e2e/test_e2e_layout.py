@@ -62,7 +62,9 @@ def test_phone_layout_collapses_the_menu_behind_a_labelled_button(people: Any, s
     assert toggler.is_visible()
     assert not page.get_by_role("button", name="Đăng xuất").is_visible()
     toggler.click()
-    page.get_by_role("button", name="T Head").wait_for(state="visible")
+    # Wait for Bootstrap's collapse animation to finish (.collapsing → .collapse.show): a click
+    # on the user menu while the panel still slides was lost on a loaded machine.
+    page.locator("#nav.collapse.show").wait_for(state="visible")
     assert toggler.get_attribute("aria-expanded") == "true"
     page.get_by_role("button", name="T Head").click()
     page.get_by_role("button", name="Đăng xuất").wait_for(state="visible")
