@@ -34,7 +34,7 @@ def install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(_NO_BEGIN):
-            return  # an autocommit read (begin_autocommit_read)
+            return  # an autocommit read (autocommit_read below)
         # Writers take the write lock at BEGIN: concurrent receptions queue on it
         # (busy timeout) instead of failing when a read lock cannot be upgraded.
         # Pure reads (GET pages, look-ups) begin DEFERRED so that, with WAL, they

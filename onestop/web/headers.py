@@ -28,8 +28,6 @@ def apply_security_headers(headers: Headers, *, secure: bool) -> None:
     """Set each header unless the view chose its own value. (One pass over the names present:
     ``Headers.setdefault`` raises and catches a KeyError per missing header, on every answer.)"""
     present = {name.lower() for name, _value in headers.items()}
-    for name, value in _ALWAYS:
+    for name, value in security_headers(secure=secure):
         if name.lower() not in present:
             headers.add(name, value)
-    if secure and "strict-transport-security" not in present:
-        headers.add("Strict-Transport-Security", "max-age=31536000")

@@ -347,10 +347,7 @@ def api_lookup(code: str) -> Any:
     :func:`api_answer`, so the answer is the same either way."""
     g.db_read_only = True
     status, body, headers = api_answer(code, request.args, request.remote_addr or "")
-    resp = jsonify(body)
-    resp.status_code = status
-    resp.headers.update(headers)
-    return resp
+    return Response(api_json(body), status, headers, mimetype="application/json")
 
 
 _NOT_FOUND_MESSAGE = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại). "
@@ -396,6 +393,12 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
 
 
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+def api_json(body: dict[str, Any]) -> bytes:
+    """The answer's bytes, one serialisation for both paths: compact, through the app's JSON
+    provider (the same keys order and escaping as ``jsonify``)."""
+    return (current_app.json.dumps(body, separators=(",", ":")) + "\n").encode()
 
 
 def _api_error(status: int, code: str, message: str, **extra: Any) -> ApiAnswer:
@@ -478,14 +481,9 @@ class LookupApiFastPath:
             finally:
                 if outer:  # leave the caller's context as it was
                     g.db_read_only = was_read_only
-            # The bytes jsonify() would send (the app's JSON provider, same trailing newline),
-            # written straight to WSGI: a Response object and its header bookkeeping cost more
+            # Written straight to WSGI: a Response object and its header bookkeeping cost more
             # here than the serialisation.
-            provider = self.app.json
-            compact = getattr(provider, "compact", None)
-            pretty = (compact is None and self.app.debug) or compact is False
-            layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
-            payload = (provider.dumps(body, **layout) + "\n").encode()
+            payload = api_json(body)
             start_response(f"{status} {HTTP_STATUS_CODES[status]}", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
                 *headers.items(), *security_headers(secure=req.is_secure)])
@@ -502,9 +500,8 @@ def _too_many(exc: TooManyRequests) -> Any:
     retry = _retry_after_seconds()
     resp = Response(render_template("lookup/rate_limited.html", retry=retry,
                                     retry_at=utcnow() + timedelta(seconds=retry)), 429)
-    status = 429
     resp.headers["Retry-After"] = str(retry)
-    return resp, status
+    return resp
 
 
 def _retry_after_seconds() -> int:
