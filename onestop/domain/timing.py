@@ -26,11 +26,14 @@ from onestop.domain.errors import DomainError
 __all__ = [
     "TimeLeft",
     "Timing",
+    "TimingInputs",
+    "TimingView",
     "classify_finished",
     "classify_open",
     "due_soon_from",
     "is_counted_on_time",
     "time_left",
+    "timing_view",
 ]
 
 
@@ -167,3 +170,93 @@ def time_left(now: datetime, due_at: datetime, calendar: WorkingCalendar) -> Tim
     days, rest = divmod(abs(minutes), per_day)
     hours, mins = divmod(rest, 60)
     return TimeLeft(minutes=minutes, days=days, hours=hours, mins=mins, overdue=now > due_at)
+
+
+# ---------------------------------------------------------------- one owner: inputs -> view
+
+
+@dataclass(frozen=True, slots=True)
+class TimingInputs:
+    """Everything "how late is this dossier" depends on, read the same way from an ORM dossier or a
+    Core row (services/timing.py builds both). The rules: docs/rules.md, "Timing".
+
+    ``open_pause_start`` is the start of the pause still open (supplement or financial obligation),
+    ``None`` when none is open; whether it stops the clock (it began no later than the due time) is
+    decided by :func:`timing_view`, not by the caller. ``promised_due_at`` (the apology's new date)
+    is shown, never used to judge lateness."""
+
+    finished: bool
+    due_at: datetime | None
+    finished_at: datetime | None = None
+    supplement_count: int = 0
+    open_pause_start: datetime | None = None
+    promised_due_at: datetime | None = None
+    tz: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True, slots=True)
+class TimingView:
+    """The answer: the timing attribute, the working time left (open, clock running) and what follows
+    from them. ``timing is None`` when the dossier has no statutory due time (not received)."""
+
+    timing: Timing | None
+    left: TimeLeft | None = None
+    paused: bool = False
+    late_by_supplements: bool = False
+    apology_due: bool = False
+
+    @property
+    def minutes_left(self) -> int | None:
+        return self.left.minutes if self.left is not None else None
+
+    @property
+    def counts_on_time(self) -> bool:
+        """Numerator of the Decision 766 indicator 2.1 rate (docs/rules.md, "Timing")."""
+        return self.timing is not None and is_counted_on_time(self.timing)
+
+    @property
+    def needs_apology(self) -> bool:
+        """Open with the statutory due time within one working day or passed, clock running: the
+        apology and new date is due (Decree 118/2025; docs/rules.md, "Timing")."""
+        return self.apology_due
+
+    def left_label(self, locale: str = "vi") -> str:
+        """'Còn 1 ngày 3 giờ' / 'Quá 2 ngày'; the paused wording while the clock is stopped; ''
+        once finished or without a due time."""
+        en = locale.lower().startswith("en")
+        if self.paused:
+            return ("Clock stopped while waiting for the citizen" if en
+                    else "Tạm dừng tính thời gian trong lúc chờ công dân")
+        return self.left.label(locale) if self.left is not None else ""
+
+
+def timing_view(inputs: TimingInputs, now: datetime, calendar: WorkingCalendar) -> TimingView:
+    """THE timing of a dossier at ``now`` (docs/rules.md, "Timing"); its SQL twin is
+    services/timing_sql.py (a property test keeps the two equal).
+
+    * no due time → no timing;
+    * finished → :func:`classify_finished` (late after the due time or with more than one supplement
+      request; early on an earlier local date);
+    * open with more than one supplement request → OVERDUE (Decision 766 indicator 2.1: counted late
+      from the second request on, whatever the clock says);
+    * open with a pause that began no later than the due time → PAUSED (clock stopped);
+    * otherwise :func:`classify_open` on the running clock.
+    """
+    due = inputs.due_at
+    if due is None:
+        return TimingView(None)
+    if inputs.finished:
+        if inputs.finished_at is None:
+            raise DomainError("Hồ sơ đã kết thúc nhưng thiếu thời điểm kết thúc. (finished_at missing.)")
+        t = classify_finished(inputs.finished_at, due, supplement_requests=inputs.supplement_count,
+                              tz=inputs.tz)
+        return TimingView(t, late_by_supplements=inputs.supplement_count > 1)
+    paused = inputs.open_pause_start is not None and inputs.open_pause_start <= due
+    many = inputs.supplement_count > 1
+    if paused:
+        return TimingView(Timing.OVERDUE if many else Timing.PAUSED, None, paused=True,
+                          late_by_supplements=many)
+    left = time_left(now, due, calendar)
+    clock = classify_open(now, due, calendar)
+    return TimingView(Timing.OVERDUE if many else clock, left, late_by_supplements=many,
+                      apology_due=clock in (Timing.DUE_SOON, Timing.OVERDUE))
