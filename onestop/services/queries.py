@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..domain.status import FINISHED, OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
-from ..domain.timing import Timing, classify_finished, classify_open, time_left
+from ..domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
+from ..domain.timing import Timing
 from ..models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
 from .agencies import subtree_ids_query
-from .calendars import calendar_for
 from .dossiers import fold
+from .timing import timing_for
 
 TIMING_LABELS_VI: dict[Timing, str] = {
     Timing.WITHIN: "Trong hạn",
@@ -41,36 +41,20 @@ class TimingView:
     timing: Timing | None
     label: str  # "Còn 1 ngày 3 giờ" / "Quá 2 ngày" / "" when not applicable
     minutes_left: int | None
+    needs_apology: bool = False
 
     @property
     def timing_label(self) -> str:
         return TIMING_LABELS_VI[self.timing] if self.timing is not None else ""
 
-    @property
-    def needs_apology(self) -> bool:
-        """Due soon or overdue while open: the apology (form 04) is due (Decree 61/2018
-        art. 19(4) as amended; Decree 118/2025): no later than one working day before."""
-        return self.timing in (Timing.DUE_SOON, Timing.OVERDUE)
-
 
 def timing_of(session: Session, d: Dossier, now: datetime, locale: str = "vi") -> TimingView:
-    """The timing badge and the working time left of one dossier (domain/timing.py
-    is THE rule; this only picks its inputs)."""
-    if d.due_at is None:
-        return TimingView(None, "", None)
-    cal = calendar_for(session, d.receiving_agency)
-    status = DossierStatus(d.status)
-    if status in FINISHED:
-        assert d.finished_at is not None
-        t = classify_finished(d.finished_at, d.due_at, supplement_requests=d.supplement_count, tz=cal.tz)
-        return TimingView(t, "", None)
-    # A pause that starts after the deadline does not stop lateness (timing.classify_open).
-    paused = status in PAUSED and any(
-        p.ended_at is None and p.started_at <= d.due_at for p in d.pauses
-    )
-    t = classify_open(now, d.due_at, cal, paused=paused)
-    left = time_left(now, d.due_at, cal)
-    return TimingView(t, "" if paused else left.label(locale), left.minutes)
+    """The timing badge and the working time left of one dossier, for the staff screens: THE rule
+    (domain/timing.timing_view through services/timing.timing_for; docs/rules.md, "Timing")."""
+    v = timing_for(session, d, now)
+    # Staff lists show no wording while the clock is stopped (the badge says "Tạm dừng").
+    return TimingView(v.timing, "" if v.paused else v.left_label(locale), v.minutes_left,
+                      needs_apology=v.needs_apology)
 
 
 # ---------------------------------------------------------------- keyset cursor

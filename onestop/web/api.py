@@ -28,8 +28,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.errors import DomainError, InvalidCode
-from ..domain.status import OPEN, PAUSED, STATUS_LABELS_VI, DossierAction, DossierStatus, Role
-from ..domain.timing import classify_finished, classify_open, time_left
+from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus, Role
 from ..domain.workflow import IllegalTransition, allowed_actions
 from ..extensions import csrf, db
 from ..models import Agency, Dossier, DossierEvent, Procedure, User
@@ -38,6 +37,7 @@ from ..services.accounts import user_for_token
 from ..services.calendars import calendar_for
 from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from ..services.timing import timing_for
 from . import openapi
 from .auth import utcnow
 from .errors import json_error
@@ -155,18 +155,11 @@ def iso(value: datetime | None, tz: str = DEFAULT_TZ) -> str | None:
 def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = True) -> dict[str, Any]:
     tz = d.receiving_agency.timezone or DEFAULT_TZ
     status = DossierStatus(d.status)
-    timing: str | None = None
-    left: int | None = None
-    label: str | None = None
-    if d.due_at is not None:
-        cal = calendar_for(db.session, d.receiving_agency)
-        if status in OPEN:
-            timing = classify_open(now, d.due_at, cal, paused=status in PAUSED).value
-            tl = time_left(now, d.due_at, cal)
-            left, label = tl.minutes, tl.label("vi")
-        elif d.finished_at is not None:
-            timing = classify_finished(d.finished_at, d.due_at, supplement_requests=d.supplement_count,
-                                       tz=tz).value
+    # THE timing rule (services/timing.py; docs/rules.md, "Timing"): the same answer as the pages.
+    tv = timing_for(db.session, d, now)
+    timing = tv.timing.value if tv.timing is not None else None
+    left = tv.minutes_left
+    label = tv.left_label("vi") if tv.left is not None or tv.paused else None
     acts = [a.value for a in allowed_actions(status, Role(user.role)) if policy.can(user, a, d)]
     out: dict[str, Any] = {
         "code": d.code, "status": d.status, "status_label": STATUS_LABELS_VI[status],
