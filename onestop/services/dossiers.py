@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.calendar import WorkingCalendar
 from ..domain.codes import generate_secret, hash_secret, phone_last4
-from ..domain.deadlines import DueDate, Pause, compute_due
+from ..domain.deadlines import DeadlineRule, DueDate, LimitUnit, Pause, compute_due
 from ..domain.errors import DomainError
 from ..domain.status import Channel
 from ..domain.status import DossierAction as A
@@ -110,25 +110,36 @@ def closed_pauses(dossier: Dossier, since: datetime | None) -> list[Pause]:
     ]
 
 
+def snapshot_rule(dossier: Dossier) -> DeadlineRule:
+    """The deadline rule with the limit recorded at reception (``limit_value``/``limit_unit``), never
+    the catalogue's current value (docs/rules.md, "Timing" T9)."""
+    if dossier.limit_value is None or dossier.limit_unit is None:
+        raise DomainError("Hồ sơ chưa được tiếp nhận nên chưa có hạn giải quyết.")
+    rule = dossier.procedure.deadline_rule(dossier.channel)
+    return DeadlineRule(limit=Decimal(dossier.limit_value), unit=LimitUnit(dossier.limit_unit),
+                        cutoff=rule.cutoff, online_outside_hours_next_day=rule.online_outside_hours_next_day,
+                        legal_basis=rule.legal_basis)
+
+
 def compute_dossier_due(session: Session, dossier: Dossier, *, explain: bool = False) -> DueDate:
     """The statutory due time from the stored snapshot (limit at receipt), the
     clock base (receipt or restart) and the closed pauses since then."""
     if dossier.clock_base_at is None or dossier.limit_value is None or dossier.limit_unit is None:
         raise DomainError("Hồ sơ chưa được tiếp nhận nên chưa có hạn giải quyết.")
-    rule = dossier.procedure.deadline_rule(dossier.channel)
-    rule = type(rule)(limit=Decimal(dossier.limit_value), unit=rule.unit.__class__(dossier.limit_unit),
-                      cutoff=rule.cutoff, online_outside_hours_next_day=rule.online_outside_hours_next_day,
-                      legal_basis=rule.legal_basis)
-    return compute_due(dossier.clock_base_at, rule, calendar_of(session, dossier),
+    return compute_due(dossier.clock_base_at, snapshot_rule(dossier), calendar_of(session, dossier),
                        pauses=closed_pauses(dossier, dossier.clock_base_at), channel=dossier.channel,
                        explain=explain)
 
 
-def _start_clock(session: Session, dossier: Dossier, base: datetime) -> DueDate:
-    rule = dossier.procedure.deadline_rule(dossier.channel)
+def _start_clock(session: Session, dossier: Dossier, base: datetime, *, restart: bool = False) -> DueDate:
+    """Start the statutory clock at ``base``: at reception with the catalogue's rule, whose limit is
+    then snapshotted; on a restart (regime "restart") with that snapshot, which is never overwritten
+    (docs/rules.md, "Timing" T9)."""
+    rule = snapshot_rule(dossier) if restart else dossier.procedure.deadline_rule(dossier.channel)
     due = compute_due(base, rule, calendar_of(session, dossier), channel=dossier.channel, explain=False)
-    dossier.limit_value = rule.limit
-    dossier.limit_unit = rule.unit.value
+    if not restart:
+        dossier.limit_value = rule.limit
+        dossier.limit_unit = rule.unit.value
     dossier.clock_base_at = base
     dossier.clock_start_at = due.clock_start
     dossier.due_at = due.due_at
@@ -367,15 +378,28 @@ def _end_pause(session: Session, d: Dossier, kind: str, now: datetime) -> dict[s
     pause = next((p for p in d.pauses if p.kind == kind and p.ended_at is None), None)
     if pause is None:
         raise DomainError("Không có khoảng tạm dừng đang mở.")
-    pause.ended_at = now
+    return _close_pauses(session, d, [pause], now,
+                         restart=kind == "supplement" and d.procedure.supplement_regime == "restart")
+
+
+def _close_pauses(session: Session, d: Dossier, pauses: list[PauseInterval], now: datetime, *,
+                  restart: bool = False) -> dict[str, Any]:
+    """End ``pauses`` at ``now`` and move the statutory due time by the paused working time (or,
+    ``restart``, count the limit afresh from ``now``); the returned payload records the change
+    with ``old_due_at`` and ``due_at`` (DESIGN.md: a recomputation is itself an event).
+    Used by the normal ends (supplement provided, payment confirmed) and by a stop or withdrawal
+    that ends an open pause (docs/rules.md, "Timing" T7–T8)."""
+    for pause in pauses:
+        pause.ended_at = now
     session.flush()
     session.refresh(d, ["pauses"])
     old_due = d.due_at
     cal = calendar_of(session, d)
-    paused_minutes = cal.working_minutes_between(pause.started_at, now)
-    if kind == "supplement" and d.procedure.supplement_regime == "restart":
-        # Regime "restart": the time limit counts afresh from the complete supplement.
-        due = _start_clock(session, d, now)
+    # All of them are open until ``now``: their union runs from the earliest start.
+    paused_minutes = cal.working_minutes_between(min(p.started_at for p in pauses), now) if pauses else 0
+    if restart:
+        # Regime "restart": the time limit (the snapshot) counts afresh from the complete supplement.
+        due = _start_clock(session, d, now, restart=True)
     else:
         due = compute_dossier_due(session, d)
         d.due_at = due.due_at
@@ -384,7 +408,7 @@ def _end_pause(session: Session, d: Dossier, kind: str, now: datetime) -> dict[s
         if leg.finished_at is None and leg.due_at is not None and paused_minutes > 0:
             leg.due_at = cal.add_working_minutes(leg.due_at, paused_minutes)
     return {"old_due_at": old_due, "due_at": d.due_at, "paused_working_minutes": paused_minutes,
-            "regime": d.procedure.supplement_regime if kind == "supplement" else "pause"}
+            "regime": "restart" if restart else "pause"}
 
 
 def _provide_supplement(session: Session, d: Dossier, *, actor: User | None, now: datetime,
@@ -567,13 +591,23 @@ def _apologise(session: Session, d: Dossier, *, actor: User | None, now: datetim
             "issued_late": late_notice}
 
 
+def _end_open_pauses(session: Session, d: Dossier, now: datetime) -> dict[str, Any]:
+    """A stop or a withdrawal during a pause: the paused working time up to ``now`` is excluded
+    exactly as if the pause had closed normally, and the finish is judged against the extended due
+    time (docs/rules.md, "Timing" T8). Empty when no pause is open."""
+    open_pauses = [p for p in d.pauses if p.ended_at is None]
+    if not open_pauses or d.due_at is None:
+        for p in open_pauses:
+            p.ended_at = now
+        return {}
+    return _close_pauses(session, d, open_pauses, now)
+
+
 def _stop(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
     reason = _require(data, "reason", "Nhập lý do dừng xử lý (thông báo mẫu 05).")
-    for p in d.pauses:
-        if p.ended_at is None:
-            p.ended_at = now
+    change = _end_open_pauses(session, d, now)
     _finish_open_leg(session, d, actor=actor, now=now)
-    return {"reason": reason}
+    return {"reason": reason, **change}
 
 
 def _complete(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
@@ -600,11 +634,9 @@ def _return_result(session: Session, d: Dossier, *, actor: User | None, now: dat
 
 def _withdraw(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
     reason = _require(data, "reason", "Nhập lý do rút hồ sơ (theo đề nghị của công dân).")
-    for p in d.pauses:
-        if p.ended_at is None:
-            p.ended_at = now
+    change = _end_open_pauses(session, d, now)
     _finish_open_leg(session, d, actor=actor, now=now)
-    return {"reason": reason}
+    return {"reason": reason, **change}
 
 
 def _replan(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
