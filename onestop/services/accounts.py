@@ -97,6 +97,14 @@ def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
     return owner
 
 
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` (logout, or when access must be re-checked): the session
+    cookie carries the generation it was opened under (User.get_id), so moving it on refuses
+    every cookie issued before, copies included. Password, role, agency and deactivation
+    changes do this by themselves (models/user.py)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
 def revoke_token(session: Session, token_id: int, *, now: datetime, actor: User | None) -> None:
     tok = session.get(ApiToken, token_id)
     if tok is None:
@@ -109,17 +117,21 @@ def authenticate(
     session: Session, username: str, password: str, *, now: datetime, ip: str = "",
     max_failures: int = 5, lockout_minutes: int = 15,
 ) -> User | None:
-    """Check a login; lock the account after ``max_failures`` failures in a row."""
+    """Check a login; lock the account after ``max_failures`` failures in a row.
+
+    Every path verifies exactly one password hash — against the user's own, or a dummy one of
+    the same KDF and cost for an unknown name, a locked or a deactivated account — so the time
+    taken does not tell whether a name exists or is locked (docs/security.md)."""
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    usable = user is not None and user.active and not (user.locked_until is not None and user.locked_until > now)
+    matches = check_password_hash(user.password_hash if usable and user is not None else _DUMMY_HASH, password)
     if user is None:
-        # Same cost as a real check, so timing does not reveal which names exist.
-        check_password_hash(_DUMMY_HASH, password)
         audit(session, None, "login.fail", f"user:{username[:60]}", {"reason": "unknown"}, now, ip)
         return None
     if user.locked_until is not None and user.locked_until > now:
         audit(session, user, "login.locked", f"user:{user.username}", {}, now, ip)
         return None
-    if not user.active or not check_password(user, password):
+    if not usable or not matches:
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
             user.locked_until = now + timedelta(minutes=lockout_minutes)

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db, limiter
 from ..services.accounts import authenticate
 from ..services.errors import ValidationFailed
-from .auth import client_ip, utcnow
+from .auth import client_ip, utcnow, wants_json_answer
 
 bp = Blueprint("account", __name__)
 
@@ -54,6 +54,14 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    from flask_login import current_user
+
+    from ..services.accounts import end_sessions
+
+    # The session cookie is signed, not stored: a copy taken before the logout stays valid
+    # unless the user's session generation moves on (this ends their other sessions too).
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     return redirect(url_for("account.login"), code=303)
 
@@ -83,6 +91,9 @@ def change_password() -> Any:
             errors = exc.errors
         else:
             db.session.commit()
+            # The new password ended every session opened before (User.session_generation);
+            # this one continues under the new generation.
+            login_user(current_user._get_current_object())
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("main.index"), code=303)
     status = 422 if errors else 200
@@ -90,19 +101,28 @@ def change_password() -> Any:
 
 
 def enforce_password_change() -> Any:
-    """After an admin reset, the temporary password opens only the change page."""
+    """After an admin reset, the temporary password opens only the change page: every
+    session-authenticated request, HTML or JSON, is refused until it is changed. A bearer
+    token is its own credential (issued and revoked by an admin) and is not affected
+    (docs/security.md, "Staff sessions and API")."""
+    from flask import g, session
     from flask_login import current_user
 
-    # Cheap tests first: static files and the API never load the user for this.
-    if (
-        request.endpoint not in ("account.change_password", "account.logout", "static")
-        and not request.path.startswith("/api/")
-        and current_user.is_authenticated
-        and getattr(current_user, "must_change_password", False)
-    ):
-        flash(_("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục."), "warning")
-        return redirect(url_for("account.change_password"))
-    return None
+    # Cheap tests first: static files and requests without a signed-in session never load
+    # the user for this.
+    if request.endpoint in ("account.change_password", "account.logout", "static") or "_user_id" not in session:
+        return None
+    if not current_user.is_authenticated or not getattr(current_user, "must_change_password", False):
+        return None
+    if g.get("auth_by_token"):
+        return None  # the session was stale; the request's bearer token authenticated it
+    message = _("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục.")
+    if wants_json_answer():
+        from .errors import json_error
+
+        return json_error(403, "password_change_required", message)
+    flash(message, "warning")
+    return redirect(url_for("account.change_password"))
 
 
 bp.before_app_request(enforce_password_change)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request
-from flask_login import current_user, login_required
+from flask import Flask, abort, g, redirect, request
+from flask_login import current_user, login_required, login_url
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -22,9 +22,17 @@ def utcnow() -> datetime:
 
 def init_auth(app: Flask) -> None:
     @login_manager.user_loader
-    def _load(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load(session_id: str) -> User | None:
+        return user_for_session(session_id)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        # JSON callers get the API's error shape, not a redirect to an HTML form.
+        if wants_json_answer():
+            from .errors import json_error
+
+            return json_error(401, "unauthorized", "Cần đăng nhập hoặc token Bearer.")
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
 
     @login_manager.request_loader
     def _from_token(req: Any) -> User | None:
@@ -34,6 +42,7 @@ def init_auth(app: Flask) -> None:
         from ..services.accounts import user_for_token
 
         user = user_for_token(db.session, header[7:].strip(), now=utcnow())
+        g.auth_by_token = user is not None
         if user is not None and db.session.dirty:
             try:
                 db.session.commit()  # last_used_at (best effort: never fail the request for it)
@@ -41,6 +50,25 @@ def init_auth(app: Flask) -> None:
                 db.session.rollback()
                 user = user_for_token(db.session, header[7:].strip(), now=utcnow())
         return user
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user of a session cookie, checked on every request: the cookie holds "id:generation"
+    (User.get_id) and is refused once the user's generation moved on (logout, password change,
+    admin reset, deactivation, new role or agency). A bare "id" is a cookie from before
+    generations existed: generation 0, so it too ends at the first such change."""
+    ident, _sep, gen = session_id.partition(":")
+    if not ident.isdigit() or not (gen.isdigit() or gen == ""):
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or (user.session_generation or 0) != int(gen or 0):
+        return None
+    return user
+
+
+def wants_json_answer() -> bool:
+    """The API and the pages' own JSON endpoints (``….json``) answer errors in JSON."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

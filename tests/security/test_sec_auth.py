@@ -38,7 +38,7 @@ def _example_url(rule: object) -> str:
 
     assert isinstance(rule, Rule)
     values = {}
-    for name, conv in rule._converters.items():  # noqa: SLF001 - the rule's own argument converters
+    for name, conv in rule._converters.items():
         values[name] = 1 if type(conv).__name__ == "IntegerConverter" else "X"
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
@@ -221,3 +221,161 @@ def test_admin_changes_are_audited_with_the_admin_as_actor(session, client) -> N
     assert all(r.actor_id == admin.id for r in rows if not r.action.startswith("login")), \
         [(r.action, r.actor_id) for r in rows]
     assert all(str(target.username) in r.target for r in rows if not r.action.startswith("login"))
+
+
+# ---------------------------------------------------------------- staff sessions (docs/security.md
+# "Staff sessions and API"): a copied cookie dies with logout, a password change, an admin reset,
+# a deactivation or a change of role/agency; a temporary password opens nothing but its change page.
+
+def _fresh(client):  # type: ignore[no-untyped-def]
+    """The tests share one app context (the ``session`` fixture), so Flask-Login's per-request
+    cache ``g._login_user`` would outlive a request: drop it so each request loads its user."""
+    from flask import g
+
+    g.pop("_login_user", None)
+    return client
+
+
+def _copy_cookie(src, dst) -> None:  # type: ignore[no-untyped-def]
+    cookie = src.get_cookie("session")
+    assert cookie is not None
+    dst.set_cookie("session", cookie.value)
+
+
+def _signed_in_copy(app: Flask, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    """(the original client, signed in; a second client holding a copy of its cookie)."""
+    original, thief = app.test_client(), app.test_client()
+    r = _fresh(original).post("/login", data={"username": username, "password": password})
+    assert r.status_code == 303, r.status_code
+    _copy_cookie(original, thief)
+    assert _fresh(thief).get("/worklist").status_code == 200  # the copy works before the logout
+    return original, thief
+
+
+def _assert_refused(thief) -> None:  # type: ignore[no-untyped-def]
+    r = _fresh(thief).get("/worklist")
+    assert r.status_code == 302 and "/login" in r.headers["Location"], (r.status_code, r.headers.get("Location"))
+    r = _fresh(thief).get("/api/v1/scores", query_string={"agency": "000.01.31.H25"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    r = _fresh(thief).get("/reports/charts/data.json")
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(app: Flask, session, client) -> None:  # type: ignore[no-untyped-def]
+    original, thief = _signed_in_copy(app, "t_head")
+    assert _fresh(original).post("/logout").status_code == 303
+    _assert_refused(thief)
+    # Signing in again works, with a new session.
+    assert _fresh(original).post("/login", data={"username": "t_head", "password": PASSWORD}).status_code == 303
+    assert _fresh(original).get("/worklist").status_code == 200
+    _assert_refused(thief)
+
+
+def test_a_cookie_copied_before_a_password_change_is_refused_after_it(app: Flask, session, client) -> None:  # type: ignore[no-untyped-def]
+    original, thief = _signed_in_copy(app, "t_head")
+    r = _fresh(original).post("/account/password", data={"current": PASSWORD, "new": "new-pass-2026",
+                                                          "confirm": "new-pass-2026"})
+    assert r.status_code == 303
+    assert _fresh(original).get("/worklist").status_code == 200  # the one who changed it stays in
+    _assert_refused(thief)
+
+
+@pytest.mark.parametrize("change", ["admin_reset", "deactivate", "role", "agency"])
+def test_admin_changes_end_the_users_sessions(app: Flask, session, client, change: str) -> None:  # type: ignore[no-untyped-def]
+    from onestop.services import admin as admin_svc
+
+    _original, thief = _signed_in_copy(app, "t_head")
+    target, admin = user(session, "t_head"), user(session, "t_admin")
+    if change == "admin_reset":
+        admin_svc.reset_password(session, target, actor=admin, now=NOW)
+    elif change == "deactivate":
+        admin_svc.set_active(session, target, False, actor=admin, now=NOW)
+    elif change == "role":
+        target.role = "officer"
+    else:
+        target.agency_id = user(session, "t_admin").agency_id
+    session.commit()
+    _assert_refused(thief)
+
+
+def test_a_session_from_before_session_generations_survives_only_until_the_first_change(
+    app: Flask, session, client,  # type: ignore[no-untyped-def]
+) -> None:
+    """A cookie holding the bare user id (as written before generations existed) is generation 0."""
+    head = user(session, "t_head")
+    with client.session_transaction() as s:
+        s["_user_id"] = str(head.id)
+        s["_fresh"] = True
+    assert _fresh(client).get("/worklist").status_code == 200
+    from onestop.services.accounts import end_sessions
+
+    end_sessions(head)
+    session.commit()
+    _assert_refused(client)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/scores?agency=000.01.31.H25&from=2026-01-01&to=2026-03-31",
+                                 "/api/v1/reports/form06?agency=000.01.31.H25&from=2026-01-01&to=2026-03-31",
+                                 "/reports/charts/data.json"])
+def test_a_temporary_password_opens_no_json_endpoint_either(session, client, url: str) -> None:  # type: ignore[no-untyped-def]
+    head = user(session, "t_head")
+    head.must_change_password = True
+    session.commit()
+    assert _fresh(client).post("/login", data={"username": "t_head", "password": PASSWORD}).status_code == 303
+    r = _fresh(client).get(url)
+    assert r.status_code == 403, (url, r.status_code)
+    err = r.get_json()["error"]
+    assert err["code"] == "password_change_required" and "mật khẩu" in err["message"]
+    # HTML pages: redirected to the change page, as before.
+    r = _fresh(client).get("/worklist")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/account/password")
+    # Once changed, the same session opens them.
+    r = _fresh(client).post("/account/password", data={"current": PASSWORD, "new": "new-pass-2026",
+                                                        "confirm": "new-pass-2026"})
+    assert r.status_code == 303
+    assert _fresh(client).get(url).status_code == 200
+
+
+def test_a_bearer_token_is_not_blocked_by_its_owners_temporary_password(session, client) -> None:  # type: ignore[no-untyped-def]
+    """Decision (docs/security.md): a token is its own credential, issued and revoked by an admin;
+    a password reset does not stop the staff system using it (revoke the token for that)."""
+    from onestop.services.accounts import issue_token
+
+    head = user(session, "t_head")
+    raw = issue_token(session, head, now=NOW, name="system")
+    head.must_change_password = True
+    session.commit()
+    r = _fresh(client).get("/api/v1/scores?agency=000.01.31.H25&from=2026-01-01&to=2026-03-31",
+                           headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 200, r.get_json()
+
+
+# ---------------------------------------------------------------- login: the same work on every path
+
+@pytest.mark.parametrize("case", ["unknown", "locked", "inactive", "wrong", "right"])
+def test_every_login_path_verifies_exactly_one_password_hash(app: Flask, session, client, case: str) -> None:  # type: ignore[no-untyped-def]
+    """Timing must not tell whether a name exists or is locked: each path spends one scrypt
+    verification (counted, not timed)."""
+    from onestop.services import accounts
+
+    officer = user(session, "t_officer")
+    if case == "locked":
+        officer.locked_until = NOW + timedelta(days=3650)
+    elif case == "inactive":
+        officer.active = False
+    session.commit()
+    name = "ghost.user" if case == "unknown" else "t_officer"
+    password = PASSWORD if case in ("right", "locked", "inactive") else "wrong-pass-1"
+    real = accounts.check_password_hash
+    calls: list[str] = []
+
+    def spy(pwhash: str, pw: str) -> bool:
+        calls.append(pwhash)
+        return real(pwhash, pw)
+
+    with patch.object(accounts, "check_password_hash", side_effect=spy):
+        r = _fresh(client).post("/login", data={"username": name, "password": password})
+    assert r.status_code == (303 if case == "right" else 401)
+    assert len(calls) == 1, (case, len(calls))
+    # The dummy hash costs what a real one does (same KDF and parameters).
+    assert calls[0].split("$")[0] == officer.password_hash.split("$")[0]
