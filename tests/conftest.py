@@ -36,7 +36,7 @@ if os.environ.get("ONESTOP_REQUIRE_PG") == "1" and not PG_URL:
 TRANSACTIONAL_TABLES = (
     "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake", "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
     "dossier_events", "dossiers", "code_sequences", "metric_snapshots", "report_snapshots",
-    "job_runs", "audit_log", "calendar_exceptions",
+    "job_runs", "audit_log", "calendar_exceptions", "idempotency_keys",
 )
 
 
@@ -141,6 +141,7 @@ def committed(app: Flask) -> Iterator[Flask]:
                     "BEGIN SELECT RAISE(ABORT, 'dossier_events is append-only'); END"
                 )
             c.execute(text("DELETE FROM api_tokens"))
+            c.execute(text("UPDATE users SET session_generation = 0"))  # a test's logout ends nothing later
             c.execute(text("DELETE FROM users WHERE username NOT LIKE 't\\_%' ESCAPE '\\'"))
         from onestop.extensions import limiter
 
