@@ -23,14 +23,16 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
 from ..domain.errors import DomainError
 from ..domain.status import ACTION_LABELS_VI, DossierAction, DossierStatus
-from ..domain.timing import Timing, classify_finished, classify_open, time_left
+from ..domain.timing import Timing
 from ..models import Agency, Dossier, DossierEvent, Feedback, PauseInterval, Procedure, Rating
 from .calendars import calendar_for
 from .dossiers import compute_dossier_due
+from .timing import timing_for, timing_for_row
 
 __all__ = [
     "MAX_PHONE4_LENGTH",
     "MAX_SECRET_LENGTH",
+    "FactorCheck",
     "LookupView",
     "find_for_lookup",
     "lookup_url",
@@ -69,8 +71,17 @@ def _lookup_statement(columns: tuple[Any, ...], joins: Any = None) -> Any:
     return q.where(Dossier.code == bindparam("code"))
 
 
+@dataclass
+class FactorCheck:
+    """Filled in by a verification for its caller's phone-4 counter: did the phone's last four
+    digits match an existing dossier? (A look-up also succeeds on the secret alone, so success
+    says nothing about the digits — docs/security.md, "Citizens' look-up and limits".)"""
+
+    phone4_matched: bool = False
+
+
 def _verified_row(conn: Connection, statement: Any, code: str, secret: str, phone4: str,
-                  key: bytes) -> tuple[Any, ...] | None:
+                  key: bytes, check: FactorCheck | None = None) -> tuple[Any, ...] | None:
     """The statement's columns (after the two hashes) for dossier ``code`` if ``secret`` (or
     ``phone4``) matches, else ``None``; ``statement`` comes from :func:`_lookup_statement`.
 
@@ -88,6 +99,8 @@ def _verified_row(conn: Connection, statement: Any, code: str, secret: str, phon
     phone_hash = (row[1] if row is not None else None) or _DUMMY_HASH
     ok_secret = verify_secret(secret or "-", secret_hash, key) and bool(secret)
     ok_phone = verify_secret(phone4 or "-", phone_hash, key) and len(phone4) == 4 and phone4.isdigit()
+    if check is not None:
+        check.phone4_matched = row is not None and ok_phone
     if row is None or not (ok_secret or ok_phone):
         return None
     return tuple(row)[2:]
@@ -98,12 +111,13 @@ _ID_BY_CODE = _lookup_statement((Dossier.id,))
 
 def find_for_lookup(
     session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes,
+    check: FactorCheck | None = None,
 ) -> Dossier | None:
     """The dossier if ``code`` exists and ``secret`` (or ``phone4``) matches, else ``None``
     (see :func:`_verified_row`). Only the hashes and the id are read for the check (no ORM object
     is built), so a known code with a wrong secret costs the same as an unknown one; the dossier
     is loaded after success only."""
-    row = _verified_row(session.connection(), _ID_BY_CODE, code, secret, phone4, key)
+    row = _verified_row(session.connection(), _ID_BY_CODE, code, secret, phone4, key, check)
     if row is None:
         return None
     # One statement for the dossier and what every view shows of it.
@@ -271,26 +285,9 @@ def public_view(
     API's summary is :func:`summary_for_lookup`)."""
     d = dossier
     status = DossierStatus(d.status)
-    cal = calendar_for(session, d.receiving_agency)
-    open_pause = (next((p for p in d.pauses if p.ended_at is None), None)
-                  if status.is_paused else None)
-    timing: Timing | None = None
-    minutes_left: int | None = None
-    left_label = ""
-    if d.due_at is not None:
-        if status.is_finished and d.finished_at is not None:
-            timing = classify_finished(d.finished_at, d.due_at, supplement_requests=d.supplement_count,
-                                       tz=cal.tz)
-        else:
-            paused = open_pause is not None and open_pause.started_at <= d.due_at
-            timing = classify_open(now, d.due_at, cal, paused=paused)
-            if not paused:
-                tl = time_left(now, d.due_at, cal)
-                minutes_left = tl.minutes
-                left_label = tl.label(locale)
-            else:
-                left_label = ("Clock stopped while waiting for the citizen" if locale.startswith("en")
-                              else "Tạm dừng tính thời gian trong lúc chờ công dân")
+    # THE timing rule (services/timing.py; docs/rules.md, "Timing"): the same answer as staff pages.
+    tv = timing_for(session, d, now)
+    timing, minutes_left, left_label = tv.timing, tv.minutes_left, tv.left_label(locale)
     why: list[str] = []
     if d.clock_base_at is not None and d.limit_value is not None:
         try:
@@ -418,7 +415,7 @@ _SUMMARY_BY_CODE = _lookup_statement(
 
 def summary_for_lookup(
     session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes, now: datetime,
-    locale: str = "vi", connection: Connection | None = None,
+    locale: str = "vi", connection: Connection | None = None, check: FactorCheck | None = None,
 ) -> LookupView | None:
     """The API's Open311 summary for ``code`` if the secret (or phone last 4) matches, else None.
 
@@ -429,7 +426,7 @@ def summary_for_lookup(
     given (the API's autocommit read, onestop/db_events.py), else on the session's; the session
     itself is used only to build a calendar the process has not seen yet."""
     conn = connection if connection is not None else session.connection()
-    row = _verified_row(conn, _SUMMARY_BY_CODE, code, secret, phone4, key)
+    row = _verified_row(conn, _SUMMARY_BY_CODE, code, secret, phone4, key, check)
     if row is None:
         return None
     (dossier_id, code_, status_s, channel, submitted_at, received_at, updated_at, due_at,
@@ -439,26 +436,17 @@ def summary_for_lookup(
     # calendar_for reads only the agency's path, hours and zone (its cache key).
     cal = calendar_for(session, cast(Agency, SimpleNamespace(path=ra_path, office_hours=ra_hours,
                                                                 timezone=ra_tz)))
-    timing: Timing | None = None
-    minutes_left: int | None = None
-    left_label = ""
-    if due_at is not None:
-        if status.is_finished and finished_at is not None:
-            timing = classify_finished(finished_at, due_at, supplement_requests=supplement_count, tz=cal.tz)
-        else:
-            paused = False
-            if status.is_paused:  # only then is a pause worth a look-up
-                started = conn.scalar(
-                    select(func.min(PauseInterval.started_at))
-                    .where(PauseInterval.dossier_id == dossier_id, PauseInterval.ended_at.is_(None)))
-                paused = started is not None and started <= due_at
-            timing = classify_open(now, due_at, cal, paused=paused)
-            if paused:
-                left_label = ("Clock stopped while waiting for the citizen" if locale.startswith("en")
-                              else "Tạm dừng tính thời gian trong lúc chờ công dân")
-            else:
-                tl = time_left(now, due_at, cal)
-                minutes_left, left_label = tl.minutes, tl.label(locale)
+    # Only a paused dossier has an open pause (supplement/payment requests pause it; every end
+    # closes it), so the pause is looked up only then: the look-up stays one statement otherwise.
+    pause_start = conn.scalar(
+        select(func.min(PauseInterval.started_at))
+        .where(PauseInterval.dossier_id == dossier_id, PauseInterval.ended_at.is_(None))
+    ) if status.is_paused and due_at is not None else None
+    # THE timing rule, from the Core row (services/timing.py; docs/rules.md, "Timing").
+    tv = timing_for_row({"status": status_s, "due_at": due_at, "finished_at": finished_at,
+                         "supplement_count": supplement_count, "promised_due_at": promised_due_at,
+                         "open_pause_start": pause_start}, now, cal)
+    timing, minutes_left, left_label = tv.timing, tv.minutes_left, tv.left_label(locale)
     view = LookupView(
         code=code_, procedure_code=proc_code, procedure_name=proc_name, receiving_agency=ra_name or "",
         current_agency=ca_name or "", status=status.value, status_label=_status_label(status),

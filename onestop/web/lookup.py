@@ -17,10 +17,10 @@ import base64
 import contextlib
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -183,42 +183,52 @@ def _verified_in_session(code: str, now: datetime) -> bool:
 
 def _find(form: LookupForm) -> Dossier | None:
     code, secret = form.code.data or "", (form.secret.data or "").strip()
-    phone4 = _phone4_if_allowed(code, secret, (form.phone4.data or "").strip())
-    dossier = lookup_svc.find_for_lookup(_db(), code, secret=secret, phone4=phone4, key=secret_key())
-    _count_phone4_failure(code, secret, phone4, found=dossier is not None)
-    return dossier
+    return verify_guarded(code, (form.phone4.data or "").strip(), lambda phone4, check: lookup_svc.find_for_lookup(
+        _db(), code, secret=secret, phone4=phone4, key=secret_key(), check=check))
 
 
-# The phone's last four digits are only 10,000 values, and a code is easy to guess (a desk's
-# codes are sequential): so besides the per-address limit, each dossier code accepts only a few
-# wrong phone-4 attempts a day (config LOOKUP_PHONE4_FAILURES, "10 per day"). After that the
-# phone route is closed for that code — the secret printed on the receipt still works, so an
-# attacker cannot lock the citizen out, only out of the weaker factor.
-def _phone4_key(code: str) -> str | None:
+_T = TypeVar("_T")
+_PHONE4_SCOPE = "lookup-phone4"
+
+
+def verify_guarded(code: str, phone4: str, verify: Callable[[str, lookup_svc.FactorCheck], _T | None]) -> _T | None:
+    """THE phone-4 guard around every way of proving a look-up — the page, the API (its Flask
+    route and its fast path alike), rating and feedback posts: ``verify(phone4, check)`` runs the
+    service's verification with the digits this guard lets through, and reports in ``check``
+    whether they matched.
+
+    The phone's last four digits are only 10,000 values and a desk's codes are sequential, so
+    besides the per-address limit each well-formed dossier code accepts only
+    ``LOOKUP_PHONE4_FAILURES`` wrong phone-4 guesses (default 10 a day). Every wrong guess counts,
+    whatever else the request carries — a wrong or a right secret included (a look-up succeeds on
+    either factor, so success says nothing about the digits). Once the count is reached the phone
+    route is closed for that code: the digits are not compared at all, so the right ones fail too,
+    with the same generic answer after the same work. The receipt's secret is never refused here:
+    an attacker can close the weaker factor, not lock the citizen out. The counter lives in the
+    rate limiter's storage (Redis in production: one count for every worker and node) under
+    ``[RATELIMIT_KEY_PREFIX/]lookup-phone4/<code>``. docs/security.md, "Citizens' look-up and limits"."""
+    keys = _phone4_keys(code) if phone4 and limiter.enabled else None
+    limit = _phone4_limit()
+    if keys is not None and not limiter.limiter.test(limit, *keys):
+        phone4, keys = "", None  # closed for this code until the window ends
+    check = lookup_svc.FactorCheck()
+    found = verify(phone4, check)
+    if keys is not None and not check.phone4_matched:
+        limiter.limiter.hit(limit, *keys)
+    return found
+
+
+def _phone4_keys(code: str) -> list[str] | None:
     try:
         parse_code(code[: MAX_CODE_LENGTH + 1])  # only well-formed codes get a counter
     except DomainError:
         return None
-    return normalize_code(code)
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return [k for k in (prefix, _PHONE4_SCOPE, normalize_code(code)) if k]
 
 
-def _phone4_limit() -> Any:
-    from limits import parse
-
-    return parse(str(current_app.config.get("LOOKUP_PHONE4_FAILURES") or "10 per day"))
-
-
-def _phone4_if_allowed(code: str, secret: str, phone4: str) -> str:
-    key = _phone4_key(code) if phone4 and not secret else None
-    if key is not None and not limiter.limiter.test(_phone4_limit(), "lookup-phone4", key):
-        return ""  # same work, same generic answer: the phone route is closed for today
-    return phone4
-
-
-def _count_phone4_failure(code: str, secret: str, phone4: str, *, found: bool) -> None:
-    key = _phone4_key(code) if phone4 and not secret and not found else None
-    if key is not None:
-        limiter.limiter.hit(_phone4_limit(), "lookup-phone4", key)
+def _phone4_limit() -> RateLimitItem:
+    return _parsed_limits(str(current_app.config.get("LOOKUP_PHONE4_FAILURES") or "10 per day"))[0]
 
 
 def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_secret: bool) -> Any:
@@ -380,11 +390,9 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
     view = None
     with autocommit_read(_db(), db.engine) as conn:  # one indexed read: no transaction (onestop/db_events.py)
         if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
-            phone4 = _phone4_if_allowed(code, secret.strip(), phone4.strip())
-            view = lookup_svc.summary_for_lookup(_db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(),
-                                                 phone4=phone4, key=secret_key(), now=utcnow(), locale=lang,
-                                                 connection=conn)
-            _count_phone4_failure(code, secret.strip(), phone4, found=view is not None)
+            view = verify_guarded(code, phone4.strip(), lambda p4, check: lookup_svc.summary_for_lookup(
+                _db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(), phone4=p4, key=secret_key(),
+                now=utcnow(), locale=lang, connection=conn, check=check))
         else:  # keep the same work on every path
             lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow(), connection=conn)
     if view is None:
@@ -615,7 +623,8 @@ def _transparency(identifier: str | None) -> dict[str, Any]:
     node, children = _node_and_children(identifier)
     now = utcnow()
     listed = ([node] if node is not None else []) + children
-    out: dict[str, Any] = {"agency": None, "periods": {}}
+    # Periods not yet over are measured as of now, and the page says so (docs/rules.md).
+    out: dict[str, Any] = {"agency": None, "periods": {}, "as_of": now.astimezone(local_tz()).isoformat()}
     if node is not None:
         out["agency"] = {"identifier": node.identifier, "name": node.name}
     for key, (start, end) in _periods(now).items():
