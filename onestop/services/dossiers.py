@@ -22,6 +22,7 @@ from ..domain.status import DossierAction as A
 from ..domain.status import DossierStatus as S
 from ..domain.timing import classify_finished
 from ..domain.workflow import IllegalTransition, next_status
+from ..integrations.dvcqg.outbox import enqueue_for_event
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, User
 from . import policy
 from .agencies import resolve_kind
@@ -163,6 +164,8 @@ def _append_event(
         public=public, payload=_jsonable(payload or {}),
     )
     session.add(ev)
+    # What the national portal must see is queued in this same transaction (docs/integration.md).
+    enqueue_for_event(session, dossier, ev)
     return ev
 
 

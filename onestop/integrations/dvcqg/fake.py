@@ -1,0 +1,345 @@
+"""A local fake of the national portal (DVCQG), strict about the published shapes
+(docs/integration.md). Real HTTP, its own small Flask app, in memory:
+
+- ``POST /dvcqg/login`` {username, password} -> {error_code "00", session}
+- ``POST /dvcqg/api`` {session, madonvi, service, …}: every message is validated against the JSON
+  Schemas in ``schemas/``; a MaHoSo whose agency part is not of the unit's province (its last segment,
+  e.g. ``H25`` of ``000.00.00.H25``) is refused; adding a known dossier answers "… đã tồn tại".
+- ``/_control/…``: what a test or the demo steers — ``dump`` (everything received, as JSON),
+  ``fail`` (time-outs, 5xx, malformed or slow answers, rejections, expired sessions), ``reset``,
+  ``submissions`` (online dossiers to serve to the intake), ``score`` (the published 766 score).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from jsonschema import Draft202012Validator
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def load_schema(name: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")))
+
+
+def province_segment(identifier: str) -> str:
+    """``000.00.31.H25`` -> ``H25`` (Circular 10/2016/TT-BTTTT: the last group names the province)."""
+    return identifier.rsplit(".", 1)[-1].upper()
+
+
+@dataclass
+class FailurePlan:
+    mode: str = "none"  # none | timeout | 5xx | malformed | slow | reject | expire
+    remaining: int = 0  # requests still to fail; -1 = until reset
+    delay: float = 0.0
+    services: tuple[str, ...] = ()  # only these services (empty = every request)
+
+
+@dataclass
+class PortalState:
+    unit_code: str
+    username: str
+    password: str
+    sessions: set[str] = field(default_factory=set)
+    dossiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    progress: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    progress_keys: set[str] = field(default_factory=set)
+    ratings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    submissions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    failure: FailurePlan = field(default_factory=FailurePlan)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "unit_code": self.unit_code, "dossiers": self.dossiers, "progress": self.progress,
+                "ratings": self.ratings, "submissions": self.submissions, "acknowledged": self.acknowledged,
+                "requests": self.requests, "rejections": self.rejections[-200:],
+            }
+
+
+def _answer(code: str = "00", message: str = "Thành công", **extra: Any) -> Response:
+    return jsonify({"error_code": code, "message": message, **extra})
+
+
+def _error(message: str, code: str = "-1") -> Response:
+    return _answer(code, message)
+
+
+def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", password: str = "dvcqg",
+                    ) -> Flask:
+    app = Flask("onestop_fake_dvcqg")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    state = PortalState(unit_code=unit_code, username=username, password=password)
+    app.extensions["dvcqg_state"] = state
+    envelope, hoso, tiendo, danhgia, online = (load_schema(n) for n in (
+        "envelope", "hoso", "tiendo", "danhgia", "online_submission"))
+    province = province_segment(unit_code)
+
+    def _failure(service: str) -> Response | None:
+        """Apply the failure plan set through /_control/fail (counts down)."""
+        plan = state.failure
+        with state.lock:
+            if plan.mode == "none" or plan.remaining == 0 or (plan.services and service not in plan.services):
+                return None
+            if plan.remaining > 0:
+                plan.remaining -= 1
+            mode, delay = plan.mode, plan.delay
+        if mode in ("timeout", "slow"):
+            time.sleep(delay)
+            return None if mode == "slow" else Response("", status=504)
+        if mode == "5xx":
+            return Response("<html><body>503 Service Unavailable</body></html>", status=503,
+                            mimetype="text/html")
+        if mode == "malformed":
+            return Response('{"error_code": "00", "message": ', status=200, mimetype="application/json")
+        if mode == "reject":
+            return _error("Hệ thống đang bảo trì, vui lòng thử lại sau", "99")
+        if mode == "expire":
+            with state.lock:
+                state.sessions.clear()
+        return None
+
+    def _reject(service: str, message: str) -> Response:
+        with state.lock:
+            state.rejections.append({"service": service, "message": message})
+        return _error(message)
+
+    def _schema_errors(validator: Draft202012Validator, items: list[Any], what: str) -> str | None:
+        for i, item in enumerate(items):
+            err = next(iter(validator.iter_errors(item)), None)
+            if err is not None:
+                where = "/".join(str(p) for p in err.absolute_path) or "(gốc)"
+                code = item.get("MaHoSo") if isinstance(item, dict) else None
+                return f"{what}[{i}] {code or ''} không hợp lệ tại {where}: {err.message}"[:500]
+        return None
+
+    def _prefix_ok(code: str) -> bool:
+        agency = code.split("-", 1)[0]
+        return province_segment(agency) == province
+
+    @app.post("/dvcqg/login")
+    def login() -> Response:
+        failed = _failure("login")
+        if failed is not None:
+            return failed
+        body = request.get_json(silent=True) or {}
+        if body.get("username") != state.username or body.get("password") != state.password:
+            return _error("Sai tên đăng nhập hoặc mật khẩu", "01")
+        token = secrets.token_hex(16)
+        with state.lock:
+            state.sessions.add(token)
+        return _answer(session=token)
+
+    @app.post("/dvcqg/api")
+    def api() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error("Dữ liệu gửi lên không phải JSON", "-2")
+        service = str(body.get("service") or "")
+        failed = _failure(service)
+        if failed is not None:
+            return failed
+        with state.lock:
+            state.requests[service] = state.requests.get(service, 0) + 1
+        if body.get("session") not in state.sessions:
+            return _error("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "401")
+        problem = _schema_errors(envelope, [body], "yêu cầu")
+        if problem:
+            return _reject(service, problem)
+        if body["madonvi"] != state.unit_code:
+            return _reject(service, f"Mã đơn vị {body['madonvi']} không được cấp cho tài khoản này")
+        handler = HANDLERS.get(service)
+        if handler is None:
+            return _reject(service, f"Dịch vụ {service} chưa hỗ trợ")
+        return handler(body)
+
+    def sync_records(body: dict[str, Any]) -> Response:
+        items = body["data"]
+        problem = _schema_errors(hoso, items, "data")
+        if problem:
+            return _reject("DongBoHoSoMC", problem)
+        bad = [i["MaHoSo"] for i in items if not _prefix_ok(i["MaHoSo"])]
+        if bad:
+            return _reject("DongBoHoSoMC", f"Mã hồ sơ {bad[0]} không thuộc đơn vị {state.unit_code}")
+        with state.lock:
+            if body["isUpdating"] == "False":
+                known = [i["MaHoSo"] for i in items if i["MaHoSo"] in state.dossiers]
+                if known:
+                    return _error(f"Hồ sơ {known[0]} đã tồn tại trên hệ thống")
+            for item in items:  # update is an upsert: the whole record replaces the last one
+                state.dossiers[item["MaHoSo"]] = item
+        return _answer()
+
+    def sync_progress(body: dict[str, Any]) -> Response:
+        rows = body["data"]
+        problem = _schema_errors(tiendo, rows, "data")
+        if problem:
+            return _reject("CapNhatTienDoHoSoMC", problem)
+        with state.lock:
+            unknown = [r["MaHoSo"] for r in rows if r["MaHoSo"] not in state.dossiers]
+            if unknown:
+                return _error(f"Hồ sơ {unknown[0]} chưa được đồng bộ")
+            for row in rows:  # the same row twice is stored once: re-sending is harmless
+                key = json.dumps(row, sort_keys=True, ensure_ascii=False)
+                if key not in state.progress_keys:
+                    state.progress_keys.add(key)
+                    state.progress.setdefault(row["MaHoSo"], []).append(row)
+        return _answer()
+
+    def sync_ratings(body: dict[str, Any]) -> Response:
+        items = body["data"]
+        problem = _schema_errors(danhgia, items, "data")
+        if problem:
+            return _reject("DongBoDanhGia", problem)
+        with state.lock:
+            unknown = [r["MaHoSo"] for r in items if r["MaHoSo"] not in state.dossiers]
+            if unknown:
+                return _error(f"Hồ sơ {unknown[0]} chưa được đồng bộ")
+            for item in items:
+                state.ratings[item["MaHoSo"]] = item
+        return _answer()
+
+    def look_up(body: dict[str, Any]) -> Response:
+        with state.lock:
+            record = state.dossiers.get(str(body.get("MaHoSo") or ""))
+            rows = list(state.progress.get(str(body.get("MaHoSo") or ""), []))
+        if record is None:
+            return _error("Không tìm thấy hồ sơ")
+        return _answer(data=record, tien_do=rows)
+
+    def procedure(body: dict[str, Any]) -> Response:
+        return _error("Thủ tục không có trong bản sao cục bộ")
+
+    def pending_submissions(body: dict[str, Any]) -> Response:
+        with state.lock:
+            data = [s for code, s in state.submissions.items() if code not in state.acknowledged]
+        return _answer(data=data)
+
+    def acknowledge(body: dict[str, Any]) -> Response:
+        with state.lock:
+            for item in body["data"]:
+                if isinstance(item, dict) and item.get("MaHoSoQG") in state.submissions:
+                    state.acknowledged[str(item["MaHoSoQG"])] = item
+        return _answer()
+
+    def score(body: dict[str, Any]) -> Response:
+        period = str(body.get("kyBaoCao") or "")
+        with state.lock:
+            row = state.scores.get(period)
+        if row is None:
+            return _answer(data=[])
+        return _answer(data=[{"kyBaoCao": period, "madonvi": state.unit_code, **row}])
+
+    HANDLERS = {
+        "DongBoHoSoMC": sync_records, "CapNhatTienDoHoSoMC": sync_progress, "DongBoDanhGia": sync_ratings,
+        "TraCuuHoSo": look_up, "LayThuTuc": procedure, "LayHoSoTrucTuyen": pending_submissions,
+        "XacNhanHoSoTrucTuyen": acknowledge, "report_tinh_766_service": score,
+    }
+
+    # ---------------------------------------------------------------- control (tests, demo)
+
+    @app.get("/_control/dump")
+    def dump() -> Response:
+        return jsonify(state.dump())
+
+    @app.post("/_control/fail")
+    def fail() -> Response:
+        body = request.get_json(silent=True) or {}
+        mode = str(body.get("mode") or "none")
+        if mode not in ("none", "timeout", "5xx", "malformed", "slow", "reject", "expire"):
+            return jsonify({"error": f"unknown mode {mode}"}), 400  # type: ignore[return-value]
+        with state.lock:
+            state.failure = FailurePlan(mode=mode, remaining=int(body.get("count", -1)),
+                                        delay=float(body.get("delay", 0)),
+                                        services=tuple(body.get("services") or ()))
+        return jsonify({"ok": True})
+
+    @app.post("/_control/reset")
+    def reset() -> Response:
+        with state.lock:
+            for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores", "requests"):
+                getattr(state, name).clear()
+            state.progress_keys.clear()
+            state.rejections.clear()
+            state.failure = FailurePlan()
+        return jsonify({"ok": True})
+
+    @app.post("/_control/submissions")
+    def add_submissions() -> Response:
+        """Online dossiers to serve. Served as given (a test may send malformed ones on purpose);
+        the schema only has to hold for what the portal itself would publish."""
+        items = request.get_json(silent=True) or []
+        with state.lock:
+            for item in items:
+                state.submissions[str(item.get("MaHoSoQG"))] = item
+        return jsonify({"ok": True, "count": len(items)})
+
+    @app.post("/_control/score")
+    def set_score() -> Response:
+        body = request.get_json(silent=True) or {}
+        period = str(body.pop("kyBaoCao", ""))
+        with state.lock:
+            state.scores[period] = body
+        return jsonify({"ok": True})
+
+    app.extensions["dvcqg_online_schema"] = online
+    return app
+
+
+class FakePortalServer:
+    """The fake on a real socket in a background thread (tests, benchmark)."""
+
+    def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class KeepAlive(WSGIRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: a sync run reuses one connection
+
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        self.app = app or create_fake_app()
+        self.server = make_server(host, port, self.app, threaded=True, request_handler=KeepAlive)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> PortalState:
+        return self.app.extensions["dvcqg_state"]  # type: ignore[no-any-return]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}/dvcqg"
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def start(self) -> FakePortalServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FakePortalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+DEMO_SUBMISSIONS_NOTE = "Hồ sơ nộp trực tuyến trên Cổng DVCQG (dữ liệu mẫu của cổng giả lập)"

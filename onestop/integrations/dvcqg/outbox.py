@@ -1,0 +1,309 @@
+"""The outbox of what the national portal must see (DESIGN.md §2, docs/integration.md §Outbox).
+
+Enqueue: ``enqueue_for_event`` is called where a dossier event is appended (services/dossiers.py),
+``enqueue_rating`` where a rating is stored — in the SAME transaction, so a change and its queue
+row commit or roll back together. A row names the change (dossier, kind, version = the event's
+``seq``); the message itself is built when sent, from the data as it is then (``build at send
+time``): the record always carries the dossier's current state, a catch-up after a long outage sends
+each dossier's record once with all its missing progress rows, and nothing in the queue can go stale.
+
+Send (``send_pending``): dossiers whose pending rows are all due are claimed oldest first — the
+claim pushes ``next_attempt_at`` out by a lease and is committed before any HTTP call, so a sender
+killed mid-batch (kill -9) leaves its rows pending and they are sent again after the lease
+(at-least-once; the portal's update operation and its de-duplication of identical progress rows
+make a re-send harmless). Per dossier the order is kept: all its pending rows go together, record
+first, then the progress rows in ``seq`` order, then the rating.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ...models import Dossier, DossierEvent, Rating
+from ...models.dvcqg import DvcqgAttempt, DvcqgOutbox
+from . import mapping
+from .client import RECORD_CHUNK, PortalClient, PortalRejected, PortalUnavailable, chunks
+
+log = logging.getLogger(__name__)
+O = DvcqgOutbox  # noqa: E741 - the table's short name in SQL-heavy code
+
+
+def sync_enabled(config: Mapping[str, Any] | None = None) -> bool:
+    """Sync is off unless the portal's URL and the unit code are set (ONESTOP_DVCQG_*)."""
+    if config is None:
+        from flask import current_app, has_app_context
+
+        if not has_app_context():
+            return False
+        config = current_app.config
+    return bool(config.get("DVCQG_URL")) and bool(config.get("DVCQG_UNIT_CODE"))
+
+
+def enqueue_for_event(session: Session, dossier: Dossier, event: DossierEvent) -> None:
+    """Queue the event for the portal in the caller's transaction; nothing when sync is off."""
+    if not sync_enabled():
+        return
+    session.add(DvcqgOutbox(dossier_id=dossier.id, kind="event", version=event.seq, state="pending",
+                            attempts=0, created_at=event.at, next_attempt_at=event.at, last_error=""))
+
+
+def enqueue_rating(session: Session, rating: Rating) -> None:
+    if not sync_enabled():
+        return
+    session.add(DvcqgOutbox(dossier_id=rating.dossier_id, kind="rating", version=1, state="pending",
+                            attempts=0, created_at=rating.created_at, next_attempt_at=rating.created_at,
+                            last_error=""))
+
+
+def enqueue_since(session: Session, since: datetime, now: datetime) -> int:
+    """Backfill: queue every event at or after ``since`` not queued yet (turning sync on over an
+    existing database, or after an operator's repair). One INSERT … SELECT."""
+    E = DossierEvent
+    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at, literal(""))
+             .where(E.at >= since,
+                    ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
+    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
+    result = session.execute(insert(O).from_select(cols, query))
+    n = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    rq = (select(Rating.dossier_id, literal("rating"), literal(1), literal("pending"), literal(0), Rating.created_at,
+                 Rating.created_at, literal(""))
+          .where(Rating.created_at >= since,
+                 ~exists().where(and_(O.dossier_id == Rating.dossier_id, O.kind == "rating"))))
+    result = session.execute(insert(O).from_select(cols, rq))
+    return n + int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def backoff(attempts: int, base_seconds: int, cap_seconds: int) -> timedelta:
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class SyncResult:
+    dossiers: int = 0
+    sent: int = 0  # outbox rows
+    retried: int = 0
+    dead: int = 0
+    unavailable: str = ""  # the transport error that stopped the run, if any
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dossiers": self.dossiers, "sent": self.sent, "retried": self.retried, "dead": self.dead,
+                "unavailable": self.unavailable}
+
+
+@dataclass
+class _Claimed:
+    rows: list[Any]
+    by_dossier: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+
+
+def claim(session: Session, now: datetime, *, limit: int, lease_seconds: int) -> list[Any]:
+    """Claim the pending rows of up to ``limit`` dossiers whose pending rows are all due, oldest
+    first. The UPDATE re-checks ``next_attempt_at <= now`` so two senders never claim one row."""
+    due = (select(O.dossier_id).where(O.state == "pending").group_by(O.dossier_id)
+           .having(func.max(O.next_attempt_at) <= now).order_by(func.min(O.id)).limit(limit))
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    stmt = (update(O).where(O.state == "pending", O.dossier_id.in_(ids), O.next_attempt_at <= now)
+            .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
+            .returning(O.id, O.dossier_id, O.kind, O.version, O.attempts))
+    rows = list(session.execute(stmt))
+    rows.sort(key=lambda r: (r.dossier_id, r.kind != "event", r.version))
+    return rows
+
+
+def _load(session: Session, dossier_ids: list[int]) -> dict[int, Dossier]:
+    q = (select(Dossier).where(Dossier.id.in_(dossier_ids))
+         .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                  selectinload(Dossier.events).joinedload(DossierEvent.actor),
+                  selectinload(Dossier.events).joinedload(DossierEvent.agency)))
+    return {d.id: d for d in session.scalars(q).unique()}
+
+
+class _Batch:
+    """One claimed batch on its way to the portal: per dossier, ok or the portal's message."""
+
+    def __init__(self, client: PortalClient, dossiers: dict[int, Dossier], rows: list[Any],
+                 known: set[int], ratings: dict[int, Rating]) -> None:
+        self.client = client
+        self.dossiers = dossiers
+        self.rows = rows
+        self.known = known
+        self.ratings = ratings
+        self.failed: dict[int, str] = {}
+
+    def _isolate(self, items: list[tuple[int, Any]], send: Callable[[list[Any]], None]) -> None:
+        """Send ``items`` (dossier id, payload) together; if the portal refuses the group, send
+        each dossier's part alone so one bad dossier does not hold back the others."""
+        live = [(i, p) for i, p in items if i not in self.failed]
+        if not live:
+            return
+        try:
+            send([p for _, p in live])
+            return
+        except PortalRejected as exc:
+            if len({i for i, _ in live}) == 1:
+                self.failed[live[0][0]] = str(exc)
+                return
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for i, p in live:
+            groups[i].append(p)
+        for i, payloads in groups.items():
+            try:
+                send(payloads)
+            except PortalRejected as exc:
+                self.failed[i] = str(exc)
+
+    def run(self) -> None:
+        with_events = sorted({r.dossier_id for r in self.rows if r.kind == "event"})
+        for d_id in list(with_events):
+            if d_id not in self.dossiers:
+                self.failed[d_id] = "hồ sơ không còn trong cơ sở dữ liệu"
+        records = {d_id: mapping.dossier_record(self.dossiers[d_id]) for d_id in with_events
+                   if d_id not in self.failed}
+        for updating in (False, True):
+            ids = [i for i in records if (i in self.known) == updating]
+            for part in chunks(ids, RECORD_CHUNK):
+                self._isolate([(i, records[i]) for i in part],
+                              lambda recs, u=updating: self.client.push_records(recs, updating=u))
+        progress: list[tuple[int, dict[str, Any]]] = []
+        for r in self.rows:
+            if r.kind != "event" or r.dossier_id in self.failed:
+                continue
+            d = self.dossiers[r.dossier_id]
+            ev = next((e for e in d.events if e.seq == r.version), None)
+            if ev is not None:
+                progress.append((d.id, mapping.progress_row(d, ev)))
+        # Chunks of 10 rows, never splitting one dossier's rows across a refused group's retry.
+        for part in chunks(progress, 10):
+            self._isolate(list(part), self.client.push_progress)
+        rating_items = [(r.dossier_id, mapping.rating_record(self.dossiers[r.dossier_id], self.ratings[r.dossier_id]))
+                        for r in self.rows if r.kind == "rating" and r.dossier_id not in self.failed
+                        and r.dossier_id in self.ratings and r.dossier_id in self.dossiers]
+        for r in self.rows:
+            if r.kind == "rating" and r.dossier_id not in self.ratings:
+                self.failed[r.dossier_id] = "không còn đánh giá của hồ sơ"
+        for part in chunks(rating_items, RECORD_CHUNK):
+            self._isolate(list(part), self.client.push_ratings)
+
+
+def send_pending(session: Session, client: PortalClient, now: datetime, *, batch_dossiers: int = 200,
+                 max_batches: int | None = None, max_attempts: int = 8, base_backoff_seconds: int = 60,
+                 backoff_cap_seconds: int = 1800, lease_seconds: int = 300,
+                 checkpoint: Callable[[], None] | None = None) -> SyncResult:
+    """Send what is due, batch after batch, until the queue is empty, the portal is unreachable
+    (then every row of the batch is retried later and the run stops), or ``max_batches``.
+    ``checkpoint`` (the job passes ``session.commit``) makes the claim and each outcome durable."""
+    result = SyncResult()
+    while max_batches is None or result.batches < max_batches:
+        rows = claim(session, now, limit=batch_dossiers, lease_seconds=lease_seconds)
+        if not rows:
+            break
+        result.batches += 1
+        if checkpoint is not None:
+            checkpoint()
+        ids = sorted({r.dossier_id for r in rows})
+        result.dossiers += len(ids)
+        dossiers = _load(session, ids)
+        known = set(session.scalars(select(O.dossier_id).where(
+            O.dossier_id.in_(ids), O.kind == "event", O.state == "sent").distinct()))
+        ratings = {r.dossier_id: r for r in session.scalars(select(Rating).where(Rating.dossier_id.in_(ids)))}
+        batch = _Batch(client, dossiers, rows, known, ratings)
+        unavailable = ""
+        try:
+            batch.run()
+        except PortalUnavailable as exc:
+            unavailable = str(exc)
+        _record(session, rows, batch.failed, unavailable, now, result, max_attempts=max_attempts,
+                base=base_backoff_seconds, cap=backoff_cap_seconds)
+        if checkpoint is not None:
+            checkpoint()
+            session.expunge_all()  # memory stays flat over a long catch-up
+        if unavailable:
+            result.unavailable = unavailable
+            break
+    return result
+
+
+def _record(session: Session, rows: list[Any], failed: dict[int, str], unavailable: str, now: datetime,
+            result: SyncResult, *, max_attempts: int, base: int, cap: int) -> None:
+    """Write each row's outcome and its attempt-log line."""
+    ok_ids = [r.id for r in rows if not unavailable and r.dossier_id not in failed]
+    log_rows: list[dict[str, Any]] = []
+    if ok_ids:
+        session.execute(update(O).where(O.id.in_(ok_ids))
+                        .values(state="sent", sent_at=now, attempts=O.attempts + 1, last_error=""))
+        result.sent += len(ok_ids)
+        log_rows += [{"outbox_id": i, "at": now, "ok": True, "message": ""} for i in ok_ids]
+    by_error: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        if unavailable:
+            by_error[f"Cổng không trả lời: {unavailable}"].append(r)
+        elif r.dossier_id in failed:
+            by_error[failed[r.dossier_id]].append(r)
+    for message, group in by_error.items():
+        ids = [r.id for r in group]
+        attempts = max(r.attempts for r in group) + 1
+        if unavailable:
+            # The portal is down, not refusing: never dead-letter, back off (capped) and catch up.
+            values: dict[str, Any] = {"next_attempt_at": now + backoff(attempts, base, cap)}
+            result.retried += len(ids)
+        else:
+            dead = O.attempts + 1 >= max_attempts
+            values = {"state": case((dead, "dead"), else_="pending"),
+                      "next_attempt_at": now + backoff(attempts, base, 6 * 3600)}
+        session.execute(update(O).where(O.id.in_(ids))
+                        .values(attempts=O.attempts + 1, last_error=message[:2000], **values))
+        if not unavailable:
+            n_dead = sum(1 for r in group if r.attempts + 1 >= max_attempts)
+            result.dead += n_dead
+            result.retried += len(ids) - n_dead
+            log.warning("DVCQG refused %d change(s): %s", len(ids), message)
+        log_rows += [{"outbox_id": i, "at": now, "ok": False, "message": message[:2000]} for i in ids]
+    if log_rows:
+        session.execute(insert(DvcqgAttempt), log_rows)
+    session.flush()
+
+
+def resend(session: Session, code: str, now: datetime) -> int:
+    """Put a dossier's changes back in the queue: its dead rows, or (none dead) its latest row, so
+    the current record and that progress row go again. Returns the rows re-queued."""
+    d_id = session.scalar(select(Dossier.id).where(Dossier.code == code.strip().upper()))
+    if d_id is None:
+        from ...services.errors import NotFound
+
+        raise NotFound(f"Không tìm thấy hồ sơ {code}.")
+    dead = list(session.scalars(select(O.id).where(O.dossier_id == d_id, O.state == "dead")))
+    ids = dead or list(session.scalars(select(O.id).where(O.dossier_id == d_id, O.kind == "event")
+                                       .order_by(O.version.desc()).limit(1)))
+    if not ids:
+        n = enqueue_since_dossier(session, d_id)
+        return n
+    session.execute(update(O).where(O.id.in_(ids)).values(state="pending", sent_at=None, attempts=0,
+                                                           next_attempt_at=now, last_error=""))
+    return len(ids)
+
+
+def enqueue_since_dossier(session: Session, dossier_id: int) -> int:
+    """Queue every event of one dossier (it was never queued: sync was off at the time)."""
+    E = DossierEvent
+    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at, literal(""))
+             .where(E.dossier_id == dossier_id,
+                    ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
+    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
+    return int(session.execute(insert(O).from_select(cols, query)).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Changes (outbox rows) synced, pending and failed (dead-lettered)."""
+    counts = dict(session.execute(select(O.state, func.count()).group_by(O.state)).tuples().all())
+    return {"synced": int(counts.get("sent", 0)), "pending": int(counts.get("pending", 0)),
+            "failed": int(counts.get("dead", 0))}
