@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from ..domain.scoring import rate, satisfaction_rate
 from ..domain.status import FINISHED, PAUSED, DossierStatus, Role
 from ..models import Agency, Dossier, Feedback, PauseInterval, Rating, User
+from ..integrations.dvcqg.outbox import enqueue_rating
 from .agencies import in_subtree
 from .calendars import calendar_for
 from .dossiers import normalize_text
@@ -112,6 +113,7 @@ def submit_rating(
             session.flush()
     except IntegrityError:
         raise Conflict("Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ đánh giá một lần — cảm ơn ông/bà.") from None
+    enqueue_rating(session, rating)  # the national portal's outbox, same transaction
     return rating
 
 
