@@ -62,6 +62,17 @@ class Config:
     SCHEDULER_CATCH_UP = True  # after downtime, missed runs coalesce into one catch-up run
     OUTBOX_MAX_ATTEMPTS = 8  # then the message is marked failed
     OUTBOX_BACKOFF_SECONDS = 60  # first retry delay, doubling, capped at 6 h
+    # The national portal (DVCQG, docs/integration.md): sync is off unless URL and unit code are set.
+    DVCQG_URL = ""  # e.g. http://127.0.0.1:8089/dvcqg (the local fake: flask onestop fake-portal)
+    DVCQG_USERNAME = ""
+    DVCQG_PASSWORD = ""
+    DVCQG_UNIT_CODE = ""  # the province's identifier, e.g. 000.00.00.H25
+    DVCQG_TIMEOUT_SECONDS = 20
+    DVCQG_MAX_ATTEMPTS = 8  # refusals by the portal, then dead-lettered (a portal that is down never is)
+    DVCQG_BACKOFF_SECONDS = 60  # first retry delay, doubling (30 min cap while the portal is down)
+    DVCQG_BACKOFF_CAP_SECONDS = 1800
+    DVCQG_LEASE_SECONDS = 300  # a claimed batch not finished by then (sender killed) is sent again
+    DVCQG_BATCH_DOSSIERS = 200
     # Upload/request bodies: a dossier form is a few kB; 2 MB leaves room for
     # catalogue imports while refusing absurd bodies early (413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
