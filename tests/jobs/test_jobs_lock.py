@@ -126,11 +126,11 @@ def test_catch_up_coalesces_missed_runs_into_one(app, session):
     for spec in JOBS:
         session.add(JobRun(job=spec.name, as_of=t0, started_at=t0, finished_at=t0, result={}, error=""))
     session.flush()
-    # Two minutes later only the every-minute outbox job is due.
-    assert due_catch_up(app, datetime(2026, 3, 2, 1, 2, tzinfo=UTC)) == ["notify"]
+    # Two minutes later only the every-minute outbox jobs (national portal, messages) are due.
+    assert due_catch_up(app, datetime(2026, 3, 2, 1, 2, tzinfo=UTC)) == ["dvcqg", "notify"]
     # Down for two days: each missed job runs once (the November check is not due in March).
     names = due_catch_up(app, datetime(2026, 3, 4, 3, 0, tzinfo=UTC))
-    assert names == ["overdue", "feedback", "supplements", "digest", "metrics", "notify"]
+    assert names == ["overdue", "feedback", "supplements", "digest", "metrics", "dvcqg", "notify"]
 
 
 def test_create_app_starts_no_scheduler(app):
