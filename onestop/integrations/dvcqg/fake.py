@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +344,21 @@ class FakePortalServer:
 
 
 DEMO_SUBMISSIONS_NOTE = "Hồ sơ nộp trực tuyến trên Cổng DVCQG (dữ liệu mẫu của cổng giả lập)"
+
+
+def demo_submissions(now: datetime) -> list[dict[str, Any]]:
+    """A few online submissions to the demo province's commune desks (DEMO data, docs/data.md)."""
+    from .mapping import portal_date
+
+    base = now - timedelta(hours=3)
+    people = [("Nguyễn Thị Hoa", "001190000111", "0912000111", "1.001193"),
+              ("Trần Văn Bình", "001085000222", "0987000222", "1.004884"),
+              ("Lê Minh Châu", "001201000333", "0356000333", "1.001193")]
+    return [{
+        "MaHoSoQG": f"G22.DEMO-{now:%y%m%d}-{i + 1:04d}", "MaTTHC": proc, "MaDonVi": "000.01.31.H25",
+        "ChuHoSo": name, "SoDinhDanh": idn, "SoDienThoai": phone, "DiaChi": "xã Tân Lạc",
+        "NgayNopHoSo": str(portal_date(base + timedelta(minutes=20 * i))),
+        "TrichYeuHoSo": DEMO_SUBMISSIONS_NOTE,
+        "TaiLieuNop": [{"TepDinhKemId": f"demo-{i}", "TenTepDinhKem": "To khai.pdf",
+                        "DuongDanTaiTepTin": f"https://dichvucong.gov.vn/demo/{i}.pdf"}],
+    } for i, (name, idn, phone, proc) in enumerate(people)]
