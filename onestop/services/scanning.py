@@ -13,6 +13,10 @@ people were told. The UPDATEs go through SQLAlchemy Core on the table, so they n
 dossier's optimistic-lock ``version`` (an officer editing the dossier at that moment is not
 refused) nor touch ``updated_at``.
 
+Which dossiers are overdue or due soon is THE timing rule written as SQL once
+(services/timing_sql.py; docs/rules.md, "Timing"): a paused dossier whose pause began after the
+deadline is overdue, more than one supplement request is overdue, a pause begun in time stops the clock.
+
 Due soon (DOMAIN.md §2, Decree 61/2018 art. 19(4) as amended; Decree 118/2025): no later than one
 working day before the deadline the agency must issue the apology and new date, so a dossier is due
 soon when ``due_at <= due_soon_from(now, calendar)``. Calendars differ only for agencies with their
@@ -33,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.calendar import WorkingCalendar
 from ..domain.status import RUNNING
-from ..domain.timing import due_soon_from
+from ..domain.timing import Timing, due_soon_from
 from ..models import (
     Agency,
     CalendarExceptionRow,
@@ -46,6 +50,8 @@ from ..models import (
 from .calendars import DEFAULT_HOURS, DEFAULT_TZ, calendar_for
 from .notifications import enqueue_messages, enqueue_notifications, key_expr
 from .sql import rows_affected
+from .timing import open_pause_start
+from .timing_sql import is_overdue_open, open_timing_case
 
 D = Dossier.__table__
 L = HandoffLeg.__table__
@@ -128,18 +134,35 @@ def _open_running() -> list[ColumnElement[bool]]:
     return [D.c.finished_at.is_(None), D.c.status.in_(RUNNING_STATUSES)]
 
 
+def _open_with_due() -> list[ColumnElement[bool]]:
+    """Open dossiers that have a statutory due time (received; paused ones included: whether their
+    clock is stopped is the timing rule's question, not the status's)."""
+    return [D.c.finished_at.is_(None), D.c.due_at.is_not(None)]
+
+
+def _open_timing(now: datetime, soon: ColumnElement[datetime] | None = None) -> ColumnElement[str]:
+    """THE open-dossier timing rule as SQL (services/timing_sql.py; docs/rules.md, "Timing" T4)."""
+    return open_timing_case(due_at=D.c.due_at, pause_start=open_pause_start(D.c.id),
+                            supplement_count=D.c.supplement_count, now=now, soon=soon)
+
+
 def flag_overdue_dossiers(session: Session, now: datetime) -> int:
-    """Flag open, running dossiers whose statutory due time has passed (one UPDATE)."""
-    stmt = (update(D).where(*_open_running(), D.c.due_at < now, D.c.overdue_flagged_at.is_(None))
+    """Flag open dossiers that count as overdue at ``now`` (one UPDATE): the due time passed while
+    the clock ran (a pause begun after the deadline does not stop it), or more than one supplement
+    request (docs/rules.md, "Timing" T4)."""
+    stmt = (update(D).where(*_open_with_due(), D.c.overdue_flagged_at.is_(None),
+                            is_overdue_open(D.c.due_at, open_pause_start(D.c.id), D.c.supplement_count, now))
             .values(overdue_flagged_at=now))
     return rows_affected(session.execute(stmt))
 
 
 def flag_due_soon_dossiers(session: Session, now: datetime, soon: ColumnElement[datetime] | None = None) -> int:
-    """Flag open, running dossiers due within one working day (not yet overdue; one UPDATE)."""
+    """Flag open dossiers that are due soon at ``now`` (one UPDATE; docs/rules.md, "Timing" T4).
+    ``due_at BETWEEN now AND threshold`` is implied by the rule; it is repeated for the index."""
     threshold = soon if soon is not None else due_soon_threshold(session, now)
-    stmt = (update(D).where(*_open_running(), D.c.due_at >= now, D.c.due_at <= threshold,
-                            D.c.due_soon_flagged_at.is_(None))
+    stmt = (update(D).where(*_open_with_due(), D.c.due_at >= now, D.c.due_at <= threshold,
+                            D.c.due_soon_flagged_at.is_(None),
+                            _open_timing(now, threshold) == Timing.DUE_SOON.value)
             .values(due_soon_flagged_at=now))
     return rows_affected(session.execute(stmt))
 
@@ -164,7 +187,7 @@ def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
             " đã quá hạn giải quyết. Cần ban hành văn bản xin lỗi và hẹn lại ngày trả kết quả "
             "(nếu chưa) và ưu tiên xử lý.", String),
         key=key_expr("overdue", D.c.id, U.c.id), from_=D.join(U, _recipient_join()),
-        where=[D.c.finished_at.is_(None), D.c.due_at < now, D.c.overdue_flagged_at == now], now=now)
+        where=[D.c.finished_at.is_(None), D.c.overdue_flagged_at == now], now=now)
     notified += enqueue_notifications(
         session, user_id=U.c.id, dossier_id=D.c.id, kind="due_soon",
         message=literal("Hồ sơ ", String) + code + literal(
@@ -222,12 +245,19 @@ def digest_heads(session: Session, now: datetime) -> dict[str, Any]:
     soon = due_soon_threshold(session, now)
     from sqlalchemy import func
 
-    overdue = func.sum(case((D.c.due_at < now, 1), else_=0))
-    due_soon = func.sum(case((D.c.due_at >= now, 1), else_=0))
+    # THE rule (docs/rules.md, "Timing" T4); only dossiers due by the threshold or asked for more
+    # than one supplement can be overdue or due soon.
+    kind = _open_timing(now, soon)
+    inner = (select(D.c.current_agency_id.label("agency_id"), D.c.assignee_id.label("assignee_id"),
+                    kind.label("k"))
+             .where(*_open_with_due(), or_(D.c.due_at <= soon, D.c.supplement_count > 1))
+             .subquery())
+    overdue = func.sum(case((inner.c.k == Timing.OVERDUE.value, 1), else_=0))
+    due_soon = func.sum(case((inner.c.k == Timing.DUE_SOON.value, 1), else_=0))
     groups = session.execute(
-        select(D.c.current_agency_id, D.c.assignee_id, overdue, due_soon)
-        .where(*_open_running(), D.c.due_at <= soon)
-        .group_by(D.c.current_agency_id, D.c.assignee_id)).all()
+        select(inner.c.agency_id, inner.c.assignee_id, overdue, due_soon)
+        .where(inner.c.k.in_([Timing.OVERDUE.value, Timing.DUE_SOON.value]))
+        .group_by(inner.c.agency_id, inner.c.assignee_id)).all()
     agency_ids = {g[0] for g in groups}
     user_ids = {g[1] for g in groups if g[1] is not None}
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))} \

@@ -1,0 +1,165 @@
+"""One answer per dossier for "how late is it" (docs/rules.md, "Timing"): the staff page, the staff
+API, the citizen's look-up (page and JSON), the head dashboard and the scheduler's scan agree."""
+from __future__ import annotations
+
+import inspect
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from onestop.domain.timing import Timing
+from onestop.models import Dossier, DossierEvent
+from onestop.services import lookup, queries, reports, scanning
+from onestop.services.dossiers import apply_action, compute_dossier_due
+from onestop.services.timing import timing_for
+from onestop.web.api import dossier_json
+from tests.factories import agency, procedure, receive, user
+from tests.services.test_reports_data import open_, provide, supplement, vn
+
+COMMUNE = "000.01.31.H25"
+
+
+def _all_timings(session, d: Dossier, secret: str, now: datetime) -> dict[str, str | None]:
+    """The timing as every reader shows it."""
+    session.flush()
+    session.expire(d, ["pauses"])
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    page = queries.timing_of(session, d, now)
+    api = dossier_json(d, user(session, "t_admin"), now=now, with_events=False)
+    public = lookup.public_view(session, d, now=now)
+    summary = lookup.summary_for_lookup(session, d.code, secret=secret, key=key, now=now)
+    assert summary is not None
+    return {"page": page.timing.value if page.timing else None, "api": api["timing"],
+            "lookup_page": public.timing, "lookup_api": summary.timing,
+            "owner": (timing_for(session, d, now).timing or Timing.WITHIN).value}
+
+
+def _received(session, when: datetime, code: str = "1.004884") -> tuple[Dossier, str]:
+    r = receive(session, now=when, procedure_code=code)
+    apply_action(session, r.dossier, "transfer", actor=user(session, "t_clerk"), now=when + timedelta(minutes=5))
+    return r.dossier, r.secret
+
+
+# ---------------------------------------------------------------- finding: four assemblers disagreed
+
+
+def test_supplement_requested_after_the_due_time_is_overdue_everywhere(session):
+    # 5 working days from Mon 02/03/2026 09:00 → due Mon 09/03 17:00; supplement asked Tue 10/03.
+    d, secret = _received(session, vn(2026, 3, 2))
+    assert d.due_at == vn(2026, 3, 9, 17)
+    supplement(session, d, vn(2026, 3, 10))
+    now = vn(2026, 3, 11, 10)
+    got = _all_timings(session, d, secret, now)
+    assert got == dict.fromkeys(got, "overdue")
+    # The head's dashboard and the scheduler's scan say the same.
+    assert reports.head_dashboard(session, agency(session, COMMUNE), now=now).overdue == 1
+    assert scanning.flag_overdue_dossiers(session, now) == 1
+
+
+def test_supplement_requested_before_the_due_time_is_paused_everywhere(session):
+    d, secret = _received(session, vn(2026, 3, 2))
+    supplement(session, d, vn(2026, 3, 5))
+    now = vn(2026, 3, 20, 10)  # far beyond the original due time: the clock is stopped
+    got = _all_timings(session, d, secret, now)
+    assert got == dict.fromkeys(got, "paused")
+    assert scanning.flag_overdue_dossiers(session, now) == 0
+
+
+# ---------------------------------------------------------------- finding: more than one supplement request
+
+
+def test_second_supplement_request_on_an_open_dossier_is_overdue_everywhere(session):
+    d, secret = _received(session, vn(2026, 3, 2))
+    supplement(session, d, vn(2026, 3, 3))
+    provide(session, d, vn(2026, 3, 3, 14))
+    supplement(session, d, vn(2026, 3, 4))
+    now = vn(2026, 3, 4, 10)  # the statutory due time is days ahead, and the clock is stopped
+    got = _all_timings(session, d, secret, now)
+    assert got == dict.fromkeys(got, "overdue")
+    assert scanning.flag_overdue_dossiers(session, now) == 1
+    provide(session, d, vn(2026, 3, 4, 14))
+    got = _all_timings(session, d, secret, vn(2026, 3, 5, 10))
+    assert got == dict.fromkeys(got, "overdue")
+
+
+# ---------------------------------------------------------------- finding: pause ended by stop / withdrawal
+
+
+def _form06_march(session) -> reports.Form06:
+    march = (date(2026, 3, 1), date(2026, 3, 31))
+    if "now" in inspect.signature(reports.form06).parameters:  # measured as of a moment
+        return reports.form06(session, agency(session, COMMUNE), *march, now=vn(2026, 4, 2))
+    return reports.form06(session, agency(session, COMMUNE), *march)
+
+
+def _due_change(session, d: Dossier, action: str) -> dict[str, object]:
+    ev = session.scalar(select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.action == action))
+    assert ev is not None
+    return dict(ev.payload)
+
+
+def test_a_supplement_pause_ended_by_stop_is_not_late(session):
+    # 5 working days, received Mon 02/03/2026 09:00, supplement requested 03/03 09:00, stopped 20/03.
+    d, secret = _received(session, vn(2026, 3, 2))
+    supplement(session, d, vn(2026, 3, 3))
+    apply_action(session, d, "stop", actor=user(session, "t_head"), now=vn(2026, 3, 20),
+                 reason="Công dân không bổ sung")
+    assert d.status == "stopped"
+    # The paused working time (03/03 09:00 → 20/03 09:00) extends the due time, recorded as a change.
+    assert d.due_at is not None and d.due_at > d.finished_at
+    payload = _due_change(session, d, "stop")
+    assert datetime.fromisoformat(payload["old_due_at"]) == vn(2026, 3, 9, 17)
+    assert datetime.fromisoformat(payload["due_at"]) == d.due_at
+    assert d.due_at == compute_dossier_due(session, d).due_at
+    got = _all_timings(session, d, secret, vn(2026, 3, 25))
+    assert got["page"] in ("early", "on_time") and got == dict.fromkeys(got, got["page"])
+    # Form 06 and the 766 rate for March: resolved, not late.
+    report = _form06_march(session)
+    assert report.totals.resolved_late == 0 and report.totals.resolved_total == 1
+
+
+def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
+    d, secret = _received(session, vn(2026, 3, 2))
+    apply_action(session, d, "assign", actor=user(session, "t_head"), now=vn(2026, 3, 2, 10),
+                 officer=user(session, "t_officer"))
+    apply_action(session, d, "request_payment", actor=user(session, "t_officer"), now=vn(2026, 3, 3),
+                 reason="Lệ phí")
+    apply_action(session, d, "withdraw", actor=user(session, "t_clerk"), now=vn(2026, 3, 20),
+                 reason="Công dân rút hồ sơ")
+    assert d.status == "withdrawn" and d.due_at is not None and d.due_at > d.finished_at
+    assert datetime.fromisoformat(_due_change(session, d, "withdraw")["old_due_at"]) == vn(2026, 3, 9, 17)
+    got = _all_timings(session, d, secret, vn(2026, 3, 25))
+    assert got["page"] in ("early", "on_time") and got == dict.fromkeys(got, got["page"])
+
+
+def test_stop_without_an_open_pause_leaves_the_due_time_alone(session):
+    d, _secret = _received(session, vn(2026, 3, 2))
+    apply_action(session, d, "stop", actor=user(session, "t_head"), now=vn(2026, 3, 20), reason="Dừng")
+    assert d.due_at == vn(2026, 3, 9, 17)
+    assert "old_due_at" not in _due_change(session, d, "stop")
+    assert timing_for(session, d, vn(2026, 3, 25)).timing is Timing.LATE
+
+
+# ---------------------------------------------------------------- finding: restart regime uses the snapshot
+
+
+def test_restart_regime_uses_the_limit_snapshot_taken_at_reception(session):
+    # A commune procedure set to 7 working days under the restart regime.
+    proc = procedure(session, "1.004884")
+    proc.limit_value, proc.supplement_regime = Decimal(7), "restart"
+    session.flush()
+    d, _secret = _received(session, vn(2026, 4, 1))
+    assert d.due_at == vn(2026, 4, 10, 17)
+    supplement(session, d, vn(2026, 4, 2))
+    proc.limit_value = Decimal(10)  # the catalogue is edited before the supplement arrives
+    session.flush()
+    provide(session, d, vn(2026, 4, 6))
+    # 7 working days from Mon 06/04 → Wed 15/04 (with 10 it would be Mon 20/04); snapshot kept.
+    assert d.limit_value == Decimal(7) and d.limit_unit == "working_days"
+    assert d.due_at == vn(2026, 4, 15, 17)
+    assert compute_dossier_due(session, d).due_at == d.due_at
+    payload = _due_change(session, d, "provide_supplement")
+    assert datetime.fromisoformat(payload["old_due_at"]) == vn(2026, 4, 10, 17)
+    assert datetime.fromisoformat(payload["due_at"]) == vn(2026, 4, 15, 17)
