@@ -20,9 +20,11 @@ class Config:
     TIMEZONE = "Asia/Ho_Chi_Minh"
     # Office hours by default (DOMAIN.md §5); each agency may override.
     OFFICE_HOURS = "07:30-11:30,13:30-17:00"
-    # Years for which the working calendar is precomputed; a date outside is an error.
+    # Years for which the working calendar is precomputed; a date outside is an error. The last
+    # year is computed from today: 31/12 of (this year + CALENDAR_YEARS_AHEAD), at least 5
+    # (onestop/domain/calendar.py calendar_years; docs/operations.md).
     CALENDAR_FIRST_YEAR = 2015
-    CALENDAR_LAST_YEAR = 2030
+    CALENDAR_YEARS_AHEAD = 6
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as conn:
             ref = build_reference(conn, rng, args.agencies, args.procedures)
             first_id = (conn.execute(text("SELECT coalesce(max(id), 0) FROM dossiers")).scalar() or 0) + 1
-        cal = national_calendar()
+        cal = national_calendar(db.session)
         gen = Generator(ref, cal, rng, end, args.years, hash_secret(args.secret, args.secret_key.encode()),
                         kind, first_id)
         days = gen.working_days()

@@ -41,6 +41,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from .web import init_web
 
     _init_extensions(app)
+    _init_calendars(app)
     init_web(app)
     from . import cli
 
@@ -62,6 +63,21 @@ def _wrap_wsgi(app: Flask) -> None:
 
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _init_calendars(app: Flask) -> None:
+    """The app's working-calendar store (onestop/services/calendars.py): on the app, registered on
+    its engines so that services reach it from their session. Its clock is the wall clock."""
+    from .extensions import db
+    from .services.calendars import CalendarStore, register
+
+    store = CalendarStore(first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
+                          years_ahead=int(app.config["CALENDAR_YEARS_AHEAD"]),
+                          tz=str(app.config["TIMEZONE"]))
+    app.extensions["onestop.calendars"] = store
+    with app.app_context():
+        for engine in db.engines.values():
+            register(engine, store)
 
 
 def _init_extensions(app: Flask) -> None:

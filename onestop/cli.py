@@ -16,9 +16,6 @@ onestop_cli = AppGroup("onestop", help="onestop operator commands.")
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(onestop_cli)
-    from .services import calendars
-
-    calendars.configure(app.config["CALENDAR_FIRST_YEAR"], app.config["CALENDAR_LAST_YEAR"])
     import importlib
 
     # Areas add their own commands to the `onestop` group in onestop/cli_<area>.py.
@@ -72,7 +69,7 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
             _fail(f"--received '{received}' phải có dạng \"YYYY-MM-DD HH:MM\".")
         agency = by_identifier(db.session, agency_code) if agency_code else None
         cal = calendar_for(db.session, agency) if agency else national_calendar(
-            tz=current_app.config["TIMEZONE"])
+            db.session, tz=current_app.config["TIMEZONE"])
         received_at = naive.replace(tzinfo=ZoneInfo(str(cal.tz)))
         if procedure_code:
             proc = db.session.query(Procedure).filter_by(code=procedure_code.strip()).one_or_none()

@@ -140,6 +140,9 @@ def committed(app: Flask) -> Iterator[Flask]:
                     "CREATE TRIGGER dossier_events_no_delete BEFORE DELETE ON dossier_events "
                     "BEGIN SELECT RAISE(ABORT, 'dossier_events is append-only'); END"
                 )
+            # Calendar exceptions went without an edit: tell every calendar store (generation).
+            c.execute(text("UPDATE calendar_state SET generation = generation + 1, stamp = :s"),
+                      {"s": uuid.uuid4().hex[:16]})
             c.execute(text("DELETE FROM api_tokens"))
             c.execute(text("UPDATE users SET session_generation = 0"))  # a test's logout ends nothing later
             c.execute(text("DELETE FROM users WHERE username NOT LIKE 't\\_%' ESCAPE '\\'"))

@@ -43,6 +43,18 @@ def test_agency_option_uses_its_calendar_and_local_exceptions(app, session):
     assert "Lũ quét" in res.output
 
 
+def test_calendar_reaches_at_least_five_years_past_today(app, session):
+    # DOMAIN.md §8: the range is computed from today, not a constant that runs out (it ended in 2030).
+    res = run(app, "--limit", "15", "--unit", "working_days", "--received", "2030-12-20 09:00")
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0] == "2031-01-13T17:00:00+07:00"
+    from datetime import date
+
+    last = date.today().year + 5
+    res = run(app, "--limit", "1", "--unit", "working_days", "--received", f"{last}-12-29 09:00")
+    assert res.exit_code == 0, res.output
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
@@ -50,7 +62,7 @@ def test_agency_option_uses_its_calendar_and_local_exceptions(app, session):
         (["--agency", "000.00.99.X99", "--procedure", "1.001193", "--received", "2026-01-05 08:00"], "000.00.99.X99"),
         (["--limit", "5", "--unit", "working_days", "--received", "05/01/2026 08:00"], "YYYY-MM-DD HH:MM"),
         (["--limit", "-3", "--unit", "working_days", "--received", "2026-01-05 08:00"], "âm"),
-        (["--limit", "5", "--unit", "working_days", "--received", "2031-01-06 08:00"], "2031"),
+        (["--limit", "5", "--unit", "working_days", "--received", "2099-01-06 08:00"], "2099"),
         (["--limit", "5", "--received", "2026-01-05 08:00"], "--unit"),
     ],
 )

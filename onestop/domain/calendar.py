@@ -47,6 +47,8 @@ __all__ = [
     "CalendarException",
     "OfficeHours",
     "WorkingCalendar",
+    "calendar_years",
+    "lunar_new_year_days",
     "national_holidays",
     "vietnamese_holiday_name",
     "weekday_name",
@@ -246,6 +248,50 @@ def national_holidays(first_year: int, last_year: int) -> tuple[dict[date, str],
         else:
             working_weekend[day] = "Ngày làm việc bù (hoán đổi ngày làm việc)"
     return closed, working_weekend
+
+
+MIN_YEARS_AHEAD = 5
+DEFAULT_FIRST_YEAR = 2015
+DEFAULT_YEARS_AHEAD = 6
+
+
+def calendar_years(
+    today: date, first_year: int = DEFAULT_FIRST_YEAR, years_ahead: int = DEFAULT_YEARS_AHEAD
+) -> tuple[int, int]:
+    """The years a working calendar built ``today`` must cover: from ``first_year`` (the oldest
+    dossiers) to 31 December of ``today.year + years_ahead``.
+
+    The project's ruling (docs/guide-admin.md, "Lịch làm việc"): the calendar always covers at least
+    five years past today, so ``years_ahead`` is at least 5 — the last day is then at least five
+    years away. The default 6 adds up to a year's margin, so that a long limit counted from a date
+    five years ahead still ends inside the calendar. Computed from ``today``, never a constant year
+    that quietly runs out.
+    """
+    if years_ahead < MIN_YEARS_AHEAD:
+        raise DomainError(
+            f"Lịch làm việc phải phủ ít nhất {MIN_YEARS_AHEAD} năm tới (nhận {years_ahead}). "
+            f"(The working calendar must cover at least {MIN_YEARS_AHEAD} years ahead.)"
+        )
+    last_year = today.year + years_ahead
+    if first_year > today.year:
+        raise DomainError(f"Năm đầu của lịch ({first_year}) sau năm hiện tại. (First year after today.)")
+    return first_year, last_year
+
+
+def lunar_new_year_days(first_year: int, last_year: int) -> dict[int, tuple[date, ...]]:
+    """Per year, the days off for Tết Nguyên đán in the national calendar (``holidays``): the five
+    days of Labour Code 2019 art. 112(1)(b) and the make-up days the package adds around them.
+
+    Lunar dates are computed by the package; the Government announces each year's exact days
+    (often a few more) in the autumn before, so a year not yet announced is an estimate an admin
+    confirms or corrects with local exceptions (docs/guide-admin.md).
+    """
+    closed, _ = national_holidays(first_year, last_year)
+    out: dict[int, list[date]] = {}
+    for day in sorted(closed):
+        if "Tết Nguyên đán" in closed[day]:
+            out.setdefault(day.year, []).append(day)
+    return {year: tuple(days) for year, days in out.items()}
 
 
 # --------------------------------------------------------------------------------------------------

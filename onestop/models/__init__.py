@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .agency import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName
-from .calendar import CalendarExceptionRow
+from .calendar import CalendarExceptionRow, CalendarState, TetConfirmation
 from .citizen import Feedback, Rating
 from .dossier import CodeSequence, Dossier, DossierEvent, HandoffLeg, PauseInterval
 from .dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox  # noqa: F401  (the national portal, models/dvcqg.py)
@@ -13,7 +13,7 @@ from .user import ApiToken, AuditLog, User
 
 __all__ = [
     "AGENCY_KINDS", "AGENCY_LEVELS", "Agency", "AgencyName", "ApiToken", "AuditLog",
-    "CalendarExceptionRow", "CodeSequence", "Dossier", "DossierEvent", "Feedback", "HandoffLeg",
+    "CalendarExceptionRow", "CalendarState", "CodeSequence", "Dossier", "DossierEvent", "Feedback", "HandoffLeg",
     "JobRun", "MetricSnapshot", "Notification", "OutboxMessage", "PauseInterval", "Procedure",
-    "ProcedureStep", "Rating", "ReportSnapshot", "ScoringRuleRow", "User",
+    "ProcedureStep", "Rating", "ReportSnapshot", "ScoringRuleRow", "TetConfirmation", "User",
 ]

@@ -134,7 +134,7 @@ def update_agency(
     if hours != agency.office_hours:
         changes["office_hours"] = [agency.office_hours, hours]
         agency.office_hours = hours
-        calendars.invalidate()
+        calendars.bump_generation(session, now)  # every process rebuilds this agency's calendar
     parent = _agency_or_error(session, parent_identifier, "parent")
     new_parent_id = parent.id if parent else None
     if new_parent_id != agency.parent_id:
@@ -153,7 +153,7 @@ def update_agency(
         )
         session.expire_all()
         changes["path"] = [old_path, new_path]
-        calendars.invalidate()
+        calendars.bump_generation(session, now)  # the subtree now inherits other exceptions
     successor = _agency_or_error(session, successor_identifier, "successor")
     if successor is not None and successor.id == agency.id:
         raise ValidationFailed({"successor": "Cơ quan tiếp nhận nhiệm vụ phải là cơ quan khác."})
@@ -310,14 +310,19 @@ def delete_calendar_exception(session: Session, row_id: int, *, actor: User, now
     if row is None:
         raise NotFound("Không tìm thấy ngày ngoại lệ.")
     agency = session.get(Agency, row.agency_id) if row.agency_id else None
-    on, note = row.on_date, row.note
-    session.delete(row)
-    session.flush()
-    calendars.invalidate()
+    on, note, working = row.on_date, row.note, row.working
+    calendars.delete_exception(session, row, actor_id=actor.id, now=now)
     audit(session, actor, "calendar.delete", f"calendar:{on.isoformat()}",
-          {"working": row.working, "note": note, "agency": agency.identifier if agency else None}, now, ip)
+          {"working": working, "note": note, "agency": agency.identifier if agency else None}, now, ip)
     return replan_for_day(session, on, agency, now=now,
                           reason=f"Bỏ ngoại lệ lịch ngày {on:%d/%m/%Y} ({actor.username})")
+
+
+def confirm_tet_year(session: Session, year: int, *, actor: User, now: datetime, ip: str = "") -> None:
+    """An admin confirms a future year's Tết days (estimated by the ``holidays`` package) against
+    the Government's announcement; differences are entered as exceptions (docs/guide-admin.md)."""
+    row = calendars.confirm_tet(session, year, actor_id=actor.id, now=now)
+    audit(session, actor, "calendar.confirm_tet", f"calendar:tet:{year}", {"days": row.package_days}, now, ip)
 
 
 def replan_for_day(session: Session, day: date, agency: Agency | None, *, now: datetime, reason: str) -> int:

@@ -16,6 +16,7 @@ from ..domain.codes import AGENCY_ID_RE
 from ..domain.deadlines import LimitUnit
 from ..models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Procedure, ProcedureStep
 from ..models.procedure import ONLINE_LEVELS, PROCEDURE_LEVELS, SUPPLEMENT_REGIMES
+from . import calendars
 from .agencies import set_path
 from .dossiers import fold
 from .errors import ValidationFailed
@@ -113,6 +114,8 @@ def import_agencies(session: Session, rows: list[dict[str, str]]) -> tuple[int, 
     for a in by_id.values():
         fix(a)
     session.flush()
+    # Office hours and places in the tree may have changed: every process rebuilds its calendars.
+    calendars.bump_generation(session)
     return created, updated
 
 

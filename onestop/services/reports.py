@@ -324,13 +324,14 @@ def form06(session: Session, agency: Agency, start: date, end: date) -> Form06:
 
 def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> tuple[date, date]:
     """Period selectors: month ``YYYY-MM``, quarter ``YYYY-Qn``, year ``YYYY``, custom from/to ISO.
-    Only years the working calendar covers (CALENDAR_FIRST_YEAR–LAST_YEAR) can be reported on."""
+    Only years the working calendar covers can be reported on: from CALENDAR_FIRST_YEAR (its end
+    moves with today, and a period not yet over is measured as of now)."""
     first, last = _parse_period(kind, value, start, end)
     from . import calendars
 
-    if not (calendars.FIRST_YEAR <= first.year and last.year <= calendars.LAST_YEAR):
-        raise ValidationFailed({"period": f"Kỳ báo cáo phải nằm trong các năm {calendars.FIRST_YEAR}–"
-                                          f"{calendars.LAST_YEAR} (lịch làm việc của hệ thống)."})
+    if first.year < calendars.FIRST_YEAR:
+        raise ValidationFailed({"period": f"Kỳ báo cáo phải từ năm {calendars.FIRST_YEAR} "
+                                          "(lịch làm việc của hệ thống)."})
     return first, last
 
 

@@ -13,11 +13,11 @@ from tests.factories import agency
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    """The cache outlives the test's rolled-back exception rows: start and end empty."""
-    calendars.invalidate()
+def fresh_cache(app) -> Iterator[None]:
+    """Start and end with the app's calendar store empty."""
+    app.extensions["onestop.calendars"].clear()
     yield
-    calendars.invalidate()
+    app.extensions["onestop.calendars"].clear()
 
 
 def test_agencies_without_own_exceptions_share_one_calendar(session):
