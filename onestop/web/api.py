@@ -38,9 +38,10 @@ from ..services.calendars import calendar_for
 from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.timing import timing_for
-from . import openapi
+from . import jsonbody, openapi
 from .auth import utcnow
 from .errors import json_error
+from .jsonbody import MalformedBody
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer-only (see the module docstring): no cookie, hence no CSRF exposure.
@@ -127,15 +128,17 @@ def _integrity(exc: IntegrityError) -> Any:
     return _fail(409, "conflict", "Dữ liệu vừa bị thay đổi đồng thời — vui lòng thử lại.")
 
 
+@bp.app_errorhandler(MalformedBody)
+def _malformed(exc: MalformedBody) -> Any:
+    return _fail(exc.status_code, exc.code, exc.message, fields=exc.fields)
+
+
 def _body(schema_name: str, required: bool) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        if required:
-            raise ValidationFailed({"body": "Cần nội dung JSON."})
-        return {}
-    data = request.get_json(force=True, silent=True)
+    # The one body reader (web/jsonbody.py): not UTF-8, not JSON, too deep, lone surrogates,
+    # NUL or non-finite numbers are refused (422; 400 for text) before the schema or a service sees them.
+    data = jsonbody.request_json(required=required)
     if data is None:
-        raise ValidationFailed({"body": "Nội dung không phải JSON hợp lệ."})
+        return {}
     errors = openapi.validate(data, openapi.ref(schema_name))
     if errors:
         raise ValidationFailed(errors)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..domain.status import DossierAction, DossierStatus
@@ -91,20 +91,28 @@ def _type_ok(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def _format_ok(value: str, fmt: str) -> bool:
+# Dates the API accepts: wide enough for any dossier, narrow enough that a service's
+# arithmetic (offsets, + days, the working calendar) cannot overflow Python's datetime
+# ("9999-12-31T23:59:59-14:00" is year 10000 in UTC).
+MIN_YEAR, MAX_YEAR = 1900, 2199
+RANGE_MESSAGE = f"Ngày/giờ phải trong khoảng năm {MIN_YEAR}–{MAX_YEAR}."
+
+
+def _format_error(value: str, fmt: str) -> str | None:
+    """None when ``value`` has the format and is within MIN_YEAR–MAX_YEAR, else the message."""
     try:
-        if fmt == "date":
-            date.fromisoformat(value)
-        elif fmt == "date-time":
-            datetime.fromisoformat(value)
-        elif fmt == "date-or-date-time":
-            if len(value) == 10:
-                date.fromisoformat(value)
-            else:
-                datetime.fromisoformat(value)
+        if fmt == "date" or (fmt == "date-or-date-time" and len(value) == 10):
+            year = date.fromisoformat(value).year
+        elif fmt in ("date-time", "date-or-date-time"):
+            moment = datetime.fromisoformat(value)
+            year = moment.year
+            if moment.tzinfo is not None and MIN_YEAR <= year <= MAX_YEAR:
+                year = moment.astimezone(UTC).year
+        else:
+            return None
     except ValueError:
-        return False
-    return True
+        return "Ngày/giờ phải theo ISO 8601 (YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM+07:00)."
+    return None if MIN_YEAR <= year <= MAX_YEAR else RANGE_MESSAGE
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -142,8 +150,8 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> dict[str, st
                 f"Tối thiểu {schema['minLength']} ký tự."
         elif "pattern" in schema and not re.search(schema["pattern"], value):
             errors[where] = "Sai định dạng."
-        elif "format" in schema and not _format_ok(value, schema["format"]):
-            errors[where] = "Ngày/giờ phải theo ISO 8601 (YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM+07:00)."
+        elif "format" in schema and (problem := _format_error(value, schema["format"])):
+            errors[where] = problem
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             errors[where] = f"Tối thiểu {schema['minimum']}."

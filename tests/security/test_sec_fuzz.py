@@ -9,6 +9,7 @@ deeper local run.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from onestop.services.accounts import issue_token
 from tests.factories import receive, user
@@ -118,3 +120,90 @@ def test_nul_in_a_query_string_is_a_clean_400(app, session, client, path) -> Non
 def test_nul_in_a_web_form_is_a_clean_400(app, session, client) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/login", data={"username": "t_clerk\x00", "password": "x"})
     assert r.status_code == 400
+
+
+# ---------------------------------------------------------------- hostile classes the schema-driven
+# fuzzer does not generate (docs/security.md, "Staff sessions and API"): deep nesting, lone
+# surrogates and NUL anywhere (values and keys), datetimes at the ends of the range with extreme
+# offsets. Each is sent to the reception and to an action; the answer is a 4xx JSON error.
+
+_BAD_CHARS = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "\x00"])
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
+_HOSTILE_TEXT = st.builds(lambda a, bad, b: a + bad + b, _TEXT, _BAD_CHARS, _TEXT)
+_EXTREME_DT = st.builds(
+    lambda y, sign, hh, mm: f"{y:04d}-12-31T23:59:59{sign}{hh:02d}:{mm:02d}",
+    st.sampled_from([1, 2, 1899, 2200, 9998, 9999]), st.sampled_from(["+", "-"]),
+    st.integers(0, 23), st.integers(0, 59),
+) | st.sampled_from(["9999-12-31", "0001-01-01", "9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00"])
+_FIELDS = ["procedure_code", "note", "reason", "applicant.name", "applicant.address", "missing_items[0]",
+           "documents[0].name", "result", "receiver", "officer", "to_agency"]
+
+
+def _base_body() -> dict[str, Any]:
+    return {"procedure_code": "1.004884", "applicant": {"name": "Nguyễn Văn An", "address": "Xóm Mới"},
+            "documents": [{"name": "Tờ khai", "provided": True}], "missing_items": ["Tờ khai"],
+            "note": "n", "reason": "r"}
+
+
+def _put(body: dict[str, Any], field: str, value: Any) -> None:
+    node: Any = body
+    parts = field.replace("[0]", ".0").split(".")
+    for p in parts[:-1]:
+        node = node[int(p)] if p.isdigit() else node.setdefault(p, {})
+    last = parts[-1]
+    if last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+@st.composite
+def _hostile_body(draw: Any) -> tuple[str, bytes]:
+    kind = draw(st.sampled_from(["text", "key", "deep", "deep_in_field", "datetime"]))
+    body = _base_body()
+    if kind == "text":
+        _put(body, draw(st.sampled_from(_FIELDS)), draw(_HOSTILE_TEXT))
+    elif kind == "key":
+        body[draw(_HOSTILE_TEXT)] = 1
+    elif kind == "datetime":
+        body = {"reason": "Trễ", "new_due_at": draw(_EXTREME_DT)}
+    depth = draw(st.sampled_from([40, 1_000, 5_000, 50_000]))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+    inner = opener * depth + ("1" if opener != "[" else "") + closer * depth
+    if kind == "deep":
+        return kind, inner.encode()
+    raw = json.dumps(body, ensure_ascii=True)
+    if kind == "deep_in_field":
+        raw = raw[:-1] + ', "note": ' + inner + "}"
+    return kind, raw.encode()
+
+
+def test_hostile_json_classes_are_a_4xx_json_error(app, session, client, no_rate_limit) -> None:  # type: ignore[no-untyped-def]
+    from onestop.models import Dossier
+
+    d = receive(session, now=NOW).dossier
+    raw = issue_token(session, user(session, "t_clerk"), now=NOW, name="fuzz")
+    session.commit()
+    headers = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
+    before = session.query(Dossier).count()
+    failures: list[tuple[str, str, int, str]] = []
+
+    @settings(max_examples=FUZZ_EXAMPLES * 4, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=_hostile_body(), url=st.sampled_from(["/api/v1/dossiers", "/api/v1/dossiers/{code}/actions/apologise",
+                                                      "/api/v1/dossiers/{code}/actions/request_supplement"]))
+    def run(case: tuple[str, bytes], url: str) -> None:
+        kind, data = case
+        try:
+            r = client.post(url.format(code=d.code), data=data, headers=headers)
+        except Exception as exc:  # noqa: BLE001 - TESTING propagates what would be a 500
+            session.rollback()
+            failures.append((kind, url, 500, f"{type(exc).__name__}: {str(exc)[:120]}"))
+            return
+        err = (r.get_json(silent=True) or {}).get("error") or {}
+        if not (400 <= r.status_code < 500 and err.get("code") and err.get("message")):
+            failures.append((kind, url, r.status_code, r.get_data(as_text=True)[:120]))
+
+    run()
+    assert failures == []
+    assert session.query(Dossier).count() == before

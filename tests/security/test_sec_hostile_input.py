@@ -303,3 +303,99 @@ def test_an_apology_date_outside_the_working_calendar_is_refused(app: Flask, ses
 def test_a_report_period_at_the_ends_of_the_date_range_is_refused(app: Flask, session, start: str, end: str) -> None:  # type: ignore[no-untyped-def]
     r = client_as(app, "t_head").get("/reports/form06", query_string={"kind": "custom", "from": start, "to": end})
     assert r.status_code < 500
+
+
+# ---------------------------------------------------------------- hostile JSON bodies (docs/security.md,
+# "Staff sessions and API"): every malformed body is a 4xx with the JSON error shape, on every
+# endpoint that reads one — never a RecursionError, UnicodeEncodeError or OverflowError (500).
+
+DEEP_ARRAYS = b"[" * 50_000 + b"]" * 50_000
+DEEP_OBJECTS = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+HOSTILE_BODIES: dict[str, bytes] = {
+    "deep_arrays": DEEP_ARRAYS,
+    "deep_objects_unclosed": b'{"a":' * 50_000,
+    "deep_objects": DEEP_OBJECTS,
+    "deep_in_a_field": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": ' + DEEP_ARRAYS + b"}",
+    "moderately_deep": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "documents": '
+                       + b"[" * 500 + b"]" * 500 + b"}",
+    "lone_surrogate_in_a_name": b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}, "reason": "\\ud800"}',
+    "lone_low_surrogate": b'{"procedure_code": "1.004884", "applicant": {"name": "An \\udfff"}, "note": "\\udfff"}',
+    "lone_surrogate_in_a_key": b'{"\\ud800": 1, "procedure_code": "1.004884", "applicant": {"name": "An"}}',
+    "nul_in_a_key": b'{"a\\u0000": 1, "procedure_code": "1.004884", "applicant": {"name": "An"}}',
+    "nul_in_a_value": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": "x\\u0000y", '
+                      b'"reason": "x\\u0000y"}',
+    "invalid_utf8": b'{"procedure_code": "1.004884", "applicant": {"name": "\xff\xfe"}}',
+    "utf16": '{"procedure_code": "1.004884", "applicant": {"name": "An"}}'.encode("utf-16"),
+    "huge_integer": b'{"version": ' + b"9" * 5000 + b', "procedure_code": "1.004884", "applicant": {"name": "An"}}',
+    "nan_and_infinity": b'{"version": NaN, "procedure_code": "1.004884", "applicant": {"name": "An"}, "x": Infinity}',
+    "top_level_array": b"[1, 2, 3]",
+    "top_level_string": b'"\\ud800"',
+    "top_level_number": b"1e400",
+    "truncated": b'{"procedure_code": "1.0',
+    "trailing_garbage": b'{"procedure_code": "1.004884"} xyz',
+    "duplicate_keys_deep": b'{"applicant": {"name": "A"}, "applicant": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+}
+
+
+def _hostile_targets(session) -> tuple[list[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    from onestop.domain.status import DossierAction
+
+    d = receive(session, now=RECEIVED).dossier
+    raw = issue_token(session, user(session, "t_clerk"), now=RECEIVED)
+    session.commit()
+    urls = ["/api/v1/dossiers"] + [f"/api/v1/dossiers/{d.code}/actions/{a.value}" for a in DossierAction]
+    return urls, {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_BODIES))
+def test_hostile_json_bodies_are_a_4xx_json_error_on_every_json_endpoint(app: Flask, session, kind: str) -> None:  # type: ignore[no-untyped-def]
+    from onestop.models import Dossier
+
+    urls, headers = _hostile_targets(session)
+    before = session.query(Dossier).count()
+    c = client_as(app, None)
+    got = {}
+    for url in urls:
+        try:
+            r = c.post(url, data=HOSTILE_BODIES[kind], headers=headers)
+        except Exception as exc:  # noqa: BLE001 - TESTING propagates what would be a 500
+            session.rollback()
+            got[url] = f"{type(exc).__name__}"
+            continue
+        body = r.get_json(silent=True) or {}
+        err = body.get("error") or {}
+        if not (400 <= r.status_code < 500 and err.get("code") and err.get("message")):
+            got[url] = f"{r.status_code} {r.get_data(as_text=True)[:120]}"
+    assert got == {}
+    assert session.query(Dossier).count() == before
+
+
+@pytest.mark.parametrize("body", [b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}}',
+                                  b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": "a\\u0000"}'])
+def test_lone_surrogates_and_nul_are_a_clear_400(app: Flask, session, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    _urls, headers = _hostile_targets(session)
+    r = client_as(app, None).post("/api/v1/dossiers", data=body, headers=headers)
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]
+    err = r.get_json()["error"]
+    assert err["code"] == "invalid_text" and err["message"]
+    assert err["fields"]  # which field
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "9999-12-31",
+                                   "0001-01-01", "9999-12-31T23:59:59", "2026-03-10T10:00:00+23:59"])
+def test_an_apology_date_at_the_ends_of_the_datetime_range_is_a_422(app: Flask, session, value: str) -> None:  # type: ignore[no-untyped-def]
+    d = receive(session, now=RECEIVED).dossier
+    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=RECEIVED)
+    raw = issue_token(session, user(session, "t_head"), now=RECEIVED)
+    session.commit()
+    version = d.version
+    try:
+        r = client_as(app, None).post(f"/api/v1/dossiers/{d.code}/actions/apologise",
+                                      json={"reason": "Trễ", "new_due_at": value},
+                                      headers={"Authorization": f"Bearer {raw}"})
+    except OverflowError as exc:  # TESTING propagates what would be a 500
+        pytest.fail(f"{value}: {exc!r}")
+    assert r.status_code == 422, (value, r.status_code, r.get_data(as_text=True)[:200])
+    assert "new_due_at" in r.get_json()["error"]["fields"]
+    session.refresh(d)
+    assert d.version == version and d.promised_due_at is None
