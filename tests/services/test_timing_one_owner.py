@@ -16,7 +16,7 @@ from onestop.services.dossiers import apply_action, compute_dossier_due
 from onestop.services.timing import timing_for
 from onestop.web.api import dossier_json
 from tests.factories import agency, procedure, receive, user
-from tests.services.test_reports_data import open_, provide, supplement, vn
+from tests.services.test_reports_data import provide, supplement, vn
 
 COMMUNE = "000.01.31.H25"
 
