@@ -148,9 +148,11 @@ def form06_bucket(
 ) -> Form06Row | None:
     """The Form 06 row (zeros and ones) of one dossier for the period [start_moment, end_moment).
 
+    ``end_moment`` is the moment measured: the period's end, or now for a period not yet over.
     ``due_at`` must be the statutory due time *in force at end_moment*; ``paused_since`` the start of
-    a pause open at end_moment (None if the clock was running); ``finished_at`` the first finish
-    (later finishes are passed as they are: a finish at or after end_moment means "open at the end").
+    a pause open at end_moment (None if the clock was running); ``supplement_requests`` the requests
+    made before end_moment; ``finished_at`` the first finish (later finishes are passed as they are:
+    a finish at or after end_moment means "open at the end").
     Returns None when the dossier does not count in this period.
     """
     if received_at is None or received_at >= end_moment:
@@ -178,8 +180,13 @@ def form06_bucket(
             row.resolved_late = 1
         return row
     row.in_progress_total = 1
+    # More than one supplement request: overdue from the second request on (docs/rules.md,
+    # "Form 06 and the on-time rate"; Decision 766/QĐ-TTg indicator 2.1).
+    if due_at is not None and supplement_requests > 1:
+        row.in_progress_overdue = 1
+        return row
     # A pause that began after the deadline does not stop lateness (timing.classify_open).
-    paused = paused_since is not None and (due_at is None or paused_since <= due_at)
+    paused = paused_since is not None and paused_since <= due_at if due_at is not None else False
     if due_at is None or due_at >= end_moment or paused:
         row.in_progress_within = 1
     else:

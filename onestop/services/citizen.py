@@ -4,9 +4,11 @@
   result, the handling of feedback), 1–5 each, plus satisfied yes/no and a comment — one per dossier,
   only once the result has been returned.
 * Feedback / complaint (phản ánh, kiến nghị — PAKN) on a dossier: registered with a code
-  ``PAKN-<YYMMDD>-<NNNN>``, routed to the agency that holds the dossier (or the receiving one),
-  answered within 15 working days (close of office hours of the 15th working day after receipt, the
-  same Civil Code art. 147–148 counting as dossier deadlines), answer shown to the citizen.
+  ``PAKN-<YYMMDD>-<NNNN>`` (the day's number, four digits or more: it never runs out), at most
+  :data:`FEEDBACK_PER_DOSSIER_PER_DAY` a day per dossier, routed to the agency that holds the
+  dossier (or the receiving one), answered within 15 working days (close of office hours of the
+  15th working day after receipt, the same Civil Code art. 147–148 counting as dossier deadlines),
+  answer shown to the citizen.
 * Both feed the satisfaction measure of Decision 766/QĐ-TTg indicator 5.4
   (:func:`onestop.domain.scoring.satisfaction_rate`: 100 % − (% overdue + % complained/dissatisfied)).
 * The public transparency figures per agency: received, finished, on-time rate (Decision 766
@@ -17,7 +19,7 @@ Services take (session, ..., actor, now), flush, never commit (DESIGN.md §2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +40,7 @@ __all__ = [
     "FACTORS",
     "FEEDBACK_ANSWER_WORKING_DAYS",
     "FEEDBACK_KINDS",
+    "FEEDBACK_PER_DOSSIER_PER_DAY",
     "AgencyFigures",
     "SatisfactionFigures",
     "answer_feedback",
@@ -60,6 +63,13 @@ SCORE_LABELS = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình 
                 5: "Rất hài lòng"}
 FEEDBACK_KINDS = {"complaint": "Phản ánh", "suggestion": "Kiến nghị"}
 FEEDBACK_ANSWER_WORKING_DAYS = 15
+# PAKN per dossier per local day (config FEEDBACK_PER_DOSSIER_PER_DAY overrides it in the web
+# layer). Three is room for what one citizen really has to say about one dossier in a day — a
+# complaint, a suggestion, a correction of either — while each PAKN opens a 15-working-day answer
+# obligation for the agency and counts in its complaint-handling score, so a receipt holder must
+# not be able to pour in dozens (docs/security.md, "Citizens' look-up and limits"). More the next
+# day, or at the desk.
+FEEDBACK_PER_DOSSIER_PER_DAY = 3
 MAX_COMMENT = 1000
 MAX_FEEDBACK = 2000
 MAX_ANSWER = 4000
@@ -120,20 +130,34 @@ def submit_rating(
 # ---------------------------------------------------------------- feedback (PAKN)
 
 def _next_feedback_code(session: Session, day_text: str) -> str:
+    """The day's next number, at least four digits and without a cap (…-9999, …-10000): one
+    province-wide counter must not run out, or one person could stop every citizen complaining.
+    The highest number is the longest code, then the greatest of that length (text order alone
+    would put …-9999 after …-10000)."""
     prefix = f"PAKN-{day_text}-"
-    last = session.scalar(select(func.max(Feedback.code)).where(Feedback.code.like(prefix + "%")))
-    seq = int(last[-4:]) + 1 if last and last[-4:].isdigit() else 1
-    if seq > 9999:
-        raise Conflict("Đã hết số phản ánh trong ngày; vui lòng gửi lại vào ngày mai.")
+    last = session.scalar(select(Feedback.code).where(Feedback.code.like(prefix + "%"))
+                          .order_by(func.length(Feedback.code).desc(), Feedback.code.desc()).limit(1))
+    tail = last[len(prefix):] if last else ""
+    seq = int(tail) + 1 if tail.isdigit() else 1
     return f"{prefix}{seq:04d}"
+
+
+def _feedback_today(session: Session, dossier: Dossier, start: datetime, end: datetime) -> int:
+    """PAKN already registered on ``dossier`` in [start, end). The dossier's row is locked first
+    (PostgreSQL; SQLite serialises writers anyway), so two posts racing on one dossier cannot both
+    pass the daily cap."""
+    session.execute(select(Dossier.id).where(Dossier.id == dossier.id).with_for_update())
+    return int(session.scalar(select(func.count(Feedback.id)).where(
+        Feedback.dossier_id == dossier.id, Feedback.created_at >= start, Feedback.created_at < end)) or 0)
 
 
 def register_feedback(
     session: Session, dossier: Dossier, *, content: str, kind: str = "complaint", contact: str = "",
-    now: datetime,
+    now: datetime, max_per_day: int = FEEDBACK_PER_DOSSIER_PER_DAY,
 ) -> Feedback:
     """Register a PAKN on ``dossier``: code, responsible agency (the one holding the dossier now —
-    after completion that is the receiving desk again), due at the close of the 15th working day."""
+    after completion that is the receiving desk again), due at the close of the 15th working day.
+    At most ``max_per_day`` per dossier and local day (the agency's zone): Conflict beyond."""
     errors: dict[str, str] = {}
     text = _clean_long_text(content)
     if not text:
@@ -150,6 +174,11 @@ def register_feedback(
     agency = dossier.current_agency or dossier.receiving_agency
     cal = calendar_for(session, agency)
     today = cal.local_date(now)
+    day_start = datetime.combine(today, time.min, tzinfo=cal.tz).astimezone(UTC)
+    if _feedback_today(session, dossier, day_start, day_start + timedelta(days=1)) >= max_per_day:
+        raise Conflict(f"Hồ sơ này đã có đủ {max_per_day} phản ánh, kiến nghị trong ngày hôm nay "
+                       f"(tối đa {max_per_day} phản ánh, kiến nghị một ngày cho mỗi hồ sơ). Vui lòng gửi tiếp "
+                       "vào ngày mai, hoặc liên hệ trực tiếp Bộ phận Tiếp nhận và Trả kết quả.")
     due_day = cal.add_working_days(today, FEEDBACK_ANSWER_WORKING_DAYS)
     for _attempt in range(5):
         fb = Feedback(code=_next_feedback_code(session, f"{today:%y%m%d}"), dossier_id=dossier.id,

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from ..domain.metrics import FORM06_COLUMNS, Form06Row
+from .numbers import as_of_label
 from .reports import Form06, OpenRow
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -117,12 +118,21 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     for j, name in enumerate(FORM06_COLUMNS):
         _put(ws, r, 3 + j, getattr(report.totals, name), bold=True, center=True, border=True)
     r += 2
-    rate = report.totals.late_rate
-    _put(ws, r, 1, "Tỷ lệ trễ hạn = (đã giải quyết quá hạn + đang giải quyết quá hạn) / tổng số tiếp nhận: "
-                   + (f"{rate * 100:.2f}%" if rate is not None else "—"))
-    r += 1
+    # Rates are NUMBERS with a percentage format (the spreadsheet computes and sorts them), not text.
+    for label, value in (
+        ("Tỷ lệ trễ hạn = (đã giải quyết quá hạn + đang giải quyết quá hạn) / tổng số tiếp nhận",
+         report.totals.late_rate),
+        ("Tỷ lệ đúng hạn (QĐ 766/QĐ-TTg, chỉ số 2.1) = (trước hạn + đúng hạn + đang trong hạn) / tổng số tiếp nhận",
+         report.totals.on_time_rate),
+    ):
+        _put(ws, r, 1, label)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last_col - 1)
+        cell = _put(ws, r, last_col, float(value) if value is not None else "—", bold=True)
+        cell.number_format = "0.00%"
+        r += 1
     tz = ZoneInfo(report.agency.timezone or "Asia/Ho_Chi_Minh")
-    _put(ws, r, 1, f"Số liệu tính đến hết ngày {_fmt_day(report.end)} (giờ Việt Nam); hồ sơ từ chối tiếp nhận "
+    scope = "theo cơ quan giải quyết" if report.by == "resolver" else "theo nơi tiếp nhận"
+    _put(ws, r, 1, f"{as_of_label(report.as_of, tz.key)} (giờ Việt Nam), {scope}; hồ sơ từ chối tiếp nhận "
                    "(chưa được tiếp nhận) không được tính.")
     if generated_at is not None:
         r += 1

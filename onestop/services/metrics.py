@@ -3,23 +3,12 @@ quarter and year to date — Form 06 buckets, the on-time rate by Decision 766/Q
 apologies issued vs late dossiers, online share and satisfaction (indicator 5.4) — stored as
 ``MetricSnapshot`` rows that dashboards read.
 
-Set-based: one GROUP BY (receiving agency, field) over the dossiers per period, one over ratings and
-one over feedback; the roll-up up the tree then runs over those few grouped rows in Python (each
-agency's row is added to its ancestors through the materialised path).
-
-The bucket rules are those of ``onestop.domain.metrics.form06_bucket`` (Circular 01/2020/TT-VPCP
-Form 06; THE on-time rule of ``domain.timing``), written as SQL ``CASE`` expressions:
-
-* counted: received (``received_at`` set) before the end moment, not finished before the start;
-* carried over / received online / direct+postal; resolved early / on time / late (more than one
-  supplement request ⇒ late; finished without a clock ⇒ on time); in progress within / overdue at the
-  end moment, where a pause open at the end that began no later than the due time keeps it within;
-* "early" compares local dates (agency zone). Vietnam has had one fixed offset (+07:00) since 1975, so
-  SQLite uses a fixed ``'+420 minutes'`` modifier; PostgreSQL uses ``timezone(zone, t)``.
-
-Approximation (documented): the due time used is the one stored now; for a closed past period the
-reports area's Form 06 "as of" (from the event log) is authoritative. The nightly snapshot of the
-current period is exact, because the period ends at ``now``.
+Set-based: the Form 06 buckets come from THE Form 06 builder (``reports.form06_counts``: one
+GROUP BY (receiving agency, field) per period, as of the earlier of now and the period's end, with the
+due time, pause and supplement requests in force at that moment — the same numbers as the Form 06
+page, the scores and the public page); one GROUP BY over ratings and one over feedback; the roll-up
+up the tree then runs over those few grouped rows in Python (each agency's row is added to its
+ancestors through the materialised path). The rules: docs/rules.md, "Form 06 and the on-time rate".
 """
 from __future__ import annotations
 
@@ -30,16 +19,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..domain.metrics import Form06Row
+from ..domain.metrics import FORM06_COLUMNS, Form06Row
 from ..domain.scoring import rate, satisfaction_rate
-from ..models import Agency, Dossier, Feedback, MetricSnapshot, PauseInterval, Procedure, Rating
+from ..models import Agency, Dossier, Feedback, MetricSnapshot, Procedure, Rating
+from .agencies import subtree_ids_query
+from .reports import By, form06_counts
 
 D = Dossier.__table__
-P = PauseInterval.__table__
 PR = Procedure.__table__
 R = Rating.__table__
 F = Feedback.__table__
@@ -53,8 +43,9 @@ class Counts(Form06Row):
     buckets plus the apology, rating and complaint counts."""
 
     late_apologised: int = 0  # late resolved or overdue in progress, with an apology (form 04)
+    unhappy: int = 0  # dossiers with a "dissatisfied" rating or a complaint (indicator 5.4)
     ratings: int = 0
-    dissatisfied: int = 0
+    dissatisfied: int = 0  # ratings marked dissatisfied (shown; the measure counts ``unhappy``)
     complaints: int = 0
     feedback_due: int = 0  # feedback whose answer deadline fell in the period
     feedback_on_time: int = 0  # … answered by the deadline
@@ -83,9 +74,7 @@ class Counts(Form06Row):
             "late_rate": rate(self.late, self.received_total, empty=Decimal(0)),
             "apology_rate": rate(self.late_apologised, self.late),
             "online_dossier_rate": rate(self.received_online, self.received_in_period, empty=Decimal(0)),
-            "satisfaction_rate": satisfaction_rate(
-                self.received_total, self.late,
-                min(self.received_total, self.dissatisfied + self.complaints)),
+            "satisfaction_rate": satisfaction_rate(self.received_total, self.late, self.unhappy),
             "complaint_handled_rate": rate(self.feedback_on_time, self.feedback_due),
         }
 
@@ -98,62 +87,23 @@ class Counts(Form06Row):
         return data
 
 
-def _local_date(session: Session, col: Any, tz: str) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(tz, col))
-    offset = ZoneInfo(tz).utcoffset(datetime(2020, 1, 1))
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    return func.date(col, f"{minutes:+d} minutes")
-
-
 def _ts(value: datetime) -> ColumnElement[datetime]:
     return literal(value, D.c.due_at.type)
 
 
-def dossier_counts_query(session: Session, start_m: datetime, end_m: datetime, tz: str,
-                         group_by: list[Any], where: list[ColumnElement[bool]] | None = None) -> Any:
-    """The Form 06 GROUP BY for [start_m, end_m) (end_m = the period's end moment, or now)."""
-    s, e = _ts(start_m), _ts(end_m)
-    one = literal(1)
-    resolved = and_(D.c.finished_at.is_not(None), D.c.finished_at < e)
-    late_f = and_(D.c.due_at.is_not(None), or_(D.c.finished_at > D.c.due_at, D.c.supplement_count > 1))
-    early_f = and_(D.c.due_at.is_not(None),
-                   _local_date(session, D.c.finished_at, tz) < _local_date(session, D.c.due_at, tz))
-    paused_at_end = exists().where(P.c.dossier_id == D.c.id, P.c.started_at < e,
-                                   or_(P.c.ended_at.is_(None), P.c.ended_at >= e), P.c.started_at <= D.c.due_at)
-    overdue_open = and_(D.c.due_at.is_not(None), D.c.due_at < e, ~paused_at_end)
-
-    def n(cond: Any) -> Any:
-        return func.coalesce(func.sum(case((cond, one), else_=0)), 0)
-
-    cols = [
-        func.count().label("received_total"),
-        n(and_(D.c.received_at >= s, D.c.channel == "online")).label("received_online"),
-        n(and_(D.c.received_at >= s, D.c.channel != "online")).label("received_direct_postal"),
-        n(D.c.received_at < s).label("carried_over"),
-        n(resolved).label("resolved_total"),
-        n(and_(resolved, ~late_f, early_f)).label("resolved_early"),
-        n(and_(resolved, ~late_f, ~early_f)).label("resolved_on_time"),
-        n(and_(resolved, late_f)).label("resolved_late"),
-        n(~resolved).label("in_progress_total"),
-        n(and_(~resolved, ~overdue_open)).label("in_progress_within"),
-        n(and_(~resolved, overdue_open)).label("in_progress_overdue"),
-        n(and_(D.c.promised_due_at.is_not(None),
-               or_(and_(resolved, late_f), and_(~resolved, overdue_open)))).label("late_apologised"),
-    ]
-    # NULL-safe: every late/early/overdue test starts with "due_at IS NOT NULL", so a dossier
-    # finished without a clock (due_at NULL) gets FALSE, never NULL, and lands in "on time".
-    q = (select(*group_by, *cols).select_from(D.join(PR, PR.c.id == D.c.procedure_id))
-         .where(D.c.received_at.is_not(None), D.c.received_at < e,
-                or_(D.c.finished_at.is_(None), D.c.finished_at >= s), *(where or []))
-         .group_by(*group_by))
-    return q
-
-
 def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
-               agency_ids: Any = None, by_agency: bool = True) -> dict[tuple[int, str], Counts]:
-    """(agency id, or 0 when not grouped by agency; field) → Counts, before roll-up."""
+               agency: Agency | None = None, by_agency: bool = True, by: By = "desk") -> dict[tuple[int, str], Counts]:
+    """(agency id, or 0 when not grouped by agency; field) → Counts, before roll-up. The Form 06
+    buckets, apologies and unhappy dossiers come from THE Form 06 builder
+    (``reports.form06_counts``) as of ``end_m``; ratings and PAKN are counted beside them."""
     out: dict[tuple[int, str], Counts] = defaultdict(Counts)
+    for key, b in form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
+                                extras=True).items():
+        c = out[key]
+        for name in FORM06_COLUMNS:
+            setattr(c, name, getattr(b.row, name))
+        c.late_apologised = b.late_apologised
+        c.unhappy = b.unhappy
 
     def grp(agency_col: Any) -> list[Any]:
         return [agency_col, PR.c.field] if by_agency else [PR.c.field]
@@ -161,16 +111,10 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
     def key(row: Any) -> tuple[int, str]:
         return (int(row[0] or 0), row[1]) if by_agency else (0, row[0])
 
-    wd = [D.c.receiving_agency_id.in_(agency_ids)] if agency_ids is not None else []
-    q = dossier_counts_query(session, start_m, end_m, tz, grp(D.c.receiving_agency_id), wd)
-    for row in session.execute(q):
-        c = out[key(row)]
-        m = row._mapping
-        for f in fields(Counts):
-            if f.name in m and f.name != "field":
-                setattr(c, f.name, int(m[f.name] or 0))
+    agency_ids = subtree_ids_query(agency) if agency is not None else None
     s, e = _ts(start_m), _ts(end_m)
-    # Ratings (SIPAS) and feedback (PAKN) given in the period, by the agency they concern.
+    # Ratings (SIPAS) and feedback (PAKN) given in the period, by the agency they concern (shown
+    # beside the scores; the satisfaction measure counts dossiers — ``unhappy`` above).
     wr = [R.c.agency_id.in_(agency_ids)] if agency_ids is not None else []
     q_r = (select(*grp(R.c.agency_id), func.count(),
                   func.coalesce(func.sum(case((R.c.satisfied.is_(False), 1), else_=0)), 0))
@@ -210,11 +154,12 @@ def rolled_up(session: Session, raw: dict[tuple[int, str], Counts]) -> dict[tupl
     return out
 
 
-def subtree_counts(session: Session, agency: Agency, start_m: datetime, end_m: datetime, tz: str) -> Counts:
-    """All fields together, for an agency and its subtree (the score page's measured values)."""
-    ids = select(Agency.id).where(Agency.path.like(agency.path + "%")).scalar_subquery()
+def subtree_counts(session: Session, agency: Agency, start_m: datetime, end_m: datetime, tz: str, *,
+                   by: By = "desk") -> Counts:
+    """All fields together, for an agency and its subtree by desk or resolver, as of ``end_m`` (the
+    score page's measured values)."""
     total = Counts()
-    for c in _aggregate(session, start_m, end_m, tz, agency_ids=ids, by_agency=False).values():
+    for c in _aggregate(session, start_m, end_m, tz, agency=agency, by_agency=False, by=by).values():
         total.add(c)
     return total
 

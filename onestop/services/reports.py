@@ -1,30 +1,38 @@
-"""Heads' reports: Form 06/VPCP/KSTT as of a period's end, closed-period snapshots, the overdue list,
-the head dashboard, delay attribution along liên thông chains, and chart series.
+"""Heads' reports: Form 06/VPCP/KSTT as of a moment, closed-period snapshots, the overdue list, the
+head dashboard, delay attribution along liên thông chains, and chart series.
+
+**One Form 06 builder** (:func:`form06_counts`): the page, the Excel file, the CLI, the API, the
+closed-period snapshots, the nightly metrics, the scores and the public transparency page all read
+their buckets from it. The rules (docs/rules.md, "Form 06 and the on-time rate"):
+
+* the moment: a period not yet over is measured **as of the earlier of now and the period's end**,
+  and every page and export says so ("Số liệu tính đến …");
+* the per-dossier timing is THE timing rule written once in SQL (``services.timing_sql``; its Python
+  twin is ``domain.timing``), fed with the inputs *in force at that moment*, so later events never
+  change a past period:
+  - ``received_at`` and ``finished_at`` (the *first* finish, set once by ``apply_action``);
+  - the statutory due time in force at the moment: a due change after it (supplement provided,
+    payment confirmed, calendar re-plan — each recorded as an event with ``old_due_at``/``due_at``,
+    DESIGN.md §2) is undone by reading ``old_due_at`` of the first such event after the moment;
+  - the pause open at the moment (``pause_intervals``);
+  - the supplement requests made before the moment (more than one ⇒ late / overdue);
+* the scope: by **receiving desk** (``receiving_agency_id`` in the subtree) or by **resolving
+  agency** (the agency the dossier was first handed to — the procedure's competent agency, for liên
+  thông the lead agency — or the desk itself while it has not been handed over).
 
 Every figure over many dossiers is ONE set-based statement (GROUP BY with CASE expressions); Python
-only folds the handful of grouped rows. The bucket rules are those of
-:func:`onestop.domain.metrics.form06_bucket` (tests compare the two on generated data).
-
-"As of the period's end" (issue 6): a past period gives the same numbers after later events, because
-the statement only reads facts fixed at the end moment —
-* ``received_at`` and ``finished_at`` (the *first* finish, set once by ``apply_action``) compared with
-  the end moment;
-* the statutory due time *in force at the end*: a due change after the end (supplement provided,
-  payment confirmed, calendar re-plan — each recorded as an event with ``old_due_at``/``due_at``,
-  DESIGN.md §2) is undone by reading ``old_due_at`` of the first such event after the end;
-* pauses open at the end moment (``pause_intervals``);
-* ``supplement_count`` only for dossiers finished by the end, whose requests all preceded the finish.
+only folds the handful of grouped rows. The pure reference is
+:func:`onestop.domain.metrics.form06_bucket` (a property test compares the two on random data).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Date,
     and_,
     case,
     cast,
@@ -51,35 +59,40 @@ from ..domain.metrics import (
     late_because_of,
     period_bounds,
 )
-from ..domain.status import PAUSED, Channel
-from ..domain.timing import due_soon_from, time_left
-from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, ReportSnapshot, User
+from ..domain.status import PAUSED, Channel, DossierAction
+from ..domain.timing import Timing, due_soon_from, time_left
+from ..models import (
+    Agency,
+    Dossier,
+    DossierEvent,
+    Feedback,
+    HandoffLeg,
+    PauseInterval,
+    Procedure,
+    Rating,
+    ReportSnapshot,
+    User,
+)
+from . import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
 from .agencies import subtree_ids_query
 from .calendars import calendar_for
 from .errors import Conflict, NotFound, ValidationFailed
+from .timing import open_pause_start
+from .timing_sql import finished_timing_case, is_overdue_open, open_timing_case
 
 _PAUSED_SQL = tuple(s.value for s in PAUSED)
 
-
-def _enable_sqlite_index_hints() -> None:
-    """Let ``Select.with_hint(table, "INDEXED BY ix", "sqlite")`` render (SQLAlchemy's SQLite compiler
-    drops FROM hints). Needed because SQLite's ANALYZE statistics average NULLs in with the finish
-    times, so it believes ``finished_at IS NULL`` is one row and walks ``ix_dossiers_finished``
-    instead of the open-dossier partial index (measured at 1M: 63 ms vs 1 ms for the due-soon scan).
-    Only statements that ask for a "sqlite" hint are affected."""
-    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-
-    if getattr(SQLiteCompiler, "_onestop_hints", False):
-        return
-
-    def get_from_hint_text(self: Any, table: Any, text_: str) -> str:
-        return text_
-
-    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign,assignment]
-    SQLiteCompiler._onestop_hints = True  # type: ignore[attr-defined]
+By = Literal["desk", "resolver"]
+BY_CHOICES: tuple[str, ...] = ("desk", "resolver")
 
 
-_enable_sqlite_index_hints()
+def check_by(value: str | None) -> By:
+    """``desk`` (by receiving desk) or ``resolver`` (by resolving agency); anything else is a clear error."""
+    v = (value or "desk").strip()
+    if v not in BY_CHOICES:
+        raise ValidationFailed({"by": "Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' "
+                                      "(theo cơ quan giải quyết)."})
+    return v  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- dialect helpers
@@ -99,14 +112,6 @@ def _json_ts(session: Session, column: Any, key: str) -> ColumnElement[Any]:
         return cast(column[key].as_string(), UTCDateTime())
     text_ts = func.strftime("%Y-%m-%d %H:%M:%f", func.json_extract(column, f"$.{key}")) + literal("000")
     return text_ts
-
-
-def _local_date(session: Session, column: Any, tz: str, offset_minutes: int) -> ColumnElement[Any]:
-    """The local calendar date of a UTC timestamp column (the early/on-time rule compares dates)."""
-    if _dialect(session) == "postgresql":
-        return cast(func.timezone(tz, column), Date)
-    # Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact there.
-    return func.date(column, f"{offset_minutes:+d} minutes")
 
 
 def _month_key(session: Session, column: Any, tz: str, offset_minutes: int) -> ColumnElement[Any]:
@@ -131,6 +136,28 @@ def _tz(agency: Agency) -> ZoneInfo:
     return ZoneInfo(agency.timezone or "Asia/Ho_Chi_Minh")
 
 
+# ---------------------------------------------------------------- scope: desk or resolver
+
+def resolver_id() -> ColumnElement[Any]:
+    """The resolving agency of a dossier (correlated to ``Dossier``): the agency of its first hand-off
+    (the procedure's competent agency; for liên thông the lead agency), else its receiving desk."""
+    leg = aliased(HandoffLeg)
+    first = (select(leg.to_agency_id).where(leg.dossier_id == Dossier.id, leg.seq == 1)
+             .correlate(Dossier).scalar_subquery())
+    return func.coalesce(first, Dossier.receiving_agency_id)
+
+
+def scope_condition(ids: Any, by: By) -> ColumnElement[bool]:
+    """Dossiers that count for the agencies ``ids`` (a subquery or list of ids) by desk or resolver."""
+    if by == "desk":
+        return Dossier.receiving_agency_id.in_(ids)
+    first = aliased(HandoffLeg)
+    handed = select(first.dossier_id).where(first.seq == 1, first.to_agency_id.in_(ids))
+    any_leg = aliased(HandoffLeg)
+    never_handed = ~exists().where(any_leg.dossier_id == Dossier.id, any_leg.seq == 1)
+    return or_(Dossier.id.in_(handed), and_(Dossier.receiving_agency_id.in_(ids), never_handed))
+
+
 # ---------------------------------------------------------------- Form 06
 
 @dataclass
@@ -140,7 +167,13 @@ class Form06:
     end: date
     rows: list[Form06Row]
     totals: Form06Row
-    as_of: datetime  # the end moment (exclusive): local midnight after ``end``
+    as_of: datetime  # the moment measured: min(now, local midnight after ``end``)
+    by: str = "desk"
+
+    @property
+    def period_over(self) -> bool:
+        """True when ``as_of`` is the period's end (the numbers can no longer change)."""
+        return self.as_of >= period_bounds(self.start, self.end, _tz(self.agency))[1]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +181,8 @@ class Form06:
             "agency_name": self.agency.name,
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
+            "by": self.by,
+            "as_of": self.as_of.astimezone(_tz(self.agency)).isoformat(),
             "rows": [_row_json(r) for r in self.rows],
             "totals": _row_json(self.totals, with_field=False),
         }
@@ -181,7 +216,17 @@ def due_in_force_at(session: Session, dossier_id_col: Any, due_col: Any, moment:
     return func.coalesce(first_after, due_col, type_=UTCDateTime())
 
 
-def _dossier_parts(session: Session, agency: Agency, start_m: datetime, end_m: datetime,
+def supplements_before(moment: datetime) -> ColumnElement[Any]:
+    """Supplement requests made before ``moment`` (correlated to ``Dossier``). Only looked up when the
+    dossier has more than one request today — the only case where the count can change a bucket."""
+    ev = aliased(DossierEvent)
+    n = (select(func.count()).where(ev.dossier_id == Dossier.id, ev.at < moment,
+                                    ev.action == DossierAction.REQUEST_SUPPLEMENT.value)
+         .correlate(Dossier).scalar_subquery())
+    return case((Dossier.supplement_count > 1, n), else_=Dossier.supplement_count)
+
+
+def _dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: datetime, end_m: datetime,
                    columns: Sequence[Any]) -> Any:
     """The Form 06 dossier set — received before the end, not finished before the start — as a
     UNION ALL of four disjoint parts that each follow one index, so the cost grows with the period
@@ -197,8 +242,6 @@ def _dossier_parts(session: Session, agency: Agency, start_m: datetime, end_m: d
        planner chooses from its own statistics.
     """
     d = Dossier
-    ids = subtree_ids_query(agency)
-    in_scope = d.receiving_agency_id.in_(ids)
     parts = [
         select(*columns).where(in_scope, d.received_at >= start_m, d.received_at < end_m),
         select(*columns).where(in_scope, d.received_at < start_m, d.finished_at >= start_m,
@@ -220,23 +263,36 @@ def _dossier_parts(session: Session, agency: Agency, start_m: datetime, end_m: d
     return union_all(*parts).subquery()
 
 
-def form06_buckets_query(session: Session, agency: Agency, start: date, end: date) -> Any:
-    """The one GROUP BY statement: (field, received kind, final kind, count).
+def _scope_of(agency: Agency | None, by: By) -> ColumnElement[bool]:
+    if agency is None:
+        return Dossier.received_at.is_not(None)
+    return scope_condition(subtree_ids_query(agency), by)
 
-    The as-of due time and the open pause are correlated look-ups; each is evaluated once per
-    dossier, and only for dossiers still open at the end (the parts carry them as columns under a
-    CASE, the outer SELECT classifies) — referencing the look-up in several CASE branches made
-    PostgreSQL run it once per branch (measured at 1M: 560 → see docs/benchmarks.md)."""
-    tz = _tz(agency)
-    start_m, end_m = period_bounds(start, end, tz)
-    off = _offset_minutes(tz, end_m)
+
+def form06_buckets_query(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
+                         tz: str, by: By = "desk", group_by_agency: bool = False,
+                         extras: bool = False) -> Any:
+    """The one GROUP BY statement: (agency id or 0, field, received kind, final kind, apologised,
+    unhappy, count) over the dossiers counted for ``agency``'s subtree (all agencies if None) in
+    [start_m, as_of).
+
+    * received kind: ``c`` carried over / ``o`` online / ``d`` direct or postal;
+    * final kind: ``E``/``T``/``L`` resolved early / on time / late, ``W``/``O`` in progress within /
+      overdue — from THE timing rule in SQL (``timing_sql``) with the inputs in force at ``as_of``;
+    * with ``extras``: apologised (an apology, form 04, was issued) and unhappy (a "dissatisfied"
+      rating or a complaint about the dossier before ``as_of``, Decision 766 indicator 5.4) — 0 or 1.
+
+    The as-of due time, the open pause and the supplement count are correlated look-ups evaluated
+    once per dossier, and only for dossiers still open at the moment (the parts carry them as columns
+    under a CASE, the outer SELECT classifies) — referencing a look-up in several CASE branches made
+    PostgreSQL run it once per branch (docs/benchmarks.md, "Form 06")."""
     d, p = Dossier, Procedure
-    open_at_end = or_(d.finished_at.is_(None), d.finished_at >= end_m)
-    due_asof = due_in_force_at(session, d.id, d.due_at, end_m)
+    open_at = or_(d.finished_at.is_(None), d.finished_at >= as_of)
+    due_asof = due_in_force_at(session, d.id, d.due_at, as_of)
     pause_start = (
         select(func.min(PauseInterval.started_at))
-        .where(PauseInterval.dossier_id == d.id, PauseInterval.started_at < end_m,
-               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= end_m))
+        .where(PauseInterval.dossier_id == d.id, PauseInterval.started_at < as_of,
+               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= as_of))
         .correlate(Dossier)
         .scalar_subquery()
     )
@@ -245,38 +301,49 @@ def form06_buckets_query(session: Session, agency: Agency, start: date, end: dat
         (d.channel == Channel.ONLINE.value, literal("o")),
         else_=literal("d"),
     )
+    finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
+                                    supplement_count=d.supplement_count, tz=tz)
     resolved_kind = case(
-        (d.finished_at < end_m, case(
-            (d.due_at.is_(None), literal("T")),
-            (or_(d.finished_at > d.due_at, d.supplement_count > 1), literal("L")),
-            (_local_date(session, d.finished_at, tz.key, off) < _local_date(session, d.due_at, tz.key, off),
-             literal("E")),
-            else_=literal("T"),
+        (d.finished_at < as_of, case(
+            (finished == Timing.LATE.value, literal("L")),
+            (finished == Timing.EARLY.value, literal("E")),
+            else_=literal("T"),  # on time, or finished without a clock (cannot be late)
         )),
         else_=null(),
     )
-    u = _dossier_parts(session, agency, start_m, end_m, (
-        d.procedure_id.label("procedure_id"), received_kind.label("rk"), resolved_kind.label("res"),
-        case((open_at_end, due_asof), else_=null()).label("due_asof"),
-        case((open_at_end, pause_start), else_=null()).label("pause_start"),
-    ))
-    finished_kind = case(
+    group_col = (resolver_id() if by == "resolver" else d.receiving_agency_id) if group_by_agency else literal(0)
+    columns: list[Any] = [
+        group_col.label("ag"), d.procedure_id.label("procedure_id"), received_kind.label("rk"),
+        resolved_kind.label("res"),
+        case((open_at, due_asof), else_=null()).label("due_asof"),
+        case((open_at, pause_start), else_=null()).label("pause_start"),
+        case((open_at, supplements_before(as_of)), else_=null()).label("sup"),
+    ]
+    if extras:
+        unhappy = or_(
+            exists().where(Rating.dossier_id == d.id, Rating.satisfied.is_(False), Rating.created_at < as_of),
+            exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint", Feedback.created_at < as_of),
+        )
+        columns += [case((d.promised_due_at.is_not(None), 1), else_=0).label("ap"),
+                    case((unhappy, 1), else_=0).label("uh")]
+    else:
+        columns += [literal(0).label("ap"), literal(0).label("uh")]
+    u = _dossier_parts(session, _scope_of(agency, by), start_m, as_of, columns)
+    open_timing = open_timing_case(due_at=u.c.due_asof, pause_start=u.c.pause_start,
+                                   supplement_count=u.c.sup, now=as_of)
+    final_kind = case(
         (u.c.res.is_not(None), u.c.res),
-        (u.c.due_asof.is_(None), literal("W")),
-        (u.c.due_asof >= end_m, literal("W")),
-        # Paused at the end by a pause that began no later than the due time (a pause after
-        # the deadline does not stop lateness).
-        (and_(u.c.pause_start.is_not(None), u.c.pause_start <= u.c.due_asof), literal("W")),
-        else_=literal("O"),
+        (open_timing == Timing.OVERDUE.value, literal("O")),
+        else_=literal("W"),  # within, paused in time, or open without a clock
     ).label("fk")
     # Count per procedure first (small integer keys, a hash aggregate), then name the field:
     # joining ~100k rows to procedures before grouping cost more than the buckets themselves.
     g = (
-        select(u.c.procedure_id, u.c.rk, finished_kind, func.count().label("n"))
-        .group_by(u.c.procedure_id, u.c.rk, finished_kind)
+        select(u.c.ag, u.c.procedure_id, u.c.rk, final_kind, u.c.ap, u.c.uh, func.count().label("n"))
+        .group_by(u.c.ag, u.c.procedure_id, u.c.rk, final_kind, u.c.ap, u.c.uh)
         .subquery()
     )
-    return select(p.field, g.c.rk, g.c.fk, g.c.n).join(p, p.id == g.c.procedure_id)
+    return select(g.c.ag, p.field, g.c.rk, g.c.fk, g.c.ap, g.c.uh, g.c.n).join(p, p.id == g.c.procedure_id)
 
 
 def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
@@ -284,7 +351,8 @@ def bare_aggregate_query(session: Session, agency: Agency, start: date, end: dat
     field with no buckets — what any Form 06 must at least read."""
     tz = _tz(agency)
     start_m, end_m = period_bounds(start, end, tz)
-    u = _dossier_parts(session, agency, start_m, end_m, (Dossier.procedure_id.label("procedure_id"),))
+    u = _dossier_parts(session, _scope_of(agency, "desk"), start_m, end_m,
+                       (Dossier.procedure_id.label("procedure_id"),))
     return (
         select(Procedure.field, func.count())
         .select_from(u)
@@ -293,33 +361,73 @@ def bare_aggregate_query(session: Session, agency: Agency, start: date, end: dat
     )
 
 
-_RK = {"o": "received_online", "d": "received_direct_postal", "c": "carried_over"}
-_FK = {"E": ("resolved_total", "resolved_early"), "T": ("resolved_total", "resolved_on_time"),
-       "L": ("resolved_total", "resolved_late"), "W": ("in_progress_total", "in_progress_within"),
-       "O": ("in_progress_total", "in_progress_overdue")}
+RECEIVED_KIND = {"o": "received_online", "d": "received_direct_postal", "c": "carried_over"}
+FINAL_KIND = {"E": ("resolved_total", "resolved_early"), "T": ("resolved_total", "resolved_on_time"),
+              "L": ("resolved_total", "resolved_late"), "W": ("in_progress_total", "in_progress_within"),
+              "O": ("in_progress_total", "in_progress_overdue")}
 
 
-def form06(session: Session, agency: Agency, start: date, end: date) -> Form06:
-    """Form 06/VPCP/KSTT for ``agency``'s subtree (dossiers it received) and the local-date period
-    [start, end], as of the period's end. Rows by field (lĩnh vực), sorted by name, plus totals."""
-    tz = _tz(agency)
-    _start_m, end_m = period_bounds(start, end, tz)
-    by_field: dict[str, Form06Row] = {}
+@dataclass
+class BucketCounts:
+    """The Form 06 buckets of one group plus what the scores add: late dossiers with an apology and
+    dossiers with a dissatisfied rating or complaint (counted once per dossier)."""
+
+    row: Form06Row
+    late_apologised: int = 0
+    unhappy: int = 0
+
+
+def form06_counts(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
+                  tz: str, by: By = "desk", group_by_agency: bool = False,
+                  extras: bool = False) -> dict[tuple[int, str], BucketCounts]:
+    """THE Form 06 builder: (agency id — 0 unless ``group_by_agency`` — , field) → buckets, for the
+    dossiers counted for ``agency``'s subtree (all agencies if None) between ``start_m`` and the
+    moment ``as_of``. Empty when ``as_of`` is not after ``start_m`` (nothing has happened yet)."""
+    out: dict[tuple[int, str], BucketCounts] = {}
+    if as_of <= start_m:
+        return out
     _no_jit(session)
-    # Untyped rows: SQLAlchemy types CASE-labelled columns as object.
-    buckets: Any = session.execute(form06_buckets_query(session, agency, start, end))
-    for fld, rk, fk, n in buckets:
-        row = by_field.setdefault(fld, Form06Row(field=fld))
+    q = form06_buckets_query(session, agency, start_m, as_of, tz=tz, by=by, group_by_agency=group_by_agency,
+                             extras=extras)
+    grouped: Iterable[Any] = session.execute(q)
+    for ag, fld, rk, fk, ap, uh, n in grouped:
+        key = (int(ag or 0), str(fld))
+        acc = out.get(key)
+        if acc is None:
+            acc = out[key] = BucketCounts(Form06Row(field=str(fld)))
         n = int(n)
+        row = acc.row
         row.received_total += n
-        setattr(row, _RK[rk], getattr(row, _RK[rk]) + n)
-        for col in _FK[fk]:
+        setattr(row, RECEIVED_KIND[rk], getattr(row, RECEIVED_KIND[rk]) + n)
+        for col in FINAL_KIND[fk]:
             setattr(row, col, getattr(row, col) + n)
-    rows = [by_field[k] for k in sorted(by_field)]
+        if int(ap) and fk in ("L", "O"):
+            acc.late_apologised += n
+        if int(uh):
+            acc.unhappy += n
+    return out
+
+
+def measured_at(agency: Agency, start: date, end: date, now: datetime) -> tuple[datetime, datetime]:
+    """(start moment, as-of moment) of a period: as of the earlier of ``now`` and the period's end."""
+    start_m, end_m = period_bounds(start, end, _tz(agency))
+    return start_m, min(now, end_m)
+
+
+def form06(session: Session, agency: Agency, start: date, end: date, *, now: datetime,
+           by: By = "desk") -> Form06:
+    """Form 06/VPCP/KSTT for ``agency``'s subtree — by receiving desk or by resolving agency — and the
+    local-date period [start, end], as of the earlier of ``now`` and the period's end. Rows by field
+    (lĩnh vực), sorted by name, plus totals."""
+    by = check_by(by)
+    start_m, as_of = measured_at(agency, start, end, now)
+    counts = form06_counts(session, agency, start_m, as_of, tz=_tz(agency).key, by=by)
+    rows = sorted((c.row for c in counts.values()), key=lambda r: r.field)
     totals = Form06Row(field="")
     for r in rows:
         totals.add(r)
-    return Form06(agency=agency, start=start, end=end, rows=rows, totals=totals, as_of=end_m)
+    return Form06(agency=agency, start=start, end=end, rows=rows, totals=totals, as_of=max(as_of, start_m),
+                  by=by)
 
 
 def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> tuple[date, date]:
@@ -379,7 +487,7 @@ def close_period(session: Session, agency: Agency, start: date, end: date, *, ac
         ReportSnapshot.period_from == start, ReportSnapshot.period_to == end))
     if existing is not None:
         raise Conflict("Kỳ báo cáo này đã được chốt số liệu.")
-    report = form06(session, agency, start, end)
+    report = form06(session, agency, start, end, now=now)
     snap = ReportSnapshot(report="form06", agency_id=agency.id, period_from=start, period_to=end,
                           closed_at=now, closed_by_id=actor.id if actor else None,
                           data=report.as_json(), note=note[:2000])
@@ -397,9 +505,11 @@ def snapshot_for(session: Session, agency: Agency, start: date, end: date) -> Re
 # ---------------------------------------------------------------- open dossiers: dashboard, overdue list
 
 def _in_scope(agency: Agency) -> ColumnElement[bool]:
-    """Dossiers the head answers for: received by the subtree or held by it now."""
+    """Dossiers the head answers for in the lists: received by the subtree or held by it now."""
     ids = subtree_ids_query(agency)
     return or_(Dossier.receiving_agency_id.in_(ids), Dossier.current_agency_id.in_(ids))
+
+
 
 
 def _open_with_clock() -> ColumnElement[bool]:
@@ -427,22 +537,23 @@ class DashboardCounts:
         return self.within + self.due_soon + self.overdue + self.paused
 
 
-def head_dashboard(session: Session, agency: Agency, *, now: datetime) -> DashboardCounts:
-    """Open dossiers of the subtree by timing at ``now``: within time / due soon / overdue / paused
-    (one GROUP BY over the open-dossier index)."""
+def head_dashboard(session: Session, agency: Agency, *, now: datetime, by: str | None = None) -> DashboardCounts:
+    """Open dossiers by timing at ``now``: within time / due soon / overdue / paused (one GROUP BY over
+    the open-dossier index), by THE timing rule in SQL (``timing_sql.open_timing_case``).
+
+    ``by`` = ``desk`` or ``resolver`` counts the same dossiers as Form 06's "in progress" for that
+    scope (within = within + due soon + paused); None (the lists' scope) counts those received by the
+    subtree or held by it now."""
     soon = due_soon_from(now, calendar_for(session, agency))
-    kind = case(
-        (_paused_in_time(), literal("paused")),
-        (Dossier.due_at < now, literal("overdue")),
-        (Dossier.due_at <= soon, literal("due_soon")),
-        else_=literal("within"),
-    )
+    kind = open_timing_case(due_at=Dossier.due_at, pause_start=open_pause_start(Dossier.id),
+                            supplement_count=Dossier.supplement_count, now=now, soon=soon)
+    scope = _in_scope(agency) if by is None else scope_condition(subtree_ids_query(agency), check_by(by))
     # The scan is bounded by the open dossiers (finished_at IS NULL), whatever the history.
-    inner = select(kind.label("k")).where(_open_with_clock(), _in_scope(agency)).subquery()
+    inner = select(kind.label("k")).where(_open_with_clock(), Dossier.received_at.is_not(None), scope).subquery()
     out = DashboardCounts()
     counted: Any = session.execute(select(inner.c.k, func.count()).group_by(inner.c.k))
     for k, n in counted:
-        setattr(out, k, int(n))
+        setattr(out, str(k), int(n))
     return out
 
 
@@ -545,10 +656,13 @@ def _open_list(session: Session, agency: Agency, *, now: datetime, where: Sequen
 
 def overdue_list(session: Session, agency: Agency, filters: OverdueFilters | None = None, *, now: datetime,
                  after: str | None = None, limit: int = 50) -> OpenPage:
-    """Open dossiers past their statutory due time, most late first, keyset-paginated on
-    (due_at, id). The apology's promised date never hides lateness (Decree 61/2018 art. 19(4))."""
+    """Open dossiers that are overdue by THE timing rule (``timing_sql.is_overdue_open``: past the
+    statutory due time with the clock running, or more than one supplement request), most late first,
+    keyset-paginated on (due_at, id). The apology's promised date never hides lateness (Decree
+    61/2018 art. 19(4))."""
     f = filters or OverdueFilters()
-    where: list[ColumnElement[bool]] = [Dossier.due_at < now, ~_paused_in_time()]
+    where: list[ColumnElement[bool]] = [
+        is_overdue_open(Dossier.due_at, open_pause_start(Dossier.id), Dossier.supplement_count, now)]
     if f.department_id:
         dept = session.get(Agency, f.department_id)
         if dept is None:
@@ -575,6 +689,7 @@ def due_soon_list(session: Session, agency: Agency, *, now: datetime, after: str
     """Open dossiers due within one working day: the apology (form 04) is due now."""
     soon = due_soon_from(now, calendar_for(session, agency))
     where = [Dossier.due_at >= now, Dossier.due_at <= soon, ~_paused_in_time(),
+             Dossier.supplement_count <= 1,  # already overdue (docs/rules.md, "Timing")
              Dossier.promised_due_at.is_(None)]
     return _open_list(session, agency, now=now, where=where, after=after, limit=limit)
 

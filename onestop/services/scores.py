@@ -25,6 +25,7 @@ from ..models import Agency, Dossier, Procedure, ScoringRuleRow
 from .calendars import calendar_for
 from .errors import NotFound, ValidationFailed
 from .metrics import Counts, subtree_counts
+from .reports import check_by, scope_condition
 
 # Rule sets shipped by default, with the day each starts to apply.
 DEFAULT_SETS: tuple[tuple[str, tuple[ScoringRule, ...], date], ...] = (
@@ -96,16 +97,19 @@ def online_service_counts(session: Session) -> tuple[int, int]:
 
 
 def measured_values(counts: Counts, online_services: tuple[int, int]) -> dict[str, Measured]:
-    overdue_or_unhappy = min(counts.received_total, counts.dissatisfied + counts.complaints)
+    """Each measure with its numerator and denominator. Satisfaction (Decision 766 indicator 5.4)
+    counts DOSSIERS: 100 % − (% overdue + % of dossiers with a "dissatisfied" rating or a complaint),
+    docs/rules.md, "Form 06 and the on-time rate"."""
     from ..domain.scoring import satisfaction_rate
 
+    unhappy = min(counts.received_total, counts.unhappy)
     return {
         "on_time_rate": Measured(rate(counts.on_time, counts.received_total), counts.on_time, counts.received_total),
         "online_dossier_rate": Measured(rate(counts.received_online, counts.received_in_period),
                                         counts.received_online, counts.received_in_period),
         "satisfaction_rate": Measured(
-            satisfaction_rate(counts.received_total, counts.late, overdue_or_unhappy),
-            counts.received_total - min(counts.received_total, counts.late + overdue_or_unhappy),
+            satisfaction_rate(counts.received_total, counts.late, unhappy),
+            counts.received_total - min(counts.received_total, counts.late + unhappy),
             counts.received_total),
         "apology_rate": Measured(rate(counts.late_apologised, counts.late), counts.late_apologised, counts.late),
         "online_service_rate": Measured(rate(*online_services), *online_services),
@@ -164,6 +168,7 @@ class ScoreReport:
     counts: Counts
     criteria: list[CriterionScore]
     what_if: WhatIf | None = None
+    by: str = "desk"
 
     def totals(self) -> dict[str, tuple[Decimal, Decimal]]:
         out: dict[str, tuple[Decimal, Decimal]] = {}
@@ -176,6 +181,7 @@ class ScoreReport:
         return {
             "agency": {"identifier": self.agency.identifier, "name": self.agency.name},
             "from": self.start.isoformat(), "to": self.end.isoformat(), "as_of": self.as_of.isoformat(),
+            "by": self.by,
             "counts": {**self.counts.as_data()},
             "criteria": [c.as_json() for c in self.criteria],
             "totals": {k: {"points": str(p), "max_points": str(m)} for k, (p, m) in self.totals().items()},
@@ -198,13 +204,16 @@ def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def score_agency(session: Session, agency: Agency, start: date, end: date, *, now: datetime,
-                 tz: str = "Asia/Ho_Chi_Minh", what_if_days: int | None = None) -> ScoreReport:
+                 tz: str = "Asia/Ho_Chi_Minh", what_if_days: int | None = None, by: str = "desk") -> ScoreReport:
     """Measured values, points and maximum of every rule in force on the period's last day, for
-    the agency and its subtree; with ``what_if_days`` also the what-if."""
+    the agency and its subtree (by receiving desk or by resolving agency), as of the earlier of
+    ``now`` and the period's end — the same Form 06 buckets as the Form 06 page (one builder,
+    ``reports.form06_counts``); with ``what_if_days`` also the what-if."""
+    scope = check_by(by)
     seed_scoring_rules(session, now)
     start_m, end_m = _bounds(start, end, tz)
     as_of = min(now, end_m)
-    counts = subtree_counts(session, agency, start_m, as_of, tz) if as_of > start_m else Counts()
+    counts = subtree_counts(session, agency, start_m, as_of, tz, by=scope) if as_of > start_m else Counts()
     values = measured_values(counts, online_service_counts(session))
     criteria: list[CriterionScore] = []
     for row in rules_in_force(session, min(end, as_of.astimezone(ZoneInfo(tz)).date())):
@@ -215,7 +224,8 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
             measure=row.measure, measured=m.value if m else None, numerator=m.numerator if m else 0,
             denominator=m.denominator if m else 0, points=score(rule, m.value if m else None),
             max_points=Decimal(row.max_points), kind=row.kind, rule_text=rule_text(rule)))
-    report = ScoreReport(agency=agency, start=start, end=end, as_of=as_of, counts=counts, criteria=criteria)
+    report = ScoreReport(agency=agency, start=start, end=end, as_of=max(as_of, start_m), counts=counts,
+                         criteria=criteria, by=scope)
     if what_if_days is not None:
         report.what_if = what_if_for(session, report, now=now, days=what_if_days, end_m=end_m)
     return report
@@ -240,7 +250,8 @@ def what_if_for(session: Session, report: ScoreReport, *, now: datetime, days: i
         n = int(session.scalar(
             select(func.count()).select_from(Dossier).where(
                 Dossier.finished_at.is_(None), Dossier.status.in_([s.value for s in RUNNING]),
-                Dossier.receiving_agency_id.in_(ids), Dossier.received_at.is_not(None),
+                scope_condition(ids, check_by(report.by)), Dossier.received_at.is_not(None),
+                Dossier.supplement_count <= 1,
                 Dossier.received_at < now, Dossier.due_at >= now, Dossier.due_at <= horizon)) or 0)
     n = min(n, c.in_progress_within)
     keep = what_if(c.on_time, c.received_total, n)

@@ -26,6 +26,9 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["d"] = i18n.fmt_date
     app.jinja_env.filters["dt"] = i18n.fmt_datetime
     app.jinja_env.filters["hm"] = i18n.fmt_time
+    from .formatting import register as register_number_filters
+
+    register_number_filters(app.jinja_env)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

@@ -328,7 +328,8 @@ def submit_feedback() -> Any:
     try:
         fb = citizen_svc.register_feedback(_db(), dossier, content=form.content.data or "",
                                            kind=form.kind.data or "complaint",
-                                           contact=form.contact.data or "", now=now)
+                                           contact=form.contact.data or "", now=now,
+                                           max_per_day=int(current_app.config["FEEDBACK_PER_DOSSIER_PER_DAY"]))
         db.session.commit()
         flash(_("Đã tiếp nhận phản ánh, kiến nghị số %(code)s; hạn trả lời: %(due)s.",
                 code=fb.code, due=fb.due_at.astimezone(local_tz()).strftime("%H:%M %d/%m/%Y")), "success")

@@ -51,6 +51,12 @@ def _pick_agency(user: User, identifier: str | None) -> Agency:
     return agency
 
 
+def _default_by(user: User) -> str:
+    """A head's default view is their agency as resolver (docs/rules.md, "Form 06 and the on-time
+    rate"); an admin sees the province by receiving desk."""
+    return "resolver" if user.role == "head" else "desk"
+
+
 def _period_from_args(args: Any) -> tuple[str, str, date, date]:
     kind = args.get("kind") or "month"
     if kind not in PERIOD_KINDS:
@@ -165,8 +171,9 @@ def form06() -> Any:
     try:
         agency = _pick_agency(current_user, request.args.get("agency"))
         kind, value, start, end = _period_from_args(request.args)
-        report = reports.form06(db.session, agency, start, end)
-        snapshot = reports.snapshot_for(db.session, agency, start, end)
+        by = reports.check_by(request.args.get("by") or _default_by(current_user))
+        report = reports.form06(db.session, agency, start, end, now=utcnow(), by=by)
+        snapshot = reports.snapshot_for(db.session, agency, start, end) if by == "desk" else None
     except Forbidden:
         abort(403)
     except ServiceError as exc:
@@ -177,7 +184,8 @@ def form06() -> Any:
     today = utcnow().astimezone(_tz()).date()
     return render_template(
         "reports/form06.html", report=report, agency=agency, kind=kind, value=value, start=start, end=end,
-        snapshot=snapshot, closable=snapshot is None and end < today, columns=FORM06_COLUMNS,
+        snapshot=snapshot, closable=snapshot is None and end < today and by == "desk", columns=FORM06_COLUMNS,
+        by=by,
         agencies=reports.subtree_agencies(db.session, _root_of(current_user)),
         headers=exports.FORM06_SUBHEADERS, groups=exports.FORM06_GROUPS,
         args={k: v for k, v in request.args.items() if v},
@@ -301,7 +309,8 @@ def api_form06() -> Any:
     try:
         start, end = reports.parse_period("custom", "", args["from"].strip(), args["to"].strip())
         agency = _pick_agency(g.report_user, args["agency"])
-        report = reports.form06(db.session, agency, start, end)
+        by = reports.check_by(args.get("by") or _default_by(g.report_user))
+        report = reports.form06(db.session, agency, start, end, now=utcnow(), by=by)
     except ValidationFailed as exc:
         db.session.rollback()
         return json_error(422, "validation_failed", str(exc), fields=exc.errors)

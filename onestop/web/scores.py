@@ -55,6 +55,15 @@ def _parse_date(value: str | None, default: date, name: str, errors: dict[str, s
         return default
 
 
+def _by(args: Any, errors: dict[str, str]) -> str:
+    """``by=desk|resolver``; a head's default is their agency as resolver (docs/rules.md)."""
+    by = (args.get("by") or ("resolver" if current_user.role == "head" else "desk")).strip()
+    if by not in ("desk", "resolver"):
+        errors["by"] = _("Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' (theo cơ quan giải quyết).")
+        by = "desk"
+    return by
+
+
 def _inputs(args: Any) -> tuple[Agency | None, date, date, int, dict[str, str]]:
     errors: dict[str, str] = {}
     today = _today()
@@ -87,13 +96,15 @@ def index() -> Any:
     report: ScoreReport | None = None
     if agency is not None and not errors:
         try:
-            report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(), what_if_days=days)
+            report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(), what_if_days=days,
+                                  by=_by(request.args, errors))
             db.session.commit()  # the default rules, seeded on first use
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
             flash(str(exc), "danger")
     return render_template("scores/index.html", report=report, agencies=_agencies(),
-                           agency=agency, start=start, end=end, days=days, measures=MEASURES), \
+                           agency=agency, start=start, end=end, days=days, measures=MEASURES,
+                           by=report.by if report else _by(request.args, {})), \
         (200 if not errors else 422)
 
 
@@ -105,6 +116,7 @@ def api_scores() -> Any:
     if current_user.role not in ROLES:
         return json_error(403, "forbidden", "Chỉ lãnh đạo và quản trị xem được điểm chỉ số.")
     agency, start, end, days, errors = _inputs(request.args)
+    by = _by(request.args, errors)
     if errors:
         status = 404 if set(errors) == {"agency"} else 400
         return json_error(status, "not_found" if status == 404 else "invalid", "; ".join(errors.values()),
@@ -112,7 +124,7 @@ def api_scores() -> Any:
     assert agency is not None
     try:
         report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(),
-                              what_if_days=days if "days" in request.args else None)
+                              what_if_days=days if "days" in request.args else None, by=by)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()

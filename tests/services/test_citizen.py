@@ -25,7 +25,7 @@ SCORES = {"score_access": 5, "score_procedure": 4, "score_officer": 5, "score_re
 def _returned(session, now=MON):
     d = receive(session, now=now).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=now)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=now)
+    apply_action(session, d, "complete", actor=user(session, "t_head"), now=now, result="Đã cấp")
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=now)
     return d
 
@@ -120,3 +120,53 @@ def test_scheduler_flags_a_complaint_only_after_its_15th_working_day(session):
     assert scan_feedback(session, datetime(2026, 3, 12, 10, 1, tzinfo=UTC))["flagged"] == 1
     session.refresh(fb)
     assert fb.overdue_flagged_at == datetime(2026, 3, 12, 10, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- one receipt cannot flood PAKN
+
+def test_complaints_are_capped_per_dossier_per_local_day(session):
+    """FEEDBACK_PER_DOSSIER_PER_DAY (3 by default): the fourth PAKN on one dossier on one local
+    day is refused with a clear message and leaves nothing behind; the next day, and other
+    dossiers, are unaffected."""
+    from onestop.models import Feedback
+    from onestop.services.citizen import FEEDBACK_PER_DOSSIER_PER_DAY
+
+    assert FEEDBACK_PER_DOSSIER_PER_DAY == 3
+    d = receive(session, now=MON).dossier
+    other = receive(session, now=MON).dossier
+    late_evening = datetime(2026, 3, 2, 16, 59, tzinfo=UTC)  # 23:59 in Hà Nội, still Monday
+    codes = [register_feedback(session, d, content=f"Lần {i}", kind=kind, now=MON).code
+             for i, kind in enumerate(("complaint", "suggestion", "complaint"))]
+    before = session.query(Feedback).count()
+    with pytest.raises(Conflict) as exc:
+        register_feedback(session, d, content="Lần 4", now=late_evening)
+    assert "tối đa 3" in str(exc.value) and "ngày mai" in str(exc.value)
+    assert session.query(Feedback).count() == before
+    assert register_feedback(session, other, content="Hồ sơ khác", now=late_evening).code
+    next_day = datetime(2026, 3, 2, 17, 1, tzinfo=UTC)  # 00:01 Tuesday in Hà Nội
+    assert register_feedback(session, d, content="Hôm sau", now=next_day).code.startswith("PAKN-260303-")
+    assert codes == ["PAKN-260302-0001", "PAKN-260302-0002", "PAKN-260302-0003"]
+
+
+def test_the_cap_is_a_parameter(session):
+    d = receive(session, now=MON).dossier
+    register_feedback(session, d, content="Một", now=MON, max_per_day=1)
+    with pytest.raises(Conflict):
+        register_feedback(session, d, content="Hai", now=MON, max_per_day=1)
+
+
+def test_complaint_numbers_do_not_run_out_after_9999(session):
+    """The day's number has no four-digit cap: after PAKN-…-9999 comes PAKN-…-10000, then
+    10001 (compared as numbers, not as text), and earlier numbers keep their form."""
+    from onestop.models import Feedback
+
+    d = receive(session, now=MON).dossier
+    first = register_feedback(session, d, content="Một", now=MON)
+    assert first.code == "PAKN-260302-0001"
+    session.add(Feedback(code="PAKN-260302-9999", dossier_id=d.id, agency_id=first.agency_id, kind="complaint",
+                         content="x", status="open", created_at=MON, due_at=first.due_at))
+    session.flush()
+    other = receive(session, now=MON).dossier
+    a = register_feedback(session, other, content="Hai", now=MON)
+    b = register_feedback(session, other, content="Ba", now=MON)
+    assert (a.code, b.code) == ("PAKN-260302-10000", "PAKN-260302-10001")

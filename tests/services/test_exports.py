@@ -11,7 +11,7 @@ from onestop.services import exports, reports
 from onestop.services.exports import safe
 from onestop.services.reports import OpenRow
 from tests.factories import agency
-from tests.services.test_reports_data import MARCH, build_march, vn
+from tests.services.test_reports_data import LATER, MARCH, build_march, vn
 
 COMMUNE = "000.00.31.H25"
 
@@ -26,7 +26,7 @@ def test_safe_neutralises_formula_prefixes_only(value, expected):
 
 def test_form06_workbook_is_laid_out_like_the_official_form(session):
     build_march(session)
-    report = reports.form06(session, agency(session, COMMUNE), *MARCH)
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     data = exports.form06_workbook(report, generated_at=datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A2"].value == "KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
@@ -44,8 +44,12 @@ def test_form06_workbook_is_laid_out_like_the_official_form(session):
     assert [ws.cell(9, c).value for c in range(1, 14)] == [1, "Cư trú", 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1]
     assert [ws.cell(10, c).value for c in range(1, 14)] == [2, "Hộ tịch", 8, 1, 6, 1, 5, 2, 1, 2, 3, 2, 1]
     assert [ws.cell(11, c).value for c in range(2, 14)] == ["Tổng cộng", 9, 1, 7, 1, 5, 2, 1, 2, 4, 2, 2]
-    assert ws["A13"].value.endswith("44.44%")
-    assert ws["A15"].value == "Lập lúc 09:00 01/04/2026"
+    # Rates are numbers with a percentage format, not text.
+    assert ws["A13"].value.startswith("Tỷ lệ trễ hạn") and ws["M13"].value == pytest.approx(0.4444)
+    assert ws["M13"].number_format == "0.00%" and ws["M13"].data_type == "n"
+    assert ws["A14"].value.startswith("Tỷ lệ đúng hạn") and ws["M14"].value == pytest.approx(0.5556)
+    assert ws["A15"].value.startswith("Số liệu tính đến 01/04/2026 00:00")
+    assert ws["A16"].value == "Lập lúc 09:00 01/04/2026"
 
 
 def _row(name: str, note_like_agency: str = "UBND xã Tân Lạc") -> OpenRow:
@@ -81,7 +85,7 @@ def test_overdue_csv_has_a_bom_and_neutralised_cells():
 
 def test_form06_workbook_neutralises_a_field_name(session):
     build_march(session)
-    report = reports.form06(session, agency(session, COMMUNE), *MARCH)
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     report.rows[0].field = "=cmd|' /C calc'!A0"
     ws = load_workbook(io.BytesIO(exports.form06_workbook(report))).active
     assert ws["B9"].value == "'=cmd|' /C calc'!A0"
@@ -90,7 +94,7 @@ def test_form06_workbook_neutralises_a_field_name(session):
 
 def test_snapshot_json_round_trips_to_rows(session):
     build_march(session)
-    report = reports.form06(session, agency(session, COMMUNE), *MARCH)
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     rows, totals = exports.form06_from_json(report.as_json())
     assert [r.counts() for r in rows] == [r.counts() for r in report.rows]
     assert totals.counts() == report.totals.counts()

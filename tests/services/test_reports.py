@@ -13,6 +13,7 @@ from onestop.services.dossiers import apply_action
 from onestop.services.errors import Conflict, ValidationFailed
 from tests.factories import agency, user
 from tests.services.test_reports_data import (
+    LATER,
     EXPECTED_MARCH, MARCH, build_march, complete, open_, provide, supplement, vn,
 )
 
@@ -25,7 +26,7 @@ def _rows(report: reports.Form06) -> dict[str, dict[str, int]]:
 
 def test_form06_of_a_literal_month_matches_the_hand_computed_numbers(session):
     build_march(session)
-    report = reports.form06(session, agency(session, COMMUNE), *MARCH)
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     assert _rows(report) == EXPECTED_MARCH
     assert [r.field for r in report.rows] == ["Cư trú", "Hộ tịch"]
     assert report.totals.counts() == {
@@ -39,15 +40,15 @@ def test_form06_of_a_literal_month_matches_the_hand_computed_numbers(session):
 
 def test_form06_counts_the_subtree_only(session):
     build_march(session)
-    other = reports.form06(session, agency(session, "000.00.32.H25"), *MARCH)
+    other = reports.form06(session, agency(session, "000.00.32.H25"), *MARCH, now=LATER)
     assert other.rows == [] and other.totals.received_total == 0
-    province = reports.form06(session, agency(session, "000.00.00.H25"), *MARCH)
+    province = reports.form06(session, agency(session, "000.00.00.H25"), *MARCH, now=LATER)
     assert province.totals.received_total == 9
 
 
 def test_carried_over_from_the_previous_period_and_next_period_carry(session):
     data = build_march(session)
-    april = reports.form06(session, agency(session, COMMUNE), date(2026, 4, 1), date(2026, 4, 30))
+    april = reports.form06(session, agency(session, COMMUNE), date(2026, 4, 1), date(2026, 4, 30), now=LATER)
     # open at 31/03 (overdue, within, paused, residence) carry into April; the April one is new.
     assert april.totals.carried_over == 4
     assert april.totals.received_direct_postal == 1
@@ -57,7 +58,7 @@ def test_carried_over_from_the_previous_period_and_next_period_carry(session):
 def test_a_past_period_is_identical_after_later_finishes_and_due_changes(session):
     data = build_march(session)
     commune = agency(session, COMMUNE)
-    before = reports.form06(session, commune, *MARCH).as_json()
+    before = reports.form06(session, commune, *MARCH, now=LATER).as_json()
     paused_due = data.paused.due_at
     # After the period: the supplement arrives (the due time moves, recorded as an event) …
     provide(session, data.paused, vn(2026, 4, 2))
@@ -68,7 +69,7 @@ def test_a_past_period_is_identical_after_later_finishes_and_due_changes(session
     provide(session, data.open_within, vn(2026, 4, 1, 14))
     supplement(session, data.open_within, vn(2026, 4, 2))
     session.flush()
-    assert reports.form06(session, commune, *MARCH).as_json() == before
+    assert reports.form06(session, commune, *MARCH, now=LATER).as_json() == before
 
 
 def test_due_in_force_at_the_end_is_read_from_the_event_log(session):
@@ -87,7 +88,7 @@ def test_due_in_force_at_the_end_is_read_from_the_event_log(session):
 def test_pause_started_after_the_deadline_does_not_stop_lateness(session):
     d = open_(session, vn(2026, 3, 2))  # due Mon 09/03 17:00
     supplement(session, d, vn(2026, 3, 12))
-    report = reports.form06(session, agency(session, COMMUNE), *MARCH)
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     assert report.totals.in_progress_overdue == 1 and report.totals.in_progress_within == 0
 
 
@@ -137,8 +138,9 @@ def _python_form06(session, commune, start, end) -> dict[str, Form06Row]:
                 break
         pause = next((p for p in session.scalars(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
                       if p.started_at < end_m and (p.ended_at is None or p.ended_at >= end_m)), None)
+        requests = sum(1 for ev in d.events if ev.action == "request_supplement" and ev.at < end_m)
         row = form06_bucket(received_at=d.received_at, finished_at=d.finished_at, due_at=due, channel=d.channel,
-                            supplement_requests=d.supplement_count, paused_since=pause.started_at if pause else None,
+                            supplement_requests=requests, paused_since=pause.started_at if pause else None,
                             start_moment=start_m, end_moment=end_m, tz=tz, field=d.procedure.field)
         if row is not None:
             out.setdefault(row.field, Form06Row(field=row.field)).add(row)
@@ -169,7 +171,7 @@ def test_sql_agrees_with_the_pure_rule_and_identities_hold_on_random_data(sessio
     session.flush()
     commune = agency(session, COMMUNE)
     for start, end in (MARCH, (date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 2, 15), date(2026, 4, 10))):
-        report = reports.form06(session, commune, start, end)
+        report = reports.form06(session, commune, start, end, now=LATER)
         assert report.identity_errors() == []
         expected = _python_form06(session, commune, start, end)
         assert {r.field: r.counts() for r in report.rows} == {k: v.counts() for k, v in expected.items()}
@@ -191,7 +193,7 @@ def test_each_dossier_reads_its_own_due_change_not_another_dossiers(session):
     other = open_(session, vn(2026, 3, 2))
     supplement(session, other, vn(2026, 3, 3))
     provide(session, other, vn(2026, 4, 2))
-    report = reports.form06(session, commune, *MARCH)
+    report = reports.form06(session, commune, *MARCH, now=LATER)
     # The paused dossier stays within time; the other was paused before its due time: within too.
     assert report.totals.in_progress_within == 3
     assert report.totals.in_progress_overdue == 2

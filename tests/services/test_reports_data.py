@@ -10,6 +10,8 @@ from onestop.services.dossiers import apply_action
 from tests.factories import receive, user
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+# A moment long after the test periods: Form 06 of a period that is over, as of its end.
+LATER = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def vn(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:

@@ -11,7 +11,7 @@ from onestop.models import ReportSnapshot
 from onestop.services import reports
 from onestop.services.accounts import issue_token
 from tests.factories import PASSWORD, agency, user
-from tests.services.test_reports_data import MARCH, build_march, open_, vn
+from tests.services.test_reports_data import LATER, MARCH, build_march, open_, vn
 
 NOW = vn(2026, 4, 1, 9)  # Wednesday 01/04/2026 09:00 in Hà Nội
 
@@ -95,7 +95,8 @@ def test_form06_page_xlsx_and_close_period(client, session):
     r = client.get("/reports/form06?agency=000.00.31.H25&kind=month&value=2026-03")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "Tổng số hồ sơ tiếp nhận" in html and "44.44%" in html
+    assert "Tổng số hồ sơ tiếp nhận" in html and "44,44%" in html
+    assert "Số liệu tính đến 01/04/2026 00:00" in html
     x = client.get("/reports/form06?agency=000.00.31.H25&kind=month&value=2026-03&format=xlsx")
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
     ws = load_workbook(io.BytesIO(x.data)).active
@@ -113,7 +114,7 @@ def test_form06_page_xlsx_and_close_period(client, session):
 
 def test_api_form06_matches_the_service_with_token_or_session(client, session):
     _march(session)
-    expected = reports.form06(session, agency(session, "000.00.31.H25"), *MARCH).as_json()
+    expected = reports.form06(session, agency(session, "000.00.31.H25"), *MARCH, now=LATER).as_json()
     raw = issue_token(session, user(session, "t_head"), now=NOW, name="test")
     session.commit()
     url = "/api/v1/reports/form06?agency=000.00.31.H25&from=2026-03-01&to=2026-03-31"
@@ -168,7 +169,8 @@ def test_cli_prints_the_same_numbers_as_the_api(app, client, session, tmp_path):
     for row in body["rows"]:
         assert table[row["field"]] == [row[c] for c in reports.FORM06_COLUMNS]
     assert table["Tổng cộng"] == [body["totals"][c] for c in reports.FORM06_COLUMNS]
-    assert "Tỷ lệ trễ hạn: 44.44%" in result.output
+    assert "Tỷ lệ trễ hạn: 44,44%" in result.output
+    assert "Số liệu tính đến 01/04/2026 00:00" in result.output
     ws = load_workbook(out).active
     assert ws["C11"].value == body["totals"]["received_total"]
 

@@ -93,7 +93,7 @@ def test_public_page_lists_agencies_with_drill_down_and_table_fallback(session, 
     assert 'data-url="/public/data.json"' in html and "chart.umd.min.js" in html
     assert "<script>" not in html.split("<main", 1)[1].split("</main>", 1)[0]  # no inline script
     sub = client.get("/public/000.00.31.H25").get_data(as_text=True)
-    assert "50.0%" in sub and "25.0%" in sub
+    assert "50,0%" in sub and "25,0%" in sub  # Vietnamese decimal comma (Babel)
     assert client.get("/public/999.99.99.Z99").status_code == 404
 
 

@@ -1,0 +1,38 @@
+"""Jinja filters for figures: ``pct`` (a rate as a percentage in the request's locale, half-up) and
+``asof`` ("dd/mm/yyyy HH:MM" local) — thin wrappers over ``services.numbers``."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import get_locale
+
+from ..services.numbers import format_as_of, format_number, format_rate
+from .i18n import local_tz
+
+
+def _locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def pct(rate: Decimal | float | None, digits: int = 1) -> str:
+    return format_rate(rate, _locale(), digits)
+
+
+def num(value: Decimal | float | None, digits: int = 1) -> str:
+    return "—" if value is None else format_number(value, _locale(), digits)
+
+
+def asof(moment: datetime | str | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return format_as_of(moment, local_tz().key)
+
+
+def register(env: Any) -> None:
+    env.filters["pct"] = pct
+    env.filters["num"] = num
+    env.filters["asof"] = asof
