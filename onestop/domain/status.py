@@ -105,6 +105,8 @@ class DossierAction(StrEnum):
     RETURN_RESULT = "return_result"
     WITHDRAW = "withdraw"
     REPLAN = "replan"  # a calendar edit re-plans the due time (recorded, DESIGN.md §2)
+    # A new look-up secret for a reprinted receipt: recorded on the dossier, never a transition.
+    REISSUE_SECRET = "reissue_secret"
 
 
 ACTION_LABELS_VI: dict[DossierAction, str] = {
@@ -126,6 +128,7 @@ ACTION_LABELS_VI: dict[DossierAction, str] = {
     DossierAction.RETURN_RESULT: "Trả kết quả",
     DossierAction.WITHDRAW: "Rút hồ sơ",
     DossierAction.REPLAN: "Tính lại hạn",
+    DossierAction.REISSUE_SECRET: "Cấp lại mã tra cứu",
 }
 
 

@@ -23,8 +23,9 @@ from ..domain.status import DossierStatus as S
 from ..domain.timing import classify_finished
 from ..domain.workflow import IllegalTransition, next_status
 from ..integrations.dvcqg.outbox import enqueue_for_event
-from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, User
+from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, ProcedureStep, User
 from . import policy
+from .accounts import audit
 from .agencies import resolve_kind
 from .calendars import calendar_for
 from .codes import allocate_code
@@ -275,13 +276,21 @@ def secret_key() -> bytes:
     return str(current_app.config["SECRET_KEY"]).encode()
 
 
-def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: datetime) -> str:
-    """A new lookup secret (only hashes are stored, so a reprinted receipt needs one)."""
-    if not policy.can_view(actor, dossier):
-        raise Forbidden("Bạn không có quyền với hồ sơ này.")
+def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: datetime, ip: str = "") -> str:
+    """A new lookup secret for a reprinted receipt (only hashes are stored, so the old one
+    cannot be printed again). Whoever holds the new secret reads the applicant's dossier,
+    so only the receiving desk's staff and the holder's staff may (``policy.can_reissue_secret``);
+    the reissue is recorded on the dossier (internal event) and in the audit log."""
+    if not policy.can_reissue_secret(actor, dossier):
+        raise Forbidden("Chỉ bộ phận tiếp nhận hoặc cơ quan đang giữ hồ sơ được cấp lại mã tra cứu.")
     secret = generate_secret()
     dossier.lookup_secret_hash = hash_secret(secret, secret_key())
     dossier.updated_at = now
+    session.flush()
+    _append_event(session, dossier, action=A.REISSUE_SECRET, from_status=dossier.status, actor=actor, now=now,
+                  note="Cấp lại mã tra cứu; mã cũ hết hiệu lực.", public=False)
+    audit(session, actor, "dossier.reissue_secret", f"dossier:{dossier.code}", {"agency": actor.agency.identifier},
+          now, ip)
     session.flush()
     return secret
 
@@ -309,10 +318,11 @@ def apply_action(
         ).scalar_one()
         if locked_version != dossier.version:
             raise Conflict(CONFLICT_MESSAGE)
-    if actor is not None:
-        policy.check(actor, action, dossier)
     before = S(dossier.status)
     target = next_status(before, action)
+    if actor is not None:
+        policy.check(actor, action, dossier)
+    policy.check_waiting(action, dossier)
     handler = _HANDLERS.get(action)
     payload: dict[str, Any] = {}
     note = normalize_text(str(data.get("note") or data.get("reason") or ""))
@@ -555,10 +565,9 @@ def _hand_back(session: Session, d: Dossier, *, actor: User | None, now: datetim
     if to is None or to.id == d.current_agency_id:
         raise DomainError("Không xác định được cơ quan nhận lại hồ sơ.")
     finished = _finish_open_leg(session, d, actor=actor, now=now)
-    steps = d.procedure.steps
-    done = max((lg.step_seq or 0 for lg in d.legs), default=0)
-    nxt = next((s for s in steps if s.seq > done), None)
-    leg = _open_leg(session, d, to_agency=to, actor=actor, now=now, step_seq=nxt.seq if nxt else None)
+    # Going back is not a step of the chain: the leg takes no step (nor its share of the
+    # time), so the steps still to come stay to come (see ``unfinished_chain_steps``).
+    leg = _open_leg(session, d, to_agency=to, actor=actor, now=now, step_seq=None)
     d.current_agency_id = to.id
     d.current_agency = to
     d.assignee_id = None
@@ -613,10 +622,62 @@ def _stop(session: Session, d: Dossier, *, actor: User | None, now: datetime, **
     return {"reason": reason, **change}
 
 
+def attached_files(d: Dossier) -> list[dict[str, Any]]:
+    """The dossier's documents that carry a stored file (``{"name", "provided", "file": <storage
+    key>}``). Reception records only the checklist today (name, provided), so this is empty
+    until files are stored; from then on a finish must name the result document too."""
+    return [doc for doc in (d.documents or []) if isinstance(doc, dict) and doc.get("file")]
+
+
+def unfinished_chain_steps(d: Dossier) -> list[ProcedureStep]:
+    """The steps of a liên thông procedure's chain (the province's approved inter-agency
+    process, DOMAIN.md §2.3) that no acknowledged leg has taken yet."""
+    done = {lg.step_seq for lg in d.legs if lg.step_seq is not None and lg.acknowledged_at is not None}
+    return [step for step in d.procedure.steps if step.seq not in done]
+
+
+def chain_step_names(session: Session, d: Dossier, steps: list[ProcedureStep]) -> list[str]:
+    """What to call the steps to the user: the step's name, else the agency that takes it."""
+    names = []
+    for step in steps:
+        try:
+            names.append(step.name or resolve_kind(session, step.agency_kind, d.receiving_agency).name)
+        except NotFound:
+            names.append(step.agency_kind)
+    return names
+
+
 def _complete(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
+    """Result ready (Đã xử lý xong): irreversible, so it needs the result itself, the result
+    document when the dossier's documents are stored files, and — for liên thông — every
+    planned leg of the chain, or an explicit reason that is recorded with the event."""
     if any(lg.acknowledged_at is None for lg in d.legs):
         raise DomainError("Hồ sơ đang chờ cơ quan nhận liên thông xác nhận.")
-    d.result_note = normalize_text(str(data.get("result") or data.get("note") or ""))
+    errors: dict[str, str] = {}
+    result = normalize_text(str(data.get("result") or ""))
+    if not result:
+        errors["result"] = "Nhập kết quả giải quyết (văn bản, giấy tờ trả cho công dân)."
+    elif len(result) > 4000:
+        errors["result"] = "Kết quả giải quyết tối đa 4000 ký tự."
+    payload: dict[str, Any] = {"result": result}
+    if attached_files(d):
+        document = normalize_text(str(data.get("result_document") or ""))
+        if not document:
+            errors["result_document"] = "Hồ sơ có tài liệu đính kèm: đính kèm văn bản kết quả giải quyết."
+        payload["result_document"] = document
+    missing = unfinished_chain_steps(d)
+    if missing:
+        reason = normalize_text(str(data.get("reason") or ""))
+        names = chain_step_names(session, d, missing)
+        if not reason:
+            errors["reason"] = (f"Hồ sơ liên thông chưa qua đủ các bước của quy trình (còn: {', '.join(names)}). "
+                                "Chuyển liên thông tiếp, hoặc nhập lý do kết thúc trước khi đủ các bước.")
+        payload.update(chain_incomplete_reason=reason, skipped_steps=[
+            {"seq": step.seq, "agency_kind": step.agency_kind, "name": name}
+            for step, name in zip(missing, names, strict=True)])
+    if errors:
+        raise ValidationFailed(errors)
+    d.result_note = result
     leg = _finish_open_leg(session, d, actor=actor, now=now)
     assert d.due_at is not None
     timing = classify_finished(now, d.due_at, supplement_requests=d.supplement_count,
@@ -624,7 +685,8 @@ def _complete(session: Session, d: Dossier, *, actor: User | None, now: datetime
     # The result goes back to the desk that received the dossier.
     d.current_agency_id = d.receiving_agency_id
     d.current_agency = d.receiving_agency
-    return {"timing": timing.value, "finished_leg": leg.seq if leg else None}
+    payload.update(timing=timing.value, finished_leg=leg.seq if leg else None)
+    return payload
 
 
 def _return_result(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:

@@ -28,15 +28,15 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.errors import DomainError, InvalidCode
-from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus, Role
-from ..domain.workflow import IllegalTransition, allowed_actions
+from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
+from ..domain.workflow import IllegalTransition
 from ..extensions import csrf, db
 from ..models import Agency, Dossier, DossierEvent, Procedure, User
 from ..services import policy
 from ..services.accounts import user_for_token
 from ..services.calendars import calendar_for
 from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
-from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from ..services.timing import timing_for
 from . import jsonbody, openapi
 from .auth import utcnow
@@ -163,7 +163,7 @@ def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = T
     timing = tv.timing.value if tv.timing is not None else None
     left = tv.minutes_left
     label = tv.left_label("vi") if tv.left is not None or tv.paused else None
-    acts = [a.value for a in allowed_actions(status, Role(user.role)) if policy.can(user, a, d)]
+    acts = [a.value for a in policy.actions_for(user, d)]
     out: dict[str, Any] = {
         "code": d.code, "status": d.status, "status_label": STATUS_LABELS_VI[status],
         "national_status_code": status.national_code,
@@ -284,14 +284,17 @@ def act(code: str, action: str) -> Any:
     try:
         act_enum = DossierAction(action)
     except ValueError:
-        raise NotFound(f"Không có thao tác '{action[:40]}'.") from None
+        act_enum = None
+    if act_enum is None or act_enum is DossierAction.REISSUE_SECRET:  # recorded, not an action
+        raise NotFound(f"Không có thao tác '{action[:40]}'.")
     body = _body("ActionRequest", required=False)
     d = _load(code)
     if not policy.can_view(user, d):
-        # Another agency's dossier (issue 3: other agency → 403); nothing is read or changed.
-        raise Forbidden("Bạn không có quyền thực hiện thao tác này với hồ sơ này.")
-    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "method",
-                                                   "receiver") if k in body}
+        # Another agency's dossier answers exactly like an unknown code: its existence is
+        # not revealed (docs/security.md); nothing is read or changed.
+        raise NotFound(f"Không tìm thấy hồ sơ {code}.")
+    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "result_document",
+                                                   "method", "receiver") if k in body}
     if "officer" in body:
         officer = db.session.scalar(select(User).where(User.username == body["officer"].strip().lower()))
         if officer is None:

@@ -13,8 +13,13 @@ Choices (documented for reviewers):
   reveal that a dossier exists.
 * Reprinting the receipt (form 01): only a hash of the lookup secret is stored, so a
   reprint cannot show the old secret; it offers "cấp lại mã tra cứu" (POST →
-  services.dossiers.reissue_secret), which invalidates the old one and shows the new
-  one once.
+  services.dossiers.reissue_secret), which invalidates the old one and RENDERS the receipt
+  with the new one as the POST's own answer (no-store): the secret never travels in the
+  session cookie, which is signed but not encrypted (docs/security.md, "Accountability").
+* Irreversible actions (finish, stop, withdraw, return) are confirmed: the dossier page's
+  script asks in a dialog and posts ``confirmed=1``; without script, the first post is
+  checked (in a savepoint rolled back) and answered with a confirmation page that posts
+  the same fields again with ``confirmed=1``. The API needs no confirmation.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -46,11 +52,18 @@ from ..models import Agency, Dossier, DossierEvent, HandoffLeg, User
 from ..services import policy, queries
 from ..services.agencies import resolve_kind
 from ..services.calendars import calendar_for
-from ..services.dossiers import apply_action, compute_dossier_due, get_by_code, reissue_secret
+from ..services.dossiers import (
+    apply_action,
+    chain_step_names,
+    compute_dossier_due,
+    get_by_code,
+    reissue_secret,
+    unfinished_chain_steps,
+)
 from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import ActionForm, SimplePostForm
-from .reception import pop_secret, remember_secret
+from .reception import pop_secret
 
 bp = Blueprint("dossiers", __name__)
 
@@ -71,7 +84,7 @@ ACTION_FIELDS: dict[A, tuple[str, ...]] = {
     A.HAND_BACK: ("to_agency", "note"),
     A.APOLOGISE: ("reason", "new_due_on"),
     A.STOP: ("reason",),
-    A.COMPLETE: ("result",),
+    A.COMPLETE: ("result", "chain_reason"),
     A.RETURN_RESULT: ("method", "receiver"),
     A.WITHDRAW: ("reason",),
 }
@@ -80,6 +93,14 @@ ACTION_STYLES: dict[A, str] = {
     A.REFUSE: "outline-danger", A.STOP: "outline-danger", A.WITHDRAW: "outline-danger",
     A.APOLOGISE: "warning", A.COMPLETE: "success", A.RETURN_RESULT: "success",
     A.RECEIVE: "primary", A.TRANSFER: "primary", A.ACKNOWLEDGE: "primary", A.ASSIGN: "primary",
+}
+# Irreversible: a finished dossier cannot be reopened, a returned result not taken back.
+IRREVERSIBLE: frozenset[A] = frozenset({A.COMPLETE, A.STOP, A.WITHDRAW, A.RETURN_RESULT})
+CONFIRM_MESSAGES: dict[A, str] = {
+    A.COMPLETE: "Xác nhận hồ sơ đã xử lý xong? Hồ sơ sẽ chuyển về bộ phận trả kết quả và không thể mở lại.",
+    A.STOP: "Xác nhận dừng xử lý hồ sơ? Thao tác không thể hoàn tác.",
+    A.WITHDRAW: "Xác nhận công dân rút hồ sơ? Thao tác không thể hoàn tác.",
+    A.RETURN_RESULT: "Xác nhận đã trả kết quả cho công dân? Thao tác không thể hoàn tác.",
 }
 FORM_TITLES: dict[str, str] = {
     "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
@@ -197,6 +218,8 @@ def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, error
     forms = {a: _action_form(d, a, errors if a == failed else None, posted if a == failed else None)
              for a in actions}
     events = _timeline(d)
+    waiting = policy.waiting_leg(d)
+    chain_missing = chain_step_names(db.session, d, unfinished_chain_steps(d)) if A.COMPLETE in actions else []
     trace: list[str] = []
     if d.clock_base_at is not None:
         try:
@@ -210,7 +233,8 @@ def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, error
         legs=_legs(d), trace=trace, timing=timing, printable=printable_forms(d, events),
         status_labels=STATUS_LABELS_VI, action_labels=ACTION_LABELS_VI, action_fields=ACTION_FIELDS,
         action_styles=ACTION_STYLES, apologise_prompt=timing.needs_apology and A.APOLOGISE in actions,
-        now=now, tz=cal.tz, parse_dt=_parse_dt,
+        now=now, tz=cal.tz, parse_dt=_parse_dt, waiting=waiting, chain_missing=chain_missing,
+        irreversible=IRREVERSIBLE, confirm_messages=CONFIRM_MESSAGES,
     )
     return body, status
 
@@ -233,6 +257,8 @@ def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> dict[str, Any
         data["note"] = form.note.data or ""
     if "result" in fields:
         data["result"] = form.result.data or ""
+    if "chain_reason" in fields:
+        data["reason"] = form.chain_reason.data or ""
     if "method" in fields:
         data["method"] = form.method.data or "direct"
         data["receiver"] = form.receiver.data or ""
@@ -278,16 +304,25 @@ def act(code: str, action: str) -> Any:
         flash(_("Thao tác chưa thực hiện: vui lòng sửa các mục được đánh dấu."), "danger")
         return render_show(d, status=422, failed=act_enum, errors=errors, posted=form)
     label = _(ACTION_LABELS_VI[act_enum])
+    confirm_first = act_enum in IRREVERSIBLE and request.form.get("confirmed") != "1"
     try:
         data = _parse_action_data(act_enum, form, d)
+        # Not yet confirmed: the action is checked in full inside a savepoint that is rolled
+        # back, so the confirmation page is only offered for what would succeed.
+        attempt = db.session.begin_nested() if confirm_first else None
         apply_action(db.session, d, act_enum, actor=current_user, now=utcnow(),
                      expected_version=form.version.data, **data)
+        if attempt is not None:
+            attempt.rollback()
+            return _render_confirm(_reload(code), act_enum, form)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(_("Thao tác “%(a)s” chưa thực hiện: vui lòng sửa các mục được đánh dấu.", a=label), "danger")
         errors = dict(exc.errors)
         if "new_due_at" in errors:
             errors["new_due_on"] = errors.pop("new_due_at")
+        if act_enum == A.COMPLETE and "reason" in errors:
+            errors["chain_reason"] = errors.pop("reason")
         return render_show(_reload(code), status=422, failed=act_enum, errors=errors, posted=form)
     except Conflict:
         db.session.rollback()
@@ -322,6 +357,21 @@ def _reload(code: str) -> Dossier:
     return load_visible(code)
 
 
+def _render_confirm(d: Dossier, action: A, form: ActionForm) -> Any:
+    """The no-script confirmation step of an irreversible action: what will be recorded, and
+    the same fields posted again with ``confirmed=1`` (or back to the dossier)."""
+    posted = [(name, str(form[name].data or "")) for name in ACTION_FIELDS[action]
+              if str(form[name].data or "").strip()]
+    methods = dict(form.method.choices)
+    shown = [(str(form[name].label.text), str(methods.get(value, value)) if name == "method" else value)
+             for name, value in posted]
+    return render_template(
+        "dossiers/confirm.html", d=d, action=action, label=ACTION_LABELS_VI[action],
+        message=CONFIRM_MESSAGES[action], posted=posted, shown=shown, next=request.form.get("next", ""),
+        status_labels=STATUS_LABELS_VI,
+    ), 200
+
+
 # ---------------------------------------------------------------- printed forms
 
 def _last_event(events: list[DossierEvent], action: A) -> DossierEvent | None:
@@ -337,6 +387,17 @@ def _parse_dt(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+def _receipt_context(d: Dossier, secret: str | None, events: list[DossierEvent] | None = None) -> dict[str, Any]:
+    """Form 01 (receipt and appointment), with the look-up secret when one was just made."""
+    events = events if events is not None else _timeline(d)
+    event = _last_event(events, A.RECEIVE)
+    return {"d": d, "events": events, "form_no": "01", "title": FORM_TITLES["01"],
+            "status_labels": STATUS_LABELS_VI, "now": utcnow(), "parse_dt": _parse_dt, "secret": secret,
+            "lookup": lookup_url(d.code), "qr": qr_data_uri_for(d.code), "event": event,
+            "can_reissue": policy.can_reissue_secret(current_user, d),
+            "issuer": event.agency if event is not None and event.agency else d.receiving_agency}
+
+
 @bp.get("/dossiers/<code>/print/<form_no>")
 @roles_required("clerk", "officer", "head", "admin")
 def print_form(code: str, form_no: str) -> Any:
@@ -347,10 +408,7 @@ def print_form(code: str, form_no: str) -> Any:
     ctx: dict[str, Any] = {"d": d, "events": events, "form_no": form_no, "title": FORM_TITLES[form_no],
                            "status_labels": STATUS_LABELS_VI, "now": utcnow(), "parse_dt": _parse_dt}
     if form_no == "01":
-        ctx["secret"] = pop_secret(d.code)
-        ctx["lookup"] = lookup_url(d.code)
-        ctx["qr"] = qr_data_uri_for(d.code)
-        ctx["event"] = _last_event(events, A.RECEIVE)
+        ctx.update(_receipt_context(d, pop_secret(d.code), events))
     elif form_no == "02":
         ctx["event"] = _last_event(events, A.REQUEST_SUPPLEMENT)
     elif form_no == "03":
@@ -364,26 +422,34 @@ def print_form(code: str, form_no: str) -> Any:
         ctx["event"] = _last_event(events, A.RECEIVE)
     ctx["issuer"] = ctx["event"].agency if ctx.get("event") is not None and ctx["event"].agency else \
         d.receiving_agency
+    if form_no == "01":
+        resp = make_response(render_template("print/01.html", **ctx))
+        resp.headers["Cache-Control"] = "no-store"  # the first display carries the secret
+        return resp
     return render_template(f"print/{form_no}.html", **ctx)
 
 
 @bp.post("/dossiers/<code>/reissue-secret")
 @roles_required("clerk", "officer", "head")
 def reissue(code: str) -> Any:
-    """Reprint of the receipt: a NEW lookup secret (only its hash is stored)."""
+    """Reprint of the receipt: a NEW lookup secret (only its hash is stored), shown on this
+    POST's own answer — the receipt itself, never stored in the session (docs/security.md)."""
     d = load_visible(code)
     form = SimplePostForm()
     if not form.validate():
         abort(400)
     try:
-        secret = reissue_secret(db.session, d, actor=current_user, now=utcnow())
-    except Forbidden:
+        secret = reissue_secret(db.session, d, actor=current_user, now=utcnow(), ip=request.remote_addr or "")
+    except Forbidden as exc:
         db.session.rollback()
-        abort(403)
+        flash(exc.message, "danger")
+        return render_show(_reload(code), status=403)
     db.session.commit()
-    remember_secret(d.code, secret)
-    flash(_("Đã cấp lại mã tra cứu; mã cũ không còn dùng được."), "success")
-    return redirect(url_for(".print_form", code=d.code, form_no="01"), code=303)
+    flash(_("Đã cấp lại mã tra cứu; mã cũ không còn dùng được. Mã mới chỉ hiện một lần: in giấy hẹn ngay."),
+          "success")
+    resp = make_response(render_template("print/01.html", **_receipt_context(d, secret)))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 # ---------------------------------------------------------------- worklists

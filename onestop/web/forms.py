@@ -67,6 +67,8 @@ class ActionForm(FlaskForm):
     new_due_on = DateField(_l("Ngày hẹn trả mới"), validators=[Optional()], format="%Y-%m-%d")
     to_agency = SelectField(_l("Cơ quan nhận"), coerce=str, choices=[], validate_choice=False)
     result = TextAreaField(_l("Kết quả giải quyết"), validators=[Optional(), Length(max=4000)])
+    chain_reason = TextAreaField(_l("Lý do kết thúc khi chưa đủ các bước liên thông"),
+                                 validators=[Optional(), Length(max=2000)])
     method = SelectField(_l("Hình thức trả kết quả"), choices=RETURN_METHOD_CHOICES, default="direct")
     receiver = StringField(_l("Người nhận kết quả"), validators=[Optional(), Length(max=120)])
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])

@@ -4,8 +4,8 @@ that the receiver has not acknowledged yet.
 
 "My agency" is the user's own agency (not its subtree): a leg is addressed to
 one agency, and a parent (e.g. a commune People's Committee above its police)
-should not see its children's deliveries as its own. The policy still lets a
-head of the parent act on the dossier page if needed.
+should not see its children's deliveries as its own — nor act on them: only the
+holder's staff acknowledge, hand back or act (services.policy.holds).
 """
 from __future__ import annotations
 
@@ -27,6 +27,6 @@ bp = Blueprint("handoffs", __name__)
 def incoming() -> Any:
     waiting = queries.handoffs_waiting_for(db.session, current_user.agency)
     sent = queries.handoffs_sent_unacknowledged(db.session, current_user.agency)
-    can_ack = {lg.id: lg.dossier_obj is not None and policy.can(current_user, A.ACKNOWLEDGE, lg.dossier_obj)
+    can_ack = {lg.id: lg.dossier_obj is not None and policy.can_take(current_user, A.ACKNOWLEDGE, lg.dossier_obj)
                for lg in waiting}
     return render_template("handoffs/incoming.html", waiting=waiting, sent=sent, can_ack=can_ack)

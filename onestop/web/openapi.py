@@ -246,7 +246,11 @@ register_schema("ActionRequest", {
         "new_due_at": {"type": "string", "format": "date-or-date-time", "maxLength": 40,
                        "description": "apologise: a date (end of that office day) or a date-time"},
         "to_agency": {"type": "string", "maxLength": 20, "description": "agency identifier"},
-        "result": {"type": "string", "maxLength": 2000},
+        "result": {"type": "string", "maxLength": 2000,
+                   "description": "complete: required (the result handed to the citizen)"},
+        "result_document": {"type": "string", "maxLength": 500,
+                            "description": "complete: the result document, required when the dossier's "
+                                           "documents are stored files"},
         "method": {"type": "string", "enum": ["direct", "postal", "online"]},
         "receiver": {"type": "string", "maxLength": 200},
     },
@@ -374,7 +378,8 @@ register_path("/api/v1/dossiers/{code}", {"get": {
 register_path("/api/v1/dossiers/{code}/actions/{action}", {"post": {
     "operationId": "actOnDossier", "summary": "Thực hiện một thao tác trên hồ sơ", "security": _BEARER,
     "parameters": [_CODE_PARAM, {"name": "action", "in": "path", "required": True,
-                                 "schema": {"type": "string", "enum": [a.value for a in DossierAction]}}],
+                                 "schema": {"type": "string", "enum": [a.value for a in DossierAction
+                                                                      if a is not DossierAction.REISSUE_SECRET]}}],
     "requestBody": {"required": False, "content": {"application/json": {
         "schema": ref("ActionRequest"), "example": {"reason": "Thiếu giấy tờ", "missing_items": ["Tờ khai"],
                                                     "version": 2}}}},

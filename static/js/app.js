@@ -65,7 +65,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-confirm]").forEach(function (el) {
       el.addEventListener("click", function (ev) {
-        if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+        if (!window.confirm(el.getAttribute("data-confirm"))) { ev.preventDefault(); ev.stopImmediatePropagation(); return; }
+        // Confirmed here: tell the server, which otherwise answers with its own confirmation step.
+        if (el.form && el.form.elements.confirmed) { el.form.elements.confirmed.value = "1"; }
       });
     });
     document.querySelectorAll("[data-print]").forEach(function (el) {

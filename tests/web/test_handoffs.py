@@ -26,7 +26,7 @@ def act(client: Any, session: Any, code: str, action: str, now: datetime, **data
     session.expire_all()
     d = session.scalar(select(Dossier).where(Dossier.code == code))
     with patch("onestop.web.dossiers.utcnow", return_value=now):
-        return client.post(f"/dossiers/{code}/actions/{action}", data={"version": d.version, **data})
+        return client.post(f"/dossiers/{code}/actions/{action}", data={"version": d.version, "confirmed": "1", **data})
 
 
 def get(session: Any, code: str) -> Dossier:

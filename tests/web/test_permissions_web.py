@@ -34,6 +34,14 @@ CASES = [
     (A.RETURN_RESULT, "result_ready", "t_officer", {"method": "direct"}, 403),
     (A.STOP, "processing", "t_admin", {"reason": "x"}, 403),
     (A.WITHDRAW, "processing", "t_clerk_other", {"reason": "x"}, 404),
+    # Liên thông legs: only the holder (Công an xã) acknowledges and hands back; the sender
+    # (UBND xã, its parent in the agency tree) sees the leg waiting.
+    (A.ACKNOWLEDGE, "handed_off", "t_officer", {}, 403),
+    (A.ACKNOWLEDGE, "handed_off", "t_head", {}, 403),
+    (A.ACKNOWLEDGE, "handed_off", "t_police", {}, 303),
+    (A.HAND_BACK, "acknowledged", "t_head", {}, 403),
+    (A.HAND_BACK, "acknowledged", "t_police", {}, 303),
+    (A.COMPLETE, "acknowledged", "t_officer", {"result": "Đã cấp", "chain_reason": "x"}, 403),
 ]
 
 
@@ -50,6 +58,7 @@ def test_web_action_permissions(app, session, action, state, username, fields, e
     assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
     data = {k: (str(user(session, v[1:]).id) if v.startswith("@") else v) for k, v in fields.items()}
     data["version"] = str(before[1])
+    data["confirmed"] = "1"  # irreversible actions: the confirmation step is tested in test_sec_accountability
     with patch("onestop.web.dossiers.utcnow", return_value=LATER):
         r = client.post(f"/dossiers/{d.code}/actions/{action.value}", data=data)
     assert r.status_code == expected

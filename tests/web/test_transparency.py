@@ -17,7 +17,7 @@ SCORES = {"score_access": 3, "score_procedure": 3, "score_officer": 3, "score_re
 
 def _finish(session, d, at):
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=at)
+    apply_action(session, d, "complete", actor=user(session, "t_head"), now=at, result="Đã cấp")
 
 
 def _scenario(session):
@@ -31,7 +31,8 @@ def _scenario(session):
     receive(session, now=datetime(2026, 3, 19, 2, 0, tzinfo=UTC))  # open, within time
     other = receive(session, now=MON, clerk="t_clerk_other").dossier
     apply_action(session, other, "transfer", actor=user(session, "t_clerk_other"), now=MON)
-    apply_action(session, other, "complete", actor=user(session, "t_head_other"), now=datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
+    apply_action(session, other, "complete", actor=user(session, "t_head_other"), now=datetime(2026, 3, 9, 9, 0, tzinfo=UTC),
+                 result="Đã cấp")
     returned = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)
     apply_action(session, early, "return_result", actor=user(session, "t_clerk"), now=returned)
     submit_rating(session, early, scores=SCORES, satisfied=False, comment="", now=returned)
@@ -61,7 +62,7 @@ def test_two_supplement_requests_count_late_even_when_finished_before_due(sessio
         apply_action(session, d, "request_supplement", actor=head, now=MON, reason="Thiếu", missing_items=["A"])
         session.expire(d, ["pauses"])  # the view-only relationship does not see the new pause row
         apply_action(session, d, "provide_supplement", actor=head, now=MON)
-    apply_action(session, d, "complete", actor=head, now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
+    apply_action(session, d, "complete", actor=head, now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC), result="Đã cấp")
     start = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
     (f,) = transparency_figures(session, [agency(session, "000.00.31.H25")], start, NOW, now=NOW)
     assert (f.handled, f.on_time) == (1, 0)

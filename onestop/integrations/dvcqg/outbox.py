@@ -304,6 +304,6 @@ def enqueue_since_dossier(session: Session, dossier_id: int) -> int:
 
 def status_counts(session: Session) -> dict[str, int]:
     """Changes (outbox rows) synced, pending and failed (dead-lettered)."""
-    counts = dict(session.execute(select(O.state, func.count()).group_by(O.state)).tuples().all())
+    counts = {state: int(n) for state, n in session.execute(select(O.state, func.count()).group_by(O.state))}
     return {"synced": int(counts.get("sent", 0)), "pending": int(counts.get("pending", 0)),
             "failed": int(counts.get("dead", 0))}
