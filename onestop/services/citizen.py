@@ -23,13 +23,13 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..domain.scoring import rate, satisfaction_rate
-from ..domain.status import FINISHED, PAUSED, DossierStatus, Role
-from ..models import Agency, Dossier, Feedback, PauseInterval, Rating, User
+from ..domain.status import FINISHED, DossierStatus, Role
+from ..models import Agency, Dossier, Feedback, Rating, User
 from ..integrations.dvcqg.outbox import enqueue_rating
 from .agencies import in_subtree
 from .calendars import calendar_for
@@ -308,68 +308,46 @@ class AgencyFigures:
 def transparency_figures(
     session: Session, agencies: list[Agency], start: datetime, end: datetime, *, now: datetime,
 ) -> list[AgencyFigures]:
-    """Per agency of ``agencies`` (each over its whole subtree, by receiving agency) for [start, end):
+    """Per agency of ``agencies`` (each over its whole subtree, by receiving desk) for [start, end),
+    as of ``min(end, now)`` — THE Form 06 builder (``reports.form06_counts``), so the public page
+    shows the numbers of the Form 06 page, the dashboard and the scores (docs/rules.md, "Form 06 and
+    the on-time rate"):
 
-    * received: received_at in the period; finished: finished_at in the period;
-    * handled (Decision 766 indicator 2.1 denominator): received before ``end`` and either finished in
-      the period or still open at ``end``;
-    * on time (numerator, :mod:`onestop.domain.timing`): finished with ``finished_at <= due_at`` and at
-      most one supplement request; or open and not past ``due_at`` at ``min(end, now)``, or paused by a
-      pause that began before ``due_at`` (the clock is stopped);
-    * not satisfied: handled dossiers with a "dissatisfied" rating or a PAKN complaint.
+    * received: received in the period; finished: resolved in the period;
+    * handled (Decision 766 indicator 2.1 denominator): Form 06's received total;
+    * on time (numerator): resolved early / on time + in progress within time;
+    * not satisfied (indicator 5.4): handled dossiers with a "dissatisfied" rating or a complaint.
 
-    One GROUP BY over dossiers joined to the listed agencies by materialised path (set-based)."""
+    One GROUP BY per receiving agency; the few grouped rows are added up each listed subtree by
+    materialised path."""
     if not agencies:
         return []
+    from .reports import form06_counts
+
     at = min(end, now)
-    top = aliased(Agency)
-    recv = aliased(Agency)
-    d = Dossier
-    finished_in = and_(d.finished_at.is_not(None), d.finished_at >= start, d.finished_at < end)
-    open_at_end = or_(d.finished_at.is_(None), d.finished_at >= end)
-    handled = and_(d.received_at.is_not(None), d.received_at < end, or_(finished_in, open_at_end))
-    paused_open = exists().where(PauseInterval.dossier_id == d.id, PauseInterval.ended_at.is_(None),
-                                 PauseInterval.started_at <= d.due_at)
-    finished_on_time = and_(finished_in, d.due_at.is_not(None), d.finished_at <= d.due_at,
-                            d.supplement_count <= 1)
-    open_on_time = and_(open_at_end, d.finished_at.is_(None), d.due_at.is_not(None),
-                        or_(d.due_at >= at, and_(d.status.in_([s.value for s in PAUSED]), paused_open)))
-    # A dossier finished after `end` was open at `end`: on time if not yet due then.
-    open_then_on_time = and_(d.finished_at.is_not(None), d.finished_at >= end, d.due_at >= at)
-    unhappy = or_(
-        exists().where(Rating.dossier_id == d.id, Rating.satisfied.is_(False), Rating.created_at < end),
-        exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint", Feedback.created_at < end),
-    )
-
-    def count_if(cond: Any) -> Any:
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
+    tz = agencies[0].timezone or "Asia/Ho_Chi_Minh"
+    grouped = form06_counts(session, None, start, at, tz=tz, group_by_agency=True, extras=True)
+    paths = dict(session.execute(select(Agency.id, Agency.path).where(
+        Agency.id.in_({aid for aid, _f in grouped} or {0}))).all())
     ids = [a.id for a in agencies]
-    stmt = (
-        select(
-            top.id,
-            count_if(and_(d.received_at >= start, d.received_at < end)),
-            count_if(finished_in),
-            count_if(handled),
-            count_if(and_(handled, or_(finished_on_time, open_on_time, open_then_on_time))),
-            count_if(and_(handled, unhappy)),
-        )
-        .select_from(top)
-        .join(recv, recv.path.like(top.path + literal("%")))
-        .join(d, d.receiving_agency_id == recv.id)
-        .where(top.id.in_(ids))
-        .group_by(top.id)
-    )
-    counts = {row[0]: row[1:] for row in session.execute(stmt).all()}
     parents = set(session.scalars(
         select(Agency.parent_id).where(Agency.parent_id.in_(ids)).distinct()
     ).all())
     out = []
     for a in agencies:
-        c = counts.get(a.id, (0, 0, 0, 0, 0))
+        received = finished = handled = on_time = unhappy = 0
+        for (aid, _field), b in grouped.items():
+            if not str(paths.get(aid, "")).startswith(a.path):
+                continue
+            r = b.row
+            received += r.received_online + r.received_direct_postal
+            finished += r.resolved_total
+            handled += r.received_total
+            on_time += r.resolved_early + r.resolved_on_time + r.in_progress_within
+            unhappy += b.unhappy
         out.append(AgencyFigures(agency_id=a.id, identifier=a.identifier, name=a.short_name or a.name,
-                                 has_children=a.id in parents, received=int(c[0]), finished=int(c[1]),
-                                 handled=int(c[2]), on_time=int(c[3]), not_satisfied=int(c[4])))
+                                 has_children=a.id in parents, received=received, finished=finished,
+                                 handled=handled, on_time=on_time, not_satisfied=unhappy))
     return out
 
 
