@@ -336,12 +336,16 @@ register_schema("Form06", {
     "type": "object",
     "properties": {"agency": _STR, "from": {"type": "string", "format": "date"},
                    "to": {"type": "string", "format": "date"},
+                   "by": {"type": "string", "enum": ["desk", "resolver"]},
+                   "as_of": {"type": "string", "format": "date-time",
+                             "description": "Số liệu tính đến: the earlier of now and the period's end"},
                    "rows": {"type": "array", "items": ref("Form06Row")}, "totals": ref("Form06Row")},
 })
 register_schema("Scores", {
     "type": "object",
     "properties": {
         "agency": _STR, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "as_of": {"type": "string", "format": "date-time"}, "by": {"type": "string", "enum": ["desk", "resolver"]},
         "criteria": {"type": "array", "items": {"type": "object", "properties": {
             "rule_set": _STR, "criterion": _STR, "title": _STR, "measure": _STR,
             "value": {"type": "number", "nullable": True}, "points": {"type": "number"},
@@ -354,6 +358,9 @@ _CODE_PARAM = {"name": "code", "in": "path", "required": True, "schema": {"type"
 _AGENCY_Q = {"name": "agency", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 20}}
 _FROM_Q = {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
 _TO_Q = {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
+_BY_Q = {"name": "by", "in": "query", "required": False,
+         "description": "desk: by receiving desk; resolver: by resolving agency (default for a head)",
+         "schema": {"type": "string", "enum": ["desk", "resolver"]}}
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 register_path("/api/v1/dossiers", {"post": {
@@ -420,13 +427,13 @@ register_path("/api/v1/lookup/{code}", {"get": {
 }})
 register_path("/api/v1/reports/form06", {"get": {
     "operationId": "form06", "summary": "Mẫu 06: tình hình giải quyết hồ sơ", "security": _BEARER,
-    "parameters": [_AGENCY_Q, _FROM_Q, _TO_Q],
+    "parameters": [_AGENCY_Q, _FROM_Q, _TO_Q, _BY_Q],
     "responses": {"200": _json(ref("Form06")), "422": _error_response("Tham số không hợp lệ."),
                   **ERRORS_STAFF},
 }})
 register_path("/api/v1/scores", {"get": {
     "operationId": "scores", "summary": "Chấm điểm (Quyết định 766, PAR index)", "security": _BEARER,
-    "parameters": [_AGENCY_Q, _FROM_Q, _TO_Q],
+    "parameters": [_AGENCY_Q, _FROM_Q, _TO_Q, _BY_Q],
     "responses": {"200": _json(ref("Scores")), "422": _error_response("Tham số không hợp lệ."),
                   **ERRORS_STAFF},
 }})
