@@ -97,9 +97,9 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
     buckets, apologies and unhappy dossiers come from THE Form 06 builder
     (``reports.form06_counts``) as of ``end_m``; ratings and PAKN are counted beside them."""
     out: dict[tuple[int, str], Counts] = defaultdict(Counts)
-    for key, b in form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
-                                extras=True).items():
-        c = out[key]
+    for group, b in form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
+                                  extras=True).items():
+        c = out[group]
         for name in FORM06_COLUMNS:
             setattr(c, name, getattr(b.row, name))
         c.late_apologised = b.late_apologised
