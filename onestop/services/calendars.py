@@ -348,8 +348,8 @@ def tet_years(session: Session, now: datetime) -> list[TetYear]:
     package = lunar_new_year_days(first, last)
     confirmations = {c.year: c for c in session.scalars(
         select(TetConfirmation).where(TetConfirmation.year.between(first, last)))}
-    names = dict(session.execute(select(User.id, User.username).where(
-        User.id.in_([c.confirmed_by_id for c in confirmations.values() if c.confirmed_by_id]))).tuples().all())
+    names = {uid: name for uid, name in session.execute(select(User.id, User.username).where(
+        User.id.in_([c.confirmed_by_id for c in confirmations.values() if c.confirmed_by_id])))}
     edits = session.scalars(select(CalendarExceptionRow).where(
         CalendarExceptionRow.agency_id.is_(None),
         CalendarExceptionRow.on_date.between(date(first, 1, 1), date(last, 12, 31)),
@@ -411,3 +411,23 @@ def _record_tet_edit(session: Session, on: date, actor_id: int | None, now: date
     if current is not None and current.package_days == _iso_days(days):
         return  # already reviewed: keep who confirmed it
     confirm_tet(session, on.year, actor_id=actor_id, now=now, via="edit")
+
+
+def warn_unconfirmed_tet(session: Session, now: datetime) -> dict[str, Any]:
+    """In November (jobs/calendar_check.py): tell the active admins, once per year and estimate,
+    that next year's Tết in the calendar is still the package's estimate."""
+    from .notifications import notify
+
+    year = now.astimezone(store_of(session).tz).year + 1
+    flagged = next((t for t in unconfirmed_tet_years(session, now) if t.year == year and t.days), None)
+    if flagged is None:
+        return {"tet_unconfirmed": None, "unconfirmed_warned": 0}
+    days = flagged.days
+    text = (f"Ngày nghỉ Tết Nguyên đán năm {year} trong lịch làm việc ({days[0]:%d/%m/%Y}–{days[-1]:%d/%m/%Y}) "
+            "là ngày dự kiến theo gói lịch (holidays), chưa được xác nhận. Đề nghị đối chiếu với thông báo "
+            "của Chính phủ rồi xác nhận, hoặc sửa bằng ngày ngoại lệ, trong mục Quản trị › Lịch làm việc.")
+    admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
+    warned = sum(notify(session, user_id=a, kind="calendar", message=text,
+                        dedupe_key=f"calendar:tet-unconfirmed:{year}:{_iso_days(days)}:{a}", now=now)
+                 for a in admins)
+    return {"tet_unconfirmed": year, "unconfirmed_warned": warned}

@@ -46,6 +46,7 @@ from ..models import (
     User,
 )
 from ..services import admin as svc
+from ..services import calendars
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
 
@@ -442,7 +443,9 @@ def calendar() -> Any:
         .order_by(CalendarExceptionRow.on_date.desc()).limit(500)
     ).all()
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/calendar.html", form=form, rows=rows, confirm=ConfirmForm()), status
+    tet = calendars.tet_years(db.session, utcnow())
+    return render_template("admin/calendar.html", form=form, rows=rows, confirm=ConfirmForm(), tet=tet,
+                           last_year=calendars.covered_years(db.session)[-1]), status
 
 
 @bp.post("/calendar/<int:row_id>/delete")
@@ -461,6 +464,22 @@ def calendar_delete(row_id: int) -> Any:
         else:
             flash(_("Đã xóa ngày ngoại lệ; tính lại hạn cho %(n)d hồ sơ.", n=moved), "success")
     return redirect(url_for("admin.calendar"), code=303)
+
+
+@bp.post("/calendar/tet/<int:year>/confirm")
+@roles_required("admin")
+def calendar_confirm_tet(year: int) -> Any:
+    """An admin has checked the year's Tết days against the Government's announcement."""
+    if ConfirmForm().validate_on_submit():
+        try:
+            svc.confirm_tet_year(db.session, year, actor=current_user, now=utcnow(), ip=client_ip())
+            db.session.commit()
+        except (ValidationFailed, DomainError) as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            flash(_("Đã xác nhận ngày nghỉ Tết Nguyên đán năm %(year)d.", year=year), "success")
+    return redirect(url_for("admin.calendar") + f"#tet-{year}", code=303)
 
 
 __all__ = ["bp"]

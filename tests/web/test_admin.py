@@ -331,3 +331,24 @@ def test_users_list_has_no_n_plus_one(client, session):
         event.remove(engine, "before_cursor_execute", on_exec)
     n_users = session.scalar(select(func.count()).select_from(User))
     assert n_users > 10 and count["n"] < 10
+
+
+def test_calendar_page_flags_unconfirmed_tet_and_an_admin_confirms_it(client, session):
+    login(client)
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert "Chưa xác nhận" in page and "04/02/2027" in page and "10/02/2027" in page
+    r = client.post("/admin/calendar/tet/2027/confirm")
+    assert r.status_code == 303
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    row_2027 = page[page.index('id="tet-2027"'):page.index('id="tet-2028"')]
+    assert "Đã xác nhận" in row_2027 and "t_admin" in row_2027
+    assert "Chưa xác nhận" in page[page.index('id="tet-2028"'):]
+    assert audits(session, "calendar.confirm_tet")[0].target == "calendar:tet:2027"
+    # A year outside the future calendar is refused with a message, nothing stored.
+    r = client.post("/admin/calendar/tet/2026/confirm", follow_redirects=True)
+    assert "Chỉ xác nhận Tết các năm" in r.get_data(as_text=True)
+
+
+def test_only_admins_confirm_tet(client, session):
+    login(client, "t_head")
+    assert client.post("/admin/calendar/tet/2027/confirm").status_code == 403
