@@ -307,3 +307,45 @@ def status_counts(session: Session) -> dict[str, int]:
     counts = {state: int(n) for state, n in session.execute(select(O.state, func.count()).group_by(O.state))}
     return {"synced": int(counts.get("sent", 0)), "pending": int(counts.get("pending", 0)),
             "failed": int(counts.get("dead", 0))}
+
+
+@dataclass
+class DayState:
+    day: Any
+    handled: int
+    synced: int
+    pending: int
+    failed: int
+
+    @property
+    def rate(self) -> float | None:
+        """766 indicator 1.4 as the portal will see it: dossiers synced / dossiers handled."""
+        return self.synced / self.handled if self.handled else None
+
+
+def sync_by_day(session: Session, days: list[tuple[Any, datetime, datetime]]) -> list[DayState]:
+    """Per local day: dossiers that changed (handled), of which every change of the day reached
+    the portal (synced), some still queued or never queued (pending), some dead-lettered (failed)."""
+    E = DossierEvent
+    out: list[DayState] = []
+    for day, start, end in days:
+        per = (select(E.dossier_id,
+                      func.max(case((O.state == "dead", 1), else_=0)).label("dead"),
+                      func.max(case((O.state.is_(None), 1), (O.state != "sent", 1), else_=0)).label("open"))
+               .select_from(E)
+               .outerjoin(O, and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))
+               .where(E.at >= start, E.at < end).group_by(E.dossier_id).subquery())
+        handled, failed, not_sent = session.execute(select(
+            func.count(), func.coalesce(func.sum(per.c.dead), 0), func.coalesce(func.sum(per.c.open), 0))).one()
+        handled, failed, not_sent = int(handled), int(failed), int(not_sent)
+        out.append(DayState(day=day, handled=handled, synced=handled - not_sent,
+                            pending=not_sent - failed, failed=failed))
+    return out
+
+
+def failures(session: Session, limit: int = 100) -> list[Any]:
+    """Changes the portal refused (dead) or that are waiting after an error, newest first."""
+    return list(session.execute(
+        select(Dossier.code, O.kind, O.version, O.state, O.attempts, O.last_error, O.next_attempt_at)
+        .join(Dossier, Dossier.id == O.dossier_id)
+        .where(O.last_error != "", O.state != "sent").order_by(O.state, O.id.desc()).limit(limit)))
