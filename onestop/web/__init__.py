@@ -9,7 +9,8 @@ from flask_babel import get_locale
 from . import headers, i18n
 
 BLUEPRINTS = (
-    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "dvcqg", "api",
+    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "dvcqg",
+    "api",
 )
 
 
