@@ -9,8 +9,11 @@ so nobody can add a page without deciding who may open it.
 Conventions of the answers (decided by the areas' docstrings, checked here):
 * anonymous on a staff page → 302 to /login?next=…; on the bearer API → 401;
 * a signed-in user whose role may not use a page → 403;
-* another agency's dossier → 404 on pages and GET (a code must not reveal that a
-  dossier exists); the API answers 403 to an action on it (api.act) and 404 to a read.
+* another agency's dossier → 404 everywhere, pages, reads and actions, web and API (a code
+  must not reveal that a dossier exists: it answers exactly like an unknown code);
+* a liên thông leg is acted on by its holder's staff only: ``test_leg_actions_by_party``
+  runs acknowledge and hand-back (and finish) as the sender, the holder, a third agency
+  and the receiving desk, web and API.
 Who is who: clerk = t_clerk (TTPVHCC xã Tân Lạc), officer = t_officer, head = t_head
 (UBND xã Tân Lạc), admin = t_admin (province); "own" dossier = received by t_clerk and
 transferred to UBND xã Tân Lạc; "other" = received by t_clerk_other in xã Mường Bi.
@@ -111,9 +114,13 @@ CASES: list[Case] = [
     Case("dossiers.act", "POST", "/dossiers/{own}/actions/assign",
          staff(("head",), ok=303, clerk=403, officer=403, admin=409),
          data={"officer": "{officer_id}", "version": "{own_version}"}, label="/dossiers/<own>/actions/assign"),
-    Case("dossiers.act", "POST", "/dossiers/{other}/actions/assign", staff(ALL, ok=404, admin=403),
+    # The admin sees every dossier: the status is checked first (409: no assignment before
+    # the transfer), the role then; everybody else gets the unknown dossier's 404.
+    Case("dossiers.act", "POST", "/dossiers/{other}/actions/assign", staff(ALL, ok=404, admin=409),
          data={"officer": "{officer_id}", "version": "{other_version}"}, label="/dossiers/<other>/actions/assign"),
-    Case("dossiers.reissue", "POST", "/dossiers/{own}/reissue-secret", staff(("clerk", "officer", "head"), ok=303),
+    # A new look-up secret: the receiving desk (clerk) and the holder's staff (head; the
+    # officer only if the dossier is assigned to him or unassigned), shown on the answer (200).
+    Case("dossiers.reissue", "POST", "/dossiers/{own}/reissue-secret", staff(("clerk", "officer", "head")),
          label="/dossiers/<own>/reissue-secret"),
     Case("dossiers.reissue", "POST", "/dossiers/{other}/reissue-secret",
          staff(("clerk", "officer", "head"), ok=404), label="/dossiers/<other>/reissue-secret"),
@@ -180,8 +187,10 @@ CASES: list[Case] = [
     Case("api.act", "POST", "/api/v1/dossiers/{own}/actions/assign",
          staff(("head",), anon=401), bearer=True, json={"officer": "t_officer"},
          label="/api/v1/dossiers/<own>/actions/assign"),
-    Case("api.act", "POST", "/api/v1/dossiers/{other}/actions/assign", staff((), anon=401),
+    Case("api.act", "POST", "/api/v1/dossiers/{other}/actions/assign", staff((), anon=401, denied=404, admin=409),
          bearer=True, json={"officer": "t_officer"}, label="/api/v1/dossiers/<other>/actions/assign"),
+    Case("api.act", "POST", "/api/v1/dossiers/{unknown}/actions/assign", staff((), anon=401, denied=404),
+         bearer=True, json={"officer": "t_officer"}, label="/api/v1/dossiers/<unknown>/actions/assign"),
     Case("reports.api_form06", "GET", f"/api/v1/reports/form06?agency=000.00.31.H25&{FORM06_ARGS}",
          staff(LEADERS, anon=401), bearer=True),
     Case("reports.api_form06", "GET", f"/api/v1/reports/form06?agency={{other_agency}}&{FORM06_ARGS}",
@@ -211,7 +220,7 @@ def world(app: Flask, session) -> dict[str, Any]:  # type: ignore[no-untyped-def
     tokens = {r: issue_token(session, user(session, u), now=NOW, name="matrix") for r, u in USERNAMES.items()}
     session.commit()
     return {
-        "own": own.code, "other": other.code, "own_version": own.version, "other_version": other.version,
+        "own": own.code, "other": other.code, "unknown": other.code[:-4] + "9999", "own_version": own.version, "other_version": other.version,
         "officer_id": user(session, "t_officer").id, "own_user": user(session, "t_clerk").id,
         "other_user": target.id, "agency_id": agency(session, "000.00.32.H25").id, "token_id": token_id,
         "other_agency": "000.00.32.H25", "ids": {r: user(session, u).id for r, u in USERNAMES.items()},
@@ -335,3 +344,73 @@ def test_every_html_page_has_a_csp_without_inline_script(app: Flask, world: dict
         checked += 1
     # JSON/CSV/XLSX/PNG endpoints and redirects have no HTML to read; every other page was read.
     assert checked or resp.mimetype != "text/html" or resp.status_code != 200
+
+
+# ---------------------------------------------------------------- liên thông legs per party
+
+# Who is who on the leg UBND xã Tân Lạc → Công an xã Tân Lạc (procedure 3.000722):
+# the sender's officer and head, the holder's officer, a third agency that is not part of this
+# leg (BHXH tỉnh, the chain's next step; and the neighbouring commune's head), the receiving desk.
+PARTIES = {"sender_officer": "t_officer", "sender_head": "t_head", "holder": "t_police", "third": "t_bhxh",
+           "other_commune": "t_head_other", "desk": "t_clerk"}
+# (action, state) -> expected answer per party; web (303 = done) and API (200 = done) alike,
+# except that the API's success is 200 (mapped below).
+LEG_MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("acknowledge", "handed_off"): {"sender_officer": 403, "sender_head": 403, "holder": 303, "third": 404,
+                                    "other_commune": 404, "desk": 403},
+    ("hand_back", "held"): {"sender_officer": 403, "sender_head": 403, "holder": 303, "third": 404,
+                            "other_commune": 404, "desk": 403},
+    ("complete", "held"): {"sender_officer": 403, "sender_head": 403, "holder": 303, "third": 404,
+                           "other_commune": 404, "desk": 403},
+}
+LEG_CASES = [pytest.param(channel, action, state, party, expected, id=f"{channel}-{action}-{party}")
+             for (action, state), row in LEG_MATRIX.items() for party, expected in row.items()
+             for channel in ("web", "api")]
+
+
+def _leg_dossier(session, state: str) -> str:  # type: ignore[no-untyped-def]
+    d = receive(session, now=NOW, procedure_code="3.000722").dossier
+    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=NOW)
+    apply_action(session, d, A.HAND_OFF, actor=user(session, "t_officer"), now=NOW,
+                 to_agency=agency(session, "000.02.31.H25"))
+    if state == "held":
+        apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=NOW)
+    session.commit()
+    return d.code
+
+
+@pytest.mark.parametrize(("channel", "action", "state", "party", "expected"), LEG_CASES)
+def test_leg_actions_by_party(app: Flask, session, channel: str, action: str, state: str,  # type: ignore[no-untyped-def]
+                              party: str, expected: int) -> None:
+    from sqlalchemy import select
+
+    from onestop.extensions import limiter
+    from onestop.models import Dossier
+
+    limiter.reset()
+    fresh_identity()
+    code = _leg_dossier(session, state)
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
+    before = (d.version, d.status, d.current_agency_id, len(d.legs))
+    who = user(session, PARTIES[party])
+    body = {"result": "Đã đăng ký thường trú", "reason": "Công dân đã có thẻ BHYT"}
+    client = app.test_client()
+    if channel == "api":
+        raw = issue_token(session, who, now=NOW, name="legs")
+        session.commit()
+        r = client.post(f"/api/v1/dossiers/{code}/actions/{action}", json=body,
+                        headers={"Authorization": f"Bearer {raw}"})
+        want = 200 if expected == 303 else expected
+    else:
+        with client.session_transaction() as s:
+            s["_user_id"] = str(who.id)
+            s["_fresh"] = True
+        r = client.post(f"/dossiers/{code}/actions/{action}",
+                        data={"version": str(d.version), "confirmed": "1", "result": body["result"],
+                              "chain_reason": body["reason"]})
+        want = expected
+    assert r.status_code == want, (party, r.get_data(as_text=True)[:300])
+    session.expire_all()
+    d = session.scalar(select(Dossier).where(Dossier.code == code))
+    after = (d.version, d.status, d.current_agency_id, len(d.legs))
+    assert (after != before) == (want in (200, 303))
