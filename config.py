@@ -97,6 +97,9 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    # No default: the receipt's QR must point at the province's real public address
+    # (ONESTOP_PUBLIC_BASE_URL); create_app refuses to start without it.
+    PUBLIC_BASE_URL = ""
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     RATELIMIT_STORAGE_URI = "onestop-memory://"  # set ONESTOP_RATELIMIT_STORAGE_URI to a shared store

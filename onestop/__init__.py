@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
     if name == "production" and app.config["SECRET_KEY"] == "dev-only-change-me":
         raise RuntimeError("Set ONESTOP_SECRET_KEY in production.")
+    if name == "production":
+        check_public_base_url(str(app.config.get("PUBLIC_BASE_URL") or ""))
 
     from .web import init_web
 
@@ -48,6 +51,16 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     cli.init_app(app)
     _wrap_wsgi(app)
     return app
+
+
+def check_public_base_url(url: str) -> None:
+    """The look-up address printed in every receipt's QR code (docs/operations.md): a citizen's
+    phone must reach it, so production refuses to start without an absolute http(s) address."""
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise RuntimeError(
+            "Set ONESTOP_PUBLIC_BASE_URL in production to the public address citizens reach "
+            "(e.g. https://dichvucong.example.gov.vn): receipts print it in their QR code. "
+            "/ Đặt ONESTOP_PUBLIC_BASE_URL là địa chỉ công khai in trong mã QR của giấy tiếp nhận.")
 
 
 def _wrap_wsgi(app: Flask) -> None:

@@ -40,3 +40,19 @@ def test_proxy_fix_trusts_exactly_the_configured_hops(tmp_path):
     build(0).test_client().get("/_ip", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     build(1).test_client().get("/_ip", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert seen == ["10.0.0.2", "203.0.113.9"]
+
+
+def test_production_refuses_to_start_without_the_public_base_url(tmp_path):
+    """The receipt's QR prints ONESTOP_PUBLIC_BASE_URL: production without it is refused, clearly."""
+    import pytest
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    for missing in ("", "127.0.0.1:5000", "dichvucong.example.vn"):
+        with pytest.raises(RuntimeError, match="ONESTOP_PUBLIC_BASE_URL"):
+            create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40,
+                                      "PUBLIC_BASE_URL": missing})
+    with pytest.raises(RuntimeError, match="ONESTOP_PUBLIC_BASE_URL"):
+        create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
+    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40,
+                                    "PUBLIC_BASE_URL": "https://dichvucong.example.vn"})
+    assert app.config["PUBLIC_BASE_URL"] == "https://dichvucong.example.vn"

@@ -107,7 +107,8 @@ def test_a_post_with_the_session_token_is_accepted(strict: Flask) -> None:
 def test_session_cookie_flags_in_every_config(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     for name, secure in (("testing", False), ("production", True)):
-        a = create_app(name, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
+        a = create_app(name, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40,
+                              "PUBLIC_BASE_URL": "https://onestop.example.vn"})
         r = a.test_client().get("/lang/en", base_url="https://onestop.example.vn")
         cookie = next(c for c in r.headers.getlist("Set-Cookie") if c.startswith("session="))
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -122,7 +123,7 @@ def test_production_refuses_the_development_secret(app: Flask) -> None:
 
 def test_https_answers_carry_hsts(app: Flask) -> None:
     a = create_app("production", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                  "SECRET_KEY": "k" * 40})
+                                  "SECRET_KEY": "k" * 40, "PUBLIC_BASE_URL": "https://onestop.example.vn"})
     r = a.test_client().get("/", base_url="https://onestop.example.vn")
     assert r.headers.get("Strict-Transport-Security", "").startswith("max-age=")
 
@@ -148,7 +149,8 @@ def test_migrations_create_no_user_and_only_the_demo_knows_a_password(tmp_path: 
 
 def test_seed_demo_refuses_to_run_outside_the_demo(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'prod.db'}"
-    a = create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
+    a = create_app("production", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40,
+                                  "PUBLIC_BASE_URL": "https://onestop.example.vn"})
     from flask_migrate import upgrade
 
     from onestop.extensions import db
