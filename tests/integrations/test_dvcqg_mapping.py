@@ -32,16 +32,16 @@ UBND = NS(name="UBND xã Tân Lạc", identifier="000.00.31.H25")
 
 
 def dossier(**kw) -> NS:
-    base = dict(
-        code="000.01.31.H25-260302-0001",
-        procedure=NS(code="1.004884", name="Đăng ký thường trú", field="Đăng ký, quản lý cư trú",
+    base = {
+        "code": "000.01.31.H25-260302-0001",
+        "procedure": NS(code="1.004884", name="Đăng ký thường trú", field="Đăng ký, quản lý cư trú",
                      fee="15.000đ/lần (trực tiếp); 7.000đ/lần (trực tuyến)"),
-        applicant_name="Nguyễn Văn An", applicant_id_number="001090012345", applicant_phone="0912345678",
-        applicant_email="", channel="direct", submitted_at=utc(2, 9), received_at=utc(2, 9),
-        due_at=utc(5, 17), promised_due_at=None, status="processing", finished_at=None, returned_at=None,
-        result_note="", note="", documents=[{"name": "Tờ khai", "provided": True}], current_agency=UBND,
-        events=[ev(1, "receive", utc(2, 9), "received", {"due_at": utc(5, 17).isoformat()})],
-    )
+        "applicant_name": "Nguyễn Văn An", "applicant_id_number": "001090012345", "applicant_phone": "0912345678",
+        "applicant_email": "", "channel": "direct", "submitted_at": utc(2, 9), "received_at": utc(2, 9),
+        "due_at": utc(5, 17), "promised_due_at": None, "status": "processing", "finished_at": None, "returned_at": None,
+        "result_note": "", "note": "", "documents": [{"name": "Tờ khai", "provided": True}], "current_agency": UBND,
+        "events": [ev(1, "receive", utc(2, 9), "received", {"due_at": utc(5, 17).isoformat()})],
+    }
     base.update(kw)
     return NS(**base)
 

@@ -289,7 +289,7 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
     """Receptions, hand-offs, supplements, apologies, stops and returns at random; after the sync
     the portal's view of every dossier (status, dates, supplement rounds) equals the tracker's."""
     rnd = random.Random(766)
-    clerk, officer, head, police = (user(session, n) for n in ("t_clerk", "t_officer", "t_head", "t_police"))
+    clerk, officer, police = (user(session, n) for n in ("t_clerk", "t_officer", "t_police"))
     dossiers = []
     t = utc(2, 8)
     for i in range(24):
@@ -338,3 +338,46 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
         assert theirs.get("NgayHenTra") == mapping.portal_date(d.due_at)
         assert len(theirs.get("DanhSachHoSoBoSung", [])) == d.supplement_count
         assert len(seen["progress"][d.code]) == len(d.events)
+
+
+# ------------------------------------------------------------------ the fake itself
+
+
+def test_fake_portal_is_strict_about_the_published_shapes(portal):
+    from onestop.integrations.dvcqg.client import PortalRejected
+
+    client = client_for(portal)
+    good = {"MaHoSo": "000.01.31.H25-260302-0001", "MaTTHC": "1.004884", "ChuHoSo": "A", "TrangThaiHoSo": 2,
+            "KenhThucHien": 1, "NgayNopHoSo": "20260302090000"}
+    client.push_records([good], updating=False)
+    with pytest.raises(PortalRejected, match="NgayTiepNhan"):
+        client.push_records([{**good, "NgayTiepNhan": "2026-03-02"}], updating=True)
+    with pytest.raises(PortalRejected, match="TrangThaiHoSo"):
+        client.push_records([{**good, "TrangThaiHoSo": 11}], updating=True)
+    with pytest.raises(PortalRejected, match="Invented"):
+        client.push_records([{**good, "Invented": 1}], updating=True)
+    with pytest.raises(PortalRejected, match="không thuộc đơn vị"):
+        client.push_records([{**good, "MaHoSo": "000.01.31.H38-260302-0001"}], updating=False)
+    with pytest.raises(PortalRejected, match="đã tồn tại"):
+        client.call("DongBoHoSoMC", isUpdating="False", data=[good])
+    with pytest.raises(PortalRejected, match="data"):  # more than 10 progress rows in one request
+        client.call("CapNhatTienDoHoSoMC", data=[{"MaHoSo": good["MaHoSo"], "ThoiDiemXuLy": "20260302090000",
+                                                   "NoiDungXuLy": "x", "TrangThai": 2}] * 11)
+    with pytest.raises(PortalRejected, match="Sai tên đăng nhập"):
+        PortalClient(portal.base_url, "u", "wrong", UNIT).login()
+    with pytest.raises(PortalRejected, match="không được cấp"):
+        PortalClient(portal.base_url, "u", "p", "000.00.00.H38").lookup(good["MaHoSo"])
+    assert client.lookup(good["MaHoSo"])["data"] == good
+
+
+def test_slow_answers_within_the_time_out_succeed_and_the_766_score_is_served(app, session, sync_on):
+    d = receive(session, now=utc(2, 9)).dossier
+    control(sync_on, "fail", {"mode": "slow", "delay": 0.3, "count": 2})
+    assert send_pending(session, client_for(sync_on, timeout=2), utc(2, 10)).sent == 1
+    assert d.code in dump(sync_on)["dossiers"]
+    control(sync_on, "score", {"kyBaoCao": "2026-03", "CKMB": 16.5, "TDGQ": 18.2, "TTTT": 9.0, "MDHL": 17.1,
+                               "MDSH": 12.0, "TONG_SCORE": 72.8})
+    score = client_for(sync_on).report_766("2026-03")
+    assert {k: score[k] for k in ("CKMB", "TDGQ", "TTTT", "MDHL", "MDSH", "TONG_SCORE")} == {
+        "CKMB": 16.5, "TDGQ": 18.2, "TTTT": 9.0, "MDHL": 17.1, "MDSH": 12.0, "TONG_SCORE": 72.8}
+    assert client_for(sync_on).report_766("2026-04") == {}

@@ -128,6 +128,12 @@ class PortalClient:
                 raise
             self.call("DongBoHoSoMC", isUpdating="True", data=list(records))
 
+    def push_records_new(self, records: Sequence[dict[str, Any]]) -> None:
+        self.push_records(records, updating=False)
+
+    def push_records_updating(self, records: Sequence[dict[str, Any]]) -> None:
+        self.push_records(records, updating=True)
+
     def push_progress(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in chunks(rows, PROGRESS_CHUNK):
             self.call("CapNhatTienDoHoSoMC", data=list(part))

@@ -336,7 +336,7 @@ class FakePortalServer:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> FakePortalServer:
+    def __enter__(self) -> FakePortalServer:  # noqa: PYI034 - the started server itself
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,7 @@ from . import mapping
 from .client import RECORD_CHUNK, PortalClient, PortalRejected, PortalUnavailable, chunks
 
 log = logging.getLogger(__name__)
-O = DvcqgOutbox  # noqa: E741 - the table's short name in SQL-heavy code
+O = DvcqgOutbox  # the table's short name in SQL-heavy code
 
 
 def sync_enabled(config: Mapping[str, Any] | None = None) -> bool:
@@ -171,9 +171,9 @@ class _Batch:
                    if d_id not in self.failed}
         for updating in (False, True):
             ids = [i for i in records if (i in self.known) == updating]
+            send = self.client.push_records_updating if updating else self.client.push_records_new
             for part in chunks(ids, RECORD_CHUNK):
-                self._isolate([(i, records[i]) for i in part],
-                              lambda recs, u=updating: self.client.push_records(recs, updating=u))
+                self._isolate([(i, records[i]) for i in part], send)
         progress: list[tuple[int, dict[str, Any]]] = []
         for r in self.rows:
             if r.kind != "event" or r.dossier_id in self.failed:
@@ -335,9 +335,9 @@ def sync_by_day(session: Session, days: list[tuple[Any, datetime, datetime]]) ->
                .select_from(E)
                .outerjoin(O, and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))
                .where(E.at >= start, E.at < end).group_by(E.dossier_id).subquery())
-        handled, failed, not_sent = session.execute(select(
+        row: Any = session.execute(select(
             func.count(), func.coalesce(func.sum(per.c.dead), 0), func.coalesce(func.sum(per.c.open), 0))).one()
-        handled, failed, not_sent = int(handled), int(failed), int(not_sent)
+        handled, failed, not_sent = int(row[0]), int(row[1]), int(row[2])
         out.append(DayState(day=day, handled=handled, synced=handled - not_sent,
                             pending=not_sent - failed, failed=failed))
     return out
