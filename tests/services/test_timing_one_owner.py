@@ -78,6 +78,7 @@ def test_second_supplement_request_on_an_open_dossier_is_overdue_everywhere(sess
     now = vn(2026, 3, 4, 10)  # the statutory due time is days ahead, and the clock is stopped
     got = _all_timings(session, d, secret, now)
     assert got == dict.fromkeys(got, "overdue")
+    assert reports.head_dashboard(session, agency(session, COMMUNE), now=now).overdue == 1
     assert scanning.flag_overdue_dossiers(session, now) == 1
     provide(session, d, vn(2026, 3, 4, 14))
     got = _all_timings(session, d, secret, vn(2026, 3, 5, 10))
