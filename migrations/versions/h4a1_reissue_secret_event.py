@@ -1,13 +1,13 @@
 """Dossier events: the look-up secret's reissue is a recorded event (action 'reissue_secret').
 
 Revision ID: h4a1_reissue_secret_event
-Revises: h6a1_session_generation_idempotency
+Revises: h6a1_sessions_idempotency
 Create Date: 2026-11-29
 """
 from alembic import op
 
 revision = "h4a1_reissue_secret_event"
-down_revision = "h6a1_session_generation_idempotency"
+down_revision = "h6a1_sessions_idempotency"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Staff sessions and API: users.session_generation (sessions end on logout, password or
 rights change) and idempotency_keys (a retried POST /api/v1/dossiers creates nothing new).
 
-Revision ID: h6a1_session_generation_idempotency
+Revision ID: h6a1_sessions_idempotency
 Revises: h7a1_dvcqg_outbox_intake
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h6a1_session_generation_idempotency"
+revision = "h6a1_sessions_idempotency"
 down_revision = "h7a1_dvcqg_outbox_intake"
 branch_labels = None
 depends_on = None
