@@ -2,7 +2,6 @@
 API, the citizen's look-up (page and JSON), the head dashboard and the scheduler's scan agree."""
 from __future__ import annotations
 
-import inspect
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 
 from onestop.domain.timing import Timing
 from onestop.models import Dossier, DossierEvent
-from onestop.services import lookup, queries, reports, scanning
+from onestop.services import lookup, queries, reports, scanning, scores
 from onestop.services.dossiers import apply_action, compute_dossier_due
 from onestop.services.timing import timing_for
 from onestop.web.api import dossier_json
@@ -88,11 +87,17 @@ def test_second_supplement_request_on_an_open_dossier_is_overdue_everywhere(sess
 # ---------------------------------------------------------------- finding: pause ended by stop / withdrawal
 
 
-def _form06_march(session) -> reports.Form06:
-    march = (date(2026, 3, 1), date(2026, 3, 31))
-    if "now" in inspect.signature(reports.form06).parameters:  # measured as of a moment
-        return reports.form06(session, agency(session, COMMUNE), *march, now=vn(2026, 4, 2))
-    return reports.form06(session, agency(session, COMMUNE), *march)
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def _not_late_in_form06_and_766(session) -> None:
+    """March 2026 for the commune, measured after the month: one dossier, resolved, not late; the
+    766 indicator 2.1 counts it on time."""
+    report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=vn(2026, 4, 2))
+    assert report.totals.resolved_total == 1 and report.totals.resolved_late == 0
+    on_time = next(c for c in scores.score_agency(session, agency(session, COMMUNE), *MARCH,
+                                                   now=vn(2026, 4, 2)).criteria if c.measure == "on_time_rate")
+    assert (on_time.numerator, on_time.denominator) == (1, 1)
 
 
 def _due_change(session, d: Dossier, action: str) -> dict[str, object]:
@@ -116,9 +121,7 @@ def test_a_supplement_pause_ended_by_stop_is_not_late(session):
     assert d.due_at == compute_dossier_due(session, d).due_at
     got = _all_timings(session, d, secret, vn(2026, 3, 25))
     assert got["page"] in ("early", "on_time") and got == dict.fromkeys(got, got["page"])
-    # Form 06 and the 766 rate for March: resolved, not late.
-    report = _form06_march(session)
-    assert report.totals.resolved_late == 0 and report.totals.resolved_total == 1
+    _not_late_in_form06_and_766(session)
 
 
 def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
@@ -133,6 +136,7 @@ def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
     assert datetime.fromisoformat(_due_change(session, d, "withdraw")["old_due_at"]) == vn(2026, 3, 9, 17)
     got = _all_timings(session, d, secret, vn(2026, 3, 25))
     assert got["page"] in ("early", "on_time") and got == dict.fromkeys(got, got["page"])
+    _not_late_in_form06_and_766(session)
 
 
 def test_stop_without_an_open_pause_leaves_the_due_time_alone(session):
