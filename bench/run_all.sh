@@ -73,6 +73,10 @@ for b in overdue_scan form06 metrics dashboard; do
     dashboard)    step "Worklist and dashboard latency" "$PY" bench/dashboard.py --n "$N" ;;
   esac
 done
+step "National portal sync (SQLite)" "$PY" bench/dvcqg_sync.py --changes "$(( N < 10000 ? N : 10000 ))"
+if [ "$pg_engine" = both ]; then
+  step "National portal sync (PostgreSQL)" "$PY" bench/dvcqg_sync.py --changes "$(( N < 10000 ? N : 10000 ))" --pg "$PG"
+fi
 echo
 if [ ${#FAILED[@]} -gt 0 ]; then
   echo "FAILED: ${FAILED[*]}"
