@@ -31,7 +31,7 @@ for p in (ROOT, HERE):
     if p not in sys.path:
         sys.path.insert(0 if p == ROOT else len(sys.path), p)
 
-from _machine import cpu_model  # noqa: E402
+from _machine import cpu_model
 
 UNIT = "000.00.00.G88"  # bench/generate.py builds its province under G88
 
