@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
@@ -203,7 +204,79 @@ def test_openapi_document_describes_the_served_form06_path(app):
 
     doc = openapi.document()
     op = doc["paths"]["/api/v1/reports/form06"]["get"]
-    assert {p["name"] for p in op["parameters"]} == {"agency", "from", "to"}
+    assert {p["name"] for p in op["parameters"]} == {"agency", "from", "to", "by"}
     schema = doc["components"]["schemas"]["Form06Row"]["properties"]
     assert set(reports.FORM06_COLUMNS) | {"field"} <= set(schema)
     assert "/api/v1/reports/form06" in {r.rule for r in app.url_map.iter_rules()}
+
+
+# ---------------------------------------------------------------- by desk / by resolver, "as of"
+
+
+def _education_dossier(session, when):
+    from onestop.services.dossiers import apply_action
+    from tests.factories import receive
+
+    d = receive(session, now=when, procedure_code="1.005095", clerk="t_pclerk").dossier
+    apply_action(session, d, "transfer", actor=None, now=when + timedelta(minutes=10))
+    return d
+
+
+def test_api_form06_by_resolver_gives_the_department_its_form(client, session):
+    _education_dossier(session, vn(2026, 3, 10))
+    raw = issue_token(session, user(session, "t_admin"), now=NOW, name="test")
+    session.commit()
+    auth = {"Authorization": f"Bearer {raw}"}
+    url = "/api/v1/reports/form06?agency=000.00.07.H25&from=2026-03-01&to=2026-03-31"
+    resolver = client.get(url + "&by=resolver", headers=auth).get_json()
+    assert resolver["by"] == "resolver" and resolver["totals"]["received_total"] == 1
+    assert [r["field"] for r in resolver["rows"]] == ["Giáo dục"]
+    desk = client.get(url + "&by=desk", headers=auth).get_json()
+    assert desk["totals"]["received_total"] == 0
+    assert client.get(url, headers=auth).get_json()["by"] == "desk"  # an admin's default
+    # The moment measured: March is over on 01/04 09:00 → its end; April is not → now.
+    assert resolver["as_of"] == "2026-04-01T00:00:00+07:00"
+    april = client.get("/api/v1/reports/form06?agency=000.00.07.H25&from=2026-04-01&to=2026-04-30",
+                       headers=auth).get_json()
+    assert april["as_of"] == "2026-04-01T09:00:00+07:00"
+    bad = client.get(url + "&by=holder", headers=auth)
+    assert bad.status_code == 422 and "by" in bad.get_json()["error"]["fields"]
+    from onestop.web import openapi
+
+    assert openapi.validate(resolver, openapi.resolve(openapi.ref("Form06"))) == {}
+
+
+def test_a_department_heads_default_view_is_their_agency_as_resolver(client, session):
+    from onestop.services.dossiers import apply_action
+    from tests.factories import receive
+
+    d = receive(session, now=vn(2026, 3, 10), procedure_code="2.001610", clerk="t_pclerk").dossier
+    apply_action(session, d, "transfer", actor=None, now=vn(2026, 3, 10, 9, 10))
+    assert d.current_agency.identifier == "000.00.02.H25"  # Sở Tài chính
+    session.commit()
+    login(client, "t_dept_head")
+    html = client.get("/reports/form06?kind=month&value=2026-03").get_data(as_text=True)
+    assert "theo cơ quan giải quyết" in html and "Số liệu tính đến 01/04/2026 00:00" in html
+    footer = html.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert "<td>1</td>" in footer  # received total 1, not an empty form
+    desk = client.get("/reports/form06?kind=month&value=2026-03&by=desk").get_data(as_text=True)
+    assert "Không có hồ sơ trong kỳ." in desk
+    x = client.get("/reports/form06?kind=month&value=2026-03&format=xlsx")
+    ws = load_workbook(io.BytesIO(x.data)).active
+    assert ws["C9"].value == 1 and isinstance(ws["C9"].value, int)
+    texts = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("Số liệu tính đến 01/04/2026 00:00") and "theo cơ quan giải quyết" in t for t in texts)
+
+
+def test_cli_by_resolver(app, session):
+    _education_dossier(session, vn(2026, 3, 10))
+    session.commit()
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
+                            "--to", "2026-03-31", "--by", "resolver"])
+    assert r.exit_code == 0, r.output
+    assert "theo cơ quan giải quyết" in r.output and "Giáo dục" in r.output
+    assert "Số liệu tính đến 01/04/2026 00:00" in r.output
+    r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
+                            "--to", "2026-03-31", "--by", "holder"])
+    assert r.exit_code == 2
