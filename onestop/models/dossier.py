@@ -58,6 +58,10 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         # The register (form 07): newest first with keyset paging, by desk and date.
         Index("ix_dossiers_submitted", "submitted_at", "id"),
         Index("ix_dossiers_agency_submitted", "receiving_agency_id", "submitted_at"),
+        # The menu's search box (docs/guide-clerk.md): phone and citizen ID stored normalised
+        # (digits only, 0-prefixed phone) so an equality or prefix is one index probe.
+        Index("ix_dossiers_applicant_phone", "applicant_phone"),
+        Index("ix_dossiers_applicant_id_number", "applicant_id_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,7 +34,8 @@ from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 CONFLICT_MESSAGE = "Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại."
 RULE_SET_2025 = "ND118/2025"
 RULE_SET_2018 = "ND61/2018"
-PHONE_RE = re.compile(r"^(?:0|\+84)(?:3|5|7|8|9)\d{8}$")
+# Stored normalised: 10 digits, mobile prefixes 03/05/07/08/09 (Decision 798/QĐ-BTTTT numbering).
+PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 CITIZEN_ID_RE = re.compile(r"^\d{12}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
@@ -50,11 +51,10 @@ class Applicant:
     address: str = ""
 
     def cleaned(self) -> Applicant:
-        phone = re.sub(r"[\s.\-()]", "", strip_controls(self.phone))
         return Applicant(
             name=normalize_text(self.name),
-            id_number=strip_controls(self.id_number).strip(),
-            phone=phone,
+            id_number=normalize_id_number(self.id_number),
+            phone=normalize_phone(self.phone),
             email=strip_controls(self.email).strip().lower(),
             address=normalize_text(self.address),
         )
@@ -76,6 +76,25 @@ class Applicant:
         if len(self.address) > 255:
             e["applicant_address"] = "Địa chỉ tối đa 255 ký tự."
         return e
+
+
+def normalize_phone(value: str | None) -> str:
+    """The stored (and searched) form of a Vietnamese phone number: separators dropped and the
+    country code written the domestic way ("+84 912 345 678" → "0912345678"). Anything that is not
+    a phone number is returned without separators, for ``Applicant.errors`` to refuse."""
+    raw = re.sub(r"[\s.\-()]", "", strip_controls(value))
+    if raw.startswith("+84"):
+        return "0" + raw[3:]
+    if raw.startswith("0084"):
+        return "0" + raw[4:]
+    if raw.startswith("84") and len(raw) == 11 and raw[2:].isdigit():
+        return "0" + raw[2:]
+    return raw
+
+
+def normalize_id_number(value: str | None) -> str:
+    """Citizen ID (số định danh cá nhân) as stored and searched: spaces and dots dropped."""
+    return re.sub(r"[\s.]", "", strip_controls(value))
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -8,6 +8,7 @@ costs the same as page 1 however long the history (DESIGN.md §2 "set-based").
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -152,6 +153,130 @@ def register_page(session: Session, user: User, f: RegisterFilter, *, tz: ZoneIn
         rows = rows[:limit]
         nxt = encode_cursor(rows[-1].submitted_at, rows[-1].id)
     return Page(rows, nxt)
+
+
+# ---------------------------------------------------------------- the menu's search box
+
+_DIGITS_ONLY = re.compile(r"^[\d\s.+()\-]+$")
+_CODE_LIKE = re.compile(r"^[0-9A-Za-z.]+-\d{0,6}(-\d{0,4})?$")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the box understood: ``kind`` is "digits" (citizen ID or phone), "code" or "name"."""
+
+    kind: str
+    term: str
+
+
+def parse_search(text: str) -> SearchQuery | None:
+    """Digits (spaces, dots, +84 allowed) → citizen ID or phone, normalised as stored
+    (services.dossiers.normalize_phone); a dossier code or its start → code; else an accent-free name."""
+    text = (text or "").strip()[:120]
+    if not text:
+        return None
+    if _DIGITS_ONLY.match(text) and sum(c.isdigit() for c in text) >= 3:
+        from .dossiers import normalize_phone
+
+        return SearchQuery("digits", normalize_phone(text))
+    if _CODE_LIKE.match(text):
+        return SearchQuery("code", text.upper())
+    folded = fold(text)
+    return SearchQuery("name", folded) if folded else None
+
+
+
+def _successor(value: str) -> str | None:
+    """The smallest alphanumeric string above every string starting with ``value`` (its
+    trailing punctuation dropped): "091234" → "091235", "nguyen" → "nguyeo", "h25-" → "h26";
+    None when there is none ("999"). Only letters and digits are incremented, so the bound holds
+    under the C collation and under locale collations that ignore punctuation and spaces."""
+    chars = list(value.rstrip(" .-"))
+    while chars:
+        c = chars.pop()
+        if c.isdigit() and c != "9":
+            return "".join(chars) + chr(ord(c) + 1)
+        if c.isascii() and c.isalpha() and c not in "zZ":
+            return "".join(chars) + chr(ord(c) + 1)
+        if c not in "9zZ":
+            return None
+    return None
+
+
+def _prefix(column: Any, value: str) -> Any:
+    """``column`` starts with ``value``: an index range (>= value, < its successor) that both
+    engines answer from a b-tree whatever the collation, and an exact LIKE on the few rows in it."""
+    conds = [column >= value, column.like(f"{_like_escape(value)}%", escape="\\")]
+    upper = _successor(value)
+    if upper is not None:
+        conds.append(column < upper)
+    return and_(*conds)
+
+
+def search_condition(q: SearchQuery) -> Any:
+    if q.kind == "digits":
+        digits = re.sub(r"\D", "", q.term)
+        conds = [Dossier.applicant_phone == digits, Dossier.applicant_id_number == digits]
+        if len(digits) >= 6:  # a number being typed: its start, still one index range each
+            conds += [_prefix(Dossier.applicant_phone, digits), _prefix(Dossier.applicant_id_number, digits)]
+        return or_(*conds)
+    if q.kind == "code":
+        return _prefix(Dossier.code, q.term)
+    # Names: the folded full name starts with the words typed ("nguyen van", "Nguyễn Văn An").
+    return _prefix(Dossier.applicant_search, q.term)
+
+
+def search_dossiers(session: Session, user: User, text: str, *, limit: int = 20) -> list[Dossier]:
+    """The menu's search box: dossier code, applicant name (accents optional), citizen ID or
+    phone, over what ``user`` may see (``visible_dossiers_clause``), newest first. Every branch is
+    an equality or a prefix on an indexed normalised column (applicant_search, applicant_phone,
+    applicant_id_number, code), so the cost follows the matches, not the history
+    (docs/benchmarks.md, "Search box")."""
+    q = parse_search(text)
+    if q is None:
+        return []
+    stmt = (select(Dossier)
+            .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                     joinedload(Dossier.receiving_agency))
+            .where(search_condition(q)))
+    scope = visible_dossiers_clause(user)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    stmt = stmt.order_by(Dossier.submitted_at.desc(), Dossier.id.desc()).limit(limit)
+    return list(session.scalars(stmt).unique())
+
+
+# ---------------------------------------------------------------- waiting to return
+
+WAITING_LONG_DAYS = 7  # "chờ lâu": a result uncollected for a week is worth a phone call
+
+
+def _waiting_scope(user: User) -> Any:
+    """Results ready at the desk that received the dossier (the desk returns them, Decree 61/2018
+    art. 27), for the user's agency subtree; admins see every desk's."""
+    cond = Dossier.status == DossierStatus.RESULT_READY.value
+    if user.role != Role.ADMIN:
+        cond = and_(cond, Dossier.receiving_agency_id.in_(subtree_ids_query(user.agency)))
+    return cond
+
+
+def waiting_to_return(session: Session, user: User, *, limit: int = 200) -> list[Dossier]:
+    """The return queue: oldest result first (the citizen who has waited longest)."""
+    q = (select(Dossier)
+         .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                  joinedload(Dossier.receiving_agency))
+         .where(_waiting_scope(user)).order_by(Dossier.finished_at, Dossier.id).limit(limit))
+    return list(session.scalars(q).unique())
+
+
+def waiting_to_return_counts(session: Session, user: User, *, now: datetime) -> dict[str, int]:
+    """``total`` waiting and ``long`` (ready more than WAITING_LONG_DAYS days ago), one query."""
+    long_ago = now - timedelta(days=WAITING_LONG_DAYS)
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Dossier.finished_at < long_ago, 1), else_=0)), 0))
+        .select_from(Dossier).where(_waiting_scope(user))
+    ).one()
+    return {"total": int(row[0] or 0), "long": int(row[1] or 0)}
 
 
 # ---------------------------------------------------------------- worklists

@@ -177,3 +177,27 @@ def register() -> Any:
     template = "print/07_register.html" if printing else "reception/register.html"
     return render_template(template, form=form, page=page, timings=timings, args=args,
                            status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency)
+
+
+@bp.get("/search")
+@roles_required("clerk", "officer", "head", "admin")
+def search() -> Any:
+    """The menu's search box: code, name (accents optional), citizen ID or phone, over what the
+    user may see. A whole dossier code that matches goes straight to the dossier."""
+    text = request.args.get("q", "")[:120]
+    rows = queries.search_dossiers(db.session, current_user, text, limit=50) if text.strip() else []
+    if len(rows) == 1 and rows[0].code == text.strip().upper():
+        return redirect(url_for("dossiers.show", code=rows[0].code), code=303)
+    return render_template("reception/search.html", q=text, rows=rows, status_labels=STATUS_LABELS_VI,
+                           parsed=queries.parse_search(text))
+
+
+@bp.get("/reception/waiting-return")
+@roles_required("clerk", "head", "admin")
+def waiting_return() -> Any:
+    """Results ready at the desk, not yet returned: oldest first, with how long each has waited."""
+    now = utcnow()
+    rows = queries.waiting_to_return(db.session, current_user)
+    counts = queries.waiting_to_return_counts(db.session, current_user, now=now)
+    return render_template("reception/waiting_return.html", rows=rows, counts=counts, now=now,
+                           long_days=queries.WAITING_LONG_DAYS, status_labels=STATUS_LABELS_VI)
