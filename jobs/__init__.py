@@ -51,6 +51,7 @@ JOBS: tuple[JobSpec, ...] = (
             "metrics"),
     JobSpec("calendar_check", "Tháng 11: kiểm tra lịch năm sau có Tết",
             {"month": 11, "hour": 8, "minute": 0}, "calendar_check", run_when_never_ran=False),
+    JobSpec("idempotency", "Xóa khóa Idempotency-Key của API quá 24 giờ", {"minute": 50}, "idempotency"),
     JobSpec("dvcqg", "Cổng DVCQG: nhận hồ sơ trực tuyến, đồng bộ hồ sơ/tiến độ/đánh giá (hàng đợi)",
             {"minute": "*"}, "dvcqg"),
     JobSpec("notify", "Gửi thư/tin nhắn từ hàng đợi (thử lại có giãn cách)", {"minute": "*"}, "notify"),

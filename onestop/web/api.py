@@ -32,7 +32,7 @@ from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.workflow import IllegalTransition
 from ..extensions import csrf, db
 from ..models import Agency, Dossier, DossierEvent, Procedure, User
-from ..services import policy
+from ..services import idempotency, policy
 from ..services.accounts import user_for_token
 from ..services.calendars import calendar_for
 from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
@@ -221,6 +221,7 @@ def _num(value: Decimal | None) -> float | int | None:
 @bearer_required
 def create_dossier() -> Any:
     user: User = g.api_user
+    key = _idempotency_key()
     body = _body("DossierCreate", required=True)
     a = body["applicant"]
     data = ReceptionInput(
@@ -234,14 +235,50 @@ def create_dossier() -> Any:
         note=body.get("note", ""),
     )
     now = utcnow()
+    fp = idempotency.fingerprint("POST", request.path, body) if key is not None else ""
+    if key is not None and (replay := idempotency.find_answer(db.session, user, key, fp, now=now)):
+        db.session.commit()  # an expired row of the key, if any, is gone
+        return _reception_answer(replay.status_code, replay.body, replayed=True)
     result = receive_dossier(db.session, data, agency=user.agency, actor=user, now=now)
-    db.session.commit()
     out = dossier_json(result.dossier, user, now=now)
     out["secret"] = result.secret  # shown once: only its hash is stored
+    if key is not None:
+        try:
+            # Same transaction as the dossier: both are committed, or neither.
+            idempotency.remember_answer(db.session, user, key, fp, status_code=201, body=out, now=now)
+        except IntegrityError:
+            # A twin request with this key committed first: answer what it answered.
+            db.session.rollback()
+            replay = idempotency.find_answer(db.session, user, key, fp, now=now)
+            if replay is None:
+                raise
+            db.session.commit()
+            return _reception_answer(replay.status_code, replay.body, replayed=True)
+    db.session.commit()
+    return _reception_answer(201, out, replayed=False)
+
+
+def _idempotency_key() -> str | None:
+    """The ``Idempotency-Key`` header (docs/security.md): absent → None; malformed → 400."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    if not idempotency.valid_key(raw):
+        raise jsonbody.MalformedBody(
+            "invalid_idempotency_key",
+            "Idempotency-Key phải gồm 1–255 ký tự ASCII in được, không có khoảng trắng (ví dụ một UUID).",
+            {"Idempotency-Key": "1–255 ký tự ASCII in được, không khoảng trắng."}, status_code=400)
+    return raw
+
+
+def _reception_answer(status: int, out: dict[str, Any], *, replayed: bool) -> Any:
     resp = jsonify(out)
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.get_dossier", code=result.dossier.code)
+    resp.status_code = status
+    if status == 201:
+        resp.headers["Location"] = url_for("api.get_dossier", code=out["code"])
     resp.headers["Cache-Control"] = "no-store"
+    if replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
     return resp
 
 

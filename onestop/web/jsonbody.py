@@ -29,12 +29,13 @@ class MalformedBody(Exception):
     to an unreadable body since its first version — and 400 ``invalid_text`` when it is JSON
     but carries text that is not text (NUL, a lone surrogate)."""
 
-    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None, *,
+                 status_code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {"body": message}
-        self.status_code = 400 if code == "invalid_text" else 422
+        self.status_code = status_code or (400 if code == "invalid_text" else 422)
 
 
 def _no_constant(name: str) -> Any:

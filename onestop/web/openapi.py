@@ -56,8 +56,12 @@ def document() -> dict[str, Any]:
                 "Hệ thống theo dõi hồ sơ một cửa — API cho hệ thống của cơ quan (token Bearer) và "
                 "tra cứu công khai. Staff endpoints need `Authorization: Bearer <token>`; a session "
                 "cookie is never accepted here, so a cross-site page cannot act with a signed-in "
-                "officer's cookie (CSRF). Errors: `{\"error\": {\"code\", \"message\"}}` (422 adds "
-                "`fields`). Times are ISO 8601 with the agency's offset (+07:00)."
+                "officer's cookie (CSRF); only the read-only report endpoints (form06, scores) also accept "
+                "the app's own signed-in session, and refuse it (403 `password_change_required`) while a "
+                "temporary password is unchanged. Errors: `{\"error\": {\"code\", \"message\"}}` (422 adds "
+                "`fields`); a body that is not UTF-8 JSON or nests deeper than 32 levels is a 422, text "
+                "holding NUL or a lone UTF-16 surrogate a 400 `invalid_text`. Times are ISO 8601 with the "
+                "agency's offset (+07:00), years 1900–2199."
             ),
         },
         "servers": [{"url": "/"}],
@@ -373,8 +377,24 @@ register_path("/api/v1/dossiers", {"post": {
                                   "phone": "0912345678", "address": "Xóm Mới, xã Tân Lạc"},
                     "documents": [{"name": "Tờ khai", "provided": True}]},
     }}},
-    "responses": {"201": _json(ref("Dossier"), "Created; `secret` is shown only here."),
-                  "422": _error_response("Dữ liệu không hợp lệ (fields)."), **ERRORS_STAFF},
+    "parameters": [{
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+        "description": (
+            "Optional; a fresh value (e.g. a UUID) per dossier you mean to receive. A retry with the same "
+            "key and the same body (any key order or spacing) within 24 hours gets the first answer again "
+            "— the same status, dossier code and secret, with `Idempotent-Replayed: true` — and receives "
+            "nothing new, even when the first request's answer was lost or two copies race. The same key "
+            "with another body is refused (422 `idempotency_key_reused`). Keys are per user (token owner)."
+        ),
+    }],
+    "responses": {"201": _json(ref("Dossier"), "Created (or, with a replayed Idempotency-Key, the first "
+                                               "answer again); `secret` is shown only here."),
+                  "400": _error_response("Idempotency-Key sai dạng (`invalid_idempotency_key`), hoặc văn "
+                                         "bản chứa NUL / ký tự thay thế UTF-16 đứng lẻ (`invalid_text`)."),
+                  "422": _error_response("Dữ liệu không hợp lệ (fields; JSON không đọc được), hoặc "
+                                         "`idempotency_key_reused`: khóa đã dùng cho nội dung khác."),
+                  **ERRORS_STAFF},
 }})
 register_path("/api/v1/dossiers/{code}", {"get": {
     "operationId": "getDossier", "summary": "Hồ sơ và nhật ký xử lý", "security": _BEARER,
