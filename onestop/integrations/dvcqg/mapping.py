@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from ...domain.status import NATIONAL_CODES, Channel, DossierAction, DossierStatus
 
 PORTAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-DATE_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, local time of Hà Nội (INTEGRATION shapes, docs/integration.md)
+DATE_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, local time of Hà Nội (docs/integration.md)
 DATE_RE = re.compile(r"^\d{14}$")
 
 # What an officer's role is called on the portal's progress row (ChucDanh).
