@@ -8,7 +8,8 @@ earlier page is broken, and a failure points at one page.
 The chain is the liên thông procedure 3.000722 (khai sinh – thường trú – BHYT
 for a child under 6) received at the commune's service centre (TTPVHCC xã Tân
 Lạc): transfer → UBND xã (step 1) → hand_off → Công an xã (step 2), which
-acknowledges and hands it back → UBND completes → the desk returns the result.
+acknowledges and hands it back → UBND completes, with the recorded reason why the
+chain's BHXH step was not needed → the desk returns the result.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from onestop.domain.status import DossierAction as A
 PROCEDURE = "3.000722"
 APPLICANT = {"name": "Lò Thị Mai", "id_number": "017190004321", "phone": "0987654321",
              "address": "Xóm Bưng, xã Tân Lạc"}
+# The story's dossier skips the chain's third step (BHXH): the child already has a health
+# insurance card, so the finish records why (a liên thông dossier finishes early only so).
+CHAIN_REASON = "Trẻ đã được cấp thẻ BHYT qua VNeID; không cần bước Bảo hiểm xã hội"
 STEPS = ("received", "transferred", "assigned", "handed_off", "acknowledged", "handed_back",
          "back_acknowledged", "completed", "returned")
 
@@ -58,7 +62,8 @@ def prepare(live: Any, upto: str, *, received_at: datetime | None = None,
             ("acknowledged", A.ACKNOWLEDGE, "t_police", {}),
             ("handed_back", A.HAND_BACK, "t_police", {"note": "Đã đăng ký thường trú"}),
             ("back_acknowledged", A.ACKNOWLEDGE, "t_officer", {}),
-            ("completed", A.COMPLETE, "t_officer", {"result": "Giấy khai sinh, xác nhận thường trú, thẻ BHYT"}),
+            ("completed", A.COMPLETE, "t_officer", {"result": "Giấy khai sinh, xác nhận thường trú",
+                                                         "reason": CHAIN_REASON}),
             ("returned", A.RETURN_RESULT, "t_clerk", {"method": "direct", "receiver": APPLICANT["name"]}),
         ]
         for step, action, actor, data in chain:

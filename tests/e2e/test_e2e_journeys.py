@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, unlabelled_fields
-from tests.e2e.story import APPLICANT, PROCEDURE, prepare, status_of
+from tests.e2e.story import APPLICANT, CHAIN_REASON, PROCEDURE, prepare, status_of
 
 UBND = "000.00.31.H25"        # UBND xã Tân Lạc (step 1 of 3.000722)
 POLICE = "000.02.31.H25"      # Công an xã Tân Lạc (step 2)
@@ -226,8 +226,11 @@ def test_result_is_completed_and_returned_at_the_desk(people: Any, shot: Any, li
         row.get_by_role("button", name="Xác nhận đã nhận").click()
     page.goto(f"/dossiers/{d.code}")
     page.locator("#action-complete summary").click()
-    page.get_by_label("Kết quả giải quyết").fill("Giấy khai sinh, xác nhận thường trú, thẻ BHYT")
+    page.get_by_label("Kết quả giải quyết").fill("Giấy khai sinh, xác nhận thường trú")
+    # The chain's third step (BHXH) was not taken: finishing needs a recorded reason.
+    page.get_by_label("Lý do kết thúc khi chưa đủ các bước liên thông").fill(CHAIN_REASON)
     shot(page, "4-result", "01-complete-form")
+    page.once("dialog", lambda dialog: dialog.accept())  # finishing is irreversible: confirmed
     with page.expect_navigation():
         page.locator("#action-complete").get_by_role("button", name="Đã xử lý xong").click()
     assert "Đã thực hiện: Đã xử lý xong" in _flash(page)
@@ -248,6 +251,7 @@ def test_result_is_completed_and_returned_at_the_desk(people: Any, shot: Any, li
     cp.get_by_label("Người nhận kết quả").fill(APPLICANT["name"])
     assert unlabelled_fields(cp) == []
     shot(cp, "4-result", "04-return-form")
+    cp.once("dialog", lambda dialog: dialog.accept())
     with cp.expect_navigation():
         cp.locator("#action-return_result").get_by_role("button", name="Trả kết quả").click()
     assert "Đã thực hiện: Trả kết quả" in _flash(cp)
