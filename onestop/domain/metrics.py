@@ -16,12 +16,14 @@ Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP; DOMAIN.md §6), for a period [start
   inside the period; withdrawn/refused/stopped count as resolved): early / on time / late by THE
   on-time rule :func:`onestop.domain.timing.classify_finished` (more than one supplement request ⇒
   late, Decision 766/QĐ-TTg indicator 2.1);
-* **in progress** at the end of the period: ``within`` (statutory due time at or after the end moment,
-  or the clock paused at the end by a pause that began no later than the due time) / ``overdue``;
+* **in progress** at the moment measured (the period's end, or now for a period not yet over —
+  docs/rules.md, "Form 06 and the on-time rate"): ``overdue`` if more than one supplement request was
+  made before it, else ``within`` (statutory due time at or after the moment, or the clock paused then
+  by a pause that began no later than the due time) / ``overdue``;
 * identity: ``received_total = resolved_total + in_progress_total``;
   late rate = (late + overdue) / received_total.
 
-"As of" the period's end: every input is the value in force at the end moment (finish time ≤ end, the
+"As of" the moment: every input is the value in force at that moment (finish time ≤ end, the
 due time in force at the end, pauses open at the end), so later events never change a past period.
 """
 
