@@ -49,6 +49,8 @@ JOBS: tuple[JobSpec, ...] = (
             run_when_never_ran=False),
     JobSpec("metrics", "Số liệu hằng đêm (mẫu 06, tỷ lệ đúng hạn, hài lòng)", {"hour": 0, "minute": 30},
             "metrics"),
+    JobSpec("estimates", "Ước tính thời gian giải quyết thường gặp (trung vị, 90%) theo thủ tục và cơ quan",
+            {"hour": 0, "minute": 45}, "estimates"),
     JobSpec("calendar_check", "Tháng 11: kiểm tra lịch năm sau có Tết",
             {"month": 11, "hour": 8, "minute": 0}, "calendar_check", run_when_never_ran=False),
     JobSpec("idempotency", "Xóa khóa Idempotency-Key của API quá 24 giờ", {"minute": 50}, "idempotency"),
