@@ -7,6 +7,7 @@ several web nodes can build apps with different settings in one process.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -34,9 +35,14 @@ class Config:
     SESSION_COOKIE_SECURE = False  # True in ProductionConfig (behind HTTPS)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    # One node: in-process counters (onestop/ratelimit.py). Several nodes: a shared store,
-    # e.g. ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0.
+    # One process: in-process counters (onestop/ratelimit.py). Several workers or hosts: a shared
+    # store, ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0 — production refuses to start
+    # several workers without one (docs/operations.md §3).
     RATELIMIT_STORAGE_URI = "onestop-memory://"
+    # gunicorn workers per host (ONESTOP_WORKERS); None: configured_workers() below, the count
+    # gunicorn.conf.py gives gunicorn.
+    WORKERS: int | None = None
+    ENV_NAME = "development"
     RATELIMIT_HEADERS_ENABLED = False  # X-RateLimit-* tell a guesser nothing it needs; 429 carries Retry-After
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
     # GET /api/v1/lookup/<code> answered before the staff app's request hooks (web/lookup.py).
@@ -89,6 +95,7 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
@@ -97,12 +104,14 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
     # No default: the receipt's QR must point at the province's real public address
     # (ONESTOP_PUBLIC_BASE_URL); create_app refuses to start without it.
     PUBLIC_BASE_URL = ""
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    RATELIMIT_STORAGE_URI = "onestop-memory://"  # set ONESTOP_RATELIMIT_STORAGE_URI to a shared store
+    # One worker only; several need ONESTOP_RATELIMIT_STORAGE_URI=redis://… (onestop/ratelimit.py).
+    RATELIMIT_STORAGE_URI = "onestop-memory://"
 
 
 CONFIGS = {
@@ -110,6 +119,17 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def configured_workers(environ: Mapping[str, str]) -> int:
+    """gunicorn workers per host: ONESTOP_WORKERS, else WEB_CONCURRENCY (gunicorn's own
+    variable), else 1 (gunicorn's own default). gunicorn.conf.py starts this many, and the app
+    checks the same number against its rate-limit store (onestop/ratelimit.py)."""
+    for name in ("ONESTOP_WORKERS", "WEB_CONCURRENCY"):
+        value = (environ.get(name) or "").strip()
+        if value:
+            return int(value)
+    return 1
 
 
 def env_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, object]:

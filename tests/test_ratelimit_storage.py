@@ -1,8 +1,21 @@
-"""The in-process rate-limit storage keeps limits' semantics without a thread per hit."""
+"""Rate-limit storage: the in-process store keeps limits' semantics without a thread per hit;
+in production several workers must share one store (Redis), tested for real across processes."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -34,3 +47,208 @@ def test_expired_keys_are_swept_inline(monkeypatch):
     monkeypatch.setattr(ratelimit, "SWEEP_EVERY_SECONDS", 0.0)
     storage.incr("new", expiry=60)
     assert "old" not in storage.storage and storage.get("new") == 1
+
+
+# ---------------------------------------------------------------- production: one count for all workers
+
+def _production_app(tmp_path, **over):  # type: ignore[no-untyped-def]
+    from onestop import create_app
+
+    cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "SECRET_KEY": "k" * 40,
+           "PUBLIC_BASE_URL": "https://dichvucong.example.vn"}
+    cfg.update(over)
+    return create_app("production", cfg)
+
+
+def test_production_refuses_an_in_process_store_with_several_workers(tmp_path):
+    for uri in ("onestop-memory://", "memory://"):
+        with pytest.raises(RuntimeError, match=r"ONESTOP_RATELIMIT_STORAGE_URI=redis://"):
+            _production_app(tmp_path, RATELIMIT_STORAGE_URI=uri, WORKERS=4)
+    # One worker counts everything in one process: allowed; a shared store: allowed with any count.
+    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://", WORKERS=1)
+    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", WORKERS=4)
+    # Outside production (development, tests, benchmarks) nothing is refused.
+    from onestop import create_app
+
+    assert create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", "WORKERS": 4})
+
+
+def test_the_worker_count_is_the_one_gunicorn_uses():
+    from config import configured_workers
+
+    assert configured_workers({}) == 1  # gunicorn's own default
+    assert configured_workers({"WEB_CONCURRENCY": "3"}) == 3
+    assert configured_workers({"WEB_CONCURRENCY": "3", "ONESTOP_WORKERS": "2"}) == 2
+
+
+def test_production_reads_the_worker_count_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("ONESTOP_WORKERS", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    with pytest.raises(RuntimeError, match="4 workers"):
+        _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://")
+    monkeypatch.setenv("ONESTOP_WORKERS", "1")
+    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _gunicorn(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
+    """gunicorn in production mode with gunicorn.conf.py (the repository's), on a free port; a
+    refusal exits at once; a start is stopped after its first answer."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_") and k != "WEB_CONCURRENCY"}
+    full.update(ONESTOP_ENV="production", ONESTOP_SECRET_KEY="k" * 40, ONESTOP_BIND=f"127.0.0.1:{port}",
+                ONESTOP_DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}",
+                ONESTOP_PUBLIC_BASE_URL="https://dichvucong.example.vn", **env)
+    proc = subprocess.Popen([str(GUNICORN), *args, "onestop:create_app()"], cwd=ROOT, env=full,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lookup", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+
+
+@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
+def test_gunicorn_refuses_several_workers_over_an_in_process_store(tmp_path):
+    # The default (ONESTOP_WORKERS unset): one worker, starts.
+    ok = _gunicorn(tmp_path)
+    assert "Refusing" not in ok.stdout and "Booting worker" in ok.stdout, ok.stdout[-2000:]
+    # Several workers by setting, or by -w on the command line over a setting of one: refused
+    # before any worker is forked, with the variable to set.
+    for args, env in (((), {"ONESTOP_WORKERS": "4"}), (("-w", "3"), {"ONESTOP_WORKERS": "1"})):
+        refused = _gunicorn(tmp_path, *args, **env)
+        assert refused.returncode != 0, refused.stdout[-2000:]
+        assert "ONESTOP_RATELIMIT_STORAGE_URI=redis://" in refused.stdout
+        assert "Booting worker" not in refused.stdout
+
+
+# ---------------------------------------------------------------- the shared store, for real (Redis)
+
+REDIS_URL = os.environ.get("ONESTOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_prefix():  # type: ignore[no-untyped-def]
+    """A live Redis (required in CI: ONESTOP_REQUIRE_REDIS=1) and a key prefix of this test's own,
+    so parallel test workers never share counters; its keys are deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("ONESTOP_REQUIRE_REDIS") == "1":
+            pytest.fail(f"ONESTOP_REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer ({exc})")
+    prefix = f"onestop-test-{uuid.uuid4().hex[:12]}"
+    yield client, prefix
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+_NODE = r"""
+import json, sys
+from werkzeug.serving import make_server
+from onestop import create_app
+app = create_app("testing", json.loads(sys.argv[1]))
+server = make_server("127.0.0.1", 0, app)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+class _Node:
+    """One web process of its own (its own app, its own limiter storage object)."""
+
+    def __init__(self, config: dict[str, object]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _NODE, json.dumps(config)], cwd=ROOT,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def get(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", data=body, timeout=30) as r:
+                return int(r.status), r.read().decode()
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), exc.read().decode()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _two_nodes_guessing(app, storage_uri: str, prefix: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Two processes over one database and one rate-limit store take turns: three wrong phone-4
+    guesses (each with a wrong secret attached) against a limit of 3 a day, the right digits on
+    both, the secret, then 24 more wrong look-ups against a per-address limit of 8 an hour."""
+    from onestop.extensions import db
+    from tests.factories import receive
+
+    with app.app_context():
+        res = receive(db.session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912340057")
+        db.session.commit()
+        code, secret = res.dossier.code, res.secret
+        db.session.remove()
+    config = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test-secret",
+              "PUBLIC_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False,
+              "RATELIMIT_STORAGE_URI": storage_uri, "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},
+              "LOOKUP_RATE_LIMIT": "8 per hour", "LOOKUP_PHONE4_FAILURES": "3 per day"}
+    a, b = _Node(config), _Node(config)
+    try:
+        out: dict[str, object] = {}
+        a.get(f"/api/v1/lookup/{code}?secret=WRONG123&phone4=0000")
+        b.get(f"/api/v1/lookup/{code}?secret=WRONG123&phone4=0001")
+        a.post("/lookup", {"code": code, "secret": "WRONG123", "phone4": "0002"})
+        out["right_digits_on_b"] = b.get(f"/api/v1/lookup/{code}?phone4=0057")
+        out["right_digits_on_a"] = a.get(f"/api/v1/lookup/{code}?phone4=0057")
+        out["secret_on_a"] = a.get(f"/api/v1/lookup/{code}?secret={secret}")
+        statuses = [(b if i % 2 == 0 else a).get(f"/api/v1/lookup/{code}?secret=WRONG123") for i in range(24)]
+        out["answered_before_429"] = 6 + sum(1 for s in statuses if s != 429)
+        return out
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_two_processes_share_the_rate_limit_and_the_phone4_lock_through_redis(committed, redis_prefix):
+    client, prefix = redis_prefix
+    out = _two_nodes_guessing(committed, REDIS_URL, prefix)
+    assert out == {"right_digits_on_b": 404, "right_digits_on_a": 404, "secret_on_a": 200,
+                   "answered_before_429": 8}
+    keys = [k.decode() for k in client.scan_iter(match=f"{prefix}:*")]
+    assert any("lookup-phone4" in k for k in keys) and any("citizen-lookup" in k for k in keys), keys
+
+
+def test_two_processes_with_in_process_stores_count_apart(committed, redis_prefix):
+    """The control, and finding 6 as reported: each process counts on its own, so the right digits
+    still open the dossier on the other process and the two together allow twice the limit —
+    what production now refuses to start with."""
+    _client, prefix = redis_prefix
+    out = _two_nodes_guessing(committed, "onestop-memory://", prefix)
+    assert out["right_digits_on_b"] == 200 and out["answered_before_429"] == 16
