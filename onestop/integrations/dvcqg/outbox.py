@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import Dossier, DossierEvent, Rating
 from ...models.dvcqg import DvcqgAttempt, DvcqgOutbox
+from ...services.sql import rows_affected
 from . import mapping
 from .client import RECORD_CHUNK, PortalClient, PortalRejected, PortalUnavailable, chunks
 
 log = logging.getLogger(__name__)
 O = DvcqgOutbox  # the table's short name in SQL-heavy code
+_ROWCOUNT = {"preserve_rowcount": True}  # INSERT … SELECT counts on psycopg too
 
 
 def sync_enabled(config: Mapping[str, Any] | None = None) -> bool:
@@ -70,14 +72,12 @@ def enqueue_since(session: Session, since: datetime, now: datetime) -> int:
              .where(E.at >= since,
                     ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
     cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
-    result = session.execute(insert(O).from_select(cols, query))
-    n = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    n = rows_affected(session.execute(insert(O).from_select(cols, query), execution_options=_ROWCOUNT))
     rq = (select(Rating.dossier_id, literal("rating"), literal(1), literal("pending"), literal(0), Rating.created_at,
                  Rating.created_at, literal(""))
           .where(Rating.created_at >= since,
                  ~exists().where(and_(O.dossier_id == Rating.dossier_id, O.kind == "rating"))))
-    result = session.execute(insert(O).from_select(cols, rq))
-    return n + int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return n + rows_affected(session.execute(insert(O).from_select(cols, rq), execution_options=_ROWCOUNT))
 
 
 def backoff(attempts: int, base_seconds: int, cap_seconds: int) -> timedelta:
@@ -299,7 +299,7 @@ def enqueue_since_dossier(session: Session, dossier_id: int) -> int:
              .where(E.dossier_id == dossier_id,
                     ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
     cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
-    return int(session.execute(insert(O).from_select(cols, query)).rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(session.execute(insert(O).from_select(cols, query), execution_options=_ROWCOUNT))
 
 
 def status_counts(session: Session) -> dict[str, int]:
