@@ -165,7 +165,6 @@ def bare_statements(session: Any) -> list[str]:
     """The literal UPDATEs the scan issues (threshold precomputed, as the scan does once)."""
     from onestop.domain.timing import due_soon_from
     from onestop.services.calendars import calendar_for
-    from onestop.services.scanning import RUNNING_STATUSES
 
     soon = due_soon_from(NOW, calendar_for(session, None))
     pg = session.get_bind().dialect.name == "postgresql"
@@ -174,12 +173,16 @@ def bare_statements(session: Any) -> list[str]:
         u = t.astimezone(UTC)
         return f"'{u:%Y-%m-%d %H:%M:%S}+00'" if pg else f"'{u:%Y-%m-%d %H:%M:%S}.000000'"
 
-    st = ", ".join(f"'{s}'" for s in RUNNING_STATUSES)
+    # THE timing rule (docs/rules.md, "Timing" T4), hand-written: more than one supplement request,
+    # or past the due time with no open pause begun by then; due soon: neither, due within a day.
+    paused = ("EXISTS (SELECT 1 FROM pause_intervals p WHERE p.dossier_id = dossiers.id "
+              "AND p.ended_at IS NULL AND p.started_at <= dossiers.due_at)")
     return [
-        f"UPDATE dossiers SET overdue_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND status IN ({st}) "
-        f"AND due_at < {lit(NOW)} AND overdue_flagged_at IS NULL",
-        f"UPDATE dossiers SET due_soon_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND status IN ({st}) "
-        f"AND due_at >= {lit(NOW)} AND due_at <= {lit(soon)} AND due_soon_flagged_at IS NULL",
+        f"UPDATE dossiers SET overdue_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND due_at IS NOT NULL "
+        f"AND overdue_flagged_at IS NULL AND (supplement_count > 1 OR (due_at < {lit(NOW)} AND NOT {paused}))",
+        f"UPDATE dossiers SET due_soon_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND due_at IS NOT NULL "
+        f"AND due_at >= {lit(NOW)} AND due_at <= {lit(soon)} AND due_soon_flagged_at IS NULL "
+        f"AND supplement_count <= 1 AND NOT {paused}",
     ]
 
 

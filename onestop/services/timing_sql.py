@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, literal, null, or_
+from sqlalchemy import Boolean, Date, and_, case, false, func, literal, null, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -106,7 +106,8 @@ def is_paused_open(due_at: Any, pause_start: Any) -> ColumnElement[bool]:
     """The clock is stopped: a pause is open and began no later than the due time (a pause that
     starts after the deadline does not stop lateness). ``pause_start`` is the start of the open
     pause (NULL when none)."""
-    return and_(sql_value(pause_start).is_not(None), sql_value(pause_start) <= sql_value(due_at))
+    # COALESCE(start <= due, FALSE): the pause start (often a correlated subquery) appears once.
+    return func.coalesce(sql_value(pause_start) <= sql_value(due_at), false(), type_=Boolean())
 
 
 def is_overdue_open(due_at: Any, pause_start: Any, supplement_count: Any, now: Any) -> ColumnElement[bool]:
@@ -115,7 +116,7 @@ def is_overdue_open(due_at: Any, pause_start: Any, supplement_count: Any, now: A
     Callers restrict to open dossiers with ``due_at IS NOT NULL``."""
     due = sql_value(due_at)
     return or_(sql_value(supplement_count) > 1,
-               and_(~is_paused_open(due_at, pause_start), due < sql_value(now)))
+               and_(due < sql_value(now), ~is_paused_open(due_at, pause_start)))
 
 
 def open_timing_case(*, due_at: Any, pause_start: Any, supplement_count: Any, now: Any,
