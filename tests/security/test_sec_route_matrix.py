@@ -146,7 +146,7 @@ CASES: list[Case] = [
          data={"kind": "month", "value": "2026-02", "agency": "{other_agency}"}, label="close other agency"),
     Case("reports.delays", "GET", "/reports/delays", staff(LEADERS)),
     Case("reports.charts", "GET", "/reports/charts", staff(LEADERS)),
-    Case("reports.chart_data", "GET", "/reports/charts/data.json", staff(LEADERS)),
+    Case("reports.chart_data", "GET", "/reports/charts/data.json", staff(LEADERS, anon=401)),  # JSON: no redirect
     Case("scores.index", "GET", "/scores", staff(LEADERS)),
     Case("scores.rules", "GET", "/scores/rules", staff(ADMIN)),
     Case("scores.rules", "POST", "/scores/rules", staff(ADMIN, ok=404), data={}),  # no such rule
