@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.scoring import rate, satisfaction_rate
 from ..domain.status import FINISHED, DossierStatus, Role
-from ..models import Agency, Dossier, Feedback, Rating, User
 from ..integrations.dvcqg.outbox import enqueue_rating
+from ..models import Agency, Dossier, Feedback, Rating, User
 from .agencies import in_subtree
 from .calendars import calendar_for
 from .dossiers import normalize_text
