@@ -22,7 +22,8 @@ from ..domain.timing import Timing
 from ..models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
 from .agencies import subtree_ids_query
 from .dossiers import fold
-from .timing import timing_for
+from .timing import open_pause_start, timing_for
+from .timing_sql import is_paused_open
 
 TIMING_LABELS_VI: dict[Timing, str] = {
     Timing.WITHIN: "Trong hạn",
@@ -284,10 +285,18 @@ def waiting_to_return_counts(session: Session, user: User, *, now: datetime) -> 
 _WORKING = tuple(s.value for s in OPEN if s not in PRE_RECEPTION)
 
 
+def _clock_stopped() -> Any:
+    """1 while THE timing rule says "paused" (a pause begun no later than the due time, at most one
+    supplement request; docs/rules.md, "Timing" T4), else 0: such dossiers sort last, while one
+    paused after its deadline sorts with the other late ones."""
+    return case((and_(Dossier.status.in_([s.value for s in PAUSED]), Dossier.supplement_count <= 1,
+                      is_paused_open(Dossier.due_at, open_pause_start(Dossier.id))), 1), else_=0)
+
+
 def _by_time_left(q: Select[Any]) -> Select[Any]:
     """Working time left ascending = due_at ascending (the calendar is monotone),
     with paused dossiers (clock stopped) last and undated ones at the very end."""
-    paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
+    paused = _clock_stopped()
     no_due = case((Dossier.due_at.is_(None), 1), else_=0)
     return q.order_by(paused, no_due, Dossier.due_at, Dossier.id)
 
@@ -327,7 +336,7 @@ def inbox(session: Session, user: User, *, limit: int = 300) -> list[Dossier]:
         .where(Dossier.id.in_(union_all(open_ids, select(ready.c.id))))
     )
     unassigned = case((Dossier.assignee_id.is_(None), 0), else_=1)
-    paused = case((Dossier.status.in_([s.value for s in PAUSED]), 1), else_=0)
+    paused = _clock_stopped()
     no_due = case((Dossier.due_at.is_(None), 1), else_=0)
     q = q.order_by(unassigned, paused, no_due, Dossier.due_at, Dossier.id).limit(limit)
     return list(session.scalars(q).unique())

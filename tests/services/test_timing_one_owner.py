@@ -168,3 +168,17 @@ def test_restart_regime_uses_the_limit_snapshot_taken_at_reception(session):
     payload = _due_change(session, d, "provide_supplement")
     assert datetime.fromisoformat(payload["old_due_at"]) == vn(2026, 4, 10, 17)
     assert datetime.fromisoformat(payload["due_at"]) == vn(2026, 4, 15, 17)
+
+
+# ---------------------------------------------------------------- lists sort by the same rule
+
+
+def test_worklist_sorts_a_pause_begun_after_the_deadline_with_the_late_ones(session):
+    late_paused, _ = _received(session, vn(2026, 3, 2))  # due Mon 09/03
+    supplement(session, late_paused, vn(2026, 3, 10))  # asked after the due time: still late
+    in_time_paused, _ = _received(session, vn(2026, 3, 2, 10))
+    supplement(session, in_time_paused, vn(2026, 3, 3))  # clock stopped
+    running, _ = _received(session, vn(2026, 3, 5))  # due Thu 12/03
+    session.flush()
+    order = [d.id for d in queries.worklist(session, user(session, "t_officer"))]
+    assert order == [late_paused.id, running.id, in_time_paused.id]
