@@ -50,6 +50,7 @@ from ..models import Agency, CalendarExceptionRow, CalendarState, TetConfirmatio
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 FIRST_YEAR = DEFAULT_FIRST_YEAR  # the calendar's first year (its last one moves with today)
+MAX_YEAR = 9998  # no calendar is ever built past this year (WorkingCalendar refuses it)
 DEFAULT_HOURS = "07:30-11:30,13:30-17:00"
 STORE_OPTION = "onestop_calendar_store"  # engine execution option holding the app's store
 _UNIT_KEY = "onestop.calendar_unit"  # Session.info: the unit of work's generation check
@@ -159,14 +160,21 @@ def store_of(session: Session) -> CalendarStore:
     return cast(CalendarStore, store)
 
 
+_STATE = CalendarState.__table__
+# Built once: the check runs at the start of every unit of work, so it is a bare Core statement.
+_GENERATION_SQL = select(_STATE.c.generation, _STATE.c.stamp).where(_STATE.c.id == 1)
+
+
 def _read_generation(session: Session) -> Token:
-    stmt = select(CalendarState.generation, CalendarState.stamp).where(CalendarState.id == 1)
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    # Outside a transaction (the citizen look-up) the row is read on an autocommit connection, so
-    # the check adds no BEGIN/ROLLBACK to the session (onestop/db_events.py).
-    with autocommit_read(session, engine) as conn:
-        row = conn.execute(stmt).first()
+    if session.in_transaction():
+        row = session.connection().execute(_GENERATION_SQL).first()
+    else:
+        # Outside a transaction (the citizen look-up) the row is read on an autocommit connection,
+        # so the check adds no BEGIN/ROLLBACK to the session (onestop/db_events.py).
+        bind = session.get_bind()
+        engine = bind.engine if isinstance(bind, Connection) else bind
+        with autocommit_read(session, engine) as conn:
+            row = conn.execute(_GENERATION_SQL).first()
     return (0, "") if row is None else (int(row[0]), str(row[1]))
 
 

@@ -437,7 +437,7 @@ def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> 
     first, last = _parse_period(kind, value, start, end)
     from . import calendars
 
-    if first.year < calendars.FIRST_YEAR:
+    if first.year < calendars.FIRST_YEAR or last.year > calendars.MAX_YEAR:
         raise ValidationFailed({"period": f"Kỳ báo cáo phải từ năm {calendars.FIRST_YEAR} "
                                           "(lịch làm việc của hệ thống)."})
     return first, last
