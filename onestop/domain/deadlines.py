@@ -11,7 +11,7 @@ Legal basis
 * Civil Code 2015 art. 147: a period in days starts on the day after the event and ends at the end of
   its last day; art. 148: a last day that is not a working day rolls to the next working day.
 
-The default counting rule (DOMAIN.md §5), implemented exactly by :func:`compute_due`:
+The default counting rule (docs/rules.md, "Timing" T12), implemented exactly by :func:`compute_due`:
 
 * working days, N ≥ 1: received inside office hours on working day D (before the procedure's
   cut-off, if any) → due at the close of the N-th working day after D. Before opening / during lunch
@@ -51,7 +51,7 @@ __all__ = [
     "parse_limit",
 ]
 
-# DOMAIN.md §5: "0.5 day = 4 working hours" — a fractional working day converts at 8 h per day
+# docs/rules.md, "Timing" T12: "0.5 day = 4 working hours" — a fractional working day converts at 8 h per day
 # (the 8-hour working day of Labour Code 2019 art. 105), independent of an agency's office hours.
 HOURS_PER_WORKING_DAY = 8
 
@@ -80,7 +80,7 @@ _UNIT_EN = {
 
 @dataclass(frozen=True, slots=True)
 class DeadlineRule:
-    """A procedure's time limit (configurable per procedure; DOMAIN.md §5)."""
+    """A procedure's time limit (configurable per procedure; docs/rules.md, "Timing" T12)."""
 
     limit: Decimal
     unit: LimitUnit
@@ -171,7 +171,7 @@ class Pause:
     ``end`` must be known to compute a due time: while a pause is still open the due time is not
     defined (it depends on when the citizen comes back), so :func:`compute_due` raises
     :class:`DomainError` for ``end=None``; callers show the dossier as *paused* instead
-    (:func:`onestop.domain.timing.classify_open` with ``paused=True``).
+    (:func:`onestop.domain.timing.timing_view`: an open pause begun by the due time → PAUSED).
     """
 
     start: datetime
@@ -228,7 +228,7 @@ def compute_due(
         c = rule.cutoff
         cutoff_us = ((c.hour * 60 + c.minute) * 60 + c.second) * 1_000_000 + c.microsecond
 
-    # Decide D (same day) or D′ (next working day) — DOMAIN.md §5, Decree 61/2018 art. 18–19.
+    # Decide D (same day) or D′ (next working day) — docs/rules.md, "Timing" T12; Decree 61/2018 art. 18–19.
     reason: str
     if not work[i]:
         reason = "non_working_day"

@@ -1,6 +1,6 @@
 """THE on-time rule, written once.
 
-* While open: within time (trong hạn) / due soon (sắp đến hạn) / overdue (quá hạn) — DOMAIN.md §3.
+* While open: within time (trong hạn) / due soon (sắp đến hạn) / overdue (quá hạn) — docs/rules.md, "Timing" T2.
   "Overdue" is never a status: it is derived from the due time and the clock.
 * Once finished: early (trước hạn) / on time (đúng hạn) / late (quá hạn). Decision 766/QĐ-TTg
   (indicator 2.1, national service index): on time ⇔ finished no later than the appointment date,

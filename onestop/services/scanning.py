@@ -8,7 +8,7 @@ rows flagged by this very statement (``<flag>_at = :now``) and skips keys alread
 a run after a crash between two runs cannot lose notifications either, because the flag and its
 notifications are written in the same transaction (the job commits once).
 
-Overdue is derived, never a status (DESIGN.md §2): the ``*_flagged_at`` columns only remember that
+Overdue is derived, never a status (docs/rules.md, "Timing" T1): the ``*_flagged_at`` columns only remember that
 people were told. The UPDATEs go through SQLAlchemy Core on the table, so they neither bump the
 dossier's optimistic-lock ``version`` (an officer editing the dossier at that moment is not
 refused) nor touch ``updated_at``.
@@ -17,7 +17,7 @@ Which dossiers are overdue or due soon is THE timing rule written as SQL once
 (services/timing_sql.py; docs/rules.md, "Timing"): a paused dossier whose pause began after the
 deadline is overdue, more than one supplement request is overdue, a pause begun in time stops the clock.
 
-Due soon (DOMAIN.md §2, Decree 61/2018 art. 19(4) as amended; Decree 118/2025): no later than one
+Due soon (docs/rules.md, "Timing" T4; Decree 61/2018 art. 19(4) as amended; Decree 118/2025): no later than one
 working day before the deadline the agency must issue the apology and new date, so a dossier is due
 soon when ``due_at <= due_soon_from(now, calendar)``. Calendars differ only for agencies with their
 own office hours/time zone or local calendar exceptions (theirs or an ancestor's); the threshold is
@@ -61,7 +61,7 @@ U = User.__table__
 A = Agency.__table__
 
 # The statutory clock runs only in these statuses: a paused dossier (awaiting a supplement or a
-# financial obligation) is not late while the citizen is the one who must act (DOMAIN.md §2).
+# financial obligation) is not late while the citizen is the one who must act (docs/rules.md, "Timing" T4).
 RUNNING_STATUSES = tuple(sorted(s.value for s in RUNNING))
 
 
