@@ -41,6 +41,7 @@ __all__ = [
     "FEEDBACK_ANSWER_WORKING_DAYS",
     "FEEDBACK_KINDS",
     "FEEDBACK_PER_DOSSIER_PER_DAY",
+    "FeedbackLimitReached",
     "AgencyFigures",
     "SatisfactionFigures",
     "answer_feedback",
@@ -142,6 +143,17 @@ def _next_feedback_code(session: Session, day_text: str) -> str:
     return f"{prefix}{seq:04d}"
 
 
+class FeedbackLimitReached(Conflict):
+    """The dossier already has ``limit`` PAKN today (:data:`FEEDBACK_PER_DOSSIER_PER_DAY`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"Hồ sơ này đã có đủ {limit} phản ánh, kiến nghị trong ngày hôm nay (tối đa {limit} phản ánh, "
+            "kiến nghị một ngày cho mỗi hồ sơ). Vui lòng gửi tiếp vào ngày mai, hoặc liên hệ trực tiếp "
+            "Bộ phận Tiếp nhận và Trả kết quả.")
+
+
 def _feedback_today(session: Session, dossier: Dossier, start: datetime, end: datetime) -> int:
     """PAKN already registered on ``dossier`` in [start, end). The dossier's row is locked first
     (PostgreSQL; SQLite serialises writers anyway), so two posts racing on one dossier cannot both
@@ -176,9 +188,7 @@ def register_feedback(
     today = cal.local_date(now)
     day_start = datetime.combine(today, time.min, tzinfo=cal.tz).astimezone(UTC)
     if _feedback_today(session, dossier, day_start, day_start + timedelta(days=1)) >= max_per_day:
-        raise Conflict(f"Hồ sơ này đã có đủ {max_per_day} phản ánh, kiến nghị trong ngày hôm nay "
-                       f"(tối đa {max_per_day} phản ánh, kiến nghị một ngày cho mỗi hồ sơ). Vui lòng gửi tiếp "
-                       "vào ngày mai, hoặc liên hệ trực tiếp Bộ phận Tiếp nhận và Trả kết quả.")
+        raise FeedbackLimitReached(max_per_day)
     due_day = cal.add_working_days(today, FEEDBACK_ANSWER_WORKING_DAYS)
     for _attempt in range(5):
         fb = Feedback(code=_next_feedback_code(session, f"{today:%y%m%d}"), dossier_id=dossier.id,

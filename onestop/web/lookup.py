@@ -333,6 +333,11 @@ def submit_feedback() -> Any:
         db.session.commit()
         flash(_("Đã tiếp nhận phản ánh, kiến nghị số %(code)s; hạn trả lời: %(due)s.",
                 code=fb.code, due=fb.due_at.astimezone(local_tz()).strftime("%H:%M %d/%m/%Y")), "success")
+    except citizen_svc.FeedbackLimitReached as exc:
+        db.session.rollback()
+        flash(_("Hồ sơ này đã có đủ %(n)s phản ánh, kiến nghị trong ngày hôm nay (tối đa %(n)s phản ánh, "
+                "kiến nghị một ngày cho mỗi hồ sơ). Vui lòng gửi tiếp vào ngày mai, hoặc liên hệ trực tiếp "
+                "Bộ phận Tiếp nhận và Trả kết quả.", n=exc.limit), "danger")
     except ServiceError as exc:
         db.session.rollback()
         _flash_service_error(exc)

@@ -64,3 +64,17 @@ def test_the_daily_cap_is_a_setting(session, client, clock, roomy):
         assert session.query(Feedback).filter_by(dossier_id=res.dossier.id).count() == 1
     finally:
         roomy.config["FEEDBACK_PER_DOSSIER_PER_DAY"] = old
+
+
+def test_the_cap_message_is_in_english_with_lang_en(session, client, clock, roomy):
+    from flask_babel import refresh
+
+    res = receive(session, now=MON)
+    session.commit()
+    data = {"code": res.dossier.code, "secret": res.secret, "kind": "complaint", "content": "Chậm"}
+    for _ in range(3):
+        client.post("/lookup/feedback", data=data)
+    client.get("/lang/en")
+    refresh()  # the test's one app context caches the locale (a real request has its own)
+    html = client.post("/lookup/feedback", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "at most 3 a day per dossier" in html and "Please send more tomorrow" in html
