@@ -7,10 +7,25 @@ ineligible one is refused with reasons (form 03).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+import time
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,6 +45,7 @@ bp = Blueprint("reception", __name__)
 
 CODE_RE = re.compile(r"^\s*(\d{1,2}\.\d{6})\b")
 SECRET_SESSION_KEY = "receipt_secret"
+SECRET_HANDOVER_SECONDS = 600
 OUTCOMES = ("receive", "request_supplement", "refuse")
 
 
@@ -47,18 +63,59 @@ def resolve_procedure(text: str) -> Procedure | None:
     return found[0] if len(found) == 1 else None
 
 
+def wall_clock() -> float:
+    """The hand-over's lifetime is technical (seconds between a redirect and the page it leads
+    to), so it follows the machine's clock, not the dossier's business time."""
+    return time.time()
+
+
+def _seal_keys() -> tuple[bytes, bytes]:
+    base = str(current_app.config["SECRET_KEY"]).encode()
+    return (hmac.new(base, b"onestop receipt secret: encrypt", hashlib.sha256).digest(),
+            hmac.new(base, b"onestop receipt secret: authenticate", hashlib.sha256).digest())
+
+
+def _seal_tag(mac_key: bytes, code: str, expires: int, nonce: bytes, body: bytes) -> str:
+    return hmac.new(mac_key, f"{code}|{expires}|".encode() + nonce + body, hashlib.sha256).hexdigest()
+
+
 def remember_secret(code: str, secret: str) -> None:
-    """One-time hand-over of the lookup secret to the receipt page: kept in the
-    (signed) session, popped on first display, never put in a URL."""
-    session[SECRET_SESSION_KEY] = {"code": code, "secret": secret}
+    """One-time hand-over of the lookup secret to the receipt page across the redirect after
+    reception (a reload of the receipt must not receive the dossier again). Flask's session
+    cookie is signed, not encrypted, so the secret is SEALED in it: XOR with an HMAC-SHA256
+    keystream over a fresh nonce (a key derived from SECRET_KEY), authenticated with a second
+    derived key, valid ten minutes and popped on first display; never put in a URL
+    (docs/security.md, "Accountability")."""
+    enc_key, mac_key = _seal_keys()
+    data = secret.encode()
+    nonce = secrets.token_bytes(16)
+    pad = hmac.new(enc_key, nonce, hashlib.sha256).digest()
+    if len(data) > len(pad):
+        raise ValueError("look-up secret longer than the keystream")
+    body = bytes(a ^ b for a, b in zip(data, pad, strict=False))
+    expires = int(wall_clock()) + SECRET_HANDOVER_SECONDS
+    session[SECRET_SESSION_KEY] = {"code": code, "exp": expires, "n": nonce.hex(), "c": body.hex(),
+                                   "t": _seal_tag(mac_key, code, expires, nonce, body)}
 
 
 def pop_secret(code: str) -> str | None:
+    """The secret sealed for ``code`` (once), or None: another dossier's, expired or tampered."""
     held = session.get(SECRET_SESSION_KEY)
-    if isinstance(held, dict) and held.get("code") == code:
-        session.pop(SECRET_SESSION_KEY, None)
-        return str(held.get("secret"))
-    return None
+    if not isinstance(held, dict) or held.get("code") != code:
+        return None
+    session.pop(SECRET_SESSION_KEY, None)
+    try:
+        expires, nonce, body = int(held["exp"]), bytes.fromhex(held["n"]), bytes.fromhex(held["c"])
+        tag = str(held["t"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    enc_key, mac_key = _seal_keys()
+    if not hmac.compare_digest(tag, _seal_tag(mac_key, code, expires, nonce, body)):
+        return None
+    if wall_clock() > expires:
+        return None
+    pad = hmac.new(enc_key, nonce, hashlib.sha256).digest()
+    return bytes(a ^ b for a, b in zip(body, pad, strict=False)).decode("utf-8", "replace")
 
 
 @bp.route("/reception/new", methods=["GET", "POST"])

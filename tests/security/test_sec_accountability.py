@@ -366,3 +366,41 @@ def test_another_agencys_dossier_answers_like_an_unknown_one_on_the_web(client, 
     for path in ("actions/complete", "actions/acknowledge", "reissue-secret"):
         assert client.post(f"/dossiers/{d.code}/{path}", data={"version": 1}).status_code == 404
         assert client.post(f"/dossiers/{unknown_code}/{path}", data={"version": 1}).status_code == 404
+
+
+def test_a_new_dossiers_secret_is_sealed_in_the_session_until_the_receipt_prints(client, session) -> None:
+    """Reception keeps post/redirect/get (a reload must not receive the dossier twice), so the
+    secret crosses one redirect in the session: sealed (encrypted and authenticated with a key
+    derived from the app's secret key), short-lived, and popped at the first display."""
+    login(client, "t_clerk")
+    with patch("onestop.web.reception.utcnow", return_value=utc(2, 9)):
+        r = client.post("/reception/new", data={"procedure": "1.004884", "applicant_name": "Nguyễn Thị Bình",
+                                                "applicant_id_number": "001190012345", "applicant_phone": "0987654321"})
+    assert r.status_code == 303
+    cookie = _session_payload(client)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    m = re.search(r'class="secret">([^<]+)<', page)
+    assert m, "the receipt shows the secret once"
+    assert m.group(1).strip() not in cookie and "receipt_secret" in cookie
+    assert 'class="secret"' not in client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_sealed_secret_expires_and_a_tampered_one_is_refused(app) -> None:
+    from onestop.web import reception
+
+    with app.test_request_context("/"):
+        t0 = utc(2, 9).timestamp()
+        with patch("onestop.web.reception.wall_clock", return_value=t0):
+            reception.remember_secret("X-1", "ABCD2345")
+        with patch("onestop.web.reception.wall_clock", return_value=t0 + 601):
+            assert reception.pop_secret("X-1") is None  # after ten minutes it is gone
+        with patch("onestop.web.reception.wall_clock", return_value=t0):
+            reception.remember_secret("X-1", "ABCD2345")
+            from flask import session as flask_session
+
+            held = dict(flask_session[reception.SECRET_SESSION_KEY])
+            held["c"] = ("00" if held["c"][:2] != "00" else "11") + held["c"][2:]
+            flask_session[reception.SECRET_SESSION_KEY] = held
+            assert reception.pop_secret("X-1") is None
+            reception.remember_secret("X-1", "ABCD2345")
+            assert reception.pop_secret("X-2") is None and reception.pop_secret("X-1") == "ABCD2345"
