@@ -702,7 +702,10 @@ def _describe_api() -> None:
         "description": ("Give `secret` (printed on the receipt) or `phone4` (last four digits of the "
                         "registered phone). Unknown code, malformed code and wrong secret all answer the "
                         "same 404. Rate limited per client address (config LOOKUP_RATE_LIMIT, shared with "
-                        "the web look-up); 429 carries Retry-After."),
+                        "the web look-up); 429 carries Retry-After. Every wrong `phone4` counts against "
+                        "the code's daily budget (config LOOKUP_PHONE4_FAILURES), whatever `secret` is sent "
+                        "with it; past it `phone4` no longer opens that dossier (the same 404), `secret` "
+                        "still does."),
         "parameters": [
             {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
             {"name": "secret", "in": "query", "required": False,
