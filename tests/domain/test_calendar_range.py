@@ -17,7 +17,7 @@ ICT = timezone(timedelta(hours=7))
 def test_calendar_years_run_at_least_five_years_past_today() -> None:
     assert calendar_years(date(2026, 11, 29)) == (2015, 2032)
     assert calendar_years(date(2031, 1, 2)) == (2015, 2037)  # moves with today, not a constant
-    first, last = calendar_years(date(2026, 12, 31), years_ahead=5)
+    _, last = calendar_years(date(2026, 12, 31), years_ahead=5)
     assert date(last, 12, 31) >= date(2031, 12, 31)
     with pytest.raises(DomainError):
         calendar_years(date(2026, 11, 29), years_ahead=4)  # §8: never less than five years

@@ -139,7 +139,7 @@ def test_the_store_is_the_apps_and_the_generation_is_read_once_per_unit(app, ses
     assert calendars.store_of(session) is store
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args):  # noqa: ANN001
+    def count(conn, cursor, statement, *args):
         if "calendar_state" in statement:
             statements.append(statement)
 
