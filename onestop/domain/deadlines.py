@@ -21,7 +21,8 @@ The default counting rule (docs/rules.md, "Timing" T12), implemented exactly by 
   after its close, or on a non-working day) count from the next working day when the procedure says
   so (``online_outside_hours_next_day``, default True). The lunch break is *inside* the office day.
 * N = 0 ("trong ngày"): the close of D (or D′).
-* Fractional working days convert to working hours at 8 h per day (0.5 day = 4 h).
+* Fractional working days (ruling): the whole working days first, then the fraction of the next
+  working day's office time (default hours: half a day = 3 h 45 min); docs/rules.md "Timing" T12.
 * working hours: N hours of office time from the moment of receipt (or the next opening).
 * calendar days: D + N; a non-working last day rolls to the next working day; due at its close.
 * pauses (supplement, financial obligation) stop the clock: the due time moves by the working time
@@ -33,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_DOWN as ROUNDING_DOWN
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -41,7 +43,6 @@ from onestop.domain.calendar import WorkingCalendar, weekday_name
 from onestop.domain.errors import DomainError, InvalidDeadlineRule
 
 __all__ = [
-    "HOURS_PER_WORKING_DAY",
     "DeadlineRule",
     "DueDate",
     "LimitUnit",
@@ -50,10 +51,6 @@ __all__ = [
     "compute_due",
     "parse_limit",
 ]
-
-# docs/rules.md, "Timing" T12: "0.5 day = 4 working hours" — a fractional working day converts at 8 h per day
-# (the 8-hour working day of Labour Code 2019 art. 105), independent of an agency's office hours.
-HOURS_PER_WORKING_DAY = 8
 
 _US_PER_MINUTE = 60_000_000
 
@@ -120,12 +117,19 @@ class DeadlineRule:
 
     @property
     def limit_minutes(self) -> int | None:
-        """Working minutes for hour-based counting (working hours, or fractional working days), else None."""
+        """Working minutes for hour-based counting (working hours), else None."""
         if self.unit is LimitUnit.WORKING_HOURS:
             return int((self.limit * 60).to_integral_value(ROUND_HALF_UP))
-        if self.unit is LimitUnit.WORKING_DAYS and self.limit != self.limit.to_integral_value():
-            return int((self.limit * HOURS_PER_WORKING_DAY * 60).to_integral_value(ROUND_HALF_UP))
         return None
+
+    def fraction_minutes(self, minutes_per_day: int) -> int:
+        """Office minutes of the fractional part of a working-day limit (0 for a whole number): the
+        fraction of one office day of ``minutes_per_day`` minutes, half-up to the minute
+        (docs/rules.md, "Timing" T12: 0.5 day = 3 h 45 min with the default 7 h 30 min day)."""
+        if self.unit is not LimitUnit.WORKING_DAYS:
+            return 0
+        fraction = self.limit - self.limit.to_integral_value(ROUNDING_DOWN)
+        return int((fraction * minutes_per_day).to_integral_value(ROUND_HALF_UP))
 
 
 def _bad_unit_message(unit: str) -> str:
@@ -255,9 +259,15 @@ def compute_due(
     minutes = rule.limit_minutes
     rollover: tuple[date, date, str] | None = None
     if minutes is not None:
-        # Working hours (or fractional working days at 8 h/day): office time from the clock start.
+        # Working hours: office time from the clock start.
         due_pos = start_pos + minutes * _US_PER_MINUTE
         due_at = cal._at(due_pos) if minutes else None
+    elif unit is LimitUnit.WORKING_DAYS and rule.fraction_minutes(cal.minutes_per_day):
+        # Fractional working days (ruling, docs/rules.md "Timing" T12): the whole working days
+        # first, then that fraction of the next working day's office time.
+        due_pos = (k0 + int(rule.limit) + 1) * cal._day_us \
+            + rule.fraction_minutes(cal.minutes_per_day) * _US_PER_MINUTE
+        due_at = cal._at(due_pos)
     elif unit is LimitUnit.WORKING_DAYS:
         due_idx = cal._nth_working_index(k0 + int(rule.limit))
         due_at = cal._closing_i(due_idx)
@@ -398,6 +408,7 @@ def _trace(
             steps.append(TraceStep("skipped_day", {"date": d, "reason": why}))
     steps.append(TraceStep("clock_start", {"at": clock_start}))
     minutes = rule.limit_minutes
+    fraction = rule.fraction_minutes(cal.minutes_per_day)
     steps.append(TraceStep("limit", {
         "amount": rule.limit, "unit": rule.unit, "legal_basis": rule.legal_basis, "minutes": minutes,
     }))
@@ -417,7 +428,9 @@ def _trace(
         count_days = rule.unit is LimitUnit.WORKING_DAYS and minutes is None
         n = 0
         d = start_day + timedelta(days=1)
-        while d <= due_day:
+        # A fractional limit counts its whole days, then names the day its fraction falls on.
+        last_day = due_day - timedelta(days=1) if fraction else due_day
+        while d <= last_day:
             closed_why = cal.closed_reason(d)
             if closed_why is not None:
                 steps.append(TraceStep("skipped_day", {"date": d, "reason": closed_why}))
@@ -431,6 +444,8 @@ def _trace(
                 elif count_days:
                     steps.append(TraceStep("count_day", {"date": d, "n": n}))
             d += timedelta(days=1)
+        if fraction:
+            steps.append(TraceStep("fraction_day", {"date": due_day, "minutes": fraction}))
     if pause_steps:
         # Days are listed up to the due time the limit gives; the pauses then move it.
         steps.append(TraceStep("nominal_due", {"at": nominal_due}))
@@ -572,6 +587,13 @@ def _render(steps: Sequence[TraceStep], *, en: bool) -> list[str]:
                 lines.append(
                     f"Tạm dừng: {_dt(p['start'])} → {_dt(end)} ({_duration(p['minutes'], en)} làm việc){why}"
                 )
+        elif kind == "fraction_day":
+            lines.append(
+                f"Then {_duration(int(p['minutes']), en)} of office time on {_d(p['date'])} "
+                "(the fraction of a working day)" if en
+                else f"Tiếp theo {_duration(int(p['minutes']), en)} làm việc của ngày {_d(p['date'])} "
+                "(phần lẻ của ngày làm việc)"
+            )
         elif kind == "nominal_due":
             lines.append(
                 f"Due without pauses: {_dt(p['at'])}" if en
@@ -597,12 +619,12 @@ def _render_limit(p: Mapping[str, Any], en: bool) -> str:
     if en:
         one, many = _UNIT_EN[unit]
         if amount == 0 and unit is LimitUnit.WORKING_DAYS:
-            text = "Time limit: same day (0 working days)"
+            text = "Time limit: same day (the result is due the day the clock starts)"
         else:
             text = f"Time limit: {_num(amount, en)} {one if amount == 1 else many}{converted}"
         return text + (f" (basis: {basis})" if basis else "")
     if amount == 0 and unit is LimitUnit.WORKING_DAYS:
-        text = "Thời hạn: trong ngày (0 ngày làm việc)"
+        text = "Thời hạn: trả trong ngày (kết quả trả trong ngày bắt đầu tính thời hạn)"
     else:
         text = f"Thời hạn: {_num(amount, en)} {_UNIT_VI[unit]}{converted}"
     return text + (f" (căn cứ {basis})" if basis else "")

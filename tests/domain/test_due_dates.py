@@ -150,10 +150,19 @@ def test_working_hours_received_outside_hours_start_at_next_opening() -> None:
     assert due(at(2026, 3, 2, 12), hours(1)) == at(2026, 3, 2, 14, 30)  # lunch
 
 
-def test_half_a_working_day_is_four_working_hours() -> None:
-    assert due(at(2026, 3, 2, 7, 30), days("0.5")) == at(2026, 3, 2, 11, 30)
-    assert due(at(2026, 3, 2, 13, 30), days("0.5")) == due(at(2026, 3, 2, 13, 30), hours(4))
-    assert days("1.5").limit_minutes == 720
+def test_fractional_working_days_count_whole_days_then_a_fraction_of_the_next_day() -> None:
+    # Ruling (docs/rules.md, "Timing" T12): whole working days first, then the fraction of the next
+    # working day's office time; with the default hours (7 h 30 min a day) half a day = 3 h 45 min.
+    assert due(at(2026, 3, 2, 9), days("1.5")) == at(2026, 3, 4, 11, 15)  # Mon → Tue whole, Wed 3 h 45
+    assert due(at(2026, 3, 2, 9), days("0.5")) == at(2026, 3, 3, 11, 15)  # 0 whole days, then Tue
+    assert due(at(2026, 3, 6, 9), days("2.5")) == at(2026, 3, 11, 11, 15)  # over the weekend
+    assert due(at(2026, 3, 2, 9), days("0.25")) == at(2026, 3, 3, 9, 23)  # 112.5 min → 113 (half-up)
+    result = compute_due(at(2026, 3, 2, 9), days("1.5"), CAL)
+    lines = result.explain()
+    assert "Ngày làm việc thứ 1: 03/03/2026" in lines
+    assert any("3 giờ 45 phút" in line and "04/03/2026" in line for line in lines), lines
+    assert any("3 h 45 min" in line and "04/03/2026" in line for line in result.explain("en"))
+    assert days("1.5").limit_minutes is None  # not converted at a fixed number of hours a day
 
 
 def test_fractional_working_hours_round_to_minutes() -> None:
