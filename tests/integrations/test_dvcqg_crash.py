@@ -70,3 +70,46 @@ def test_kill_9_mid_batch_loses_nothing(committed, monkeypatch):
         seen = requests.get(f"{portal.root_url}/_control/dump", timeout=5).json()
         assert set(seen["dossiers"]) == set(codes)
         assert all(len(seen["progress"][c]) == 1 for c in codes)  # re-sent rows stored once
+
+
+def test_no_write_lock_is_held_while_waiting_for_the_portal(committed, monkeypatch):
+    """SQLite: a job's transactions take the write lock at BEGIN (db_events.py). The sender ends
+    its transaction before each HTTP call, so a clerk's reception is not blocked by a slow portal."""
+    import sqlite3
+    import threading
+
+    app = committed
+    if app.config["ENGINE_KIND"] != "sqlite":
+        return  # PostgreSQL has row locks only; nothing is held on the queue's rows either
+    with FakePortalServer(create_fake_app(UNIT, "u", "p")) as portal:
+        for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_UNIT_CODE": UNIT}.items():
+            monkeypatch.setitem(app.config, key, value)
+        with app.app_context():
+            receive(db.session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+            db.session.commit()
+        requests.post(f"{portal.root_url}/_control/fail", json={"mode": "slow", "delay": 1.5, "count": -1},
+                      timeout=5)
+        done: list[object] = []
+
+        def sender() -> None:
+            with app.app_context():
+                res = send_pending(db.session, PortalClient(portal.base_url, "u", "p", UNIT), datetime.now(UTC),
+                                   checkpoint=db.session.commit)
+                done.append(res)
+                db.session.remove()
+
+        thread = threading.Thread(target=sender)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not portal.state.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # the sender is now waiting for the slow portal
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        other = sqlite3.connect(path, timeout=0.3, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # a writer (a clerk) gets the lock at once
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        thread.join(timeout=30)
+        assert done and done[0].sent == 1  # type: ignore[attr-defined]

@@ -121,7 +121,7 @@ def claim(session: Session, now: datetime, *, limit: int, lease_seconds: int) ->
 
 
 def _load(session: Session, dossier_ids: list[int]) -> dict[int, Dossier]:
-    q = (select(Dossier).where(Dossier.id.in_(dossier_ids))
+    q = (select(Dossier).where(Dossier.id.in_(dossier_ids)).execution_options(populate_existing=True)
          .options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
                   selectinload(Dossier.events).joinedload(DossierEvent.actor),
                   selectinload(Dossier.events).joinedload(DossierEvent.agency)))
@@ -162,36 +162,41 @@ class _Batch:
             except PortalRejected as exc:
                 self.failed[i] = str(exc)
 
-    def run(self) -> None:
+    def prepare(self) -> None:
+        """Build every message of the batch from the database (before any HTTP call, so the caller
+        can end its transaction: on SQLite a job's transaction holds the write lock)."""
         with_events = sorted({r.dossier_id for r in self.rows if r.kind == "event"})
-        for d_id in list(with_events):
+        for d_id in with_events:
             if d_id not in self.dossiers:
                 self.failed[d_id] = "hồ sơ không còn trong cơ sở dữ liệu"
-        records = {d_id: mapping.dossier_record(self.dossiers[d_id]) for d_id in with_events
-                   if d_id not in self.failed}
-        for updating in (False, True):
-            ids = [i for i in records if (i in self.known) == updating]
-            send = self.client.push_records_updating if updating else self.client.push_records_new
-            for part in chunks(ids, RECORD_CHUNK):
-                self._isolate([(i, records[i]) for i in part], send)
-        progress: list[tuple[int, dict[str, Any]]] = []
+        self.records = {d_id: mapping.dossier_record(self.dossiers[d_id]) for d_id in with_events
+                        if d_id not in self.failed}
+        self.progress: list[tuple[int, dict[str, Any]]] = []
         for r in self.rows:
             if r.kind != "event" or r.dossier_id in self.failed:
                 continue
             d = self.dossiers[r.dossier_id]
             ev = next((e for e in d.events if e.seq == r.version), None)
             if ev is not None:
-                progress.append((d.id, mapping.progress_row(d, ev)))
-        # Chunks of 10 rows, never splitting one dossier's rows across a refused group's retry.
-        for part in chunks(progress, 10):
-            self._isolate(list(part), self.client.push_progress)
-        rating_items = [(r.dossier_id, mapping.rating_record(self.dossiers[r.dossier_id], self.ratings[r.dossier_id]))
-                        for r in self.rows if r.kind == "rating" and r.dossier_id not in self.failed
-                        and r.dossier_id in self.ratings and r.dossier_id in self.dossiers]
+                self.progress.append((d.id, mapping.progress_row(d, ev)))
         for r in self.rows:
-            if r.kind == "rating" and r.dossier_id not in self.ratings:
+            if r.kind == "rating" and (r.dossier_id not in self.ratings or r.dossier_id not in self.dossiers):
                 self.failed[r.dossier_id] = "không còn đánh giá của hồ sơ"
-        for part in chunks(rating_items, RECORD_CHUNK):
+        self.rating_items = [
+            (r.dossier_id, mapping.rating_record(self.dossiers[r.dossier_id], self.ratings[r.dossier_id]))
+            for r in self.rows if r.kind == "rating" and r.dossier_id not in self.failed]
+
+    def send(self) -> None:
+        """Per dossier in order: the record, then its progress rows, then its rating."""
+        for updating in (False, True):
+            ids = [i for i in self.records if (i in self.known) == updating]
+            push = self.client.push_records_updating if updating else self.client.push_records_new
+            for part in chunks(ids, RECORD_CHUNK):
+                self._isolate([(i, self.records[i]) for i in part], push)
+        # Chunks of 10 rows; a dossier whose record was refused sends no rows (_isolate skips it).
+        for part in chunks(self.progress, 10):
+            self._isolate(list(part), self.client.push_progress)
+        for part in chunks(self.rating_items, RECORD_CHUNK):
             self._isolate(list(part), self.client.push_ratings)
 
 
@@ -217,9 +222,12 @@ def send_pending(session: Session, client: PortalClient, now: datetime, *, batch
             O.dossier_id.in_(ids), O.kind == "event", O.state == "sent").distinct()))
         ratings = {r.dossier_id: r for r in session.scalars(select(Rating).where(Rating.dossier_id.in_(ids)))}
         batch = _Batch(client, dossiers, rows, known, ratings)
+        batch.prepare()
+        if checkpoint is not None:
+            checkpoint()  # no transaction (nor SQLite write lock) held while waiting for the portal
         unavailable = ""
         try:
-            batch.run()
+            batch.send()
         except PortalUnavailable as exc:
             unavailable = str(exc)
         _record(session, rows, batch.failed, unavailable, now, result, max_attempts=max_attempts,
