@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from onestop.models import Dossier
 from onestop.models.dvcqg import DvcqgOutbox
 from tests.factories import PASSWORD, receive
 
@@ -40,3 +41,33 @@ def test_cli_status_prints_counts(app, session, monkeypatch):
     session.flush()
     out = app.test_cli_runner().invoke(args=["onestop", "dvcqg", "status"]).output
     assert "synced   0" in out and "pending  1" in out and "failed   0" in out
+
+
+def test_cli_sync_since_and_resend_against_the_fake(app, session, monkeypatch):
+    import requests
+
+    from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
+
+    receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))  # sync off: not queued
+    session.flush()
+    with FakePortalServer(create_fake_app("000.00.00.H25", "u", "p")) as portal:
+        for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_USERNAME": "u", "DVCQG_PASSWORD": "p",
+                           "DVCQG_UNIT_CODE": "000.00.00.H25"}.items():
+            monkeypatch.setitem(app.config, key, value)
+        runner = app.test_cli_runner()
+        out = runner.invoke(args=["onestop", "dvcqg", "sync", "--since", "01/03/2026"])
+        assert out.exit_code == 0, out.output
+        assert "queued 1" in out.output and '"sent": 1' in out.output
+        assert len(requests.get(f"{portal.root_url}/_control/dump", timeout=5).json()["dossiers"]) == 1
+        bad = runner.invoke(args=["onestop", "dvcqg", "sync", "--since", "2026-13-01"])
+        assert bad.exit_code == 2 and "không phải ngày" in bad.output
+        code = session.scalars(select(Dossier.code)).first()
+        assert "requeued 1" in runner.invoke(args=["onestop", "dvcqg", "resend", code]).output
+        assert runner.invoke(args=["onestop", "dvcqg", "resend", "KHONG-CO"]).exit_code == 2
+        requests.post(f"{portal.root_url}/_control/fail", json={"mode": "5xx", "count": -1}, timeout=5)
+        assert runner.invoke(args=["onestop", "dvcqg", "sync"]).exit_code == 1  # portal down: non-zero
+
+
+def test_cli_sync_refuses_when_not_configured(app, session):
+    out = app.test_cli_runner().invoke(args=["onestop", "dvcqg", "sync"])
+    assert out.exit_code == 2 and "ONESTOP_DVCQG_URL" in out.output
