@@ -81,10 +81,12 @@ def _wrap_wsgi(app: Flask) -> None:
 def _init_calendars(app: Flask) -> None:
     """The app's working-calendar store (onestop/services/calendars.py): on the app, registered on
     its engines so that services reach it from their session. Its clock is the wall clock."""
+    from datetime import UTC, datetime
+
     from .extensions import db
     from .services.calendars import CalendarStore, register
 
-    store = CalendarStore(first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
+    store = CalendarStore(clock=lambda: datetime.now(UTC), first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
                           years_ahead=int(app.config["CALENDAR_YEARS_AHEAD"]),
                           tz=str(app.config["TIMEZONE"]))
     app.extensions["onestop.calendars"] = store

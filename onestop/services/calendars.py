@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -60,19 +60,16 @@ TET_EDIT_WINDOW = timedelta(days=7)
 Token = tuple[int, str]  # (generation, stamp) of calendar_state
 
 
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class CalendarStore:
     """One application's built calendars, valid for one (generation, years) at a time."""
 
-    def __init__(self, *, first_year: int = DEFAULT_FIRST_YEAR, years_ahead: int = DEFAULT_YEARS_AHEAD,
-                 tz: str = DEFAULT_TZ, clock: Callable[[], datetime] = _wall_clock) -> None:
+    def __init__(self, *, clock: Callable[[], datetime], first_year: int = DEFAULT_FIRST_YEAR,
+                 years_ahead: int = DEFAULT_YEARS_AHEAD, tz: str = DEFAULT_TZ) -> None:
         self.first_year = first_year
         self.years_ahead = years_ahead
         self.tz = ZoneInfo(tz)
-        # The one clock read of the calendars (the web/CLI/jobs layer supplies it; tests inject one).
+        # Which years to cover depends on today: the app factory supplies the wall clock (services
+        # never read it themselves); tests inject a fixed one.
         self.clock = clock
         self.builds = 0  # calendars built since start (operations metric, tests)
         self._lock = threading.Lock()
