@@ -143,15 +143,17 @@ def test_concurrent_retries_with_one_key_create_one_dossier(committed: Flask, n:
     from tests.factories import user
 
     with committed.app_context():
-        raw = issue_token(db.session, user(db.session, "t_clerk"), now=MON, name="race")
+        # One token per caller (the same user): a shared token's row would serialise the
+        # requests on its last_used_at update, and the race would never reach the unique key.
+        raws = [issue_token(db.session, user(db.session, "t_clerk"), now=MON, name=f"race{i}") for i in range(n)]
         db.session.commit()
         db.session.remove()
-    headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-1"}
     barrier = threading.Barrier(n)
     results: list[Any] = [None] * n
 
     def post(i: int) -> None:
         c = committed.test_client()
+        headers = {"Authorization": f"Bearer {raws[i]}", "Idempotency-Key": "race-1"}
         try:
             barrier.wait(timeout=30)
             r = c.post("/api/v1/dossiers", headers=headers, json=BODY)
