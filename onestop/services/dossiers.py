@@ -228,7 +228,25 @@ def receive_dossier(
     """Create a dossier at the desk with one of the three reception outcomes
     (Decree 61/2018 art. 18; Decree 118/2025): receive, request supplement, refuse.
     An online registration (``submit_online``) waits for the desk's decision."""
-    errors = {}
+    errors = reception_errors(session, data)
+    if errors:
+        raise ValidationFailed(errors)
+    applicant = data.applicant.cleaned()
+    procedure = session.scalar(
+        select(Procedure).where(Procedure.code == strip_controls(data.procedure_code).strip()[:20]))
+    action = A(data.outcome)
+    missing = [normalize_text(m) for m in data.missing_items if normalize_text(m)]
+    assert procedure is not None
+    if actor is not None:
+        policy.check(actor, action, None, agency=agency)
+    return _create_dossier(session, data, applicant, procedure, action, missing, agency=agency, actor=actor,
+                           now=now)
+
+
+def reception_errors(session: Session, data: ReceptionInput) -> dict[str, str]:
+    """Every rule the reception breaks, each under its field's name (the form shows them all at
+    once, next to their fields); empty when the dossier may be created."""
+    errors: dict[str, str] = {}
     applicant = data.applicant.cleaned()
     errors.update(applicant.errors())
     procedure = session.scalar(
@@ -250,12 +268,12 @@ def receive_dossier(
         errors["reason"] = "Nhập lý do."
     if len(data.reason) > 2000 or len(data.note) > 2000:
         errors["reason"] = "Lý do / ghi chú tối đa 2000 ký tự."
-    if errors:
-        raise ValidationFailed(errors)
-    assert procedure is not None and action is not None
-    if actor is not None:
-        policy.check(actor, action, None, agency=agency)
+    return errors
 
+
+def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant, procedure: Procedure,
+                    action: A, missing: list[str], *, agency: Agency, actor: User | None,
+                    now: datetime) -> ReceptionResult:
     local_day = now.astimezone(calendar_for(session, agency).tz).date()
     secret = generate_secret()
     key = secret_key()

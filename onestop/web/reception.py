@@ -34,8 +34,8 @@ from ..domain.errors import DomainError
 from ..domain.status import STATUS_LABELS_VI, DossierStatus
 from ..extensions import db
 from ..models import Procedure
-from ..services import queries
-from ..services.dossiers import Applicant, ReceptionInput, receive_dossier
+from ..services import queries, reception_panel
+from ..services.dossiers import Applicant, ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import ReceptionForm, RegisterFilterForm
@@ -137,23 +137,28 @@ def new() -> Any:
         if procedure is None and "procedure" not in errors:
             errors["procedure"] = _("Không tìm thấy thủ tục '%(q)s' — chọn một thủ tục trong danh sách.",
                                     q=form.procedure.data or "")
+        chosen = set(form.documents.data or [])
+        data = ReceptionInput(
+            procedure_code=procedure.code if procedure is not None else "",
+            applicant=Applicant(name=form.applicant_name.data or "",
+                                id_number=form.applicant_id_number.data or "",
+                                phone=form.applicant_phone.data or "",
+                                email=form.applicant_email.data or "",
+                                address=form.applicant_address.data or ""),
+            channel=form.channel.data or "direct",
+            outcome=outcome,
+            documents=[{"name": doc, "provided": str(i) in chosen} for i, doc in enumerate(documents)],
+            missing_items=(form.missing_items.data or "").splitlines(),
+            reason=form.reason.data or "",
+            note=form.note.data or "",
+        )
+        # Every error at once: the form's (shape) and the service's (rules), each next to its field.
+        for name, msg in reception_errors(db.session, data).items():
+            if name == "procedure" and procedure is None:
+                continue
+            errors.setdefault(name, _(msg))
         if not errors:
             assert procedure is not None
-            chosen = set(form.documents.data or [])
-            data = ReceptionInput(
-                procedure_code=procedure.code,
-                applicant=Applicant(name=form.applicant_name.data or "",
-                                    id_number=form.applicant_id_number.data or "",
-                                    phone=form.applicant_phone.data or "",
-                                    email=form.applicant_email.data or "",
-                                    address=form.applicant_address.data or ""),
-                channel=form.channel.data or "direct",
-                outcome=outcome,
-                documents=[{"name": doc, "provided": str(i) in chosen} for i, doc in enumerate(documents)],
-                missing_items=(form.missing_items.data or "").splitlines(),
-                reason=form.reason.data or "",
-                note=form.note.data or "",
-            )
             try:
                 result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user,
                                          now=utcnow())
@@ -177,15 +182,46 @@ def new() -> Any:
                     return redirect(url_for("dossiers.print_form", code=d.code, form_no="02"), code=303)
                 flash(_("Đã lập phiếu từ chối tiếp nhận hồ sơ %(code)s.", code=d.code), "success")
                 return redirect(url_for("dossiers.print_form", code=d.code, form_no="03"), code=303)
-        if errors:
-            flash(_("Hồ sơ chưa được lưu: vui lòng sửa các mục được đánh dấu."), "danger")
+        # The summary above the form lists every error (reception/new.html); no separate banner.
         return _render_new(form, procedure, errors, outcome), 422
     return _render_new(form, procedure, errors, "receive")
 
 
+FIELD_ORDER = ("procedure", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
+               "applicant_address", "channel", "missing_items", "reason", "note", "outcome")
+
+
 def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[str, str], outcome: str) -> str:
+    ordered = sorted(errors.items(), key=lambda kv: FIELD_ORDER.index(kv[0]) if kv[0] in FIELD_ORDER else 99)
+    panel = None
+    if procedure is not None:
+        panel = reception_panel.preview(db.session, procedure, current_user.agency,
+                                        channel=form.channel.data or "direct", now=utcnow(), locale=get_locale_str())
     return render_template("reception/new.html", form=form, procedure=procedure, errors=errors,
-                           outcome=outcome)
+                           ordered_errors=ordered, outcome=outcome, panel=panel)
+
+
+def get_locale_str() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "vi")
+
+
+@bp.get("/reception/preview")
+@roles_required("clerk")
+def preview() -> Any:
+    """The procedure panel before submitting: legal limit ("trả trong ngày" for a same-day
+    procedure, with its reason), fees, the liên thông chain, the due time the receipt will print
+    if received now, its "why" (domain/deadlines.py) and the estimate."""
+    procedure = resolve_procedure(request.args.get("procedure", "")[:300])
+    if procedure is None:
+        return jsonify({"error": {"code": "not_found", "message": _("Không tìm thấy thủ tục.")}}), 404
+    channel = request.args.get("channel", "direct")
+    if channel not in ("direct", "online", "postal"):
+        channel = "direct"
+    panel = reception_panel.preview(db.session, procedure, current_user.agency, channel=channel, now=utcnow(),
+                                    locale=get_locale_str())
+    return jsonify({**panel.as_json(), "html": render_template("reception/_panel.html", panel=panel)})
 
 
 @bp.get("/reception/procedures")
@@ -258,3 +294,35 @@ def waiting_return() -> Any:
     counts = queries.waiting_to_return_counts(db.session, current_user, now=now)
     return render_template("reception/waiting_return.html", rows=rows, counts=counts, now=now,
                            long_days=queries.WAITING_LONG_DAYS, status_labels=STATUS_LABELS_VI)
+
+
+@bp.app_template_global("limit_text")
+def limit_text_global(limit: Any, unit: str | None) -> str:
+    """The legal limit as printed: "5 ngày làm việc", or "trả trong ngày" for a same-day procedure."""
+    return reception_panel.limit_text(limit, unit, get_locale_str())
+
+
+@bp.app_template_global("same_day_reason")
+def same_day_reason_global(d: Any) -> str:
+    """Why a same-day dossier's appointment is that day (empty for other limits)."""
+    if not reception_panel.is_same_day(d.limit_value, d.limit_unit):
+        return ""
+    return reception_panel.same_day_reason(d.procedure.cutoff, get_locale_str())
+
+
+@bp.app_template_global("estimate_text")
+def estimate_text_global(d: Any) -> str:
+    """The honest estimate for a dossier (services/estimates.py), "" when too few cases."""
+    from ..services.estimates import estimate_for_dossier
+
+    est = estimate_for_dossier(db.session, d)
+    return est.text(get_locale_str()) if est is not None else ""
+
+
+@bp.app_template_global("estimate_text_for_code")
+def estimate_text_for_code_global(code: str) -> str:
+    """The estimate on the citizen's look-up page (the view there holds the code, not the row)."""
+    from ..models import Dossier
+
+    d = db.session.scalar(select(Dossier).where(Dossier.code == code))
+    return estimate_text_global(d) if d is not None else ""

@@ -36,9 +36,46 @@
     });
   }
 
+  var previewUrl = form.getAttribute("data-preview-url");
+  var panel = document.getElementById("procedure-panel");
+  var channel = document.getElementById("channel");
+
+  // The panel (limit, fees, chain, the due time the receipt will print and why) from the server,
+  // which computes it with the same deadline code as the reception itself.
+  function loadPanel(code) {
+    if (!panel || !previewUrl || !code) { return; }
+    var q = "?procedure=" + encodeURIComponent(code) + "&channel=" + encodeURIComponent(channel ? channel.value : "direct");
+    fetch(previewUrl + q, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        panel.innerHTML = data.html;
+        info.textContent = data.code + " — " + data.name + " · " + data.limit_text;
+      })
+      .catch(function () {});
+  }
+  if (channel) { channel.addEventListener("change", function () { loadPanel(shownCode); }); }
+
+  // Every error is listed at once; the cursor goes to the first one.
+  var first = form.getAttribute("data-first-error");
+  if (first) {
+    var target = document.getElementById(first);
+    if (target && target.focus) { target.focus(); }
+  }
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.addEventListener("click", function (ev) {
+      var a = ev.target.closest ? ev.target.closest("a[data-field]") : null;
+      if (!a) { return; }
+      var el = document.getElementById(a.getAttribute("data-field"));
+      if (el) { ev.preventDefault(); el.focus(); }
+    });
+  }
+
   function showProcedure(p) {
     if (!p || p.code === shownCode) { return; }
     shownCode = p.code;
+    loadPanel(p.code);
     info.textContent = p.code + " — " + p.name + (p.lien_thong ? " · Liên thông" : "");
     while (checklist.firstChild) { checklist.removeChild(checklist.firstChild); }
     if (!p.documents.length) {

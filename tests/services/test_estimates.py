@@ -82,3 +82,28 @@ def test_refresh_stores_and_the_dossier_reads_it_labelled_as_an_estimate(session
 def test_the_job_is_listed(app, n):
     r = app.test_cli_runner().invoke(args=["jobs", "list"])
     assert r.exit_code == 0 and "estimates" in r.output
+
+
+def test_panel_receipt_and_lookup_show_the_estimate_beside_the_legal_date(client, session):
+    from unittest.mock import patch
+
+    from tests.factories import PASSWORD
+
+    _results(session, SPANS)
+    now = MON + timedelta(days=29)
+    refresh_estimates(session, MON + timedelta(days=28))
+    session.flush()
+    r = client.post("/login", data={"username": "t_clerk", "password": PASSWORD})
+    assert r.status_code == 303
+    with patch("onestop.web.reception.utcnow", return_value=now):
+        panel = client.get("/reception/preview", query_string={"procedure": "1.004884"}).get_json()
+        r = client.post("/reception/new", data={
+            "procedure": "1.004884", "applicant_name": "Lò Văn Páo", "applicant_id_number": "001090012345",
+            "applicant_phone": "0912345678"})
+    assert panel["estimate"].startswith("Ước tính") and panel["due_text"]  # beside, not instead of
+    receipt = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'id="receipt-estimate"' in receipt and "Thời gian trả kết quả" in receipt
+    secret = receipt.split('class="secret">')[1].split("<")[0]
+    code = r.headers["Location"].split("/dossiers/")[1].split("/")[0]
+    page = client.post("/lookup", data={"code": code, "secret": secret}).get_data(as_text=True)
+    assert 'id="lookup-estimate"' in page and "Ngày hẹn trả kết quả" in page
