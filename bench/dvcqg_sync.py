@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--changes", type=int, default=10_000)
     ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--batch", type=int, default=200, help="dossiers per claimed batch")
+    ap.add_argument("--trace", action="store_true", help="also trace the Python heap (tracemalloc; slower)")
     ap.add_argument("--pg", default=None, help="PostgreSQL server URL: a private database is created and dropped")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="onestop-dvcqg-")
@@ -124,10 +125,17 @@ def run(args: argparse.Namespace, url: str) -> int:
             print(f"queued {queued} changes of {n_dossiers} dossiers; engine {db.engine.dialect.name}", flush=True)
             client = PortalClient(base, "b", "b", UNIT)
             rss: list[float] = [rss_mb()]
+            heap: list[float] = []
+            if args.trace:
+                import tracemalloc
+
+                tracemalloc.start()
 
             def checkpoint() -> None:
                 s.commit()
                 rss.append(rss_mb())
+                if args.trace:
+                    heap.append(tracemalloc.get_traced_memory()[0] / 2**20)
 
             load0 = os.getloadavg()
             t0 = time.perf_counter()
@@ -146,6 +154,8 @@ def run(args: argparse.Namespace, url: str) -> int:
         after_batches = rss[1::2] or rss
         print(f"sender RSS MB: start {rss[0]:.0f}, after first batch {after_batches[0]:.0f}, "
               f"max {max(rss):.0f}, last {rss[-1]:.0f}; per commit: {' '.join(f'{x:.0f}' for x in rss)}")
+        if heap:
+            print(f"Python heap MB per commit (tracemalloc): {' '.join(f'{x:.1f}' for x in heap)}")
         print(f"machine: {cpu_model()}, {os.cpu_count()} CPU(s); load average before {load0[0]:.2f}, "
               f"after {load1[0]:.2f}")
         ok = res.sent == queued and elapsed <= 60
