@@ -115,12 +115,9 @@ class _Staff:
         return users[0] if users else None
 
     def head_for(self, agency: Agency, session: Session) -> User | None:
-        """A head at ``agency`` or at its nearest ancestor (whose subtree covers it)."""
-        for anc_id in reversed([int(p) for p in agency.path.strip("/").split("/") if p]):
-            users = self.by_agency.get(anc_id, {}).get("head", [])
-            if users:
-                return users[0]
-        return None
+        """A head of ``agency`` itself: only the holder's own staff act on what it holds
+        (services.policy.holds), not the head of an agency above it."""
+        return self.at(agency, "head")
 
     def worker_for(self, agency: Agency, session: Session, assignee_id: int | None = None) -> User | None:
         """The officer acting for ``agency``: the assignee if any, else an officer of the
@@ -414,9 +411,10 @@ class _History:
         act(A.TRANSFER, clerk, t)
         head = staff.head_for(lead, s)
         officer = staff.at(lead, "officer") or head
-        assert head is not None and officer is not None
+        assert officer is not None
         t = self.later(cal, t, 1, quick)
-        act(A.ASSIGN, head, t, officer=officer)
+        if head is not None:  # an agency without a head of its own (a commune's police): unassigned
+            act(A.ASSIGN, head, t, officer=officer)
         if hold == "processing":
             raise _Stop
 
