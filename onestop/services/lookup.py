@@ -357,6 +357,12 @@ def _status_notes(v: LookupView, status: DossierStatus) -> str:
         return f"Đã có kết quả. Mời ông/bà đến {v.receiving_agency} để nhận kết quả."
     if status is S.RETURNED:
         return "Đã trả kết quả. Cảm ơn ông/bà; mời đánh giá mức độ hài lòng."
+    if status.is_paused and v.timing == Timing.OVERDUE.value:
+        # A request made after the deadline does not stop the clock, and a second supplement request
+        # counts as late (docs/rules.md, "Timing" T4): say so rather than promise a stopped clock.
+        waiting = "bổ sung giấy tờ" if status is S.AWAITING_SUPPLEMENT else "thực hiện nghĩa vụ tài chính"
+        return (f"Cơ quan đang chờ ông/bà {waiting}. Hồ sơ đã được tính là quá hạn giải quyết; "
+                "thời gian chờ không làm thay đổi điều này.")
     if status is S.AWAITING_SUPPLEMENT:
         return "Cơ quan đang chờ ông/bà bổ sung giấy tờ; thời gian chờ không tính vào thời hạn giải quyết."
     if status is S.AWAITING_PAYMENT:

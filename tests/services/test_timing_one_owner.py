@@ -52,6 +52,8 @@ def test_supplement_requested_after_the_due_time_is_overdue_everywhere(session):
     now = vn(2026, 3, 11, 10)
     got = _all_timings(session, d, secret, now)
     assert got == dict.fromkeys(got, "overdue")
+    # The citizen is not told that the clock is stopped.
+    assert "quá hạn" in lookup.public_view(session, d, now=now).status_notes
     # The head's dashboard and the scheduler's scan say the same.
     assert reports.head_dashboard(session, agency(session, COMMUNE), now=now).overdue == 1
     assert scanning.flag_overdue_dossiers(session, now) == 1
