@@ -106,7 +106,8 @@ def _gunicorn(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     full.update(ONESTOP_ENV="production", ONESTOP_SECRET_KEY="k" * 40, ONESTOP_BIND=f"127.0.0.1:{port}",
                 ONESTOP_DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}",
                 ONESTOP_PUBLIC_BASE_URL="https://dichvucong.example.vn", **env)
-    proc = subprocess.Popen([str(GUNICORN), *args, "onestop:create_app()"], cwd=ROOT, env=full,
+    # No control socket: its default path is one per user, shared with any other gunicorn running.
+    proc = subprocess.Popen([str(GUNICORN), "--no-control-socket", *args, "onestop:create_app()"], cwd=ROOT, env=full,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
