@@ -92,6 +92,33 @@ def register(group: click.Group) -> None:
         db.session.commit()
         click.echo(f"requeued {n}")
 
+    @dvcqg.command("score")
+    @click.argument("period")
+    def score_cmd(period: str) -> None:
+        """The 766 score the portal published for PERIOD (YYYY-MM): CKMB TDGQ TTTT MDHL MDSH TONG_SCORE."""
+        import re
+
+        from .integrations.dvcqg.client import PortalClient, PortalError
+        from .integrations.dvcqg.outbox import sync_enabled
+
+        if not re.fullmatch(r"\d{4}-\d{2}", period.strip()):
+            _fail(f"'{period}' không phải kỳ YYYY-MM.")
+        if not sync_enabled(current_app.config):
+            _fail("chưa cấu hình ONESTOP_DVCQG_URL và ONESTOP_DVCQG_UNIT_CODE (sync is off).")
+        client = PortalClient.from_config(current_app.config)
+        try:
+            row = client.report_766(period.strip())
+        except PortalError as exc:
+            _fail(str(exc), 1)
+            return
+        finally:
+            client.close()
+        if not row:
+            click.echo(f"{period}: chưa công bố (not published)")
+            return
+        for key in ("CKMB", "TDGQ", "TTTT", "MDHL", "MDSH", "TONG_SCORE"):
+            click.echo(f"{key:10} {row.get(key, '—')}")
+
     @group.command("fake-portal")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", type=int, default=8089)

@@ -71,3 +71,21 @@ def test_cli_sync_since_and_resend_against_the_fake(app, session, monkeypatch):
 def test_cli_sync_refuses_when_not_configured(app, session):
     out = app.test_cli_runner().invoke(args=["onestop", "dvcqg", "sync"])
     assert out.exit_code == 2 and "ONESTOP_DVCQG_URL" in out.output
+
+
+def test_cli_score_prints_the_published_766_score(app, session, monkeypatch):
+    import requests
+
+    from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
+
+    with FakePortalServer(create_fake_app("000.00.00.H25", "u", "p")) as portal:
+        for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_USERNAME": "u", "DVCQG_PASSWORD": "p",
+                           "DVCQG_UNIT_CODE": "000.00.00.H25"}.items():
+            monkeypatch.setitem(app.config, key, value)
+        requests.post(f"{portal.root_url}/_control/score", json={"kyBaoCao": "2026-03", "CKMB": 16.5, "TDGQ": 18,
+                      "TTTT": 9, "MDHL": 17, "MDSH": 12, "TONG_SCORE": 72.5}, timeout=5)
+        runner = app.test_cli_runner()
+        out = runner.invoke(args=["onestop", "dvcqg", "score", "2026-03"]).output
+        assert "TDGQ       18" in out and "TONG_SCORE 72.5" in out
+        assert "chưa công bố" in runner.invoke(args=["onestop", "dvcqg", "score", "2026-04"]).output
+        assert runner.invoke(args=["onestop", "dvcqg", "score", "03/2026"]).exit_code == 2
