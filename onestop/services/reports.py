@@ -303,17 +303,21 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     )
     finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
                                     supplement_count=d.supplement_count, tz=tz)
+    # A "simple" CASE on the timing value evaluates the timing CASE (two local dates) once per row;
+    # comparing it twice in a searched CASE made SQLite evaluate it twice.
     resolved_kind = case(
         (d.finished_at < as_of, case(
-            (finished == Timing.LATE.value, literal("L")),
-            (finished == Timing.EARLY.value, literal("E")),
+            {Timing.LATE.value: literal("L"), Timing.EARLY.value: literal("E")},
+            value=finished,
             else_=literal("T"),  # on time, or finished without a clock (cannot be late)
         )),
         else_=null(),
     )
-    group_col = (resolver_id() if by == "resolver" else d.receiving_agency_id) if group_by_agency else literal(0)
-    columns: list[Any] = [
-        group_col.label("ag"), d.procedure_id.label("procedure_id"), received_kind.label("rk"),
+    columns: list[Any] = []
+    if group_by_agency:
+        columns.append((resolver_id() if by == "resolver" else d.receiving_agency_id).label("ag"))
+    columns += [
+        d.procedure_id.label("procedure_id"), received_kind.label("rk"),
         resolved_kind.label("res"),
         case((open_at, due_asof), else_=null()).label("due_asof"),
         case((open_at, pause_start), else_=null()).label("pause_start"),
@@ -326,8 +330,6 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
         )
         columns += [case((d.promised_due_at.is_not(None), 1), else_=0).label("ap"),
                     case((unhappy, 1), else_=0).label("uh")]
-    else:
-        columns += [literal(0).label("ap"), literal(0).label("uh")]
     u = _dossier_parts(session, _scope_of(agency, by), start_m, as_of, columns)
     open_timing = open_timing_case(due_at=u.c.due_asof, pause_start=u.c.pause_start,
                                    supplement_count=u.c.sup, now=as_of)
@@ -338,12 +340,14 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     ).label("fk")
     # Count per procedure first (small integer keys, a hash aggregate), then name the field:
     # joining ~100k rows to procedures before grouping cost more than the buckets themselves.
-    g = (
-        select(u.c.ag, u.c.procedure_id, u.c.rk, final_kind, u.c.ap, u.c.uh, func.count().label("n"))
-        .group_by(u.c.ag, u.c.procedure_id, u.c.rk, final_kind, u.c.ap, u.c.uh)
-        .subquery()
-    )
-    return select(g.c.ag, p.field, g.c.rk, g.c.fk, g.c.ap, g.c.uh, g.c.n).join(p, p.id == g.c.procedure_id)
+    # Only the keys asked for are grouped on (Form 06 itself groups on procedure and kinds only).
+    keys = [u.c.procedure_id, u.c.rk, final_kind]
+    keys = ([u.c.ag] if group_by_agency else []) + keys + ([u.c.ap, u.c.uh] if extras else [])
+    g = select(*keys, func.count().label("n")).group_by(*keys).subquery()
+    zero = literal(0)
+    return select(g.c.ag if group_by_agency else zero.label("ag"), p.field, g.c.rk, g.c.fk,
+                  g.c.ap if extras else zero.label("ap"), g.c.uh if extras else zero.label("uh"),
+                  g.c.n).join(p, p.id == g.c.procedure_id)
 
 
 def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
