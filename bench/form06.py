@@ -9,9 +9,12 @@ Run from the repository root::
 Builds a fresh database (migrations + the reference catalogue), inserts N dossiers with bulk raw
 INSERTs (SQLite executemany, PostgreSQL COPY) spread over three years before 02/03/2026, plus a
 pause interval and a due-change event (payload old_due_at/due_at) for ~6 % of them, runs ANALYZE,
-then times ``services.reports.form06`` (the as-of statement + folding) against
+then times ``services.reports.form06`` (THE Form 06 builder: the as-of statement + folding) against
 ``services.reports.bare_aggregate_query`` (the same dossier set counted per field) for a recent and
-an old quarter, for the whole province and for one commune. Results: docs/benchmarks.md "## Form 06".
+an old quarter, for the whole province and for one commune, for the whole year 2025 (province), and
+for the current quarter as of now (2026-Q1 on 02/03/2026: open dossiers judged at now).
+``--cases year`` runs only the whole-year case (the 1M whole-year figure). Results:
+docs/benchmarks.md "## Form 06".
 """
 from __future__ import annotations
 
@@ -217,7 +220,17 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
     return first, runs, result
 
 
-def measure(app: Any, repeat: int, log: Callable[[str], None]) -> list[dict[str, Any]]:
+CASES = {
+    "recent": ("2025-Q4, province", "root", (date(2025, 10, 1), date(2025, 12, 31))),
+    "old": ("2023-Q3, province", "root", (date(2023, 7, 1), date(2023, 9, 30))),
+    "commune": ("2025-Q4, one commune", "commune", (date(2025, 10, 1), date(2025, 12, 31))),
+    "year": ("2025 whole year, province", "root", (date(2025, 1, 1), date(2025, 12, 31))),
+    "now": ("2026-Q1 as of now, prov.", "root", (date(2026, 1, 1), date(2026, 3, 31))),
+}
+
+
+def measure(app: Any, repeat: int, log: Callable[[str], None],
+            cases: tuple[str, ...] = tuple(CASES)) -> list[dict[str, Any]]:
     from sqlalchemy import func, select
 
     from onestop.extensions import db
@@ -230,13 +243,11 @@ def measure(app: Any, repeat: int, log: Callable[[str], None]) -> list[dict[str,
         root = s.scalar(select(Agency).where(Agency.parent_id.is_(None)))
         commune = s.scalar(select(Agency).where(Agency.identifier == "000.00.31.H25"))
         total = s.scalar(select(func.count(Dossier.id)))
-        for label, ag, (start, end) in (
-            ("2025-Q4, province", root, (date(2025, 10, 1), date(2025, 12, 31))),
-            ("2023-Q3, province", root, (date(2023, 7, 1), date(2023, 9, 30))),
-            ("2025-Q4, one commune", commune, (date(2025, 10, 1), date(2025, 12, 31))),
-        ):
+        for label, who, (start, end) in (CASES[c] for c in cases):
+            ag = root if who == "root" else commune
+
             def run_form06() -> Any:
-                r = reports.form06(s, ag, start, end)
+                r = reports.form06(s, ag, start, end, now=NOW)
                 s.rollback()
                 return r
 
@@ -273,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the database (for bench/dashboard.py --url)")
     ap.add_argument("--url", help="measure an existing benchmark database (built with --keep) instead")
+    ap.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
     args = ap.parse_args(argv)
+    cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    if not cases or any(c not in CASES for c in cases):
+        ap.error(f"--cases: choose among {', '.join(CASES)}")
 
     def log(msg: str) -> None:
         print(msg, flush=True)
@@ -281,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {cpu_model()}, {os.cpu_count()} cores")
     if args.url:
         log(f"[{args.url.split(':', 1)[0]}] existing database")
-        measure(make_app(args.url), args.repeat, log)
+        measure(make_app(args.url), args.repeat, log, cases)
         return 0
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
     for eng in engines:
@@ -295,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             url, cleanup = _pg_database(args.pg_url, keep=args.keep, log=log)
         try:
             app = build(url, args.n, log)
-            measure(app, args.repeat, log)
+            measure(app, args.repeat, log, cases)
             with app.app_context():
                 from onestop.extensions import db
 
