@@ -177,13 +177,13 @@ def bare_statements(session: Any) -> list[str]:
     # or past the due time with no open pause begun by then; due soon: neither, due within a day.
     paused = ("EXISTS (SELECT 1 FROM pause_intervals p WHERE p.dossier_id = dossiers.id "
               "AND p.ended_at IS NULL AND p.started_at <= dossiers.due_at)")
-    return [
-        f"UPDATE dossiers SET overdue_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND due_at IS NOT NULL "
-        f"AND overdue_flagged_at IS NULL AND (supplement_count > 1 OR (due_at < {lit(NOW)} AND NOT {paused}))",
-        f"UPDATE dossiers SET due_soon_flagged_at = {lit(NOW)} WHERE finished_at IS NULL AND due_at IS NOT NULL "
-        f"AND due_at >= {lit(NOW)} AND due_at <= {lit(soon)} AND due_soon_flagged_at IS NULL "
-        f"AND supplement_count <= 1 AND NOT {paused}",
-    ]
+    overdue = (f"UPDATE dossiers SET overdue_flagged_at = {lit(NOW)} WHERE finished_at IS NULL "
+               f"AND due_at IS NOT NULL AND overdue_flagged_at IS NULL "
+               f"AND (supplement_count > 1 OR (due_at < {lit(NOW)} AND NOT {paused}))")
+    due_soon = (f"UPDATE dossiers SET due_soon_flagged_at = {lit(NOW)} WHERE finished_at IS NULL "
+                f"AND due_at IS NOT NULL AND due_at >= {lit(NOW)} AND due_at <= {lit(soon)} "
+                f"AND due_soon_flagged_at IS NULL AND supplement_count <= 1 AND NOT {paused}")
+    return [overdue, due_soon]
 
 
 def reset(session: Any) -> None:
