@@ -170,3 +170,29 @@ def test_complaint_numbers_do_not_run_out_after_9999(session):
     a = register_feedback(session, other, content="Hai", now=MON)
     b = register_feedback(session, other, content="Ba", now=MON)
     assert (a.code, b.code) == ("PAKN-260302-10000", "PAKN-260302-10001")
+
+
+def test_parallel_complaints_on_one_dossier_stop_at_the_cap(committed):
+    """Real commits from 8 threads at once (each its own session): the dossier's row lock
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE) lets exactly 3 through, and their numbers differ."""
+    from onestop.extensions import db
+    from onestop.models import Dossier, Feedback
+    from tests.services.test_concurrency import _run_together
+
+    app = committed
+    with app.app_context():
+        dossier_id = receive(db.session, now=MON).dossier.id
+        db.session.commit()
+        db.session.remove()
+
+    def work(i: int) -> str:
+        d = db.session.get(Dossier, dossier_id)
+        return register_feedback(db.session, d, content=f"Phản ánh {i}", now=MON).code
+
+    results = _run_together(app, 8, work)
+    codes = sorted(r for r in results if isinstance(r, str))
+    assert codes == ["PAKN-260302-0001", "PAKN-260302-0002", "PAKN-260302-0003"], results
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, str)), results
+    with app.app_context():
+        assert db.session.query(Feedback).filter_by(dossier_id=dossier_id).count() == 3
+        db.session.remove()
