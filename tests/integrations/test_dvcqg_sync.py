@@ -237,6 +237,9 @@ def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_othe
     d = session.get(Dossier, intake.dossier_id)
     assert d.status == "new_online" and d.channel == "online"
     assert d.receiving_agency.identifier == "000.01.31.H25"
+    from onestop.services.queries import inbox
+
+    assert d in inbox(session, user(session, "t_clerk"))  # the receiving desk's inbox
     assert d.submitted_at == utc(2, 20)  # filed Monday 20:00 on the portal
     assert dump(sync_on)["acknowledged"]["G22-0001"]["MaHoSo"] == d.code
     # Its registration went up as status 1 in the same run.
@@ -286,7 +289,8 @@ def test_a_portal_code_reused_for_other_content_is_refused(app, session, sync_on
 
 
 def test_reconciliation_after_a_random_workload(app, session, sync_on):
-    """Receptions, hand-offs, supplements, apologies, stops and returns at random; after the sync
+    """Receptions, hand-offs, supplements, payments, apologies, stops, withdrawals and returns at random;
+    after the sync
     the portal's view of every dossier (status, dates, supplement rounds) equals the tracker's."""
     rnd = random.Random(766)
     clerk, officer, police = (user(session, n) for n in ("t_clerk", "t_officer", "t_police"))
@@ -314,8 +318,15 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
         if rnd.random() < 0.3 and d.due_at is not None and d.due_at > step:
             apply_action(session, d, "apologise", actor=holder, now=step, reason="Chậm",
                          new_due_at=d.due_at + timedelta(days=3))
-        fate = rnd.choice(["open", "stop", "complete", "return"])
-        if fate == "stop":
+        if rnd.random() < 0.2:
+            apply_action(session, d, "request_payment", actor=holder, now=step, reason="Lệ phí trước bạ")
+            step += timedelta(hours=2)
+            apply_action(session, d, "confirm_payment", actor=clerk, now=step)
+            step += timedelta(minutes=5)
+        fate = rnd.choice(["open", "stop", "complete", "return", "withdraw"])
+        if fate == "withdraw":
+            apply_action(session, d, "withdraw", actor=clerk, now=step + timedelta(minutes=1), reason="Công dân rút")
+        elif fate == "stop":
             apply_action(session, d, "stop", actor=holder, now=step + timedelta(minutes=1), reason="Dừng")
         elif fate in ("complete", "return"):
             apply_action(session, d, "complete", actor=holder, now=step + timedelta(minutes=1), result="KQ",
@@ -325,6 +336,10 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
         if rnd.random() < 0.3:  # sync in the middle of the workload too
             send_pending(session, client_for(sync_on), step + timedelta(minutes=3))
     send_pending(session, client_for(sync_on), utc(20, 8))
+    done = {e.action for d in dossiers for e in session.scalars(select(DossierEvent).where(
+        DossierEvent.dossier_id == d.id))}
+    assert {"hand_off", "request_supplement", "provide_supplement", "request_payment", "apologise", "stop",
+            "withdraw", "complete", "return_result"} <= done  # the workload did exercise each
     assert status_counts(session)["pending"] == 0
     seen = dump(sync_on)
     assert set(seen["dossiers"]) == {d.code for d in dossiers}  # liên thông legs are no extra dossiers
