@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,7 @@ from . import sql as _sql  # noqa: F401  (registers the SQLite index-hint compil
 from .agencies import subtree_ids_query
 from .calendars import calendar_for
 from .errors import Conflict, NotFound, ValidationFailed
+from .numbers import percent_value
 from .timing import open_pause_start
 from .timing_sql import finished_timing_case, is_overdue_open, open_timing_case
 
@@ -800,7 +802,8 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
         key = f"{cursor.year:04d}-{cursor.month:02d}"
         labels.append(f"{cursor.month:02d}/{cursor.year}")
         n, n_late = per_month.get(key, (0, 0))
-        rates.append(round(100 * (n - n_late) / n, 1) if n else None)
+        # Half-up on the exact fraction (docs/rules.md F6), not binary round(): 81.25 → 81.3.
+        rates.append(float(percent_value(Decimal(n - n_late) / n)) if n else None)
         cursor = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
 
     children = list(session.scalars(select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.name)))
