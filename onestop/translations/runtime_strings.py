@@ -74,3 +74,11 @@ CITIZEN_LABELS = (
     N_("Rất không hài lòng"), N_("Không hài lòng"), N_("Bình thường"), N_("Hài lòng"), N_("Rất hài lòng"),
     N_("Phản ánh"), N_("Kiến nghị"),
 )
+
+# onestop/web/dossiers.py CONFIRM_MESSAGES (irreversible actions: the dialog and the confirmation page)
+CONFIRM_MESSAGES = (
+    N_("Xác nhận hồ sơ đã xử lý xong? Hồ sơ sẽ chuyển về bộ phận trả kết quả và không thể mở lại."),
+    N_("Xác nhận dừng xử lý hồ sơ? Thao tác không thể hoàn tác."),
+    N_("Xác nhận công dân rút hồ sơ? Thao tác không thể hoàn tác."),
+    N_("Xác nhận đã trả kết quả cho công dân? Thao tác không thể hoàn tác."),
+)

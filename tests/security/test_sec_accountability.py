@@ -356,6 +356,9 @@ def test_another_agencys_dossier_answers_like_an_unknown_one_on_the_api(client, 
         assert mine.get_json()["error"]["message"].replace(d.code, "X") == \
             unknown.get_json()["error"]["message"].replace(unknown_code, "X")
     assert snapshot(session, d.code) == before
+    # The reissue is recorded as an event but is not an action of the API.
+    r = api_act(client, token(session, "t_clerk"), d.code, "reissue_secret", utc(2, 10))
+    assert r.status_code == 404 and snapshot(session, d.code) == before
 
 
 def test_another_agencys_dossier_answers_like_an_unknown_one_on_the_web(client, session) -> None:
