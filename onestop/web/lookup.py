@@ -209,12 +209,16 @@ def verify_guarded(code: str, phone4: str, verify: Callable[[str, lookup_svc.Fac
     ``[RATELIMIT_KEY_PREFIX/]lookup-phone4/<code>``. docs/security.md, "Citizens' look-up and limits"."""
     keys = _phone4_keys(code) if phone4 and limiter.enabled else None
     limit = _phone4_limit()
-    if keys is not None and not limiter.limiter.test(limit, *keys):
+    # The guess is counted *before* the digits are compared — one atomic increment in the shared
+    # store — so guesses sent in parallel cannot all be compared before the first is counted.
+    if keys is not None and not limiter.limiter.hit(limit, *keys):
         phone4, keys = "", None  # closed for this code until the window ends
     check = lookup_svc.FactorCheck()
     found = verify(phone4, check)
-    if keys is not None and not check.phone4_matched:
-        limiter.limiter.hit(limit, *keys)
+    if keys is not None and check.phone4_matched:
+        # Right digits never count: give the guess back (the limiter's fixed window, Flask-Limiter's
+        # default strategy, which the app does not change: a hit of cost -1 is a decrement).
+        limiter.limiter.hit(limit, *keys, cost=-1)
     return found
 
 

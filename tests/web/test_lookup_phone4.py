@@ -132,3 +132,52 @@ def test_right_digits_do_not_count_and_other_codes_keep_their_own_budget(session
         client.get(f"/api/v1/lookup/{res.dossier.code}?phone4={v}")
     assert client.get(f"/api/v1/lookup/{res.dossier.code}?phone4={RIGHT}").status_code == 404
     assert client.get(f"/api/v1/lookup/{other.dossier.code}?phone4={RIGHT}").status_code == 200
+
+
+def test_guesses_sent_in_parallel_are_compared_at_most_the_limit(committed, monkeypatch):
+    """40 wrong guesses at once (threads, each its own request and session, real commits): each
+    guess is counted in the store before its digits are compared, so at most
+    LOOKUP_PHONE4_FAILURES of them reach the comparison, however they interleave."""
+    import threading
+
+    from onestop.extensions import db, limiter
+    from onestop.services import lookup as lookup_svc
+
+    app = committed
+    with app.app_context():
+        res = receive(db.session, now=MON, phone=PHONE)
+        db.session.commit()
+        code = res.dossier.code
+        db.session.remove()
+    compared: list[str] = []
+    real = lookup_svc._verified_row
+
+    def spy(conn, statement, code_, secret, phone4, key, check=None):  # type: ignore[no-untyped-def]
+        if phone4:
+            compared.append(phone4)
+        return real(conn, statement, code_, secret, phone4, key, check)
+
+    monkeypatch.setattr(lookup_svc, "_verified_row", spy)
+    old = {k: app.config.get(k) for k in ("LOOKUP_PHONE4_FAILURES", "LOOKUP_RATE_LIMIT")}
+    app.config.update(LOOKUP_PHONE4_FAILURES="5 per day", LOOKUP_RATE_LIMIT="100000 per minute")
+    limiter.reset()
+    barrier = threading.Barrier(40)
+    statuses: list[int] = []
+
+    def guess(v: str) -> None:
+        c = app.test_client()
+        barrier.wait(timeout=30)
+        statuses.append(c.get(f"/api/v1/lookup/{code}?secret=WRONG123&phone4={v}").status_code)
+
+    try:
+        threads = [threading.Thread(target=guess, args=(v,)) for v in _wrong_values(41)[:40]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert len(statuses) == 40 and set(statuses) == {404}
+        assert len(compared) <= 5, compared
+        assert app.test_client().get(f"/api/v1/lookup/{code}?phone4={RIGHT}").status_code == 404
+    finally:
+        app.config.update(old)
+        limiter.reset()
