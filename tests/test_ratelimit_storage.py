@@ -94,18 +94,19 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-def _gunicorn(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
+def _gunicorn(tmp_path, *args: str, probe=None, **env: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     """gunicorn in production mode with gunicorn.conf.py (the repository's), on a free port; a
-    refusal exits at once; a start is stopped after its first answer."""
+    refusal exits at once; a start is stopped after its first answer, or after ``probe(port)``
+    (its result in ``.stderr``)."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     full = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_") and k != "WEB_CONCURRENCY"}
-    full.update(ONESTOP_ENV="production", ONESTOP_SECRET_KEY="k" * 40, ONESTOP_BIND=f"127.0.0.1:{port}",
-                ONESTOP_DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}",
-                ONESTOP_PUBLIC_BASE_URL="https://dichvucong.example.vn", **env)
+    full.update({"ONESTOP_ENV": "production", "ONESTOP_SECRET_KEY": "k" * 40, "ONESTOP_BIND": f"127.0.0.1:{port}",
+                 "ONESTOP_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+                 "ONESTOP_PUBLIC_BASE_URL": "https://dichvucong.example.vn", **env})
     # No control socket: its default path is one per user, shared with any other gunicorn running.
     proc = subprocess.Popen([str(GUNICORN), "--no-control-socket", *args, "onestop:create_app()"], cwd=ROOT, env=full,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -118,11 +119,12 @@ def _gunicorn(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[s
                         break
             except OSError:
                 time.sleep(0.2)
+        probed = probe(port) if probe is not None and proc.poll() is None else None
     finally:
         if proc.poll() is None:
             proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, probed)
 
 
 @pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
@@ -162,6 +164,37 @@ def redis_prefix():  # type: ignore[no-untyped-def]
     for key in client.scan_iter(match=f"{prefix}:*"):
         client.delete(key)
     client.close()
+
+
+@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
+def test_four_gunicorn_workers_over_redis_allow_the_limit_once(committed, redis_prefix, tmp_path):
+    """The finding as reported, against the real server: 4 workers, the default look-up limit
+    (30 a minute), 40 guesses from one address. Over Redis the four count as one: 30 answers,
+    then 429 (with the in-process store the four workers allowed 120)."""
+    client, prefix = redis_prefix
+    url = committed.config["SQLALCHEMY_DATABASE_URI"]
+
+    def forty(port: int) -> list[int]:
+        statuses = []
+        for _ in range(40):
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/api/v1/lookup/000.01.31.H25-260302-0001?secret=WRONG123",
+                        timeout=30) as r:
+                    statuses.append(int(r.status))
+            except urllib.error.HTTPError as exc:
+                statuses.append(int(exc.code))
+        return statuses
+
+    try:
+        run = _gunicorn(tmp_path, probe=forty, ONESTOP_WORKERS="4", ONESTOP_DATABASE_URL=url,
+                        ONESTOP_RATELIMIT_STORAGE_URI=REDIS_URL, ONESTOP_RATELIMIT_KEY_PREFIX=prefix)
+        assert run.stdout.count("Booting worker") == 4, run.stdout[-2000:]
+        statuses = run.stderr
+        assert statuses is not None and statuses.count(404) == 30 and statuses.count(429) == 10, statuses
+    finally:
+        for key in client.scan_iter(match=f"*{prefix}*"):
+            client.delete(key)
 
 
 _NODE = r"""
