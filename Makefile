@@ -12,8 +12,11 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@echo "onestop: installing the pinned requirements into $(VENV) (first run: a few minutes)…"
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt \
+		| grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true
+	@test -x $(BIN)/flask || { echo "onestop: pip install failed (see above)"; exit 1; }
 	touch $@
 
 install: $(VENV)/.installed
@@ -21,7 +24,9 @@ install: $(VENV)/.installed
 ## make run: install, migrate, seed the demo on first run, start web + scheduler on SQLite.
 run: install
 	mkdir -p instance
+	@echo "onestop: migrating the database…"
 	$(FLASK) db upgrade
+	@echo "onestop: seeding the demo province on first run (progress below)…"
 	$(FLASK) onestop seed-demo --if-empty
 	bash scripts/run-dev.sh
 

@@ -2,7 +2,8 @@
 and months of dossier history created through the services (never raw inserts)."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -83,9 +84,11 @@ def seed_users(session: Session, now: datetime) -> int:
 
 
 def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int = 12,
-              if_empty: bool = False) -> str:
+              if_empty: bool = False, checkpoint: Callable[[str, date | None, int], None] | None = None) -> str:
     """Idempotent: reference rows are upserted, users created once, and history is
-    generated only when the database holds no dossiers yet."""
+    generated only when the database holds no dossiers yet. ``checkpoint(stage, day, dossiers)``
+    is called after the reference data and after each day of history, between dossiers: the
+    seed-demo command commits there (short transactions, progress lines); services never commit."""
     has_dossiers = session.scalar(select(func.count(Dossier.id))) or 0
     if if_empty and has_dossiers:
         return f"Dữ liệu đã có ({has_dossiers} hồ sơ) — không tạo thêm."
@@ -94,12 +97,23 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
     from .scores import seed_scoring_rules
 
     rules = seed_scoring_rules(session, now)
+    if checkpoint is not None:
+        checkpoint("reference", None, 0)
     history = "history: already present"
     if not has_dossiers:
         from .demo_history import generate_history
 
-        n = generate_history(session, now=now, months=months, per_day=per_day)
+        def day_done(day: date, n: int) -> None:
+            if checkpoint is not None:
+                checkpoint("history", day, n)
+
+        n = generate_history(session, now=now, months=months, per_day=per_day, checkpoint=day_done)
         history = f"history: {n} dossiers"
+        if months > 0 and per_day > 0:
+            from .estimates import refresh_estimates
+
+            # The estimate beside the legal date (services/estimates.py) has its data at once.
+            refresh_estimates(session, now)
     return f"Demo: {ref}, users +{users}, scoring rules +{rules}, {history}."
 
 

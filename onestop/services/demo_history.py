@@ -93,6 +93,9 @@ HOLD_STAGES = ("new_online", "incomplete", "received", "processing", "awaiting_s
                "awaiting_payment", "lien_thong", "result_ready")
 
 
+Checkpoint = Callable[[date, int], None]
+
+
 class _Stop(Exception):
     """The dossier's next step lies after ``now`` (or it is held open on purpose)."""
 
@@ -268,7 +271,7 @@ class _History:
             yield d
             d += timedelta(days=1)
 
-    def run(self) -> int:
+    def run(self, checkpoint: Checkpoint | None = None) -> int:
         if not self.desks:
             return 0
         weights = [d.weight for d in self.desks]
@@ -300,6 +303,8 @@ class _History:
             plans.sort(key=lambda p: p[0])
             for at, desk, route, channel in plans:
                 self.dossier(at, desk, route, channel)
+            if checkpoint is not None:
+                checkpoint(day, self.count)
         return self.count
 
     # ------------------------------------------------------------------ one dossier
@@ -522,10 +527,13 @@ class _History:
 
 
 def generate_history(session: Session, *, now: datetime, months: int, per_day: int,
-                     seed: int = DEFAULT_SEED) -> int:
+                     seed: int = DEFAULT_SEED, checkpoint: Checkpoint | None = None) -> int:
     """Create ``months`` of dossier history ending at ``now`` (about ``per_day``
     receptions a working day across the province); returns the number of dossiers.
-    Flushes through the services, never commits."""
+    Flushes through the services, never commits: ``checkpoint(day, dossiers_so_far)`` is called
+    after each day, between dossiers, so that the caller (the seed-demo command) may commit in
+    batches and print progress. Every dossier a day creates is finished with that day's
+    checkpoint (its later steps are created with it), so a batch never holds half a dossier."""
     if months <= 0 or per_day <= 0:
         return 0
-    return _History(session, now=now, months=months, per_day=per_day, seed=seed).run()
+    return _History(session, now=now, months=months, per_day=per_day, seed=seed).run(checkpoint)

@@ -96,3 +96,23 @@ def _seeding_again_adds_nothing(seeded):
     assert seeded.scalar(select(func.count(Dossier.id))) == dossiers
     assert seeded.scalar(select(func.count(DossierEvent.id))) == events
     assert seeded.scalar(select(func.count(User.id))) == users
+
+
+def test_seeding_reports_progress_at_day_boundaries_for_batched_commits(session):
+    """The seed-demo command commits and prints at each checkpoint: reference data first, then
+    after every day of history with the running count (never in the middle of a dossier)."""
+    seen: list[tuple[str, object, int]] = []
+
+    def checkpoint(stage: str, day: object, n: int) -> None:
+        seen.append((stage, day, n))
+        # Whole dossiers only: every dossier counted so far has its creation event.
+        created = session.scalar(select(func.count(func.distinct(DossierEvent.dossier_id))))
+        assert created == session.scalar(select(func.count(Dossier.id)))
+
+    seed_demo(session, now=NOW, months=1, per_day=3, if_empty=True, checkpoint=checkpoint)
+    assert seen[0] == ("reference", None, 0)
+    days = [d for stage, d, _ in seen[1:]]
+    counts = [n for _, _, n in seen[1:]]
+    assert all(stage == "history" for stage, _, _ in seen[1:]) and len(days) >= 28
+    assert days == sorted(days) and counts == sorted(counts) and counts[-1] > 0
+    assert counts[-1] == session.scalar(select(func.count(Dossier.id)))
