@@ -158,3 +158,38 @@ def test_rating_payload_from_sipas_factors():
     assert item == {"MaHoSo": "000.01.31.H25-260302-0001", "NgayDanhGia": "20260306090000", "DiemTiepCan": 5,
                     "DiemThuTuc": 4, "DiemCongChuc": 5, "DiemKetQua": 5, "DiemPhanHoi": 3, "HaiLong": 1}
     assert not list(schema("danhgia").iter_errors(item))
+
+
+def test_stored_files_fill_documents_digitisation_and_results():
+    files = [
+        NS(id=7, kind="component", title="Tờ khai", filename="to-khai.pdf", component_no=1, digitisation_state=1,
+           from_national_store=False, result_code="", approval_state=2),
+        NS(id=8, kind="component", title="", filename="cccd.png", component_no=2, digitisation_state=3,
+           from_national_store=True, result_code="KQ.01", approval_state=2),
+        NS(id=9, kind="component", title="Bị từ chối", filename="x.pdf", component_no=3, digitisation_state=1,
+           from_national_store=False, result_code="", approval_state=3),
+        NS(id=10, kind="result", title="Giấy xác nhận", filename="kq.pdf", component_no=None,
+           digitisation_state=1, from_national_store=False, result_code="GXN", approval_state=2),
+    ]
+    rec = mapping.dossier_record(dossier(status="result_ready", finished_at=utc(4, 10), result_note="KQ"), files)
+    assert rec["TaiLieuNop"] == [
+        {"TepDinhKemId": "7", "TenTepDinhKem": "Tờ khai", "IsDeleted": False, "MaThanhPhanHoSo": "1",
+         "DuocSoHoa": 1, "DuocTaiSuDung": 0, "DuocLayTuKhoDMQG": 0},
+        {"TepDinhKemId": "8", "TenTepDinhKem": "cccd.png", "IsDeleted": False, "MaThanhPhanHoSo": "2",
+         "DuocSoHoa": 1, "DuocTaiSuDung": 1, "DuocLayTuKhoDMQG": 1, "MaKetQuaThayThe": "KQ.01"}]
+    assert rec["HoSoCoThanhPhanSoHoa"] == 1
+    assert rec["DanhSachGiayToKetQua"] == [{"TenGiayTo": "Giấy xác nhận", "GiayToId": "10", "MaGiayToKetQua": "GXN"}]
+    assert not list(schema("hoso").iter_errors(rec))
+    # A tracker that keeps files but none on this dossier: known to have none.
+    assert mapping.dossier_record(dossier(), [])["HoSoCoThanhPhanSoHoa"] == 0
+    assert "HoSoCoThanhPhanSoHoa" not in mapping.dossier_record(dossier())  # no files kept: unknown
+
+
+def test_vneid_payment_and_national_databases_where_recorded():
+    rec = mapping.dossier_record(dossier(vneid_verified=True, payment_channel=2, csdl_codes=["CSDLQGDC"]))
+    assert rec["TaiKhoanDuocXacThucVoiVNeID"] == 1 and rec["DuocThanhToanTrucTuyen"] == 2
+    assert rec["DSKetNoiCSDL"] == [{"MaCSDL": "CSDLQGDC"}]
+    rec = mapping.dossier_record(dossier(vneid_verified=False, payment_channel=None, csdl_codes=[]))
+    assert rec["TaiKhoanDuocXacThucVoiVNeID"] == 0
+    assert "DuocThanhToanTrucTuyen" not in rec and "DSKetNoiCSDL" not in rec
+    assert not list(schema("hoso").iter_errors(rec))

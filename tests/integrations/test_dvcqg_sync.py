@@ -13,7 +13,7 @@ from onestop.domain.deadlines import compute_due
 from onestop.integrations.dvcqg import mapping
 from onestop.integrations.dvcqg.client import PortalClient
 from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
-from onestop.integrations.dvcqg.outbox import enqueue_since, resend, send_pending, status_counts
+from onestop.integrations.dvcqg.outbox import current_record, enqueue_since, resend, send_pending, status_counts
 from onestop.integrations.dvcqg.sync import sync_now
 from onestop.models import Dossier, DossierEvent
 from onestop.models.dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox
@@ -91,7 +91,7 @@ def test_push_sends_record_then_progress_and_the_portal_view_equals_ours(app, se
     res = send_pending(session, client_for(sync_on), utc(2, 16))
     assert (res.sent, res.retried, res.dead) == (4, 0, 0)
     seen = dump(sync_on)
-    assert seen["dossiers"][d.code] == mapping.dossier_record(d)
+    assert seen["dossiers"][d.code] == current_record(session, d)
     assert seen["dossiers"][d.code]["TrangThaiHoSo"] == 10
     assert [r["TrangThai"] for r in seen["progress"][d.code]] == [2, 4, 9, 10]
     assert status_counts(session) == {"synced": 4, "pending": 0, "failed": 0}
@@ -198,7 +198,7 @@ def test_portal_down_for_a_day_is_caught_up_in_order(app, session, sync_on):
     assert list(seen["dossiers"]) == [d.code for d in dossiers]  # oldest first
     for d in dossiers:
         assert [r["TrangThai"] for r in seen["progress"][d.code]] == [2, 4]  # in order per dossier
-        assert seen["dossiers"][d.code] == mapping.dossier_record(d)
+        assert seen["dossiers"][d.code] == current_record(session, d)
 
 
 def test_backfill_since_queues_history_once(app, session, sync_on, monkeypatch):
@@ -346,7 +346,7 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
     keys = ("TrangThaiHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "DanhSachHoSoBoSung")
     for d in dossiers:
         session.refresh(d)
-        ours = mapping.dossier_record(d)
+        ours = current_record(session, d)
         theirs = seen["dossiers"][d.code]
         assert {k: theirs.get(k) for k in keys} == {k: ours.get(k) for k in keys}, d.code
         assert theirs["TrangThaiHoSo"] == mapping.national_status(d.status)

@@ -143,8 +143,36 @@ def _return_event(events: Iterable[Any]) -> Any | None:
     return next((ev for ev in events if ev.action == DossierAction.RETURN_RESULT.value), None)
 
 
-def dossier_record(d: Any) -> dict[str, Any]:
-    """One ``DongBoHoSoMC`` item for dossier ``d`` (its events loaded in ``seq`` order)."""
+def _file_items(files: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """TaiLieuNop and DanhSachGiayToKetQua from the dossier's stored files (components and results).
+    A digitisation an approver rejected is not a document of the dossier and is left out. No
+    DuongDanTaiTepTin: the files are in the province's private storage, not at a public address."""
+    parts: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for f in files:
+        if getattr(f, "approval_state", 1) == 3:
+            continue
+        name = (getattr(f, "title", "") or getattr(f, "filename", "") or "")[:500]
+        if f.kind == "result":
+            results.append(_compact({"TenGiayTo": name, "GiayToId": str(f.id),
+                                     "MaGiayToKetQua": getattr(f, "result_code", "") or None}))
+            continue
+        state = int(getattr(f, "digitisation_state", 1) or 0)
+        component = getattr(f, "component_no", None)
+        parts.append(_compact({
+            "TepDinhKemId": str(f.id), "TenTepDinhKem": name, "IsDeleted": False,
+            "MaThanhPhanHoSo": str(component) if component is not None else None,
+            "DuocSoHoa": 1 if state >= 1 else 0, "DuocTaiSuDung": 1 if state in (2, 3) else 0,
+            "DuocLayTuKhoDMQG": 1 if getattr(f, "from_national_store", False) else 0,
+            "MaKetQuaThayThe": (getattr(f, "result_code", "") or None) if state == 3 else None,
+        }))
+    return parts, results
+
+
+def dossier_record(d: Any, files: Sequence[Any] | None = None) -> dict[str, Any]:
+    """One ``DongBoHoSoMC`` item for dossier ``d`` (its events loaded in ``seq`` order). ``files``:
+    the dossier's stored files, or None where the tracker keeps no files (then the file fields are
+    unknown and omitted, except files that came with a portal submission)."""
     proc = d.procedure
     status = DossierStatus(d.status)
     events = list(d.events)
@@ -152,17 +180,22 @@ def dossier_record(d: Any) -> dict[str, Any]:
     method = str((returned.payload or {}).get("method") or "") if returned is not None else ""
     id_number = d.applicant_id_number or ""
     documents = [doc for doc in (d.documents or []) if isinstance(doc, dict)]
-    # Files exist only for dossiers filed on the portal (their TaiLieuNop came in with them); the
-    # desk's checklist records paper components, not files, and claiming a file would feed 766
-    # indicator 4.2 with something that does not exist.
-    files = [
+    # Files that came in with a portal submission (their TaiLieuNop); the desk's checklist records
+    # paper components, not files, and claiming a file would feed 766 indicator 4.2 with something
+    # that does not exist.
+    submitted = [
         _compact({"TepDinhKemId": doc.get("file_id"), "TenTepDinhKem": doc.get("name"), "IsDeleted": False,
                   "MaThanhPhanHoSo": doc.get("component_code"), "DuongDanTaiTepTin": doc.get("url")})
         for doc in documents if doc.get("url")
     ]
-    results = []
-    if status in (DossierStatus.RESULT_READY, DossierStatus.RETURNED) and d.result_note:
-        results.append({"TenGiayTo": d.result_note[:500]})
+    stored, result_files = _file_items(files or [])
+    results = result_files
+    if not results and status in (DossierStatus.RESULT_READY, DossierStatus.RETURNED) and d.result_note:
+        results = [{"TenGiayTo": d.result_note[:500]}]
+    # 766 fields recorded on the dossier where the tracker keeps them (VNeID, payment, databases).
+    vneid = getattr(d, "vneid_verified", None)
+    payment = getattr(d, "payment_channel", None)
+    csdl = getattr(d, "csdl_codes", None) or []
     record = {
         "MaHoSo": d.code,
         "MaTTHC": proc.code,
@@ -186,7 +219,11 @@ def dossier_record(d: Any) -> dict[str, Any]:
         "KenhThucHien": Channel(d.channel).national_code,
         "SoGiayToChuHoSo": id_number or None,
         "DinhDanhCHS": identity_documents(id_number),
-        "TaiLieuNop": files,
+        "HoSoCoThanhPhanSoHoa": (1 if stored else 0) if files is not None else None,
+        "TaiKhoanDuocXacThucVoiVNeID": None if vneid is None else (1 if vneid else 0),
+        "DuocThanhToanTrucTuyen": payment if payment in (1, 2) else None,
+        "DSKetNoiCSDL": [{"MaCSDL": str(c)} for c in csdl if c],
+        "TaiLieuNop": submitted + stored,
         "DanhSachLePhi": fees(proc.fee),
         "DanhSachHoSoBoSung": supplement_rounds(d.code, events),
         "DanhSachGiayToKetQua": results,

@@ -128,16 +128,40 @@ def _load(session: Session, dossier_ids: list[int]) -> dict[int, Dossier]:
     return {d.id: d for d in session.scalars(q).unique()}
 
 
+def _files(session: Session, dossier_ids: list[int]) -> dict[int, list[Any]] | None:
+    """The dossiers' stored files (components, results) where the tracker keeps files
+    (``models/files.py``); None where it does not, so the file fields are omitted as unknown."""
+    import importlib
+
+    try:
+        model: Any = importlib.import_module("onestop.models.files").DossierFile
+    except (ImportError, AttributeError):
+        return None
+    out: dict[int, list[Any]] = {i: [] for i in dossier_ids}
+    found: list[Any] = list(session.scalars(
+        select(model).where(model.dossier_id.in_(dossier_ids)).order_by(model.id)))
+    for f in found:
+        out[f.dossier_id].append(f)
+    return out
+
+
+def current_record(session: Session, dossier: Dossier) -> dict[str, Any]:
+    """The record the sender would build for ``dossier`` now (reconciliation, support)."""
+    files = _files(session, [dossier.id])
+    return mapping.dossier_record(dossier, None if files is None else files[dossier.id])
+
+
 class _Batch:
     """One claimed batch on its way to the portal: per dossier, ok or the portal's message."""
 
     def __init__(self, client: PortalClient, dossiers: dict[int, Dossier], rows: list[Any],
-                 known: set[int], ratings: dict[int, Rating]) -> None:
+                 known: set[int], ratings: dict[int, Rating], files: dict[int, list[Any]] | None = None) -> None:
         self.client = client
         self.dossiers = dossiers
         self.rows = rows
         self.known = known
         self.ratings = ratings
+        self.files = files
         self.failed: dict[int, str] = {}
 
     def _isolate(self, items: list[tuple[int, Any]], send: Callable[[list[Any]], None]) -> None:
@@ -169,8 +193,9 @@ class _Batch:
         for d_id in with_events:
             if d_id not in self.dossiers:
                 self.failed[d_id] = "hồ sơ không còn trong cơ sở dữ liệu"
-        self.records = {d_id: mapping.dossier_record(self.dossiers[d_id]) for d_id in with_events
-                        if d_id not in self.failed}
+        self.records = {
+            d_id: mapping.dossier_record(self.dossiers[d_id], None if self.files is None else self.files[d_id])
+            for d_id in with_events if d_id not in self.failed}
         self.progress: list[tuple[int, dict[str, Any]]] = []
         for r in self.rows:
             if r.kind != "event" or r.dossier_id in self.failed:
@@ -221,7 +246,7 @@ def send_pending(session: Session, client: PortalClient, now: datetime, *, batch
         known = set(session.scalars(select(O.dossier_id).where(
             O.dossier_id.in_(ids), O.kind == "event", O.state == "sent").distinct()))
         ratings = {r.dossier_id: r for r in session.scalars(select(Rating).where(Rating.dossier_id.in_(ids)))}
-        batch = _Batch(client, dossiers, rows, known, ratings)
+        batch = _Batch(client, dossiers, rows, known, ratings, _files(session, ids))
         batch.prepare()
         if checkpoint is not None:
             checkpoint()  # no transaction (nor SQLite write lock) held while waiting for the portal
