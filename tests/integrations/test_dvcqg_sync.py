@@ -13,7 +13,13 @@ from onestop.domain.deadlines import compute_due
 from onestop.integrations.dvcqg import mapping
 from onestop.integrations.dvcqg.client import PortalClient
 from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
-from onestop.integrations.dvcqg.outbox import current_record, enqueue_since, resend, send_pending, status_counts
+from onestop.integrations.dvcqg.outbox import (
+    current_record,
+    enqueue_since,
+    resend,
+    send_pending,
+    status_counts,
+)
 from onestop.integrations.dvcqg.sync import sync_now
 from onestop.models import Dossier, DossierEvent
 from onestop.models.dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox
