@@ -208,3 +208,27 @@ def test_the_calendar_range_follows_the_clock(app, session):
     finally:
         store.clock = clock
         store.clear()
+
+
+def test_a_job_run_checks_the_generation_once_and_adopts_an_edit(committed):
+    """The scheduler is another app (its own store): its next job run sees an edit made elsewhere."""
+    from jobs import run_job
+    from tests.conftest import build_app
+
+    app = committed
+    scheduler = build_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    store = scheduler.extensions["onestop.calendars"]
+    run_job(scheduler, "calendar_check", NOW)
+    seen = store.generation
+    with app.app_context():
+        admin_svc.add_calendar_exception(db.session, on=date(2026, 5, 4), working=False, note="Lũ quét",
+                                         agency=None, actor=user(db.session, "t_admin"), now=NOW)
+        db.session.commit()
+        current = _generation(db.session)
+    assert seen != current
+    run_job(scheduler, "calendar_check", NOW)
+    assert store.generation == current
+    with scheduler.app_context():
+        assert not calendars.calendar_for(db.session, None).is_working_day(date(2026, 5, 4))
+        db.session.remove()
+        db.engines[None].dispose()
