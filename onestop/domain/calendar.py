@@ -261,8 +261,8 @@ def calendar_years(
     """The years a working calendar built ``today`` must cover: from ``first_year`` (the oldest
     dossiers) to 31 December of ``today.year + years_ahead``.
 
-    The project's ruling (docs/guide-admin.md, "Lịch làm việc"): the calendar always covers at least
-    five years past today, so ``years_ahead`` is at least 5 — the last day is then at least five
+    The project's ruling (docs/rules.md T13): the calendar always covers at least five years past
+    today, so ``years_ahead`` is at least 5 — the last day is then at least five
     years away. The default 6 adds up to a year's margin, so that a long limit counted from a date
     five years ahead still ends inside the calendar. Computed from ``today``, never a constant year
     that quietly runs out.
@@ -284,7 +284,7 @@ def lunar_new_year_days(first_year: int, last_year: int) -> dict[int, tuple[date
 
     Lunar dates are computed by the package; the Government announces each year's exact days
     (often a few more) in the autumn before, so a year not yet announced is an estimate an admin
-    confirms or corrects with local exceptions (docs/guide-admin.md).
+    confirms or corrects with local exceptions (docs/rules.md T13).
     """
     closed, _ = national_holidays(first_year, last_year)
     out: dict[int, list[date]] = {}
