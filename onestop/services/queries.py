@@ -112,31 +112,42 @@ def visible_dossiers_clause(user: User) -> Any:
     return or_(Dossier.receiving_agency_id.in_(sub), Dossier.current_agency_id.in_(sub))
 
 
-def register_query(user: User, f: RegisterFilter, tz: ZoneInfo) -> Select[Any]:
-    q = select(Dossier).options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
-                                joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
-                                selectinload(Dossier.pauses))
+def register_conditions(user: User, f: RegisterFilter, tz: ZoneInfo) -> list[Any]:
+    """The register's WHERE, shared by the page and its total."""
+    conds: list[Any] = []
     scope = visible_dossiers_clause(user)
     if scope is not None:
-        q = q.where(scope)
+        conds.append(scope)
     # The register runs on the time the desk took the dossier in (submitted_at
     # is set for every outcome, received_at only for "receive").
     if f.date_from is not None:
-        q = q.where(Dossier.submitted_at >= datetime.combine(f.date_from, time(0), tz))
+        conds.append(Dossier.submitted_at >= datetime.combine(f.date_from, time(0), tz))
     if f.date_to is not None:
-        q = q.where(Dossier.submitted_at < datetime.combine(f.date_to + timedelta(days=1), time(0), tz))
+        conds.append(Dossier.submitted_at < datetime.combine(f.date_to + timedelta(days=1), time(0), tz))
     if f.procedure_code:
-        q = q.join(Procedure, Procedure.id == Dossier.procedure_id).where(Procedure.code == f.procedure_code)
+        conds.append(Dossier.procedure_id.in_(select(Procedure.id).where(Procedure.code == f.procedure_code)))
     if f.status:
-        q = q.where(Dossier.status == f.status)
+        conds.append(Dossier.status == f.status)
     if f.channel:
-        q = q.where(Dossier.channel == f.channel)
+        conds.append(Dossier.channel == f.channel)
     if f.name.strip():
         # Accent-insensitive, NFC/NFD alike: both sides folded (applicant_search).
-        q = q.where(Dossier.applicant_search.like(f"%{_like_escape(fold(f.name))}%", escape="\\"))
+        conds.append(Dossier.applicant_search.like(f"%{_like_escape(fold(f.name))}%", escape="\\"))
     if f.code.strip():
-        q = q.where(Dossier.code.like(f"%{_like_escape(f.code.strip().upper())}%", escape="\\"))
-    return q
+        conds.append(Dossier.code.like(f"%{_like_escape(f.code.strip().upper())}%", escape="\\"))
+    return conds
+
+
+def register_query(user: User, f: RegisterFilter, tz: ZoneInfo) -> Select[Any]:
+    return (select(Dossier).options(joinedload(Dossier.procedure), joinedload(Dossier.current_agency),
+                                    joinedload(Dossier.receiving_agency), joinedload(Dossier.assignee),
+                                    selectinload(Dossier.pauses))
+            .where(*register_conditions(user, f, tz)))
+
+
+def register_total(session: Session, user: User, f: RegisterFilter, *, tz: ZoneInfo) -> int:
+    """How many dossiers the filter selects (the "Tổng" beside the pager): one COUNT."""
+    return int(session.scalar(select(func.count(Dossier.id)).where(*register_conditions(user, f, tz))) or 0)
 
 
 def register_page(session: Session, user: User, f: RegisterFilter, *, tz: ZoneInfo,

@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 CHANNEL_CHOICES = [
@@ -74,14 +75,44 @@ class ActionForm(FlaskForm):
     note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 
+class VNDateField(DateField):
+    """A date typed the Vietnamese way, dd/mm/yyyy, whatever the browser's language: a text input
+    (a native date input shows the browser's locale, e.g. mm/dd/yyyy) that the vendored picker
+    (static/js/datepicker.js, flatpickr with its Vietnamese locale) decorates. yyyy-mm-dd is still
+    accepted (links and bookmarks made before)."""
+
+    widget = TextInput()
+
+    def __init__(self, label: object = None, validators: object = None, **kwargs: object) -> None:
+        render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off",
+                     "data-datepicker": "1", "maxlength": "10"}
+        render_kw.update(kwargs.pop("render_kw", None) or {})  # type: ignore[call-overload]
+        super().__init__(label, validators, format=["%d/%m/%Y", "%Y-%m-%d"],  # type: ignore[arg-type]
+                         render_kw=render_kw,
+                         invalid_value_message=_l("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."), **kwargs)
+
+    def _value(self) -> str:
+        # A parsed date is shown back dd/mm/yyyy however it was typed; a wrong one as typed.
+        if self.data is not None and not self.errors:
+            return str(self.data.strftime("%d/%m/%Y"))
+        return str(super()._value())
+
+
 class RegisterFilterForm(FlaskForm):
     """GET filters of the register (form 07); no CSRF on a read."""
 
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("Từ ngày"), validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField(_l("Đến ngày"), validators=[Optional()], format="%Y-%m-%d")
+    date_from = VNDateField(_l("Từ ngày"), validators=[Optional()])
+    date_to = VNDateField(_l("Đến ngày"), validators=[Optional()])
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        if ok and self.date_from.data and self.date_to.data and self.date_from.data > self.date_to.data:
+            self.date_to.errors = [str(_l("Khoảng ngày ngược: 'Đến ngày' phải sau hoặc bằng 'Từ ngày'."))]
+            return False
+        return ok
     procedure = StringField(_l("Mã thủ tục"), validators=[Optional(), Length(max=20)])
     status = SelectField(_l("Trạng thái"), choices=[], validate_choice=False, default="")
     channel = SelectField(_l("Kênh nộp"), choices=[("", _l("Tất cả"))] + CHANNEL_CHOICES, default="")

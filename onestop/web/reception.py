@@ -151,6 +151,8 @@ def new() -> Any:
             missing_items=(form.missing_items.data or "").splitlines(),
             reason=form.reason.data or "",
             note=form.note.data or "",
+            notify_consent=bool(form.notify_consent.data),
+            notify_channel=form.notify_channel.data or "",
         )
         # Every error at once: the form's (shape) and the service's (rules), each next to its field.
         for name, msg in reception_errors(db.session, data).items():
@@ -188,7 +190,7 @@ def new() -> Any:
 
 
 FIELD_ORDER = ("procedure", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
-               "applicant_address", "channel", "missing_items", "reason", "note", "outcome")
+               "applicant_address", "channel", "notify_consent", "notify_channel", "missing_items", "reason", "note", "outcome")
 
 
 def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[str, str], outcome: str) -> str:
@@ -253,23 +255,33 @@ def register() -> Any:
     ``?print=1`` renders the A4 landscape print version of the filtered list."""
     form = RegisterFilterForm(request.args)
     form.status.choices = [("", _("Tất cả"))] + [(s.value, _(STATUS_LABELS_VI[s])) for s in DossierStatus]
-    if not form.validate():
-        flash(_("Bộ lọc không hợp lệ: ngày theo dạng dd/mm/yyyy."), "warning")
-        for f in (form.date_from, form.date_to):
-            if f.errors:
-                f.data = None
     if form.status.data and form.status.data not in {s.value for s in DossierStatus}:
         abort(400)
+    now = utcnow()
+    args = {k: v for k, v in request.args.items() if k not in ("after", "print", "page") and v}
+    if not form.validate():
+        # A date that is not dd/mm/yyyy, or a reversed range: refused, the message under the field.
+        return render_template("reception/register.html", form=form, page=None, timings={}, args=args,
+                               status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency,
+                               total=None, page_no=1, pages=0, per_page=REGISTER_PER_PAGE), 422
     flt = _register_filter(form)
     printing = request.args.get("print") == "1"
     page = queries.register_page(db.session, current_user, flt, tz=local_tz(),
-                                 cursor=request.args.get("after"), limit=500 if printing else 50)
-    now = utcnow()
+                                 cursor=request.args.get("after"), limit=500 if printing else REGISTER_PER_PAGE)
     timings = {d.id: queries.timing_of(db.session, d, now) for d in page.rows}
-    args = {k: v for k, v in request.args.items() if k not in ("after", "print") and v}
     template = "print/07_register.html" if printing else "reception/register.html"
+    total = queries.register_total(db.session, current_user, flt, tz=local_tz())
+    try:
+        page_no = max(1, int(request.args.get("page", "1"))) if request.args.get("after") else 1
+    except ValueError:
+        page_no = 1
+    pages = max(1, -(-total // REGISTER_PER_PAGE))
     return render_template(template, form=form, page=page, timings=timings, args=args,
-                           status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency)
+                           status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency,
+                           total=total, page_no=min(page_no, pages), pages=pages, per_page=REGISTER_PER_PAGE)
+
+
+REGISTER_PER_PAGE = 50
 
 
 @bp.get("/search")

@@ -1,0 +1,56 @@
+"""Dates typed the Vietnamese way on the register (form 07): dd/mm/yyyy parsed by the server,
+rendered back dd/mm/yyyy with the vendored picker, reversed ranges refused with a message next
+to the field, and paging with the total."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.factories import PASSWORD, receive
+
+MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+
+
+def login(client: Any, username: str) -> None:
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 303
+
+
+def test_dd_mm_yyyy_filters_and_renders_back_the_same_way(client, session):
+    a = receive(session, now=MON).dossier
+    b = receive(session, now=MON + timedelta(days=2)).dossier
+    session.flush()
+    login(client, "t_clerk")
+    r = client.get("/reception/register", query_string={"date_from": "04/03/2026", "date_to": "04/03/2026"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert b.code in page and a.code not in page
+    assert 'value="04/03/2026"' in page and 'data-datepicker="1"' in page and 'type="date"' not in page
+    assert "vendor/flatpickr/flatpickr.min.js" in page and "vendor/flatpickr/vn.js" in page
+    # yyyy-mm-dd from links made before still works, shown back as dd/mm/yyyy.
+    page = client.get("/reception/register", query_string={"date_from": "2026-03-02"}).get_data(as_text=True)
+    assert a.code in page and 'value="02/03/2026"' in page
+
+
+def test_a_reversed_range_is_refused_with_a_message_next_to_the_field(client, session):
+    receive(session, now=MON)
+    session.flush()
+    login(client, "t_clerk")
+    r = client.get("/reception/register", query_string={"date_from": "10/03/2026", "date_to": "01/03/2026"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert 'id="date_to-error"' in page and "Khoảng ngày ngược" in page and 'id="filter-refused"' in page
+    r = client.get("/reception/register", query_string={"date_from": "31/02/2026"})
+    assert r.status_code == 422 and "dd/mm/yyyy" in r.get_data(as_text=True)
+
+
+def test_paging_shows_the_total_and_the_page_number(client, session):
+    for i in range(55):
+        receive(session, now=MON + timedelta(minutes=i))
+    session.flush()
+    login(client, "t_clerk")
+    page = client.get("/reception/register").get_data(as_text=True)
+    assert "Tổng: 55 hồ sơ · trang 1/2" in page
+    nxt = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    page2 = client.get(nxt).get_data(as_text=True)
+    assert "Tổng: 55 hồ sơ · trang 2/2" in page2 and 'rel="next"' not in page2
