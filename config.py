@@ -83,6 +83,17 @@ class Config:
     DVCQG_BACKOFF_CAP_SECONDS = 1800
     DVCQG_LEASE_SECONDS = 300  # a claimed batch not finished by then (sender killed) is sent again
     DVCQG_BATCH_DOSSIERS = 200
+    # Dossier files (docs/operations.md, "Dossier files"): a directory by default; several web hosts
+    # need STORAGE_URL=s3://bucket/prefix (with the STORAGE_S3_* endpoint settings). Files are PDF,
+    # JPEG or PNG of at most FILE_MAX_BYTES; the upload route alone accepts a body that large.
+    STORAGE_URL = ""
+    STORAGE_DIR = str(BASE_DIR / "instance" / "files")
+    STORAGE_S3_ENDPOINT = ""
+    STORAGE_S3_REGION = ""
+    STORAGE_S3_ACCESS_KEY = ""
+    STORAGE_S3_SECRET_KEY = ""
+    FILE_MAX_BYTES = 10 * 1024 * 1024
+    FILE_ORPHAN_GRACE_HOURS = 24  # a stored object with no row after this long is deleted (jobs: files)
     # Upload/request bodies: a dossier form is a few kB; 2 MB leaves room for
     # catalogue imports while refusing absurd bodies early (413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

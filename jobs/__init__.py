@@ -54,6 +54,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("calendar_check", "Tháng 11: kiểm tra lịch năm sau có Tết",
             {"month": 11, "hour": 8, "minute": 0}, "calendar_check", run_when_never_ran=False),
     JobSpec("idempotency", "Xóa khóa Idempotency-Key của API quá 24 giờ", {"minute": 50}, "idempotency"),
+    JobSpec("files", "Xóa tệp hồ sơ đã lưu mà không có bản ghi (tải lên dở dang) sau thời gian chờ",
+            {"hour": 2, "minute": 20}, "files"),
     JobSpec("dvcqg", "Cổng DVCQG: nhận hồ sơ trực tuyến, đồng bộ hồ sơ/tiến độ/đánh giá (hàng đợi)",
             {"minute": "*"}, "dvcqg"),
     JobSpec("notify", "Gửi thư/tin nhắn từ hàng đợi (thử lại có giãn cách)", {"minute": "*"}, "notify"),

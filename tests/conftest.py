@@ -34,7 +34,7 @@ if os.environ.get("ONESTOP_REQUIRE_PG") == "1" and not PG_URL:
 # Tables holding what tests create (reference data — agencies, procedures, the
 # base users — stays). Order: children first.
 TRANSACTIONAL_TABLES = (
-    "procedure_estimates", "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake", "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
+    "dossier_files", "procedure_estimates", "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake", "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
     "dossier_events", "dossiers", "code_sequences", "metric_snapshots", "report_snapshots",
     "job_runs", "audit_log", "calendar_exceptions", "idempotency_keys",
 )

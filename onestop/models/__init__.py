@@ -5,6 +5,7 @@ from .agency import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName
 from .calendar import CalendarExceptionRow, CalendarState, TetConfirmation
 from .citizen import Feedback, Rating
 from .dossier import CodeSequence, Dossier, DossierEvent, HandoffLeg, PauseInterval
+from .files import DossierFile  # noqa: F401  (dossier files, models/files.py)
 from .estimate import ProcedureEstimate  # noqa: F401  (the nightly estimate, models/estimate.py)
 from .dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox  # noqa: F401  (the national portal, models/dvcqg.py)
 from .metrics import JobRun, MetricSnapshot, ReportSnapshot, ScoringRuleRow

@@ -46,6 +46,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         ),
         CheckConstraint("returned_at IS NULL OR status = 'returned'", name="returned_only_when_returned"),
         CheckConstraint("received_at IS NULL OR received_at >= submitted_at", name="received_after_submit"),
+        CheckConstraint("payment_channel IS NULL OR payment_channel IN (1, 2)", name="payment_channel_known"),
         # Hot paths: the overdue scan (open, by due time), worklists, Form 06 by period.
         Index("ix_dossiers_open_due", "due_at", postgresql_where="finished_at IS NULL",
               sqlite_where=db.text("finished_at IS NULL")),
@@ -78,6 +79,10 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     applicant_id_number: Mapped[str] = mapped_column(String(12), default="")
     applicant_phone: Mapped[str] = mapped_column(String(15), default="")
     applicant_email: Mapped[str] = mapped_column(String(254), default="")
+    # The applicant agreed at reception to be told of a supplement request, an apology and the
+    # result by ``notify_channel`` (email/sms/zalo); no consent, no message (docs/guide-clerk.md).
+    notify_consent: Mapped[bool] = mapped_column(default=False)
+    notify_channel: Mapped[str] = mapped_column(String(8), default="")
     applicant_address: Mapped[str] = mapped_column(String(255), default="")
     channel: Mapped[str] = mapped_column(String(10))
     documents: Mapped[list[dict[str, Any]]] = mapped_column(db.JSON, default=list)
@@ -102,6 +107,14 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     finished_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]
     result_note: Mapped[str] = mapped_column(Text, default="")
+    # What the 766 index reads besides timing (docs/integration.md, "Files and digitisation"):
+    # identity verified through VNeID (TaiKhoanDuocXacThucVoiVNeID), how the fee was paid
+    # (DuocThanhToanTrucTuyen: 1 national payment platform, 2 provincial gateway, None not online),
+    # the amount paid, and the national databases consulted (DSKetNoiCSDL codes).
+    vneid_verified: Mapped[bool] = mapped_column(default=False)
+    payment_channel: Mapped[int | None] = mapped_column(Integer)
+    fee_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 0))
+    csdl_codes: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     # Stored only so the scheduler notifies once (DESIGN.md §2: overdue is derived).
     due_soon_flagged_at: Mapped[datetime | None]
     overdue_flagged_at: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from . import headers, i18n
 
 BLUEPRINTS = (
     "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "dvcqg",
-    "api",
+    "api", "files",
 )
 
 
@@ -35,7 +35,7 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"current_locale": str(get_locale()), "demo_mode": app.config.get("DEMO", False),
-                "nav_items": nav_items}
+                "nav_items": nav_items, "unread_notifications": unread_notifications}
 
     @app.before_request
     def _refuse_nul() -> Any:
@@ -96,6 +96,20 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dossiers.notifications", "Thông báo", ("officer", "head", "clerk")),
     ("admin.index", "Quản trị", ("admin",)),
 )
+
+
+def unread_notifications() -> int:
+    """The signed-in user's unread in-app notifications (the menu's badge), once per request."""
+    from flask_login import current_user
+
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    if "unread_notifications" not in g:
+        from ..extensions import db
+        from ..services import queries
+
+        g.unread_notifications = queries.unread_count(db.session, current_user)
+    return int(g.unread_notifications)
 
 
 def nav_items() -> list[Any]:
