@@ -24,6 +24,7 @@ from ..domain.timing import classify_finished
 from ..domain.workflow import IllegalTransition, next_status
 from ..integrations.dvcqg.outbox import enqueue_for_event
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, PauseInterval, Procedure, ProcedureStep, User
+from ..models.files import DossierFile
 from . import policy
 from .accounts import audit
 from .agencies import resolve_kind
@@ -659,11 +660,11 @@ def _stop(session: Session, d: Dossier, *, actor: User | None, now: datetime, **
     return {"reason": reason, **change}
 
 
-def attached_files(d: Dossier) -> list[dict[str, Any]]:
-    """The dossier's documents that carry a stored file (``{"name", "provided", "file": <storage
-    key>}``). Reception records only the checklist today (name, provided), so this is empty
-    until files are stored; from then on a finish must name the result document too."""
-    return [doc for doc in (d.documents or []) if isinstance(doc, dict) and doc.get("file")]
+def attached_kinds(session: Session, d: Dossier) -> dict[str, int]:
+    """How many files of each kind (component scans, result documents) the dossier has."""
+    rows = session.execute(select(DossierFile.kind, func.count()).where(DossierFile.dossier_id == d.id)
+                           .group_by(DossierFile.kind)).all()
+    return {str(kind): int(n) for kind, n in rows}
 
 
 def unfinished_chain_steps(d: Dossier) -> list[ProcedureStep]:
@@ -685,8 +686,8 @@ def chain_step_names(session: Session, d: Dossier, steps: list[ProcedureStep]) -
 
 
 def _complete(session: Session, d: Dossier, *, actor: User | None, now: datetime, **data: Any) -> dict[str, Any]:
-    """Result ready (Đã xử lý xong): irreversible, so it needs the result itself, the result
-    document when the dossier's documents are stored files, and — for liên thông — every
+    """Result ready (Đã xử lý xong): irreversible, so it needs the result itself, a result
+    document when the dossier's components are attached files, and — for liên thông — every
     planned leg of the chain, or an explicit reason that is recorded with the event."""
     if any(lg.acknowledged_at is None for lg in d.legs):
         raise DomainError("Hồ sơ đang chờ cơ quan nhận liên thông xác nhận.")
@@ -697,11 +698,14 @@ def _complete(session: Session, d: Dossier, *, actor: User | None, now: datetime
     elif len(result) > 4000:
         errors["result"] = "Kết quả giải quyết tối đa 4000 ký tự."
     payload: dict[str, Any] = {"result": result}
-    if attached_files(d):
-        document = normalize_text(str(data.get("result_document") or ""))
-        if not document:
-            errors["result_document"] = "Hồ sơ có tài liệu đính kèm: đính kèm văn bản kết quả giải quyết."
-        payload["result_document"] = document
+    files = attached_kinds(session, d)
+    if files.get("component") and not files.get("result"):
+        # A digitised dossier gets its result digitised too (docs/integration.md, "Files and
+        # digitisation"): the result file is attached before the finish.
+        errors["result_document"] = ("Hồ sơ có thành phần đính kèm: đính kèm tệp kết quả giải quyết "
+                                     "trước khi xử lý xong.")
+    if files.get("result"):
+        payload["result_files"] = files["result"]
     missing = unfinished_chain_steps(d)
     if missing:
         reason = normalize_text(str(data.get("reason") or ""))

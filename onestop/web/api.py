@@ -330,8 +330,8 @@ def act(code: str, action: str) -> Any:
         # Another agency's dossier answers exactly like an unknown code: its existence is
         # not revealed (docs/security.md); nothing is read or changed.
         raise NotFound(f"Không tìm thấy hồ sơ {code}.")
-    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "result_document",
-                                                   "method", "receiver") if k in body}
+    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "method",
+                                                   "receiver") if k in body}
     if "officer" in body:
         officer = db.session.scalar(select(User).where(User.username == body["officer"].strip().lower()))
         if officer is None:

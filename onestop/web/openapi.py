@@ -251,10 +251,8 @@ register_schema("ActionRequest", {
                        "description": "apologise: a date (end of that office day) or a date-time"},
         "to_agency": {"type": "string", "maxLength": 20, "description": "agency identifier"},
         "result": {"type": "string", "maxLength": 2000,
-                   "description": "complete: required (the result handed to the citizen)"},
-        "result_document": {"type": "string", "maxLength": 500,
-                            "description": "complete: the result document, required when the dossier's "
-                                           "documents are stored files"},
+                   "description": "complete: required (the result handed to the citizen); a dossier with "
+                                  "attached components needs an attached result file too"},
         "method": {"type": "string", "enum": ["direct", "postal", "online"]},
         "receiver": {"type": "string", "maxLength": 200},
     },

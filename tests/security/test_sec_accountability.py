@@ -229,20 +229,23 @@ def test_handing_back_does_not_count_as_a_step_of_the_chain(session) -> None:
     assert "reason" in exc.value.errors
 
 
-def test_stored_files_make_the_result_document_required(session) -> None:
-    """Reception stores a checklist today; entries that carry a stored file ("file") make the
-    finish name its result document (the check applies as soon as files are stored)."""
+def test_attached_components_make_a_result_file_required(session) -> None:
+    """A dossier whose components are attached files finishes only with its result file attached."""
     from onestop.services.errors import ValidationFailed
+    from onestop.services.files import DocMeta, attach, check_upload
 
-    d = receive(session, now=utc(2, 9), documents=[{"name": "Tờ khai", "provided": True,
-                                                    "file": "files/2026/03/to-khai.pdf"}]).dossier
+    pdf = check_upload(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "to-khai.pdf", max_bytes=10**6)
+    d = receive(session, now=utc(2, 9)).dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=utc(2, 9))
+    attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=1, key="t/component",
+           upload=pdf, meta=DocMeta(), now=utc(2, 9))
     with pytest.raises(ValidationFailed) as exc:
         apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
     assert set(exc.value.errors) == {"result_document"}
-    ev = apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp",
-                      result_document="files/2026/03/ban-sao.pdf")
-    assert ev.payload["result_document"] == "files/2026/03/ban-sao.pdf"
+    attach(session, d, actor=user(session, "t_head"), kind="result", component_no=None, key="t/result",
+           upload=pdf, meta=DocMeta(doc_number="12/GCN"), now=utc(2, 10))
+    ev = apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
+    assert ev.payload["result_files"] == 1
 
 
 @pytest.mark.parametrize(("action", "data"), [
