@@ -323,6 +323,8 @@ def act(code: str, action: str) -> Any:
             errors["new_due_on"] = errors.pop("new_due_at")
         if act_enum == A.COMPLETE and "reason" in errors:
             errors["chain_reason"] = errors.pop("reason")
+        if act_enum == A.COMPLETE and "result_document" in errors:  # shown by the result field
+            errors["result"] = " ".join(filter(None, (errors.get("result"), errors.pop("result_document"))))
         return render_show(_reload(code), status=422, failed=act_enum, errors=errors, posted=form)
     except Conflict:
         db.session.rollback()

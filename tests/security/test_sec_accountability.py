@@ -229,7 +229,7 @@ def test_handing_back_does_not_count_as_a_step_of_the_chain(session) -> None:
     assert "reason" in exc.value.errors
 
 
-def test_attached_components_make_a_result_file_required(session) -> None:
+def test_attached_components_make_a_result_file_required(client, session) -> None:
     """A dossier whose components are attached files finishes only with its result file attached."""
     from onestop.services.errors import ValidationFailed
     from onestop.services.files import DocMeta, attach, check_upload
@@ -242,6 +242,10 @@ def test_attached_components_make_a_result_file_required(session) -> None:
     with pytest.raises(ValidationFailed) as exc:
         apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
     assert set(exc.value.errors) == {"result_document"}
+    session.commit()
+    login(client, "t_head")
+    r = web_act(client, session, d.code, "complete", utc(2, 10), result="Đã cấp", confirmed="1")
+    assert r.status_code == 422 and "đính kèm tệp kết quả" in r.get_data(as_text=True)
     attach(session, d, actor=user(session, "t_head"), kind="result", component_no=None, key="t/result",
            upload=pdf, meta=DocMeta(doc_number="12/GCN"), now=utc(2, 10))
     ev = apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
