@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +50,21 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # gave up after the last retry
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # What the provider answered: its message id (SMS gateway / Zalo ZNS msg_id / SMTP Message-ID)
+    # and, when its delivery report came back, the delivered time.
+    provider_message_id: Mapped[str] = mapped_column(String(100), default="")
+    delivered_at: Mapped[datetime | None]
+    # Zalo ZNS sends a registered template with parameters, not free text.
+    template_id: Mapped[str] = mapped_column(String(60), default="")
+    template_data: Mapped[dict[str, Any] | None] = mapped_column(db.JSON, default=None)
+
+    @property
+    def status(self) -> str:
+        """queued, sent, failed (given up) or delivered."""
+        if self.delivered_at is not None:
+            return "delivered"
+        if self.sent_at is not None:
+            return "sent"
+        if self.failed_at is not None:
+            return "failed"
+        return "queued"

@@ -31,6 +31,7 @@ from .agencies import resolve_kind
 from .calendars import calendar_for
 from .codes import allocate_code
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .event_notifications import notify_for_event
 
 CONFLICT_MESSAGE = "Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại."
 RULE_SET_2025 = "ND118/2025"
@@ -187,6 +188,8 @@ def _append_event(
     session.add(ev)
     # What the national portal must see is queued in this same transaction (docs/integration.md).
     enqueue_for_event(session, dossier, ev)
+    # Staff in-app notifications and the consenting citizen's message (docs/integration.md, Messaging).
+    notify_for_event(session, dossier, ev)
     return ev
 
 
@@ -221,6 +224,13 @@ class ReceptionInput:
     missing_items: list[str] = field(default_factory=list)
     reason: str = ""
     note: str = ""
+    # The applicant's consent to be told of a supplement request, an apology and the result, and
+    # the channel chosen (email/sms/zalo): without it no message is sent (docs/guide-clerk.md).
+    notify_consent: bool = False
+    notify_channel: str = ""
+
+
+NOTIFY_CHANNELS = ("email", "sms", "zalo")
 
 
 def receive_dossier(
@@ -269,6 +279,11 @@ def reception_errors(session: Session, data: ReceptionInput) -> dict[str, str]:
         errors["reason"] = "Nhập lý do."
     if len(data.reason) > 2000 or len(data.note) > 2000:
         errors["reason"] = "Lý do / ghi chú tối đa 2000 ký tự."
+    if data.notify_consent:
+        if data.notify_channel not in NOTIFY_CHANNELS:
+            errors["notify_channel"] = "Chọn kênh nhận thông báo: e-mail, SMS hoặc Zalo."
+        elif data.notify_channel == "email" and not (data.applicant.email or "").strip():
+            errors["applicant_email"] = "Nhập e-mail để nhận thông báo qua e-mail."
     return errors
 
 
@@ -289,6 +304,8 @@ def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant
         applicant_id_number=applicant.id_number, applicant_phone=applicant.phone,
         applicant_email=applicant.email, applicant_address=applicant.address,
         channel=data.channel, documents=data.documents, note=normalize_text(data.note),
+        notify_consent=bool(data.notify_consent),
+        notify_channel=data.notify_channel if data.notify_consent else "",
         rule_set=RULE_SET_2025 if local_day.isoformat() >= "2025-07-01" else RULE_SET_2018,
         submitted_at=now, status=next_status(None, action).value, updated_at=now,
     )

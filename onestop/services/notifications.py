@@ -125,8 +125,10 @@ def notify(session: Session, *, user_id: int, kind: str, message: str, dedupe_ke
 
 
 def queue_message(session: Session, *, channel: str, recipient: str, subject: str, body: str,
-                  dedupe_key: str, now: datetime, dossier_id: int | None = None) -> bool:
-    """One outbox message; False if the same key is already queued (or sent)."""
+                  dedupe_key: str, now: datetime, dossier_id: int | None = None, template_id: str = "",
+                  template_data: Mapping[str, Any] | None = None) -> bool:
+    """One outbox message; False if the same key is already queued (or sent). ``template_id`` and
+    ``template_data`` carry a Zalo ZNS template call."""
     ts = _O.c.created_at.type
     q = select(literal(channel, String).label("channel"), literal(recipient, String).label("recipient"),
                literal(subject, String).label("subject"), literal(body, String).label("body"),
@@ -134,9 +136,15 @@ def queue_message(session: Session, *, channel: str, recipient: str, subject: st
                literal(now, ts).label("created_at"), literal(0).label("attempts"),
                literal(now, ts).label("next_attempt_at"), literal("", String).label("last_error")).where(
         not_queued(literal(dedupe_key, String)))
-    return _insert_ignore(session, _O, ("channel", "recipient", "subject", "body", "dedupe_key",
+    inserted = _insert_ignore(session, _O, ("channel", "recipient", "subject", "body", "dedupe_key",
                                         "dossier_id", "created_at", "attempts", "next_attempt_at",
-                                        "last_error"), q) > 0
+                                        "last_error"), q)
+    if inserted and template_id:
+        from sqlalchemy import update
+
+        session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+                        .values(template_id=template_id, template_data=dict(template_data or {})))
+    return inserted > 0
 
 
 # ---------------------------------------------------------------- citizens: status changes
@@ -179,7 +187,7 @@ def enqueue_status_emails(session: Session, *, since: datetime, now: datetime) -
 class Sender(Protocol):
     """Delivers one message or raises (any exception = a failed attempt, retried later)."""
 
-    def send(self, message: OutboxMessage) -> None: ...
+    def send(self, message: OutboxMessage) -> str | None: ...
 
 
 @dataclass
@@ -202,7 +210,7 @@ class SmtpSender:
                    starttls=bool(config.get("SMTP_STARTTLS", False)),
                    timeout=float(config.get("SMTP_TIMEOUT", 10)))
 
-    def send(self, message: OutboxMessage) -> None:
+    def send(self, message: OutboxMessage) -> str:
         em = EmailMessage()
         em["From"] = self.from_addr
         em["To"] = message.recipient
@@ -217,6 +225,7 @@ class SmtpSender:
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(em)
+        return str(em["Message-ID"])
 
 
 @dataclass
@@ -227,14 +236,25 @@ class LoggingSender:
     channel: str = "sms"
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, message: OutboxMessage) -> None:
+    def send(self, message: OutboxMessage) -> str | None:
         log.info("%s to %s: %s", self.channel, message.recipient, message.body)
         self.sent.append((message.recipient, message.body))
+        return None
 
 
 def senders_from_config(config: Mapping[str, Any]) -> dict[str, Sender]:
-    return {"email": SmtpSender.from_config(config), "sms": LoggingSender("sms"),
-            "zalo": LoggingSender("zalo")}
+    """E-mail through SMTP; SMS and Zalo only when their provider is configured (off unless set,
+    docs/operations.md): a channel without a sender keeps its messages queued, untried."""
+    from ..integrations.messaging.senders import HttpSmsSender, ZaloZnsSender
+
+    senders: dict[str, Sender] = {"email": SmtpSender.from_config(config)}
+    if config.get("SMS_GATEWAY_URL"):
+        senders["sms"] = HttpSmsSender(url=str(config["SMS_GATEWAY_URL"]), token=str(config.get("SMS_GATEWAY_TOKEN", "")),
+                                       brandname=str(config.get("SMS_BRANDNAME", "MOTCUA")))
+    if config.get("ZALO_ZNS_URL"):
+        senders["zalo"] = ZaloZnsSender(base_url=str(config["ZALO_ZNS_URL"]),
+                                        access_token=str(config.get("ZALO_ZNS_ACCESS_TOKEN", "")))
+    return senders
 
 
 # ---------------------------------------------------------------- delivery
@@ -269,7 +289,7 @@ def deliver_outbox(
     writers anyway. Without ``checkpoint`` the caller commits once at the end (tests)."""
     due = (select(OutboxMessage)
            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-                  OutboxMessage.next_attempt_at <= now)
+                  OutboxMessage.next_attempt_at <= now, OutboxMessage.channel.in_(sorted(senders)))
            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
@@ -285,7 +305,7 @@ def deliver_outbox(
         try:
             if sender is None:
                 raise RuntimeError(f"no sender for channel {msg.channel!r}")
-            sender.send(msg)
+            provider_id = sender.send(msg)
         except Exception as exc:  # noqa: BLE001 - any failure is a failed attempt
             msg.attempts += 1
             msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -299,6 +319,7 @@ def deliver_outbox(
             msg.attempts += 1
             msg.sent_at = now
             msg.last_error = ""
+            msg.provider_message_id = (provider_id or "")[:100]
             result.sent += 1
         session.flush()
         if checkpoint is not None:

@@ -346,10 +346,13 @@ def inbox(session: Session, user: User, *, limit: int = 300) -> list[Dossier]:
                  selectinload(Dossier.pauses))
         .where(Dossier.id.in_(union_all(open_ids, select(ready.c.id))))
     )
+    # Results waiting at the desk (finished) come after every open dossier, so the overdue ones
+    # (earliest due first) are never pushed below them (docs/guide-head.md).
+    finished = case((Dossier.finished_at.is_(None), 0), else_=1)
     unassigned = case((Dossier.assignee_id.is_(None), 0), else_=1)
     paused = _clock_stopped()
     no_due = case((Dossier.due_at.is_(None), 1), else_=0)
-    q = q.order_by(unassigned, paused, no_due, Dossier.due_at, Dossier.id).limit(limit)
+    q = q.order_by(finished, unassigned, paused, no_due, Dossier.due_at, Dossier.id).limit(limit)
     return list(session.scalars(q).unique())
 
 

@@ -51,6 +51,7 @@ from ..extensions import db
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, User
 from ..services import policy, queries
 from ..services.agencies import resolve_kind
+from ..services.assignment import bulk_assign, officer_loads
 from ..services.calendars import calendar_for
 from ..services.dossiers import (
     apply_action,
@@ -475,8 +476,48 @@ def inbox() -> Any:
     timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
     can_assign = {d.id: policy.can_take(current_user, A.ASSIGN, d) for d in rows}
     officers = queries.officers_by_agency(db.session, {d.current_agency_id for d in rows if can_assign[d.id]})
+    everyone = {u.id: u for group in officers.values() for u in group}
+    loads = officer_loads(db.session, everyone, now=now)
+    bulk_officers = sorted(everyone.values(), key=lambda u: (u.full_name, u.id))
     return render_template("dossiers/inbox.html", rows=rows, timings=timings, now=now,
-                           status_labels=STATUS_LABELS_VI, can_assign=can_assign, officers=officers)
+                           status_labels=STATUS_LABELS_VI, can_assign=can_assign, officers=officers,
+                           loads=loads, bulk_officers=bulk_officers, form=SimplePostForm())
+
+
+@bp.post("/inbox/assign")
+@roles_required("head", "officer", "clerk")
+def inbox_assign() -> Any:
+    """Assign the selected dossiers to one officer: one transaction of ordinary assign actions."""
+    form = SimplePostForm()
+    if not form.validate():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("dossier") if v.isdigit()]
+    raw_officer = request.form.get("officer", "")
+    officer = db.session.get(User, int(raw_officer)) if raw_officer.isdigit() else None
+    if not ids:
+        flash(_("Chọn ít nhất một hồ sơ để giao."), "danger")
+        return redirect(url_for(".inbox"), code=303)
+    if officer is None:
+        flash(_("Chọn chuyên viên để giao hồ sơ."), "danger")
+        return redirect(url_for(".inbox"), code=303)
+    dossiers = list(db.session.scalars(select(Dossier).where(Dossier.id.in_(ids)).order_by(Dossier.id)))
+    versions = {int(k.removeprefix("version-")): int(v) for k, v in request.form.items()
+                if k.startswith("version-") and k.removeprefix("version-").isdigit() and v.isdigit()}
+    try:
+        if len(dossiers) != len(set(ids)):
+            raise NotFound("Không tìm thấy hồ sơ.")
+        n = bulk_assign(db.session, dossiers, officer, actor=current_user, now=utcnow(), versions=versions)
+    except (DomainError, IllegalTransition) as exc:
+        db.session.rollback()
+        code = getattr(exc, "failed_code", "")
+        detail = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else (
+            _(CONFLICT_MESSAGE) if isinstance(exc, Conflict) else
+            _("Bạn không có quyền giao hồ sơ này.") if isinstance(exc, Forbidden) else exc.message)
+        flash(_("Chưa giao hồ sơ nào: %(code)s — %(detail)s", code=code or "—", detail=detail), "danger")
+        return redirect(url_for(".inbox"), code=303)
+    db.session.commit()
+    flash(_("Đã giao %(n)s hồ sơ cho %(name)s.", n=n, name=officer.full_name), "success")
+    return redirect(url_for(".inbox"), code=303)
 
 
 @bp.get("/notifications")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -48,6 +49,11 @@ class ReceptionForm(FlaskForm):
     applicant_email = StringField(_l("E-mail (không bắt buộc)"), validators=[Optional(), Length(max=254)])
     applicant_address = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=255)])
     channel = SelectField(_l("Kênh nộp"), choices=CHANNEL_CHOICES, default="direct")
+    notify_consent = BooleanField(_l("Người nộp đồng ý nhận thông báo về hồ sơ (yêu cầu bổ sung, xin lỗi hẹn lại, "
+                                     "có kết quả)"))
+    notify_channel = SelectField(_l("Nhận thông báo qua"), choices=[("sms", "SMS"), ("zalo", "Zalo"),
+                                                                   ("email", "E-mail")],
+                                 default="sms", validate_choice=False)
     documents = SelectMultipleField(_l("Thành phần hồ sơ đã nộp"), choices=[], validate_choice=False)
     missing_items = TextAreaField(_l("Giấy tờ còn thiếu (mỗi dòng một mục)"),
                                   validators=[Optional(), Length(max=4000)])

@@ -75,6 +75,9 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     page.keyboard.press("Tab")
     page.keyboard.type(APPLICANT["address"])
     page.keyboard.press("Tab")   # channel: "Trực tiếp" by default
+    page.keyboard.press("Tab")   # the applicant agrees to be told of the dossier's news …
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")   # … by SMS (the default channel)
     boxes = page.locator("#checklist input[type=checkbox]")
     for _i in range(boxes.count()):
         page.keyboard.press("Tab")
@@ -91,6 +94,11 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     assert "/print/01" in page.url
     code = _code_from_url(page.url)
     assert code.startswith(DESK + "-")
+    with live_server.db() as s:
+        from onestop.services.dossiers import get_by_code
+
+        stored = get_by_code(s, code)
+        assert (stored.notify_consent, stored.notify_channel) == (True, "sms")
     assert f"Đã tiếp nhận hồ sơ {code}" in _flash(page)
     assert page.get_by_role("heading", name="Giấy tiếp nhận hồ sơ và hẹn trả kết quả").is_visible()
     qr = page.get_by_role("img", name=f"Mã QR tra cứu hồ sơ {code}")
@@ -146,7 +154,10 @@ def test_head_assigns_the_dossier_to_an_officer(people: Any, shot: Any, live_ser
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=d.code))
     assert unlabelled_fields(page) == []
     shot(page, "2-assignment", "01-inbox")
-    row.get_by_label(f"Chuyên viên cho hồ sơ {d.code}").select_option(label="T Officer")
+    pick = row.get_by_label(f"Chuyên viên cho hồ sơ {d.code}")
+    # Each officer is listed with their open load ("T Officer — 2 đang xử lý, 1 sắp đến hạn").
+    pick.select_option(label=next(t for t in pick.locator("option").all_inner_texts()
+                                  if t.startswith("T Officer —")))
     with page.expect_navigation():
         row.get_by_role("button", name="Giao").click()
     assert f"Đã thực hiện: Phân công — hồ sơ {d.code}" in _flash(page)

@@ -24,7 +24,9 @@ THU = hn(2026, 2, 12, 10)
 
 
 def notes(session, kind: str | None = None) -> list[tuple[str, str]]:
-    q = select(Notification).order_by(Notification.id)
+    # The scans' notifications only: the actions that set a case up notify too (assigned, …).
+    q = select(Notification).where(Notification.kind.not_in(
+        ["assigned", "handed_to_agency", "acknowledged", "handed_back", "result_ready"])).order_by(Notification.id)
     if kind:
         q = q.where(Notification.kind == kind)
     return [(n.kind, session.get(type(user(session, "t_head")), n.user_id).username)

@@ -143,9 +143,17 @@ def test_notify_job_delivers_through_configured_smtp(app, session, smtp_server, 
     controller.start()
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", port)
-    d = receive(session, now=NOW, email="an@example.vn").dossier
+    # The citizen agreed at reception to be told by e-mail; the receipt itself sends nothing, the
+    # supplement request (queued by the action) is delivered by the job.
+    d = receive(session, now=NOW, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
+    receive(session, now=NOW, email="other@example.vn")  # no consent: never written to
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=NOW)
+    apply_action(session, d, "request_supplement", actor=user(session, "t_head"), now=NOW,
+                 reason="Thiếu giấy tờ", missing_items=["Bản sao CCCD"])
+    session.commit()
     r = run_job(app, "notify", NOW + timedelta(minutes=1))
-    assert r == {"queued": 1, "sent": 1, "retried": 0, "failed": 0}
+    assert r == {"queued": 0, "sent": 1, "retried": 0, "failed": 0}
     assert run_job(app, "notify", NOW + timedelta(minutes=2)) == {"queued": 0, "sent": 0, "retried": 0,
                                                                    "failed": 0}
-    assert [subject(m) for m in inbox.messages] == [f"Hồ sơ {d.code}: Tiếp nhận"]
+    assert [subject(m) for m in inbox.messages] == [f"Hồ sơ {d.code}: yêu cầu bổ sung"]
+    assert [m["To"] for m in inbox.messages] == ["an@example.vn"]
