@@ -61,6 +61,13 @@ class Config:
     SMTP_PASSWORD = ""
     SMTP_FROM = "onestop@localhost"
     SMTP_STARTTLS = False
+    # Citizens' SMS and Zalo messages (docs/integration.md, "Messaging"): off unless the provider's
+    # URL is set; messages on an unconfigured channel stay queued.
+    SMS_GATEWAY_URL = ""
+    SMS_GATEWAY_TOKEN = ""
+    SMS_BRANDNAME = "MOTCUA"
+    ZALO_ZNS_URL = ""  # e.g. https://business.openapi.zalo.me
+    ZALO_ZNS_ACCESS_TOKEN = ""
     # Connection pool per web process (PostgreSQL); None = SQLAlchemy's default.
     DB_POOL_SIZE: int | None = None
     DB_MAX_OVERFLOW: int | None = None
