@@ -355,7 +355,7 @@ def demo_submissions(now: datetime) -> list[dict[str, Any]]:
               ("Trần Văn Bình", "001085000222", "0987000222", "1.004884"),
               ("Lê Minh Châu", "001201000333", "0356000333", "1.001193")]
     return [{
-        "MaHoSoQG": f"G22.DEMO-{now:%y%m%d}-{i + 1:04d}", "MaTTHC": proc, "MaDonVi": "000.01.31.H25",
+        "MaHoSoQG": f"G22.DEMO-{now:%y%m%d%H%M%S}-{i + 1:04d}", "MaTTHC": proc, "MaDonVi": "000.01.31.H25",
         "ChuHoSo": name, "SoDinhDanh": idn, "SoDienThoai": phone, "DiaChi": "xã Tân Lạc",
         "NgayNopHoSo": str(portal_date(base + timedelta(minutes=20 * i))),
         "TrichYeuHoSo": DEMO_SUBMISSIONS_NOTE,
