@@ -12,6 +12,7 @@ if [ "${ONESTOP_ENV:-development}" = "development" ] && [ -z "${ONESTOP_DVCQG_UR
   export ONESTOP_DVCQG_PASSWORD=demo-dvcqg ONESTOP_DVCQG_UNIT_CODE=000.00.00.H25
   $BIN/flask --app onestop onestop fake-portal --port 8089 --demo &
   PORTAL=$!
+  trap 'kill $PORTAL 2>/dev/null || true' EXIT INT TERM
   sleep 1
   # Queue the last 30 days once (later changes are queued as they happen); the scheduler sends them.
   $BIN/flask --app onestop onestop dvcqg sync --since "$(date -d '-30 days' +%F)" --no-intake >/dev/null || true
