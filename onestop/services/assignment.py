@@ -48,8 +48,9 @@ def officer_loads(session: Session, user_ids: Iterable[int], *, now: datetime) -
         .where(Dossier.assignee_id.in_(ids), Dossier.status.in_(_WORKING))
         .group_by(Dossier.assignee_id)
     ).all()
-    for uid, n, soon_n, late_n in rows:
-        out[int(uid)] = Load(open=int(n), due_soon=int(soon_n or 0), overdue=int(late_n or 0))
+    for row in rows:
+        uid, n, soon_n, late_n = (int(v or 0) for v in row)
+        out[uid] = Load(open=n, due_soon=soon_n, overdue=late_n)
     return out
 
 

@@ -13,7 +13,7 @@ from onestop.integrations.messaging.fake import FakeMessagingServer
 from onestop.integrations.messaging.senders import HttpSmsSender, ZaloZnsSender, international_phone
 from onestop.models import Notification, OutboxMessage
 from onestop.services.assignment import bulk_assign, officer_loads
-from onestop.services.dossiers import ReceptionInput, Applicant, apply_action, reception_errors
+from onestop.services.dossiers import Applicant, ReceptionInput, apply_action, reception_errors
 from onestop.services.errors import ValidationFailed
 from onestop.services.notifications import deliver_outbox, senders_from_config
 from tests.factories import receive, user
@@ -78,7 +78,7 @@ def test_citizen_is_written_to_only_with_consent_on_the_chosen_channel(session):
 
 
 def test_consent_needs_a_channel_and_an_email_for_the_email_channel(session):
-    base = dict(procedure_code="1.004884", outcome="receive")
+    base = {"procedure_code": "1.004884", "outcome": "receive"}
     app = Applicant(name="Nguyễn Văn An", id_number="001090012345", phone="0912345678")
     assert reception_errors(session, ReceptionInput(applicant=app, notify_consent=True, notify_channel="fax",
                                                     **base))["notify_channel"].startswith("Chọn kênh")
