@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
     DecimalField,
@@ -46,9 +46,10 @@ from ..models import (
     User,
 )
 from ..services import admin as svc
-from ..services import calendars
+from ..services import admin_people, calendars
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
+from .forms import VNDateField
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -106,6 +107,26 @@ class UserCreateForm(FlaskForm):
     role = SelectField(_l("Vai trò"), choices=[(k, v) for k, v in ROLE_LABELS.items()])
     agency = SelectField(_l("Cơ quan"), choices=[], validate_choice=False,
                          validators=[DataRequired(_l("Chọn cơ quan."))])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Họ và tên"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    role = SelectField(_l("Vai trò"), choices=[(k, v) for k, v in ROLE_LABELS.items()])
+    agency = SelectField(_l("Cơ quan"), choices=[], validate_choice=False,
+                         validators=[DataRequired(_l("Chọn cơ quan."))])
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters of the audit log; no CSRF on a read."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Người thực hiện (tên đăng nhập)"), validators=[Optional(), Length(max=60)])
+    action = SelectField(_l("Thao tác"), choices=[], validate_choice=False, default="")
+    date_from = VNDateField(_l("Từ ngày"), validators=[Optional()])
+    date_to = VNDateField(_l("Đến ngày"), validators=[Optional()])
+    dossier = StringField(_l("Mã hồ sơ"), validators=[Optional(), Length(max=40)])
 
 
 class TokenForm(FlaskForm):
@@ -271,11 +292,7 @@ def users() -> Any:
                                 _("Mật khẩu tạm thời chỉ hiển thị một lần. Người dùng phải đổi mật khẩu khi "
                                   "đăng nhập lần đầu."))
     q = (request.args.get("q") or "").strip()[:60]
-    stmt = select(User).options(joinedload(User.agency)).order_by(User.username)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.full_name).like(like))
-    rows = db.session.scalars(stmt.limit(500)).all()
+    rows = admin_people.search_users(db.session, q)  # accents ignored: "nguyen" finds "Nguyễn"
     status = 422 if request.method == "POST" else 200
     return render_template("admin/users.html", form=form, rows=rows, q=q, roles=ROLE_LABELS), status
 
@@ -288,9 +305,77 @@ def _user(user_id: int) -> User:
 @roles_required("admin")
 def user_detail(user_id: int) -> Any:
     u = _user(user_id)
+    return _render_user(u, _user_edit_form(u))
+
+
+def _user_edit_form(u: User, formdata: Any = None) -> UserEditForm:
+    form = UserEditForm(formdata=formdata, data={"full_name": u.full_name, "role": u.role,
+                                                 "agency": u.agency.identifier if u.agency else ""})
+    form.agency.choices = _agency_choices(_("(chọn cơ quan)"))
+    return form
+
+
+def _render_user(u: User, edit_form: UserEditForm, status: int = 200) -> Any:
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == u.id).order_by(ApiToken.id.desc())).all()
     return render_template("admin/user_detail.html", u=u, tokens=tokens, token_form=TokenForm(),
-                           confirm=ConfirmForm(), roles=ROLE_LABELS)
+                           confirm=ConfirmForm(), roles=ROLE_LABELS, edit_form=edit_form), status
+
+
+@bp.post("/users/<int:user_id>/edit")
+@roles_required("admin")
+def user_edit(user_id: int) -> Any:
+    """Name, role and agency; a role or agency change ends the user's sessions (docs/guide-admin.md)."""
+    u = _user(user_id)
+    form = _user_edit_form(u, formdata=request.form)
+    if form.validate():
+        try:
+            changes = admin_people.update_staff(
+                db.session, u, full_name=form.full_name.data or "", role=form.role.data or "",
+                agency_identifier=form.agency.data or "", actor=current_user, now=utcnow(), ip=client_ip())
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            if not changes:
+                flash(_("Không có thay đổi."), "info")
+            elif "role" in changes or "agency" in changes:
+                flash(_("Đã lưu tài khoản %(u)s; các phiên đăng nhập của người này đã kết thúc.", u=u.username),
+                      "success")
+            else:
+                flash(_("Đã lưu tài khoản %(u)s.", u=u.username), "success")
+            return redirect(url_for("admin.user_detail", user_id=u.id), code=303)
+    return _render_user(u, form, 422)
+
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit_log() -> Any:
+    """The audit log with filters (actor, action, dd/mm/yyyy range, dossier code) and paging."""
+    form = AuditFilterForm(request.args)
+    labels = {k: _(v) for k, v in admin_people.AUDIT_LABELS.items()}
+    form.action.choices = [("", _("Tất cả"))] + sorted(labels.items(), key=lambda kv: kv[1])
+    page = request.args.get("page", "1")
+    result = None
+    status = 200
+    if form.validate():
+        try:
+            result = admin_people.audit_log(
+                db.session, actor=form.actor.data or "", action=form.action.data or "",
+                date_from=form.date_from.data, date_to=form.date_to.data, dossier_code=form.dossier.data or "",
+                page=int(page) if page.isdigit() else 1)
+        except ValidationFailed as exc:
+            _attach(form, exc)
+            status = 422
+    else:
+        status = 422
+    actors: dict[int, str] = {}
+    if result is not None and result.rows:
+        actors = dict(db.session.execute(select(User.id, User.username).where(
+            User.id.in_({r.actor_id for r in result.rows if r.actor_id}))).all())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, result=result, actors=actors, labels=labels,
+                           args=args), status
 
 
 @bp.post("/users/<int:user_id>/active")

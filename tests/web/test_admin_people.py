@@ -1,0 +1,89 @@
+"""Admin: edit a user's name, role and agency (sessions end on a role/agency change), find users
+without accents, and read the audit log with filters, paging and readable labels."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from onestop.models import AuditLog
+from onestop.services.accounts import audit
+from tests.factories import PASSWORD, user
+
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+def login(client, username: str = "t_admin") -> None:
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 303, r.status_code
+
+
+def test_admin_edits_name_role_and_agency_and_the_users_sessions_end(client, session):
+    login(client)
+    u = user(session, "t_officer2")
+    generation = u.session_generation
+    page = client.get(f"/admin/users/{u.id}").get_data(as_text=True)
+    assert "Sửa tài khoản" in page and 'name="agency"' in page and "<select" in page
+    r = client.post(f"/admin/users/{u.id}/edit", data={"full_name": "  Trần   Thị Hoa ", "role": "head",
+                                                         "agency": "000.00.32.H25"})
+    assert r.status_code == 303
+    session.expire_all()
+    u = user(session, "t_officer2")
+    assert (u.full_name, u.role, u.agency.identifier) == ("Trần Thị Hoa", "head", "000.00.32.H25")
+    row = session.scalar(select(AuditLog).where(AuditLog.action == "user.update"))
+    assert row.details["role"] == ["officer", "head"] and row.target == "user:t_officer2"
+    # The officer's open sessions end with the change of rights (the session generation moved on).
+    assert u.session_generation > generation
+
+
+def test_user_edit_refuses_bad_input_with_messages_and_changes_nothing(client, session):
+    login(client)
+    u = user(session, "t_officer")
+    r = client.post(f"/admin/users/{u.id}/edit", data={"full_name": "", "role": "king", "agency": "nope"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Trường này là bắt buộc." in html or "Nhập họ và tên" in html
+    r = client.post(f"/admin/users/{u.id}/edit", data={"full_name": "T Officer", "role": "officer",
+                                                         "agency": "000.99.99.H99"})
+    assert r.status_code == 422 and "Chọn một cơ quan trong danh sách." in r.get_data(as_text=True)
+    session.expire_all()
+    assert user(session, "t_officer").role == "officer"
+    me = user(session, "t_admin")
+    r = client.post(f"/admin/users/{me.id}/edit", data={"full_name": "T Admin", "role": "clerk",
+                                                          "agency": me.agency.identifier})
+    assert r.status_code == 422 and "Không thể tự đổi vai trò" in r.get_data(as_text=True)
+
+
+def test_user_search_ignores_accents(client, session):
+    user(session, "t_officer").full_name = "Nguyễn Đức Thắng"
+    session.commit()
+    login(client)
+    html = client.get("/admin/users?q=nguyen duc thang").get_data(as_text=True)
+    assert "Nguyễn Đức Thắng" in html and "t_clerk_other" not in html
+    assert "Nguyễn Đức Thắng" in client.get("/admin/users?q=THẮNG").get_data(as_text=True)
+
+
+def test_audit_log_filters_pages_and_labels(client, session):
+    admin, clerk = user(session, "t_admin"), user(session, "t_clerk")
+    for i in range(60):
+        audit(session, admin, "procedure.update", f"procedure:1.{i:06d}", {"limit": ["3", "5"]},
+              NOW - timedelta(days=1), "10.0.0.1")
+    audit(session, clerk, "dossier.reissue_secret", "dossier:000.01.31.H25-260301-0007", {},
+          datetime(2026, 2, 27, 17, 30, tzinfo=UTC), "10.0.0.2")  # 28/02 00:30 in Hà Nội
+    session.commit()
+    login(client)
+    html = client.get("/admin/audit?action=procedure.update").get_data(as_text=True)
+    assert "Sửa thủ tục" in html and "60 dòng · trang 1/2" in html and "Trang sau" in html
+    page2 = client.get("/admin/audit?action=procedure.update&page=2").get_data(as_text=True)
+    assert "trang 2/2" in page2 and page2.count("procedure:1.") == 10
+    by_code = client.get("/admin/audit?dossier=000.01.31.H25-260301-0007").get_data(as_text=True)
+    assert "Cấp lại mã tra cứu" in by_code and "1 dòng" in by_code and "t_clerk" in by_code
+    # Local days, dd/mm/yyyy: the 00:30 entry of 28/02 belongs to 28/02, not 27/02.
+    assert "1 dòng" in client.get("/admin/audit?date_from=28/02/2026&date_to=28/02/2026&actor=t_clerk").get_data(
+        as_text=True)
+    assert "0 dòng" in client.get("/admin/audit?date_from=27/02/2026&date_to=27/02/2026&actor=t_clerk").get_data(
+        as_text=True)
+    r = client.get("/admin/audit?date_from=05/03/2026&date_to=01/03/2026")
+    assert r.status_code == 422 and "Ngày kết thúc phải sau ngày bắt đầu." in r.get_data(as_text=True)
+    r = client.get("/admin/audit?date_from=31/02/2026")
+    assert r.status_code == 422 and "dd/mm/yyyy" in r.get_data(as_text=True)
