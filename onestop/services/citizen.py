@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..domain.scoring import rate, satisfaction_rate
 from ..domain.status import FINISHED, DossierStatus, Role
 from ..integrations.dvcqg.outbox import enqueue_rating
-from ..models import Agency, Dossier, Feedback, Rating, User
+from ..models import Agency, Dossier, Feedback, HandoffLeg, Rating, User
 from .agencies import in_subtree
 from .calendars import calendar_for
 from .dossiers import normalize_text
@@ -46,6 +46,7 @@ __all__ = [
     "SatisfactionFigures",
     "answer_feedback",
     "feedback_inbox",
+    "handling_agency",
     "register_feedback",
     "satisfaction_figures",
     "submit_rating",
@@ -167,13 +168,13 @@ def register_feedback(
     session: Session, dossier: Dossier, *, content: str, kind: str = "complaint", contact: str = "",
     now: datetime, max_per_day: int = FEEDBACK_PER_DOSSIER_PER_DAY,
 ) -> Feedback:
-    """Register a PAKN on ``dossier``: code, responsible agency (the one holding the dossier now —
-    after completion that is the receiving desk again), due at the close of the 15th working day.
+    """Register a PAKN on ``dossier``: code, responsible agency (:func:`handling_agency`), due at
+    the close of the 15th working day.
     At most ``max_per_day`` per dossier and local day (the agency's zone): Conflict beyond."""
     errors: dict[str, str] = {}
     text = _clean_long_text(content)
     if not text:
-        errors["content"] = "Nhập nội dung phản ánh, kiến nghị."
+        errors["content"] = "Vui lòng nhập nội dung phản ánh."
     elif len(text) > MAX_FEEDBACK:
         errors["content"] = f"Nội dung tối đa {MAX_FEEDBACK} ký tự."
     if kind not in FEEDBACK_KINDS:
@@ -183,7 +184,7 @@ def register_feedback(
         errors["contact"] = f"Thông tin liên hệ tối đa {MAX_CONTACT} ký tự."
     if errors:
         raise ValidationFailed(errors)
-    agency = dossier.current_agency or dossier.receiving_agency
+    agency = handling_agency(session, dossier)
     cal = calendar_for(session, agency)
     today = cal.local_date(now)
     day_start = datetime.combine(today, time.min, tzinfo=cal.tz).astimezone(UTC)
@@ -202,6 +203,23 @@ def register_feedback(
         except IntegrityError:
             continue
     raise Conflict("Không cấp được mã phản ánh, vui lòng gửi lại.")
+
+
+def handling_agency(session: Session, dossier: Dossier) -> Agency:
+    """The agency a citizen's PAKN about ``dossier`` goes to: the one that handles it — the agency
+    holding it now when that is not the receiving desk (a leg in progress), else the resolving
+    agency (the first hand-off's receiver: the procedure's competent agency, docs/rules.md), else
+    the desk itself (a dossier never handed off). Once the result is back at the desk for return,
+    the desk only hands it over: the complaint is about the handling (docs/guide-citizen.md)."""
+    if dossier.current_agency_id != dossier.receiving_agency_id:
+        return dossier.current_agency
+    first = session.scalar(select(HandoffLeg.to_agency_id).where(HandoffLeg.dossier_id == dossier.id,
+                                                                  HandoffLeg.seq == 1))
+    if first is not None:
+        resolver = session.get(Agency, first)
+        if resolver is not None:
+            return resolver
+    return dossier.receiving_agency
 
 
 def _may_answer(user: User, fb: Feedback, agency: Agency) -> bool:
@@ -355,7 +373,7 @@ def transparency_figures(
             handled += r.received_total
             on_time += r.resolved_early + r.resolved_on_time + r.in_progress_within
             unhappy += b.unhappy
-        out.append(AgencyFigures(agency_id=a.id, identifier=a.identifier, name=a.short_name or a.name,
+        out.append(AgencyFigures(agency_id=a.id, identifier=a.identifier, name=a.name,
                                  has_children=a.id in parents, received=received, finished=finished,
                                  handled=handled, on_time=on_time, not_satisfied=unhappy))
     return out

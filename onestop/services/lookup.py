@@ -237,6 +237,32 @@ _REASON_ACTIONS = frozenset({
 })
 
 
+# The timeline in the citizen's words (docs/guide-citizen.md): what happened to *their* dossier,
+# without the desk's vocabulary (liên thông, phân công, chuyển xử lý). Staff pages keep
+# ACTION_LABELS_VI.
+CITIZEN_ACTION_LABELS_VI: dict[DossierAction, str] = {
+    DossierAction.SUBMIT_ONLINE: "Ông/bà đã nộp hồ sơ trực tuyến",
+    DossierAction.RECEIVE: "Bộ phận một cửa đã nhận hồ sơ của ông/bà",
+    DossierAction.REQUEST_SUPPLEMENT: "Ông/bà cần bổ sung giấy tờ",
+    DossierAction.PROVIDE_SUPPLEMENT: "Ông/bà đã bổ sung giấy tờ",
+    DossierAction.REFUSE: "Hồ sơ không được nhận",
+    DossierAction.TRANSFER: "Hồ sơ được gửi đến cơ quan giải quyết",
+    DossierAction.ASSIGN: "Cán bộ bắt đầu xem xét hồ sơ",
+    DossierAction.REQUEST_PAYMENT: "Ông/bà cần nộp phí, lệ phí hoặc thuế",
+    DossierAction.CONFIRM_PAYMENT: "Đã nhận khoản ông/bà nộp",
+    DossierAction.HAND_OFF: "Hồ sơ được gửi sang cơ quan khác cùng giải quyết",
+    DossierAction.ACKNOWLEDGE: "Cơ quan cùng giải quyết đã nhận hồ sơ",
+    DossierAction.HAND_BACK: "Cơ quan cùng giải quyết đã xong phần việc của mình",
+    DossierAction.APOLOGISE: "Cơ quan xin lỗi vì chậm và hẹn ngày trả mới",
+    DossierAction.STOP: "Hồ sơ bị dừng giải quyết",
+    DossierAction.COMPLETE: "Đã có kết quả",
+    DossierAction.RETURN_RESULT: "Ông/bà đã nhận kết quả",
+    DossierAction.WITHDRAW: "Ông/bà đã rút hồ sơ",
+    DossierAction.REPLAN: "Ngày hẹn trả được tính lại",
+    DossierAction.REISSUE_SECRET: "Ông/bà được cấp lại mã tra cứu",
+}
+
+
 def _agency_name(agency: Any) -> str:
     return (agency.name if agency is not None else "") or ""
 
@@ -258,8 +284,9 @@ def _timeline(events: list[DossierEvent]) -> list[TimelineStep]:
             items = [str(i) for i in payload.get("missing_items") or []]
         elif action in (DossierAction.TRANSFER, DossierAction.HAND_OFF, DossierAction.HAND_BACK):
             name = payload.get("to_agency_name")
-            detail = f"Chuyển đến {name}" if name else ""
-        steps.append(TimelineStep(at=ev.at, label=ACTION_LABELS_VI.get(action, action.value),
+            detail = f"Gửi đến {name}" if name else ""
+        label = CITIZEN_ACTION_LABELS_VI.get(action) or ACTION_LABELS_VI.get(action, action.value)
+        steps.append(TimelineStep(at=ev.at, label=label,
                                   agency=_agency_name(ev.agency), detail=detail, items=items))
     return steps
 

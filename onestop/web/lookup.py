@@ -104,8 +104,12 @@ class LookupForm(FlaskForm):
                     Regexp(r"^\d{4}$", message=_l("Nhập đúng 4 chữ số cuối."))],
     )
 
+    session_proof = False  # set when the look-up session proves the dossier (no factor posted)
+
     def validate(self, extra_validators: Any = None) -> bool:
         ok = bool(super().validate(extra_validators))
+        if ok and self.session_proof:
+            return ok
         if ok and not (self.secret.data or "").strip() and not (self.phone4.data or "").strip():
             self.secret.errors = [_l("Nhập mã bí mật in trên giấy tiếp nhận, hoặc 4 số cuối điện thoại.")]
             return False
@@ -132,7 +136,7 @@ class RatingForm(LookupForm):
 class FeedbackForm(LookupForm):
     kind = SelectField(_l("Loại"), choices=list(citizen_svc.FEEDBACK_KINDS.items()))
     content = TextAreaField(_l("Nội dung phản ánh, kiến nghị"),
-                            validators=[DataRequired(_l("Nhập nội dung phản ánh, kiến nghị.")),
+                            validators=[DataRequired(_l("Vui lòng nhập nội dung phản ánh.")),
                                         Length(max=citizen_svc.MAX_FEEDBACK,
                                                message=_l("Nội dung tối đa 2000 ký tự."))])
     contact = StringField(_l("Điện thoại hoặc e-mail để nhận trả lời (không bắt buộc)"),
@@ -169,16 +173,31 @@ def _no_store(resp: Response) -> Response:
     return resp
 
 
-def _mark_verified(code: str, now: datetime) -> None:
-    marks = {k: v for k, v in (session.get(_VERIFIED_KEY) or {}).items()
-             if isinstance(v, (int, float)) and v > now.timestamp()}
-    marks[code] = (now + timedelta(minutes=_VERIFIED_MINUTES)).timestamp()
-    session[_VERIFIED_KEY] = dict(sorted(marks.items(), key=lambda kv: kv[1])[-5:])
+def _mark_verified(dossier: Dossier, now: datetime) -> None:
+    """The citizen's look-up session (docs/security.md, "The citizen's look-up session"): after a
+    verified look-up, the signed session cookie holds THE one dossier's id and an expiry
+    ``_VERIFIED_MINUTES`` later — never the secret or the digits. A later look-up replaces it
+    (one dossier at a time); rating and feedback posts use it without extending it."""
+    session[_VERIFIED_KEY] = {"id": dossier.id,
+                              "until": (now + timedelta(minutes=_VERIFIED_MINUTES)).timestamp()}
+
+
+def _session_dossier(code: str, now: datetime) -> Dossier | None:
+    """The dossier of a live look-up session, if ``code`` is its code; else None."""
+    mark = session.get(_VERIFIED_KEY)
+    if not isinstance(mark, dict):
+        return None
+    until, dossier_id = mark.get("until"), mark.get("id")
+    if not isinstance(until, (int, float)) or until <= now.timestamp() or not isinstance(dossier_id, int):
+        return None
+    dossier = db.session.get(Dossier, dossier_id)
+    if dossier is None or dossier.code != normalize_code((code or "")[:MAX_CODE_LENGTH + 1]):
+        return None
+    return dossier
 
 
 def _verified_in_session(code: str, now: datetime) -> bool:
-    until = (session.get(_VERIFIED_KEY) or {}).get(code)
-    return isinstance(until, (int, float)) and until > now.timestamp()
+    return _session_dossier(code, now) is not None
 
 
 def _find(form: LookupForm) -> Dossier | None:
@@ -235,16 +254,22 @@ def _phone4_limit() -> RateLimitItem:
     return _parsed_limits(str(current_app.config.get("LOOKUP_PHONE4_FAILURES") or "10 per day"))[0]
 
 
-def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime, echo_secret: bool) -> Any:
+def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime,
+                   rating_form: RatingForm | None = None, feedback_form: FeedbackForm | None = None) -> Any:
+    """The verified page. Its rating and feedback forms carry only the code: the look-up session
+    proves the rest (the secret is not echoed into the page). A form given here was just posted
+    and comes back with its answers and its errors beside each question."""
     view = lookup_svc.public_view(_db(), dossier, now=now, locale=_locale())
     factors = {"code": view.code}
-    if echo_secret:
-        factors.update(secret=(form.secret.data or "").strip(), phone4=(form.phone4.data or "").strip())
-    rating_form = RatingForm(formdata=None, data=factors) if view.can_rate else None
-    feedback_form = FeedbackForm(formdata=None, data=factors)
+    if rating_form is None:
+        rating_form = RatingForm(formdata=None, data=factors) if view.can_rate else None
+    elif not view.can_rate:
+        rating_form = None
+    if feedback_form is None:
+        feedback_form = FeedbackForm(formdata=None, data=factors)
     return _no_store(Response(render_template(
         "lookup/lookup.html", form=form, failed=False, view=view, rating_form=rating_form,
-        feedback_form=feedback_form, factors=citizen_svc.FACTORS, echo_secret=echo_secret,
+        feedback_form=feedback_form, factors=citizen_svc.FACTORS,
         feedback_kinds=citizen_svc.FEEDBACK_KINDS,
     ), status=200))
 
@@ -261,10 +286,9 @@ def lookup_page() -> Any:
     code = (request.args.get("code") or "")[:MAX_CODE_LENGTH].strip().upper()
     form = LookupForm(formdata=None, data={"code": code})
     now = utcnow()
-    if code and _verified_in_session(code, now):
-        dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
-        if dossier is not None:
-            return _render_result(dossier, form, now=now, echo_secret=False)
+    dossier = _session_dossier(code, now) if code else None
+    if dossier is not None:
+        return _render_result(dossier, form, now=now)
     return render_template("lookup/lookup.html", form=form, failed=False, view=None,
                            rating_form=None, feedback_form=None)
 
@@ -279,25 +303,43 @@ def _lookup_submit() -> Any:
     if dossier is None:
         return _generic_failure(form)
     now = utcnow()
-    _mark_verified(dossier.code, now)
-    return _render_result(dossier, form, now=now, echo_secret=True)
+    _mark_verified(dossier, now)
+    return _render_result(dossier, LookupForm(formdata=None, data={"code": dossier.code}), now=now)
 
 
 def _verify_citizen_post(form: Any, anchor: str) -> tuple[Dossier | None, datetime, Any]:
-    """The start of a citizen's rating or feedback POST: the secret is verified again (citizens
-    never log in), the look-up is remembered for a few minutes, and the form is validated.
-    Returns ``(dossier, now, None)`` to go on, or ``(None, now, response)`` to answer with."""
+    """The start of a citizen's rating or feedback POST (citizens never log in). Proof is either
+    the factors sent with it — verified again through the phone-4 guard, and a new look-up
+    session — or, with no factor sent, the live look-up session of THIS dossier (the code posted
+    must be the session's dossier's). Then the form is validated; its errors come back beside
+    each question on the result page. Returns ``(dossier, now, None)`` to go on, or
+    ``(None, now, response)`` to answer with."""
     now = utcnow()
-    dossier = _find(form) if (form.secret.data or form.phone4.data) else None
-    if dossier is None:
-        return None, now, _generic_failure(LookupForm(formdata=None, data={"code": form.code.data}))
-    _mark_verified(dossier.code, now)
+    if (form.secret.data or "").strip() or (form.phone4.data or "").strip():
+        dossier = _find(form)
+        if dossier is None:
+            return None, now, _generic_failure(LookupForm(formdata=None, data={"code": form.code.data}))
+        _mark_verified(dossier, now)
+    else:
+        dossier = _session_dossier(form.code.data or "", now)
+        if dossier is None:
+            return None, now, _session_expired(form.code.data or "")
+        form.session_proof = True
     if not form.validate():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(str(e), "danger")
-        return None, now, redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor=anchor), code=303)
+        kind = {"rating": "rating_form", "feedback": "feedback_form"}[anchor]
+        return None, now, _render_result(dossier, LookupForm(formdata=None, data={"code": dossier.code}),
+                                         now=now, **{kind: form})
     return dossier, now, None
+
+
+def _session_expired(code: str) -> Any:
+    """No factor and no live session for this code: ask for the secret again. Says nothing about
+    the code (the database is not read), so it reveals no more than the generic failure."""
+    form = LookupForm(formdata=None, data={"code": code[:MAX_CODE_LENGTH]})
+    return _no_store(Response(render_template(
+        "lookup/lookup.html", form=form, failed=False, expired=True, view=None, rating_form=None,
+        feedback_form=None,
+    ), status=200))
 
 
 @bp.post("/lookup/rating")
@@ -316,6 +358,9 @@ def rate() -> Any:
         )
         db.session.commit()
         flash(_("Cảm ơn ông/bà đã đánh giá. Ý kiến đã được ghi nhận."), "success")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _with_field_errors(dossier, form, exc, now=now, kind="rating_form")
     except ServiceError as exc:
         db.session.rollback()
         _flash_service_error(exc)
@@ -342,10 +387,25 @@ def submit_feedback() -> Any:
         flash(_("Hồ sơ này đã có đủ %(n)s phản ánh, kiến nghị trong ngày hôm nay (tối đa %(n)s phản ánh, "
                 "kiến nghị một ngày cho mỗi hồ sơ). Vui lòng gửi tiếp vào ngày mai, hoặc liên hệ trực tiếp "
                 "Bộ phận Tiếp nhận và Trả kết quả.", n=exc.limit), "danger")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _with_field_errors(dossier, form, exc, now=now, kind="feedback_form")
     except ServiceError as exc:
         db.session.rollback()
         _flash_service_error(exc)
     return redirect(url_for("lookup.lookup_page", code=dossier.code, _anchor="feedback"), code=303)
+
+
+def _with_field_errors(dossier: Dossier, form: Any, exc: ValidationFailed, *, now: datetime, kind: str) -> Any:
+    """The service's refusal shown like the form's own: beside the field it concerns."""
+    for name, msg in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, msg]
+        else:
+            flash(msg, "danger")
+    return _render_result(dossier, LookupForm(formdata=None, data={"code": dossier.code}), now=now,
+                          **{kind: form})
 
 
 def _flash_service_error(exc: ServiceError) -> None:
