@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError
+from ..domain.index766 import EXTRA_RULES_766
 from ..domain.scoring import PAR_TTHC_RULES, RULES_766, ScoringRule, at_risk, rate, score, what_if
 from ..domain.status import RUNNING
 from ..models import Agency, Dossier, Procedure, ScoringRuleRow
@@ -29,7 +30,7 @@ from .reports import check_by, scope_condition
 
 # Rule sets shipped by default, with the day each starts to apply.
 DEFAULT_SETS: tuple[tuple[str, tuple[ScoringRule, ...], date], ...] = (
-    ("766", RULES_766, date(2022, 6, 23)),  # Decision 766/QĐ-TTg of 23/6/2022
+    ("766", RULES_766 + EXTRA_RULES_766, date(2022, 6, 23)),  # Decision 766/QĐ-TTg of 23/6/2022
     ("PAR", PAR_TTHC_RULES, date(2015, 1, 1)),
 )
 
@@ -40,6 +41,13 @@ MEASURES: dict[str, str] = {
     "apology_rate": "Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi",
     "online_service_rate": "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình",
     "complaint_handled_rate": "Tỷ lệ phản ánh, kiến nghị trả lời đúng hạn",
+    # The 766 measures from files, identity, payment and sync (services/index766.py).
+    "sync_rate": "Tỷ lệ hồ sơ đã đồng bộ lên Cổng DVCQG",
+    "online_payment_rate": "Tỷ lệ hồ sơ thanh toán trực tuyến (thủ tục có phí, lệ phí)",
+    "digitisation_rate": "Tỷ lệ hồ sơ có thành phần và kết quả số hóa",
+    "reuse_rate": "Tỷ lệ hồ sơ tái sử dụng giấy tờ đã số hóa",
+    "national_store_rate": "Tỷ lệ hồ sơ dùng giấy tờ từ kho dữ liệu công dân (DVCQG)",
+    "identity_rate": "Tỷ lệ hồ sơ xác thực định danh (VNeID, kho quốc gia, CSDL dân cư)",
 }
 
 
@@ -215,6 +223,9 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
     as_of = min(now, end_m)
     counts = subtree_counts(session, agency, start_m, as_of, tz, by=scope) if as_of > start_m else Counts()
     values = measured_values(counts, online_service_counts(session))
+    from .index766 import file_measures  # the 766 measures from files, identity, payment, sync
+
+    values.update(file_measures(session, agency, start_m, as_of, by=scope))
     criteria: list[CriterionScore] = []
     for row in rules_in_force(session, min(end, as_of.astimezone(ZoneInfo(tz)).date())):
         rule = to_rule(row)

@@ -197,6 +197,20 @@ CASES: list[Case] = [
          staff(LEADERS, anon=401, head=403), bearer=True, label="/api/v1/reports/form06 other agency"),
     Case("scores.api_scores", "GET", "/api/v1/scores?agency=000.00.31.H25&from=2026-01-01&to=2026-02-28",
          staff(LEADERS, anon=401), bearer=True),
+    # ---- dossier files and the 766 index (docs/security.md, "Dossier files")
+    Case("files.upload", "POST", "/dossiers/{own}/files", staff(("clerk", "officer", "head"), ok=303), data={},
+         label="/dossiers/<own>/files"),
+    Case("files.upload", "POST", "/dossiers/{other}/files", staff(("clerk", "officer", "head"), ok=404), data={},
+         label="/dossiers/<other>/files"),
+    Case("files.reuse", "POST", "/dossiers/{own}/files/reuse", staff(("clerk", "officer", "head"), ok=303),
+         data={}, label="/dossiers/<own>/files/reuse"),
+    Case("files.approval", "POST", "/dossiers/{own}/files/999999/approval",
+         staff(("clerk", "officer", "head"), ok=303), data={}, label="/dossiers/<own>/files/<id>/approval"),
+    Case("files.download", "GET", "/files/999999", staff(ALL, ok=404)),
+    Case("files.citizen_download", "GET", "/lookup/{own}/files/1", every(404), label="/lookup/<own>/files/<id>"),
+    Case("index766.page", "GET", "/index766?agency=000.00.31.H25&period=2026-03", staff(LEADERS)),
+    Case("index766.api", "GET", "/api/v1/index766?agency=000.00.31.H25&period=2026-03",
+         staff(LEADERS, anon=401), bearer=True),
 ]
 
 

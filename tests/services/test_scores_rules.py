@@ -55,12 +55,12 @@ def build_march(session) -> None:
 def test_seeding_scoring_rules_is_idempotent_and_keeps_admin_edits(session):
     # A scheduler process in another test may have committed the defaults already.
     session.execute(delete(ScoringRuleRow))
-    assert seed_scoring_rules(session, AS_OF) == 7
+    assert seed_scoring_rules(session, AS_OF) == 14  # 766: 2.1, 3.3, 5.4 + 1.4, 3.6, 4.2–4.5, 5.2; PAR: 4
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.3.3"))
     row.max_points = Decimal(10)
     session.flush()
     assert seed_scoring_rules(session, AS_OF) == 0
-    assert session.scalar(select(func.count()).select_from(ScoringRuleRow)) == 7
+    assert session.scalar(select(func.count()).select_from(ScoringRuleRow)) == 14
     assert session.get(ScoringRuleRow, row.id).max_points == Decimal(10)
 
 
@@ -92,7 +92,10 @@ def test_scores_for_the_commune_in_march_with_literal_numbers(session):
     assert wi is not None and wi.due_next == 1 and wi.horizon == hn(2026, 3, 25, 17)
     assert wi.rate_if_on_time == Decimal("0.6667") and wi.points_if_on_time["766.2.1"] == Decimal("13.33")
     assert wi.rate_if_late == Decimal("0.5000") and wi.points_if_late["766.2.1"] == Decimal("10.00")
-    assert rep.totals()["766"] == (Decimal("20.44"), Decimal(34))
+    # The other 766 indicators (services/index766.py): nothing synced, paid online, digitised,
+    # reused or verified → 0; no complaint due (5.2) → full 2 of 2.
+    assert by["766.5.2"].points == Decimal("2.00") and by["766.4.2"].points == Decimal("0.00")
+    assert rep.totals()["766"] == (Decimal("22.44"), Decimal(52))
 
 
 def test_another_commune_sees_none_of_these_dossiers(session):

@@ -1,0 +1,132 @@
+"""The province's 766 score predicted: ``GET /index766`` (heads and admins) and
+``GET /api/v1/index766?agency=&period=[&by=]`` (docs/integration.md, "The 766 index predicted"). The
+scores page's criteria and what-if are computed by the same service (services/scores.py) and shown
+here with the indicators behind them."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..services.errors import ValidationFailed
+from ..services.index766 import Index766, index766
+from .auth import roles_required, utcnow
+from .errors import json_error
+from .scores import ROLES, _agencies, _by, _today, _tz
+
+bp = Blueprint("index766", __name__)
+
+
+def _published(period: str) -> dict[str, Any] | None:
+    """The score the portal published for the period (report_tinh_766_service), when the portal is
+    configured and answers; None otherwise (the page says so)."""
+    if not current_app.config.get("DVCQG_URL"):
+        return None
+    try:
+        from ..integrations.dvcqg.client import PortalClient
+
+        row = PortalClient.from_config(current_app.config).report_766(period)
+    except Exception:  # noqa: BLE001 - the prediction stands without the published score
+        current_app.logger.warning("published 766 score for %s not available", period)
+        return None
+    return row or None
+
+
+def _inputs(args: Any) -> tuple[Any, str, str, dict[str, str]]:
+    errors: dict[str, str] = {}
+    allowed = {a.identifier: a for a in _agencies()}
+    ident = (args.get("agency") or current_user.agency.identifier).strip()
+    agency = allowed.get(ident)
+    if agency is None:
+        errors["agency"] = _("Không có cơ quan %(a)s trong phạm vi của bạn.", a=ident)
+    period = (args.get("period") or f"{_today():%Y-%m}").strip()[:10]
+    by = _by(args, errors)
+    return agency, period, by, errors
+
+
+def _compute(agency: Any, period: str, by: str) -> Index766:
+    from ..services.index766 import parse_index_period
+
+    parse_index_period(period)  # a bad period is refused before the portal is asked
+    result = index766(db.session, agency, period, now=utcnow(), tz=_tz(), by=by,
+                      published=_published(period.upper()))
+    db.session.commit()  # the default rules, seeded on first use
+    return result
+
+
+@bp.get("/index766")
+@roles_required(*ROLES)
+def page() -> Any:
+    agency, period, by, errors = _inputs(request.args)
+    result: Index766 | None = None
+    if agency is not None and not errors:
+        try:
+            result = _compute(agency, period, by)
+        except (ValidationFailed, DomainError) as exc:
+            db.session.rollback()
+            errors["period"] = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else str(exc)
+    for msg in errors.values():
+        flash(msg, "danger")
+    trend = json.dumps(result.trend if result else [])
+    return render_template("scores/index766.html", result=result, agencies=_agencies(), agency=agency,
+                           period=period, by=by, trend_json=trend), (200 if not errors else 422)
+
+
+@bp.get("/api/v1/index766")
+def api() -> Any:
+    if not current_user.is_authenticated:
+        return json_error(401, "unauthorized", "Cần đăng nhập hoặc mã truy cập (Bearer token).")
+    if current_user.role not in ROLES:
+        return json_error(403, "forbidden", "Chỉ lãnh đạo và quản trị xem được điểm chỉ số.")
+    agency, period, by, errors = _inputs(request.args)
+    if errors:
+        status = 404 if set(errors) == {"agency"} else 400
+        return json_error(status, "not_found" if status == 404 else "invalid", "; ".join(errors.values()),
+                          fields=errors)
+    try:
+        result = _compute(agency, period, by)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return json_error(400, exc.code, str(exc), fields=exc.errors)
+    except DomainError as exc:
+        db.session.rollback()
+        return json_error(400, "invalid", str(exc))
+    return jsonify(result.as_json())
+
+
+def _describe_api() -> None:
+    """The endpoint in the OpenAPI document (onestop/web/openapi.py's registry)."""
+    from .openapi import ERRORS_STAFF, _error_response, _json, ref, register_path, register_schema
+
+    register_schema("Index766", {
+        "type": "object", "required": ["agency", "period", "as_of", "indicators", "total", "trend"],
+        "properties": {
+            "agency": {"type": "object"}, "period": {"type": "string"}, "from": {"type": "string"},
+            "to": {"type": "string"}, "as_of": {"type": "string"}, "by": {"type": "string"},
+            "indicators": {"type": "array", "items": {"type": "object", "required": [
+                "criterion", "measured", "numerator", "denominator", "points", "max_points", "formula",
+                "pulling_down"]}},
+            "total": {"type": "object"}, "published": {"type": ["object", "null"]},
+            "comparison": {"type": "array"}, "trend": {"type": "array"}, "what_if": {"type": ["object", "null"]},
+        }})
+    register_path("/api/v1/index766", {"get": {
+        "operationId": "index766", "summary": "Chỉ số 766 dự tính: từng chỉ số, hồ sơ kéo điểm, so với Cổng",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20}},
+            {"name": "period", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"},
+             "description": "YYYY-MM, YYYY-Qn hoặc YYYY"},
+            {"name": "by", "in": "query", "required": False, "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+        ],
+        "responses": {"200": _json(ref("Index766")), "400": _error_response("Tham số không hợp lệ."),
+                      **ERRORS_STAFF},
+    }})
+
+
+_describe_api()

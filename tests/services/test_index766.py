@@ -1,0 +1,133 @@
+"""The 766 index predicted: indicators 1.4, 3.6, 4.2–4.5 measured set-based from the dossiers' files
+and facts, the same period and as-of rule as Form 06, points from the scoring-rule table, the dossiers
+pulling each indicator down, the published score compared, and the page and API."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from onestop.integrations.storage import LocalStorage
+from onestop.models import ScoringRuleRow
+from onestop.services import files as files_svc
+from onestop.services.errors import ValidationFailed
+from onestop.services.index766 import compare, index766, parse_index_period
+from tests.factories import PASSWORD, agency, receive, user
+
+MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+TUE = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+AS_OF = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _scan(session, store, d, no, now=MON):  # type: ignore[no-untyped-def]
+    up = files_svc.check_upload(PDF + str(d.id * 10 + no).encode(), "s.pdf", max_bytes=10**6)
+    key = files_svc.store_upload(store, up, now)
+    return files_svc.attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=no, key=key,
+                            upload=up, meta=files_svc.DocMeta(), now=now)
+
+
+def _ind(result, criterion):  # type: ignore[no-untyped-def]
+    return next(i for i in result.indicators if i.criterion.criterion == criterion)
+
+
+def test_periods_month_quarter_year_and_bad_ones():
+    assert parse_index_period("2026-11") == (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
+    assert parse_index_period("2026-q3")[0].month == 7
+    assert parse_index_period("2026")[1].month == 12
+    for bad in ("2026-13", "26-1", "2026-Q5", "", "2026-11-01"):
+        with pytest.raises(ValidationFailed):
+            parse_index_period(bad)
+
+
+def test_digitisation_reuse_identity_move_with_the_files_and_the_laggards_are_listed(session, tmp_path):
+    store = LocalStorage(tmp_path)
+    commune = agency(session, "000.00.31.H25")
+    a = receive(session, now=MON).dossier
+    b = receive(session, now=MON, id_number="001090054321").dossier
+    c = receive(session, now=TUE).dossier
+    before = index766(session, commune, "2026-03", now=AS_OF, trend=False)
+    assert _ind(before, "766.4.2").criterion.measured == Decimal(0)
+    assert set(_ind(before, "766.4.2").dossiers) == {a.code, b.code, c.code}
+
+    src = _scan(session, store, a, 1)
+    files_svc.set_approval(session, src, actor=user(session, "t_clerk"), state=2, now=MON)
+    _scan(session, store, b, 1)
+    files_svc.reuse(session, c, actor=user(session, "t_clerk"), source_id=src.id, component_no=2, now=TUE)
+    c.vneid_verified = True
+    b.csdl_codes = ["CSDLQGDC"]
+    session.flush()
+    after = index766(session, commune, "2026-03", now=AS_OF, trend=False)
+    d42, d43, d45 = (_ind(after, k).criterion for k in ("766.4.2", "766.4.3", "766.4.5"))
+    assert (d42.numerator, d42.denominator) == (3, 3) and d42.points == d42.max_points
+    # 4.3: one of three reused → 33.33 %; full at 80 % → 0.3333 × 4 / 0.8 = 1.67 points.
+    assert (d43.numerator, d43.denominator) == (1, 3) and d43.points == Decimal("1.67")
+    assert _ind(after, "766.4.3").dossiers == [a.code, b.code]
+    assert (d45.numerator, d45.denominator) == (2, 3)
+    assert "thành phần tái sử dụng" in _ind(after, "766.4.3").formula
+
+
+def test_as_of_the_period_end_later_uploads_do_not_count(session, tmp_path):
+    store = LocalStorage(tmp_path)
+    commune = agency(session, "000.00.31.H25")
+    d = receive(session, now=MON).dossier
+    _scan(session, store, d, 1, now=datetime(2026, 4, 2, 3, 0, tzinfo=UTC))  # scanned in April
+    march = index766(session, commune, "2026-03", now=datetime(2026, 4, 10, tzinfo=UTC), trend=False)
+    assert _ind(march, "766.4.2").criterion.numerator == 0
+    # Another commune sees none of it.
+    other = index766(session, agency(session, "000.00.32.H25"), "2026-03", now=AS_OF, trend=False)
+    assert _ind(other, "766.4.2").criterion.denominator == 0
+
+
+def test_points_follow_the_editable_rule(session):
+    commune = agency(session, "000.00.31.H25")
+    receive(session, now=MON)
+    index766(session, commune, "2026-03", now=AS_OF, trend=False)  # seeds the rules
+    row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.5.2"))
+    row.max_points = Decimal(5)
+    session.flush()
+    res = index766(session, commune, "2026-03", now=AS_OF, trend=False)
+    assert _ind(res, "766.5.2").criterion.points == Decimal("5.00")  # no complaint due: full marks
+
+
+def test_published_score_compared_and_the_gap_explained(session):
+    commune = agency(session, "000.00.31.H25")
+    receive(session, now=MON)
+    res = index766(session, commune, "2026-03", now=AS_OF, trend=False,
+                   published={"CKMB": "1.5", "TDGQ": "20", "TTTT": "3", "MDSH": "0", "MDHL": "6", "TONG_SCORE": "30.5"})
+    rows = {r["group"]: r for r in res.comparison}
+    assert rows["CKMB"]["predicted"] == "0.00" and rows["CKMB"]["published"] == "1.5"
+    assert "chưa lên Cổng" in rows["CKMB"]["explanation"]  # nothing synced
+    assert rows["TONG_SCORE"]["published"] == "30.5"
+    assert compare(res.indicators, None, None) == []
+
+
+def test_monthly_trend_covers_the_year_to_the_period(session):
+    commune = agency(session, "000.00.31.H25")
+    receive(session, now=MON)
+    res = index766(session, commune, "2026-03", now=AS_OF)
+    assert [m["month"] for m in res.trend] == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_page_and_api(session, client):
+    receive(session, now=MON)
+    session.commit()
+    assert client.post("/login", data={"username": "t_head", "password": PASSWORD}).status_code == 303
+    r = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk")
+    assert r.status_code == 200
+    body = r.get_json()
+    crit = {i["criterion"]: i for i in body["indicators"]}
+    assert {"766.1.4", "766.2.1", "766.3.6", "766.4.2", "766.4.3", "766.4.4", "766.4.5", "766.5.2",
+            "766.5.4"} <= set(crit)
+    assert crit["766.4.2"]["pulling_down"] and crit["766.4.2"]["formula"]
+    assert client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-99").status_code == 400
+    assert client.get("/api/v1/index766?agency=000.00.32.H25&period=2026-03").status_code == 404
+    page = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-criterion="766.4.3"' in html and "chart-766" in html
+    client.post("/logout")
+    client.post("/login", data={"username": "t_clerk", "password": PASSWORD})
+    assert client.get("/api/v1/index766?period=2026-03").status_code == 403
