@@ -251,3 +251,34 @@ def purge_orphans(session: Session, storage: Storage, *, now: datetime, grace: t
     if chunk:
         deleted += flush_chunk()
     return {"objects_scanned": scanned, "orphans_deleted": deleted}
+
+
+CSDL_CODE = r"^[A-Z0-9_.-]{2,30}$"
+
+
+def set_dossier_facts(session: Session, dossier: Dossier, *, actor: User, vneid_verified: bool,
+                      payment_channel: int | None, fee_paid: int | None, csdl_codes: list[str],
+                      now: datetime) -> None:
+    """Record what the 766 index reads about the dossier itself: identity verified through VNeID, how
+    the fee was paid (1 national payment platform, 2 provincial gateway, None not online), the amount,
+    and the national databases consulted. The receiving desk or the holder; all or nothing."""
+    import re
+
+    if not may_attach(actor, dossier):
+        raise Forbidden("Bạn không có quyền cập nhật hồ sơ này.")
+    errors: dict[str, str] = {}
+    if payment_channel not in (None, 1, 2):
+        errors["payment_channel"] = "Hình thức thanh toán: 1 (Nền tảng thanh toán quốc gia), 2 (cổng của tỉnh) hoặc không."
+    if fee_paid is not None and not 0 <= fee_paid <= 10**12:
+        errors["fee_paid"] = "Số tiền phí, lệ phí không hợp lệ."
+    codes = [c.strip().upper() for c in csdl_codes if c.strip()]
+    if len(codes) > 20 or any(not re.match(CSDL_CODE, c) for c in codes):
+        errors["csdl_codes"] = "Mã CSDL: chữ in hoa, số, dấu gạch; tối đa 20 mã."
+    if errors:
+        raise ValidationFailed(errors)
+    dossier.vneid_verified = vneid_verified
+    dossier.payment_channel = payment_channel
+    dossier.fee_paid = fee_paid
+    dossier.csdl_codes = list(dict.fromkeys(codes))
+    dossier.updated_at = now
+    session.flush()

@@ -253,3 +253,32 @@ def citizen_results(code: str) -> list[Any]:
     """The results a verified citizen may download (the look-up page)."""
     dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
     return files_svc.results_of(db.session, dossier.id) if dossier is not None else []
+
+
+@bp.post("/dossiers/<code>/facts")
+@roles_required("clerk", "officer", "head")
+def facts(code: str) -> Any:
+    """VNeID identity, online payment, fee paid and national databases consulted (766 fields)."""
+    d = _dossier(code)
+    if not SimplePostForm().validate():
+        abort(400)
+    raw_channel = (request.form.get("payment_channel") or "").strip()
+    raw_fee = (request.form.get("fee_paid") or "").strip().replace(".", "").replace(",", "")
+    errors: dict[str, str] = {}
+    if raw_fee and not raw_fee.isdigit():
+        errors["fee_paid"] = "Số tiền phí, lệ phí là số đồng, ví dụ 50.000."
+    if raw_channel not in ("", "1", "2"):
+        errors["payment_channel"] = "Hình thức thanh toán không hợp lệ."
+    if errors:
+        return _fail(d, ValidationFailed(errors))
+    try:
+        files_svc.set_dossier_facts(
+            db.session, d, actor=current_user, vneid_verified=request.form.get("vneid_verified") == "1",
+            payment_channel=int(raw_channel) if raw_channel else None,
+            fee_paid=int(raw_fee) if raw_fee else None,
+            csdl_codes=(request.form.get("csdl_codes") or "")[:700].replace(";", ",").split(","), now=utcnow())
+        db.session.commit()
+    except (Forbidden, ValidationFailed) as exc:
+        return _fail(d, exc)
+    flash("Đã cập nhật định danh, thanh toán và CSDL đã khai thác.", "success")
+    return _back(d)

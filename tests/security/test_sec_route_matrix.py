@@ -174,6 +174,9 @@ CASES: list[Case] = [
     Case("admin.calendar", "GET", "/admin/calendar", staff(ADMIN)),
     Case("admin.calendar", "POST", "/admin/calendar", staff(ADMIN, ok=422), data={}),
     Case("admin.calendar_delete", "POST", "/admin/calendar/999999/delete", staff(ADMIN, ok=404)),
+    Case("dvcqg_admin.index", "GET", "/admin/dvcqg/", staff(ADMIN)),
+    Case("dvcqg_admin.resend_one", "POST", "/admin/dvcqg/resend/000.01.31.H25-260302-9999", staff(ADMIN, ok=303),
+         label="/admin/dvcqg/resend/<code>"),
     # ---- staff API: bearer tokens only (a session cookie does not count: see test below)
     Case("api.agencies", "GET", "/api/v1/agencies", staff(ALL, anon=401), bearer=True),
     Case("api.procedures", "GET", "/api/v1/procedures", staff(ALL, anon=401), bearer=True),
@@ -206,6 +209,8 @@ CASES: list[Case] = [
          data={}, label="/dossiers/<own>/files/reuse"),
     Case("files.approval", "POST", "/dossiers/{own}/files/999999/approval",
          staff(("clerk", "officer", "head"), ok=303), data={}, label="/dossiers/<own>/files/<id>/approval"),
+    Case("files.facts", "POST", "/dossiers/{own}/facts", staff(("clerk", "officer", "head"), ok=303), data={},
+         label="/dossiers/<own>/facts"),
     Case("files.download", "GET", "/files/999999", staff(ALL, ok=404)),
     Case("files.citizen_download", "GET", "/lookup/{own}/files/1", every(404), label="/lookup/<own>/files/<id>"),
     Case("index766.page", "GET", "/index766?agency=000.00.31.H25&period=2026-03", staff(LEADERS)),

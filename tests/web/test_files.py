@@ -201,3 +201,22 @@ def test_orphan_clean_up_deletes_only_old_objects_without_a_row(session, client,
     assert result == {"objects_scanned": 2, "orphans_deleted": 1}
     assert [o.key for o in store.list("files")] == [row.storage_key]
     assert session.scalar(select(func.count()).select_from(DossierFile)) >= 1
+
+
+def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(session, client, store):
+    d = receive(session, now=MON).dossier
+    session.commit()
+    login(client, "t_clerk")
+    r = client.post(f"/dossiers/{d.code}/facts", data={"vneid_verified": "1", "payment_channel": "1",
+                                                        "fee_paid": "50.000", "csdl_codes": "CSDLQGDC; csdlqgdd"})
+    assert r.status_code == 303
+    session.refresh(d)
+    assert d.vneid_verified is True and d.payment_channel == 1 and d.fee_paid == 50000
+    assert d.csdl_codes == ["CSDLQGDC", "CSDLQGDD"]
+    r = client.post(f"/dossiers/{d.code}/facts", data={"payment_channel": "7", "csdl_codes": "<script>"})
+    assert r.status_code == 303
+    session.refresh(d)
+    assert d.payment_channel == 1 and d.csdl_codes == ["CSDLQGDC", "CSDLQGDD"]
+    r = client.post(f"/dossiers/{d.code}/facts", data={"csdl_codes": "<script>"})
+    session.refresh(d)
+    assert d.vneid_verified is True and d.csdl_codes == ["CSDLQGDC", "CSDLQGDD"]
