@@ -46,7 +46,7 @@ from ..models import (
     User,
 )
 from ..services import admin as svc
-from ..services import admin_people, calendars
+from ..services import admin_catalogue, admin_people, calendars
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
 from .forms import VNDateField
@@ -138,13 +138,19 @@ class ConfirmForm(FlaskForm):
 
 
 class StepForm(Form):
-    agency_kind = StringField(_l("Loại cơ quan"), validators=[Optional(), Length(max=60)])
+    # Chosen from the agency kinds and the departments that exist, never typed (choices per request).
+    agency_kind = SelectField(_l("Cơ quan thực hiện"), choices=[], validate_choice=False)
     share_percent = DecimalField(_l("Tỷ lệ thời gian (%)"), places=2, validators=[
         Optional(), NumberRange(min=0.01, max=100, message=_l("Tỷ lệ từ 0 đến 100%."))])
     name = StringField(_l("Tên bước"), validators=[Optional(), Length(max=200)])
 
 
 class ProcedureForm(FlaskForm):
+    name = TextAreaField(_l("Tên thủ tục"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    field = StringField(_l("Lĩnh vực"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    level = SelectField(_l("Cấp thực hiện"), choices=[("xa", _l("Cấp xã")), ("tinh", _l("Cấp tỉnh")),
+                                                       ("trung_uong", _l("Cấp trung ương"))])
+    fee = TextAreaField(_l("Phí, lệ phí"), validators=[Optional(), Length(max=4000)])
     limit_value = DecimalField(_l("Thời hạn giải quyết"), places=2, validators=[
         InputRequired(_l("Nhập thời hạn (0 = trong ngày).")),
         NumberRange(min=0, max=1000, message=_l("Thời hạn từ 0 đến 1000."))])
@@ -155,6 +161,10 @@ class ProcedureForm(FlaskForm):
         ("pause", _l("Tạm dừng thời hạn, tính tiếp")), ("restart", _l("Tính lại thời hạn từ đầu"))])
     documents = TextAreaField(_l("Thành phần hồ sơ (mỗi dòng một giấy tờ)"), validators=[Length(max=20000)])
     steps = FieldList(FormField(StepForm), min_entries=6, max_entries=6)
+
+
+class ProcedureCreateForm(ProcedureForm):
+    code = StringField(_l("Mã thủ tục (CSDL quốc gia)"), validators=[DataRequired(REQUIRED), Length(max=20)])
 
 
 class CalendarForm(FlaskForm):
@@ -463,8 +473,13 @@ def procedure_edit(code: str) -> Any:
     p = db.session.scalar(select(Procedure).where(Procedure.code == code)) or abort(404)
     if request.method == "POST":
         form = ProcedureForm()
+        # Identity fields a client did not send stay as they are (older forms post only the limit).
+        for name in ("name", "field", "level", "fee"):
+            if name not in request.form:
+                getattr(form, name).data = getattr(p, name)
     else:
         form = ProcedureForm(data={
+            "name": p.name, "field": p.field, "level": p.level, "fee": p.fee,
             "limit_value": p.limit_value, "limit_unit": p.limit_unit,
             "cutoff": p.cutoff.strftime("%H:%M") if p.cutoff else "", "supplement_regime": p.supplement_regime,
             "documents": "\n".join(p.documents or []),
@@ -472,16 +487,13 @@ def procedure_edit(code: str) -> Any:
                       for s in p.steps]})
         while len(form.steps) < 6:
             form.steps.append_entry()
+    _chain_choices(form)
     if form.validate_on_submit():
-        rows = [e.form for e in form.steps]  # FormField.name is the entry's own name: use .form
-        steps = [svc.StepInput(agency_kind=(f.agency_kind.data or "").strip(),
-                               share_percent=Decimal(f.share_percent.data or 0), name=f.name.data or "")
-                 for f in rows if (f.agency_kind.data or "").strip() or f.share_percent.data]
-        cutoff = None
-        if form.cutoff.data:
-            hh, mm = form.cutoff.data.split(":")
-            cutoff = time(int(hh), int(mm))
+        steps, cutoff = _steps_and_cutoff(form)
         try:
+            admin_catalogue.update_identity(db.session, p, name=form.name.data or "", field=form.field.data or "",
+                                            level=form.level.data or "", fee=form.fee.data or "",
+                                            actor=current_user, now=utcnow(), ip=client_ip())
             svc.update_procedure(
                 db.session, p, limit_value=Decimal(form.limit_value.data if form.limit_value.data is not None
                                                    else p.limit_value),
@@ -498,6 +510,60 @@ def procedure_edit(code: str) -> Any:
             return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/procedure_edit.html", form=form, p=p, kinds=AGENCY_KINDS), status
+
+
+def _chain_choices(form: ProcedureForm) -> None:
+    choices = [("", _("(không)"))] + [(k, str(v)) for k, v in admin_catalogue.chain_choices(
+        db.session, {k: str(v) for k, v in KIND_LABELS.items()})]
+    known = {k for k, _v in choices}
+    for entry in form.steps:
+        current = entry.form.agency_kind.data or ""
+        extra = [(current, current)] if current and current not in known else []
+        entry.form.agency_kind.choices = choices + extra
+
+
+def _steps_and_cutoff(form: ProcedureForm) -> tuple[list[svc.StepInput], time | None]:
+    rows = [e.form for e in form.steps]  # FormField.name is the entry's own name: use .form
+    steps = [svc.StepInput(agency_kind=(f.agency_kind.data or "").strip(),
+                           share_percent=Decimal(f.share_percent.data or 0), name=f.name.data or "")
+             for f in rows if (f.agency_kind.data or "").strip() or f.share_percent.data]
+    cutoff = None
+    if form.cutoff.data:
+        hh, mm = form.cutoff.data.split(":")
+        cutoff = time(int(hh), int(mm))
+    return steps, cutoff
+
+
+@bp.route("/procedures/new", methods=["GET", "POST"])
+@roles_required("admin")
+def procedure_new() -> Any:
+    form = ProcedureCreateForm()
+    if request.method == "GET":
+        while len(form.steps) < 6:
+            form.steps.append_entry()
+    _chain_choices(form)
+    if form.validate_on_submit():
+        steps, cutoff = _steps_and_cutoff(form)
+        limit = Decimal(form.limit_value.data if form.limit_value.data is not None else 0)
+        try:
+            p = admin_catalogue.create_procedure(
+                db.session, code=form.code.data or "", name=form.name.data or "", field=form.field.data or "",
+                level=form.level.data or "", fee=form.fee.data or "", limit_value=limit,
+                limit_unit=form.limit_unit.data or "", actor=current_user, now=utcnow(), ip=client_ip())
+            svc.update_procedure(
+                db.session, p, limit_value=limit, limit_unit=form.limit_unit.data or "", cutoff=cutoff,
+                supplement_regime=form.supplement_regime.data or "",
+                documents=svc.parse_documents(form.documents.data or ""), steps=steps,
+                actor=current_user, now=utcnow(), ip=client_ip())
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            flash(_("Đã tạo thủ tục %(code)s.", code=p.code), "success")
+            return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/procedure_edit.html", form=form, p=None, kinds=AGENCY_KINDS), status
 
 
 # ------------------------------------------------------------------ calendar

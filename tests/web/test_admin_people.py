@@ -87,3 +87,58 @@ def test_audit_log_filters_pages_and_labels(client, session):
     assert r.status_code == 422 and "Ngày kết thúc phải sau ngày bắt đầu." in r.get_data(as_text=True)
     r = client.get("/admin/audit?date_from=31/02/2026")
     assert r.status_code == 422 and "dd/mm/yyyy" in r.get_data(as_text=True)
+
+
+def _procedure_post(**over: str) -> dict[str, str]:
+    data = {"code": "1.999001", "name": "Đăng ký   hoạt động tín ngưỡng", "field": "Tín ngưỡng, tôn giáo",
+            "level": "xa", "fee": "Không", "limit_value": "5", "limit_unit": "working_days", "cutoff": "",
+            "supplement_regime": "pause", "documents": "Văn bản đăng ký\nDanh sách người tham gia"}
+    for i in range(6):
+        data.update({f"steps-{i}-agency_kind": "", f"steps-{i}-share_percent": "", f"steps-{i}-name": ""})
+    data.update(over)
+    return data
+
+
+def test_admin_creates_a_procedure_with_a_chain_chosen_from_agencies(client, session):
+    from onestop.models import Procedure
+
+    login(client)
+    page = client.get("/admin/procedures/new").get_data(as_text=True)
+    # The chain is chosen from lists (agency kinds and the departments that exist), not typed.
+    assert '<select class="form-select" id="steps-0-agency_kind"' in page
+    assert 'value="commune_police"' in page and 'value="department:' in page
+    r = client.post("/admin/procedures/new", data=_procedure_post(**{
+        "steps-0-agency_kind": "people_committee", "steps-0-share_percent": "60",
+        "steps-1-agency_kind": "commune_police", "steps-1-share_percent": "40"}))
+    assert r.status_code == 303, r.get_data(as_text=True)[:500]
+    p = session.scalar(select(Procedure).where(Procedure.code == "1.999001"))
+    assert (p.name, p.field, p.fee, p.limit_value) == ("Đăng ký hoạt động tín ngưỡng", "Tín ngưỡng, tôn giáo",
+                                                       "Không", 5)
+    assert p.name_search == "dang ky hoat dong tin nguong"
+    assert [(s.agency_kind, int(s.share_percent)) for s in p.steps] == [("people_committee", 60),
+                                                                        ("commune_police", 40)]
+    assert p.documents == ["Văn bản đăng ký", "Danh sách người tham gia"]
+    assert session.scalar(select(AuditLog).where(AuditLog.action == "procedure.create")) is not None
+    # Edit its name, field and fees.
+    r = client.post("/admin/procedures/1.999001", data=_procedure_post(name="Thông báo hoạt động tín ngưỡng",
+                                                                          fee="10.000 đồng"))
+    assert r.status_code == 303
+    session.expire_all()
+    p = session.scalar(select(Procedure).where(Procedure.code == "1.999001"))
+    assert (p.name, p.fee, p.steps) == ("Thông báo hoạt động tín ngưỡng", "10.000 đồng", [])
+
+
+def test_procedure_creation_refuses_bad_input_and_creates_nothing(client, session):
+    from onestop.models import Procedure
+
+    login(client)
+    r = client.post("/admin/procedures/new", data=_procedure_post(code="1.004884", name="", field=""))
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Trường này là bắt buộc." in html
+    r = client.post("/admin/procedures/new", data=_procedure_post(code="abc"))
+    assert r.status_code == 422 and "Mã thủ tục theo CSDL quốc gia" in r.get_data(as_text=True)
+    r = client.post("/admin/procedures/new", data=_procedure_post(**{
+        "steps-0-agency_kind": "people_committee", "steps-0-share_percent": "60"}))
+    assert r.status_code == 422 and "phải bằng 100%" in r.get_data(as_text=True)
+    assert session.scalar(select(Procedure).where(Procedure.code == "1.999001")) is None
