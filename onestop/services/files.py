@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -278,7 +279,7 @@ def set_dossier_facts(session: Session, dossier: Dossier, *, actor: User, vneid_
         raise ValidationFailed(errors)
     dossier.vneid_verified = vneid_verified
     dossier.payment_channel = payment_channel
-    dossier.fee_paid = fee_paid
+    dossier.fee_paid = Decimal(fee_paid) if fee_paid is not None else None
     dossier.csdl_codes = list(dict.fromkeys(codes))
     dossier.updated_at = now
     session.flush()
