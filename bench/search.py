@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url")
     ap.add_argument("--generate", type=int, default=0, help="generate N dossiers into a temporary SQLite file")
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--no-upgrade", action="store_true",
+                    help="do not migrate; add (nullable) any dossiers column the models have and the file lacks")
     args = ap.parse_args(argv)
     url = args.url
     if args.generate:
@@ -53,7 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         t0 = time.perf_counter()
-        upgrade()
+        if args.no_upgrade:
+            from sqlalchemy import inspect
+
+            have = {c["name"] for c in inspect(db.engine).get_columns("dossiers")}
+            with db.engine.begin() as conn:
+                for col in Dossier.__table__.columns:
+                    if col.name not in have:
+                        conn.exec_driver_sql(f"ALTER TABLE dossiers ADD COLUMN {col.name} "
+                                             f"{col.type.compile(db.engine.dialect)}")
+        else:
+            upgrade()
         migrate_s = time.perf_counter() - t0
         s = db.session
         n = s.scalar(select(func.count(Dossier.id))) or 0
