@@ -140,6 +140,7 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     if snapshot_note:
         r += 1
         _put(ws, r, 1, snapshot_note)
+    _signature_block(ws, r + 2, last_col, report.agency)
 
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 28
@@ -150,6 +151,31 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     return _save(wb)
+
+
+def _signature_block(ws: Any, top: int, last_col: int, agency: Any) -> None:
+    """The foot of form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP): the recipient unit (Nơi nhận: the
+    agency's superior, the Government Office for a province) and filing copy on the left; the date
+    line and the head's signature on the right; the preparer's in the middle. Place and date are
+    left as dots, written by hand at signing, as on the official form."""
+    parent = getattr(agency, "parent", None)
+    recipient = parent.name if parent is not None else "Văn phòng Chính phủ"
+    right = max(3, last_col - 4)  # the head's block spans the last five columns
+    mid = 3
+    _put(ws, top, 1, "Nơi nhận:", bold=True)
+    # The official list marks: "- " starts the line (not a formula in a .xlsx string cell); the
+    # agency's name itself still goes through safe().
+    ws.cell(row=top + 1, column=1, value=f"- {safe(recipient)};").data_type = "s"
+    ws.cell(row=top + 2, column=1, value="- Lưu: VT.").data_type = "s"
+    _put(ws, top, right, "……, ngày …… tháng …… năm ……", center=True)
+    ws.merge_cells(start_row=top, start_column=right, end_row=top, end_column=last_col)
+    for row, text, bold in ((top + 1, "NGƯỜI LẬP BIỂU", True), (top + 2, "(Ký, ghi rõ họ tên)", False)):
+        _put(ws, row, mid, text, bold=bold, center=True)
+        ws.merge_cells(start_row=row, start_column=mid, end_row=row, end_column=mid + 3)
+    for row, text, bold in ((top + 1, "THỦ TRƯỞNG ĐƠN VỊ", True),
+                            (top + 2, "(Ký, ghi rõ họ tên, đóng dấu)", False)):
+        _put(ws, row, right, text, bold=bold, center=True)
+        ws.merge_cells(start_row=row, start_column=right, end_row=row, end_column=last_col)
 
 
 def form06_from_json(data: dict[str, Any]) -> tuple[list[Form06Row], Form06Row]:
