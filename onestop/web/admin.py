@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -595,8 +596,29 @@ def calendar() -> Any:
     ).all()
     status = 422 if request.method == "POST" else 200
     tet = calendars.tet_years(db.session, utcnow())
+    year, year_days = _year_calendar(rows)
     return render_template("admin/calendar.html", form=form, rows=rows, confirm=ConfirmForm(), tet=tet,
-                           last_year=calendars.covered_years(db.session)[-1]), status
+                           last_year=calendars.covered_years(db.session)[-1], year=year,
+                           year_days=year_days), status
+
+
+def _year_calendar(rows: Any) -> tuple[int, list[tuple[Any, str, str, str]]]:
+    """One year's national holidays and working Saturdays (Labour Code 2019 art. 112, from the
+    ``holidays`` package) beside the admin's exceptions of that year, by date:
+    (day, kind, reason, scope) with kind national_off / national_work / local_off / local_work."""
+    from ..domain.calendar import national_holidays
+
+    covered = calendars.covered_years(db.session)
+    today = utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    raw = request.args.get("year", "")
+    year = int(raw) if raw.isdigit() and covered[0] <= int(raw) <= covered[-1] else today.year
+    closed, working = national_holidays(year, year)
+    days: list[tuple[Any, str, str, str]] = [(d, "national_off", r, "") for d, r in closed.items()]
+    days += [(d, "national_work", r, "") for d, r in working.items()]
+    for row, agency_name in rows:
+        if row.on_date.year == year:
+            days.append((row.on_date, "local_work" if row.working else "local_off", row.note, agency_name or ""))
+    return year, sorted(days, key=lambda t: (t[0], t[1]))
 
 
 @bp.post("/calendar/<int:row_id>/delete")

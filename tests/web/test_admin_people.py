@@ -142,3 +142,20 @@ def test_procedure_creation_refuses_bad_input_and_creates_nothing(client, sessio
         "steps-0-agency_kind": "people_committee", "steps-0-share_percent": "60"}))
     assert r.status_code == 422 and "phải bằng 100%" in r.get_data(as_text=True)
     assert session.scalar(select(Procedure).where(Procedure.code == "1.999001")) is None
+
+
+def test_calendar_shows_the_years_national_holidays_beside_local_exceptions(client, session):
+    login(client)
+    r = client.post("/admin/calendar", data={"on_date": "15/09/2026", "working": "0", "note": "Bão số 5",
+                                             "agency": "000.00.31.H25"})
+    if r.status_code != 303:  # the form may still take yyyy-mm-dd (native date input)
+        r = client.post("/admin/calendar", data={"on_date": "2026-09-15", "working": "0", "note": "Bão số 5",
+                                                 "agency": "000.00.31.H25"})
+    assert r.status_code == 303
+    html = client.get("/admin/calendar?year=2026").get_data(as_text=True)
+    table = html[html.index('id="year-days"'):]
+    assert "02/09/2026" in table and "Quốc khánh" in table and "Nghỉ lễ (Bộ luật Lao động)" in table
+    assert "22/08/2026" in table and "Làm việc bù (Chính phủ)" in table  # a working Saturday
+    assert "15/09/2026" in table and "Bão số 5" in table and "Ngoại lệ: nghỉ" in table
+    assert table.index("02/09/2026") < table.index("15/09/2026")  # one list, by date
+    assert "01/01/2027" in client.get("/admin/calendar?year=2027").get_data(as_text=True)
