@@ -81,9 +81,11 @@ def register(group: click.Group) -> None:
     def resend_cmd(code: str) -> None:
         """Queue a dossier's failed changes again (or its latest one)."""
         from .extensions import db
-        from .integrations.dvcqg.outbox import resend
+        from .integrations.dvcqg.outbox import resend, sync_enabled
         from .services.errors import NotFound
 
+        if not sync_enabled(current_app.config):
+            _fail("chưa cấu hình ONESTOP_DVCQG_URL và ONESTOP_DVCQG_UNIT_CODE (sync is off).")
         try:
             n = resend(db.session, code, datetime.now(UTC))
         except NotFound as exc:

@@ -39,6 +39,9 @@ def index() -> str:
 @bp.post("/resend/<code>")
 @roles_required("admin")
 def resend_one(code: str) -> Response:
+    if not sync_enabled(current_app.config):
+        flash(_("Chưa bật đồng bộ với Cổng DVCQG: không có gì để gửi lại."), "warning")
+        return redirect(url_for(".index"), 303)
     try:
         n = resend(db.session, code, utcnow())
     except NotFound as exc:

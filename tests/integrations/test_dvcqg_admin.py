@@ -89,3 +89,13 @@ def test_cli_score_prints_the_published_766_score(app, session, monkeypatch):
         assert "TDGQ       18" in out and "TONG_SCORE 72.5" in out
         assert "chưa công bố" in runner.invoke(args=["onestop", "dvcqg", "score", "2026-04"]).output
         assert runner.invoke(args=["onestop", "dvcqg", "score", "03/2026"]).exit_code == 2
+
+
+def test_resend_with_sync_off_queues_nothing(app, client, session):
+    d = receive(session, now=datetime.now(UTC)).dossier
+    session.flush()
+    login(client, "t_admin")
+    resp = client.post(f"/admin/dvcqg/resend/{d.code}", follow_redirects=True)
+    assert "Chưa bật đồng bộ" in resp.get_data(as_text=True)
+    assert session.query(DvcqgOutbox).count() == 0
+    assert app.test_cli_runner().invoke(args=["onestop", "dvcqg", "resend", d.code]).exit_code == 2
