@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Integer, MetaData, Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
@@ -164,7 +164,8 @@ def compute_estimates(session: Session, now: datetime, *, window_days: int = WIN
     stmt = (_percentiles_pg(samples, min_cases) if method == "pg"
             else _percentiles_window(samples, min_cases, dialect))
     out = []
-    for pid, aid, cases, med, p90 in session.execute(stmt):
+    for row in session.execute(stmt):
+        pid, aid, cases, med, p90 = cast(tuple[Any, Any, Any, Any, Any], tuple(row))
         out.append((int(pid), int(aid), int(cases), _dec(med), _dec(p90)))
     return sorted(out)
 

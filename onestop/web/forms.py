@@ -4,6 +4,8 @@ ValidationFailed with per-field messages (DESIGN.md §4). Field names equal the
 service's error keys so a message lands next to its field."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,8 +18,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 CHANNEL_CHOICES = [
     ("direct", _l("Trực tiếp")),
@@ -92,8 +94,9 @@ class VNDateField(DateField):
     def __init__(self, label: object = None, validators: object = None, **kwargs: object) -> None:
         render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off",
                      "data-datepicker": "1", "maxlength": "10"}
-        render_kw.update(kwargs.pop("render_kw", None) or {})  # type: ignore[call-overload]
-        super().__init__(label, validators, format=["%d/%m/%Y", "%Y-%m-%d"],  # type: ignore[arg-type]
+        extra: Any = kwargs.pop("render_kw", None) or {}
+        render_kw.update(extra)
+        super().__init__(label, validators, format=["%d/%m/%Y", "%Y-%m-%d"],
                          render_kw=render_kw,
                          invalid_value_message=_l("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."), **kwargs)
 
@@ -113,8 +116,8 @@ class RegisterFilterForm(FlaskForm):
     date_from = VNDateField(_l("Từ ngày"), validators=[Optional()])
     date_to = VNDateField(_l("Đến ngày"), validators=[Optional()])
 
-    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
-        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
         if ok and self.date_from.data and self.date_to.data and self.date_from.data > self.date_to.data:
             self.date_to.errors = [str(_l("Khoảng ngày ngược: 'Đến ngày' phải sau hoặc bằng 'Từ ngày'."))]
             return False
