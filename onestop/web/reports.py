@@ -16,6 +16,7 @@ from ..domain.errors import DomainError
 from ..domain.metrics import FORM06_COLUMNS
 from ..extensions import csrf, db
 from ..models import Agency, Procedure, User
+from ..services import citizen as citizen_svc
 from ..services import exports, reports
 from ..services.accounts import user_for_token
 from ..services.agencies import in_subtree
@@ -63,11 +64,24 @@ def _period_from_args(args: Any) -> tuple[str, str, date, date]:
         kind = "month"
     today = utcnow().astimezone(_tz()).date()
     value = (args.get("value") or "").strip()
+    if not value and (args.get("year") or "").strip():
+        value = _picked_value(kind, args)
     if not value:
         value = {"month": f"{today.year:04d}-{today.month:02d}", "quarter": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
                  "year": str(today.year), "custom": ""}[kind]
     start, end = reports.parse_period(kind, value, args.get("from", ""), args.get("to", ""))
     return kind, value, start, end
+
+
+def _picked_value(kind: str, args: Any) -> str:
+    """The period picked from the year / month / quarter lists, as the value ``parse_period`` reads
+    (``YYYY-MM``, ``YYYY-Qn``, ``YYYY``); bad picks get parse_period's clear error."""
+    year = (args.get("year") or "").strip()[:4]
+    if kind == "month":
+        return f"{year}-{(args.get('month') or '').strip()[:2].zfill(2)}"
+    if kind == "quarter":
+        return f"{year}-Q{(args.get('quarter') or '').strip()[:1]}"
+    return year if kind == "year" else ""
 
 
 def _tz() -> Any:
@@ -266,7 +280,15 @@ def chart_data() -> Any:
         return json_error(403, "forbidden", "Không có quyền với cơ quan này.")
     except ServiceError as exc:
         return json_error(exc.status_code, exc.code, str(exc))
-    return jsonify(reports.chart_series(db.session, agency, now=utcnow()))
+    now = utcnow()
+    data = reports.chart_series(db.session, agency, now=now)
+    # The citizens' ratings over the same window, for the satisfaction chart (docs/guide-head.md).
+    start = reports.period_bounds(date.fromisoformat(data["from"]), date.fromisoformat(data["to"]),
+                                  _tz())[0]
+    sat = citizen_svc.satisfaction_figures(db.session, agency, start, now, now=now)
+    data["satisfaction"] = {"ratings": sat.ratings, "satisfied": sat.satisfied,
+                            "dissatisfied": sat.dissatisfied, "complaints": sat.complaints}
+    return jsonify(data)
 
 
 # ---------------------------------------------------------------- JSON API
