@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -283,3 +284,46 @@ def set_dossier_facts(session: Session, dossier: Dossier, *, actor: User, vneid_
     dossier.csdl_codes = list(dict.fromkeys(codes))
     dossier.updated_at = now
     session.flush()
+
+
+def _portal_date(value: Any) -> date | None:
+    text = str(value or "").strip()[:8]
+    try:
+        return datetime.strptime(text, "%Y%m%d").date() if text else None
+    except ValueError:
+        return None
+
+
+def import_national(session: Session, storage: Storage, dossier: Dossier, *, actor: User, doc: dict[str, Any],
+                    component_no: int, max_bytes: int, now: datetime) -> DossierFile:
+    """Attach a document from the citizen's national store (DuocLayTuKhoDMQG) as a component: the file
+    is checked like an upload (content sniffed, size, hash), stored first, then the row is added —
+    state 3 (an earlier result reused), already approved by its issuer. The caller commits, and
+    deletes the object again if the commit fails."""
+    import base64
+    import binascii
+
+    if not may_attach(actor, dossier):
+        raise Forbidden("Bạn không có quyền đính kèm tệp vào hồ sơ này.")
+    _component_title(dossier, component_no)
+    try:
+        data = base64.b64decode(str(doc.get("NoiDungTep") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed({"file": "Giấy tờ từ kho dữ liệu không kèm tệp hợp lệ."}) from None
+    upload = check_upload(data, str(doc.get("TenGiayTo") or "giay-to"), max_bytes=max_bytes)
+    meta = DocMeta(doc_number=str(doc.get("SoKyHieu") or "")[:100], issuer=str(doc.get("CoQuanCap") or "")[:200],
+                   issued_on=_portal_date(doc.get("NgayCap")), valid_until=_portal_date(doc.get("NgayHetHieuLuc")),
+                   result_code=str(doc.get("MaKetQua") or "")[:60])
+    key = store_upload(storage, upload, now)
+    try:
+        row = attach(session, dossier, actor=actor, kind="component", component_no=component_no, key=key,
+                     upload=upload, meta=meta, now=now)
+    except Exception:
+        storage.delete(key)
+        raise
+    row.digitisation_state = f.REUSED_RESULT
+    row.from_national_store = True
+    row.approval_state = f.APPROVED
+    row.approved_at = now
+    session.flush()
+    return row

@@ -282,3 +282,58 @@ def facts(code: str) -> Any:
         return _fail(d, exc)
     flash("Đã cập nhật định danh, thanh toán và CSDL đã khai thác.", "success")
     return _back(d)
+
+
+def _national_documents(d: Dossier) -> list[dict[str, Any]]:
+    from ..domain.status import Channel
+    from ..integrations.dvcqg.client import PortalClient
+
+    client = PortalClient.from_config(current_app.config)
+    try:
+        return client.national_documents(d.applicant_id_number, Channel(d.channel).national_code, d.procedure.code)
+    finally:
+        client.close()
+
+
+@bp.post("/dossiers/<code>/files/national")
+@roles_required("clerk", "officer", "head")
+def national(code: str) -> Any:
+    """Look the citizen up in the national document store (through the portal) and, with ``pick``,
+    attach the chosen document as a component (state 3, DuocLayTuKhoDMQG)."""
+    from flask import render_template
+
+    from ..integrations.dvcqg.client import PortalError
+
+    d = _dossier(code)
+    if not SimplePostForm().validate():
+        abort(400)
+    if not files_svc.may_attach(current_user, d):
+        abort(403)
+    if not current_app.config.get("DVCQG_URL") or not d.applicant_id_number:
+        flash("Chưa cấu hình kết nối Cổng DVCQG hoặc hồ sơ chưa có số định danh của người nộp.", "danger")
+        return _back(d)
+    try:
+        docs = _national_documents(d)
+    except PortalError as exc:
+        flash(f"Không tra cứu được kho dữ liệu của công dân: {exc}", "danger")
+        return _back(d)
+    pick = (request.form.get("pick") or "").strip()
+    if not pick:
+        return render_template("dossiers/national_docs.html", d=d, docs=docs, form=SimplePostForm(),
+                               components=files_svc.component_states(db.session, d))
+    doc = next((x for x in docs if str(x.get("MaGiayTo")) == pick), None)
+    comp = (request.form.get("component_no") or "").strip()
+    if doc is None or not comp.isdigit():
+        return _fail(d, ValidationFailed({"pick": "Chọn giấy tờ trong kho và thành phần hồ sơ."}))
+    store = storage()
+    try:
+        row = files_svc.import_national(db.session, store, d, actor=current_user, doc=doc, component_no=int(comp),
+                                        max_bytes=_file_limit(), now=utcnow())
+        db.session.commit()
+    except (Forbidden, ValidationFailed) as exc:
+        return _fail(d, exc)
+    except Exception:
+        db.session.rollback()
+        raise
+    flash(f"Đã lấy giấy tờ từ kho dữ liệu của công dân: {row.title}.", "success")
+    return _back(d)

@@ -211,6 +211,8 @@ CASES: list[Case] = [
          staff(("clerk", "officer", "head"), ok=303), data={}, label="/dossiers/<own>/files/<id>/approval"),
     Case("files.facts", "POST", "/dossiers/{own}/facts", staff(("clerk", "officer", "head"), ok=303), data={},
          label="/dossiers/<own>/facts"),
+    Case("files.national", "POST", "/dossiers/{own}/files/national", staff(("clerk", "officer", "head"), ok=303),
+         data={}, label="/dossiers/<own>/files/national"),
     Case("files.download", "GET", "/files/999999", staff(ALL, ok=404)),
     Case("files.citizen_download", "GET", "/lookup/{own}/files/1", every(404), label="/lookup/<own>/files/<id>"),
     Case("index766.page", "GET", "/index766?agency=000.00.31.H25&period=2026-03", staff(LEADERS)),

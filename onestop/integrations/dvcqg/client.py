@@ -154,6 +154,25 @@ class PortalClient:
         if items:
             self.call("XacNhanHoSoTrucTuyen", data=list(items))
 
+    def national_documents(self, owner_id: str, channel: int, procedure_code: str,
+                           results: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+        """The citizen's documents and results in the national store (docs/integration.md, "Files and
+        digitisation"): ``{SoDinhDanhChuSoHuu, KenhThucHien, MaThuTuc, DanhSachDanhMucKetQua}`` →
+        ``{errorCode, result: {DanhSachGiayToKetQua}}``."""
+        body: dict[str, Any] = {"SoDinhDanhChuSoHuu": owner_id, "KenhThucHien": channel, "MaThuTuc": procedure_code,
+                "DanhSachDanhMucKetQua": list(results)}
+        try:
+            resp = self.http.post(f"{self.base_url}/khoso/tracuu", json=body, timeout=self.timeout)
+            answer = resp.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise PortalUnavailable(f"kho dữ liệu: {type(exc).__name__}: {exc}"[:500]) from exc
+        if not isinstance(answer, dict) or str(answer.get("errorCode")) != "0":
+            message = answer.get("message") if isinstance(answer, dict) else None
+            raise PortalRejected(str(message or "kho dữ liệu từ chối"),
+                                 str(answer.get("errorCode") if isinstance(answer, dict) else ""))
+        docs = (answer.get("result") or {}).get("DanhSachGiayToKetQua")
+        return [d for d in docs if isinstance(d, dict)] if isinstance(docs, list) else []
+
     def report_766(self, period: str) -> dict[str, Any]:
         data = self.call("report_tinh_766_service", kyBaoCao=period).get("data")
         return data[0] if isinstance(data, list) and data else {}

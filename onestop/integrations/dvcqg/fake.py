@@ -56,6 +56,8 @@ class PortalState:
     submissions: dict[str, dict[str, Any]] = field(default_factory=dict)
     acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The citizens' national document store: owner ID number -> their documents and results.
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     failure: FailurePlan = field(default_factory=FailurePlan)
@@ -271,7 +273,8 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
     @app.post("/_control/reset")
     def reset() -> Response:
         with state.lock:
-            for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores", "requests"):
+            for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores", "requests",
+                         "documents"):
                 getattr(state, name).clear()
             state.progress_keys.clear()
             state.rejections.clear()
@@ -287,6 +290,30 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
             for item in items:
                 state.submissions[str(item.get("MaHoSoQG"))] = item
         return jsonify({"ok": True, "count": len(items)})
+
+    khoso = load_schema("khoso_tracuu")
+
+    @app.post("/dvcqg/khoso/tracuu")
+    def document_store() -> Response:
+        """A citizen's documents and results in the national store, by owner ID number, procedure and
+        result codes ({errorCode, result: {DanhSachGiayToKetQua}}; docs/integration.md)."""
+        body = request.get_json(silent=True)
+        errors = sorted(khoso.iter_errors(body), key=lambda e: list(e.path)) if isinstance(body, dict) else []
+        if not isinstance(body, dict) or errors:
+            message = errors[0].message if errors else "body is not a JSON object"
+            return jsonify({"errorCode": "-1", "message": f"Sai cấu trúc: {message}"[:300]})
+        wanted = {str(x.get("MaKetQua")) for x in body["DanhSachDanhMucKetQua"]}
+        with state.lock:
+            docs = [d for d in state.documents.get(body["SoDinhDanhChuSoHuu"], [])
+                    if not wanted or d.get("MaKetQua") in wanted]
+        return jsonify({"errorCode": "0", "result": {"DanhSachGiayToKetQua": docs}})
+
+    @app.post("/_control/documents")
+    def set_documents() -> Response:
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.documents[str(body.get("SoDinhDanhChuSoHuu"))] = list(body.get("DanhSachGiayToKetQua") or [])
+        return jsonify({"ok": True})
 
     @app.post("/_control/score")
     def set_score() -> Response:
