@@ -555,7 +555,8 @@ def head_dashboard(session: Session, agency: Agency, *, now: datetime, by: str |
                             supplement_count=Dossier.supplement_count, now=now, soon=soon)
     scope = _in_scope(agency) if by is None else scope_condition(subtree_ids_query(agency), check_by(by))
     # The scan is bounded by the open dossiers (finished_at IS NULL), whatever the history.
-    inner = select(kind.label("k")).where(_open_with_clock(), Dossier.received_at.is_not(None), scope).subquery()
+    # Received before ``now`` (half-open, like Form 06's moment): the same dossiers as its "in progress".
+    inner = select(kind.label("k")).where(_open_with_clock(), Dossier.received_at < now, scope).subquery()
     out = DashboardCounts()
     counted: Any = session.execute(select(inner.c.k, func.count()).group_by(inner.c.k))
     for k, n in counted:

@@ -124,7 +124,10 @@ def dashboard() -> Any:
     try:
         agency = _pick_agency(current_user, request.args.get("agency"))
         filters = _filters()
-        counts = reports.head_dashboard(db.session, agency, now=now)
+        # ?by=desk|resolver counts exactly Form 06's "in progress" for that scope (docs/rules.md);
+        # without it, what the lists below show: received by the subtree or held by it now.
+        by = request.args.get("by") or None
+        counts = reports.head_dashboard(db.session, agency, now=now, by=by)
         overdue = reports.overdue_list(db.session, agency, filters, now=now, after=request.args.get("after"))
         soon = reports.due_soon_list(db.session, agency, now=now, limit=20)
     except Forbidden:

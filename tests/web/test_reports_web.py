@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest.mock import patch
 
 import pytest
@@ -43,7 +43,11 @@ def test_dashboard_counts_and_links_each_overdue_dossier(client, session):
     # On Wed 01/04 09:00: overdue = the 20/03 dossier (due 27/03) and the Cư trú one (due 16/03);
     # paused = the one awaiting a supplement asked before its due time; within = 27/03 and 01/04.
     counts = reports.head_dashboard(session, agency(session, "000.00.31.H25"), now=NOW)
-    assert (counts.within, counts.due_soon, counts.overdue, counts.paused) == (2, 0, 2, 1)
+    # The April dossier received at this very moment (01/04 09:00) counts from the next instant: the
+    # moment is half-open like Form 06's (docs/rules.md, F2).
+    assert (counts.within, counts.due_soon, counts.overdue, counts.paused) == (1, 0, 2, 1)
+    later = reports.head_dashboard(session, agency(session, "000.00.31.H25"), now=NOW + timedelta(minutes=1))
+    assert (later.within, later.due_soon, later.overdue, later.paused) == (2, 0, 2, 1)
     assert 'id="count-overdue">2<' in html and 'id="count-paused">1<' in html
     overdue_part = html.split('id="overdue"')[1]
     for d in (data.open_overdue, data.residence_overdue):
@@ -280,3 +284,18 @@ def test_cli_by_resolver(app, session):
     r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
                             "--to", "2026-03-31", "--by", "holder"])
     assert r.exit_code == 2
+
+
+def test_dashboard_counts_by_scope_equal_form06_in_progress(client, session):
+    _march(session)
+    login(client)
+    april = reports.form06(session, agency(session, "000.00.31.H25"), date(2026, 4, 1), date(2026, 4, 30),
+                           now=NOW, by="resolver").totals
+    html = client.get("/reports/dashboard?by=resolver").get_data(as_text=True)
+
+    def count(name: str) -> int:
+        return int(html.split(f'id="count-{name}">', 1)[1].split("<", 1)[0])
+
+    assert count("within") + count("due-soon") + count("paused") == april.in_progress_within
+    assert count("overdue") == april.in_progress_overdue
+    assert client.get("/reports/dashboard?by=holder").status_code == 303
