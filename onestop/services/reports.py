@@ -847,8 +847,9 @@ def subtree_agencies(session: Session, agency: Agency) -> list[Agency]:
 
 
 __all__ = [
-    "FORM06_COLUMNS", "DashboardCounts", "DelayReport", "Form06", "OpenPage", "OpenRow", "OverdueFilters",
-    "bare_aggregate_query", "chart_series", "close_period", "delay_attribution", "due_in_force_at",
-    "due_soon_list", "form06", "form06_buckets_query", "head_dashboard", "overdue_list", "parse_period",
-    "snapshot_for", "subtree_agencies",
+    "BY_CHOICES", "FORM06_COLUMNS", "BucketCounts", "By", "DashboardCounts", "DelayReport", "Form06", "OpenPage",
+    "OpenRow", "OverdueFilters", "bare_aggregate_query", "chart_series", "check_by", "close_period",
+    "delay_attribution", "due_in_force_at", "due_soon_list", "form06", "form06_buckets_query", "form06_counts",
+    "head_dashboard", "measured_at", "overdue_list", "parse_period", "period_bounds", "resolver_id",
+    "scope_condition", "snapshot_for", "subtree_agencies", "supplements_before",
 ]
