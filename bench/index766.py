@@ -28,27 +28,35 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != os.pa
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench._machine import cpu_model  # noqa: E402
-from bench.form06 import NOW, PG_DEFAULT, _pg_database, build, make_app  # noqa: E402
+from bench._machine import cpu_model
+from bench.form06 import NOW, PG_DEFAULT, _pg_database, build, make_app
 
 EXTRA = (
-    "UPDATE dossiers SET vneid_verified = (id % 3 = 0), "
-    "payment_channel = CASE WHEN id % 4 = 0 THEN 1 ELSE NULL END",
-    "INSERT INTO dossier_files (dossier_id, kind, component_no, title, storage_key, filename, content_type,"
-    " size_bytes, sha256, digitisation_state, from_national_store, result_code, doc_number, issuer,"
-    " owner_id_number, uploaded_at, approval_state)"
-    " SELECT id, 'component', 1, 'x', 'files/bench/c' || id, 'x.pdf', 'application/pdf', 1000,"
-    " 'h', CASE WHEN id % 10 = 0 THEN 2 ELSE 1 END, (id % 20 = 0), '', '', '', applicant_id_number,"
-    " received_at, 2 FROM dossiers WHERE received_at IS NOT NULL AND id % 5 < 2",
-    "INSERT INTO dossier_files (dossier_id, kind, component_no, title, storage_key, filename, content_type,"
-    " size_bytes, sha256, digitisation_state, from_national_store, result_code, doc_number, issuer,"
-    " owner_id_number, uploaded_at, approval_state)"
-    " SELECT id, 'result', NULL, 'kq', 'files/bench/r' || id, 'kq.pdf', 'application/pdf', 1000, 'h', 1,"
-    " (1 = 0), '', '', '', applicant_id_number, finished_at, 2 FROM dossiers"
-    " WHERE finished_at IS NOT NULL AND id % 2 = 0",
-    "INSERT INTO dvcqg_outbox (dossier_id, kind, version, state, attempts, created_at, next_attempt_at,"
-    " sent_at, last_error) SELECT id, 'event', 1, 'sent', 1, received_at, received_at, received_at, ''"
-    " FROM dossiers WHERE received_at IS NOT NULL AND id % 10 < 7",
+    (
+        "UPDATE dossiers SET vneid_verified = (id % 3 = 0), "
+        "payment_channel = CASE WHEN id % 4 = 0 THEN 1 ELSE NULL END"
+    ),
+    (
+        "INSERT INTO dossier_files (dossier_id, kind, component_no, title, storage_key, filename, content_type,"
+        " size_bytes, sha256, digitisation_state, from_national_store, result_code, doc_number, issuer,"
+        " owner_id_number, uploaded_at, approval_state)"
+        " SELECT id, 'component', 1, 'x', 'files/bench/c' || id, 'x.pdf', 'application/pdf', 1000,"
+        " 'h', CASE WHEN id % 10 = 0 THEN 2 ELSE 1 END, (id % 20 = 0), '', '', '', applicant_id_number,"
+        " received_at, 2 FROM dossiers WHERE received_at IS NOT NULL AND id % 5 < 2"
+    ),
+    (
+        "INSERT INTO dossier_files (dossier_id, kind, component_no, title, storage_key, filename, content_type,"
+        " size_bytes, sha256, digitisation_state, from_national_store, result_code, doc_number, issuer,"
+        " owner_id_number, uploaded_at, approval_state)"
+        " SELECT id, 'result', NULL, 'kq', 'files/bench/r' || id, 'kq.pdf', 'application/pdf', 1000, 'h', 1,"
+        " (1 = 0), '', '', '', applicant_id_number, finished_at, 2 FROM dossiers"
+        " WHERE finished_at IS NOT NULL AND id % 2 = 0"
+    ),
+    (
+        "INSERT INTO dvcqg_outbox (dossier_id, kind, version, state, attempts, created_at, next_attempt_at,"
+        " sent_at, last_error) SELECT id, 'event', 1, 'sent', 1, received_at, received_at, received_at, ''"
+        " FROM dossiers WHERE received_at IS NOT NULL AND id % 10 < 7"
+    ),
 )
 
 
