@@ -1,0 +1,75 @@
+"""The head's desk, second pass (docs/guide-head.md): Form 06's period picked from lists (year with
+month or quarter, no "2026-Q4" to type), the typed value still accepted, bad picks refused with a
+message; the charts' data carries the citizens' satisfaction."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from unittest.mock import patch
+
+import pytest
+
+from onestop.models import Rating
+from tests.factories import PASSWORD
+from tests.services.test_reports_data import build_march, vn
+
+NOW = vn(2026, 4, 1, 9)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    with patch("onestop.web.reports.utcnow", return_value=NOW):
+        yield
+
+
+def login(client, username: str = "t_head") -> None:
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
+
+
+@pytest.mark.parametrize("args,expected", [
+    ({"kind": "quarter", "year": "2026", "quarter": "4"}, "từ ngày 01/10/2026 đến ngày 31/12/2026"),
+    ({"kind": "month", "year": "2026", "month": "2"}, "từ ngày 01/02/2026 đến ngày 28/02/2026"),
+    ({"kind": "year", "year": "2025", "month": "7"}, "từ ngày 01/01/2025 đến ngày 31/12/2025"),
+    # A typed value still wins over the lists (bookmarks, the API's style).
+    ({"kind": "month", "year": "2026", "month": "2", "value": "2026-03"}, "từ ngày 01/03/2026 đến ngày 31/03/2026"),
+])
+def test_form06_period_from_the_lists(client, session, args, expected):
+    session.commit()
+    login(client)
+    html = client.get("/reports/form06", query_string=args).get_data(as_text=True)
+    assert expected in html
+    for name in ("year", "month", "quarter"):
+        assert f'id="f-{name}" name="{name}"' in html
+
+
+def test_form06_lists_show_the_period_shown(client, session):
+    session.commit()
+    login(client)
+    html = client.get("/reports/form06", query_string={"kind": "quarter", "year": "2026", "quarter": "3"}) \
+        .get_data(as_text=True)
+    assert '<option value="2026" selected>' in html and '<option value="3" selected>III</option>' in html
+
+
+def test_a_bad_pick_is_refused_with_a_message(client, session):
+    session.commit()
+    login(client)
+    r = client.get("/reports/form06", query_string={"kind": "quarter", "year": "2026", "quarter": "9"},
+                   follow_redirects=True)
+    assert "Kỳ báo cáo không hợp lệ" in r.get_data(as_text=True) or "Kỳ báo cáo phải" in r.get_data(as_text=True)
+
+
+def test_chart_data_has_the_satisfaction_counts(client, session):
+    from onestop.models import Dossier
+
+    build_march(session)
+
+    rows = session.query(Dossier).limit(3).all()
+    for d, happy in zip(rows, (True, False, True), strict=False):
+        session.add(Rating(dossier_id=d.id, agency_id=d.receiving_agency_id, satisfied=happy, comment="",
+                           created_at=datetime(2026, 3, 20, 3, 0, tzinfo=UTC), score_access=5, score_procedure=5,
+                           score_officer=5, score_result=5, score_feedback=5))
+    session.commit()
+    login(client)
+    sat = client.get("/reports/charts/data.json").get_json()["satisfaction"]
+    assert sat["satisfied"] == 2 and sat["dissatisfied"] == 1 and sat["ratings"] == 3
+    html = client.get("/reports/charts").get_data(as_text=True)
+    assert 'id="chart-satisfaction"' in html and 'class="chart-box' in html
