@@ -73,3 +73,18 @@ def test_chart_data_has_the_satisfaction_counts(client, session):
     assert sat["satisfied"] == 2 and sat["dissatisfied"] == 1 and sat["ratings"] == 3
     html = client.get("/reports/charts").get_data(as_text=True)
     assert 'id="chart-satisfaction"' in html and 'class="chart-box' in html
+
+
+def test_scores_show_names_not_rule_ids(client, session):
+    import re
+
+    build_march(session)
+    session.commit()
+    with patch("onestop.web.scores.utcnow", return_value=NOW):
+        login(client)
+        html = client.get("/scores?period=2026-03").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<main"):]))
+    assert "par.tthc" not in text and "766.2.1" not in text, text[:400]
+    assert "Chỉ số 2.1 Tỷ lệ hồ sơ xử lý đúng hạn" in text
+    # The what-if names the criteria it scores.
+    assert re.search(r"Tỷ lệ hồ sơ TTHC giải quyết đúng hạn: \d", text)
