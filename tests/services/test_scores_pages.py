@@ -31,7 +31,7 @@ def test_head_sees_the_criteria_table_and_the_what_if(client, session):
     r = client.get("/scores?agency=000.00.31.H25&from=2026-03-01&to=2026-03-31&days=3")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "766.2.1" in html and "13.33" in html and "66,67%" in html
+    assert "Chỉ số 2.1" in html and "766.2.1" not in html and "13.33" in html and "66,67%" in html
     assert "Có 1 hồ sơ đến hạn trong 3 ngày làm việc tới" in html and "50,00%" in html
     assert "style=" not in html and "<script>" not in html
 
