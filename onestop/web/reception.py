@@ -259,11 +259,12 @@ def register() -> Any:
         abort(400)
     now = utcnow()
     args = {k: v for k, v in request.args.items() if k not in ("after", "print", "page") and v}
-    if not form.validate():
-        # A date that is not dd/mm/yyyy, or a reversed range: refused, the message under the field.
+    if not form.validate() and (form.date_from.errors or form.date_to.errors):
+        # A date that is not dd/mm/yyyy, or a reversed range: refused, the message under the field
+        # and no list (a read: the page itself answers 200). Other bad values simply match nothing.
         return render_template("reception/register.html", form=form, page=None, timings={}, args=args,
                                status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency,
-                               total=None, page_no=1, pages=0, per_page=REGISTER_PER_PAGE), 422
+                               total=None, page_no=1, pages=0, per_page=REGISTER_PER_PAGE)
     flt = _register_filter(form)
     printing = request.args.get("print") == "1"
     page = queries.register_page(db.session, current_user, flt, tz=local_tz(),
