@@ -92,11 +92,17 @@ def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: da
     """The measures behind 1.4, 3.6, 4.2–4.5 over the dossiers received in [start_m, as_of) in the
     subtree: one statement of conditional sums (both engines)."""
     conds = _conditions(as_of, _fee_procedures(session))
-    cols = []
+    # Each condition once per row (the correlated EXISTS are the cost): a denominator of every dossier
+    # is the row count, shared.
+    total = func.count().label("all")
+    cols: list[Any] = [total]
     for name in FILE_MEASURES:
         den, num = conds[name]
-        cols.append(func.coalesce(func.sum(case((den, 1), else_=0)), 0).label(f"{name}_d"))
-        cols.append(func.coalesce(func.sum(case((and_(den, num), 1), else_=0)), 0).label(f"{name}_n"))
+        if name == "online_payment_rate":
+            cols.append(func.coalesce(func.sum(case((den, 1), else_=0)), 0).label(f"{name}_d"))
+            cols.append(func.coalesce(func.sum(case((and_(den, num), 1), else_=0)), 0).label(f"{name}_n"))
+        else:
+            cols.append(func.coalesce(func.sum(case((num, 1), else_=0)), 0).label(f"{name}_n"))
     if as_of > start_m:
         row: Mapping[str, Any] = dict(session.execute(select(*cols).select_from(Dossier).where(
             _population(agency, start_m, as_of, by))).one()._mapping)
@@ -104,7 +110,7 @@ def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: da
         row = {c.name: 0 for c in cols}
     out: dict[str, Measured] = {}
     for name in FILE_MEASURES:
-        n, dn = int(row[f"{name}_n"]), int(row[f"{name}_d"])
+        n, dn = int(row[f"{name}_n"]), int(row.get(f"{name}_d", row["all"]))
         out[name] = Measured(rate(n, dn), n, dn)
     return out
 
