@@ -20,6 +20,7 @@ from ..services import citizen as citizen_svc
 from ..services import exports, reports
 from ..services.accounts import user_for_token
 from ..services.agencies import in_subtree
+from ..services.calendars import calendar_for
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
 from .errors import json_error
@@ -255,8 +256,11 @@ def delays() -> Any:
     except ServiceError as exc:
         _flash_error(exc)
         return redirect(url_for("reports.delays"), 303)
+    # Minutes are shown as working days and hours of this agency's office day (docs/guide-head.md).
+    minutes_per_day = calendar_for(db.session, agency).minutes_per_day
     return render_template("reports/delays.html", report=report, agency=agency, kind=kind, value=value,
-                           start=start, end=end, agencies=reports.subtree_agencies(db.session, _root_of(current_user)),
+                           start=start, end=end, minutes_per_day=minutes_per_day,
+                           agencies=reports.subtree_agencies(db.session, _root_of(current_user)),
                            args={k: v for k, v in request.args.items() if v})
 
 

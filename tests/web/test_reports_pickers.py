@@ -88,3 +88,24 @@ def test_scores_show_names_not_rule_ids(client, session):
     assert "Chỉ số 2.1 Tỷ lệ hồ sơ xử lý đúng hạn" in text
     # The what-if names the criteria it scores.
     assert re.search(r"Tỷ lệ hồ sơ TTHC giải quyết đúng hạn: \d", text)
+
+
+def test_delays_are_in_working_days_and_hours(client, session):
+    """3.000722 at the commune: 3 working days = 1,350 office minutes, 450 a working day; the police
+    leg used 1,290 minutes and overran its share by 885 (tests/services/test_reports_delays.py)."""
+    from onestop.services.dossiers import apply_action
+    from tests.factories import user
+    from tests.services.test_reports_data import open_
+
+    d = open_(session, vn(2026, 3, 2), code="3.000722")
+    apply_action(session, d, "hand_off", actor=user(session, "t_officer"), now=vn(2026, 3, 3, 10))
+    apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=vn(2026, 3, 3, 10))
+    apply_action(session, d, "hand_off", actor=user(session, "t_police"), now=vn(2026, 3, 6, 9))
+    apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 9))
+    apply_action(session, d, "complete", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14), result="Xong")
+    session.commit()
+    login(client)
+    html = client.get("/reports/delays?kind=month&value=2026-03").get_data(as_text=True)
+    assert "2 ngày làm việc 6 giờ 30 phút" in html  # used
+    assert "1 ngày làm việc 7 giờ 15 phút" in html  # over its share
+    assert "21 giờ" not in html  # 1,290 minutes are no longer "21 giờ 30 phút"
