@@ -809,13 +809,20 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
 
     children = list(session.scalars(select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.name)))
     groups = children or [agency]
-    a_inner = select(Dossier.receiving_agency_id.label("a"), case((late, 1), else_=0).label("late")) \
-        .where(resolved).subquery()
+    # Bars per RESOLVING agency (resolver_id: the first hand-off's receiver, else the desk), over the
+    # dossiers the subtree resolved — the agency itself first when it resolves (docs/guide-head.md).
+    resolved_here = and_(scope_condition(ids, "resolver"), Dossier.received_at.is_not(None),
+                         Dossier.finished_at >= start_m, Dossier.finished_at < end_m)
+    a_inner = select(resolver_id().label("a"), case((late, 1), else_=0).label("late")) \
+        .where(resolved_here).subquery()
     per_agency: Any = session.execute(
         select(a_inner.c.a, func.count(), func.sum(a_inner.c.late)).group_by(a_inner.c.a))
     by_agency = {int(a): (int(n), int(nl or 0)) for a, n, nl in per_agency}
     paths = dict(session.execute(select(Agency.id, Agency.path).where(Agency.id.in_(list(by_agency) or [0]))).all())
     bars = []
+    if children and agency.id in by_agency:  # what the agency resolves itself, not via a child
+        n, nl = by_agency.pop(agency.id)
+        bars.append({"agency": agency.short_name or agency.name, "on_time": n - nl, "late": nl})
     for g in groups:
         on_time = late_n = 0
         for aid, (n, nl) in by_agency.items():
