@@ -228,6 +228,11 @@ class ReceptionInput:
     # the channel chosen (email/sms/zalo): without it no message is sent (docs/guide-clerk.md).
     notify_consent: bool = False
     notify_channel: str = ""
+    # Identity verified through the national ID app (VNeID) at the desk; how the fee was paid (1 the
+    # national payment platform, 2 the province's gateway, None not online) — 766 indicators 4.5 and
+    # 3.6 (docs/integration.md, "Files and digitisation").
+    vneid_verified: bool = False
+    payment_channel: int | None = None
 
 
 NOTIFY_CHANNELS = ("email", "sms", "zalo")
@@ -284,6 +289,8 @@ def reception_errors(session: Session, data: ReceptionInput) -> dict[str, str]:
             errors["notify_channel"] = "Chọn kênh nhận thông báo: e-mail, SMS hoặc Zalo."
         elif data.notify_channel == "email" and not (data.applicant.email or "").strip():
             errors["applicant_email"] = "Nhập e-mail để nhận thông báo qua e-mail."
+    if data.payment_channel not in (None, 1, 2):
+        errors["payment_channel"] = "Hình thức thanh toán: Nền tảng thanh toán quốc gia, cổng của tỉnh hoặc không trực tuyến."
     return errors
 
 
@@ -306,6 +313,7 @@ def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant
         channel=data.channel, documents=data.documents, note=normalize_text(data.note),
         notify_consent=bool(data.notify_consent),
         notify_channel=data.notify_channel if data.notify_consent else "",
+        vneid_verified=bool(data.vneid_verified), payment_channel=data.payment_channel,
         rule_set=RULE_SET_2025 if local_day.isoformat() >= "2025-07-01" else RULE_SET_2018,
         submitted_at=now, status=next_status(None, action).value, updated_at=now,
     )

@@ -153,6 +153,8 @@ def new() -> Any:
             note=form.note.data or "",
             notify_consent=bool(form.notify_consent.data),
             notify_channel=form.notify_channel.data or "",
+            vneid_verified=request.form.get("vneid_verified") == "1",
+            payment_channel=_payment_channel(request.form.get("payment_channel")),
         )
         # Every error at once: the form's (shape) and the service's (rules), each next to its field.
         for name, msg in reception_errors(db.session, data).items():
@@ -339,3 +341,13 @@ def estimate_text_for_code_global(code: str) -> str:
 
     d = db.session.scalar(select(Dossier).where(Dossier.code == code))
     return estimate_text_global(d) if d is not None else ""
+
+
+def _payment_channel(raw: str | None) -> int | None:
+    """The reception form's payment select: "" not online, "1"/"2" the two online ways; anything
+    else is passed on as -1 so that the service refuses it next to its field."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw in ("1", "2") else -1
+

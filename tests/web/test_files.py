@@ -220,3 +220,19 @@ def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(
     r = client.post(f"/dossiers/{d.code}/facts", data={"csdl_codes": "<script>"})
     session.refresh(d)
     assert d.vneid_verified is True and d.csdl_codes == ["CSDLQGDC", "CSDLQGDD"]
+
+
+def test_reception_records_vneid_and_payment_and_refuses_an_unknown_payment_way(session, client, store):
+    from onestop.models import Dossier
+
+    login(client, "t_clerk")
+    base = {"procedure": "1.004884", "applicant_name": "Nguyễn Văn Bình", "applicant_id_number": "001090011111",
+            "applicant_phone": "0912345678", "channel": "direct", "outcome": "receive"}
+    before = session.scalar(select(func.count()).select_from(Dossier))
+    bad = client.post("/reception/new", data={**base, "payment_channel": "9"})
+    assert bad.status_code in (200, 422) and "Hình thức thanh toán" in bad.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Dossier)) == before
+    ok = client.post("/reception/new", data={**base, "vneid_verified": "1", "payment_channel": "2"})
+    assert ok.status_code in (302, 303), ok.status_code
+    d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
+    assert d.vneid_verified is True and d.payment_channel == 2
