@@ -57,7 +57,7 @@ def update_identity(session: Session, p: Procedure, *, name: str, field: str, le
     before = {"name": p.name, "field": p.field, "level": p.level, "fee": p.fee}
     p.name, p.name_search, p.field, p.level, p.fee = name, fold(name), field, level, fee
     session.flush()
-    diff = {k: [before[k], getattr(p, k)] for k in before if before[k] != getattr(p, k)}
+    diff: dict[str, object] = {k: [before[k], getattr(p, k)] for k in before if before[k] != getattr(p, k)}
     if diff:
         audit(session, actor, "procedure.update", f"procedure:{p.code}", diff, now, ip)
 
