@@ -109,3 +109,22 @@ def test_delays_are_in_working_days_and_hours(client, session):
     assert "2 ngày làm việc 6 giờ 30 phút" in html  # used
     assert "1 ngày làm việc 7 giờ 15 phút" in html  # over its share
     assert "21 giờ" not in html  # 1,290 minutes are no longer "21 giờ 30 phút"
+
+
+def test_chart_bars_are_per_resolving_agency(client, session):
+    """The commune's dossiers are received at its service centre and resolved by the UBND: the bars
+    count them for the UBND (the resolver), as many as Form 06 by resolver says were resolved."""
+    from datetime import date
+
+    from onestop.services import reports
+    from tests.factories import agency
+
+    build_march(session)
+    session.commit()
+    login(client)
+    data = client.get("/reports/charts/data.json").get_json()
+    bars = {b["agency"]: b["on_time"] + b["late"] for b in data["agencies"]}
+    assert bars.get("UBND xã Tân Lạc", 0) > 0, bars
+    f06 = reports.form06(session, agency(session, "000.00.31.H25"), date.fromisoformat(data["from"]),
+                         date.fromisoformat(data["to"]), now=NOW, by="resolver")
+    assert sum(bars.values()) == f06.totals.resolved_total
