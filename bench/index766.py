@@ -75,14 +75,32 @@ def add_766_data(app: Any, log: Any) -> None:
 
 
 def measure(app: Any, repeat: int, log: Any) -> None:
+    from datetime import date
+
     from sqlalchemy import select
 
     from onestop.extensions import db
     from onestop.models import Agency
+    from onestop.services import index766 as ix
     from onestop.services.index766 import index766
+    from onestop.services.reports import measured_at
 
     with app.app_context():
         province = db.session.scalar(select(Agency).where(Agency.identifier == "000.00.00.H25"))
+        start_m, as_of = measured_at(province, date(2026, 1, 1), date(2026, 3, 31), NOW)
+        parts = {
+            "file measures (1.4, 3.6, 4.2-4.5)": lambda: ix.file_measures(db.session, province, start_m, as_of),
+            "dossiers pulling down (6 lists)": lambda: [ix.pulling_down(db.session, province, start_m, as_of, m)
+                                                        for m in ix.FILE_MEASURES],
+        }
+        for label, fn in parts.items():
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+                db.session.rollback()
+            log(f"  part: {label}: median {statistics.median(times):.3f} s, min {min(times):.3f} s")
         for trend in (False, True):
             times = []
             result = None
