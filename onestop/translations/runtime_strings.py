@@ -82,3 +82,27 @@ CONFIRM_MESSAGES = (
     N_("Xác nhận công dân rút hồ sơ? Thao tác không thể hoàn tác."),
     N_("Xác nhận đã trả kết quả cho công dân? Thao tác không thể hoàn tác."),
 )
+
+
+# onestop/services/admin_people.py AUDIT_LABELS (the audit log page's action names)
+AUDIT_LABELS = (
+    N_("Đăng nhập"),
+    N_("Đăng nhập sai mật khẩu"),
+    N_("Khóa đăng nhập tạm thời"),
+    N_("Đổi mật khẩu"),
+    N_("Tạo tài khoản"),
+    N_("Sửa tài khoản"),
+    N_("Mở khóa tài khoản"),
+    N_("Khóa tài khoản"),
+    N_("Đặt lại mật khẩu"),
+    N_("Cấp token API"),
+    N_("Thu hồi token API"),
+    N_("Tạo cơ quan"),
+    N_("Sửa cơ quan"),
+    N_("Tạo thủ tục"),
+    N_("Sửa thủ tục"),
+    N_("Thêm ngày nghỉ/làm bù"),
+    N_("Xóa ngày ngoại lệ"),
+    N_("Xác nhận lịch nghỉ Tết"),
+    N_("Cấp lại mã tra cứu"),
+)
