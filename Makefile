@@ -14,9 +14,8 @@ $(BIN)/activate:
 $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
 	@echo "onestop: installing the pinned requirements into $(VENV) (first run: a few minutes)…"
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt \
-		| grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true
-	@test -x $(BIN)/flask || { echo "onestop: pip install failed (see above)"; exit 1; }
+	set -o pipefail; $(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt \
+		| { grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' || true; }
 	touch $@
 
 install: $(VENV)/.installed
