@@ -55,4 +55,7 @@ class Feedback(db.Model):  # type: ignore[name-defined,misc]
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answer: Mapped[str] = mapped_column(Text, default="")
+    # A complaint's outcome, decided when it is answered (None = not yet decided; always None for a
+    # suggestion): only an upheld complaint makes its dossier dissatisfied (docs/rules.md F5).
+    upheld: Mapped[bool | None]
     overdue_flagged_at: Mapped[datetime | None]

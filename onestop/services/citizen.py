@@ -31,6 +31,7 @@ from ..domain.scoring import rate, satisfaction_rate
 from ..domain.status import FINISHED, DossierStatus, Role
 from ..integrations.dvcqg.outbox import enqueue_rating
 from ..models import Agency, Dossier, Feedback, HandoffLeg, Rating, User
+from .accounts import audit
 from .agencies import in_subtree
 from .calendars import calendar_for
 from .dossiers import normalize_text
@@ -242,7 +243,12 @@ def feedback_inbox(session: Session, *, actor: User, now: datetime, limit: int =
     return [(fb, d, a, fb.status == "open" and fb.due_at < now) for fb, d, a in rows]
 
 
-def answer_feedback(session: Session, feedback_id: int, *, answer: str, actor: User, now: datetime) -> Feedback:
+def answer_feedback(
+    session: Session, feedback_id: int, *, answer: str, actor: User, now: datetime, upheld: bool | None = None,
+) -> Feedback:
+    """Answer a PAKN. A complaint's answer carries the decision — ``upheld`` True/False, required —
+    which decides whether its dossier counts as dissatisfied (Decision 766 indicator 5.4,
+    docs/rules.md F5); a suggestion has nothing to uphold (kept None). Audited."""
     fb = session.get(Feedback, feedback_id)
     if fb is None:
         raise NotFound("Không tìm thấy phản ánh, kiến nghị.")
@@ -257,10 +263,15 @@ def answer_feedback(session: Session, feedback_id: int, *, answer: str, actor: U
         raise ValidationFailed({"answer": "Nhập nội dung trả lời."})
     if len(text) > MAX_ANSWER:
         raise ValidationFailed({"answer": f"Nội dung trả lời tối đa {MAX_ANSWER} ký tự."})
+    decision = upheld if fb.kind == "complaint" else None
+    if fb.kind == "complaint" and decision is None:
+        raise ValidationFailed({"upheld": "Chọn kết luận: phản ánh đúng (có cơ sở) hoặc không đúng."})
     fb.answer = text
+    fb.upheld = decision
     fb.status = "answered"
     fb.answered_at = now
     fb.answered_by_id = actor.id
+    audit(session, actor, "feedback.answer", fb.code, {"kind": fb.kind, "upheld": decision}, now)
     session.flush()
     return fb
 

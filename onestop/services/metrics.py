@@ -43,7 +43,7 @@ class Counts(Form06Row):
     buckets plus the apology, rating and complaint counts."""
 
     late_apologised: int = 0  # late resolved or overdue in progress, with an apology (form 04)
-    unhappy: int = 0  # dossiers with a "dissatisfied" rating or a complaint (indicator 5.4)
+    unhappy: int = 0  # dossiers with a "dissatisfied" rating or an upheld complaint (indicator 5.4)
     ratings: int = 0
     dissatisfied: int = 0  # ratings marked dissatisfied (shown; the measure counts ``unhappy``)
     complaints: int = 0

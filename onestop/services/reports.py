@@ -282,7 +282,7 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     * final kind: ``E``/``T``/``L`` resolved early / on time / late, ``W``/``O`` in progress within /
       overdue — from THE timing rule in SQL (``timing_sql``) with the inputs in force at ``as_of``;
     * with ``extras``: apologised (an apology, form 04, was issued) and unhappy (a "dissatisfied"
-      rating or a complaint about the dossier before ``as_of``, Decision 766 indicator 5.4) — 0 or 1.
+      rating or a complaint about the dossier upheld before ``as_of``, Decision 766 indicator 5.4) — 0 or 1.
 
     The as-of due time, the open pause and the supplement count are correlated look-ups evaluated
     once per dossier, and only for dossiers still open at the moment (the parts carry them as columns
@@ -328,7 +328,9 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     if extras:
         unhappy = or_(
             exists().where(Rating.dossier_id == d.id, Rating.satisfied.is_(False), Rating.created_at < as_of),
-            exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint", Feedback.created_at < as_of),
+            # Only a complaint UPHELD before the moment (decided when answered; docs/rules.md F5).
+            exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint",
+                           Feedback.upheld.is_(True), Feedback.answered_at < as_of),
         )
         columns += [case((d.promised_due_at.is_not(None), 1), else_=0).label("ap"),
                     case((unhappy, 1), else_=0).label("uh")]

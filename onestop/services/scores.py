@@ -106,7 +106,7 @@ def online_service_counts(session: Session) -> tuple[int, int]:
 
 def measured_values(counts: Counts, online_services: tuple[int, int]) -> dict[str, Measured]:
     """Each measure with its numerator and denominator. Satisfaction (Decision 766 indicator 5.4)
-    counts DOSSIERS: 100 % − (% overdue + % of dossiers with a "dissatisfied" rating or a complaint),
+    counts DOSSIERS: 100 % − (% overdue + % of dossiers with a "dissatisfied" rating or an upheld complaint),
     docs/rules.md, "Form 06 and the on-time rate"."""
     from ..domain.scoring import satisfaction_rate
 

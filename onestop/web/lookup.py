@@ -51,7 +51,7 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from ..db_events import autocommit_read
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
@@ -147,6 +147,10 @@ class AnswerForm(FlaskForm):
     feedback_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
     answer = TextAreaField(_l("Trả lời"), validators=[DataRequired(_l("Nhập nội dung trả lời.")),
                                                      Length(max=citizen_svc.MAX_ANSWER)])
+    # A complaint's conclusion (required for complaints by the service, docs/rules.md F5).
+    upheld = RadioField(_l("Kết luận"), choices=[("yes", _l("Phản ánh đúng (có cơ sở)")),
+                                                ("no", _l("Phản ánh không đúng"))],
+                        validate_choice=False, validators=[Optional(), AnyOf(("yes", "no"))])
 
 
 # ---------------------------------------------------------------- helpers
@@ -642,7 +646,8 @@ def feedback_inbox() -> Any:
         if form.validate_on_submit():
             try:
                 fb = citizen_svc.answer_feedback(_db(), int(form.feedback_id.data or 0),
-                                                 answer=form.answer.data or "", actor=current_user, now=now)
+                                                 answer=form.answer.data or "", actor=current_user, now=now,
+                                                 upheld={"yes": True, "no": False}.get(form.upheld.data or ""))
                 db.session.commit()
                 flash(_("Đã trả lời phản ánh %(code)s; công dân xem được khi tra cứu hồ sơ.", code=fb.code),
                       "success")

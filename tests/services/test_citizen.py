@@ -61,10 +61,10 @@ def test_complaint_lifecycle_open_overdue_answered(session):
         answer_feedback(session, fb.id, answer="x", actor=user(session, "t_officer_other"), now=after_due)
     with pytest.raises(ValidationFailed):
         answer_feedback(session, fb.id, answer="   ", actor=head, now=after_due)
-    answer_feedback(session, fb.id, answer="Đã xử lý, xin lỗi ông/bà.", actor=head, now=after_due)
+    answer_feedback(session, fb.id, answer="Đã xử lý, xin lỗi ông/bà.", upheld=True, actor=head, now=after_due)
     assert fb.status == "answered" and fb.answered_at == after_due and fb.answered_by_id == head.id
     with pytest.raises(Conflict):
-        answer_feedback(session, fb.id, answer="again", actor=head, now=after_due)
+        answer_feedback(session, fb.id, answer="again", upheld=False, actor=head, now=after_due)
     assert feedback_inbox(session, actor=head, now=after_due)[0][3] is False
 
 

@@ -117,8 +117,11 @@ def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
                 elif roll < 0.75:
                     _act(session, d, "withdraw", t, reason="Không nộp phí")
         if rng.random() < 0.12:
-            register_feedback(session, d, content="Chậm trả kết quả", kind="complaint",
-                              now=min(NOW - timedelta(minutes=5), t))
+            fb = register_feedback(session, d, content="Chậm trả kết quả", kind="complaint",
+                                   now=min(NOW - timedelta(minutes=5), t))
+            if rng.random() < 0.7:  # decided (upheld or not) some hours later, maybe after NOW
+                fb.status, fb.answer, fb.upheld = "answered", "Đã xem xét", rng.random() < 0.5
+                fb.answered_at = fb.created_at + timedelta(hours=rng.choice([1, 30, 300]))
         out.append(d)
     session.flush()
     return out
@@ -167,7 +170,7 @@ def python_form06(session, ag, start: date, end: date, *, now: datetime, by: str
         if late and d.promised_due_at is not None:
             out.late_apologised += 1
         unhappy = any(r.satisfied is False and r.created_at < as_of for r in _ratings(session, d)) or any(
-            f.kind == "complaint" and f.created_at < as_of for f in _feedback(session, d))
+            f.kind == "complaint" and f.upheld is True and f.answered_at < as_of for f in _feedback(session, d))
         out.unhappy += int(unhappy)
     return out
 

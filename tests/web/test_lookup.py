@@ -267,7 +267,7 @@ def test_feedback_registered_answered_and_shown_escaped(session, client, clock):
     client.post("/login", data={"username": "t_head", "password": "test-pass-123"})
     inbox = client.get("/feedback").get_data(as_text=True)
     assert fb.code in inbox and "<script>x()</script>" not in inbox and "&lt;script&gt;" in inbox
-    r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã <i>xử lý</i>"})
+    r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã <i>xử lý</i>", "upheld": "no"})
     assert r.status_code == 303
     session.refresh(fb)
     assert fb.status == "answered" and fb.answered_at == LATER
