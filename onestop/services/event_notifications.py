@@ -2,7 +2,8 @@
 
 Staff (in-app, ``notifications`` table; docs/guide-officer.md):
   assign                → the assigned officer;
-  transfer / hand_off   → the heads of the agency that now holds the dossier (liên thông);
+  transfer / hand_off   → the heads of the agency that now holds the dossier (liên thông), or its
+                          officers when it has no active head;
   hand_back             → the officer who had handed it off, and the heads of that agency;
   acknowledge           → the officer who sent the acknowledged leg;
   complete              → the clerks of the receiving desk (the result is ready to return).
@@ -36,6 +37,12 @@ def _staff_of(session: Session, agency_id: int, roles: tuple[str, ...]) -> list[
                                                       User.role.in_(roles)).order_by(User.id)))
 
 
+def _receivers_of(session: Session, agency_id: int) -> list[int]:
+    """Who is told that a dossier reached an agency: its heads (they assign); an agency without
+    an active head (a commune police post) has its officers told instead, so someone always is."""
+    return _staff_of(session, agency_id, ("head",)) or _staff_of(session, agency_id, ("officer",))
+
+
 def _last_leg(session: Session, dossier_id: int, *, acknowledged: bool | None = None) -> HandoffLeg | None:
     q = select(HandoffLeg).where(HandoffLeg.dossier_id == dossier_id)
     if acknowledged:
@@ -50,10 +57,10 @@ def staff_recipients(session: Session, d: Dossier, ev: DossierEvent) -> tuple[st
     if action == A.ASSIGN and d.assignee_id:
         return "assigned", [d.assignee_id], f"Hồ sơ {d.code} được giao cho bạn: {proc} — {d.applicant_name}."
     if action in (A.TRANSFER, A.HAND_OFF):
-        return ("handed_to_agency", _staff_of(session, d.current_agency_id, ("head",)),
+        return ("handed_to_agency", _receivers_of(session, d.current_agency_id),
                 f"Hồ sơ {d.code} được chuyển đến cơ quan của bạn: {proc}. Vui lòng phân công xử lý.")
     if action == A.HAND_BACK:
-        users = _staff_of(session, d.current_agency_id, ("head",))
+        users = _receivers_of(session, d.current_agency_id)
         prev = session.scalars(select(HandoffLeg).where(HandoffLeg.dossier_id == d.id,
                                                         HandoffLeg.from_agency_id == d.current_agency_id)
                                .order_by(HandoffLeg.seq.desc()).limit(1)).first()

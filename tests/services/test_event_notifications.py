@@ -47,9 +47,9 @@ def test_staff_are_notified_along_the_chain_and_never_of_their_own_action(sessio
     # acknowledgement and completion tell the officer nothing.
     assert [k for k, _ in officer] == ["assigned", "acknowledged", "handed_back"]
     assert officer[0][1].startswith(f"Hồ sơ {d.code} được giao cho bạn")
-    # The police agency has no head in the test data, so the hand-off tells none of its staff; the
-    # police officer who handed the dossier back is told when the officer acknowledges it.
-    assert [k for k, _ in _notes(session, "t_police")] == ["acknowledged"]
+    # The police post has no head: its officer is told of the hand-off instead, and, having handed
+    # the dossier back, is told when the officer acknowledges it.
+    assert [k for k, _ in _notes(session, "t_police")] == ["handed_to_agency", "acknowledged"]
     # The desk's clerks: the result is ready to return.
     assert [k for k, _ in _notes(session, "t_clerk")] == ["result_ready"]
     assert [k for k, _ in _notes(session, "t_officer2")] == []
