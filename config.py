@@ -105,6 +105,11 @@ class Config:
     # catalogue imports while refusing absurd bodies early (413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     DEMO = False
+    # Form 06 reads closed days from the roll-up (jobs: rollup; docs/operations.md, "The report roll-up").
+    REPORTS_ROLLUP = True
+    # Heavy reads (reports, exports, the index) from a PostgreSQL read replica; "" = the main database
+    # (docs/operations.md, "The reports replica").
+    REPORTS_DATABASE_URL = ""
 
 
 class DevelopmentConfig(Config):

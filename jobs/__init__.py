@@ -47,6 +47,8 @@ JOBS: tuple[JobSpec, ...] = (
             {"minute": "5,35"}, "supplements"),
     JobSpec("digest", "Tổng hợp 07:00 ngày làm việc cho lãnh đạo", {"hour": 7, "minute": 0}, "digest",
             run_when_never_ran=False),
+    JobSpec("rollup", "Cộng dồn mẫu 06 theo ngày đã khép (mốc đã cộng; cộng lại ngày có sự kiện đến muộn)",
+            {"minute": 25}, "rollup"),
     JobSpec("metrics", "Số liệu hằng đêm (mẫu 06, tỷ lệ đúng hạn, hài lòng)", {"hour": 0, "minute": 30},
             "metrics"),
     JobSpec("estimates", "Ước tính thời gian giải quyết thường gặp (trung vị, 90%) theo thủ tục và cơ quan",

@@ -45,6 +45,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
     _init_extensions(app)
     _init_calendars(app)
+    from .services import rollup
+
+    rollup.ENABLED = bool(app.config.get("REPORTS_ROLLUP", True))
     init_web(app)
     from . import cli
 

@@ -36,6 +36,7 @@ if os.environ.get("ONESTOP_REQUIRE_PG") == "1" and not PG_URL:
 TRANSACTIONAL_TABLES = (
     "dossier_files", "procedure_estimates", "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake", "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
     "dossier_events", "dossiers", "code_sequences", "metric_snapshots", "report_snapshots",
+    "report_rollup_days", "report_rollup_state",
     "job_runs", "audit_log", "calendar_exceptions", "idempotency_keys",
 )
 

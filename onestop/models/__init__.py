@@ -11,6 +11,7 @@ from .dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox  # noqa: F401  (the na
 from .metrics import JobRun, MetricSnapshot, ReportSnapshot, ScoringRuleRow
 from .notification import Notification, OutboxMessage
 from .procedure import Procedure, ProcedureStep
+from .rollup import ReportRollupDay, ReportRollupState  # noqa: F401  (the Form 06 roll-up, models/rollup.py)
 from .user import ApiToken, AuditLog, User
 
 __all__ = [

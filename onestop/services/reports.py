@@ -74,6 +74,7 @@ from ..models import (
     ReportSnapshot,
     User,
 )
+from . import rollup as _rollup
 from . import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
 from .agencies import subtree_ids_query
 from .calendars import calendar_for
@@ -387,14 +388,23 @@ class BucketCounts:
 
 def form06_counts(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
                   tz: str, by: By = "desk", group_by_agency: bool = False,
-                  extras: bool = False) -> dict[tuple[int, str], BucketCounts]:
+                  extras: bool = False, rollup: bool | None = None) -> dict[tuple[int, str], BucketCounts]:
     """THE Form 06 builder: (agency id — 0 unless ``group_by_agency`` — , field) → buckets, for the
     dossiers counted for ``agency``'s subtree (all agencies if None) between ``start_m`` and the
-    moment ``as_of``. Empty when ``as_of`` is not after ``start_m`` (nothing has happened yet)."""
+    moment ``as_of``. Empty when ``as_of`` is not after ``start_m`` (nothing has happened yet).
+
+    With the roll-up (``rollup``, default the REPORTS_ROLLUP setting; not for ``extras``) the closed
+    days of the period are read from ``report_rollup_days`` and only the rest is computed live
+    (:func:`_form06_with_rollup`); both ways give the same counts (tests/services/test_rollup.py)."""
     out: dict[tuple[int, str], BucketCounts] = {}
     if as_of <= start_m:
         return out
     _no_jit(session)
+    if (_rollup.ENABLED if rollup is None else rollup) and not extras:
+        rolled = _form06_with_rollup(session, agency, start_m, as_of, tz=tz, by=by,
+                                     group_by_agency=group_by_agency)
+        if rolled is not None:
+            return rolled
     q = form06_buckets_query(session, agency, start_m, as_of, tz=tz, by=by, group_by_agency=group_by_agency,
                              extras=extras)
     grouped: Iterable[Any] = session.execute(q)
@@ -413,6 +423,69 @@ def form06_counts(session: Session, agency: Agency | None, start_m: datetime, as
             acc.late_apologised += n
         if int(uh):
             acc.unhappy += n
+    return out
+
+
+def _form06_with_rollup(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
+                        tz: str, by: By, group_by_agency: bool) -> dict[tuple[int, str], BucketCounts] | None:
+    """Form 06 from the roll-up of the period's closed days plus a live remainder; None when the
+    roll-up cannot serve (none yet, another zone, a start that is not a local midnight, nothing closed).
+
+    * received online / direct or postal and resolved early / on time / late: the rolled days
+      [start, split) plus the live Form 06 of [split, as_of) — both are counts of facts fixed per day;
+    * in progress within / overdue at ``as_of``: live only (open dossiers at a moment cannot be
+      rolled per day), from the live Form 06 of [split, as_of), which measures the same moment;
+    * carried over: exactly resolved + in progress − received in the period (docs/rules.md F1)."""
+    state = _rollup.state_of(session)
+    if state is None or state.tz != tz:
+        return None
+    zone = ZoneInfo(tz)
+    start_local = start_m.astimezone(zone)
+    if (start_local.hour, start_local.minute, start_local.second, start_local.microsecond) != (0, 0, 0, 0):
+        return None
+    start_day = start_local.date()
+    split_day = min(state.closed_before, as_of.astimezone(zone).date())
+    if split_day <= start_day:
+        return None
+    split_m = _rollup.midnight(split_day, tz)
+    ids = None if agency is None else subtree_ids_query(agency)
+    got = _rollup.rolled_groups(session, ids, by, start_day, split_day - timedelta(days=1),
+                                group_by_agency=group_by_agency)
+    if got is None:
+        return None
+    acc: dict[tuple[int, str], dict[str, int]] = {}
+
+    def bump(key: tuple[int, str], col: str, n: int) -> None:
+        acc.setdefault(key, {}).setdefault(col, 0)
+        acc[key][col] += n
+
+    fields = dict(session.execute(select(Procedure.id, Procedure.field).where(
+        Procedure.id.in_(sorted({r[1] for r in got[0]}) or [0]))).all())
+    for ag, proc, kind, channel, bucket, n in got[0]:
+        key = (ag, str(fields[proc]))
+        if kind == "r":
+            bump(key, "o" if channel == Channel.ONLINE.value else "d", n)
+        else:
+            bump(key, bucket, n)
+    live: Iterable[Any] = session.execute(form06_buckets_query(
+        session, agency, split_m, as_of, tz=tz, by=by, group_by_agency=group_by_agency))
+    for ag, fld, rk, fk, _ap, _uh, n in live:
+        key = (int(ag or 0), str(fld))
+        if rk != "c":
+            bump(key, str(rk), int(n))
+        bump(key, str(fk), int(n))
+    out: dict[tuple[int, str], BucketCounts] = {}
+    for key, c in acc.items():
+        row = Form06Row(field=key[1])
+        row.received_online, row.received_direct_postal = c.get("o", 0), c.get("d", 0)
+        row.resolved_early, row.resolved_on_time, row.resolved_late = c.get("E", 0), c.get("T", 0), c.get("L", 0)
+        row.in_progress_within, row.in_progress_overdue = c.get("W", 0), c.get("O", 0)
+        row.resolved_total = row.resolved_early + row.resolved_on_time + row.resolved_late
+        row.in_progress_total = row.in_progress_within + row.in_progress_overdue
+        row.carried_over = (row.resolved_total + row.in_progress_total - row.received_online
+                            - row.received_direct_postal)
+        row.received_total = row.received_online + row.received_direct_postal + row.carried_over
+        out[key] = BucketCounts(row)
     return out
 
 

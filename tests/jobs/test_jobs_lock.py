@@ -130,7 +130,8 @@ def test_catch_up_coalesces_missed_runs_into_one(app, session):
     assert due_catch_up(app, datetime(2026, 3, 2, 1, 2, tzinfo=UTC)) == ["dvcqg", "notify"]
     # Down for two days: each missed job runs once (the November check is not due in March).
     names = due_catch_up(app, datetime(2026, 3, 4, 3, 0, tzinfo=UTC))
-    assert names == ["overdue", "feedback", "supplements", "digest", "metrics", "estimates", "idempotency", "files",
+    assert names == ["overdue", "feedback", "supplements", "digest", "rollup", "metrics", "estimates",
+                     "idempotency", "files",
                      "dvcqg",
                      "notify"]
 

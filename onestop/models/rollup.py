@@ -1,0 +1,47 @@
+"""The Form 06 roll-up of closed local days (docs/operations.md, "The report roll-up")."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class ReportRollupDay(db.Model):  # type: ignore[name-defined,misc]
+    """Dossiers received (kind ``r``) or finished (kind ``f``, bucket E/T/L by the timing rule T3) on one
+    local day, per receiving desk, resolving agency, procedure and channel."""
+
+    __tablename__ = "report_rollup_days"
+    __table_args__ = (Index("ix_report_rollup_days_day", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(1))  # r received / f finished
+    receiving_agency_id: Mapped[int]
+    resolver_agency_id: Mapped[int]
+    procedure_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(20))
+    bucket: Mapped[str] = mapped_column(String(1), default="")  # f: E early / T on time / L late
+    n: Mapped[int]
+
+
+class ReportRollupState(db.Model):  # type: ignore[name-defined,misc]
+    """The watermark: local days before ``closed_before`` are rolled up as of the last run, which had
+    seen every event, hand-off and dossier row up to the stored ids."""
+
+    __tablename__ = "report_rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tz: Mapped[str] = mapped_column(String(64))
+    closed_before: Mapped[date]
+    last_event_id: Mapped[int]
+    last_leg_id: Mapped[int]
+    last_dossier_id: Mapped[int]
+    # The ids of the run before: a row committed late with a lower id than the last run saw is still
+    # found (transactions are far shorter than the job's interval).
+    prev_event_id: Mapped[int]
+    prev_leg_id: Mapped[int]
+    prev_dossier_id: Mapped[int]
+    updated_at: Mapped[datetime]
