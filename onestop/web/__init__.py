@@ -105,12 +105,16 @@ def unread_notifications() -> int:
 
     if not getattr(current_user, "is_authenticated", False):
         return 0
-    if "unread_notifications" not in g:
+    # Cached on the request (not ``g``, which outlives a request when an app context is already
+    # pushed, as in tests and CLI code rendering templates).
+    cached = getattr(request, "_onestop_unread", None)
+    if cached is None:
         from ..extensions import db
         from ..services import queries
 
-        g.unread_notifications = queries.unread_count(db.session, current_user)
-    return int(g.unread_notifications)
+        cached = queries.unread_count(db.session, current_user)
+        request._onestop_unread = cached  # type: ignore[attr-defined]
+    return int(cached)
 
 
 def nav_items() -> list[Any]:

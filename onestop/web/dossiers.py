@@ -48,7 +48,7 @@ from ..domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
 from ..domain.status import DossierAction as A
 from ..domain.workflow import IllegalTransition
 from ..extensions import db
-from ..models import Agency, Dossier, DossierEvent, HandoffLeg, User
+from ..models import Agency, Dossier, DossierEvent, HandoffLeg, OutboxMessage, User
 from ..services import policy, queries
 from ..services.agencies import resolve_kind
 from ..services.assignment import bulk_assign, officer_loads
@@ -236,6 +236,8 @@ def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, error
         action_styles=ACTION_STYLES, apologise_prompt=timing.needs_apology and A.APOLOGISE in actions,
         now=now, tz=cal.tz, parse_dt=_parse_dt, waiting=waiting, chain_missing=chain_missing,
         irreversible=IRREVERSIBLE, confirm_messages=CONFIRM_MESSAGES,
+        citizen_messages=db.session.scalars(select(OutboxMessage).where(OutboxMessage.dossier_id == d.id)
+                                            .order_by(OutboxMessage.id)).all(),
     )
     return body, status
 
