@@ -10,6 +10,13 @@ document.addEventListener("DOMContentLoaded", function () {
       if (secret && !document.getElementById("res-title")) { secret.focus(); }
     }
   }
+  // A rating or complaint sent back with errors: bring the first question in error into view and
+  // focus its first choice (the errors are written beside each question).
+  var firstBad = document.querySelector("#rating .is-invalid, #feedback .is-invalid");
+  if (firstBad) {
+    firstBad.scrollIntoView({ block: "center" });
+    firstBad.focus();
+  }
   var phone = document.getElementById("phone4");
   if (phone) {
     phone.addEventListener("input", function () { phone.value = phone.value.replace(/\D/g, "").slice(0, 4); });

@@ -38,6 +38,8 @@ def test_citizen_rates_and_complains_without_retyping_the_secret(people: Any, sh
     for name in ("score_procedure", "score_officer", "score_result", "score_feedback", "satisfied"):
         assert page.locator(f"#{name}-error").is_visible(), name
     assert rating.get_by_role("group", name="Tiếp cận dịch vụ").get_by_label("5", exact=True).is_checked()
+    # The first question in error has the focus (Thủ tục hành chính's first choice).
+    assert page.evaluate("() => document.activeElement.name") == "score_procedure"
     assert _no_horizontal_scroll(page) <= 0
     shot(page, "h11-citizen", "01-rating-errors-beside-questions")
     for label in ("Thủ tục hành chính", "Công chức giải quyết", "Kết quả giải quyết",
