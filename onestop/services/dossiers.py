@@ -473,18 +473,35 @@ def _close_pauses(session: Session, d: Dossier, pauses: list[PauseInterval], now
     cal = calendar_of(session, d)
     # All of them are open until ``now``: their union runs from the earliest start.
     paused_minutes = cal.working_minutes_between(min(p.started_at for p in pauses), now) if pauses else 0
-    if restart:
-        # Regime "restart": the time limit (the snapshot) counts afresh from the complete supplement.
-        due = _start_clock(session, d, now, restart=True)
-    else:
-        due = compute_dossier_due(session, d)
-        d.due_at = due.due_at
+    promise = d.promised_due_at
+    # No flush between the new due time and the moved promise: the row must never be seen with a
+    # promise before its due time (CHECK promise_after_due).
+    with session.no_autoflush:
+        if restart:
+            # Regime "restart": the time limit (the snapshot) counts afresh from the complete supplement.
+            due = _start_clock(session, d, now, restart=True)
+        else:
+            due = compute_dossier_due(session, d)
+            d.due_at = due.due_at
+        moved_promise = None
+        if promise is not None and old_due is not None and d.due_at is not None and d.due_at > old_due:
+            # The citizen's waiting time does not count against the agency (Decree 118/2025; Decision
+            # 766): the apology's promised date (form 04) moves by the same working time as the due
+            # time, so it stays after it; the statutory due time still decides on-time
+            # (docs/rules.md, "Timing" T14).
+            moved_promise = cal.add_working_minutes(promise, cal.working_minutes_between(old_due, d.due_at))
+            if moved_promise <= d.due_at:  # both fell in one non-working gap: keep the wall-clock lead
+                moved_promise = d.due_at + (promise - old_due)
+            d.promised_due_at = moved_promise
     # The open liên thông leg loses the paused time too.
     for leg in d.legs:
         if leg.finished_at is None and leg.due_at is not None and paused_minutes > 0:
             leg.due_at = cal.add_working_minutes(leg.due_at, paused_minutes)
-    return {"old_due_at": old_due, "due_at": d.due_at, "paused_working_minutes": paused_minutes,
-            "regime": "restart" if restart else "pause"}
+    change: dict[str, Any] = {"old_due_at": old_due, "due_at": d.due_at, "paused_working_minutes": paused_minutes,
+                              "regime": "restart" if restart else "pause"}
+    if moved_promise is not None:
+        change.update(old_promised_due_at=promise, promised_due_at=moved_promise)
+    return change
 
 
 def _provide_supplement(session: Session, d: Dossier, *, actor: User | None, now: datetime,

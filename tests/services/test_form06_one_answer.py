@@ -85,12 +85,10 @@ def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
             if status in FINISHED_VALUES or status == DossierStatus.RECEIVED.value:
                 break
             if status == DossierStatus.PROCESSING.value:
-                # After an apology no new pause: a pause that moves the due time past the promised
-                # date breaks the promise-after-due CHECK (reported to the dossier-flow owner).
-                pausable = d.promised_due_at is None
-                if roll < 0.25 and d.supplement_count < 3 and pausable:
+                # Pauses after an apology too: the promised date moves with the due time (rules T14).
+                if roll < 0.25 and d.supplement_count < 3:
                     _act(session, d, "request_supplement", t, reason="Thiếu giấy tờ", missing_items=["Tờ khai"])
-                elif roll < 0.33 and pausable:
+                elif roll < 0.33:
                     _act(session, d, "request_payment", t, reason="Lệ phí")
                 elif roll < 0.43 and d.promised_due_at is None and d.due_at is not None and t < d.due_at:
                     _act(session, d, "apologise", t, reason="Chậm do xác minh", new_due_at=d.due_at + timedelta(days=3))
