@@ -18,7 +18,7 @@ import contextlib
 import io
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -56,8 +56,9 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 from ..db_events import autocommit_read
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
+from ..domain.status import DossierAction
 from ..extensions import csrf, db, limiter
-from ..models import Agency, Dossier
+from ..models import Agency, Dossier, DossierEvent
 from ..services import citizen as citizen_svc
 from ..services import lookup as lookup_svc
 from ..services.dossiers import secret_key
@@ -196,6 +197,12 @@ def _session_dossier(code: str, now: datetime) -> Dossier | None:
         return None
     dossier = db.session.get(Dossier, dossier_id)
     if dossier is None or dossier.code != normalize_code((code or "")[:MAX_CODE_LENGTH + 1]):
+        return None
+    # A secret reissued since (a lost receipt: the old one may be in other hands) ends the session.
+    opened = datetime.fromtimestamp(until, UTC) - timedelta(minutes=_VERIFIED_MINUTES)
+    if db.session.scalar(select(DossierEvent.id).where(
+            DossierEvent.dossier_id == dossier.id, DossierEvent.action == DossierAction.REISSUE_SECRET.value,
+            DossierEvent.at >= opened).limit(1)) is not None:
         return None
     return dossier
 

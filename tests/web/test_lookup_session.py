@@ -199,3 +199,22 @@ def test_public_page_dates_are_dd_mm_yyyy_and_names_full(session, client, clock)
     assert re.search(r"\(\d{2}/\d{2}/\d{4} → \d{2}/\d{2}/\d{4}\)", html)
     # "STC", "SNV" … mean nothing to a citizen: the full names are shown.
     assert "Sở Tài chính" in html and ">STC<" not in html
+
+
+def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, client, clock):
+    """The desk reissues the secret when a receipt is lost (the old one may be in other hands):
+    sessions opened before the reissue end with it."""
+    from onestop.services.dossiers import reissue_secret
+
+    res = _returned(session)
+    code = res.dossier.code
+    client.post("/lookup", data={"code": code, "secret": res.secret})
+    new_secret = reissue_secret(session, res.dossier, actor=user(session, "t_clerk"), now=LATER + timedelta(minutes=1))
+    session.commit()
+    clock.now = LATER + timedelta(minutes=2)
+    r = client.post("/lookup/rating", data={"code": code, **SCORES})
+    assert r.status_code == 200 and EXPIRED in r.get_data(as_text=True)
+    assert session.query(Rating).count() == 0
+    # The new secret opens a new session, which works.
+    client.post("/lookup", data={"code": code, "secret": new_secret})
+    assert client.post("/lookup/rating", data={"code": code, **SCORES}).status_code == 303
