@@ -1,5 +1,6 @@
 """The demo province: reference data (agencies, procedures), users of every role,
-and months of dossier history created through the services (never raw inserts)."""
+and months of dossier history created through the services (in a scratch database, then
+written in bulk: services/demo_bulk.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -101,13 +102,13 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
         checkpoint("reference", None, 0)
     history = "history: already present"
     if not has_dossiers:
-        from .demo_history import generate_history
+        from .demo_bulk import bulk_history
 
         def day_done(day: date, n: int) -> None:
             if checkpoint is not None:
                 checkpoint("history", day, n)
 
-        n = generate_history(session, now=now, months=months, per_day=per_day, checkpoint=day_done)
+        n = bulk_history(session, now=now, months=months, per_day=per_day, checkpoint=day_done)
         history = f"history: {n} dossiers"
         if months > 0 and per_day > 0:
             from .estimates import refresh_estimates

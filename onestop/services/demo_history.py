@@ -21,7 +21,8 @@ The shape follows what a provincial one-stop system sees (DOMAIN.md §2, §6):
 
 Deterministic for given arguments (``random.Random(seed)``); the lookup secrets
 come from the CSPRNG and are not reproducible, which is irrelevant for a demo.
-Cost: the services flush at every step; the caller commits once at the end.
+Cost: the services flush at every step; services/demo_bulk.py runs this in an in-memory scratch
+database and writes the rows to the real one in bulk, a day at a time.
 """
 from __future__ import annotations
 

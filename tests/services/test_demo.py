@@ -116,3 +116,51 @@ def test_seeding_reports_progress_at_day_boundaries_for_batched_commits(session)
     assert all(stage == "history" for stage, _, _ in seen[1:]) and len(days) >= 28
     assert days == sorted(days) and counts == sorted(counts) and counts[-1] > 0
     assert counts[-1] == session.scalar(select(func.count(Dossier.id)))
+
+
+def test_bulk_written_history_obeys_the_rules_and_the_database_keeps_working(session):
+    """The history is computed by the services in a scratch database and written in bulk: every
+    row must still be what the law's rules give — status = fold of the events through the
+    transition table, due time = the deadline code's answer for the stored reception time, limit
+    and pauses, one code per dossier from the per-desk daily sequences, Form 06 identities — and
+    the target's id sequences and code counters must go on from the written rows."""
+    from datetime import date
+
+    from onestop.domain.workflow import next_status
+    from onestop.models import CodeSequence, Procedure
+    from onestop.services import reports
+    from onestop.services.dossiers import Applicant, ReceptionInput, compute_dossier_due, receive_dossier
+
+    seed_demo(session, now=NOW, months=1, per_day=4, if_empty=True)
+    events: dict[int, list[DossierEvent]] = defaultdict(list)
+    for ev in session.scalars(select(DossierEvent).order_by(DossierEvent.dossier_id, DossierEvent.seq)):
+        events[ev.dossier_id].append(ev)
+    dossiers = session.scalars(select(Dossier)).all()
+    assert len(dossiers) > 50
+    with_due = 0
+    for d in dossiers:
+        status = None
+        for ev in events[d.id]:
+            status = next_status(status, ev.action)
+        assert status is not None and status.value == d.status, d.code
+        if d.clock_base_at is not None:
+            assert compute_dossier_due(session, d).due_at == d.due_at, d.code
+            with_due += 1
+    assert with_due > len(dossiers) // 2
+    # One code per dossier, drawn from the desk's counter of its day.
+    assert session.scalar(select(func.sum(CodeSequence.last_seq))) == len(dossiers)
+    root = session.scalars(select(Agency).where(Agency.parent_id.is_(None))).one()
+    report = reports.form06(session, root, date(2026, 2, 1), date(2026, 3, 2), now=NOW)
+    assert report.rows and report.identity_errors() == []
+    # The database goes on from the written rows: a new reception gets the next id and code.
+    clerk = session.scalars(select(User).where(User.username == "tinh.motcua")).one()
+    proc = session.scalars(select(Procedure).where(Procedure.receiving_kind == clerk.agency.kind,
+                                                   Procedure.active.is_(True)).order_by(Procedure.code)).first()
+    assert proc is not None
+    data = ReceptionInput(proc.code, Applicant(name="Nguyễn Văn An", id_number="017090123456", phone="0912345678",
+                                               email="", address="Xóm Mới, xã Tân Lạc, tỉnh Phú Thọ"),
+                          channel="direct", outcome="receive", missing_items=[], reason="", documents=[])
+    new = receive_dossier(session, data, agency=clerk.agency, actor=clerk, now=NOW).dossier
+    session.flush()
+    assert new.id > max(d.id for d in dossiers)
+    assert new.code not in {d.code for d in dossiers}
