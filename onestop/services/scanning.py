@@ -129,11 +129,6 @@ class ScanResult:
         return asdict(self)
 
 
-def _open_running() -> list[ColumnElement[bool]]:
-    # "finished_at IS NULL" first: it matches the partial index ix_dossiers_open_due.
-    return [D.c.finished_at.is_(None), D.c.status.in_(RUNNING_STATUSES)]
-
-
 def _open_with_due() -> list[ColumnElement[bool]]:
     """Open dossiers that have a statutory due time (received; paused ones included: whether their
     clock is stopped is the timing rule's question, not the status's)."""
@@ -168,11 +163,15 @@ def flag_due_soon_dossiers(session: Session, now: datetime, soon: ColumnElement[
 
 
 def flag_overdue_legs(session: Session, now: datetime) -> int:
-    """Flag open liên thông legs past their own share of the time (process control slip row),
-    while the dossier's clock runs (one UPDATE)."""
-    running = select(D.c.id).where(*_open_running())
+    """Flag open liên thông legs past their own share of the time (process control slip row; one
+    UPDATE). THE open timing rule on the leg's own deadline (docs/rules.md "Timing" T4, T10; F4:
+    each leg judged on its own share): a pause of the dossier open since before the leg's deadline
+    stops the leg's clock; one begun after it does not hide the overrun. A second supplement request
+    makes the dossier late, not the leg (it is not the leg's share)."""
+    open_ids = select(D.c.id).where(D.c.finished_at.is_(None))
+    leg_overdue = is_overdue_open(L.c.due_at, open_pause_start(L.c.dossier_id), 0, now)
     stmt = (update(L).where(L.c.finished_at.is_(None), L.c.acknowledged_at.is_not(None), L.c.due_at < now,
-                            L.c.overdue_flagged_at.is_(None), L.c.dossier_id.in_(running))
+                            L.c.overdue_flagged_at.is_(None), L.c.dossier_id.in_(open_ids), leg_overdue)
             .values(overdue_flagged_at=now))
     return rows_affected(session.execute(stmt))
 
