@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("ONESTOP_BENCH_PG_URL", PG_DEFAULT))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--url", help="measure an existing database (already holding the 766 data)")
+    ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (then --url)")
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                     os.remove(args.sqlite_path + suffix)
             url, cleanup = f"sqlite:///{args.sqlite_path}", (lambda: None)
         else:
-            url, cleanup = _pg_database(args.pg_url, keep=False, log=log)
+            url, cleanup = _pg_database(args.pg_url, keep=args.keep, log=log)
         try:
             app = build(url, args.n, log)
             add_766_data(app, log)
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 db.session.remove()
                 db.engine.dispose()
         finally:
-            cleanup()
+            if not args.keep:
+                cleanup()
     return 0
 
 
