@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     import importlib
 
     # Areas add their own commands to the `onestop` group in onestop/cli_<area>.py.
-    for area in ("reports", "ops", "dvcqg"):
+    for area in ("reports", "ops", "dvcqg", "messaging"):
         try:
             module = importlib.import_module(f"onestop.cli_{area}")
         except ModuleNotFoundError:
