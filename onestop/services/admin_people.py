@@ -32,6 +32,7 @@ AUDIT_LABELS: dict[str, str] = {
     "agency.create": "Tạo cơ quan", "agency.update": "Sửa cơ quan", "procedure.create": "Tạo thủ tục",
     "procedure.update": "Sửa thủ tục", "calendar.add": "Thêm ngày nghỉ/làm bù", "calendar.delete": "Xóa ngày ngoại lệ",
     "calendar.confirm_tet": "Xác nhận lịch nghỉ Tết", "dossier.reissue_secret": "Cấp lại mã tra cứu",
+    "feedback.answer": "Trả lời phản ánh, kiến nghị",
 }
 
 

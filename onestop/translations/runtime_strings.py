@@ -98,6 +98,7 @@ AUDIT_LABELS = (
     N_("Cấp token API"),
     N_("Thu hồi token API"),
     N_("Tạo cơ quan"),
+    N_("Trả lời phản ánh, kiến nghị"),
     N_("Sửa cơ quan"),
     N_("Tạo thủ tục"),
     N_("Sửa thủ tục"),
