@@ -78,6 +78,8 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     page.keyboard.press("Tab")   # the applicant agrees to be told of the dossier's news …
     page.keyboard.press("Space")
     page.keyboard.press("Tab")   # … by SMS (the default channel)
+    page.keyboard.press("Tab")   # identity verified through VNeID: left unticked
+    page.keyboard.press("Tab")   # fee payment: none online (default)
     boxes = page.locator("#checklist input[type=checkbox]")
     for _i in range(boxes.count()):
         page.keyboard.press("Tab")
