@@ -72,3 +72,56 @@ def test_head_bulk_assigns_with_each_officers_load_and_the_officer_is_notified(
         op.get_by_role("button", name="Đánh dấu tất cả đã đọc").click()
     assert op.locator("#nav-unread").count() == 0 or op.locator("#nav-unread").get_attribute("data-count") == "0"
     assert head.csp_violations() == [] and officer.csp_violations() == []
+
+
+def test_admin_adds_a_procedure_with_a_chain_edits_a_user_and_reads_the_audit_log(
+    people: Any, shot: Any, live_server: Any,
+) -> None:
+    admin = people("t_admin")
+    page = admin.page
+    page.goto("/admin/procedures")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Thêm thủ tục").click()
+    page.get_by_label("Mã thủ tục (CSDL quốc gia)").fill("1.999777")
+    page.get_by_label("Tên thủ tục").fill("Đăng ký khai thác nước mặt quy mô nhỏ")
+    page.get_by_label("Lĩnh vực").fill("Tài nguyên nước")
+    page.get_by_label("Phí, lệ phí").fill("Không")
+    page.get_by_label("Thời hạn giải quyết").fill("10")
+    page.get_by_label("Thành phần hồ sơ (mỗi dòng một giấy tờ)").fill("Tờ khai\nSơ đồ vị trí")
+    steps = page.get_by_label("Cơ quan thực hiện")
+    steps.nth(0).select_option("people_committee")
+    page.get_by_label("Tỷ lệ thời gian (%)").nth(0).fill("70")
+    dep = next(v for v in steps.nth(1).locator("option").evaluate_all("os => os.map(o => o.value)")
+               if v.startswith("department:"))
+    steps.nth(1).select_option(dep)
+    page.get_by_label("Tỷ lệ thời gian (%)").nth(1).fill("30")
+    shot(page, "7-admin", "10-procedure-new")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu").click()
+    assert "Đã tạo thủ tục 1.999777" in " ".join(page.get_by_role("alert").all_inner_texts())
+    with live_server.db() as s:
+        from tests.factories import procedure
+
+        p = procedure(s, "1.999777")
+        assert [st.agency_kind for st in p.steps] == ["people_committee", dep]
+
+    page.goto("/admin/users?q=officer2")
+    with page.expect_navigation():
+        page.get_by_role("link", name="t_officer2").first.click()
+    page.get_by_label("Họ và tên").fill("Lường Văn Dũng")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu tài khoản").click()
+    assert "Đã lưu tài khoản t_officer2" in " ".join(page.get_by_role("alert").all_inner_texts())
+    page.goto("/admin/users?q=luong van dung")
+    assert page.get_by_text("Lường Văn Dũng").first.is_visible()
+
+    page.goto("/admin/audit")
+    page.get_by_label("Thao tác").select_option(label="Sửa tài khoản")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lọc").click()
+    assert re.search(r"\d+ dòng · trang 1/\d+", page.locator("#audit-total").inner_text())
+    assert page.get_by_role("cell", name="user:t_officer2").first.is_visible()
+    shot(page, "7-admin", "11-audit-log")
+    page.goto("/admin/audit?date_from=05/03/2026&date_to=01/03/2026")
+    assert page.get_by_text("Ngày kết thúc phải sau ngày bắt đầu.").is_visible()
+    assert admin.csp_violations() == []
