@@ -210,6 +210,8 @@ class LegFacts:
     finished_at: datetime | None
     due_at: datetime | None
     share_minutes: int | None
+    # The start of the dossier's pause open at the moment judged (None: none open).
+    paused_since: datetime | None = None
 
 
 def judge_leg(leg: LegFacts, *, as_of: datetime, calendar: WorkingCalendar) -> tuple[str, int, int]:
@@ -217,19 +219,27 @@ def judge_leg(leg: LegFacts, *, as_of: datetime, calendar: WorkingCalendar) -> t
 
     The leg's own deadline is its share of the procedure's total time (the internal process approved
     by the province, DOMAIN.md §2); it is judged with THE on-time rule. An unfinished leg is
-    ``open_late`` once its deadline has passed at ``as_of``, else ``open``.
+    ``open_late`` once its deadline has passed at ``as_of``, else ``open`` — unless the dossier's
+    pause open at ``as_of`` began no later than the leg's deadline: the leg's clock stopped then (its
+    working time counts up to the pause), as THE open timing rule stops a dossier's (docs/rules.md
+    "Timing" T4, T10). A pause begun after the deadline does not hide the overrun.
     """
     if leg.acknowledged_at is None or leg.acknowledged_at >= as_of:
         return "open", 0, 0
     stop = leg.finished_at if leg.finished_at is not None and leg.finished_at <= as_of else as_of
+    still_open = leg.finished_at is None or leg.finished_at > as_of
+    stopped_in_time = (still_open and leg.paused_since is not None and leg.due_at is not None
+                       and leg.paused_since <= leg.due_at)
+    if stopped_in_time and leg.paused_since is not None:
+        stop = max(leg.acknowledged_at, min(stop, leg.paused_since))
     used = max(0, calendar.working_minutes_between(leg.acknowledged_at, stop))
     over = 0
     if leg.share_minutes is not None:
         over = max(0, used - leg.share_minutes)
     elif leg.due_at is not None and stop > leg.due_at:
         over = max(0, calendar.working_minutes_between(leg.due_at, stop))
-    if leg.finished_at is None or leg.finished_at > as_of:
-        if leg.due_at is not None and as_of > leg.due_at:
+    if leg.finished_at is None or still_open:
+        if leg.due_at is not None and as_of > leg.due_at and not stopped_in_time:
             return "open_late", used, over
         return "open", used, over
     if leg.due_at is None:

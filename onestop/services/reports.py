@@ -808,10 +808,19 @@ def delay_attribution(session: Session, agency: Agency, start: date, end: date, 
     cal = calendar_for(session, agency)
     ids = subtree_ids_query(agency)
     to_agency = aliased(Agency)
+    # The dossier's pause open at the moment: it stops the clocks of the dossier and its open leg
+    # when it began in time (THE open timing rule, docs/rules.md "Timing" T4, T10).
+    pause_asof = (
+        select(func.min(PauseInterval.started_at))
+        .where(PauseInterval.dossier_id == Dossier.id, PauseInterval.started_at < as_of,
+               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= as_of))
+        .correlate(Dossier)
+        .scalar_subquery()
+    )
     q = (
         select(Dossier.code, HandoffLeg.seq, HandoffLeg.to_agency_id, to_agency.name, HandoffLeg.acknowledged_at,
                HandoffLeg.finished_at, HandoffLeg.due_at, HandoffLeg.share_minutes, Dossier.due_at,
-               Dossier.finished_at, Dossier.supplement_count)
+               Dossier.finished_at, Dossier.supplement_count, pause_asof)
         .join(Dossier, Dossier.id == HandoffLeg.dossier_id)
         .join(to_agency, to_agency.id == HandoffLeg.to_agency_id)
         .where(HandoffLeg.sent_at >= start_m, HandoffLeg.sent_at < end_m,
@@ -825,13 +834,15 @@ def delay_attribution(session: Session, agency: Agency, start: date, end: date, 
     for r in leg_rows:
         leg = LegFacts(dossier_code=r[0], seq=r[1], agency_id=r[2], agency_name=r[3], acknowledged_at=r[4],
                        finished_at=r[5] if r[5] is not None and r[5] <= as_of else None,
-                       due_at=r[6], share_minutes=r[7])
+                       due_at=r[6], share_minutes=r[7], paused_since=r[11])
         legs.append(leg)
         by_dossier.setdefault(r[0], []).append(leg)
-        d_due, d_fin, sup = r[8], r[9], r[10]
+        d_due, d_fin, sup, paused_since = r[8], r[9], r[10], r[11]
         if d_due is not None:
             finished = d_fin is not None and d_fin <= as_of
-            if (finished and (d_fin > d_due or sup > 1)) or (not finished and as_of > d_due):
+            stopped = paused_since is not None and paused_since <= d_due
+            late_open = sup > 1 or (as_of > d_due and not stopped)
+            if (finished and (d_fin > d_due or sup > 1)) or (not finished and late_open):
                 late_codes.add(r[0])
     agencies = delay_per_agency(legs, as_of=as_of, calendar=cal)
     late: list[LateDossier] = []
