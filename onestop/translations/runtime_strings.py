@@ -107,3 +107,9 @@ AUDIT_LABELS = (
     N_("Xác nhận lịch nghỉ Tết"),
     N_("Cấp lại mã tra cứu"),
 )
+
+# onestop/web/files.py: digitisation and approval states, shown with _(label); the 766 menu entry.
+FILE_LABELS = (
+    N_("Chưa số hóa"), N_("Số hóa tại đây"), N_("Tái sử dụng thành phần"), N_("Tái sử dụng kết quả"),
+    N_("Chờ duyệt"), N_("Đã duyệt"), N_("Từ chối"), N_("Chỉ số 766"),
+)
