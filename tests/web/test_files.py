@@ -236,3 +236,16 @@ def test_reception_records_vneid_and_payment_and_refuses_an_unknown_payment_way(
     assert ok.status_code in (302, 303), ok.status_code
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
     assert d.vneid_verified is True and d.payment_channel == 2
+
+
+def test_the_files_job_is_listed_and_deletes_an_old_orphan(session, app, tmp_path, monkeypatch):
+    from jobs import BY_NAME
+    from jobs.files import run
+
+    assert "files" in BY_NAME
+    monkeypatch.setitem(app.config, "STORAGE_URL", f"file://{tmp_path}")
+    s = LocalStorage(tmp_path)
+    s.put("files/2026/01/" + "f" * 32, PDF, "application/pdf")
+    result = run(session, datetime.now(UTC) + timedelta(days=3), app.config)
+    assert result == {"objects_scanned": 1, "orphans_deleted": 1}
+    assert list(s.list("files")) == []
