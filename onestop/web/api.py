@@ -232,7 +232,8 @@ def create_dossier() -> Any:
         documents=[{"name": x["name"], "provided": bool(x.get("provided", False))}
                    for x in body.get("documents", [])],
         missing_items=list(body.get("missing_items", [])), reason=body.get("reason", ""),
-        note=body.get("note", ""),
+        note=body.get("note", ""), vneid_verified=bool(body.get("vneid_verified", False)),
+        payment_channel=body.get("payment_channel"),
     )
     now = utcnow()
     fp = idempotency.fingerprint("POST", request.path, body) if key is not None else ""

@@ -235,6 +235,10 @@ register_schema("DossierCreate", {
                           "items": {"type": "string", "maxLength": 500}},
         "reason": {"type": "string", "maxLength": 2000},
         "note": {"type": "string", "maxLength": 2000},
+        # 766 facts recorded at reception (docs/integration.md, "Files and digitisation").
+        "vneid_verified": {"type": "boolean", "default": False},
+        "payment_channel": {"type": "integer", "enum": [1, 2],
+                            "description": "1 Nền tảng thanh toán quốc gia, 2 cổng của tỉnh; bỏ trống: không trực tuyến"},
     },
 })
 register_schema("ActionRequest", {

@@ -249,3 +249,19 @@ def test_the_files_job_is_listed_and_deletes_an_old_orphan(session, app, tmp_pat
     result = run(session, datetime.now(UTC) + timedelta(days=3), app.config)
     assert result == {"objects_scanned": 1, "orphans_deleted": 1}
     assert list(s.list("files")) == []
+
+
+def test_api_reception_records_vneid_and_payment_and_refuses_a_third_way(session, client, store):
+    from onestop.models import Dossier
+    from onestop.services.accounts import issue_token
+
+    raw = issue_token(session, user(session, "t_clerk"), now=MON, name="test")
+    session.commit()
+    h = {"Authorization": f"Bearer {raw}"}
+    body = {"procedure_code": "1.004884", "applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345",
+                                                         "phone": "0912345678"}}
+    assert client.post("/api/v1/dossiers", headers=h, json={**body, "payment_channel": 3}).status_code == 422
+    r = client.post("/api/v1/dossiers", headers=h, json={**body, "vneid_verified": True, "payment_channel": 1})
+    assert r.status_code == 201, r.get_json()
+    d = session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
+    assert d.vneid_verified is True and d.payment_channel == 1
