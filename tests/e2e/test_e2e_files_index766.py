@@ -39,13 +39,15 @@ def test_clerk_scans_and_reuses_and_the_head_sees_42_and_43_move(people: Any, sh
     period = now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
     index_url = f"/index766?agency=000.00.31.H25&period={period}&by=desk"
 
-    head = people("t_head").page
+    head_actor = people("t_head")
+    head = head_actor.page
     head.goto(index_url)
     shot(head, "9-files-766", "01-index-before")
     d42_before, d43_before = _indicator(head, "766.4.2"), _indicator(head, "766.4.3")
     assert code in head.locator('tr[data-criterion="766.4.2"]').inner_text()  # pulling 4.2 down
 
-    clerk = people("t_clerk").page
+    clerk_actor = people("t_clerk")
+    clerk = clerk_actor.page
     clerk.goto(f"/dossiers/{code}#files")
     form = clerk.locator("#file-upload")
     for no, (data, name, mime) in ((1, (PDF, "to-khai.pdf", "application/pdf")),
@@ -70,3 +72,5 @@ def test_clerk_scans_and_reuses_and_the_head_sees_42_and_43_move(people: Any, sh
     assert d42_after == (d42_before[0] + 1, d42_before[1])
     assert d43_after == (d43_before[0] + 1, d43_before[1])
     assert code not in head.locator('tr[data-criterion="766.4.3"]').inner_text()
+    assert head.locator("#chart-766").count() == 1
+    assert not head_actor.csp_violations() and not clerk_actor.csp_violations()
