@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
@@ -302,7 +303,8 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
                  for c in indicators if c.criterion.measure == "sync_rate"), None)
     months: list[dict[str, Any]] = []
     if trend:
-        trend_end = min(end, as_of.date())
+        # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
+        trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
         trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
         for m_start, m_end in _months(trend_start, trend_end):
             r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope)

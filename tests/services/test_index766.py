@@ -131,3 +131,14 @@ def test_page_and_api(session, client):
     client.post("/logout")
     client.post("/login", data={"username": "t_clerk", "password": PASSWORD})
     assert client.get("/api/v1/index766?period=2026-03").status_code == 403
+
+
+def test_trend_counts_the_first_hours_of_a_local_day(session):
+    # 06:30 on 01/04/2026 in Hà Nội is still 31/03 in UTC: the April point must include the dossier.
+    commune = agency(session, "000.00.31.H25")
+    early = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    receive(session, now=datetime(2026, 3, 31, 23, 0, tzinfo=UTC))
+    res = index766(session, commune, "2026-04", now=early)
+    april = next(m for m in res.trend if m["month"] == "2026-04")
+    assert Decimal(april["points"]) == sum((c.points for c in res.report.criteria if c.rule_set == "766"),
+                                           Decimal(0))
