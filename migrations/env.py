@@ -103,8 +103,30 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table's constraints by copying it and dropping the original (batch
+            # mode). With foreign keys enforced, dropping a referenced table that holds rows
+            # aborts the upgrade, so they are off while migrating (the pragma only takes effect
+            # outside a transaction) and every reference is checked before they are back on.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.connection.driver_connection.execute(
+                    "PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:10]}")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(connection, statement):
+    raw = connection.connection.driver_connection
+    if not raw.in_transaction:
+        raw.execute(statement)
 
 
 if context.is_offline_mode():
