@@ -96,10 +96,48 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
 
 def roll_days(session: Session, first: date, last: date, tz: str) -> None:
     """(Re)compute the roll-up rows of the local days [first, last]."""
-    session.execute(delete(ReportRollupDay).where(ReportRollupDay.day >= first, ReportRollupDay.day <= last))
+    session.execute(delete(ReportRollupDay).where(ReportRollupDay.day >= first, ReportRollupDay.day <= last,
+                                                  ReportRollupDay.kind.in_(("r", "f"))))
     q = day_rows(tz, _range(Dossier.received_at, first, last, tz), _range(Dossier.finished_at, first, last, tz))
     session.execute(insert(ReportRollupDay).from_select(
         ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"], q))
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def _months(first: date, last: date) -> set[date]:
+    out: set[date] = set()
+    day = _month_start(first)
+    while day <= last:
+        out.add(day)
+        day = _month_end(day) + timedelta(days=1)
+    return out
+
+
+def roll_months(session: Session, months: Iterable[date], closed_before: date) -> None:
+    """(Re)compute the month rows (kinds ``R``/``F``, ``day`` = the month's first day) of the given
+    months from their day rows; only a month whose every day is closed gets month rows. A year's
+    report then reads twelve months of rows — per month many more dossiers share a row than per day."""
+    r = ReportRollupDay
+    for month in sorted(set(months)):
+        session.execute(delete(r).where(r.day == month, r.kind.in_(("R", "F"))))
+        if _month_end(month) >= closed_before:
+            continue
+        kind = case((r.kind == "r", literal("R")), else_=literal("F"))
+        keys = [r.receiving_agency_id, r.resolver_agency_id, r.procedure_id, r.channel, r.bucket, r.kind]
+        q = (select(literal(month).label("day"), kind.label("kind"), *keys[:5], func.sum(r.n))
+             .where(r.day >= month, r.day <= _month_end(month), r.kind.in_(("r", "f")))
+             .group_by(*keys))
+        session.execute(insert(r).from_select(
+            ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"],
+            q))
 
 
 def _max_ids(session: Session) -> tuple[int, int, int]:
@@ -153,6 +191,7 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             roll_days(session, day, last, tz)
             rolled += (last - day).days + 1
             day = last + timedelta(days=1)
+        roll_months(session, _months(start, today - timedelta(days=1)), today)
         state = ReportRollupState(id=1, tz=tz, closed_before=today, last_event_id=ids[0], last_leg_id=ids[1],
                                   last_dossier_id=ids[2], prev_event_id=ids[0], prev_leg_id=ids[1],
                                   prev_dossier_id=ids[2], updated_at=now)
@@ -160,13 +199,17 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
         session.flush()
         return {"rolled_days": rolled, "rerolled_days": 0, "closed_before": today.isoformat()}
     stale = touched_days(session, state)
+    months: set[date] = set()
     for a, b in _runs(stale):
         roll_days(session, a, b, tz)
+        months |= _months(a, b)
     new_days = 0
     if state.closed_before < today:
         roll_days(session, state.closed_before, today - timedelta(days=1), tz)
+        months |= _months(state.closed_before, today - timedelta(days=1))
         new_days = (today - state.closed_before).days
         state.closed_before = today
+    roll_months(session, months, state.closed_before)
     state.prev_event_id, state.prev_leg_id, state.prev_dossier_id = (
         state.last_event_id, state.last_leg_id, state.last_dossier_id)
     state.last_event_id, state.last_leg_id, state.last_dossier_id = ids
@@ -188,10 +231,19 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     if last < first:
         return [], set()
     stale = {d for d in touched_days(session, state) if first <= d <= last}
+    # Whole closed months without a stale day are read from their month rows, the other days from
+    # the day rows (the stale ones live, below).
+    whole = sorted(m for m in _months(first, last)
+                   if m >= first and _month_end(m) <= last and _month_end(m) < state.closed_before
+                   and not any(m <= d <= _month_end(m) for d in stale))
     r = ReportRollupDay
+    in_whole = or_(*[and_(r.day >= m, r.day <= _month_end(m)) for m in whole]) if whole else literal(False)
+    lower = func.lower(r.kind)
     stored = select(r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
-                    r.kind.label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n")) \
-        .where(r.day >= first, r.day <= last, r.day.not_in(sorted(stale)) if stale else literal(True))
+                    lower.label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n")) \
+        .where(or_(and_(r.kind.in_(("R", "F")), r.day.in_(whole) if whole else literal(False)),
+                   and_(r.kind.in_(("r", "f")), r.day >= first, r.day <= last, ~in_whole,
+                        r.day.not_in(sorted(stale)) if stale else literal(True))))
     parts: list[Any] = [stored]
     if stale:
         live = day_rows(tz, _days_cond(Dossier.received_at, stale, tz),

@@ -81,26 +81,33 @@ def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     assert late.id <= state.last_dossier_id
 
 
-def test_rollup_actually_serves_closed_days(session):
+def _received(counts) -> int:
+    return sum(b.row.received_online + b.row.received_direct_postal for b in counts.values())
+
+
+@pytest.mark.parametrize(("kind", "first", "last"), [
+    ("R", date(2026, 10, 1), date(2026, 10, 31)),  # a whole closed month: its month rows
+    ("r", date(2026, 10, 1), date(2026, 10, 30)),  # part of a month: the day rows
+])
+def test_rollup_actually_serves_closed_days(session, kind, first, last):
     """The roll-up rows are what the report reads: a wrong row shows (so the equality is not vacuous)."""
     build_random(session, 11, n=30)
     refresh_rollup(session, vn(2026, 11, 1, 0, 20))
     refresh_rollup(session, vn(2026, 11, 1, 1, 20))
     refresh_rollup(session, vn(2026, 11, 1, 2, 20))  # no touched days left
     ag = agency(session, "000.00.00.H25")
-    start_m, as_of = reports.measured_at(ag, date(2026, 10, 1), date(2026, 10, 31), NOW)
+    start_m, as_of = reports.measured_at(ag, first, last, NOW)
     before = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=True)
+    live = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=False)
+    assert {k: v.row.counts() for k, v in live.items()} == {k: v.row.counts() for k, v in before.items()}
     row = session.scalars(select(ReportRollupDay).where(
-        ReportRollupDay.kind == "r", ReportRollupDay.day >= date(2026, 10, 1),
-        ReportRollupDay.day <= date(2026, 10, 31))).first()
+        ReportRollupDay.kind == kind, ReportRollupDay.day >= first, ReportRollupDay.day <= last)
+        .order_by(ReportRollupDay.id)).first()
     assert row is not None
     row.n += 1
     session.flush()
     after = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=True)
-    assert sum(b.row.received_online + b.row.received_direct_postal for b in after.values()) == \
-        sum(b.row.received_online + b.row.received_direct_postal for b in before.values()) + 1
-    live = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=False)
-    assert {k: v.row.counts() for k, v in live.items()} == {k: v.row.counts() for k, v in before.items()}
+    assert _received(after) == _received(before) + 1
 
 
 def test_no_rollup_yet_reads_live(session):
