@@ -185,6 +185,7 @@ CASES: list[Case] = [
     Case("admin.calendar", "GET", "/admin/calendar", staff(ADMIN)),
     Case("admin.calendar", "POST", "/admin/calendar", staff(ADMIN, ok=422), data={}),
     Case("admin.calendar_delete", "POST", "/admin/calendar/999999/delete", staff(ADMIN, ok=404)),
+    Case("admin.calendar_confirm_tet", "POST", "/admin/calendar/tet/2031/confirm", staff(ADMIN, ok=303), data={}),
     Case("dvcqg_admin.index", "GET", "/admin/dvcqg/", staff(ADMIN)),
     Case("dvcqg_admin.resend_one", "POST", "/admin/dvcqg/resend/000.01.31.H25-260302-9999", staff(ADMIN, ok=303),
          label="/admin/dvcqg/resend/<code>"),

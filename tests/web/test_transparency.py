@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from onestop.services.citizen import register_feedback, submit_rating, transparency_figures
+from onestop.services.citizen import answer_feedback, register_feedback, submit_rating, transparency_figures
 from onestop.services.dossiers import apply_action
 from tests.factories import agency, receive, user
 
@@ -68,12 +68,17 @@ def test_two_supplement_requests_count_late_even_when_finished_before_due(sessio
     assert (f.handled, f.on_time) == (1, 0)
 
 
-def test_complaint_lowers_satisfaction(session):
+def test_an_upheld_complaint_lowers_satisfaction_an_undecided_one_does_not(session):
+    """Decision 766 indicator 5.4 (docs/rules.md F5): a complaint counts once it is upheld."""
     d = receive(session, now=MON).dossier
-    register_feedback(session, d, content="Chậm", now=MON)
+    fb = register_feedback(session, d, content="Chậm", now=MON)
     start = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
-    (f,) = transparency_figures(session, [agency(session, "000.00.31.H25")], start,
-                                datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
+    scope = [agency(session, "000.00.31.H25")]
+    (f,) = transparency_figures(session, scope, start, datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
+    assert (f.handled, f.on_time, f.not_satisfied) == (1, 1, 0)
+    answer_feedback(session, fb.id, answer="Đúng, đã chấn chỉnh.", upheld=True,
+                    actor=user(session, "t_head"), now=MON)
+    (f,) = transparency_figures(session, scope, start, datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
     assert (f.handled, f.on_time, f.not_satisfied) == (1, 1, 1)
     assert f.satisfaction_rate == Decimal(0)
 
