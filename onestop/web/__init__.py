@@ -92,7 +92,6 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("reports.dashboard", "Bảng điều khiển", ("head", "admin")),
     ("reports.form06", "Báo cáo 06", ("head", "admin")),
     ("scores.index", "Chấm điểm", ("head", "admin")),
-    ("index766.page", "Chỉ số 766", ("head", "admin")),
     ("lookup.feedback_inbox", "Phản ánh, kiến nghị", ("officer", "head")),
     ("dossiers.notifications", "Thông báo", ("officer", "head", "clerk")),
     ("admin.index", "Quản trị", ("admin",)),
