@@ -176,6 +176,12 @@ def flag_overdue_legs(session: Session, now: datetime) -> int:
     return rows_affected(session.execute(stmt))
 
 
+def _consented(dossier: Any, channel: str) -> list[Any]:
+    """A citizen is messaged only with the consent recorded at reception, on the channel chosen
+    there (docs/guide-clerk.md): an e-mail address or a phone number alone is not consent."""
+    return [dossier.c.notify_consent.is_(True), dossier.c.notify_channel == channel]
+
+
 def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
     """In-app notifications for dossiers flagged at ``now`` (assignee, else the heads), and
     e-mails to citizens who gave an address (lateness). Returns (notified, emailed)."""
@@ -203,7 +209,7 @@ def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
             "mã hồ sơ và mã tra cứu in trên giấy tiếp nhận.\n\nBộ phận Một cửa", String),
         dossier_id=D.c.id, key=key_expr("email", "overdue", D.c.id), from_=D,
         where=[D.c.finished_at.is_(None), D.c.due_at < now, D.c.overdue_flagged_at == now,
-               D.c.applicant_email != ""], now=now)
+               D.c.applicant_email != "", *_consented(D, "email")], now=now)
     return notified, emailed
 
 
@@ -341,13 +347,13 @@ def scan_supplements(session: Session, now: datetime) -> dict[str, int]:
         session, channel="email", recipient=D.c.applicant_email,
         subject=literal("Hồ sơ ", String) + D.c.code + literal(": nhắc bổ sung giấy tờ", String),
         body=body, dossier_id=D.c.id, key=key_expr("email", "supplement", P.c.id), from_=src,
-        where=[*mine, D.c.applicant_email != ""], now=now)
+        where=[*mine, D.c.applicant_email != "", *_consented(D, "email")], now=now)
     messages += enqueue_messages(
         session, channel="sms", recipient=D.c.applicant_phone, subject=literal("", String),
         body=literal("Ho so ", String) + D.c.code + literal(
             ": da het han bo sung giay to. Vui long lien he Bo phan Mot cua.", String),
         dossier_id=D.c.id, key=key_expr("sms", "supplement", P.c.id), from_=src,
-        where=[*mine, D.c.applicant_phone != ""], now=now)
+        where=[*mine, D.c.applicant_phone != "", *_consented(D, "sms")], now=now)
     before = working_day_before(now, calendar_for(session, None))
     escalated = rows_affected(session.execute(
         update(P).where(*lapsed, P.c.reminded_at.is_not(None), P.c.reminded_at <= before,

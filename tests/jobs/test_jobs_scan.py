@@ -34,7 +34,9 @@ def notes(session, kind: str | None = None) -> list[tuple[str, str]]:
 
 
 def outbox(session) -> list[str]:
-    return [m.dedupe_key for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    """The scans' messages (the per-event citizen messages of docs/guide-clerk.md are left out)."""
+    return [m.dedupe_key for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            if not m.dedupe_key.startswith("citizen:")]
 
 
 def flags(session, d: Dossier) -> tuple[datetime | None, datetime | None]:
@@ -62,7 +64,7 @@ def test_dossier_due_after_tet_is_not_due_soon_during_tet_but_is_the_day_before(
 
 
 def test_overdue_dossier_notifies_the_assignee_once_and_emails_the_citizen_once(app, session):
-    d = receive(session, now=THU, email="an@example.vn").dossier
+    d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=THU)
     apply_action(session, d, "assign", actor=user(session, "t_head"), now=THU, officer=user(session, "t_officer"))
     late = hn(2026, 2, 26, 17, 15)
@@ -114,14 +116,14 @@ def test_no_digest_during_tet(app, session):
 
 
 def test_lapsed_supplement_reminds_then_escalates_to_the_desk_once(app, session):
-    d = receive(session, now=THU, email="an@example.vn").dossier
+    d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
     apply_action(session, d, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
                  missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
     assert run_job(app, "supplements", hn(2026, 2, 27, 16))["reminded"] == 0
     r1 = run_job(app, "supplements", hn(2026, 3, 2, 9))  # Monday
-    assert r1 == {"reminded": 1, "messages": 2, "escalated": 0, "notified": 0}
+    assert r1 == {"reminded": 1, "messages": 1, "escalated": 0, "notified": 0}
     pause = session.scalar(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
-    assert sorted(outbox(session)) == [f"email:supplement:{pause.id}", f"sms:supplement:{pause.id}"]
+    assert sorted(outbox(session)) == [f"email:supplement:{pause.id}"]
     assert run_job(app, "supplements", hn(2026, 3, 2, 10)) == {"reminded": 0, "messages": 0, "escalated": 0,
                                                                 "notified": 0}
     # A full working day after the reminder: the desk that received it is told.
@@ -156,7 +158,7 @@ def test_november_check_is_quiet_when_tet_is_in_the_calendar(app, session):
 
 
 def test_every_job_once_via_tick_twice_changes_nothing_the_second_time(app, session):
-    d = receive(session, now=THU, email="an@example.vn").dossier
+    d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
     runner = app.test_cli_runner()
     first = runner.invoke(args=["jobs", "tick", "--now", "2026-02-27T09:00+07:00"])
     assert first.exit_code == 0, first.output
@@ -169,3 +171,26 @@ def test_every_job_once_via_tick_twice_changes_nothing_the_second_time(app, sess
             session.scalar(select(func.count()).select_from(OutboxMessage))) == counts
     assert '"overdue": 0' in second.output
     assert flags(session, d)[1] == hn(2026, 2, 27, 9)
+
+
+def test_citizens_without_consent_get_no_lateness_email_nor_supplement_reminder(app, session):
+    """Messages to a citizen go out only with the consent recorded at reception, on the channel
+    chosen there (docs/guide-clerk.md); an address alone is not consent."""
+    late = receive(session, now=THU, email="an@example.vn").dossier
+    apply_action(session, late, "transfer", actor=user(session, "t_clerk"), now=THU)
+    waiting = receive(session, now=THU, email="binh@example.vn", name="Trần Thị Bình").dossier
+    apply_action(session, waiting, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
+                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
+    assert run_job(app, "overdue", hn(2026, 2, 26, 17, 15))["emailed"] == 0
+    r = run_job(app, "supplements", hn(2026, 3, 2, 9))
+    assert r["reminded"] == 1 and r["messages"] == 0
+    assert outbox(session) == []
+
+
+def test_a_consenting_citizen_is_reminded_on_the_channel_chosen_only(app, session):
+    d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="sms").dossier
+    apply_action(session, d, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
+                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
+    assert run_job(app, "supplements", hn(2026, 3, 2, 9))["messages"] == 1
+    pause = session.scalar(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
+    assert outbox(session) == [f"sms:supplement:{pause.id}"]
