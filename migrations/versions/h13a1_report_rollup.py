@@ -28,6 +28,9 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_index("ix_report_rollup_days_day", "report_rollup_days", ["day", "kind"])
+    # A desk's or a resolver's report reads only its own rows (cost with its own dossiers).
+    op.create_index("ix_report_rollup_days_desk", "report_rollup_days", ["receiving_agency_id", "day"])
+    op.create_index("ix_report_rollup_days_resolver", "report_rollup_days", ["resolver_agency_id", "day"])
     op.create_table(
         "report_rollup_state",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -45,5 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("report_rollup_state")
+    op.drop_index("ix_report_rollup_days_resolver", table_name="report_rollup_days")
+    op.drop_index("ix_report_rollup_days_desk", table_name="report_rollup_days")
     op.drop_index("ix_report_rollup_days_day", table_name="report_rollup_days")
     op.drop_table("report_rollup_days")

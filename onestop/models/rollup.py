@@ -14,7 +14,9 @@ class ReportRollupDay(db.Model):  # type: ignore[name-defined,misc]
     local day, per receiving desk, resolving agency, procedure and channel."""
 
     __tablename__ = "report_rollup_days"
-    __table_args__ = (Index("ix_report_rollup_days_day", "day", "kind"),)
+    __table_args__ = (Index("ix_report_rollup_days_day", "day", "kind"),
+                      Index("ix_report_rollup_days_desk", "receiving_agency_id", "day"),
+                      Index("ix_report_rollup_days_resolver", "resolver_agency_id", "day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date]
