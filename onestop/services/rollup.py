@@ -244,6 +244,8 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
         .where(or_(and_(r.kind.in_(("R", "F")), r.day.in_(whole) if whole else literal(False)),
                    and_(r.kind.in_(("r", "f")), r.day >= first, r.day <= last, ~in_whole,
                         r.day.not_in(sorted(stale)) if stale else literal(True))))
+    if ids is not None:  # in the branch itself: SQLite does not push it into a UNION ALL
+        stored = stored.where((r.resolver_agency_id if by == "resolver" else r.receiving_agency_id).in_(ids))
     parts: list[Any] = [stored]
     if stale:
         live = day_rows(tz, _days_cond(Dossier.received_at, stale, tz),
