@@ -19,7 +19,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     TIMEZONE = "Asia/Ho_Chi_Minh"
-    # Office hours by default (DOMAIN.md §5); each agency may override.
+    # Office hours by default (docs/domain.md §5); each agency may override.
     OFFICE_HOURS = "07:30-11:30,13:30-17:00"
     # Years for which the working calendar is precomputed; a date outside is an error. The last
     # year is computed from today: 31/12 of (this year + CALENDAR_YEARS_AHEAD), at least 5

@@ -1,5 +1,5 @@
 """Every 15 minutes: flag overdue and due-soon dossiers and overdue liên thông legs; notify the
-assignee (or the heads) in-app and citizens with an e-mail (DOMAIN.md §2: the apology is due no
+assignee (or the heads) in-app and citizens with an e-mail (docs/domain.md §2: the apology is due no
 later than one working day before the deadline)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask --app onestop onestop ...` operator commands (DESIGN.md §3)."""
+"""`flask --app onestop onestop ...` operator commands (docs/architecture.md §3)."""
 from __future__ import annotations
 
 import sys

@@ -23,7 +23,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every engine.
 
     PostgreSQL keeps ``timestamptz``; SQLite stores naive UTC text. Naive input is
-    refused: time is always an argument with a zone (DESIGN.md §2).
+    refused: time is always an argument with a zone (docs/architecture.md §2).
     """
 
     impl = DateTime(timezone=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the scheduler (its own process, DESIGN.md §1) and the web app; stop both on Ctrl-C.
+# Start the scheduler (its own process, docs/architecture.md §1) and the web app; stop both on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin

@@ -1,4 +1,4 @@
-"""`flask --app onestop onestop due-date` (DESIGN.md §3): first line the ISO due time."""
+"""`flask --app onestop onestop due-date` (docs/architecture.md §3): first line the ISO due time."""
 from __future__ import annotations
 
 import pytest
@@ -44,7 +44,7 @@ def test_agency_option_uses_its_calendar_and_local_exceptions(app, session):
 
 
 def test_calendar_reaches_at_least_five_years_past_today(app, session):
-    # DOMAIN.md §8: the range is computed from today, not a constant that runs out (it ended in 2030).
+    # docs/domain.md §8: the range is computed from today, not a constant that runs out (it ended in 2030).
     res = run(app, "--limit", "15", "--unit", "working_days", "--received", "2030-12-20 09:00")
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[0] == "2031-01-13T17:00:00+07:00"

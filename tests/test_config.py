@@ -1,4 +1,4 @@
-"""Settings from the environment (DESIGN.md §3) that change how the app is wired."""
+"""Settings from the environment (docs/architecture.md §3) that change how the app is wired."""
 from __future__ import annotations
 
 from onestop import create_app

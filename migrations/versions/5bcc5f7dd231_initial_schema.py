@@ -490,7 +490,7 @@ def upgrade():
     _append_only_events()
 
 
-# The event log is append-only (DESIGN.md §2): the database itself refuses to
+# The event log is append-only (docs/architecture.md §2): the database itself refuses to
 # change or delete an event. PostgreSQL's TRUNCATE (operators, tests) is not a row
 # operation and is not blocked.
 def _append_only_events():

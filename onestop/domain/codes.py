@@ -1,4 +1,4 @@
-"""Dossier codes and the citizen look-up secret (DOMAIN.md §4).
+"""Dossier codes and the citizen look-up secret (docs/domain.md §4).
 
 * Code: ``<agency identifier>-<YYMMDD of receipt>-<4-digit sequence>``, e.g.
   ``000.00.31.H38-250715-0001`` (Circular 01/2018/TT-VPCP, replaced by Circular 03/2025/TT-VPCP:

@@ -3,10 +3,10 @@
 Pure functions: the SQL in ``services/reports.py`` computes the same buckets set-based; these are the
 reference (tests compare both on generated data) and are used for single dossiers and small lists.
 
-Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP; DOMAIN.md §6), for a period [start, end] of local dates:
+Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP; docs/domain.md §6), for a period [start, end] of local dates:
 
 * a dossier counts when it was received (``received_at`` set: a dossier refused at the desk before
-  reception never started a clock and is not counted — a gap DOMAIN.md leaves open, documented in
+  reception never started a clock and is not counted — a gap the texts leave open, documented in
   docs/benchmarks.md "## Form 06"), ``received_at`` ≤ the end of the period, and it was not
   finished before the period started;
 * **received**: ``carried_over`` (received before the start, still open at the start), or received in
@@ -89,7 +89,7 @@ class Form06Row:
 
     @property
     def late_rate(self) -> Decimal | None:
-        """(late resolved + overdue in progress) / received total (DOMAIN.md §6); None if nothing."""
+        """(late resolved + overdue in progress) / received total (docs/domain.md §6); None if nothing."""
         if not self.received_total:
             return None
         return (Decimal(self.resolved_late + self.in_progress_overdue) / self.received_total).quantize(
@@ -218,7 +218,7 @@ def judge_leg(leg: LegFacts, *, as_of: datetime, calendar: WorkingCalendar) -> t
     """(verdict, working minutes used, working minutes over the share) for one leg as of ``as_of``.
 
     The leg's own deadline is its share of the procedure's total time (the internal process approved
-    by the province, DOMAIN.md §2); it is judged with THE on-time rule. An unfinished leg is
+    by the province, docs/domain.md §2); it is judged with THE on-time rule. An unfinished leg is
     ``open_late`` once its deadline has passed at ``as_of``, else ``open`` — unless the dossier's
     pause open at ``as_of`` began no later than the leg's deadline: the leg's clock stopped then (its
     working time counts up to the pause), as THE open timing rule stops a dossier's (docs/rules.md

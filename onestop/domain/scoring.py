@@ -1,4 +1,4 @@
-"""Criterion points from measured rates. Scoring rules are *data* (DOMAIN.md §6).
+"""Criterion points from measured rates. Scoring rules are *data* (docs/domain.md §6).
 
 Two families of criteria are fed by the tracker:
 
@@ -169,7 +169,7 @@ def at_risk(on_time: int, total: int, due_next: int) -> Decimal:
 
 
 def satisfaction_rate(total: int, overdue: int, complained_or_dissatisfied: int) -> Decimal:
-    """Decision 766 indicator 5.4 (DOMAIN.md §6): satisfaction = 100 % − (% overdue + % with a
+    """Decision 766 indicator 5.4 (docs/domain.md §6): satisfaction = 100 % − (% overdue + % with a
     complaint or a "dissatisfied" rating). The two shares are added as the formula says (a dossier
     both overdue and complained about counts in both); the result is floored at 0. No dossiers → 1."""
     if total < 0 or not 0 <= overdue <= total or not 0 <= complained_or_dissatisfied <= total:
@@ -200,7 +200,7 @@ RULES_766: tuple[ScoringRule, ...] = (
         criterion="766.3.3",
         measure="online_dossier_rate",
         # ASSUMPTION: 8 points. The threshold (full marks at ≥ 50 % of dossiers filed online) is the
-        # one DOMAIN.md §6 quotes; the maximum was not verified against the Decision's appendix.
+        # one docs/domain.md §6 quotes; the maximum was not verified against the Decision's appendix.
         # Admins correct it in the scoring-rule table.
         max_points=_D(8),
         kind="proportional",
@@ -247,7 +247,7 @@ PAR_TTHC_RULES: tuple[ScoringRule, ...] = (
         measure="online_service_rate",  # procedures offered as full online public services
         max_points=_D("1.5"),
         kind="proportional",
-        threshold=_D("0.80"),  # DOMAIN.md §6: online services full at ≥ 80 %
+        threshold=_D("0.80"),  # docs/domain.md §6: online services full at ≥ 80 %
         title="Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến",
         source="Bộ chỉ số CCHC cấp tỉnh (mặc định; mỗi tỉnh tự điều chỉnh)",
     ),

@@ -1,4 +1,4 @@
-"""Dossier statuses and actions (DOMAIN.md §3).
+"""Dossier statuses and actions (docs/domain.md §3).
 
 The enum *values* are the storage format: never rename them. "Overdue" is not a
 status, it is a timing attribute (see timing.py).
@@ -23,7 +23,7 @@ class DossierStatus(StrEnum):
 
     @property
     def national_code(self) -> int:
-        """The national portal's sync code (DOMAIN.md §3)."""
+        """The national portal's sync code (docs/domain.md §3)."""
         return NATIONAL_CODES[self]
 
     @property
@@ -51,7 +51,7 @@ NATIONAL_CODES: dict[DossierStatus, int] = {
     DossierStatus.RETURNED: 10,
 }
 
-# DOMAIN.md §3: finished = refused, stopped, withdrawn, result ready, returned.
+# docs/domain.md §3: finished = refused, stopped, withdrawn, result ready, returned.
 FINISHED: frozenset[DossierStatus] = frozenset(
     {
         DossierStatus.REFUSED,
@@ -70,7 +70,7 @@ RUNNING: frozenset[DossierStatus] = frozenset({DossierStatus.RECEIVED, DossierSt
 PRE_RECEPTION: frozenset[DossierStatus] = frozenset({DossierStatus.NEW_ONLINE, DossierStatus.INCOMPLETE})
 OPEN: frozenset[DossierStatus] = frozenset(set(DossierStatus) - FINISHED)
 
-# Vietnamese labels (legal terms, DOMAIN.md §3); the web layer translates via Babel.
+# Vietnamese labels (legal terms, docs/domain.md §3); the web layer translates via Babel.
 STATUS_LABELS_VI: dict[DossierStatus, str] = {
     DossierStatus.NEW_ONLINE: "Mới đăng ký",
     DossierStatus.INCOMPLETE: "Yêu cầu bổ sung (chưa tiếp nhận)",
@@ -104,7 +104,7 @@ class DossierAction(StrEnum):
     COMPLETE = "complete"
     RETURN_RESULT = "return_result"
     WITHDRAW = "withdraw"
-    REPLAN = "replan"  # a calendar edit re-plans the due time (recorded, DESIGN.md §2)
+    REPLAN = "replan"  # a calendar edit re-plans the due time (recorded, docs/architecture.md §2)
     # A new look-up secret for a reprinted receipt: recorded on the dossier, never a transition.
     REISSUE_SECRET = "reissue_secret"
 
@@ -133,7 +133,7 @@ ACTION_LABELS_VI: dict[DossierAction, str] = {
 
 
 class Channel(StrEnum):
-    """Reception channels with the national codes (DOMAIN.md §2)."""
+    """Reception channels with the national codes (docs/domain.md §2)."""
 
     DIRECT = "direct"  # 1 trực tiếp
     ONLINE = "online"  # 2 trực tuyến

@@ -1,4 +1,4 @@
-"""The transition table (DOMAIN.md §2–§3) and who may take which action.
+"""The transition table (docs/domain.md §2–§3) and who may take which action.
 
 ``TRANSITIONS[(status, action)] -> status``. Creating a dossier is a transition
 from ``None``. Actions that record a fact without moving the status (assign,

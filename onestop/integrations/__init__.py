@@ -1,2 +1,2 @@
-"""The outside world behind small interfaces (DESIGN.md §1): the national portal client, its
+"""The outside world behind small interfaces (docs/architecture.md §1): the national portal client, its
 local fake and the outbox that feeds it."""

@@ -1,4 +1,4 @@
-"""The agency tree (DOMAIN.md §1): agencies are data, never hard-coded tiers."""
+"""The agency tree (docs/domain.md §1): agencies are data, never hard-coded tiers."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""Local calendar exceptions over the national calendar (DESIGN.md §2: the calendar is data)."""
+"""Local calendar exceptions over the national calendar (docs/architecture.md §2: the calendar is data)."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -34,7 +34,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint(enum_check("channel", Channel), name="channel_known"),
         CheckConstraint("supplement_count >= 0", name="supplement_count_nonneg"),
         CheckConstraint("version >= 1", name="version_positive"),
-        # A finish time exists exactly when the status is a finished one (DOMAIN.md §3).
+        # A finish time exists exactly when the status is a finished one (docs/domain.md §3).
         CheckConstraint(
             f"(status IN ({_finished_sql})) = (finished_at IS NOT NULL)", name="finished_iff_final"
         ),
@@ -88,7 +88,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     documents: Mapped[list[dict[str, Any]]] = mapped_column(db.JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
 
-    # The rule set in force at receipt (DOMAIN.md §1) and the limit snapshot.
+    # The rule set in force at receipt (docs/domain.md §1) and the limit snapshot.
     rule_set: Mapped[str] = mapped_column(String(30), default="ND118/2025")
     limit_value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     limit_unit: Mapped[str | None] = mapped_column(String(20))
@@ -115,7 +115,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     payment_channel: Mapped[int | None] = mapped_column(Integer)
     fee_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 0))
     csdl_codes: Mapped[list[str]] = mapped_column(db.JSON, default=list)
-    # Stored only so the scheduler notifies once (DESIGN.md §2: overdue is derived).
+    # Stored only so the scheduler notifies once (docs/architecture.md §2: overdue is derived).
     due_soon_flagged_at: Mapped[datetime | None]
     overdue_flagged_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
@@ -195,7 +195,7 @@ class PauseInterval(db.Model):  # type: ignore[name-defined,misc]
 
 class HandoffLeg(db.Model):  # type: ignore[name-defined,misc]
     """One row of the process control slip: from whom, to whom, when, the leg's own
-    deadline and its result (DOMAIN.md §2; form 06 of Circular 01/2018)."""
+    deadline and its result (docs/domain.md §2; form 06 of Circular 01/2018)."""
 
     __tablename__ = "handoff_legs"
     __table_args__ = (
@@ -235,7 +235,7 @@ class HandoffLeg(db.Model):  # type: ignore[name-defined,misc]
 
 
 class CodeSequence(db.Model):  # type: ignore[name-defined,misc]
-    """Last sequence number per receiving agency and day (DOMAIN.md §4). Incremented
+    """Last sequence number per receiving agency and day (docs/domain.md §4). Incremented
     with one UPSERT … RETURNING, so concurrent receptions get distinct numbers."""
 
     __tablename__ = "code_sequences"

@@ -73,7 +73,7 @@ class Procedure(db.Model):  # type: ignore[name-defined,misc]
 
 class ProcedureStep(db.Model):  # type: ignore[name-defined,misc]
     """One agency's leg in a liên thông chain, with its share of the total time
-    (the internal process approved by the province, DOMAIN.md §2)."""
+    (the internal process approved by the province, docs/domain.md §2)."""
 
     __tablename__ = "procedure_steps"
     __table_args__ = (

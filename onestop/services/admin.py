@@ -113,7 +113,7 @@ def update_agency(
 ) -> Agency:
     """Edit an agency. A rename keeps the former name in ``AgencyName`` so old
     forms and reports keep their wording; a merger sets ``valid_to`` and the
-    successor that takes over the work (DOMAIN.md §1: renames and mergers kept)."""
+    successor that takes over the work (docs/domain.md §1: renames and mergers kept)."""
     changes: dict[str, object] = {}
     name = " ".join(name.split())
     if not name:
@@ -145,7 +145,7 @@ def update_agency(
         set_path(session, agency)
         new_path = agency.path
         session.flush()
-        # The whole subtree moves with one UPDATE (set-based, DESIGN.md §2).
+        # The whole subtree moves with one UPDATE (set-based, docs/architecture.md §2).
         session.execute(
             update(Agency).where(Agency.path.like(old_path + "%"), Agency.id != agency.id)
             .values(path=new_path + func.substr(Agency.path, len(old_path) + 1))
@@ -245,7 +245,7 @@ def update_procedure(
     ip: str = "",
 ) -> Procedure:
     """Edit the time limit and the liên thông chain. The shares are the internal
-    process approved by the province (DOMAIN.md §2) and must sum to 100%.
+    process approved by the province (docs/domain.md §2) and must sum to 100%.
     Dossiers already received keep their snapshot (limit at receipt)."""
     errors: dict[str, str] = {}
     if limit_value < 0 or limit_value > 1000:
@@ -327,7 +327,7 @@ def confirm_tet_year(session: Session, year: int, *, actor: User, now: datetime,
 
 def replan_for_day(session: Session, day: date, agency: Agency | None, *, now: datetime, reason: str) -> int:
     """Re-plan the statutory due time of open, running dossiers whose clock range
-    covers ``day`` (DESIGN.md §2: "a holiday edit can re-plan open dossiers' due
+    covers ``day`` (docs/architecture.md §2: "a holiday edit can re-plan open dossiers' due
     times, always as recorded events"). Candidates come from one set-based query
     (the calendar only matters between clock start and due time, and only for
     desks inside ``agency``'s subtree); each dossier whose due time really moves

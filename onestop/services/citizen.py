@@ -1,4 +1,4 @@
-"""What citizens give back, and what the public sees (DOMAIN.md §6).
+"""What citizens give back, and what the public sees (docs/domain.md §6).
 
 * Satisfaction rating on SIPAS' five factors (access to the service, the procedure, the officer, the
   result, the handling of feedback), 1–5 each, plus satisfied yes/no and a comment — one per dossier,
@@ -14,7 +14,7 @@
 * The public transparency figures per agency: received, finished, on-time rate (Decision 766
   indicator 2.1, the rule of :mod:`onestop.domain.timing`), satisfaction rate — one GROUP BY.
 
-Services take (session, ..., actor, now), flush, never commit (DESIGN.md §2).
+Services take (session, ..., actor, now), flush, never commit (docs/architecture.md §2).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dossier code allocation (DOMAIN.md §4): unique per agency and day, never reused.
+"""Dossier code allocation (docs/domain.md §4): unique per agency and day, never reused.
 
 One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: the row lock it takes
 serialises concurrent receptions at the same agency on PostgreSQL, and SQLite

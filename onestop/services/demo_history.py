@@ -3,7 +3,7 @@ SERVICES (``receive_dossier`` and ``apply_action`` with explicit, increasing ``n
 values) so that every event, pause, hand-off leg and due date is exactly what the
 real desks would have produced. Never raw inserts.
 
-The shape follows what a provincial one-stop system sees (DOMAIN.md §2, §6):
+The shape follows what a provincial one-stop system sees (docs/domain.md §2, §6):
 
 * receptions only at office times on working days (online registrations at any
   hour, received by the desk at its next office moment); about 40 % online for

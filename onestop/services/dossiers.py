@@ -1,5 +1,5 @@
 """The dossier lifecycle. ``apply_action`` is the ONLY code that changes
-``Dossier.status``; in the same flush it appends the event (DESIGN.md §2)."""
+``Dossier.status``; in the same flush it appends the event (docs/architecture.md §2)."""
 from __future__ import annotations
 
 import re
@@ -462,7 +462,7 @@ def _close_pauses(session: Session, d: Dossier, pauses: list[PauseInterval], now
                   restart: bool = False) -> dict[str, Any]:
     """End ``pauses`` at ``now`` and move the statutory due time by the paused working time (or,
     ``restart``, count the limit afresh from ``now``); the returned payload records the change
-    with ``old_due_at`` and ``due_at`` (DESIGN.md: a recomputation is itself an event).
+    with ``old_due_at`` and ``due_at`` (docs/architecture.md: a recomputation is itself an event).
     Used by the normal ends (supplement provided, payment confirmed) and by a stop or withdrawal
     that ends an open pause (docs/rules.md, "Timing" T7–T8)."""
     for pause in pauses:
@@ -711,7 +711,7 @@ def attached_kinds(session: Session, d: Dossier) -> dict[str, int]:
 
 def unfinished_chain_steps(d: Dossier) -> list[ProcedureStep]:
     """The steps of a liên thông procedure's chain (the province's approved inter-agency
-    process, DOMAIN.md §2.3) that no acknowledged leg has taken yet."""
+    process, docs/domain.md §2.3) that no acknowledged leg has taken yet."""
     done = {lg.step_seq for lg in d.legs if lg.step_seq is not None and lg.acknowledged_at is not None}
     return [step for step in d.procedure.steps if step.seq not in done]
 

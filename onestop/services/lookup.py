@@ -1,7 +1,7 @@
 """Citizen look-up: find a dossier by code + secret (or phone last 4) without letting codes be
-enumerated, and build the plain-words public view of it (DOMAIN.md §3–§5, DESIGN.md §2–§3).
+enumerated, and build the plain-words public view of it (docs/domain.md §3–§5, docs/architecture.md §2–§3).
 
-Anti-enumeration (DOMAIN.md §4): an unknown code, a malformed code and a wrong secret all take the
+Anti-enumeration (docs/domain.md §4): an unknown code, a malformed code and a wrong secret all take the
 same path — one indexed query by code, then an HMAC of *both* factors compared in constant time
 (``hmac.compare_digest``) against the stored hashes, or against a dummy hash when there is no such
 dossier. Only the boolean outcome differs, and the caller renders the same generic answer for every
@@ -408,7 +408,7 @@ def _iso(t: datetime | None, tz: Any) -> str | None:
 def open311(view: LookupView, *, tz: Any) -> dict[str, Any]:
     """Open311 GeoReport v2 "service request" shape (service_request_id, status open|closed,
     status_notes, service_name, agency_responsible, requested/updated/expected_datetime), plus the
-    national status code and working time left (DESIGN.md §3). Times ISO 8601 in the local zone."""
+    national status code and working time left (docs/architecture.md §3). Times ISO 8601 in the local zone."""
     return {
         "service_request_id": view.code,
         "status": "open" if view.is_open else "closed",

@@ -1,5 +1,5 @@
 """Permissions in one place: (user, action, dossier) -> allowed? Used by the web,
-the API and the services alike (DESIGN.md §2)."""
+the API and the services alike (docs/architecture.md §2)."""
 from __future__ import annotations
 
 from ..domain.errors import DomainError

@@ -3,7 +3,7 @@ department inbox, liên thông hand-offs and notifications.
 
 Everything here is read-only and set-based: one SELECT per list with the
 related rows eager-loaded (no N+1), keyset pagination on (time, id) so page N
-costs the same as page 1 however long the history (DESIGN.md §2 "set-based").
+costs the same as page 1 however long the history (docs/architecture.md §2 "set-based").
 """
 from __future__ import annotations
 

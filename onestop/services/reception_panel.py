@@ -30,7 +30,7 @@ def is_same_day(limit: Decimal | None, unit: str | None) -> bool:
 
 
 def limit_text(limit: Decimal | None, unit: str | None, locale: str = "vi") -> str:
-    """"5 ngày làm việc", "4 giờ làm việc", "trả trong ngày" (a 0-day limit, DOMAIN.md §5)."""
+    """"5 ngày làm việc", "4 giờ làm việc", "trả trong ngày" (a 0-day limit, docs/domain.md §5)."""
     en = locale.lower().startswith("en")
     if limit is None or unit is None:
         return ""

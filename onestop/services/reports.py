@@ -13,7 +13,7 @@ their buckets from it. The rules (docs/rules.md, "Form 06 and the on-time rate")
   - ``received_at`` and ``finished_at`` (the *first* finish, set once by ``apply_action``);
   - the statutory due time in force at the moment: a due change after it (supplement provided,
     payment confirmed, calendar re-plan — each recorded as an event with ``old_due_at``/``due_at``,
-    DESIGN.md §2) is undone by reading ``old_due_at`` of the first such event after the moment;
+    docs/architecture.md §2) is undone by reading ``old_due_at`` of the first such event after the moment;
   - the pause open at the moment (``pause_intervals``);
   - the supplement requests made before the moment (more than one ⇒ late / overdue);
 * the scope: by **receiving desk** (``receiving_agency_id`` in the subtree) or by **resolving

@@ -1,4 +1,4 @@
-"""JSON API under /api/v1 for staff systems (DESIGN.md §3).
+"""JSON API under /api/v1 for staff systems (docs/architecture.md §3).
 
 Authentication is by bearer token ONLY (``Authorization: Bearer <token>``,
 tokens issued by an admin, stored as SHA-256). The signed-in session cookie is

@@ -1,4 +1,4 @@
-"""JSON error shape for the API: {"error": {"code", "message"}} (DESIGN.md §3)."""
+"""JSON error shape for the API: {"error": {"code", "message"}} (docs/architecture.md §3)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,6 @@
 """Flask-WTF forms of the desk and the dossier page. Forms check shape only
 (lengths, formats the browser can't); the services check the rules and raise
-ValidationFailed with per-field messages (DESIGN.md §4). Field names equal the
+ValidationFailed with per-field messages (docs/architecture.md §4). Field names equal the
 service's error keys so a message lands next to its field."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Liên thông hand-offs between agencies (DOMAIN.md §2.3): what waits for MY
+"""Liên thông hand-offs between agencies (docs/domain.md §2.3): what waits for MY
 agency's acknowledgement (its leg clock starts then), and what my agency sent
 that the receiver has not acknowledged yet.
 

@@ -2,12 +2,12 @@
 
 * ``/lookup`` — a citizen looks a dossier up with its code + the receipt's secret (or the phone's
   last four digits); the receipt's QR opens ``/lookup?code=<code>`` pre-filled.
-* ``/api/v1/lookup/<code>`` — the same, as Open311 GeoReport-style JSON (DESIGN.md §3).
+* ``/api/v1/lookup/<code>`` — the same, as Open311 GeoReport-style JSON (docs/architecture.md §3).
 * ``/lookup/rating`` and ``/lookup/feedback`` — SIPAS rating and PAKN, re-verifying the secret.
 * ``/feedback`` — staff answer the PAKN routed to their agency subtree.
 * ``/public`` — the transparency page provinces publish; data at ``/public/data.json``.
 
-Anti-enumeration (DOMAIN.md §4): unknown, malformed and wrong-secret look-ups give the same page,
+Anti-enumeration (docs/domain.md §4): unknown, malformed and wrong-secret look-ups give the same page,
 same status, same generic message, after the same work (see services.lookup.find_for_lookup);
 look-ups are rate limited per client address (config ``LOOKUP_RATE_LIMIT``, read per request).
 """

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document of the JSON API (DESIGN.md §3), built as a plain dict.
+"""The OpenAPI 3 document of the JSON API (docs/architecture.md §3), built as a plain dict.
 
 Every area that serves a path under /api/v1 describes it here with
 ``register_path(path, spec)`` (from its own module, at import time); the paths
@@ -431,7 +431,7 @@ register_path("/api/v1/openapi.json", {"get": {
     "responses": {"200": _json({"type": "object"})},
 }})
 # Served by other areas (citizen lookup, reports, scoring): described here so the
-# document covers the whole public surface of DESIGN.md §3.
+# document covers the whole public surface of docs/architecture.md §3.
 register_path("/api/v1/lookup/{code}", {"get": {
     "operationId": "lookupDossier", "summary": "Tra cứu công khai (mã hồ sơ + mã bí mật)", "security": [],
     "parameters": [

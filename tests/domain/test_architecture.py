@@ -1,4 +1,4 @@
-"""The domain layer stays pure: no framework imports, no clock (DESIGN.md §1–§2)."""
+"""The domain layer stays pure: no framework imports, no clock (docs/architecture.md §1–§2)."""
 
 from __future__ import annotations
 

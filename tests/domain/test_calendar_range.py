@@ -1,5 +1,5 @@
 """The working calendar's range and the national entries the `holidays` package records
-(DOMAIN.md §8: at least five years past today; 24/11 Culture Day from 2026; unannounced Tết)."""
+(docs/domain.md §8: at least five years past today; 24/11 Culture Day from 2026; unannounced Tết)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

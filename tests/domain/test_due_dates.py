@@ -1,4 +1,4 @@
-"""compute_due: the default counting rule of DOMAIN.md §5 (Decree 61/2018 art. 18–19, now Decree
+"""compute_due: the default counting rule of docs/domain.md §5 (Decree 61/2018 art. 18–19, now Decree
 118/2025; Civil Code 2015 art. 147–148)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The transition table (DOMAIN.md §2–§3), exhaustively: every (status, action) pair."""
+"""The transition table (docs/domain.md §2–§3), exhaustively: every (status, action) pair."""
 from __future__ import annotations
 
 import itertools
@@ -12,7 +12,7 @@ from onestop.domain.workflow import ROLE_ACTIONS, TRANSITIONS, IllegalTransition
 
 S, A = DossierStatus, DossierAction
 
-# The expected table, written out by hand from DOMAIN.md §2 (None = creating the dossier).
+# The expected table, written out by hand from docs/domain.md §2 (None = creating the dossier).
 EXPECTED: dict[tuple[DossierStatus | None, DossierAction], DossierStatus] = {
     (None, A.SUBMIT_ONLINE): S.NEW_ONLINE,
     (None, A.RECEIVE): S.RECEIVED,
@@ -76,7 +76,7 @@ def test_finished_statuses_are_final(status):
 
 
 def test_a_ready_result_counts_as_finished_but_can_still_be_handed_over():
-    # DOMAIN.md §3: result ready is the finish time for the on-time rule; the return is logged after.
+    # docs/domain.md §3: result ready is the finish time for the on-time rule; the return is logged after.
     assert S.RESULT_READY in FINISHED
     assert allowed_actions(S.RESULT_READY) == [A.RETURN_RESULT]
 

@@ -19,7 +19,7 @@ def hn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=UTC) - timedelta(hours=7)
 
 
-# Thursday 12/02/2026 10:00: 5 working days → Tết (14–22/02) → due 26/02/2026 17:00 (DOMAIN.md §5).
+# Thursday 12/02/2026 10:00: 5 working days → Tết (14–22/02) → due 26/02/2026 17:00 (docs/domain.md §5).
 THU = hn(2026, 2, 12, 10)
 
 

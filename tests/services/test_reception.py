@@ -9,7 +9,7 @@ from onestop.services.dossiers import apply_action
 from onestop.services.errors import ValidationFailed
 from tests.factories import receive, user
 
-# Thursday 12/02/2026 10:00 in Hà Nội = 03:00 UTC (DOMAIN.md §5 worked example).
+# Thursday 12/02/2026 10:00 in Hà Nội = 03:00 UTC (docs/domain.md §5 worked example).
 THU = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)
 
 

@@ -1,5 +1,5 @@
 """Tết of years not yet announced comes from the `holidays` package and is flagged "unconfirmed" to
-admins until an admin confirms or edits it (DOMAIN.md §8, docs/guide-admin.md)."""
+admins until an admin confirms or edits it (docs/domain.md §8, docs/guide-admin.md)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

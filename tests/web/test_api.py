@@ -1,4 +1,4 @@
-"""The staff JSON API (DESIGN.md §3, issue 3 item 8): bearer tokens, JSON errors,
+"""The staff JSON API (docs/architecture.md §3, issue 3 item 8): bearer tokens, JSON errors,
 every state change through the one writer."""
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_create_dossier_returns_201_with_code_due_time_and_the_secret_once(clien
     body = r.get_json()
     assert body["code"] == "000.01.31.H25-260302-0001"
     assert body["status"] == "received" and body["national_status_code"] == 2
-    # 5 working days from Monday 09:00 → Monday 09/03/2026 at 17:00 local (DOMAIN.md §5).
+    # 5 working days from Monday 09:00 → Monday 09/03/2026 at 17:00 local (docs/domain.md §5).
     assert body["due_at"].endswith("+07:00")
     assert body["due_at"] == "2026-03-09T17:00:00+07:00"
     assert len(body["secret"]) >= 8

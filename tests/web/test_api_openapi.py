@@ -5,10 +5,10 @@ import re
 
 from onestop.web import openapi
 
-# Paths of DESIGN.md §3 served by other areas and not built yet. The test fails
+# Paths of docs/architecture.md §3 served by other areas and not built yet. The test fails
 # when one of them appears in the url_map, so this set can only shrink (to empty).
 PENDING: set[tuple[str, str]] = set()
-# The public surface of DESIGN.md §3: the document must describe all of it.
+# The public surface of docs/architecture.md §3: the document must describe all of it.
 SURFACE = {
     ("/api/v1/dossiers", "post"), ("/api/v1/dossiers/{code}", "get"),
     ("/api/v1/dossiers/{code}/actions/{action}", "post"), ("/api/v1/lookup/{code}", "get"),

@@ -3,7 +3,7 @@ choice is justified in docs/operations.md).
 
 Each submission lands in the receiving desk's inbox as a new online registration (status 1,
 ``new_online``) through the same ``receive_dossier`` every desk uses, so the clerk then receives
-it like any other: the receipt, and the due time under the online rules (DOMAIN.md §5 and §8).
+it like any other: the receipt, and the due time under the online rules (docs/domain.md §5 and §8).
 Idempotent by the portal's code (``MaHoSoQG``, UNIQUE among accepted intakes). Bad input — unknown
 procedure or desk, malformed dates, a code already used for other content, an applicant the desk
 would refuse — is refused with a logged reason inside a savepoint, so no half-dossier is left.

@@ -52,7 +52,7 @@ def parse_portal_date(value: Any) -> datetime:
 
 
 def national_status(status: str) -> int:
-    """Internal status -> the portal's code 1–10 (DOMAIN.md §3; domain/status.py NATIONAL_CODES).
+    """Internal status -> the portal's code 1–10 (docs/domain.md §3; domain/status.py NATIONAL_CODES).
     Hand-offs (liên thông) do not change the status: a leg is a progress row of the SAME dossier,
     never a record of its own, so the portal counts the dossier once."""
     return NATIONAL_CODES[DossierStatus(status)]
@@ -259,7 +259,7 @@ def progress_row(d: Any, ev: Any) -> dict[str, Any]:
 
 def rating_record(d: Any, rating: Any) -> dict[str, Any]:
     """One ``DongBoDanhGia`` item. The portal's payload for ratings is not published; this one is
-    designed from SIPAS' five factors (DOMAIN.md §6), scores 1–5, plus the dossier-level verdict
+    designed from SIPAS' five factors (docs/domain.md §6), scores 1–5, plus the dossier-level verdict
     the 766 indicator 5.4 counts (docs/integration.md)."""
     return _compact({
         "MaHoSo": d.code,

@@ -1,4 +1,4 @@
-"""The outbox of what the national portal must see (DESIGN.md §2, docs/integration.md §Outbox).
+"""The outbox of what the national portal must see (docs/architecture.md §2, docs/integration.md §Outbox).
 
 Enqueue: ``enqueue_for_event`` is called where a dossier event is appended (services/dossiers.py),
 ``enqueue_rating`` where a rating is stored — in the SAME transaction, so a change and its queue
