@@ -16,8 +16,7 @@ from ..extensions import db
 from ..services.errors import ValidationFailed
 from ..services.index766 import Index766, index766
 from .auth import roles_required, utcnow
-from .errors import json_error
-from .scores import ROLES, _agencies, _by, _today, _tz
+from .scores import ROLES, _agencies, _by, _today, _tz, api_refusal, input_error, rule_error
 
 bp = Blueprint("index766", __name__)
 
@@ -79,23 +78,17 @@ def page() -> Any:
 
 @bp.get("/api/v1/index766")
 def api() -> Any:
-    if not current_user.is_authenticated:
-        return json_error(401, "unauthorized", "Cần đăng nhập hoặc mã truy cập (Bearer token).")
-    if current_user.role not in ROLES:
-        return json_error(403, "forbidden", "Chỉ lãnh đạo và quản trị xem được điểm chỉ số.")
+    refused = api_refusal()
+    if refused is not None:
+        return refused
     agency, period, by, errors = _inputs(request.args)
     if errors:
-        status = 404 if set(errors) == {"agency"} else 400
-        return json_error(status, "not_found" if status == 404 else "invalid", "; ".join(errors.values()),
-                          fields=errors)
+        return input_error(errors)
     try:
         result = _compute(agency, period, by)
-    except ValidationFailed as exc:
+    except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
-        return json_error(400, exc.code, str(exc), fields=exc.errors)
-    except DomainError as exc:
-        db.session.rollback()
-        return json_error(400, "invalid", str(exc))
+        return rule_error(exc)
     return jsonify(result.as_json())
 
 

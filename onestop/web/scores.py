@@ -107,31 +107,49 @@ def index() -> Any:
                            by=report.by if report else _by(request.args, {})), \
         (200 if not errors else 422)
 
+# ------------------------------------------------------------------ the score readers' JSON answers
+# Shared by /api/v1/scores and /api/v1/index766 (web/index766.py): the same callers, the same errors.
 
-@bp.get("/api/v1/scores")
-def api_scores() -> Any:
-    """``GET /api/v1/scores?agency=&from=&to=[&days=]`` (bearer token or session)."""
+def api_refusal() -> Any | None:
+    """401 without a session or token, 403 for a role that may not read scores; None when allowed."""
     if not current_user.is_authenticated:
         return json_error(401, "unauthorized", "Cần đăng nhập hoặc mã truy cập (Bearer token).")
     if current_user.role not in ROLES:
         return json_error(403, "forbidden", "Chỉ lãnh đạo và quản trị xem được điểm chỉ số.")
+    return None
+
+
+def input_error(errors: dict[str, str]) -> Any:
+    """An unknown agency alone is a 404; any other bad parameter a 400 naming the fields."""
+    status = 404 if set(errors) == {"agency"} else 400
+    return json_error(status, "not_found" if status == 404 else "invalid", "; ".join(errors.values()),
+                      fields=errors)
+
+
+def rule_error(exc: ValidationFailed | DomainError) -> Any:
+    if isinstance(exc, ValidationFailed):
+        return json_error(400, exc.code, str(exc), fields=exc.errors)
+    return json_error(400, "invalid", str(exc))
+
+
+@bp.get("/api/v1/scores")
+def api_scores() -> Any:
+    """``GET /api/v1/scores?agency=&from=&to=[&days=]`` (bearer token or session)."""
+    refused = api_refusal()
+    if refused is not None:
+        return refused
     agency, start, end, days, errors = _inputs(request.args)
     by = _by(request.args, errors)
     if errors:
-        status = 404 if set(errors) == {"agency"} else 400
-        return json_error(status, "not_found" if status == 404 else "invalid", "; ".join(errors.values()),
-                          fields=errors)
+        return input_error(errors)
     assert agency is not None
     try:
         report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(),
                               what_if_days=days if "days" in request.args else None, by=by)
         db.session.commit()
-    except ValidationFailed as exc:
+    except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
-        return json_error(400, exc.code, str(exc), fields=exc.errors)
-    except DomainError as exc:
-        db.session.rollback()
-        return json_error(400, "invalid", str(exc))
+        return rule_error(exc)
     return jsonify(report.as_json())
 
 
