@@ -49,7 +49,7 @@ class Config:
     LOOKUP_API_FAST_PATH = True
     # Wrong phone-last-4 attempts accepted per dossier code (then only the secret works that day).
     LOOKUP_PHONE4_FAILURES = "10 per day"
-    # PAKN a citizen may file per dossier per local day (why 3: onestop/services/citizen.py).
+    # PAKN a citizen may file per dossier per local day (why 3: onestop/services/public/feedback.py).
     FEEDBACK_PER_DOSSIER_PER_DAY = 3
     LOGIN_RATE_LIMIT = "10 per minute"
     LOGIN_LOCKOUT_FAILURES = 5

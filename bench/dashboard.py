@@ -7,7 +7,7 @@ Run from the repository root::
     .venv/bin/python bench/dashboard.py --url postgresql+psycopg://…/onestop_bench_…  # bench/form06.py --keep
     .venv/bin/python bench/dashboard.py --n 50000                                    # builds its own SQLite
 
-Times ``services.reports.head_dashboard``, ``overdue_list`` (50 rows) and ``due_soon_list`` (20 rows)
+Times ``services.reporting.reports.head_dashboard``, ``overdue_list`` (50 rows) and ``due_soon_list`` (20 rows)
 as the dashboard view calls them, at the benchmark's "now" (02/03/2026 09:00, Hà Nội), for the whole
 province and for one commune. Results: docs/benchmarks.md "## Head dashboard".
 """
@@ -35,7 +35,7 @@ def measure(app: Any, runs: int) -> None:
 
     from onestop.extensions import db
     from onestop.models import Agency, Dossier
-    from onestop.services import reports
+    from onestop.services.reporting import reports
 
     with app.app_context():
         s = db.session
@@ -75,7 +75,7 @@ def _lists(s: Any, commune: Any, runs: int) -> None:
     from zoneinfo import ZoneInfo
 
     from onestop.models import User
-    from onestop.services import queries
+    from onestop.services.dossiers import queries
 
     officer = User(id=10**9, username="bench", full_name="bench", role="officer", agency_id=commune.id,
                    password_hash="-")

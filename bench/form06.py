@@ -9,8 +9,8 @@ Run from the repository root::
 Builds a fresh database (migrations + the reference catalogue), inserts N dossiers with bulk raw
 INSERTs (SQLite executemany, PostgreSQL COPY) spread over three years before 02/03/2026, plus a
 pause interval and a due-change event (payload old_due_at/due_at) for ~6 % of them, runs ANALYZE,
-then times ``services.reports.form06`` (THE Form 06 builder: the as-of statement + folding) against
-``services.reports.bare_aggregate_query`` (the same dossier set counted per field) for a recent and
+then times ``services.reporting.reports.form06`` (THE Form 06 builder: the as-of statement + folding) against
+``services.reporting.reports.bare_aggregate_query`` (the same dossier set counted per field) for a recent and
 an old quarter, for the whole province and for one commune, for the whole year 2025 (province), and
 for the current quarter as of now (2026-Q1 on 02/03/2026: open dossiers judged at now).
 ``--cases year`` runs only the whole-year case (the 1M whole-year figure). Results:
@@ -131,7 +131,7 @@ def build(url: str, n: int, log: Callable[[str], None]) -> Any:
 
     from onestop.extensions import db
     from onestop.models import Agency, Procedure
-    from onestop.services.demo import seed_reference
+    from onestop.demo.seed import seed_reference
 
     app = make_app(url)
     with app.app_context():
@@ -235,7 +235,7 @@ def measure(app: Any, repeat: int, log: Callable[[str], None],
 
     from onestop.extensions import db
     from onestop.models import Agency, Dossier
-    from onestop.services import reports
+    from onestop.services.reporting import reports
 
     out = []
     with app.app_context():

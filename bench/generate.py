@@ -77,7 +77,7 @@ def build_reference(conn: Any, rng: random.Random, n_agencies: int, n_procedures
     from sqlalchemy import func, insert, select
 
     from onestop.models import Agency, Procedure, ProcedureStep, User
-    from onestop.services.accounts import hash_password
+    from onestop.services.admin.accounts import hash_password
 
     if conn.execute(select(func.count()).select_from(Agency).where(Agency.identifier.like(f"%.{PROVINCE}"))).scalar():
         raise SystemExit(f"the database already holds bench agencies (*.{PROVINCE}); use a fresh database")
@@ -184,7 +184,7 @@ class Generator:
     def __init__(self, ref: dict[str, Any], cal: Any, rng: random.Random, end: datetime, years: int,
                  secret_hash: str, engine_kind: str, first_id: int) -> None:
         from onestop.domain.deadlines import DeadlineRule, LimitUnit
-        from onestop.services.dossiers import fold
+        from onestop.services.dossiers.actions import fold
 
         self.ref, self.cal, self.rng, self.end = ref, cal, rng, end
         self.kind = engine_kind
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     from onestop import create_app
     from onestop.domain.codes import hash_secret
     from onestop.extensions import db
-    from onestop.services.calendars import national_calendar
+    from onestop.services.admin.calendars import national_calendar
 
     started = time.perf_counter()
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": args.url, "SECRET_KEY": args.secret_key})

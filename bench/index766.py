@@ -1,4 +1,4 @@
-"""Benchmark: the whole 766 index (services.index766) for the province and a quarter.
+"""Benchmark: the whole 766 index (services.reporting.index766) for the province and a quarter.
 
 Run from the repository root::
 
@@ -81,9 +81,9 @@ def measure(app: Any, repeat: int, log: Any) -> None:
 
     from onestop.extensions import db
     from onestop.models import Agency
-    from onestop.services import index766 as ix
-    from onestop.services.index766 import index766
-    from onestop.services.reports import measured_at
+    from onestop.services.reporting import index766 as ix
+    from onestop.services.reporting.index766 import index766
+    from onestop.services.reporting.reports import measured_at
 
     with app.app_context():
         province = db.session.scalar(select(Agency).where(Agency.identifier == "000.00.00.H25"))

@@ -1,4 +1,4 @@
-"""Benchmark: the nightly metrics snapshot (services.metrics.snapshot_metrics) over N dossiers.
+"""Benchmark: the nightly metrics snapshot (services.reporting.metrics.snapshot_metrics) over N dossiers.
 
 Run from the repository root::
 
@@ -45,7 +45,7 @@ def run_size(engine: str, n: int, pg_url: str, repeats: int) -> dict[str, Any]:
 
     from onestop.extensions import db
     from onestop.models import MetricSnapshot
-    from onestop.services.metrics import snapshot_metrics
+    from onestop.services.reporting.metrics import snapshot_metrics
 
     scan = _scan_module()
     with scan.database(engine, pg_url) as url:

@@ -11,7 +11,7 @@ bulk-inserted by ONE ``INSERT … SELECT`` over a generated series (~5 % open, r
 30 days so most open ones are overdue and some due soon; the rest finished over two years), ANALYZE.
 Then, R times alternately, with the flags reset between runs:
 
-* **scan** = ``services.scanning.flag_overdue_dossiers`` + ``flag_due_soon_dossiers`` through the ORM
+* **scan** = ``services.dossiers.scanning.flag_overdue_dossiers`` + ``flag_due_soon_dossiers`` through the ORM
   session (thresholds computed from the calendars, Core UPDATE statements);
 * **bare** = the same two UPDATE statements as literal SQL on the driver (threshold precomputed);
 * **scan+notify** = ``scan_dossiers`` (flags + the in-app notifications + citizen e-mails INSERT…SELECT),
@@ -87,8 +87,8 @@ def prepare(app: Any, n: int) -> dict[str, Any]:
 
     from onestop.extensions import db
     from onestop.models import Agency, Procedure
-    from onestop.services.accounts import create_user
-    from onestop.services.demo import seed_reference
+    from onestop.services.admin.accounts import create_user
+    from onestop.demo.seed import seed_reference
 
     with app.app_context():
         upgrade()
@@ -164,7 +164,7 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
 def bare_statements(session: Any) -> list[str]:
     """The literal UPDATEs the scan issues (threshold precomputed, as the scan does once)."""
     from onestop.domain.timing import due_soon_from
-    from onestop.services.calendars import calendar_for
+    from onestop.services.admin.calendars import calendar_for
 
     soon = due_soon_from(NOW, calendar_for(session, None))
     pg = session.get_bind().dialect.name == "postgresql"
@@ -203,7 +203,7 @@ def timed(session: Any, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def run_size(engine: str, n: int, pg_url: str, repeats: int) -> dict[str, Any]:
     from onestop.extensions import db
-    from onestop.services.scanning import flag_due_soon_dossiers, flag_overdue_dossiers, scan_dossiers
+    from onestop.services.dossiers.scanning import flag_due_soon_dossiers, flag_overdue_dossiers, scan_dossiers
 
     with database(engine, pg_url) as url:
         app = build_app(url)

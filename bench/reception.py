@@ -6,7 +6,7 @@ Two measurements per engine, on a fresh migrated database holding the reference 
 
 * **api**: ``POST /api/v1/dossiers`` (bearer token, JSON) through gunicorn with 2 worker
   processes, driven over loopback by wrk (or the bounded Python generator) — the whole web
-  path: auth, parsing, ``services.dossiers.receive_dossier``, code allocation, commit.
+  path: auth, parsing, ``services.dossiers.actions.receive_dossier``, code allocation, commit.
 * **service**: 2 worker processes calling ``receive_dossier`` + commit directly, N in total —
   the ceiling without HTTP.
 
@@ -36,7 +36,7 @@ import httpload
 
 SECRET_KEY = "bench-secret-key"
 CLERK = "bench.clerk"
-DESK = "000.01.31.H25"  # TTPVHCC xã Tân Lạc (seed_data/agencies.csv)
+DESK = "000.01.31.H25"  # TTPVHCC xã Tân Lạc (demo/data/agencies.csv)
 PROCEDURE = "1.004884"  # 5 working days
 
 
@@ -51,8 +51,8 @@ def prepare(url: str) -> str:
     from flask_migrate import upgrade
 
     from onestop.extensions import db
-    from onestop.services.accounts import create_user, issue_token
-    from onestop.services.demo import seed_reference
+    from onestop.services.admin.accounts import create_user, issue_token
+    from onestop.demo.seed import seed_reference
 
     app = _app(url)
     with app.app_context():
@@ -73,7 +73,7 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
 
     from onestop.extensions import db
     from onestop.models import User
-    from onestop.services.dossiers import Applicant, ReceptionInput, receive_dossier
+    from onestop.services.dossiers.actions import Applicant, ReceptionInput, receive_dossier
 
     app = _app(url)
     with app.app_context():
@@ -85,7 +85,7 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
         data = ReceptionInput(PROCEDURE, Applicant(name="Nguyễn Văn An", id_number="001090012345",
                                                    phone="0912345678"))
         # Warm-up outside the timing: the first call builds the working calendar (seconds).
-        from onestop.services.calendars import calendar_for
+        from onestop.services.admin.calendars import calendar_for
 
         calendar_for(db.session, clerk.agency)
         errors = 0

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Builds the Form 06 benchmark's database (bench/form06.py: N dossiers over three years before
 02/03/2026), times the first run of the roll-up job (all history) and a second, incremental run,
-then times ``services.reports.form06`` for the closed year 2025 and a closed quarter, for the
+then times ``services.reporting.reports.form06`` for the closed year 2025 and a closed quarter, for the
 province and for one commune, with the roll-up and live, and checks both give the same rows.
 Results: docs/benchmarks.md "## Form 06 from the roll-up".
 """
@@ -37,8 +37,8 @@ def measure(app: Any, repeat: int, log: Any) -> None:
     from onestop.extensions import db
     from onestop.models import Agency, Dossier
     from onestop.models.rollup import ReportRollupDay
-    from onestop.services import reports
-    from onestop.services.rollup import refresh_rollup
+    from onestop.services.reporting import reports
+    from onestop.services.reporting.rollup import refresh_rollup
 
     with app.app_context():
         t0 = time.perf_counter()

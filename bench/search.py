@@ -4,7 +4,7 @@
     python bench/search.py --generate 20000                         # generate a fresh SQLite one first
 
 Migrates the database to head first (timed: at 1M this includes the phone backfill and the two new
-indexes of migration h8a1), then times ``services.queries.search_dossiers`` — the very function the
+indexes of migration h8a1), then times ``services.dossiers.queries.search_dossiers`` — the very function the
 /search page calls, with its visibility clause — for an admin (everything) and a commune clerk (its
 subtree), on: an exact phone, an exact citizen ID, a phone being typed (7 digits), a whole code, a
 code prefix (desk and day), a common name prefix ("nguyen van", thousands of matches), an accented
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from onestop import create_app
     from onestop.extensions import db
     from onestop.models import Agency, Dossier, User
-    from onestop.services.queries import search_dossiers
+    from onestop.services.dossiers.queries import search_dossiers
 
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

@@ -1,7 +1,7 @@
 """The scheduler side of onestop (docs/architecture.md §1): one process, started by ``flask jobs run``,
 never inside web workers. Each job is a module with ``run(session, now, config) -> dict``; the
 registry below gives its schedule. Jobs are idempotent and set-based (see
-onestop/services/scanning.py), so running one twice, or as a catch-up after downtime, is safe.
+onestop/services/dossiers/scanning.py), so running one twice, or as a catch-up after downtime, is safe.
 """
 from __future__ import annotations
 

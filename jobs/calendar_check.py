@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.calendars import warn_unconfirmed_tet
-from onestop.services.scanning import check_next_year_calendar
+from onestop.services.admin.calendars import warn_unconfirmed_tet
+from onestop.services.dossiers.scanning import check_next_year_calendar
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

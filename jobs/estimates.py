@@ -1,4 +1,4 @@
-"""Nightly: the honest estimate per procedure and resolving agency (onestop/services/estimates.py)."""
+"""Nightly: the honest estimate per procedure and resolving agency (onestop/services/dossiers/estimates.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.estimates import refresh_estimates
+from onestop.services.dossiers.estimates import refresh_estimates
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

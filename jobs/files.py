@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from onestop.integrations.storage import storage_for
-from onestop.services.files import purge_orphans
+from onestop.services.dossiers.files import purge_orphans
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.idempotency import purge_expired_keys
+from onestop.services.dossiers.idempotency import purge_expired_keys
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.metrics import snapshot_metrics
-from onestop.services.scores import seed_scoring_rules
+from onestop.services.reporting.metrics import snapshot_metrics
+from onestop.services.reporting.scores import seed_scoring_rules
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.notifications import deliver_outbox, senders_from_config
+from onestop.services.notify.notifications import deliver_outbox, senders_from_config
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:
     # Citizens are written to only with the consent recorded at reception: messages are queued by
-    # the action itself (services.event_notifications), not by scanning every public event.
+    # the action itself (services.notify.events), not by scanning every public event.
     queued = 0
     senders = config.get("NOTIFICATION_SENDERS") or senders_from_config(config)
     result = deliver_outbox(session, senders, now=now,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.scanning import scan_dossiers
+from onestop.services.dossiers.scanning import scan_dossiers
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Hourly: roll up the closed local days for Form 06 and re-roll the closed days touched since the
-last run (onestop/services/rollup.py; docs/operations.md, "The report roll-up")."""
+last run (onestop/services/reporting/rollup.py; docs/operations.md, "The report roll-up")."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onestop.services.rollup import refresh_rollup
+from onestop.services.reporting.rollup import refresh_rollup
 
 
 def run(session: Session, now: datetime, config: Mapping[str, Any]) -> dict[str, Any]:

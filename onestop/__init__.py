@@ -45,7 +45,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
     _init_extensions(app)
     _init_calendars(app)
-    from .services import rollup
+    from .services.reporting import rollup
 
     rollup.ENABLED = bool(app.config.get("REPORTS_ROLLUP", True))
     init_web(app)
@@ -82,12 +82,12 @@ def _wrap_wsgi(app: Flask) -> None:
 
 
 def _init_calendars(app: Flask) -> None:
-    """The app's working-calendar store (onestop/services/calendars.py): on the app, registered on
+    """The app's working-calendar store (onestop/services/admin/calendars.py): on the app, registered on
     its engines so that services reach it from their session. Its clock is the wall clock."""
     from datetime import UTC, datetime
 
     from .extensions import db
-    from .services.calendars import CalendarStore, register
+    from .services.admin.calendars import CalendarStore, register
 
     store = CalendarStore(clock=lambda: datetime.now(UTC), first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
                           years_ahead=int(app.config["CALENDAR_YEARS_AHEAD"]),
@@ -100,7 +100,7 @@ def _init_calendars(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the mappers)
-    from .db_events import install_sqlite_pragmas
+    from .database.events import install_sqlite_pragmas
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .web.i18n import select_locale, select_timezone
 

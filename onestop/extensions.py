@@ -13,7 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from .dbbase import Base
+from .database.base import Base
 
 
 class _SQLAlchemy(SQLAlchemy):

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestop.models import Agency, Procedure, User
-from onestop.services.accounts import create_user
-from onestop.services.demo import seed_reference
-from onestop.services.dossiers import Applicant, ReceptionInput, ReceptionResult, receive_dossier
+from onestop.services.admin.accounts import create_user
+from onestop.demo.seed import seed_reference
+from onestop.services.dossiers.actions import Applicant, ReceptionInput, ReceptionResult, receive_dossier
 
 PASSWORD = "test-pass-123"
 
@@ -36,7 +36,7 @@ BASE_USERS = (
 
 
 def seed_base(session: Session, *, now: datetime) -> None:
-    from onestop.services.accounts import hash_password
+    from onestop.services.admin.accounts import hash_password
 
     seed_reference(session)
     shared = hash_password(PASSWORD)

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from onestop.cli_ops import pg_dump_command
+from onestop.cli.ops import pg_dump_command
 from onestop.extensions import db
 from onestop.models import Agency, Dossier
 from tests.factories import receive
@@ -104,7 +104,7 @@ def test_postgresql_backup_without_pg_dump_is_a_clear_error(
         committed: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     if committed.config["ENGINE_KIND"] != "postgresql":
         pytest.skip("PostgreSQL only")
-    monkeypatch.setattr("onestop.cli_ops.shutil.which", lambda _name: None)
+    monkeypatch.setattr("onestop.cli.ops.shutil.which", lambda _name: None)
     res = committed.test_cli_runner().invoke(args=["onestop", "backup"])
     assert res.exit_code != 0
     assert "pg_dump" in res.output

@@ -26,7 +26,7 @@ def test_procedure_with_cutoff_counts_from_next_working_day(app, session):
 def test_agency_option_uses_its_calendar_and_local_exceptions(app, session):
     from datetime import date
 
-    from onestop.services.calendars import add_exception
+    from onestop.services.admin.calendars import add_exception
     from tests.conftest import NOW
     from tests.factories import agency
 

@@ -88,8 +88,8 @@ def _runtime_labels() -> dict[str, list[str]]:
     """Vietnamese labels kept in data and translated with ``_(variable)`` at run time;
     onestop/translations/runtime_strings.py must list them for extraction."""
     from onestop.domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
-    from onestop.services.citizen import FACTORS, FEEDBACK_KINDS, SCORE_LABELS
-    from onestop.services.queries import TIMING_LABELS_VI
+    from onestop.services.public.feedback import FACTORS, FEEDBACK_KINDS, SCORE_LABELS
+    from onestop.services.dossiers.queries import TIMING_LABELS_VI
     from onestop.web import NAV
     from onestop.web.dossiers import CONFLICT_MESSAGE, FORM_TITLES
 

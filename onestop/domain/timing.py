@@ -178,7 +178,7 @@ def time_left(now: datetime, due_at: datetime, calendar: WorkingCalendar) -> Tim
 @dataclass(frozen=True, slots=True)
 class TimingInputs:
     """Everything "how late is this dossier" depends on, read the same way from an ORM dossier or a
-    Core row (services/timing.py builds both). The rules: docs/rules.md, "Timing".
+    Core row (services/dossiers/timing.py builds both). The rules: docs/rules.md, "Timing".
 
     ``open_pause_start`` is the start of the pause still open (supplement or financial obligation),
     ``None`` when none is open; whether it stops the clock (it began no later than the due time) is
@@ -232,7 +232,7 @@ class TimingView:
 
 def timing_view(inputs: TimingInputs, now: datetime, calendar: WorkingCalendar) -> TimingView:
     """THE timing of a dossier at ``now`` (docs/rules.md, "Timing"); its SQL twin is
-    services/timing_sql.py (a property test keeps the two equal).
+    services/dossiers/timing_sql.py (a property test keeps the two equal).
 
     * no due time → no timing;
     * finished → :func:`classify_finished` (late after the due time or with more than one supplement

@@ -7,7 +7,7 @@ from ..domain.status import DossierAction as A
 from ..domain.status import DossierStatus, Role
 from ..domain.workflow import ROLE_ACTIONS, TRANSITIONS, allowed_actions
 from ..models import Agency, Dossier, HandoffLeg, User
-from .agencies import in_subtree
+from .admin.agencies import in_subtree
 from .errors import Forbidden
 
 # Desk actions are scoped to the receiving desk; the rest to the staff of the agency

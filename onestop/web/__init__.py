@@ -109,7 +109,7 @@ def unread_notifications() -> int:
     cached = getattr(request, "_onestop_unread", None)
     if cached is None:
         from ..extensions import db
-        from ..services import queries
+        from ..services.dossiers import queries
 
         cached = queries.unread_count(db.session, current_user)
         request._onestop_unread = cached  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db, limiter
-from ..services.accounts import authenticate
+from ..services.admin.accounts import authenticate
 from ..services.errors import ValidationFailed
 from .auth import client_ip, utcnow, wants_json_answer
 
@@ -56,7 +56,7 @@ def login() -> Any:
 def logout() -> Any:
     from flask_login import current_user
 
-    from ..services.accounts import end_sessions
+    from ..services.admin.accounts import end_sessions
 
     # The session cookie is signed, not stored: a copy taken before the logout stays valid
     # unless the user's session generation moves on (this ends their other sessions too).
@@ -78,7 +78,7 @@ def change_password() -> Any:
     """Change one's own password; forced after an admin reset (must_change_password)."""
     from flask_login import current_user
 
-    from ..services.accounts import change_password as change
+    from ..services.admin.accounts import change_password as change
 
     form = PasswordForm()
     errors: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """Admin screens (issue 3 item 1): the agency tree, staff accounts and API tokens,
 the procedure catalogue with its liên thông chain, and calendar exceptions.
-Admins only; every change goes through ``services.admin`` and is audited.
+Admins only; every change goes through ``services.admin.changes`` and is audited.
 
 One-time secrets (a temporary password, a new API token) are rendered directly
 in the POST's answer with ``Cache-Control: no-store`` instead of the usual 303:
@@ -46,8 +46,9 @@ from ..models import (
     Procedure,
     User,
 )
-from ..services import admin as svc
-from ..services import admin_catalogue, admin_people, calendars
+from ..services.admin import changes as svc
+from ..services.admin import calendars, people
+from ..services.admin import procedures as procedures_svc
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
 from .forms import VNDateField
@@ -303,7 +304,7 @@ def users() -> Any:
                                 _("Mật khẩu tạm thời chỉ hiển thị một lần. Người dùng phải đổi mật khẩu khi "
                                   "đăng nhập lần đầu."))
     q = (request.args.get("q") or "").strip()[:60]
-    rows = admin_people.search_users(db.session, q)  # accents ignored: "nguyen" finds "Nguyễn"
+    rows = people.search_users(db.session, q)  # accents ignored: "nguyen" finds "Nguyễn"
     status = 422 if request.method == "POST" else 200
     return render_template("admin/users.html", form=form, rows=rows, q=q, roles=ROLE_LABELS), status
 
@@ -340,7 +341,7 @@ def user_edit(user_id: int) -> Any:
     form = _user_edit_form(u, formdata=request.form)
     if form.validate():
         try:
-            changes = admin_people.update_staff(
+            changes = people.update_staff(
                 db.session, u, full_name=form.full_name.data or "", role=form.role.data or "",
                 agency_identifier=form.agency.data or "", actor=current_user, now=utcnow(), ip=client_ip())
             db.session.commit()
@@ -364,14 +365,14 @@ def user_edit(user_id: int) -> Any:
 def audit_log() -> Any:
     """The audit log with filters (actor, action, dd/mm/yyyy range, dossier code) and paging."""
     form = AuditFilterForm(request.args)
-    labels = {k: _(v) for k, v in admin_people.AUDIT_LABELS.items()}
+    labels = {k: _(v) for k, v in people.AUDIT_LABELS.items()}
     form.action.choices = [("", _("Tất cả"))] + sorted(labels.items(), key=lambda kv: kv[1])
     page = request.args.get("page", "1")
     result = None
     status = 200
     if form.validate():
         try:
-            result = admin_people.audit_log(
+            result = people.audit_log(
                 db.session, actor=form.actor.data or "", action=form.action.data or "",
                 date_from=form.date_from.data, date_to=form.date_to.data, dossier_code=form.dossier.data or "",
                 page=int(page) if page.isdigit() else 1)
@@ -461,7 +462,7 @@ def procedures() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     stmt = select(Procedure).options(selectinload(Procedure.steps)).order_by(Procedure.field, Procedure.code)
     if q:
-        from ..services.dossiers import fold
+        from ..services.dossiers.actions import fold
 
         stmt = stmt.where(Procedure.code.like(f"%{q}%") | Procedure.name_search.like(f"%{fold(q)}%"))
     rows = db.session.scalars(stmt).all()
@@ -492,7 +493,7 @@ def procedure_edit(code: str) -> Any:
     if form.validate_on_submit():
         steps, cutoff = _steps_and_cutoff(form)
         try:
-            admin_catalogue.update_identity(db.session, p, name=form.name.data or "", field=form.field.data or "",
+            procedures_svc.update_identity(db.session, p, name=form.name.data or "", field=form.field.data or "",
                                             level=form.level.data or "", fee=form.fee.data or "",
                                             actor=current_user, now=utcnow(), ip=client_ip())
             svc.update_procedure(
@@ -514,7 +515,7 @@ def procedure_edit(code: str) -> Any:
 
 
 def _chain_choices(form: ProcedureForm) -> None:
-    choices = [("", _("(không)"))] + [(k, str(v)) for k, v in admin_catalogue.chain_choices(
+    choices = [("", _("(không)"))] + [(k, str(v)) for k, v in procedures_svc.chain_choices(
         db.session, {k: str(v) for k, v in KIND_LABELS.items()})]
     known = {k for k, _v in choices}
     for entry in form.steps:
@@ -547,7 +548,7 @@ def procedure_new() -> Any:
         steps, cutoff = _steps_and_cutoff(form)
         limit = Decimal(form.limit_value.data if form.limit_value.data is not None else 0)
         try:
-            p = admin_catalogue.create_procedure(
+            p = procedures_svc.create_procedure(
                 db.session, code=form.code.data or "", name=form.name.data or "", field=form.field.data or "",
                 level=form.level.data or "", fee=form.fee.data or "", limit_value=limit,
                 limit_unit=form.limit_unit.data or "", actor=current_user, now=utcnow(), ip=client_ip())

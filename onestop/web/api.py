@@ -7,7 +7,7 @@ its own, so an API that honoured them would let any page an officer visits post
 actions on citizens' dossiers (CSRF). A bearer token is never sent implicitly,
 which is why this blueprint is exempt from the CSRF token check.
 
-Every state change goes through ``services.dossiers`` (the one writer of
+Every state change goes through ``services.dossiers.actions`` (the one writer of
 status); errors become ``{"error": {"code", "message"}}`` (422 adds
 ``fields``) and the unit of work is rolled back, so a refused request changes
 nothing.
@@ -32,12 +32,13 @@ from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.workflow import IllegalTransition
 from ..extensions import csrf, db
 from ..models import Agency, Dossier, DossierEvent, Procedure, User
-from ..services import idempotency, policy
-from ..services.accounts import user_for_token
-from ..services.calendars import calendar_for
-from ..services.dossiers import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
+from ..services.dossiers import idempotency
+from ..services import policy
+from ..services.admin.accounts import user_for_token
+from ..services.admin.calendars import calendar_for
+from ..services.dossiers.actions import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
 from ..services.errors import NotFound, ServiceError, ValidationFailed
-from ..services.timing import timing_for
+from ..services.dossiers.timing import timing_for
 from . import jsonbody, openapi
 from .auth import utcnow
 from .errors import json_error
@@ -158,7 +159,7 @@ def iso(value: datetime | None, tz: str = DEFAULT_TZ) -> str | None:
 def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = True) -> dict[str, Any]:
     tz = d.receiving_agency.timezone or DEFAULT_TZ
     status = DossierStatus(d.status)
-    # THE timing rule (services/timing.py; docs/rules.md, "Timing"): the same answer as the pages.
+    # THE timing rule (services/dossiers/timing.py; docs/rules.md, "Timing"): the same answer as the pages.
     tv = timing_for(db.session, d, now)
     timing = tv.timing.value if tv.timing is not None else None
     left = tv.minutes_left

@@ -39,7 +39,7 @@ def init_auth(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
             return None
-        from ..services.accounts import user_for_token
+        from ..services.admin.accounts import user_for_token
 
         user = user_for_token(db.session, header[7:].strip(), now=utcnow())
         g.auth_by_token = user is not None

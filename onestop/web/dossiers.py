@@ -13,7 +13,7 @@ Choices (documented for reviewers):
   reveal that a dossier exists.
 * Reprinting the receipt (form 01): only a hash of the lookup secret is stored, so a
   reprint cannot show the old secret; it offers "cấp lại mã tra cứu" (POST →
-  services.dossiers.reissue_secret), which invalidates the old one and RENDERS the receipt
+  services.dossiers.actions.reissue_secret), which invalidates the old one and RENDERS the receipt
   with the new one as the POST's own answer (no-store): the secret never travels in the
   session cookie, which is signed but not encrypted (docs/security.md, "Accountability").
 * Irreversible actions (finish, stop, withdraw, return) are confirmed: the dossier page's
@@ -49,18 +49,12 @@ from ..domain.status import DossierAction as A
 from ..domain.workflow import IllegalTransition
 from ..extensions import db
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, OutboxMessage, User
-from ..services import policy, queries
-from ..services.agencies import resolve_kind
-from ..services.assignment import bulk_assign, officer_loads
-from ..services.calendars import calendar_for
-from ..services.dossiers import (
-    apply_action,
-    chain_step_names,
-    compute_dossier_due,
-    get_by_code,
-    reissue_secret,
-    unfinished_chain_steps,
-)
+from ..services import policy
+from ..services.dossiers import queries
+from ..services.admin.agencies import resolve_kind
+from ..services.dossiers.assignment import bulk_assign, officer_loads
+from ..services.admin.calendars import calendar_for
+from ..services.dossiers.actions import apply_action, chain_step_names, compute_dossier_due, get_by_code, reissue_secret, unfinished_chain_steps
 from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import ActionForm, SimplePostForm
@@ -115,8 +109,8 @@ FORM_TITLES: dict[str, str] = {
 
 def lookup_url(code: str) -> str:
     """The citizen lookup URL printed as a QR code on the receipt (one definition,
-    in services.lookup)."""
-    from ..services.lookup import lookup_url as build
+    in services.public.lookup)."""
+    from ..services.public.lookup import lookup_url as build
 
     return build(str(current_app.config.get("PUBLIC_BASE_URL", "")), code)
 

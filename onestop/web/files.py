@@ -26,7 +26,7 @@ from ..domain import files as fdom
 from ..extensions import db
 from ..integrations.storage import Storage, StorageError, storage_for
 from ..models import Dossier
-from ..services import files as files_svc
+from ..services.dossiers import files as files_svc
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import SimplePostForm

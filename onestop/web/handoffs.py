@@ -16,7 +16,8 @@ from flask_login import current_user
 
 from ..domain.status import DossierAction as A
 from ..extensions import db
-from ..services import policy, queries
+from ..services import policy
+from ..services.dossiers import queries
 from .auth import roles_required
 
 bp = Blueprint("handoffs", __name__)

@@ -1,6 +1,6 @@
 """The province's 766 score predicted: ``GET /index766`` (heads and admins) and
 ``GET /api/v1/index766?agency=&period=[&by=]`` (docs/integration.md, "The 766 index predicted"). The
-scores page's criteria and what-if are computed by the same service (services/scores.py) and shown
+scores page's criteria and what-if are computed by the same service (services/reporting/scores.py) and shown
 here with the indicators behind them."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..services.errors import ValidationFailed
-from ..services.index766 import Index766, index766
+from ..services.reporting.index766 import Index766, index766
 from .auth import roles_required, utcnow
 from .scores import ROLES, _agencies, _by, _today, _tz, api_refusal, input_error, rule_error
 
@@ -49,7 +49,7 @@ def _inputs(args: Any) -> tuple[Any, str, str, dict[str, str]]:
 
 
 def _compute(agency: Any, period: str, by: str) -> Index766:
-    from ..services.index766 import parse_index_period
+    from ..services.reporting.index766 import parse_index_period
 
     parse_index_period(period)  # a bad period is refused before the portal is asked
     result = index766(db.session, agency, period, now=utcnow(), tz=_tz(), by=by,

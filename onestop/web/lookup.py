@@ -8,7 +8,7 @@
 * ``/public`` — the transparency page provinces publish; data at ``/public/data.json``.
 
 Anti-enumeration (docs/domain.md §4): unknown, malformed and wrong-secret look-ups give the same page,
-same status, same generic message, after the same work (see services.lookup.find_for_lookup);
+same status, same generic message, after the same work (see services.public.lookup.find_for_lookup);
 look-ups are rate limited per client address (config ``LOOKUP_RATE_LIMIT``, read per request).
 """
 from __future__ import annotations
@@ -53,15 +53,15 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
-from ..db_events import autocommit_read
+from ..database.events import autocommit_read
 from ..domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
 from ..domain.errors import DomainError
 from ..domain.status import DossierAction
 from ..extensions import csrf, db, limiter
 from ..models import Agency, Dossier, DossierEvent
-from ..services import citizen as citizen_svc
-from ..services import lookup as lookup_svc
-from ..services.dossiers import secret_key
+from ..services.public import feedback as citizen_svc
+from ..services.public import lookup as lookup_svc
+from ..services.dossiers.actions import secret_key
 from ..services.errors import ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
 from .errors import NUL_MESSAGE, error_body
@@ -292,7 +292,7 @@ def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime,
 def lookup_page() -> Any:
     """GET: the form (``?code=`` pre-fills it — the receipt's QR); POST: verify and show the result."""
     if request.method == "POST":
-        g.db_read_only = True  # verifying a secret reads only (see onestop/db_events.py)
+        g.db_read_only = True  # verifying a secret reads only (see onestop/database/events.py)
         return _lookup_submit()
     code = (request.args.get("code") or "")[:MAX_CODE_LENGTH].strip().upper()
     form = LookupForm(formdata=None, data={"code": code})
@@ -455,7 +455,7 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
 
     In order: NUL anywhere → 400; one guess counted in the citizen's *shared* look-up bucket
     (page, API, rating and feedback draw on the same one) → 429 with Retry-After; then the same
-    indexed statement and two HMAC checks on every path (services.lookup.summary_for_lookup).
+    indexed statement and two HMAC checks on every path (services.public.lookup.summary_for_lookup).
     Every answer is ``Cache-Control: no-store`` (a found one is personal data)."""
     if "\x00" in code or any("\x00" in v for v in args.values()):
         return _api_error(400, "bad_request", NUL_MESSAGE)
@@ -469,7 +469,7 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
     secret = (args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
     phone4 = (args.get("phone4") or "")[:5]
     view = None
-    with autocommit_read(_db(), db.engine) as conn:  # one indexed read: no transaction (onestop/db_events.py)
+    with autocommit_read(_db(), db.engine) as conn:  # one indexed read: no transaction (onestop/database/events.py)
         if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
             view = verify_guarded(code, phone4.strip(), lambda p4, check: lookup_svc.summary_for_lookup(
                 _db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(), phone4=p4, key=secret_key(),
@@ -558,7 +558,7 @@ class LookupApiFastPath:
         outer = has_app_context() and current_app._get_current_object() is self.app  # type: ignore[attr-defined]
         with contextlib.nullcontext() if outer else self.app.app_context():
             was_read_only = g.get("db_read_only")
-            g.db_read_only = True  # a look-up only reads (onestop/db_events.py)
+            g.db_read_only = True  # a look-up only reads (onestop/database/events.py)
             try:
                 status, body, headers = api_answer(req.path[len(self.PREFIX):], req.args, req.remote_addr or "")
             except Exception:

@@ -17,11 +17,11 @@ def index() -> Any:
     if current_user.role in ("clerk", "head"):
         # The desk's return queue (results ready, not yet returned), counted on the home page.
         from ..extensions import db
-        from ..services import queries
+        from ..services.dossiers import queries
         from .auth import utcnow
 
         waiting = queries.waiting_to_return_counts(db.session, current_user, now=utcnow())
-    from ..services.queries import WAITING_LONG_DAYS
+    from ..services.dossiers.queries import WAITING_LONG_DAYS
 
     return render_template("main/home.html", waiting=waiting, waiting_long_days=WAITING_LONG_DAYS)
 

@@ -34,8 +34,8 @@ from ..domain.errors import DomainError
 from ..domain.status import STATUS_LABELS_VI, DossierStatus
 from ..extensions import db
 from ..models import Procedure
-from ..services import queries, reception_panel
-from ..services.dossiers import Applicant, ReceptionInput, receive_dossier, reception_errors
+from ..services.dossiers import queries, reception_panel
+from ..services.dossiers.actions import Applicant, ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import ReceptionForm, RegisterFilterForm
@@ -327,8 +327,8 @@ def same_day_reason_global(d: Any) -> str:
 
 @bp.app_template_global("estimate_text")
 def estimate_text_global(d: Any) -> str:
-    """The honest estimate for a dossier (services/estimates.py), "" when too few cases."""
-    from ..services.estimates import estimate_for_dossier
+    """The honest estimate for a dossier (services/dossiers/estimates.py), "" when too few cases."""
+    from ..services.dossiers.estimates import estimate_for_dossier
 
     est = estimate_for_dossier(db.session, d)
     return est.text(get_locale_str()) if est is not None else ""

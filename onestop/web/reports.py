@@ -16,14 +16,14 @@ from ..domain.errors import DomainError
 from ..domain.metrics import FORM06_COLUMNS
 from ..extensions import csrf, db
 from ..models import Agency, Procedure, User
-from ..replica import reports_session
-from ..services import citizen as citizen_svc
-from ..services import exports, reports
-from ..services.accounts import user_for_token
-from ..services.agencies import in_subtree
-from ..services.calendars import calendar_for
+from ..database.replica import reports_session
+from ..services.public import feedback as citizen_svc
+from ..services.reporting import exports, reports
+from ..services.admin.accounts import user_for_token
+from ..services.admin.agencies import in_subtree
+from ..services.admin.calendars import calendar_for
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
-from ..services.replica import replica_as_of
+from ..services.reporting.replica import replica_as_of
 from .auth import roles_required, utcnow
 from .errors import json_error
 

@@ -18,7 +18,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Agency, ScoringRuleRow
 from ..services.errors import ValidationFailed
-from ..services.scores import MEASURES, ScoreReport, score_agency, seed_scoring_rules, update_rule
+from ..services.reporting.scores import MEASURES, ScoreReport, score_agency, seed_scoring_rules, update_rule
 from .auth import roles_required, utcnow
 from .errors import json_error
 

@@ -43,7 +43,7 @@ def wall_now() -> datetime:
 def prepare(live: Any, upto: str, *, received_at: datetime | None = None,
             procedure: str = PROCEDURE, name: str = APPLICANT["name"]) -> Prepared:
     """Receive a dossier at t_clerk's desk and apply the chain up to ``upto`` (one of STEPS)."""
-    from onestop.services.dossiers import apply_action
+    from onestop.services.dossiers.actions import apply_action
     from tests.factories import receive, user
 
     assert upto in STEPS, upto
@@ -75,7 +75,7 @@ def prepare(live: Any, upto: str, *, received_at: datetime | None = None,
 
 def status_of(live: Any, code: str) -> dict[str, Any]:
     """The dossier's stored facts, read back from the database (what the page claims is checked here)."""
-    from onestop.services.dossiers import get_by_code
+    from onestop.services.dossiers.actions import get_by_code
 
     with live.db() as s:
         d = get_by_code(s, code)

@@ -22,7 +22,7 @@ def _indicator(page: Any, criterion: str) -> tuple[int, int]:
 
 def test_clerk_scans_and_reuses_and_the_head_sees_42_and_43_move(people: Any, shot: Any, live_server: Any,
                                                                  tmp_path: Any) -> None:
-    from onestop.services import files as files_svc
+    from onestop.services.dossiers import files as files_svc
     from tests.factories import receive, user
 
     live_server.app.extensions["onestop_storage"] = LocalStorage(tmp_path / "files")

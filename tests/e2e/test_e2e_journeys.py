@@ -97,7 +97,7 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     code = _code_from_url(page.url)
     assert code.startswith(DESK + "-")
     with live_server.db() as s:
-        from onestop.services.dossiers import get_by_code
+        from onestop.services.dossiers.actions import get_by_code
 
         stored = get_by_code(s, code)
         assert (stored.notify_consent, stored.notify_channel) == (True, "sms")
@@ -350,7 +350,7 @@ def test_head_opens_the_overdue_list_and_exports_form_06(people: Any, shot: Any,
     shot(page, "6-reports", "02-form06")
     # The page's totals are the service's totals for the same agency and period.
     from onestop.domain.metrics import FORM06_COLUMNS
-    from onestop.services import reports
+    from onestop.services.reporting import reports
     from tests.factories import agency
 
     with live_server.db() as s:

@@ -23,8 +23,8 @@ from onestop.integrations.dvcqg.outbox import (
 from onestop.integrations.dvcqg.sync import sync_now
 from onestop.models import Dossier, DossierEvent
 from onestop.models.dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox
-from onestop.services.calendars import calendar_for
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.calendars import calendar_for
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 UNIT = "000.00.00.H25"
@@ -243,7 +243,7 @@ def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_othe
     d = session.get(Dossier, intake.dossier_id)
     assert d.status == "new_online" and d.channel == "online"
     assert d.receiving_agency.identifier == "000.01.31.H25"
-    from onestop.services.queries import inbox
+    from onestop.services.dossiers.queries import inbox
 
     assert d in inbox(session, user(session, "t_clerk"))  # the receiving desk's inbox
     assert d.submitted_at == utc(2, 20)  # filed Monday 20:00 on the portal

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from onestop.integrations.dvcqg.outbox import current_record
 from onestop.integrations.storage import LocalStorage
-from onestop.services import files as files_svc
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers import files as files_svc
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

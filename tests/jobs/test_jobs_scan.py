@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from jobs import run_job
 from onestop.domain.calendar import WorkingCalendar
 from onestop.models import Dossier, Feedback, HandoffLeg, Notification, OutboxMessage, PauseInterval
-from onestop.services.dossiers import apply_action
-from onestop.services.scanning import check_next_year_calendar
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.scanning import check_next_year_calendar
 from tests.factories import agency, receive, user
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from jobs import run_job
 from onestop.models import HandoffLeg
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 from tests.jobs.test_jobs_scan import THU, hn
 

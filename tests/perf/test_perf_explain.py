@@ -96,7 +96,7 @@ def big(committed: Flask) -> Iterator[dict[str, Any]]:
         if s.execute(text("SELECT count(*) FROM dossiers")).scalar() < ROWS:
             d = receive(s, now=MON)
             from onestop.domain.status import DossierAction as A
-            from onestop.services.dossiers import apply_action
+            from onestop.services.dossiers.actions import apply_action
 
             apply_action(s, d.dossier, A.TRANSFER, actor=user(s, "t_clerk"), now=MON)
             s.flush()
@@ -170,14 +170,14 @@ def _is_main_dossier_select(sql: str) -> bool:
 
 @pytest.mark.slow
 def test_lookup_by_code_uses_the_unique_index(big: dict[str, Any]) -> None:
-    from onestop.services.dossiers import get_by_code
+    from onestop.services.dossiers.actions import get_by_code
 
     hot(big, lambda s: get_by_code(s, big["code"]), _is_main_dossier_select)
 
 
 @pytest.mark.slow
 def test_overdue_scan_uses_the_open_due_index(big: dict[str, Any]) -> None:
-    from onestop.services.scanning import flag_due_soon_dossiers, flag_overdue_dossiers
+    from onestop.services.dossiers.scanning import flag_due_soon_dossiers, flag_overdue_dossiers
 
     def run(s: Any) -> None:
         flag_overdue_dossiers(s, MON + timedelta(days=3))
@@ -188,14 +188,14 @@ def test_overdue_scan_uses_the_open_due_index(big: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 def test_worklist_by_assignee_uses_an_index(big: dict[str, Any]) -> None:
-    from onestop.services import queries
+    from onestop.services.dossiers import queries
 
     hot(big, lambda s: queries.worklist(s, user(s, "t_officer")), _is_main_dossier_select)
 
 
 @pytest.mark.slow
 def test_register_by_agency_and_date_uses_an_index(big: dict[str, Any]) -> None:
-    from onestop.services import queries
+    from onestop.services.dossiers import queries
 
     def run(s: Any) -> None:
         f = queries.RegisterFilter(date_from=date(2026, 2, 1), date_to=date(2026, 3, 2))
@@ -206,7 +206,7 @@ def test_register_by_agency_and_date_uses_an_index(big: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 def test_form06_aggregate_uses_an_index(big: dict[str, Any]) -> None:
-    from onestop.services import reports
+    from onestop.services.reporting import reports
     from tests.factories import agency
 
     def run(s: Any) -> None:

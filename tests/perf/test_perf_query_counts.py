@@ -18,8 +18,8 @@ from flask import Flask, g
 from sqlalchemy import event
 
 from onestop.domain.status import DossierAction as A
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

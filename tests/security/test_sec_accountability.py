@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from onestop.domain.status import DossierAction as A
 from onestop.models import AuditLog, Dossier, DossierEvent, HandoffLeg
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, agency, receive, user
 
 POLICE = "000.02.31.H25"
@@ -220,7 +220,7 @@ def test_handing_back_does_not_count_as_a_step_of_the_chain(session) -> None:
     d = fresh(session, code)
     apply_action(session, d, A.HAND_BACK, actor=user(session, "t_police"), now=utc(2, 13))
     apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_officer"), now=utc(2, 14))
-    from onestop.services.dossiers import unfinished_chain_steps
+    from onestop.services.dossiers.actions import unfinished_chain_steps
     from onestop.services.errors import ValidationFailed
 
     assert [s.seq for s in unfinished_chain_steps(d)] == [3]
@@ -232,7 +232,7 @@ def test_handing_back_does_not_count_as_a_step_of_the_chain(session) -> None:
 def test_attached_components_make_a_result_file_required(client, session) -> None:
     """A dossier whose components are attached files finishes only with its result file attached."""
     from onestop.services.errors import ValidationFailed
-    from onestop.services.files import DocMeta, attach, check_upload
+    from onestop.services.dossiers.files import DocMeta, attach, check_upload
 
     pdf = check_upload(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "to-khai.pdf", max_bytes=10**6)
     d = receive(session, now=utc(2, 9)).dossier

@@ -139,12 +139,12 @@ def test_migrations_create_no_user_and_only_the_demo_knows_a_password(tmp_path: 
         assert db.session.scalar(select(User.id).limit(1)) is None
         db.session.remove()
         db.engine.dispose()
-    from onestop.services.demo import DEMO_PASSWORD
+    from onestop.demo.seed import DEMO_PASSWORD
 
     users_of_it = [p.relative_to(ROOT).as_posix() for folder in ("onestop", "jobs", "migrations")
                    for p in (ROOT / folder).rglob("*.py")
                    if "DEMO_PASSWORD" in p.read_text(encoding="utf-8") or DEMO_PASSWORD in p.read_text(encoding="utf-8")]
-    assert sorted(users_of_it) == ["onestop/cli.py", "onestop/services/demo.py"]
+    assert sorted(users_of_it) == ["onestop/cli/__init__.py", "onestop/demo/seed.py"]
 
 
 def test_seed_demo_refuses_to_run_outside_the_demo(tmp_path: Path) -> None:
@@ -284,7 +284,7 @@ def test_a_cookie_copied_before_a_password_change_is_refused_after_it(app: Flask
 
 @pytest.mark.parametrize("change", ["admin_reset", "deactivate", "role", "agency"])
 def test_admin_changes_end_the_users_sessions(app: Flask, session, client, change: str) -> None:  # type: ignore[no-untyped-def]
-    from onestop.services import admin as admin_svc
+    from onestop.services.admin import changes as admin_svc
 
     _original, thief = _signed_in_copy(app, "t_head")
     target, admin = user(session, "t_head"), user(session, "t_admin")
@@ -309,7 +309,7 @@ def test_a_session_from_before_session_generations_survives_only_until_the_first
         s["_user_id"] = str(head.id)
         s["_fresh"] = True
     assert _fresh(client).get("/worklist").status_code == 200
-    from onestop.services.accounts import end_sessions
+    from onestop.services.admin.accounts import end_sessions
 
     end_sessions(head)
     session.commit()
@@ -341,7 +341,7 @@ def test_a_temporary_password_opens_no_json_endpoint_either(session, client, url
 def test_a_bearer_token_is_not_blocked_by_its_owners_temporary_password(session, client) -> None:  # type: ignore[no-untyped-def]
     """Decision (docs/security.md): a token is its own credential, issued and revoked by an admin;
     a password reset does not stop the staff system using it (revoke the token for that)."""
-    from onestop.services.accounts import issue_token
+    from onestop.services.admin.accounts import issue_token
 
     head = user(session, "t_head")
     raw = issue_token(session, head, now=NOW, name="system")
@@ -358,7 +358,7 @@ def test_a_bearer_token_is_not_blocked_by_its_owners_temporary_password(session,
 def test_every_login_path_verifies_exactly_one_password_hash(app: Flask, session, client, case: str) -> None:  # type: ignore[no-untyped-def]
     """Timing must not tell whether a name exists or is locked: each path spends one scrypt
     verification (counted, not timed)."""
-    from onestop.services import accounts
+    from onestop.services.admin import accounts
 
     officer = user(session, "t_officer")
     if case == "locked":

@@ -66,7 +66,7 @@ def private_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     assert up.returncode == 0, up.stderr[-2000:]
     app = build_app(url)
     from onestop.extensions import db
-    from onestop.services.accounts import issue_token
+    from onestop.services.admin.accounts import issue_token
     from tests.factories import seed_base, user
 
     with app.app_context():
@@ -310,7 +310,7 @@ print(json.dumps(run_job(app, "notify", datetime.fromisoformat(sys.argv[3]))), f
 def _queue_messages(url: str, n: int) -> None:
     app = build_app(url)
     from onestop.extensions import db
-    from onestop.services.notifications import queue_message
+    from onestop.services.notify.notifications import queue_message
 
     with app.app_context():
         for i in range(n):

@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.services.accounts import issue_token
+from onestop.services.admin.accounts import issue_token
 from tests.factories import receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

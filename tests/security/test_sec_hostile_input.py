@@ -24,8 +24,8 @@ import pytest
 from flask import Flask, g
 
 from onestop.domain.status import DossierAction as A
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 RECEIVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội; overdue by the time tests run
@@ -73,7 +73,7 @@ def hostile(app: Flask, session) -> dict[str, Any]:  # type: ignore[no-untyped-d
     d4 = receive(session, now=RECEIVED, address=f"=HYPERLINK(\"http://x\") {PAYLOAD}").dossier
     apply_action(session, d4, A.TRANSFER, actor=clerk, now=RECEIVED)
     apply_action(session, d4, A.ASSIGN, actor=head, now=RECEIVED, officer=officer)
-    from onestop.services.calendars import calendar_for
+    from onestop.services.admin.calendars import calendar_for
 
     cal = calendar_for(session, d4.receiving_agency)
     from datetime import date

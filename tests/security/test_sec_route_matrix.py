@@ -31,8 +31,8 @@ import pytest
 from flask import Flask
 
 from onestop.domain.status import DossierAction as A
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import agency, receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -332,7 +332,7 @@ def test_the_staff_api_ignores_a_signed_in_session(app: Flask, world: dict[str, 
 
 def test_a_revoked_token_and_a_deactivated_user_lose_the_api(app: Flask, world: dict[str, Any], session) -> None:  # type: ignore[no-untyped-def]
     from onestop.models import ApiToken
-    from onestop.services.accounts import revoke_token, user_for_token
+    from onestop.services.admin.accounts import revoke_token, user_for_token
 
     raw = issue_token(session, user(session, "t_officer"), now=NOW)
     session.commit()

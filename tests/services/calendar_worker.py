@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 def main(url: str) -> None:
     from onestop import create_app
     from onestop.extensions import db
-    from onestop.services import calendars
-    from onestop.services.agencies import by_identifier
+    from onestop.services.admin import calendars
+    from onestop.services.admin.agencies import by_identifier
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
     store = app.extensions["onestop.calendars"]

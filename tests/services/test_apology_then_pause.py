@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from onestop.domain.status import DossierStatus
 from onestop.models import DossierEvent
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00 +07

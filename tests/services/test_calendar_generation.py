@@ -1,4 +1,4 @@
-"""A calendar edit reaches every process (the calendar generation, onestop/services/calendars.py):
+"""A calendar edit reaches every process (the calendar generation, onestop/services/admin/calendars.py):
 two real processes on one committed database, then the per-unit check and the bump sites."""
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from sqlalchemy import event, select
 
 from onestop.extensions import db
 from onestop.models import CalendarState
-from onestop.services import admin as admin_svc
-from onestop.services import calendars, catalogue
+from onestop.services.admin import changes as admin_svc
+from onestop.services.admin import calendars, imports
 from tests.conftest import NOW
 from tests.factories import agency, user
 
@@ -186,7 +186,7 @@ def test_every_calendar_edit_bumps_the_generation(session, edit):
     elif edit == "parent":
         admin_svc.update_agency(session, centre, **{**args, "parent_identifier": "000.00.32.H25"})
     else:
-        catalogue.import_agencies(session, [{
+        imports.import_agencies(session, [{
             "identifier": CENTRE, "name": centre.name, "short_name": centre.short_name, "level": centre.level,
             "kind": centre.kind, "parent_identifier": COMMUNE, "office_hours": "08:00-12:00,13:00-17:00"}])
     after = _generation(session)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from onestop.services import calendars
+from onestop.services.admin import calendars
 from tests.conftest import NOW
 from tests.factories import agency
 

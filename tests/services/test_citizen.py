@@ -5,14 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onestop.services.citizen import (
-    answer_feedback,
-    feedback_inbox,
-    register_feedback,
-    satisfaction_figures,
-    submit_rating,
-)
-from onestop.services.dossiers import apply_action
+from onestop.services.public.feedback import answer_feedback, feedback_inbox, register_feedback, satisfaction_figures, submit_rating
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import agency, receive, user
 
@@ -112,7 +106,7 @@ def test_satisfaction_figures_count_ratings_and_complaints_in_the_subtree(sessio
 
 
 def test_scheduler_flags_a_complaint_only_after_its_15th_working_day(session):
-    from onestop.services.scanning import scan_feedback
+    from onestop.services.dossiers.scanning import scan_feedback
 
     d = receive(session, now=THU).dossier
     fb = register_feedback(session, d, content="Chậm", now=THU)
@@ -129,7 +123,7 @@ def test_complaints_are_capped_per_dossier_per_local_day(session):
     day is refused with a clear message and leaves nothing behind; the next day, and other
     dossiers, are unaffected."""
     from onestop.models import Feedback
-    from onestop.services.citizen import FEEDBACK_PER_DOSSIER_PER_DAY
+    from onestop.services.public.feedback import FEEDBACK_PER_DOSSIER_PER_DAY
 
     assert FEEDBACK_PER_DOSSIER_PER_DAY == 3
     d = receive(session, now=MON).dossier

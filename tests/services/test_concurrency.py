@@ -1,7 +1,7 @@
 """Concurrency (issue 2 §7, issue 8 §1): parallel receptions get distinct consecutive
 codes; parallel conflicting actions on one dossier apply exactly once. Real commits
 from real threads (each with its own app context and session) on SQLite (WAL, busy
-timeout, BEGIN IMMEDIATE — onestop/db_events.py) and PostgreSQL."""
+timeout, BEGIN IMMEDIATE — onestop/database/events.py) and PostgreSQL."""
 from __future__ import annotations
 
 import threading
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from onestop.domain.workflow import IllegalTransition
 from onestop.extensions import db
 from onestop.models import Dossier, DossierEvent
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import Conflict
 from tests.factories import receive, user
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from onestop.services import reports
-from onestop.services.dossiers import apply_action
+from onestop.services.reporting import reports
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import agency, user
 from tests.services.test_reports_data import open_, vn
 from tests.services.test_reports_delays import POLICE

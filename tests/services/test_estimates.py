@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from onestop.models import ProcedureEstimate
-from onestop.services.calendars import national_calendar
-from onestop.services.dossiers import apply_action
-from onestop.services.estimates import compute_estimates, estimate_for_dossier, refresh_estimates
+from onestop.services.admin.calendars import national_calendar
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.estimates import compute_estimates, estimate_for_dossier, refresh_estimates
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from onestop.integrations.messaging.fake import FakeMessagingServer
 from onestop.integrations.messaging.senders import HttpSmsSender, ZaloZnsSender, international_phone
 from onestop.models import Notification, OutboxMessage
-from onestop.services.assignment import bulk_assign, officer_loads
-from onestop.services.dossiers import Applicant, ReceptionInput, apply_action, reception_errors
+from onestop.services.dossiers.assignment import bulk_assign, officer_loads
+from onestop.services.dossiers.actions import Applicant, ReceptionInput, apply_action, reception_errors
 from onestop.services.errors import ValidationFailed
-from onestop.services.notifications import deliver_outbox, senders_from_config
+from onestop.services.notify.notifications import deliver_outbox, senders_from_config
 from tests.factories import receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
@@ -129,7 +129,7 @@ def test_zalo_zns_and_sms_are_sent_in_the_providers_shapes_with_retry_and_provid
 
 
 def test_a_provider_refusal_is_a_failed_attempt_and_an_unconfigured_channel_stays_queued(session, provider):
-    from onestop.services.notifications import queue_message
+    from onestop.services.notify.notifications import queue_message
 
     queue_message(session, channel="zalo", recipient="0912345678", subject="", body="x", dedupe_key="z:1",
                   now=NOW, template_id="result_ready", template_data={"ma_ho_so": "X"})

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from onestop.services import exports, reports
-from onestop.services.exports import safe
-from onestop.services.reports import OpenRow
+from onestop.services.reporting import exports, reports
+from onestop.services.reporting.exports import safe
+from onestop.services.reporting.reports import OpenRow
 from tests.factories import agency
 from tests.services.test_reports_data import LATER, MARCH, build_march, vn
 

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from onestop.services import exports, reports
+from onestop.services.reporting import exports, reports
 from tests.factories import agency
 from tests.services.test_reports_data import LATER, MARCH, build_march
 

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from onestop.domain.metrics import Form06Row, form06_bucket, period_bounds
 from onestop.domain.status import FINISHED, DossierStatus
 from onestop.models import Dossier, MetricSnapshot, PauseInterval
-from onestop.services import reports
-from onestop.services.citizen import register_feedback, submit_rating, transparency_figures
-from onestop.services.dossiers import apply_action
-from onestop.services.metrics import snapshot_metrics
-from onestop.services.scores import score_agency
+from onestop.services.reporting import reports
+from onestop.services.public.feedback import register_feedback, submit_rating, transparency_figures
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.reporting.metrics import snapshot_metrics
+from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
 from tests.services.test_reports_data import vn
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from onestop.integrations.storage import LocalStorage
 from onestop.models import ScoringRuleRow
-from onestop.services import files as files_svc
+from onestop.services.dossiers import files as files_svc
 from onestop.services.errors import ValidationFailed
-from onestop.services.index766 import compare, index766, parse_index_period
+from onestop.services.reporting.index766 import compare, index766, parse_index_period
 from tests.factories import PASSWORD, agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

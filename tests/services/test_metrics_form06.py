@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from onestop.domain.metrics import FORM06_COLUMNS
-from onestop.services.metrics import subtree_counts
-from onestop.services.reports import form06
+from onestop.services.reporting.metrics import subtree_counts
+from onestop.services.reporting.reports import form06
 from tests.factories import agency
 from tests.services.test_scores_rules import build_march
 

@@ -14,15 +14,8 @@ from sqlalchemy import select
 
 from jobs import run_job
 from onestop.models import OutboxMessage
-from onestop.services.dossiers import apply_action
-from onestop.services.notifications import (
-    LoggingSender,
-    SmtpSender,
-    backoff,
-    deliver_outbox,
-    enqueue_status_emails,
-    queue_message,
-)
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.notify.notifications import LoggingSender, SmtpSender, backoff, deliver_outbox, enqueue_status_emails, queue_message
 from tests.factories import receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from onestop.domain.status import DossierStatus
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import ValidationFailed
 from tests.factories import receive, user
 

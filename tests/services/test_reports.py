@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from onestop.domain.metrics import FORM06_COLUMNS, Form06Row, form06_bucket, identity_errors, period_bounds
 from onestop.models import Dossier, PauseInterval, ReportSnapshot
-from onestop.services import reports
-from onestop.services.dossiers import apply_action
+from onestop.services.reporting import reports
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import Conflict, ValidationFailed
 from tests.factories import agency, user
 from tests.services.test_reports_data import (

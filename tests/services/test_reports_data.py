@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from onestop.models import Dossier
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))

@@ -1,4 +1,4 @@
-"""The Form 06 roll-up (onestop/services/rollup.py): reading the closed days from the roll-up and the
+"""The Form 06 roll-up (onestop/services/reporting/rollup.py): reading the closed days from the roll-up and the
 rest live gives exactly the live Form 06 — by desk and by resolver, per agency, for periods that end
 before, at and after the watermark — over random histories with pauses, apologies, hand-offs, stops
 and withdrawals, and after late events on closed days (a dossier received at 23:55 on a closed day, a
@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop.models import Dossier, ReportRollupDay, ReportRollupState
-from onestop.services import reports
-from onestop.services.rollup import refresh_rollup
+from onestop.services.reporting import reports
+from onestop.services.reporting.rollup import refresh_rollup
 from tests.factories import agency, receive
 from tests.services.test_form06_one_answer import NOW, SCOPES, TZ, _act, build_random
 from tests.services.test_reports_data import vn

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from onestop.domain.metrics import period_bounds
 from onestop.models import AuditLog
-from onestop.services.citizen import answer_feedback, register_feedback, transparency_figures
-from onestop.services.dossiers import apply_action
+from onestop.services.public.feedback import answer_feedback, register_feedback, transparency_figures
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import ValidationFailed
-from onestop.services.metrics import subtree_counts
-from onestop.services.scores import score_agency
+from onestop.services.reporting.metrics import subtree_counts
+from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
 from tests.services.test_reports_data import vn
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from onestop.models import ScoringRuleRow
-from onestop.services.accounts import issue_token
+from onestop.services.admin.accounts import issue_token
 from tests.factories import PASSWORD, user
 from tests.services.test_scores_rules import AS_OF, build_march
 

@@ -9,16 +9,10 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from onestop.models import MetricSnapshot, ScoringRuleRow
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.errors import ValidationFailed
-from onestop.services.metrics import period_of, snapshot_metrics
-from onestop.services.scores import (
-    online_service_counts,
-    parse_tiers,
-    score_agency,
-    seed_scoring_rules,
-    update_rule,
-)
+from onestop.services.reporting.metrics import period_of, snapshot_metrics
+from onestop.services.reporting.scores import online_service_counts, parse_tiers, score_agency, seed_scoring_rules, update_rule
 from tests.factories import agency, receive, user
 
 
@@ -92,7 +86,7 @@ def test_scores_for_the_commune_in_march_with_literal_numbers(session):
     assert wi is not None and wi.due_next == 1 and wi.horizon == hn(2026, 3, 25, 17)
     assert wi.rate_if_on_time == Decimal("0.6667") and wi.points_if_on_time["766.2.1"] == Decimal("13.33")
     assert wi.rate_if_late == Decimal("0.5000") and wi.points_if_late["766.2.1"] == Decimal("10.00")
-    # The other 766 indicators (services/index766.py): nothing synced, paid online, digitised,
+    # The other 766 indicators (services/reporting/index766.py): nothing synced, paid online, digitised,
     # reused or verified → 0; no complaint due (5.2) → full 2 of 2.
     assert by["766.5.2"].points == Decimal("2.00") and by["766.4.2"].points == Decimal("0.00")
     assert rep.totals()["766"] == (Decimal("22.44"), Decimal(52))

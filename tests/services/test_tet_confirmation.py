@@ -10,8 +10,8 @@ from sqlalchemy import select
 from jobs import run_job
 from onestop.domain.errors import DomainError
 from onestop.models import AuditLog, Notification, TetConfirmation
-from onestop.services import admin as admin_svc
-from onestop.services import calendars
+from onestop.services.admin import changes as admin_svc
+from onestop.services.admin import calendars
 from tests.factories import agency, user
 
 NOV = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 02/11/2026 08:00 in Hà Nội

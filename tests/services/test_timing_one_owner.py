@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from onestop.domain.timing import Timing
 from onestop.models import Dossier, DossierEvent
-from onestop.services import lookup, queries, reports, scanning, scores
-from onestop.services.dossiers import apply_action, compute_dossier_due
-from onestop.services.timing import timing_for
+from onestop.services.public import lookup
+from onestop.services.dossiers import queries, scanning
+from onestop.services.reporting import reports, scores
+from onestop.services.dossiers.actions import apply_action, compute_dossier_due
+from onestop.services.dossiers.timing import timing_for
 from onestop.web.api import dossier_json
 from tests.factories import agency, procedure, receive, user
 from tests.services.test_reports_data import provide, supplement, vn

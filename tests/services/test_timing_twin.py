@@ -1,5 +1,5 @@
 """The timing rule is written twice — in Python (domain/timing.timing_view) and in SQL
-(services/timing_sql.py, used by the scans and reports) — and the two must give identical answers
+(services/dossiers/timing_sql.py, used by the scans and reports) — and the two must give identical answers
 (docs/rules.md, "Timing"). Random dossiers (seeded: a failure is reproducible) with pauses open and
 closed, begun before/at/after the due time, 0–3 supplement requests, finished/open, due times and
 finishes around ``now`` and around local midnight, and some built through the services with stops
@@ -15,11 +15,11 @@ from sqlalchemy import select
 from onestop.domain.status import DossierStatus
 from onestop.domain.timing import Timing, timing_view
 from onestop.models import Dossier, PauseInterval
-from onestop.services import scanning
-from onestop.services.calendars import calendar_for
-from onestop.services.dossiers import apply_action
-from onestop.services.timing import TIMING_COLUMNS, inputs_of_dossier, inputs_of_row, open_pause_start
-from onestop.services.timing_sql import timing_case
+from onestop.services.dossiers import scanning
+from onestop.services.admin.calendars import calendar_for
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.timing import TIMING_COLUMNS, inputs_of_dossier, inputs_of_row, open_pause_start
+from onestop.services.dossiers.timing_sql import timing_case
 from tests.factories import agency, procedure, receive, user
 from tests.services.test_reports_data import vn
 

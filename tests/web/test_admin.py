@@ -20,8 +20,8 @@ from onestop.models import (
     Procedure,
     User,
 )
-from onestop.services.accounts import check_password, token_digest
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import check_password, token_digest
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 Hà Nội

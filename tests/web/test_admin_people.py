@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from onestop.models import AuditLog
-from onestop.services.accounts import audit
+from onestop.services.admin.accounts import audit
 from tests.factories import PASSWORD, user
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop.models import ApiToken, Dossier, DossierEvent
-from onestop.services.accounts import issue_token, revoke_token
+from onestop.services.admin.accounts import issue_token, revoke_token
 from tests.factories import receive, user
 
 # Monday 02/03/2026 09:00 in Hà Nội.

@@ -139,7 +139,7 @@ def test_the_openapi_document_describes_the_header(client) -> None:  # type: ign
 def test_concurrent_retries_with_one_key_create_one_dossier(committed: Flask, n: int) -> None:
     """Real commits, ``n`` threads posting the same key and body at once (each request its own
     app context and session): one dossier; every caller gets its 201 answer."""
-    from onestop.services.accounts import issue_token
+    from onestop.services.admin.accounts import issue_token
     from tests.factories import user
 
     with committed.app_context():

@@ -9,7 +9,7 @@ from unittest.mock import patch
 from sqlalchemy import select
 
 from onestop.models import Dossier, Notification
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from onestop.models import Feedback
-from onestop.services.citizen import register_feedback
+from onestop.services.public.feedback import register_feedback
 from tests.factories import receive
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from onestop.integrations.storage import LocalStorage
 from onestop.models.files import DossierFile
-from onestop.services import files as files_svc
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers import files as files_svc
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -253,7 +253,7 @@ def test_the_files_job_is_listed_and_deletes_an_old_orphan(session, app, tmp_pat
 
 def test_api_reception_records_vneid_and_payment_and_refuses_a_third_way(session, client, store):
     from onestop.models import Dossier
-    from onestop.services.accounts import issue_token
+    from onestop.services.admin.accounts import issue_token
 
     raw = issue_token(session, user(session, "t_clerk"), now=MON, name="test")
     session.commit()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from onestop.domain.status import DossierStatus
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 # Monday 02/03/2026 09:00 in Hà Nội.

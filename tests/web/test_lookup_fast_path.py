@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, g
 
 from onestop import create_app
-from onestop.db_events import _may_write
+from onestop.database.events import _may_write
 from onestop.extensions import limiter
 from tests.factories import receive
 
@@ -159,7 +159,7 @@ def test_the_look_up_reads_outside_a_transaction_and_leaves_the_pool_as_it_found
         assert client.get(f"/api/v1/lookup/{code}?secret={secret}").status_code == 200
         assert client.get(f"/api/v1/lookup/{code}?secret=WRONG123").status_code == 404
         # No transaction around them: the found dossier's look-up, the calendar generation check
-        # (once per request, onestop/services/calendars.py), the wrong secret's look-up.
+        # (once per request, onestop/services/admin/calendars.py), the wrong secret's look-up.
         assert statements == [("SELECT", False), ("SELECT", False), ("SELECT", False)]
     finally:
         with app.app_context():

@@ -14,7 +14,7 @@ from flask import Flask
 
 from onestop.domain.status import DossierStatus
 from onestop.models import Feedback, Rating
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -141,7 +141,7 @@ def test_guesses_sent_in_parallel_are_compared_at_most_the_limit(committed, monk
     import threading
 
     from onestop.extensions import db, limiter
-    from onestop.services import lookup as lookup_svc
+    from onestop.services.public import lookup as lookup_svc
 
     app = committed
     with app.app_context():

@@ -12,7 +12,7 @@ from flask import Flask
 
 from onestop.domain.status import DossierStatus
 from onestop.models import Feedback, Rating
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -204,7 +204,7 @@ def test_public_page_dates_are_dd_mm_yyyy_and_names_full(session, client, clock)
 def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, client, clock):
     """The desk reissues the secret when a receipt is lost (the old one may be in other hands):
     sessions opened before the reissue end with it."""
-    from onestop.services.dossiers import reissue_secret
+    from onestop.services.dossiers.actions import reissue_secret
 
     res = _returned(session)
     code = res.dossier.code

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from onestop.models import Dossier, OutboxMessage
-from onestop.services.dossiers import apply_action
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

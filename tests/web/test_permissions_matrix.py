@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from onestop.domain.status import DossierAction as A
 from onestop.models import Dossier, DossierEvent, HandoffLeg, PauseInterval
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội

@@ -155,7 +155,7 @@ def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(cl
     html = client.get("/reception/register?date_from=2026-03-04&date_to=2026-03-06").get_data(as_text=True)
     assert "Đỗ Minh Đức" in html and "Nguyễn Văn An" not in html
     # Keyset paging: 2 per page through the query layer.
-    from onestop.services.queries import RegisterFilter, register_page
+    from onestop.services.dossiers.queries import RegisterFilter, register_page
     from onestop.web.i18n import local_tz
     from tests.factories import user
 

@@ -93,7 +93,7 @@ def test_scores_show_names_not_rule_ids(client, session):
 def test_delays_are_in_working_days_and_hours(client, session):
     """3.000722 at the commune: 3 working days = 1,350 office minutes, 450 a working day; the police
     leg used 1,290 minutes and overran its share by 885 (tests/services/test_reports_delays.py)."""
-    from onestop.services.dossiers import apply_action
+    from onestop.services.dossiers.actions import apply_action
     from tests.factories import user
     from tests.services.test_reports_data import open_
 
@@ -116,7 +116,7 @@ def test_chart_bars_are_per_resolving_agency(client, session):
     count them for the UBND (the resolver), as many as Form 06 by resolver says were resolved."""
     from datetime import date
 
-    from onestop.services import reports
+    from onestop.services.reporting import reports
     from tests.factories import agency
 
     build_march(session)

@@ -1,4 +1,4 @@
-"""Heavy reads on a read replica (onestop/replica.py, onestop/services/replica.py): with
+"""Heavy reads on a read replica (onestop/database/replica.py, onestop/services/reporting/replica.py): with
 REPORTS_DATABASE_URL set, the Form 06 page and API read through a second engine, and the moment they
 claim is the earlier of now and the replica's last replayed commit (docs/operations.md, "The reports
 replica")."""
@@ -10,7 +10,7 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import event
 
-from onestop.services.replica import as_of_for, replica_as_of
+from onestop.services.reporting.replica import as_of_for, replica_as_of
 from tests.factories import PASSWORD
 from tests.services.test_reports_data import build_march, vn
 
@@ -44,7 +44,7 @@ def test_form06_reads_through_the_reports_engine(app, client, session):
     direct = client.get(url).get_data(as_text=True)
     app.config["REPORTS_DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]  # the "replica"
     try:
-        from onestop.replica import reports_engine
+        from onestop.database.replica import reports_engine
 
         with app.app_context():
             engine = reports_engine()

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from onestop.models import ReportSnapshot
-from onestop.services import reports
-from onestop.services.accounts import issue_token
+from onestop.services.reporting import reports
+from onestop.services.admin.accounts import issue_token
 from tests.factories import PASSWORD, agency, user
 from tests.services.test_reports_data import LATER, MARCH, build_march, open_, vn
 
@@ -218,7 +218,7 @@ def test_openapi_document_describes_the_served_form06_path(app):
 
 
 def _education_dossier(session, when):
-    from onestop.services.dossiers import apply_action
+    from onestop.services.dossiers.actions import apply_action
     from tests.factories import receive
 
     d = receive(session, now=when, procedure_code="1.005095", clerk="t_pclerk").dossier
@@ -251,7 +251,7 @@ def test_api_form06_by_resolver_gives_the_department_its_form(client, session):
 
 
 def test_a_department_heads_default_view_is_their_agency_as_resolver(client, session):
-    from onestop.services.dossiers import apply_action
+    from onestop.services.dossiers.actions import apply_action
     from tests.factories import receive
 
     d = receive(session, now=vn(2026, 3, 10), procedure_code="2.001610", clerk="t_pclerk").dossier

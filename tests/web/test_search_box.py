@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
-from onestop.services.dossiers import apply_action, normalize_phone
-from onestop.services.queries import _successor, parse_search
+from onestop.services.dossiers.actions import apply_action, normalize_phone
+from onestop.services.dossiers.queries import _successor, parse_search
 from tests.factories import PASSWORD, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from config import CONFIGS
-from onestop.services.accounts import issue_token
+from onestop.services.admin.accounts import issue_token
 from tests.conftest import build_app
 from tests.factories import PASSWORD, user
 

@@ -9,8 +9,8 @@ from unittest.mock import patch
 
 import pytest
 
-from onestop.services.accounts import issue_token
-from onestop.services.dossiers import apply_action
+from onestop.services.admin.accounts import issue_token
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, receive, user
 from tests.services.test_reports_data import vn
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from onestop.services.citizen import answer_feedback, register_feedback, submit_rating, transparency_figures
-from onestop.services.dossiers import apply_action
+from onestop.services.public.feedback import answer_feedback, register_feedback, submit_rating, transparency_figures
+from onestop.services.dossiers.actions import apply_action
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00; 5 working days → due 09/03 17:00

@@ -1,6 +1,6 @@
 """The outbox of what the national portal must see (docs/architecture.md §2, docs/integration.md §Outbox).
 
-Enqueue: ``enqueue_for_event`` is called where a dossier event is appended (services/dossiers.py),
+Enqueue: ``enqueue_for_event`` is called where a dossier event is appended (services/dossiers/actions.py),
 ``enqueue_rating`` where a rating is stored — in the SAME transaction, so a change and its queue
 row commit or roll back together. A row names the change (dossier, kind, version = the event's
 ``seq``); the message itself is built when sent, from the data as it is then (``build at send

@@ -1,0 +1,1 @@
+"""The database plumbing: declarative base, engine settings, the reports replica session."""

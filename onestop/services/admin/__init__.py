@@ -1,0 +1,1 @@
+"""Admin use cases by what they change: accounts, people, agencies, calendars, procedures."""

@@ -1,0 +1,1 @@
+"""Notifications: the staff inbox and the citizens' messages, produced where events happen."""

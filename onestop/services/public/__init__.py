@@ -1,0 +1,1 @@
+"""What citizens see and give back: the look-up, ratings and complaints."""

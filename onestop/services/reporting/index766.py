@@ -1,0 +1,313 @@
+"""The province's 766 score predicted (docs/integration.md, "The 766 index predicted"): every
+indicator the portal computes from what the province syncs — 1.4 sync, 2.1 on time, 3.3 online
+dossiers, 3.6 online payment, 4.2 digitisation, 4.3 reuse, 4.4 national document store, 4.5 identity,
+5.2 complaints, 5.4 satisfaction — for an agency subtree and a period, as of the earlier of ``now``
+and the period's end (the Form 06 rule, ``reports.measured_at``).
+
+The points come from ONE place, ``services.reporting.scores.score_agency`` (rules are data, edited by an
+admin); this module adds the measures behind 1.4 and 3.6–4.5 (``file_measures``, one set-based
+statement), the formulas, the dossiers that pull each indicator down, the comparison with the score
+the portal published, and the monthly trend."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ...domain.index766 import FORMULAS, POPULATION_DB
+from ...domain.scoring import rate
+from ...models import Agency, Dossier, Procedure
+from ...models.dvcqg import DvcqgOutbox
+from ...models.files import DossierFile
+from ..errors import ValidationFailed
+from .reports import By, check_by, measured_at, parse_period, scope_condition
+from .scores import CriterionScore, Measured, ScoreReport, score_agency
+
+FILE_MEASURES = ("sync_rate", "online_payment_rate", "digitisation_rate", "reuse_rate", "national_store_rate",
+                 "identity_rate")
+# The portal's published groups (report_tinh_766_service) and the 766 indicator groups they sum.
+PUBLISHED_GROUPS = {"CKMB": "1", "TDGQ": "2", "TTTT": "3", "MDSH": "4", "MDHL": "5"}
+_FINISHED_WITH_RESULT = ("result_ready", "returned")
+
+
+def parse_index_period(value: str) -> tuple[date, date]:
+    """``YYYY-MM``, ``YYYY-Qn`` or ``YYYY``."""
+    value = (value or "").strip().upper()
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        return parse_period("month", value)
+    if re.fullmatch(r"\d{4}-Q[1-4]", value):
+        return parse_period("quarter", value)
+    if re.fullmatch(r"\d{4}", value):
+        return parse_period("year", value)
+    raise ValidationFailed({"period": "Kỳ phải có dạng YYYY-MM, YYYY-Qn hoặc YYYY (ví dụ 2026-11, 2026-Q3, 2026)."})
+
+
+def _fee_procedures(session: Session) -> list[int]:
+    """Procedures with a non-zero fee (the catalogue's fee text, read as the portal sync reads it)."""
+    from ...integrations.dvcqg.mapping import fees
+
+    return [pid for pid, text in session.execute(select(Procedure.id, Procedure.fee)) if fees(text or "")]
+
+
+def _facts(as_of: datetime, population: ColumnElement[bool]) -> tuple[Any, Any]:
+    """Per dossier of the population, the file and sync facts before ``as_of`` as two grouped derived
+    tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact)."""
+    d, f, o = Dossier, DossierFile, DvcqgOutbox
+    ids = select(d.id).where(population)
+    files = (select(
+        f.dossier_id.label("dossier_id"),
+        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
+        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
+        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0)).label("reused"),
+        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
+        .where(f.dossier_id.in_(ids), f.approval_state != 3, f.uploaded_at < as_of)
+        .group_by(f.dossier_id).subquery("ff"))
+    synced = (select(o.dossier_id.label("dossier_id"))
+              .where(o.dossier_id.in_(ids), o.kind == "event", o.state == "sent", o.sent_at < as_of)
+              .group_by(o.dossier_id).subquery("sy"))
+    return files, synced
+
+
+def _conditions(as_of: datetime, fee_ids: list[int], files: Any, synced: Any
+                ) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
+    """measure -> (in the denominator, in the numerator) for one dossier row joined to its facts."""
+    d = Dossier
+    component = func.coalesce(files.c.component, 0) == 1
+    result_file = func.coalesce(files.c.result, 0) == 1
+    has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
+    reused = func.coalesce(files.c.reused, 0) == 1
+    national = func.coalesce(files.c.national, 0) == 1
+    population_db = cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%')
+    everyone: ColumnElement[bool] = d.id.is_not(None)
+    return {
+        "sync_rate": (everyone, synced.c.dossier_id.is_not(None)),
+        "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
+                                d.payment_channel.in_((1, 2))),
+        # 4.2: a digitised component, and the result as a file once there is a result.
+        "digitisation_rate": (everyone, and_(component, or_(not_(has_result), result_file))),
+        "reuse_rate": (everyone, reused),
+        "national_store_rate": (everyone, national),
+        "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national, population_db)),
+    }
+
+
+def _conditions_probed(as_of: datetime, fee_ids: list[int]) -> dict[str, tuple[ColumnElement[bool],
+                                                                                 ColumnElement[bool]]]:
+    """The same conditions as correlated EXISTS probes: SQLite answers an index probe per row faster
+    than it builds the grouped derived tables (bench/index766.py, docs/benchmarks.md "766 index")."""
+    d, f = Dossier, DossierFile
+    live = and_(f.dossier_id == d.id, f.approval_state != 3, f.uploaded_at < as_of)
+    national = exists().where(live, f.from_national_store.is_(True))
+    has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
+    everyone: ColumnElement[bool] = d.id.is_not(None)
+    return {
+        "sync_rate": (everyone, exists().where(DvcqgOutbox.dossier_id == d.id, DvcqgOutbox.kind == "event",
+                                               DvcqgOutbox.state == "sent", DvcqgOutbox.sent_at < as_of)),
+        "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
+                                d.payment_channel.in_((1, 2))),
+        "digitisation_rate": (everyone, and_(exists().where(live, f.kind == "component"),
+                                             or_(not_(has_result), exists().where(live, f.kind == "result")))),
+        "reuse_rate": (everyone, exists().where(live, f.kind == "component", f.digitisation_state.in_((2, 3)))),
+        "national_store_rate": (everyone, national),
+        "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national,
+                                        cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%'))),
+    }
+
+
+def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> ColumnElement[bool]:
+    ids = select(Agency.id).where(Agency.path.like(agency.path + "%")).scalar_subquery()
+    return and_(scope_condition(ids, by), Dossier.received_at.is_not(None), Dossier.received_at >= start_m,
+                Dossier.received_at < as_of)
+
+
+def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime, by: By) -> tuple[Any, Any, Any]:
+    population = _population(agency, start_m, as_of, by)
+    if session.get_bind().dialect.name == "sqlite":
+        return Dossier.__table__, population, _conditions_probed(as_of, _fee_procedures(session))
+    files, synced = _facts(as_of, population)
+    source = (Dossier.__table__.outerjoin(files, files.c.dossier_id == Dossier.id)
+              .outerjoin(synced, synced.c.dossier_id == Dossier.id))
+    return source, population, _conditions(as_of, _fee_procedures(session), files, synced)
+
+
+def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *,
+                  by: By = "desk") -> dict[str, Measured]:
+    """The measures behind 1.4, 3.6, 4.2–4.5 over the dossiers received in [start_m, as_of) in the
+    subtree: one statement of conditional sums (both engines)."""
+    source, population, conds = _joined(session, agency, start_m, as_of, by)
+    # A denominator of every dossier is the row count, shared.
+    total = func.count().label("all")
+    cols: list[Any] = [total]
+    for name in FILE_MEASURES:
+        den, num = conds[name]
+        if name == "online_payment_rate":
+            cols.append(func.coalesce(func.sum(case((den, 1), else_=0)), 0).label(f"{name}_d"))
+            cols.append(func.coalesce(func.sum(case((and_(den, num), 1), else_=0)), 0).label(f"{name}_n"))
+        else:
+            cols.append(func.coalesce(func.sum(case((num, 1), else_=0)), 0).label(f"{name}_n"))
+    if as_of > start_m:
+        row: Mapping[str, Any] = dict(session.execute(
+            select(*cols).select_from(source).where(population)).one()._mapping)
+    else:
+        row = {c.name: 0 for c in cols}
+    out: dict[str, Measured] = {}
+    for name in FILE_MEASURES:
+        n, dn = int(row[f"{name}_n"]), int(row.get(f"{name}_d", row["all"]))
+        out[name] = Measured(rate(n, dn), n, dn)
+    return out
+
+
+def pulling_down(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measure: str, *,
+                 by: By = "desk", limit: int = 20) -> list[str]:
+    """Codes of the dossiers in the denominator but not the numerator of ``measure`` (oldest first)."""
+    if measure not in FILE_MEASURES or as_of <= start_m:
+        return []
+    source, population, conds = _joined(session, agency, start_m, as_of, by)
+    den, num = conds[measure]
+    return list(session.scalars(select(Dossier.code).select_from(source).where(population, den, not_(num))
+                                .order_by(Dossier.received_at, Dossier.id).limit(limit)))
+
+
+def pulling_down_all(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measures: list[str], *,
+                     by: By = "desk", limit: int = 20) -> dict[str, list[str]]:
+    """``pulling_down`` for several measures in ONE statement: the population joined once, a flag per
+    measure, oldest first; reading stops when every list is full."""
+    wanted = [m for m in measures if m in FILE_MEASURES]
+    out: dict[str, list[str]] = {m: [] for m in wanted}
+    if not wanted or as_of <= start_m:
+        return out
+    source, population, conds = _joined(session, agency, start_m, as_of, by)
+    flags = [and_(conds[m][0], not_(conds[m][1])) for m in wanted]
+    cols = [Dossier.code, *(case((fl, 1), else_=0).label(f"f{i}") for i, fl in enumerate(flags))]
+    q = (select(*cols).select_from(source).where(population, or_(*flags))
+         .order_by(Dossier.received_at, Dossier.id).execution_options(yield_per=500))
+    result = session.execute(q)
+    try:
+        for row in result:
+            for i, m in enumerate(wanted):
+                if row[i + 1] and len(out[m]) < limit:
+                    out[m].append(row[0])
+            if all(len(v) >= limit for v in out.values()):
+                break
+    finally:
+        result.close()
+    return out
+
+
+@dataclass
+class Indicator:
+    criterion: CriterionScore
+    formula: str
+    dossiers: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.criterion.as_json(), "formula": self.formula, "pulling_down": self.dossiers}
+
+
+@dataclass
+class Index766:
+    report: ScoreReport
+    period: str
+    indicators: list[Indicator]
+    published: dict[str, Any] | None
+    comparison: list[dict[str, Any]]
+    trend: list[dict[str, Any]]
+
+    @property
+    def total(self) -> tuple[Decimal, Decimal]:
+        return (sum((i.criterion.points for i in self.indicators), Decimal(0)),
+                sum((i.criterion.max_points for i in self.indicators), Decimal(0)))
+
+    def as_json(self) -> dict[str, Any]:
+        p, m = self.total
+        return {"agency": {"identifier": self.report.agency.identifier, "name": self.report.agency.name},
+                "period": self.period, "from": self.report.start.isoformat(), "to": self.report.end.isoformat(),
+                "as_of": self.report.as_of.isoformat(), "by": self.report.by,
+                "indicators": [i.as_json() for i in self.indicators],
+                "total": {"points": str(p), "max_points": str(m)},
+                "published": self.published, "comparison": self.comparison, "trend": self.trend,
+                "what_if": self.report.what_if.as_json() if self.report.what_if else None}
+
+
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    out = []
+    cur = date(start.year, start.month, 1)
+    while cur <= end:
+        nxt = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        out.append((cur, min(end, nxt - timedelta(days=1))))
+        cur = nxt
+    return out
+
+
+def _total_766(report: ScoreReport) -> Decimal:
+    return sum((c.points for c in report.criteria if c.rule_set == "766"), Decimal(0))
+
+
+def compare(indicators: list[Indicator], published: dict[str, Any] | None, sync: Measured | None) -> list[dict[str, Any]]:
+    """Predicted vs published per group, with the reason a difference is expected."""
+    if not published:
+        return []
+    rows = []
+    for key, group in PUBLISHED_GROUPS.items():
+        mine = [i for i in indicators if i.criterion.criterion.startswith(f"766.{group}.")]
+        predicted = sum((i.criterion.points for i in mine), Decimal(0))
+        theirs = published.get(key)
+        try:
+            pub = Decimal(str(theirs)) if theirs is not None else None
+        except ArithmeticError:
+            pub = None
+        diff = None if pub is None else predicted - pub
+        why = ""
+        if diff is not None and diff != 0:
+            if sync is not None and sync.denominator and sync.numerator < sync.denominator:
+                why = (f"Cổng chỉ tính hồ sơ đã đồng bộ: {sync.denominator - sync.numerator} hồ sơ chưa lên Cổng; ")
+            if not mine:
+                why += "nhóm chỉ số này hệ thống chưa dự tính (chỉ số Cổng tự chấm)."
+            else:
+                why += "điểm tối đa/ngưỡng trong bảng quy tắc có thể khác cách Cổng chấm; xem từng chỉ số."
+        rows.append({"group": key, "predicted": str(predicted), "published": None if pub is None else str(pub),
+                     "difference": None if diff is None else str(diff), "explanation": why.strip()})
+    tong = published.get("TONG_SCORE")
+    if tong is not None:
+        total = sum((i.criterion.points for i in indicators), Decimal(0))
+        try:
+            rows.append({"group": "TONG_SCORE", "predicted": str(total), "published": str(tong),
+                         "difference": str(total - Decimal(str(tong))), "explanation": ""})
+        except ArithmeticError:
+            pass
+    return rows
+
+
+def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz: str = "Asia/Ho_Chi_Minh",
+             by: str = "desk", published: dict[str, Any] | None = None, what_if_days: int | None = 3,
+             trend: bool = True, limit: int = 20) -> Index766:
+    start, end = parse_index_period(period)
+    scope = check_by(by)
+    report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope)
+    start_m, as_of = measured_at(agency, start, end, now)
+    own = [c for c in report.criteria if c.rule_set == "766"]
+    lists = pulling_down_all(session, agency, start_m, as_of, [c.measure for c in own if c.points < c.max_points],
+                             by=scope, limit=limit)
+    indicators = [Indicator(criterion=c, formula=FORMULAS.get(c.measure, ""), dossiers=lists.get(c.measure, []))
+                  for c in own]
+    indicators.sort(key=lambda i: [int(x) if x.isdigit() else 0 for x in i.criterion.criterion.split(".")[1:]])
+    sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)
+                 for c in indicators if c.criterion.measure == "sync_rate"), None)
+    months: list[dict[str, Any]] = []
+    if trend:
+        # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
+        trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
+        trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
+        for m_start, m_end in _months(trend_start, trend_end):
+            r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope)
+            months.append({"month": f"{m_start:%Y-%m}", "points": str(_total_766(r))})
+    return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
+                    comparison=compare(indicators, published, sync), trend=months)

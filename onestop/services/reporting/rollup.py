@@ -1,0 +1,271 @@
+"""The Form 06 roll-up: closed local days counted once, so a closed period's report reads a few rows
+per day instead of every dossier of the period (docs/operations.md, "The report roll-up").
+
+What is rolled up, per local day, receiving desk, resolving agency (docs/rules.md F4), procedure and
+channel: the dossiers **received** that day, and the dossiers **finished** that day by their finish
+bucket — early / on time / late by THE timing rule (T3, ``timing_sql.finished_timing_case``; refused
+after reception, stopped and withdrawn dossiers are finishes like any other, F1). Both facts are fixed
+once the day is over: ``received_at`` and ``finished_at`` are set once, and a finished dossier's due
+time and supplement count no longer change.
+
+What is NOT rolled up, and stays live: "in progress at the moment" (within / overdue, F3) and
+"carried over from the previous period" depend on which dossiers are still open at a moment. Form 06
+computes the open ones live at the moment (the open-dossier indexes), and the carried-over column
+follows exactly from the identity F1: carried over = resolved + in progress − received in the period.
+
+The watermark (``report_rollup_state``): days before ``closed_before`` (a local date, never later
+than the local today of the job's run) are rolled up. A late change to a closed day — an event, a
+hand-off (which changes the resolving agency) or a dossier row inserted after the run — is found by
+its id: every dossier touched by a row with an id above the watermark of the run before the last one
+has its receipt day and finish day rolled again by the next run, and until then the report computes
+exactly those days live (so the report never depends on when the job last ran).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select, union, union_all
+from sqlalchemy.orm import Session
+
+from ...domain.timing import Timing
+from ...models import Dossier, DossierEvent, HandoffLeg
+from ...models.rollup import ReportRollupDay, ReportRollupState
+from ..dossiers.timing_sql import DEFAULT_TZ, finished_timing_case, local_date
+
+ROLLUP_TZ = DEFAULT_TZ
+CHUNK_DAYS = 31  # days rolled per statement on the first run (bounded memory and lock time)
+
+# Whether form06_counts reads closed days from the roll-up; set by the application factory from the
+# REPORTS_ROLLUP setting (services do not read the app's config).
+ENABLED = True
+
+
+def midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(tz))
+
+
+def _resolver() -> ColumnElement[Any]:
+    first = (select(HandoffLeg.to_agency_id).where(HandoffLeg.dossier_id == Dossier.id, HandoffLeg.seq == 1)
+             .correlate(Dossier).scalar_subquery())
+    return func.coalesce(first, Dossier.receiving_agency_id)
+
+
+def day_rows(tz: str, received_in: ColumnElement[bool], finished_in: ColumnElement[bool]) -> Any:
+    """(day, kind, receiving, resolver, procedure, channel, bucket, n) for the dossiers received
+    (``received_in``) and finished (``finished_in``) in the given moment ranges."""
+    d = Dossier
+    finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
+                                    supplement_count=d.supplement_count, tz=tz)
+    bucket = case({Timing.LATE.value: literal("L"), Timing.EARLY.value: literal("E")}, value=finished,
+                  else_=literal("T"))  # on time, or finished without a clock (cannot be late), F3
+    rec = (select(local_date(d.received_at, tz).label("day"), literal("r").label("kind"),
+                  d.receiving_agency_id.label("ra"), _resolver().label("rs"), d.procedure_id.label("pr"),
+                  d.channel.label("ch"), literal("").label("bk"))
+           .where(d.received_at.is_not(None), received_in))
+    fin = (select(local_date(d.finished_at, tz).label("day"), literal("f").label("kind"),
+                  d.receiving_agency_id.label("ra"), _resolver().label("rs"), d.procedure_id.label("pr"),
+                  d.channel.label("ch"), bucket.label("bk"))
+           .where(d.received_at.is_not(None), finished_in))
+    u = union_all(rec, fin).subquery()
+    keys = [u.c.day, u.c.kind, u.c.ra, u.c.rs, u.c.pr, u.c.ch, u.c.bk]
+    return select(*keys, func.count().label("n")).group_by(*keys)
+
+
+def _range(col: Any, first: date, last: date, tz: str) -> ColumnElement[bool]:
+    return and_(col >= midnight(first, tz), col < midnight(last + timedelta(days=1), tz))
+
+
+def _days_cond(col: Any, days: Iterable[date], tz: str) -> ColumnElement[bool]:
+    conds = [_range(col, a, b, tz) for a, b in _runs(days)]
+    return or_(*conds) if conds else literal(False)
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive runs of days: [(first, last), ...]."""
+    out: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if out and out[-1][1] + timedelta(days=1) == day:
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def roll_days(session: Session, first: date, last: date, tz: str) -> None:
+    """(Re)compute the roll-up rows of the local days [first, last]."""
+    session.execute(delete(ReportRollupDay).where(ReportRollupDay.day >= first, ReportRollupDay.day <= last,
+                                                  ReportRollupDay.kind.in_(("r", "f"))))
+    q = day_rows(tz, _range(Dossier.received_at, first, last, tz), _range(Dossier.finished_at, first, last, tz))
+    session.execute(insert(ReportRollupDay).from_select(
+        ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"], q))
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def _months(first: date, last: date) -> set[date]:
+    out: set[date] = set()
+    day = _month_start(first)
+    while day <= last:
+        out.add(day)
+        day = _month_end(day) + timedelta(days=1)
+    return out
+
+
+def roll_months(session: Session, months: Iterable[date], closed_before: date) -> None:
+    """(Re)compute the month rows (kinds ``R``/``F``, ``day`` = the month's first day) of the given
+    months from their day rows; only a month whose every day is closed gets month rows. A year's
+    report then reads twelve months of rows — per month many more dossiers share a row than per day."""
+    r = ReportRollupDay
+    for month in sorted(set(months)):
+        session.execute(delete(r).where(r.day == month, r.kind.in_(("R", "F"))))
+        if _month_end(month) >= closed_before:
+            continue
+        kind = case((r.kind == "r", literal("R")), else_=literal("F"))
+        keys = [r.receiving_agency_id, r.resolver_agency_id, r.procedure_id, r.channel, r.bucket, r.kind]
+        q = (select(literal(month).label("day"), kind.label("kind"), *keys[:5], func.sum(r.n))
+             .where(r.day >= month, r.day <= _month_end(month), r.kind.in_(("r", "f")))
+             .group_by(*keys))
+        session.execute(insert(r).from_select(
+            ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"],
+            q))
+
+
+def _max_ids(session: Session) -> tuple[int, int, int]:
+    return (int(session.scalar(select(func.coalesce(func.max(DossierEvent.id), 0))) or 0),
+            int(session.scalar(select(func.coalesce(func.max(HandoffLeg.id), 0))) or 0),
+            int(session.scalar(select(func.coalesce(func.max(Dossier.id), 0))) or 0))
+
+
+def touched_days(session: Session, state: ReportRollupState) -> set[date]:
+    """Closed days whose roll-up may be stale: the receipt and finish days of the dossiers touched by a
+    row above the watermark of the run before the last one."""
+    touched = union(
+        select(DossierEvent.dossier_id.label("i")).where(DossierEvent.id > state.prev_event_id),
+        select(HandoffLeg.dossier_id.label("i")).where(HandoffLeg.id > state.prev_leg_id),
+        select(Dossier.id.label("i")).where(Dossier.id > state.prev_dossier_id),
+    ).subquery()
+    tz = state.tz
+    rows = session.execute(
+        select(local_date(Dossier.received_at, tz), local_date(Dossier.finished_at, tz))
+        .where(Dossier.id.in_(select(touched.c.i)))).all()
+    days: set[date] = set()
+    for r, f in rows:
+        for v in (r, f):
+            if v is None:
+                continue
+            day = v if isinstance(v, date) else date.fromisoformat(str(v))
+            if day < state.closed_before:
+                days.add(day)
+    return days
+
+
+def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict[str, Any]:
+    """The scheduler job: roll up the days closed since the last run (all of history on the first run,
+    a month per statement) and re-roll the closed days touched since (see the module's docstring)."""
+    ids = _max_ids(session)
+    today = now.astimezone(ZoneInfo(tz)).date()
+    state = session.get(ReportRollupState, 1)
+    if state is not None and state.tz != tz:
+        session.execute(delete(ReportRollupDay))
+        session.delete(state)
+        session.flush()
+        state = None
+    rolled = 0
+    if state is None:
+        first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.received_at.is_not(None)))
+        start = first.astimezone(ZoneInfo(tz)).date() if first is not None else today
+        session.execute(delete(ReportRollupDay))
+        day = start
+        while day < today:
+            last = min(day + timedelta(days=CHUNK_DAYS - 1), today - timedelta(days=1))
+            roll_days(session, day, last, tz)
+            rolled += (last - day).days + 1
+            day = last + timedelta(days=1)
+        roll_months(session, _months(start, today - timedelta(days=1)), today)
+        state = ReportRollupState(id=1, tz=tz, closed_before=today, last_event_id=ids[0], last_leg_id=ids[1],
+                                  last_dossier_id=ids[2], prev_event_id=ids[0], prev_leg_id=ids[1],
+                                  prev_dossier_id=ids[2], updated_at=now)
+        session.add(state)
+        session.flush()
+        return {"rolled_days": rolled, "rerolled_days": 0, "closed_before": today.isoformat()}
+    stale = touched_days(session, state)
+    months: set[date] = set()
+    for a, b in _runs(stale):
+        roll_days(session, a, b, tz)
+        months |= _months(a, b)
+    new_days = 0
+    if state.closed_before < today:
+        roll_days(session, state.closed_before, today - timedelta(days=1), tz)
+        months |= _months(state.closed_before, today - timedelta(days=1))
+        new_days = (today - state.closed_before).days
+        state.closed_before = today
+    roll_months(session, months, state.closed_before)
+    state.prev_event_id, state.prev_leg_id, state.prev_dossier_id = (
+        state.last_event_id, state.last_leg_id, state.last_dossier_id)
+    state.last_event_id, state.last_leg_id, state.last_dossier_id = ids
+    state.updated_at = now
+    session.flush()
+    return {"rolled_days": new_days, "rerolled_days": len(stale), "closed_before": state.closed_before.isoformat()}
+
+
+def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, *,
+                  group_by_agency: bool) -> tuple[list[tuple[int, int, str, str, str, int]], set[date]] | None:
+    """The rolled-up rows of the local days [first, last] for the agencies ``ids`` (None: all) by desk or
+    resolver — (agency, procedure, kind, channel, bucket, n) — with the stale days computed live from
+    the same statement. None when there is no roll-up yet."""
+    state = session.get(ReportRollupState, 1)
+    if state is None:
+        return None
+    tz = state.tz
+    last = min(last, state.closed_before - timedelta(days=1))
+    if last < first:
+        return [], set()
+    stale = {d for d in touched_days(session, state) if first <= d <= last}
+    # Whole closed months without a stale day are read from their month rows, the other days from
+    # the day rows (the stale ones live, below).
+    whole = sorted(m for m in _months(first, last)
+                   if m >= first and _month_end(m) <= last and _month_end(m) < state.closed_before
+                   and not any(m <= d <= _month_end(m) for d in stale))
+    r = ReportRollupDay
+    in_whole = or_(*[and_(r.day >= m, r.day <= _month_end(m)) for m in whole]) if whole else literal(False)
+    lower = func.lower(r.kind)
+    stored = select(r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
+                    lower.label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n")) \
+        .where(or_(and_(r.kind.in_(("R", "F")), r.day.in_(whole) if whole else literal(False)),
+                   and_(r.kind.in_(("r", "f")), r.day >= first, r.day <= last, ~in_whole,
+                        r.day.not_in(sorted(stale)) if stale else literal(True))))
+    if ids is not None:  # in the branch itself: SQLite does not push it into a UNION ALL
+        stored = stored.where((r.resolver_agency_id if by == "resolver" else r.receiving_agency_id).in_(ids))
+    parts: list[Any] = [stored]
+    if stale:
+        live = day_rows(tz, _days_cond(Dossier.received_at, stale, tz),
+                        _days_cond(Dossier.finished_at, stale, tz)).subquery()
+        parts.append(select(live.c.ra, live.c.rs, live.c.pr, live.c.kind, live.c.ch, live.c.bk, live.c.n))
+    u = union_all(*parts).subquery()
+    ag = u.c.rs if by == "resolver" else u.c.ra
+    q = select(ag.label("ag") if group_by_agency else literal(0).label("ag"), u.c.pr, u.c.kind, u.c.ch, u.c.bk,
+               func.sum(u.c.n))
+    if ids is not None:
+        q = q.where(ag.in_(ids))
+    q = q.group_by(*([ag] if group_by_agency else []), u.c.pr, u.c.kind, u.c.ch, u.c.bk)
+    found: Any = session.execute(q)
+    rows = [(int(a), int(p), str(k), str(c), str(b), int(n)) for a, p, k, c, b, n in found]
+    return rows, stale
+
+
+def state_of(session: Session) -> ReportRollupState | None:
+    return session.get(ReportRollupState, 1)
+
+
+__all__ = ["CHUNK_DAYS", "ENABLED", "ROLLUP_TZ", "day_rows", "midnight", "refresh_rollup", "roll_days",
+           "rolled_groups", "state_of", "touched_days"]
