@@ -25,8 +25,8 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 def _scan(session, store, d, no, now=MON):  # type: ignore[no-untyped-def]
     up = files_svc.check_upload(PDF + str(d.id * 10 + no).encode(), "s.pdf", max_bytes=10**6)
     key = files_svc.store_upload(store, up, now)
-    return files_svc.attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=no, key=key,
-                            upload=up, meta=files_svc.DocMeta(), now=now)
+    return files_svc.attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=no,
+                            key=key, upload=up, meta=files_svc.DocMeta(), now=now)
 
 
 def _ind(result, criterion):  # type: ignore[no-untyped-def]
@@ -96,7 +96,8 @@ def test_published_score_compared_and_the_gap_explained(session):
     commune = agency(session, "000.00.31.H25")
     receive(session, now=MON)
     res = index766(session, commune, "2026-03", now=AS_OF, trend=False,
-                   published={"CKMB": "1.5", "TDGQ": "20", "TTTT": "3", "MDSH": "0", "MDHL": "6", "TONG_SCORE": "30.5"})
+                   published={"CKMB": "1.5", "TDGQ": "20", "TTTT": "3", "MDSH": "0", "MDHL": "6",
+                              "TONG_SCORE": "30.5"})
     rows = {r["group"]: r for r in res.comparison}
     assert rows["CKMB"]["predicted"] == "0.00" and rows["CKMB"]["published"] == "1.5"
     assert "chưa lên Cổng" in rows["CKMB"]["explanation"]  # nothing synced
@@ -142,3 +143,21 @@ def test_trend_counts_the_first_hours_of_a_local_day(session):
     april = next(m for m in res.trend if m["month"] == "2026-04")
     assert Decimal(april["points"]) == sum((c.points for c in res.report.criteria if c.rule_set == "766"),
                                            Decimal(0))
+
+
+def test_trend_shows_a_month_without_dossiers_as_no_data_not_full_marks(session, client):
+    # Only March has a dossier: January and February have nothing to measure, so the chart must not
+    # draw them as full marks (the "no dossiers → full marks" rule is for scoring, not for a trend).
+    commune = agency(session, "000.00.31.H25")
+    receive(session, now=MON)
+    res = index766(session, commune, "2026-03", now=AS_OF)
+    by_month = {m["month"]: m for m in res.trend}
+    for empty in ("2026-01", "2026-02"):
+        assert by_month[empty]["points"] is None and by_month[empty]["no_data"] is True
+    assert by_month["2026-03"]["no_data"] is False and by_month["2026-03"]["points"] is not None
+    session.commit()
+    client.post("/login", data={"username": "t_head", "password": PASSWORD})
+    body = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_json()
+    assert [m["points"] is None for m in body["trend"]][-1] is False
+    html = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_data(as_text=True)
+    assert "không có hồ sơ" in html

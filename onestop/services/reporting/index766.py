@@ -47,7 +47,8 @@ def parse_index_period(value: str) -> tuple[date, date]:
         return parse_period("quarter", value)
     if re.fullmatch(r"\d{4}", value):
         return parse_period("year", value)
-    raise ValidationFailed({"period": "Kỳ phải có dạng YYYY-MM, YYYY-Qn hoặc YYYY (ví dụ 2026-11, 2026-Q3, 2026)."})
+    raise ValidationFailed({"period": "Kỳ phải có dạng YYYY-MM, YYYY-Qn hoặc YYYY "
+                                      "(ví dụ 2026-11, 2026-Q3, 2026)."})
 
 
 def _fee_procedures(session: Session) -> list[int]:
@@ -66,7 +67,8 @@ def _facts(as_of: datetime, population: ColumnElement[bool]) -> tuple[Any, Any]:
         f.dossier_id.label("dossier_id"),
         func.max(case((f.kind == "component", 1), else_=0)).label("component"),
         func.max(case((f.kind == "result", 1), else_=0)).label("result"),
-        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0)).label("reused"),
+        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
+        .label("reused"),
         func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
         .where(f.dossier_id.in_(ids), f.approval_state != 3, f.uploaded_at < as_of)
         .group_by(f.dossier_id).subquery("ff"))
@@ -113,9 +115,11 @@ def _conditions_probed(as_of: datetime, fee_ids: list[int]) -> dict[str, tuple[C
                                                DvcqgOutbox.state == "sent", DvcqgOutbox.sent_at < as_of)),
         "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
                                 d.payment_channel.in_((1, 2))),
-        "digitisation_rate": (everyone, and_(exists().where(live, f.kind == "component"),
-                                             or_(not_(has_result), exists().where(live, f.kind == "result")))),
-        "reuse_rate": (everyone, exists().where(live, f.kind == "component", f.digitisation_state.in_((2, 3)))),
+        "digitisation_rate": (everyone, and_(
+            exists().where(live, f.kind == "component"),
+            or_(not_(has_result), exists().where(live, f.kind == "result")))),
+        "reuse_rate": (everyone, exists().where(live, f.kind == "component",
+                                                f.digitisation_state.in_((2, 3)))),
         "national_store_rate": (everyone, national),
         "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national,
                                         cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%'))),
@@ -128,7 +132,8 @@ def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> C
                 Dossier.received_at < as_of)
 
 
-def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime, by: By) -> tuple[Any, Any, Any]:
+def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
+            by: By) -> tuple[Any, Any, Any]:
     population = _population(agency, start_m, as_of, by)
     if session.get_bind().dialect.name == "sqlite":
         return Dossier.__table__, population, _conditions_probed(as_of, _fee_procedures(session))
@@ -176,8 +181,8 @@ def pulling_down(session: Session, agency: Agency, start_m: datetime, as_of: dat
                                 .order_by(Dossier.received_at, Dossier.id).limit(limit)))
 
 
-def pulling_down_all(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measures: list[str], *,
-                     by: By = "desk", limit: int = 20) -> dict[str, list[str]]:
+def pulling_down_all(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
+                     measures: list[str], *, by: By = "desk", limit: int = 20) -> dict[str, list[str]]:
     """``pulling_down`` for several measures in ONE statement: the population joined once, a flag per
     measure, oldest first; reading stops when every list is full."""
     wanted = [m for m in measures if m in FILE_MEASURES]
@@ -229,7 +234,8 @@ class Index766:
     def as_json(self) -> dict[str, Any]:
         p, m = self.total
         return {"agency": {"identifier": self.report.agency.identifier, "name": self.report.agency.name},
-                "period": self.period, "from": self.report.start.isoformat(), "to": self.report.end.isoformat(),
+                "period": self.period, "from": self.report.start.isoformat(),
+                "to": self.report.end.isoformat(),
                 "as_of": self.report.as_of.isoformat(), "by": self.report.by,
                 "indicators": [i.as_json() for i in self.indicators],
                 "total": {"points": str(p), "max_points": str(m)},
@@ -251,7 +257,22 @@ def _total_766(report: ScoreReport) -> Decimal:
     return sum((c.points for c in report.criteria if c.rule_set == "766"), Decimal(0))
 
 
-def compare(indicators: list[Indicator], published: dict[str, Any] | None, sync: Measured | None) -> list[dict[str, Any]]:
+# Measures of the procedure catalogue, not of dossiers: they have a denominator in every month.
+_CATALOGUE_MEASURES = frozenset({"online_service_rate"})
+
+
+def trend_point(month: str, report: ScoreReport) -> dict[str, Any]:
+    """One month of the trend. A month in which no 766 indicator has a dossier to measure scores full
+    marks by the scoring rule (an empty denominator is rated 1, domain.scoring.rate), which on a trend reads
+    as a perfect month: it is shown as "no data" (points None) instead."""
+    measured = [c for c in report.criteria if c.rule_set == "766" and c.measure not in _CATALOGUE_MEASURES]
+    if all(c.denominator == 0 for c in measured):
+        return {"month": month, "points": None, "no_data": True}
+    return {"month": month, "points": str(_total_766(report)), "no_data": False}
+
+
+def compare(indicators: list[Indicator], published: dict[str, Any] | None,
+            sync: Measured | None) -> list[dict[str, Any]]:
     """Predicted vs published per group, with the reason a difference is expected."""
     if not published:
         return []
@@ -268,12 +289,14 @@ def compare(indicators: list[Indicator], published: dict[str, Any] | None, sync:
         why = ""
         if diff is not None and diff != 0:
             if sync is not None and sync.denominator and sync.numerator < sync.denominator:
-                why = (f"Cổng chỉ tính hồ sơ đã đồng bộ: {sync.denominator - sync.numerator} hồ sơ chưa lên Cổng; ")
+                why = (f"Cổng chỉ tính hồ sơ đã đồng bộ: {sync.denominator - sync.numerator} "
+                       "hồ sơ chưa lên Cổng; ")
             if not mine:
                 why += "nhóm chỉ số này hệ thống chưa dự tính (chỉ số Cổng tự chấm)."
             else:
                 why += "điểm tối đa/ngưỡng trong bảng quy tắc có thể khác cách Cổng chấm; xem từng chỉ số."
-        rows.append({"group": key, "predicted": str(predicted), "published": None if pub is None else str(pub),
+        rows.append({"group": key, "predicted": str(predicted),
+                     "published": None if pub is None else str(pub),
                      "difference": None if diff is None else str(diff), "explanation": why.strip()})
     tong = published.get("TONG_SCORE")
     if tong is not None:
@@ -294,11 +317,12 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
     report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope)
     start_m, as_of = measured_at(agency, start, end, now)
     own = [c for c in report.criteria if c.rule_set == "766"]
-    lists = pulling_down_all(session, agency, start_m, as_of, [c.measure for c in own if c.points < c.max_points],
-                             by=scope, limit=limit)
-    indicators = [Indicator(criterion=c, formula=FORMULAS.get(c.measure, ""), dossiers=lists.get(c.measure, []))
-                  for c in own]
-    indicators.sort(key=lambda i: [int(x) if x.isdigit() else 0 for x in i.criterion.criterion.split(".")[1:]])
+    lists = pulling_down_all(session, agency, start_m, as_of,
+                             [c.measure for c in own if c.points < c.max_points], by=scope, limit=limit)
+    indicators = [Indicator(criterion=c, formula=FORMULAS.get(c.measure, ""),
+                            dossiers=lists.get(c.measure, [])) for c in own]
+    indicators.sort(key=lambda i: [int(x) if x.isdigit() else 0
+                                   for x in i.criterion.criterion.split(".")[1:]])
     sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)
                  for c in indicators if c.criterion.measure == "sync_rate"), None)
     months: list[dict[str, Any]] = []
@@ -308,6 +332,6 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
         trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
         for m_start, m_end in _months(trend_start, trend_end):
             r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope)
-            months.append({"month": f"{m_start:%Y-%m}", "points": str(_total_766(r))})
+            months.append(trend_point(f"{m_start:%Y-%m}", r))
     return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
                     comparison=compare(indicators, published, sync), trend=months)
