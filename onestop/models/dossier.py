@@ -17,17 +17,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..database.base import enum_check
 from ..domain.status import FINISHED, Channel, DossierAction, DossierStatus
 from ..extensions import db
 from .agency import Agency
-from .base import enum_check
+from .base import Model
 from .procedure import Procedure
 from .user import User
 
 _finished_sql = ", ".join(f"'{s.value}'" for s in FINISHED)
 
 
-class Dossier(db.Model):  # type: ignore[name-defined,misc]
+class Dossier(Model):
     __tablename__ = "dossiers"
     __table_args__ = (
         CheckConstraint(enum_check("status", DossierStatus), name="status_known"),
@@ -141,7 +142,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         return f"<Dossier {self.code} {self.status}>"
 
 
-class DossierEvent(db.Model):  # type: ignore[name-defined,misc]
+class DossierEvent(Model):
     """Append-only (a trigger refuses UPDATE and DELETE): the source of truth for
     reports as of a date, the process control slip and the citizen's timeline."""
 
@@ -170,7 +171,7 @@ class DossierEvent(db.Model):  # type: ignore[name-defined,misc]
     agency: Mapped[Agency | None] = relationship()
 
 
-class PauseInterval(db.Model):  # type: ignore[name-defined,misc]
+class PauseInterval(Model):
     """Clock stopped: waiting for a supplement or a financial obligation."""
 
     __tablename__ = "pause_intervals"
@@ -193,7 +194,7 @@ class PauseInterval(db.Model):  # type: ignore[name-defined,misc]
     escalated_at: Mapped[datetime | None]
 
 
-class HandoffLeg(db.Model):  # type: ignore[name-defined,misc]
+class HandoffLeg(Model):
     """One row of the process control slip: from whom, to whom, when, the leg's own
     deadline and its result (docs/domain.md §2; form 06 of Circular 01/2018)."""
 
@@ -232,9 +233,10 @@ class HandoffLeg(db.Model):  # type: ignore[name-defined,misc]
     to_agency: Mapped[Agency] = relationship(foreign_keys=[to_agency_id])
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    dossier: Mapped[Dossier] = relationship(viewonly=True)
 
 
-class CodeSequence(db.Model):  # type: ignore[name-defined,misc]
+class CodeSequence(Model):
     """Last sequence number per receiving agency and day (docs/domain.md §4). Incremented
     with one UPSERT … RETURNING, so concurrent receptions get distinct numbers."""
 

@@ -395,18 +395,13 @@ def _open_legs(session: Session, cond: Any) -> list[HandoffLeg]:
     q = (
         select(HandoffLeg)
         .options(joinedload(HandoffLeg.from_agency), joinedload(HandoffLeg.to_agency),
-                 joinedload(HandoffLeg.sent_by))
+                 joinedload(HandoffLeg.sent_by),
+                 # the dossiers (with their procedure) in one more query
+                 selectinload(HandoffLeg.dossier).joinedload(Dossier.procedure))
         .where(cond, HandoffLeg.acknowledged_at.is_(None))
         .order_by(HandoffLeg.sent_at, HandoffLeg.id)
     )
-    legs = list(session.scalars(q).unique())
-    if legs:  # the dossiers (with their procedure) in one more query
-        ids = {lg.dossier_id for lg in legs}
-        ds = {d.id: d for d in session.scalars(
-            select(Dossier).options(joinedload(Dossier.procedure)).where(Dossier.id.in_(ids))).unique()}
-        for lg in legs:
-            lg.dossier_obj = ds.get(lg.dossier_id)
-    return legs
+    return list(session.scalars(q).unique())
 
 
 # ---------------------------------------------------------------- notifications
