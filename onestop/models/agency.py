@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import enum_check
+from ..database.base import enum_check
+from .base import Model
 
 AGENCY_LEVELS = ("province", "department", "centre", "commune", "unit")
 AGENCY_KINDS = (
@@ -16,7 +16,7 @@ AGENCY_KINDS = (
 )
 
 
-class Agency(db.Model):  # type: ignore[name-defined,misc]
+class Agency(Model):
     __tablename__ = "agencies"
     __table_args__ = (
         CheckConstraint(enum_check("level", AGENCY_LEVELS), name="level_known"),
@@ -54,7 +54,7 @@ class Agency(db.Model):  # type: ignore[name-defined,misc]
         return f"<Agency {self.identifier} {self.name}>"
 
 
-class AgencyName(db.Model):  # type: ignore[name-defined,misc]
+class AgencyName(Model):
     """Former names, so a renamed agency's old forms and reports keep their wording."""
 
     __tablename__ = "agency_names"

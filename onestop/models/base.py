@@ -1,6 +1,15 @@
-"""Re-export of the declarative base (kept outside models/ so extensions can import it)."""
+"""The base class of every model: Flask-SQLAlchemy's ``db.Model``, typed for mypy."""
 from __future__ import annotations
 
-from ..database.base import Base, UTCDateTime, enum_check
+from typing import TYPE_CHECKING
 
-__all__ = ["Base", "UTCDateTime", "enum_check"]
+from ..extensions import db
+
+if TYPE_CHECKING:
+    # mypy takes no attribute (``db.Model``) as a base class. Flask-SQLAlchemy builds db.Model from
+    # the body of database.base.Base (the same registry, metadata and type map), so Base is its type.
+    from ..database.base import Base as Model
+else:
+    Model = db.Model
+
+__all__ = ["Model"]

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .base import Model
 
 
-class CalendarExceptionRow(db.Model):  # type: ignore[name-defined,misc]
+class CalendarExceptionRow(Model):
     """An extra closure (working=False) or an extra working day (working=True),
     nationwide (agency_id NULL) or for one agency and its subtree."""
 
@@ -25,7 +25,7 @@ class CalendarExceptionRow(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime]
 
 
-class CalendarState(db.Model):  # type: ignore[name-defined,misc]
+class CalendarState(Model):
     """One row (id 1): the calendar *generation*, bumped in the same transaction as every edit that
     changes a working calendar (an exception, an agency's office hours, zone or place in the tree).
     Each process keeps its built calendars with the generation they were built under and compares
@@ -43,7 +43,7 @@ class CalendarState(db.Model):  # type: ignore[name-defined,misc]
     changed_at: Mapped[datetime | None]
 
 
-class TetConfirmation(db.Model):  # type: ignore[name-defined,misc]
+class TetConfirmation(Model):
     """An admin's confirmation of one year's Tết Nguyên đán days. Years not yet announced come from
     the ``holidays`` package as estimates and are flagged to admins until confirmed or edited
     (docs/guide-admin.md). ``package_days`` keeps the package's days as they were confirmed (ISO

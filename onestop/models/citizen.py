@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .base import Model
 
 _FACTORS = ("score_access", "score_procedure", "score_officer", "score_result", "score_feedback")
 
 
-class Rating(db.Model):  # type: ignore[name-defined,misc]
+class Rating(Model):
     """One rating per dossier, after the result is returned (SIPAS' five factors)."""
 
     __tablename__ = "ratings"
@@ -32,7 +32,7 @@ class Rating(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class Feedback(db.Model):  # type: ignore[name-defined,misc]
+class Feedback(Model):
     """Phản ánh, kiến nghị (PAKN) on a dossier: answered within 15 working days."""
 
     __tablename__ = "feedback"

@@ -9,13 +9,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .base import Model
 
 OUTBOX_KINDS = ("event", "rating")
 OUTBOX_STATES = ("pending", "sent", "dead")
 INTAKE_OUTCOMES = ("accepted", "refused")
 
 
-class DvcqgOutbox(db.Model):  # type: ignore[name-defined,misc]
+class DvcqgOutbox(Model):
     """One change the portal must see, queued in the transaction of the change itself.
 
     ``kind`` 'event' = the dossier event with ``version`` = its ``seq`` (the record and that
@@ -47,7 +48,7 @@ class DvcqgOutbox(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
-class DvcqgAttempt(db.Model):  # type: ignore[name-defined,misc]
+class DvcqgAttempt(Model):
     """The attempt log: one row per outbox item per attempt, with the portal's answer."""
 
     __tablename__ = "dvcqg_attempts"
@@ -60,7 +61,7 @@ class DvcqgAttempt(db.Model):  # type: ignore[name-defined,misc]
     message: Mapped[str] = mapped_column(Text, default="")
 
 
-class DvcqgIntake(db.Model):  # type: ignore[name-defined,misc]
+class DvcqgIntake(Model):
     """Each online submission pulled from the portal: accepted (one dossier, UNIQUE portal code)
     or refused with the reason (logged, nothing else created)."""
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .base import Model
 
 
-class ProcedureEstimate(db.Model):  # type: ignore[name-defined,misc]
+class ProcedureEstimate(Model):
     """Median and 90th percentile of the working days from reception to result, over the last
     ``window_days`` days, per procedure and resolving agency; recomputed nightly. Never a deadline:
     the statutory due time alone decides on-time (Decree 61/2018 art. 18)."""

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .user import User
 
 
-class DossierFile(db.Model):  # type: ignore[name-defined,misc]
+class DossierFile(Model):
     """One file attached to one dossier. A reused document (state 2 or 3) is a new row pointing at
     the same stored object (``storage_key``, same hash) and at the row it was taken from."""
 
@@ -20,7 +20,8 @@ class DossierFile(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("kind IN ('component', 'result')", name="kind_known"),
         CheckConstraint("digitisation_state BETWEEN 1 AND 3", name="state_known"),
         CheckConstraint("approval_state BETWEEN 1 AND 3", name="approval_known"),
-        CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="type_allowed"),
+        CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
+                        name="type_allowed"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint("valid_until IS NULL OR issued_on IS NULL OR valid_until >= issued_on",
                         name="validity_ordered"),

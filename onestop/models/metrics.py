@@ -9,9 +9,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .base import Model
 
 
-class ScoringRuleRow(db.Model):  # type: ignore[name-defined,misc]
+class ScoringRuleRow(Model):
     __tablename__ = "scoring_rules"
     __table_args__ = (
         CheckConstraint("kind IN ('proportional', 'tiers')", name="kind_known"),
@@ -34,7 +35,7 @@ class ScoringRuleRow(db.Model):  # type: ignore[name-defined,misc]
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class MetricSnapshot(db.Model):  # type: ignore[name-defined,misc]
+class MetricSnapshot(Model):
     """Nightly metrics per agency (rolled up the tree) and field, read by dashboards."""
 
     __tablename__ = "metric_snapshots"
@@ -52,7 +53,7 @@ class MetricSnapshot(db.Model):  # type: ignore[name-defined,misc]
     data: Mapped[dict[str, Any]] = mapped_column(db.JSON, default=dict)
 
 
-class ReportSnapshot(db.Model):  # type: ignore[name-defined,misc]
+class ReportSnapshot(Model):
     """A closed period's Form 06, kept as it was when the period was closed."""
 
     __tablename__ = "report_snapshots"
@@ -71,7 +72,7 @@ class ReportSnapshot(db.Model):  # type: ignore[name-defined,misc]
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class JobRun(db.Model):  # type: ignore[name-defined,misc]
+class JobRun(Model):
     """When each scheduled job last ran, and as of what time (for catch-up)."""
 
     __tablename__ = "job_runs"

@@ -8,9 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .base import Model
 
 
-class Notification(db.Model):  # type: ignore[name-defined,misc]
+class Notification(Model):
     """An officer's or head's in-app inbox entry. ``dedupe_key`` is unique so a job
     run twice notifies no one twice."""
 
@@ -27,7 +28,7 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     read_at: Mapped[datetime | None]
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Model):
     """A message to deliver by a pluggable sender, with retries (transactional outbox)."""
 
     __tablename__ = "outbox"

@@ -7,16 +7,17 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..database.base import enum_check
 from ..domain.deadlines import DeadlineRule, LimitUnit
 from ..extensions import db
-from .base import enum_check
+from .base import Model
 
 PROCEDURE_LEVELS = ("xa", "tinh", "trung_uong")
 ONLINE_LEVELS = ("none", "mot_phan", "toan_trinh")
 SUPPLEMENT_REGIMES = ("pause", "restart")
 
 
-class Procedure(db.Model):  # type: ignore[name-defined,misc]
+class Procedure(Model):
     __tablename__ = "procedures"
     __table_args__ = (
         CheckConstraint("limit_value >= 0", name="limit_nonneg"),
@@ -71,7 +72,7 @@ class Procedure(db.Model):  # type: ignore[name-defined,misc]
         return f"<Procedure {self.code}>"
 
 
-class ProcedureStep(db.Model):  # type: ignore[name-defined,misc]
+class ProcedureStep(Model):
     """One agency's leg in a liên thông chain, with its share of the total time
     (the internal process approved by the province, docs/domain.md §2)."""
 

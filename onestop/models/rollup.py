@@ -6,10 +6,10 @@ from datetime import date, datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .base import Model
 
 
-class ReportRollupDay(db.Model):  # type: ignore[name-defined,misc]
+class ReportRollupDay(Model):
     """Dossiers received (kind ``r``) or finished (kind ``f``, bucket E/T/L by the timing rule T3) on one
     local day, per receiving desk, resolving agency, procedure and channel."""
 
@@ -29,7 +29,7 @@ class ReportRollupDay(db.Model):  # type: ignore[name-defined,misc]
     n: Mapped[int]
 
 
-class ReportRollupState(db.Model):  # type: ignore[name-defined,misc]
+class ReportRollupState(Model):
     """The watermark: local days before ``closed_before`` are rolled up as of the last run, which had
     seen every event, hand-off and dossier row up to the stored ids."""
 

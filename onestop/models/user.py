@@ -8,13 +8,14 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..database.base import enum_check
 from ..domain.status import Role
 from ..extensions import db
 from .agency import Agency
-from .base import enum_check
+from .base import Model
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no types: UserMixin is Any
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(enum_check("role", Role), name="role_known"),
@@ -70,7 +71,7 @@ for _attr in (User.password_hash, User.active, User.role, User.agency_id):
     event.listen(_attr, "set", _ends_sessions, active_history=True)
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(Model):
     """Bearer tokens for staff systems; only a SHA-256 of the token is stored."""
 
     __tablename__ = "api_tokens"
@@ -87,7 +88,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship()
 
 
-class AuditLog(db.Model):  # type: ignore[name-defined,misc]
+class AuditLog(Model):
     """Logins and admin changes (who, what, when, from where)."""
 
     __tablename__ = "audit_log"
@@ -101,7 +102,7 @@ class AuditLog(db.Model):  # type: ignore[name-defined,misc]
     ip: Mapped[str] = mapped_column(String(64), default="")
 
 
-class IdempotencyKey(db.Model):  # type: ignore[name-defined,misc]
+class IdempotencyKey(Model):
     """An ``Idempotency-Key`` of ``POST /api/v1/dossiers`` and the answer it got, written in the
     same transaction as the dossier: a retry with the same key and body gets that answer again
     instead of a second dossier (docs/security.md, "Staff sessions and API"). Only a SHA-256

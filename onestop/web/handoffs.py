@@ -28,6 +28,5 @@ bp = Blueprint("handoffs", __name__)
 def incoming() -> Any:
     waiting = queries.handoffs_waiting_for(db.session, current_user.agency)
     sent = queries.handoffs_sent_unacknowledged(db.session, current_user.agency)
-    can_ack = {lg.id: lg.dossier_obj is not None and policy.can_take(current_user, A.ACKNOWLEDGE, lg.dossier_obj)
-               for lg in waiting}
+    can_ack = {lg.id: policy.can_take(current_user, A.ACKNOWLEDGE, lg.dossier) for lg in waiting}
     return render_template("handoffs/incoming.html", waiting=waiting, sent=sent, can_ack=can_ack)
