@@ -91,20 +91,19 @@ class VNDateField(DateField):
 
     widget = TextInput()
 
-    def __init__(self, label: object = None, validators: object = None, **kwargs: object) -> None:
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
         render_kw = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off",
                      "data-datepicker": "1", "maxlength": "10"}
-        extra: Any = kwargs.pop("render_kw", None) or {}
-        render_kw.update(extra)
-        super().__init__(label, validators, format=["%d/%m/%Y", "%Y-%m-%d"],
-                         render_kw=render_kw,
-                         invalid_value_message=_l("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."), **kwargs)
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, format=["%d/%m/%Y", "%Y-%m-%d"], render_kw=render_kw, **kwargs)
+        # WTForms 3.3's own parameter, set as its __init__ would (the 3.2 stubs do not know it yet).
+        self.invalid_value_message = _l("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy.")
 
     def _value(self) -> str:
         # A parsed date is shown back dd/mm/yyyy however it was typed; a wrong one as typed.
-        if self.data is not None and not self.errors:
-            return str(self.data.strftime("%d/%m/%Y"))
-        return str(super()._value())
+        if self.raw_data and (self.data is None or self.errors):
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d/%m/%Y") if self.data is not None else ""
 
 
 class RegisterFilterForm(FlaskForm):

@@ -187,6 +187,7 @@ def rules() -> Any:
         if edit is None:
             abort(404)
         if form.validate():
+            assert form.effective_from.data is not None  # DataRequired has passed
             try:
                 update_rule(db.session, edit.id, title=form.title.data or "", max_points=form.max_points.data or "",
                             kind=form.kind.data, threshold=form.threshold.data or "", tiers=form.tiers.data or "",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ...domain.metrics import FORM06_COLUMNS, Form06Row
 from ..numbers import as_of_label
@@ -53,6 +54,14 @@ _border = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 _center = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
+def _first_sheet(wb: Workbook) -> Worksheet:
+    """The sheet a new workbook starts with (openpyxl types ``active`` as any kind of sheet, or none)."""
+    ws = wb.active
+    if not isinstance(ws, Worksheet):
+        raise TypeError("a new workbook starts with one worksheet")
+    return ws
+
+
 def _put(ws: Any, row: int, col: int, value: Any, *, bold: bool = False, center: bool = False,
          border: bool = False) -> Any:
     cell = ws.cell(row=row, column=col, value=safe(value))
@@ -73,7 +82,7 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     """Form 06 as an .xlsx: title, agency, period, the merged two-row Vietnamese header, one row per
     field (lĩnh vực) and a Tổng cộng row. Returns the file's bytes."""
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = "Mẫu 06"
     last_col = 2 + len(FORM06_COLUMNS)
     last = get_column_letter(last_col)
@@ -147,7 +156,7 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     for c in range(3, last_col + 1):
         ws.column_dimensions[get_column_letter(c)].width = 12
     ws.row_dimensions[h2].height = 45
-    ws.freeze_panes = ws.cell(row=numbers + 1, column=3)
+    ws.freeze_panes = f"C{numbers + 1}"  # the header rows and the two label columns stay in view
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     return _save(wb)
@@ -206,7 +215,7 @@ def _overdue_values(i: int, row: OpenRow, tz: ZoneInfo) -> list[Any]:
 def overdue_workbook(rows: Sequence[OpenRow], *, title: str, tz: str = "Asia/Ho_Chi_Minh") -> bytes:
     zone = ZoneInfo(tz)
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = "Quá hạn"
     _put(ws, 1, 1, title, bold=True)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(OVERDUE_HEADERS))
