@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 def create_app() -> Flask:
     app = Flask(__name__)
     url = os.environ["BARE_DATABASE_URL"]
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    engine = create_engine(url, pool_pre_ping=True,
+                           connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     key = os.environ.get("BARE_SECRET_KEY", "bench-secret-key").encode()
     query = text("SELECT id, lookup_secret_hash, status, received_at, due_at, updated_at "
                  "FROM dossiers WHERE code = :code")

@@ -7,8 +7,8 @@ Run from the repository root::
     .venv/bin/python bench/dashboard.py --url postgresql+psycopg://…/onestop_bench_…  # bench/form06.py --keep
     .venv/bin/python bench/dashboard.py --n 50000                                    # builds its own SQLite
 
-Times ``services.reporting.reports.head_dashboard``, ``overdue_list`` (50 rows) and ``due_soon_list`` (20 rows)
-as the dashboard view calls them, at the benchmark's "now" (02/03/2026 09:00, Hà Nội), for the whole
+Times ``services.reporting.reports.head_dashboard``, ``overdue_list`` (50 rows) and ``due_soon_list``
+(20 rows) as the dashboard view calls them, at the benchmark's "now" (02/03/2026 09:00, Hà Nội), for the whole
 province and for one commune. Results: docs/benchmarks.md "## Head dashboard".
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def measure(app: Any, runs: int) -> None:
         root = s.scalar(select(Agency).where(Agency.parent_id.is_(None)))
         commune = s.scalar(select(Agency).where(Agency.identifier == "000.00.31.H25"))
         for label, ag in (("province", root), ("one commune", commune)):
-            def dashboard() -> Any:
+            def dashboard(ag: Any = ag) -> Any:
                 counts = reports.head_dashboard(s, ag, now=NOW)
                 page = reports.overdue_list(s, ag, now=NOW, limit=50)
                 soon = reports.due_soon_list(s, ag, now=NOW, limit=20)
@@ -120,7 +120,8 @@ def _with_agency(user: Any, agency: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", help="an existing benchmark database (bench/form06.py --keep)")
-    ap.add_argument("--n", type=int, default=50_000, help="build a SQLite database of N dossiers when no --url")
+    ap.add_argument("--n", type=int, default=50_000,
+                    help="build a SQLite database of N dossiers when no --url")
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args(argv)
     print(f"Head dashboard benchmark ({cpu_model()}, {os.cpu_count()} cores)", flush=True)

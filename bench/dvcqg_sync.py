@@ -56,7 +56,8 @@ def main() -> int:
     ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--batch", type=int, default=200, help="dossiers per claimed batch")
     ap.add_argument("--trace", action="store_true", help="also trace the Python heap (tracemalloc; slower)")
-    ap.add_argument("--pg", default=None, help="PostgreSQL server URL: a private database is created and dropped")
+    ap.add_argument("--pg", default=None,
+                    help="PostgreSQL server URL: a private database is created and dropped")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="onestop-dvcqg-")
     url = args.url or f"sqlite:///{tmp}/bench.db"
@@ -96,10 +97,12 @@ def run(args: argparse.Namespace, url: str) -> int:
     from onestop.models import DossierEvent as E
     from onestop.models.dvcqg import DvcqgOutbox as O
 
-    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "DVCQG_URL": "x", "DVCQG_UNIT_CODE": UNIT})
+    app = create_app("development",
+                     {"SQLALCHEMY_DATABASE_URI": url, "DVCQG_URL": "x", "DVCQG_UNIT_CODE": UNIT})
     port = free_port()
     portal = subprocess.Popen([sys.executable, "-m", "flask", "--app", "onestop", "onestop", "fake-portal",
-                               "--port", str(port), "--unit-code", UNIT, "--username", "b", "--password", "b"],
+                               "--port", str(port), "--unit-code", UNIT,
+                               "--username", "b", "--password", "b"],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}/dvcqg"
@@ -117,12 +120,13 @@ def run(args: argparse.Namespace, url: str) -> int:
                             literal(""))
                      .where(~exists().where(and_(O.dossier_id == E.dossier_id, O.version == E.seq)))
                      .order_by(E.dossier_id, E.seq).limit(args.changes))
-            s.execute(insert(O).from_select(["dossier_id", "kind", "version", "state", "attempts", "created_at",
-                                             "next_attempt_at", "last_error"], first))
+            s.execute(insert(O).from_select(["dossier_id", "kind", "version", "state", "attempts",
+                                             "created_at", "next_attempt_at", "last_error"], first))
             s.commit()
             queued = status_counts(s)["pending"]
             n_dossiers = s.scalar(select(func.count(func.distinct(O.dossier_id))))
-            print(f"queued {queued} changes of {n_dossiers} dossiers; engine {db.engine.dialect.name}", flush=True)
+            print(f"queued {queued} changes of {n_dossiers} dossiers; engine {db.engine.dialect.name}",
+                  flush=True)
             client = PortalClient(base, "b", "b", UNIT)
             rss: list[float] = [rss_mb()]
             heap: list[float] = []

@@ -33,7 +33,8 @@ from typing import Any
 
 
 def _scan_module() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_overdue_scan", os.path.join(BENCH_DIR, "overdue_scan.py"))
+    spec = importlib.util.spec_from_file_location("bench_overdue_scan",
+                                                  os.path.join(BENCH_DIR, "overdue_scan.py"))
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -70,7 +71,8 @@ def run_size(engine: str, n: int, pg_url: str, repeats: int) -> dict[str, Any]:
             db.session.remove()
             db.engine.dispose()
     return {"engine": engine, "n": n, "snapshot_ms": round(statistics.median(times) * 1000, 1),
-            "runs_ms": [round(t * 1000, 1) for t in times], "snapshots": rows, "periods": result.get("periods"),
+            "runs_ms": [round(t * 1000, 1) for t in times], "snapshots": rows,
+            "periods": result.get("periods"),
             "peak_kib": round(peak / 1024, 1), **info}
 
 

@@ -30,10 +30,12 @@ if ROOT not in sys.path:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url")
-    ap.add_argument("--generate", type=int, default=0, help="generate N dossiers into a temporary SQLite file")
+    ap.add_argument("--generate", type=int, default=0,
+                    help="generate N dossiers into a temporary SQLite file")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--no-upgrade", action="store_true",
-                    help="do not migrate; add (nullable) any dossiers column the models have and the file lacks")
+                    help="do not migrate; add (nullable) any dossiers column the models have "
+                         "and the file lacks")
     args = ap.parse_args(argv)
     url = args.url
     if args.generate:
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         n = s.scalar(select(func.count(Dossier.id))) or 0
         admin = s.scalar(select(User).where(User.role == "admin")) or User(role="admin", agency_id=0)
         clerk = s.scalar(select(User).join(Agency, Agency.id == User.agency_id)
-                         .where(User.role == "clerk", Agency.kind == "commune_service_centre").order_by(User.id))
+                         .where(User.role == "clerk",
+                                Agency.kind == "commune_service_centre").order_by(User.id))
         assert clerk is not None
         sample = s.scalar(select(Dossier).where(Dossier.receiving_agency_id == clerk.agency_id)
                           .order_by(Dossier.id.desc()).offset(1000).limit(1))

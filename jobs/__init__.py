@@ -140,6 +140,7 @@ def due_catch_up(app: Flask, now: datetime) -> list[str]:
                     names.append(spec.name)
                 continue
             nxt = trigger_for(spec, tz).get_next_fire_time(None, last + timedelta(seconds=1))
-            if (nxt is not None and nxt <= now) or (spec.name == "metrics" and now - last > timedelta(days=1)):
+            missed = nxt is not None and nxt <= now
+            if missed or (spec.name == "metrics" and now - last > timedelta(days=1)):
                 names.append(spec.name)
     return names

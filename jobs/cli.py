@@ -37,7 +37,8 @@ def _parse_now(value: str, tz: str) -> datetime:
 @jobs_cli.command("run")
 @click.option("--standby", is_flag=True, help="Wait for the lock and take over when the active one dies.")
 @click.option("--retry-seconds", type=float, default=None,
-              help="Standby: seconds between lock attempts (config SCHEDULER_STANDBY_RETRY_SECONDS, default 5).")
+              help="Standby: seconds between lock attempts "
+                   "(config SCHEDULER_STANDBY_RETRY_SECONDS, default 5).")
 def run_cmd(standby: bool, retry_seconds: float | None) -> None:
     """Run the scheduler (single instance)."""
     from . import due_catch_up, run_job, wall_clock

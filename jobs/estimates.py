@@ -1,4 +1,5 @@
-"""Nightly: the honest estimate per procedure and resolving agency (onestop/services/dossiers/estimates.py)."""
+"""Nightly: the honest estimate per procedure and resolving agency
+(onestop/services/dossiers/estimates.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -38,7 +38,8 @@ class SchedulerLock:
         if self.kind == "postgresql":
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
-                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                        {"k": ADVISORY_KEY}).scalar())
             except Exception:
                 conn.close()
                 raise

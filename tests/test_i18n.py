@@ -73,13 +73,17 @@ def test_the_catalogue_covers_every_vietnamese_string_in_code_and_templates() ->
     new = {mid: where for mid, where in _source_msgids().items() if mid not in known}
     assert not new, ("strings not yet in the English catalogue — run `bash scripts/i18n.sh update`, "
                      "translate, `bash scripts/i18n.sh compile`:\n"
-                     + "\n".join(f"{where}: {mid}" for mid, where in sorted(new.items(), key=lambda kv: kv[1])))
+                     + "\n".join(f"{where}: {mid}" for mid, where in sorted(new.items(),
+                                                                             key=lambda kv: kv[1])))
 
 
 def test_the_committed_mo_matches_the_po() -> None:
-    po = {m.id: m.string for m in _catalog(PO) if m.id and _translated(m)}
+    def key(value: Any) -> Any:  # a plural entry's id and strings are sequences
+        return value if isinstance(value, str) else tuple(value)
+
+    po = {key(m.id): key(m.string) for m in _catalog(PO) if m.id and _translated(m)}
     with MO.open("rb") as f:
-        mo = {m.id: m.string for m in read_mo(f) if m.id}
+        mo = {key(m.id): key(m.string) for m in read_mo(f) if m.id}
     stale = sorted(str(k) for k in po if mo.get(k) != po[k])
     assert not stale, "messages.mo is stale — run `bash scripts/i18n.sh compile`:\n" + "\n".join(stale[:20])
 
@@ -88,8 +92,8 @@ def _runtime_labels() -> dict[str, list[str]]:
     """Vietnamese labels kept in data and translated with ``_(variable)`` at run time;
     onestop/translations/runtime_strings.py must list them for extraction."""
     from onestop.domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
-    from onestop.services.public.feedback import FACTORS, FEEDBACK_KINDS, SCORE_LABELS
     from onestop.services.dossiers.queries import TIMING_LABELS_VI
+    from onestop.services.public.feedback import FACTORS, FEEDBACK_KINDS, SCORE_LABELS
     from onestop.web import NAV
     from onestop.web.dossiers import CONFLICT_MESSAGE, FORM_TITLES
 

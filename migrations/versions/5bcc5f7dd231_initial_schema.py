@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-28 00:48:07.741106
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5bcc5f7dd231'

@@ -14,7 +14,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("dossiers", schema=None) as batch_op:
-        batch_op.create_index("ix_dossiers_agency_finished", ["receiving_agency_id", "finished_at"], unique=False)
+        batch_op.create_index("ix_dossiers_agency_finished", ["receiving_agency_id", "finished_at"],
+                              unique=False)
 
 
 def downgrade():

@@ -15,7 +15,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("dossiers", schema=None) as batch_op:
         batch_op.create_index("ix_dossiers_submitted", ["submitted_at", "id"], unique=False)
-        batch_op.create_index("ix_dossiers_agency_submitted", ["receiving_agency_id", "submitted_at"], unique=False)
+        batch_op.create_index("ix_dossiers_agency_submitted", ["receiving_agency_id", "submitted_at"],
+                              unique=False)
 
 
 def downgrade():

@@ -21,7 +21,8 @@ def upgrade():
         batch.add_column(sa.Column("payment_channel", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("fee_paid", sa.Numeric(14, 0), nullable=True))
         batch.add_column(sa.Column("csdl_codes", sa.JSON(), nullable=False, server_default="[]"))
-        batch.create_check_constraint("payment_channel_known", "payment_channel IS NULL OR payment_channel IN (1, 2)")
+        batch.create_check_constraint("payment_channel_known",
+                                      "payment_channel IS NULL OR payment_channel IN (1, 2)")
     op.create_table(
         "dossier_files",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,11 +57,14 @@ def upgrade():
         sa.CheckConstraint("size_bytes > 0", name=op.f("ck_dossier_files_size_positive")),
         sa.CheckConstraint("valid_until IS NULL OR issued_on IS NULL OR valid_until >= issued_on",
                            name=op.f("ck_dossier_files_validity_ordered")),
-        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], name=op.f("fk_dossier_files_dossier_id_dossiers")),
+        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"],
+                                name=op.f("fk_dossier_files_dossier_id_dossiers")),
         sa.ForeignKeyConstraint(["reused_from_id"], ["dossier_files.id"],
                                 name=op.f("fk_dossier_files_reused_from_id_dossier_files")),
-        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"], name=op.f("fk_dossier_files_uploaded_by_id_users")),
-        sa.ForeignKeyConstraint(["approved_by_id"], ["users.id"], name=op.f("fk_dossier_files_approved_by_id_users")),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"],
+                                name=op.f("fk_dossier_files_uploaded_by_id_users")),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["users.id"],
+                                name=op.f("fk_dossier_files_approved_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_files")),
     )
     op.create_index("ix_dossier_files_dossier", "dossier_files", ["dossier_id", "kind"])

@@ -17,7 +17,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False))
-        batch_op.create_check_constraint(op.f("ck_users_session_generation_nonneg"), "session_generation >= 0")
+        batch_op.create_check_constraint(op.f("ck_users_session_generation_nonneg"),
+                                         "session_generation >= 0")
     op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -28,7 +29,8 @@ def upgrade():
         sa.Column("response", sa.JSON(), nullable=False),
         sa.Column("sealed_secret", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("status_code BETWEEN 100 AND 599", name=op.f("ck_idempotency_keys_status_code_http")),
+        sa.CheckConstraint("status_code BETWEEN 100 AND 599",
+                           name=op.f("ck_idempotency_keys_status_code_http")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_idempotency_keys_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("user_id", "key_hash", name="uq_idempotency_keys_user_key"),

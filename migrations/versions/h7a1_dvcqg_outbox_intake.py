@@ -7,7 +7,6 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "h7a1_dvcqg_outbox_intake"
 down_revision = "b2d0f07e0003"
 branch_labels = None
@@ -30,8 +29,10 @@ def upgrade():
         sa.CheckConstraint("kind IN ('event', 'rating')", name=op.f("ck_dvcqg_outbox_kind_known")),
         sa.CheckConstraint("state IN ('pending', 'sent', 'dead')", name=op.f("ck_dvcqg_outbox_state_known")),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_dvcqg_outbox_attempts_nonneg")),
-        sa.CheckConstraint("(state = 'sent') = (sent_at IS NOT NULL)", name=op.f("ck_dvcqg_outbox_sent_iff_time")),
-        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], name=op.f("fk_dvcqg_outbox_dossier_id_dossiers")),
+        sa.CheckConstraint("(state = 'sent') = (sent_at IS NOT NULL)",
+                           name=op.f("ck_dvcqg_outbox_sent_iff_time")),
+        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"],
+                                name=op.f("fk_dvcqg_outbox_dossier_id_dossiers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dvcqg_outbox")),
         sa.UniqueConstraint("dossier_id", "kind", "version", name="uq_dvcqg_outbox_change"),
     )
@@ -60,11 +61,13 @@ def upgrade():
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.CheckConstraint("outcome IN ('accepted', 'refused')", name=op.f("ck_dvcqg_intake_outcome_known")),
-        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], name=op.f("fk_dvcqg_intake_dossier_id_dossiers")),
+        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"],
+                                name=op.f("fk_dvcqg_intake_dossier_id_dossiers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dvcqg_intake")),
     )
     op.create_index("uq_dvcqg_intake_accepted", "dvcqg_intake", ["portal_code"], unique=True,
-                    postgresql_where=sa.text("outcome = 'accepted'"), sqlite_where=sa.text("outcome = 'accepted'"))
+                    postgresql_where=sa.text("outcome = 'accepted'"),
+                    sqlite_where=sa.text("outcome = 'accepted'"))
     op.create_index("ix_dvcqg_intake_at", "dvcqg_intake", ["at"])
 
 

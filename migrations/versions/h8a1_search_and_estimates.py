@@ -26,7 +26,8 @@ def upgrade():
                "WHERE applicant_phone LIKE '+84%'")
     op.execute("UPDATE dossiers SET applicant_phone = '0' || substr(applicant_phone, 3) "
                "WHERE applicant_phone LIKE '84%' AND length(applicant_phone) = 11")
-    op.execute("UPDATE dossiers SET applicant_id_number = replace(replace(applicant_id_number, ' ', ''), '.', '') "
+    op.execute("UPDATE dossiers "
+               "SET applicant_id_number = replace(replace(applicant_id_number, ' ', ''), '.', '') "
                "WHERE applicant_id_number LIKE '% %' OR applicant_id_number LIKE '%.%'")
     with op.batch_alter_table("dossiers") as batch:
         batch.create_index("ix_dossiers_applicant_phone", ["applicant_phone"])

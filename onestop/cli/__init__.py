@@ -76,9 +76,14 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
     except DomainError as exc:
         _fail(str(exc.args[0] if exc.args else exc))
         return
+    from flask_babel import force_locale
+
+    from ..web.sentences import trace_lines
+
     click.echo(due.due_at.isoformat())
-    for line in due.explain(lang):
-        click.echo(line)
+    with force_locale(lang):
+        for line in trace_lines(due.steps):
+            click.echo(line)
 
 
 @onestop_cli.command("create-user")

@@ -32,7 +32,8 @@ def register(group: click.Group) -> None:
         from ..models.dvcqg import DvcqgOutbox as O
 
         counts = status_counts(db.session)
-        click.echo(f"sync {'on: ' + str(current_app.config['DVCQG_URL']) if sync_enabled(current_app.config) else 'off'}")
+        state = f"on: {current_app.config['DVCQG_URL']}" if sync_enabled(current_app.config) else "off"
+        click.echo(f"sync {state}")
         for name in ("synced", "pending", "failed"):
             click.echo(f"{name:8} {counts[name]}")
         rows = db.session.execute(
@@ -42,7 +43,8 @@ def register(group: click.Group) -> None:
             click.echo(f"failed   {code} {kind}#{version}: {error}")
 
     @dvcqg.command("sync")
-    @click.option("--since", "since_s", help="Also queue every change since this date (YYYY-MM-DD or dd/mm/yyyy)")
+    @click.option("--since", "since_s",
+                  help="Also queue every change since this date (YYYY-MM-DD or dd/mm/yyyy)")
     @click.option("--no-intake", is_flag=True, help="Only send; do not take online submissions in")
     def sync_cmd(since_s: str | None, no_intake: bool) -> None:
         """Send the queue now (and take online submissions in)."""
@@ -130,7 +132,8 @@ def register(group: click.Group) -> None:
     @click.option("--demo", is_flag=True, help="Serve a few online submissions to the demo desks")
     def fake_portal_cmd(host: str, port: int, unit_code: str | None, username: str | None,
                         password: str | None, demo: bool) -> None:
-        """Run the local fake of the national portal (strict JSON Schemas; /_control/dump shows what it got)."""
+        """Run the local fake of the national portal (strict JSON Schemas; /_control/dump shows what it
+        got)."""
         from ..integrations.dvcqg.fake import FakePortalServer, create_fake_app, demo_submissions
 
         cfg = current_app.config

@@ -31,12 +31,16 @@ def _date(value: str, name: str) -> date:
 def render_table(rows: list[tuple[str, list[int]]]) -> list[str]:
     width = max([len("Lĩnh vực"), len("Tổng cộng")] + [len(name) for name, _ in rows])
     cols = [max(len(h), 6) for h in SHORT_HEADERS]
-    out = ["Lĩnh vực".ljust(width) + " | " + " ".join(h.rjust(w) for h, w in zip(SHORT_HEADERS, cols, strict=True))]
+
+    def line(label: str, cells: list[str]) -> str:
+        return label.ljust(width) + " | " + " ".join(c.rjust(w) for c, w in zip(cells, cols, strict=True))
+
+    out = [line("Lĩnh vực", list(SHORT_HEADERS))]
     out.append("-" * len(out[0]))
     for name, values in rows:
         if name == "Tổng cộng":
             out.append("-" * len(out[0]))
-        out.append(name.ljust(width) + " | " + " ".join(str(v).rjust(w) for v, w in zip(values, cols, strict=True)))
+        out.append(line(name, [str(v) for v in values]))
     return out
 
 
@@ -55,9 +59,9 @@ def register(group: click.Group) -> None:
     def form06_cmd(agency_code: str, date_from: str, date_to: str, by: str, xlsx_path: str | None) -> None:
         """Print Form 06 for the agency subtree and period, as of the earlier of now and its end."""
         from ..extensions import db
-        from ..services.reporting import exports, reports
         from ..services.admin.agencies import by_identifier
         from ..services.numbers import as_of_label, format_rate
+        from ..services.reporting import exports, reports
 
         start, end = _date(date_from, "--from"), _date(date_to, "--to")
         try:

@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from onestop.domain.calendar import WorkingCalendar, weekday_name
+from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.errors import DomainError, InvalidDeadlineRule
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "DueDate",
     "LimitUnit",
     "Pause",
+    "TraceKind",
     "TraceStep",
     "compute_due",
     "parse_limit",
@@ -61,18 +62,6 @@ class LimitUnit(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"
     CALENDAR_DAYS = "calendar_days"
-
-
-_UNIT_VI = {
-    LimitUnit.WORKING_DAYS: "ngày làm việc",
-    LimitUnit.WORKING_HOURS: "giờ làm việc",
-    LimitUnit.CALENDAR_DAYS: "ngày (theo lịch)",
-}
-_UNIT_EN = {
-    LimitUnit.WORKING_DAYS: ("working day", "working days"),
-    LimitUnit.WORKING_HOURS: ("working hour", "working hours"),
-    LimitUnit.CALENDAR_DAYS: ("calendar day", "calendar days"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +172,36 @@ class Pause:
     reason: str = ""
 
 
+class TraceKind(StrEnum):
+    """What one step of the "why this date" trace says; the words are the web layer's
+    (onestop/web/sentences.py), in the reader's language."""
+
+    RECEIVED = "received"  # at, channel
+    NON_WORKING_DAY = "non_working_day"  # date, reason: received on a closed day
+    ONLINE_OUTSIDE_HOURS = "online_outside_hours"  # opening, closing
+    AFTER_CLOSE = "after_close"  # closing
+    AFTER_CUTOFF = "after_cutoff"  # cutoff
+    BEFORE_OPEN = "before_open"  # opening: the clock starts at the day's opening
+    LUNCH = "lunch"  # resume: the clock starts after the lunch break
+    SKIPPED_DAY = "skipped_day"  # date, reason
+    CLOCK_START = "clock_start"  # at
+    LIMIT = "limit"  # amount, unit, legal_basis, minutes
+    CALENDAR_COUNT = "calendar_count"  # from, days, to (Civil Code 2015 art. 147)
+    CALENDAR_ROLLOVER = "calendar_rollover"  # from, to, reason (Civil Code 2015 art. 148)
+    COUNT_DAY = "count_day"  # date, n
+    WORKING_SATURDAY = "working_saturday"  # date, n (None when not counted by day), reason
+    FRACTION_DAY = "fraction_day"  # date, minutes
+    NOMINAL_DUE = "nominal_due"  # at: the due time before the pauses moved it
+    PAUSE = "pause"  # start, end, minutes, reason, ignored
+    DUE = "due"  # at
+
+
 @dataclass(frozen=True, slots=True)
 class TraceStep:
-    """One line of the "why this date" trace: a kind and its parameters (dates, times, numbers)."""
+    """One line of the "why this date" trace: a kind and its values (dates, times, numbers, and the
+    reasons the calendar or the staff gave, which are data)."""
 
-    kind: str
+    kind: TraceKind
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -197,9 +211,6 @@ class DueDate:
     clock_start: datetime
     steps: tuple[TraceStep, ...] = ()
 
-    def explain(self, locale: str = "vi") -> list[str]:
-        """Human-readable lines (Vietnamese by default, English for ``locale='en…'``)."""
-        return _render(self.steps, en=locale.lower().startswith("en"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -354,14 +365,14 @@ def _apply_pauses(
             continue
         if s >= due_pos:
             if steps is not None:
-                steps.append(TraceStep("pause", {
+                steps.append(TraceStep(TraceKind.PAUSE, {
                     "start": p.start, "end": p.end, "minutes": 0, "reason": p.reason, "ignored": True,
                 }))
             continue
         due_pos += e - s
         covered_until = e
         if steps is not None:
-            steps.append(TraceStep("pause", {
+            steps.append(TraceStep(TraceKind.PAUSE, {
                 "start": p.start, "end": p.end, "minutes": (e - s) // _US_PER_MINUTE, "reason": p.reason,
             }))
     return due_pos
@@ -383,45 +394,45 @@ def _trace(
     tz = cal.tz
     local_received = received_at.astimezone(tz)
     received_day = local_received.date()
-    steps: list[TraceStep] = [TraceStep("received", {"at": local_received, "channel": channel})]
+    steps: list[TraceStep] = [TraceStep(TraceKind.RECEIVED, {"at": local_received, "channel": channel})]
     if reason == "non_working_day":
-        steps.append(TraceStep("non_working_day", {
+        steps.append(TraceStep(TraceKind.NON_WORKING_DAY, {
             "date": received_day, "reason": cal.closed_reason(received_day) or "",
         }))
     elif reason == "online_outside_hours":
-        steps.append(TraceStep("online_outside_hours", {
+        steps.append(TraceStep(TraceKind.ONLINE_OUTSIDE_HOURS, {
             "opening": cal.hours.opening, "closing": cal.hours.closing,
         }))
     elif reason == "after_close":
-        steps.append(TraceStep("after_close", {"closing": cal.hours.closing}))
+        steps.append(TraceStep(TraceKind.AFTER_CLOSE, {"closing": cal.hours.closing}))
     elif reason == "after_cutoff":
-        steps.append(TraceStep("after_cutoff", {"cutoff": rule.cutoff}))
+        steps.append(TraceStep(TraceKind.AFTER_CUTOFF, {"cutoff": rule.cutoff}))
     elif us < cal._open_us:
-        steps.append(TraceStep("before_open", {"opening": clock_start}))
+        steps.append(TraceStep(TraceKind.BEFORE_OPEN, {"opening": clock_start}))
     elif not any(a <= us < b for a, b in cal._shifts_us):
-        steps.append(TraceStep("lunch", {"resume": clock_start}))
+        steps.append(TraceStep(TraceKind.LUNCH, {"resume": clock_start}))
     if clock_start.date() > received_day + timedelta(days=1):
         # Days closed between the receipt and D′ (why the clock starts so late).
         one = timedelta(days=1)
         gap = cal.closed_days_between(received_day + one, clock_start.date() - one)
         for d, why in gap:
-            steps.append(TraceStep("skipped_day", {"date": d, "reason": why}))
-    steps.append(TraceStep("clock_start", {"at": clock_start}))
+            steps.append(TraceStep(TraceKind.SKIPPED_DAY, {"date": d, "reason": why}))
+    steps.append(TraceStep(TraceKind.CLOCK_START, {"at": clock_start}))
     minutes = rule.limit_minutes
     fraction = rule.fraction_minutes(cal.minutes_per_day)
-    steps.append(TraceStep("limit", {
+    steps.append(TraceStep(TraceKind.LIMIT, {
         "amount": rule.limit, "unit": rule.unit, "legal_basis": rule.legal_basis, "minutes": minutes,
     }))
 
     start_day = clock_start.date()
     due_day = nominal_due.astimezone(tz).date()
     if rule.unit is LimitUnit.CALENDAR_DAYS:
-        steps.append(TraceStep("calendar_count", {
+        steps.append(TraceStep(TraceKind.CALENDAR_COUNT, {
             "from": start_day, "days": int(rule.limit),
             "to": rollover[0] if rollover else due_day,
         }))
         if rollover is not None:
-            steps.append(TraceStep("calendar_rollover", {
+            steps.append(TraceStep(TraceKind.CALENDAR_ROLLOVER, {
                 "from": rollover[0], "to": rollover[1], "reason": rollover[2],
             }))
     else:
@@ -433,260 +444,22 @@ def _trace(
         while d <= last_day:
             closed_why = cal.closed_reason(d)
             if closed_why is not None:
-                steps.append(TraceStep("skipped_day", {"date": d, "reason": closed_why}))
+                steps.append(TraceStep(TraceKind.SKIPPED_DAY, {"date": d, "reason": closed_why}))
             else:
                 n += 1
                 weekend_why = cal.working_weekend_reason(d)
                 if weekend_why is not None:
-                    steps.append(TraceStep("working_saturday", {
+                    steps.append(TraceStep(TraceKind.WORKING_SATURDAY, {
                         "date": d, "n": n if count_days else None, "reason": weekend_why,
                     }))
                 elif count_days:
-                    steps.append(TraceStep("count_day", {"date": d, "n": n}))
+                    steps.append(TraceStep(TraceKind.COUNT_DAY, {"date": d, "n": n}))
             d += timedelta(days=1)
         if fraction:
-            steps.append(TraceStep("fraction_day", {"date": due_day, "minutes": fraction}))
+            steps.append(TraceStep(TraceKind.FRACTION_DAY, {"date": due_day, "minutes": fraction}))
     if pause_steps:
         # Days are listed up to the due time the limit gives; the pauses then move it.
-        steps.append(TraceStep("nominal_due", {"at": nominal_due}))
+        steps.append(TraceStep(TraceKind.NOMINAL_DUE, {"at": nominal_due}))
         steps.extend(pause_steps)
-    steps.append(TraceStep("due", {"at": due_at}))
+    steps.append(TraceStep(TraceKind.DUE, {"at": due_at}))
     return steps
-
-
-# --------------------------------------------------------------------------------------------------
-# Rendering
-# --------------------------------------------------------------------------------------------------
-
-
-def _d(d: date) -> str:
-    return f"{d:%d/%m/%Y}"
-
-
-def _dt(t: datetime) -> str:
-    return f"{t:%d/%m/%Y %H:%M}"
-
-
-def _num(x: Decimal, en: bool) -> str:
-    text = format(x.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if en else text.replace(".", ",")
-
-
-def _duration(minutes: int, en: bool) -> str:
-    h, m = divmod(minutes, 60)
-    if en:
-        if m and h:
-            return f"{h} h {m} min"
-        return f"{m} min" if m else f"{h} h"
-    if m and h:
-        return f"{h} giờ {m} phút"
-    return f"{m} phút" if m else f"{h} giờ"
-
-
-_CHANNEL_VI = {"online": "trực tuyến", "postal": "qua bưu chính công ích", "direct": "trực tiếp"}
-
-
-def _render(steps: Sequence[TraceStep], *, en: bool) -> list[str]:
-    lines: list[str] = []
-    loc = "en" if en else "vi"
-    idx = 0
-    while idx < len(steps):
-        step = steps[idx]
-        p = step.params
-        kind = step.kind
-        if kind == "received":
-            at: datetime = p["at"]
-            channel = str(p.get("channel", "direct"))
-            if en:
-                extra = f", {channel}" if channel != "direct" else ""
-                lines.append(f"Received: {_dt(at)} ({weekday_name(at.date(), loc)}){extra}")
-            else:
-                extra = f", {_CHANNEL_VI.get(channel, channel)}" if channel != "direct" else ""
-                lines.append(f"Tiếp nhận: {_dt(at)} ({weekday_name(at.date(), loc)}){extra}")
-        elif kind == "before_open":
-            t = f"{p['opening']:%H:%M}"
-            lines.append(
-                f"Received before opening: counted from {t} the same day" if en
-                else f"Tiếp nhận trước giờ làm việc: tính từ {t} cùng ngày"
-            )
-        elif kind == "lunch":
-            t = f"{p['resume']:%H:%M}"
-            lines.append(
-                f"Received during the lunch break: counted from {t} the same day" if en
-                else f"Tiếp nhận trong giờ nghỉ trưa: tính từ {t} cùng ngày"
-            )
-        elif kind == "after_close":
-            t = f"{p['closing']:%H:%M}"
-            lines.append(
-                f"Received after closing ({t}): counted from the next working day" if en
-                else f"Tiếp nhận sau giờ làm việc ({t}): tính từ ngày làm việc tiếp theo"
-            )
-        elif kind == "after_cutoff":
-            t = f"{p['cutoff']:%H:%M}"
-            lines.append(
-                f"Received after the {t} cut-off: counted from the next working day" if en
-                else f"Tiếp nhận sau {t} (giờ chốt của thủ tục): tính từ ngày làm việc tiếp theo"
-            )
-        elif kind == "online_outside_hours":
-            lines.append(
-                "Filed online outside office hours: counted from the next working day" if en
-                else "Nộp trực tuyến ngoài giờ làm việc: tính từ ngày làm việc tiếp theo"
-            )
-        elif kind == "non_working_day":
-            d: date = p["date"]
-            lines.append(
-                f"{_d(d)} is not a working day ({_reason_text(d, str(p['reason']), en)}): counted from the "
-                "next working day" if en
-                else f"{_d(d)} là ngày nghỉ ({p['reason']}): tính từ ngày làm việc tiếp theo"
-            )
-        elif kind == "clock_start":
-            at = p["at"]
-            lines.append(
-                f"Clock starts: {_dt(at)} ({weekday_name(at.date(), loc)})" if en
-                else f"Bắt đầu tính: {_dt(at)} ({weekday_name(at.date(), loc)})"
-            )
-        elif kind == "limit":
-            lines.append(_render_limit(p, en))
-        elif kind in ("count_day", "working_saturday", "skipped_day"):
-            run_end = idx
-            while run_end + 1 < len(steps) and _run_kind(steps[run_end + 1]) == _run_kind(step):
-                run_end += 1
-            run = steps[idx : run_end + 1]
-            lines.extend(_render_run(run, en))
-            idx = run_end
-        elif kind == "calendar_count":
-            lines.append(
-                f"Calendar days: {_d(p['from'])} + {p['days']} days = {_d(p['to'])} "
-                "(Civil Code 2015 art. 147)" if en
-                else f"Tính theo ngày: {_d(p['from'])} + {p['days']} ngày = {_d(p['to'])} "
-                "(Bộ luật Dân sự 2015, Điều 147)"
-            )
-        elif kind == "calendar_rollover":
-            lines.append(
-                f"Last day {_d(p['from'])} is not a working day ({p['reason']}): moved to the next working "
-                f"day {_d(p['to'])} (Civil Code 2015 art. 148)" if en
-                else f"Ngày cuối {_d(p['from'])} là ngày nghỉ ({p['reason']}): chuyển sang ngày làm việc "
-                f"tiếp theo {_d(p['to'])} (Bộ luật Dân sự 2015, Điều 148)"
-            )
-        elif kind == "pause":
-            reason = str(p.get("reason") or "")
-            end = p["end"]
-            if p.get("ignored"):
-                lines.append(
-                    f"Pause {_dt(p['start'])} → {_dt(end)} started after the deadline: not counted" if en
-                    else f"Tạm dừng {_dt(p['start'])} → {_dt(end)} bắt đầu sau hạn: không được tính"
-                )
-            elif en:
-                why = f", reason: {reason}" if reason else ""
-                span = f"{_dt(p['start'])} → {_dt(end)}"
-                lines.append(f"Paused: {span} ({_duration(p['minutes'], en)} of office time){why}")
-            else:
-                why = f", lý do: {reason}" if reason else ""
-                lines.append(
-                    f"Tạm dừng: {_dt(p['start'])} → {_dt(end)} ({_duration(p['minutes'], en)} làm việc){why}"
-                )
-        elif kind == "fraction_day":
-            lines.append(
-                f"Then {_duration(int(p['minutes']), en)} of office time on {_d(p['date'])} "
-                "(the fraction of a working day)" if en
-                else f"Tiếp theo {_duration(int(p['minutes']), en)} làm việc của ngày {_d(p['date'])} "
-                "(phần lẻ của ngày làm việc)"
-            )
-        elif kind == "nominal_due":
-            lines.append(
-                f"Due without pauses: {_dt(p['at'])}" if en
-                else f"Hạn nếu không tạm dừng: {_dt(p['at'])}"
-            )
-        elif kind == "due":
-            lines.append(f"Due: {_dt(p['at'])}" if en else f"Hạn trả kết quả: {_dt(p['at'])}")
-        idx += 1
-    return lines
-
-
-def _render_limit(p: Mapping[str, Any], en: bool) -> str:
-    amount: Decimal = p["amount"]
-    unit = LimitUnit(p["unit"])
-    basis = str(p.get("legal_basis") or "")
-    minutes = p.get("minutes")
-    converted = ""
-    if unit is LimitUnit.WORKING_DAYS and minutes is not None:
-        converted = (
-            f" = {_duration(int(minutes), en)} of office time" if en
-            else f" = {_duration(int(minutes), en)} làm việc"
-        )
-    if en:
-        one, many = _UNIT_EN[unit]
-        if amount == 0 and unit is LimitUnit.WORKING_DAYS:
-            text = "Time limit: same day (the result is due the day the clock starts)"
-        else:
-            text = f"Time limit: {_num(amount, en)} {one if amount == 1 else many}{converted}"
-        return text + (f" (basis: {basis})" if basis else "")
-    if amount == 0 and unit is LimitUnit.WORKING_DAYS:
-        text = "Thời hạn: trả trong ngày (kết quả trả trong ngày bắt đầu tính thời hạn)"
-    else:
-        text = f"Thời hạn: {_num(amount, en)} {_UNIT_VI[unit]}{converted}"
-    return text + (f" (căn cứ {basis})" if basis else "")
-
-
-def _reason_text(d: date, reason: str, en: bool) -> str:
-    """Holiday names stay Vietnamese (they are data); the weekly rest day is translated."""
-    if en and reason == weekday_name(d, "vi"):
-        return weekday_name(d, "en")
-    return reason
-
-
-def _run_kind(step: TraceStep) -> str:
-    if step.kind == "skipped_day":
-        return "skip"
-    if step.kind == "count_day" or (step.kind == "working_saturday" and step.params.get("n") is not None):
-        return "count" if step.kind == "count_day" else "saturday"
-    return step.kind
-
-
-def _render_run(run: Sequence[TraceStep], en: bool) -> list[str]:
-    first = run[0]
-    if first.kind == "skipped_day":
-        days: list[tuple[date, str]] = [
-            (s.params["date"], _reason_text(s.params["date"], str(s.params["reason"]), en)) for s in run
-        ]
-        # Group consecutive days sharing a reason: "Tết Nguyên đán (16/02–20/02)".
-        groups: list[tuple[date, date, str]] = []
-        for d, why in days:
-            if groups and groups[-1][2] == why and groups[-1][1] + timedelta(days=1) == d:
-                groups[-1] = (groups[-1][0], d, why)
-            else:
-                groups.append((d, d, why))
-        if len(days) == 1:
-            return [f"{'Skipped' if en else 'Bỏ qua'} {_d(days[0][0])}: {days[0][1]}"]
-        parts = []
-        for a, b, why in groups:
-            span = f"{a:%d/%m}" if a == b else f"{a:%d/%m}–{b:%d/%m}"
-            parts.append(f"{why} ({span})")
-        span_all = _d(days[0][0]) if len(days) == 1 else f"{_d(days[0][0])} – {_d(days[-1][0])}"
-        return [f"{'Skipped' if en else 'Bỏ qua'} {span_all}: {', '.join(parts)}"]
-    lines: list[str] = []
-    if first.kind == "working_saturday":
-        loc = "en" if en else "vi"
-        for s in run:
-            d = s.params["date"]
-            n = s.params.get("n")
-            why = s.params["reason"]
-            if en:
-                counted = f" — counted (working day {n})" if n is not None else ""
-                lines.append(f"{_d(d)} ({weekday_name(d, loc)}) is a working day: {why}{counted}")
-            else:
-                counted = f" — được tính (ngày làm việc thứ {n})" if n is not None else ""
-                lines.append(f"{_d(d)} ({weekday_name(d, loc)}) là ngày làm việc: {why}{counted}")
-        return lines
-    # count_day run
-    n1, n2 = run[0].params["n"], run[-1].params["n"]
-    d1, d2 = run[0].params["date"], run[-1].params["date"]
-    if en:
-        if n1 == n2:
-            return [f"Working day {n1}: {_d(d1)}"]
-        return [f"Working days {n1}–{n2}: {_d(d1)} – {_d(d2)}"]
-    if n1 == n2:
-        return [f"Ngày làm việc thứ {n1}: {_d(d1)}"]
-    return [f"Ngày làm việc thứ {n1}–{n2}: {_d(d1)} – {_d(d2)}"]

@@ -1,7 +1,7 @@
 """Form 06 buckets, the on-time identities, and delay per agency along a liên thông chain.
 
-Pure functions: the SQL in ``services/reporting/reports.py`` computes the same buckets set-based; these are the
-reference (tests compare both on generated data) and are used for single dossiers and small lists.
+Pure functions: the SQL in ``services/reporting/reports.py`` computes the same buckets set-based; these are
+the reference (tests compare both on generated data) and are used for single dossiers and small lists.
 
 Form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP; docs/domain.md §6), for a period [start, end] of local dates:
 

@@ -123,7 +123,8 @@ class TimeLeft:
     """Working time left until the due time. ``minutes`` is signed (negative = late); ``days``,
     ``hours`` and ``mins`` are the magnitude split with a working day of ``minutes_per_day``.
     ``overdue`` is also set when the due time has passed outside office hours (0 working minutes
-    late, e.g. Friday 18:00 for a Friday 17:00 due time)."""
+    late, e.g. Friday 18:00 for a Friday 17:00 due time). The words ("Còn 1 ngày 3 giờ" / "1 day 3 h
+    left") are the web layer's: onestop/web/sentences.py."""
 
     minutes: int
     days: int
@@ -134,33 +135,6 @@ class TimeLeft:
     @property
     def late(self) -> bool:
         return self.minutes < 0 or self.overdue
-
-    def label(self, locale: str = "vi") -> str:
-        """'Còn 1 ngày 3 giờ' / 'Quá 2 ngày' / 'Còn 45 phút'; English '1 day 3 h left' / '2 days late'.
-
-        Shows the two largest units (days + hours, or hours + minutes)."""
-        en = locale.lower().startswith("en")
-        if self.minutes == 0:
-            if self.overdue:
-                return "Overdue" if en else "Quá hạn"
-            return "Due now" if en else "Đến hạn"
-        if en:
-            if self.days:
-                parts = [f"{self.days} day{'s' if self.days != 1 else ''}"]
-                if self.hours:
-                    parts.append(f"{self.hours} h")
-            elif self.hours:
-                parts = [f"{self.hours} h"] + ([f"{self.mins} min"] if self.mins else [])
-            else:
-                parts = [f"{self.mins} min"]
-            return " ".join(parts) + (" late" if self.late else " left")
-        if self.days:
-            parts = [f"{self.days} ngày"] + ([f"{self.hours} giờ"] if self.hours else [])
-        elif self.hours:
-            parts = [f"{self.hours} giờ"] + ([f"{self.mins} phút"] if self.mins else [])
-        else:
-            parts = [f"{self.mins} phút"]
-        return ("Quá " if self.late else "Còn ") + " ".join(parts)
 
 
 def time_left(now: datetime, due_at: datetime, calendar: WorkingCalendar) -> TimeLeft:
@@ -219,15 +193,6 @@ class TimingView:
         """Open with the statutory due time within one working day or passed, clock running: the
         apology and new date is due (Decree 118/2025; docs/rules.md, "Timing")."""
         return self.apology_due
-
-    def left_label(self, locale: str = "vi") -> str:
-        """'Còn 1 ngày 3 giờ' / 'Quá 2 ngày'; the paused wording while the clock is stopped; ''
-        once finished or without a due time."""
-        en = locale.lower().startswith("en")
-        if self.paused:
-            return ("Clock stopped while waiting for the citizen" if en
-                    else "Tạm dừng tính thời gian trong lúc chờ công dân")
-        return self.left.label(locale) if self.left is not None else ""
 
 
 def timing_view(inputs: TimingInputs, now: datetime, calendar: WorkingCalendar) -> TimingView:

@@ -30,6 +30,9 @@ def init_web(app: Flask) -> None:
     from .formatting import register as register_number_filters
 
     register_number_filters(app.jinja_env)
+    from .sentences import register as register_sentences
+
+    register_sentences(app.jinja_env)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

@@ -110,7 +110,8 @@ def enforce_password_change() -> Any:
 
     # Cheap tests first: static files and requests without a signed-in session never load
     # the user for this.
-    if request.endpoint in ("account.change_password", "account.logout", "static") or "_user_id" not in session:
+    if request.endpoint in ("account.change_password", "account.logout", "static") \
+            or "_user_id" not in session:
         return None
     if not current_user.is_authenticated or not getattr(current_user, "must_change_password", False):
         return None

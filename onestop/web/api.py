@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -43,6 +44,7 @@ from . import jsonbody, openapi
 from .auth import utcnow
 from .errors import json_error
 from .jsonbody import MalformedBody
+from .sentences import time_left_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer-only (see the module docstring): no cookie, hence no CSRF exposure.
@@ -163,7 +165,8 @@ def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = T
     tv = timing_for(db.session, d, now)
     timing = tv.timing.value if tv.timing is not None else None
     left = tv.minutes_left
-    label = tv.left_label("vi") if tv.left is not None or tv.paused else None
+    with force_locale("vi"):  # the staff API speaks Vietnamese, as its status_label does
+        label = time_left_text(tv.left, paused=tv.paused) if tv.left is not None or tv.paused else None
     acts = [a.value for a in policy.actions_for(user, d)]
     out: dict[str, Any] = {
         "code": d.code, "status": d.status, "status_label": STATUS_LABELS_VI[status],

@@ -37,7 +37,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -59,6 +58,7 @@ from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import ActionForm, SimplePostForm
 from .reception import pop_secret
+from .sentences import trace_lines
 
 bp = Blueprint("dossiers", __name__)
 
@@ -121,10 +121,6 @@ def qr_data_uri_for(code: str) -> str:
     from .lookup import lookup_qr_data_uri
 
     return lookup_qr_data_uri(code)
-
-
-def _locale() -> str:
-    return str(get_locale() or "vi")
 
 
 def load_visible(code: str) -> Dossier:
@@ -218,10 +214,10 @@ def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, error
     trace: list[str] = []
     if d.clock_base_at is not None:
         try:
-            trace = compute_dossier_due(db.session, d, explain=True).explain(_locale())
+            trace = trace_lines(compute_dossier_due(db.session, d, explain=True).steps)
         except DomainError as exc:
             trace = [exc.message]
-    timing = queries.timing_of(db.session, d, now, _locale())
+    timing = queries.timing_of(db.session, d, now)
     cal = calendar_for(db.session, d.receiving_agency)
     body = render_template(
         "dossiers/show.html", d=d, actions=actions, forms=forms, failed=failed, events=events,
@@ -458,7 +454,7 @@ def reissue(code: str) -> Any:
 def worklist() -> Any:
     now = utcnow()
     rows = queries.worklist(db.session, current_user)
-    timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
+    timings = {d.id: queries.timing_of(db.session, d, now) for d in rows}
     can_apologise = {d.id: policy.can_take(current_user, A.APOLOGISE, d) for d in rows}
     return render_template("dossiers/worklist.html", rows=rows, timings=timings, now=now,
                            status_labels=STATUS_LABELS_VI, can_apologise=can_apologise)
@@ -469,7 +465,7 @@ def worklist() -> Any:
 def inbox() -> Any:
     now = utcnow()
     rows = queries.inbox(db.session, current_user)
-    timings = {d.id: queries.timing_of(db.session, d, now, _locale()) for d in rows}
+    timings = {d.id: queries.timing_of(db.session, d, now) for d in rows}
     can_assign = {d.id: policy.can_take(current_user, A.ASSIGN, d) for d in rows}
     officers = queries.officers_by_agency(db.session, {d.current_agency_id for d in rows if can_assign[d.id]})
     everyone = {u.id: u for group in officers.values() for u in group}

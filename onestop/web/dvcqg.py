@@ -31,7 +31,8 @@ def index() -> str:
         start = datetime.combine(day, time(0), tzinfo=tz)
         days.append((day, start, start + timedelta(days=1)))
     return render_template("dvcqg/index.html", enabled=sync_enabled(current_app.config),
-                           url=current_app.config.get("DVCQG_URL"), unit=current_app.config.get("DVCQG_UNIT_CODE"),
+                           url=current_app.config.get("DVCQG_URL"),
+                           unit=current_app.config.get("DVCQG_UNIT_CODE"),
                            counts=status_counts(db.session), rows=sync_by_day(db.session, days),
                            failures=failures(db.session), as_of=now)
 

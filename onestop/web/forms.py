@@ -51,8 +51,8 @@ class ReceptionForm(FlaskForm):
     applicant_email = StringField(_l("E-mail (không bắt buộc)"), validators=[Optional(), Length(max=254)])
     applicant_address = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=255)])
     channel = SelectField(_l("Kênh nộp"), choices=CHANNEL_CHOICES, default="direct")
-    notify_consent = BooleanField(_l("Người nộp đồng ý nhận thông báo về hồ sơ (yêu cầu bổ sung, xin lỗi hẹn lại, "
-                                     "có kết quả)"))
+    notify_consent = BooleanField(_l("Người nộp đồng ý nhận thông báo về hồ sơ (yêu cầu bổ sung, "
+                                     "xin lỗi hẹn lại, có kết quả)"))
     notify_channel = SelectField(_l("Nhận thông báo qua"), choices=[("sms", "SMS"), ("zalo", "Zalo"),
                                                                    ("email", "E-mail")],
                                  default="sms", validate_choice=False)

@@ -51,7 +51,8 @@ def parse(raw: bytes) -> Any:
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
-        raise MalformedBody("validation_failed", f"JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp).") from None
+        raise MalformedBody("validation_failed",
+                            f"JSON lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp).") from None
     except ValueError:  # JSONDecodeError, BOM, NaN/Infinity, integers past Python's digit limit
         raise MalformedBody("validation_failed", "Nội dung không phải JSON hợp lệ.") from None
     check(data)
@@ -70,7 +71,8 @@ def check(data: Any) -> None:
                 raise _bad_text(path or "body")
         elif isinstance(value, float):
             if not math.isfinite(value):  # 1e400 parses as inf
-                raise MalformedBody("validation_failed", "Số không hữu hạn.", {path or "body": "Số không hữu hạn."})
+                raise MalformedBody("validation_failed", "Số không hữu hạn.",
+                                    {path or "body": "Số không hữu hạn."})
         elif isinstance(value, dict):
             for key, item in value.items():
                 sub = f"{path}.{key}" if path else str(key)

@@ -39,7 +39,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -63,6 +63,7 @@ from ..services.public import feedback as citizen_svc
 from ..services.public import lookup as lookup_svc
 from ..services.dossiers.actions import secret_key
 from ..services.errors import ServiceError, ValidationFailed
+from . import sentences
 from .auth import roles_required, utcnow
 from .errors import NUL_MESSAGE, error_body
 from .headers import security_headers
@@ -135,7 +136,7 @@ class RatingForm(LookupForm):
 
 
 class FeedbackForm(LookupForm):
-    kind = SelectField(_l("Loại"), choices=list(citizen_svc.FEEDBACK_KINDS.items()))
+    kind = SelectField(_l("Loại"), choices=[(k, _l(v)) for k, v in citizen_svc.FEEDBACK_KINDS.items()])
     content = TextAreaField(_l("Nội dung phản ánh, kiến nghị"),
                             validators=[DataRequired(_l("Vui lòng nhập nội dung phản ánh.")),
                                         Length(max=citizen_svc.MAX_FEEDBACK,
@@ -159,10 +160,6 @@ class AnswerForm(FlaskForm):
 def _db() -> Session:
     """The request's session, typed for the services (Flask-SQLAlchemy's scoped proxy)."""
     return db.session
-
-
-def _locale() -> str:
-    return str(get_locale() or "vi")
 
 
 def _generic_failure(form: LookupForm) -> Any:
@@ -270,7 +267,7 @@ def _render_result(dossier: Dossier, form: LookupForm, *, now: datetime,
     """The verified page. Its rating and feedback forms carry only the code: the look-up session
     proves the rest (the secret is not echoed into the page). A form given here was just posted
     and comes back with its answers and its errors beside each question."""
-    view = lookup_svc.public_view(_db(), dossier, now=now, locale=_locale())
+    view = lookup_svc.public_view(_db(), dossier, now=now)
     factors = {"code": view.code}
     if rating_form is None:
         rating_form = RatingForm(formdata=None, data=factors) if view.can_rate else None
@@ -441,8 +438,7 @@ def api_lookup(code: str) -> Any:
     return Response(api_json(body), status, headers, mimetype="application/json")
 
 
-_NOT_FOUND_MESSAGE = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại). "
-                      "(No dossier matches this code and secret.)")
+_NOT_FOUND_MESSAGE = _l("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại).")
 
 
 ApiAnswer = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, headers
@@ -473,12 +469,15 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
         if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
             view = verify_guarded(code, phone4.strip(), lambda p4, check: lookup_svc.summary_for_lookup(
                 _db(), code[: MAX_CODE_LENGTH + 1], secret=secret.strip(), phone4=p4, key=secret_key(),
-                now=utcnow(), locale=lang, connection=conn, check=check))
+                now=utcnow(), connection=conn, check=check))
         else:  # keep the same work on every path
             lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow(), connection=conn)
-    if view is None:
-        return _api_error(404, "not_found", _NOT_FOUND_MESSAGE)
-    return 200, lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"])), _NO_STORE
+    with force_locale(lang):
+        if view is None:
+            return _api_error(404, "not_found", _(_NOT_FOUND_MESSAGE))
+        body = lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]),
+                                  texts=sentences.lookup_texts(view))
+    return 200, body, _NO_STORE
 
 
 _NO_STORE = {"Cache-Control": "no-store"}

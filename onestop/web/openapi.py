@@ -238,7 +238,8 @@ register_schema("DossierCreate", {
         # 766 facts recorded at reception (docs/integration.md, "Files and digitisation").
         "vneid_verified": {"type": "boolean", "default": False},
         "payment_channel": {"type": "integer", "enum": [1, 2],
-                            "description": "1 Nền tảng thanh toán quốc gia, 2 cổng của tỉnh; bỏ trống: không trực tuyến"},
+                            "description": "1 Nền tảng thanh toán quốc gia, 2 cổng của tỉnh; bỏ trống: không "
+                                           "trực tuyến"},
     },
 })
 register_schema("ActionRequest", {
@@ -350,8 +351,10 @@ register_schema("Form06", {
 register_schema("Scores", {
     "type": "object",
     "properties": {
-        "agency": _STR, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-        "as_of": {"type": "string", "format": "date-time"}, "by": {"type": "string", "enum": ["desk", "resolver"]},
+        "agency": _STR, "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "as_of": {"type": "string", "format": "date-time"},
+        "by": {"type": "string", "enum": ["desk", "resolver"]},
         "criteria": {"type": "array", "items": {"type": "object", "properties": {
             "rule_set": _STR, "criterion": _STR, "title": _STR, "measure": _STR,
             "value": {"type": "number", "nullable": True}, "points": {"type": "number"},
@@ -370,7 +373,8 @@ _BY_Q = {"name": "by", "in": "query", "required": False,
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 register_path("/api/v1/dossiers", {"post": {
-    "operationId": "createDossier", "summary": "Tiếp nhận hồ sơ (receive / request supplement / refuse / online)",
+    "operationId": "createDossier",
+    "summary": "Tiếp nhận hồ sơ (receive / request supplement / refuse / online)",
     "security": _BEARER,
     "requestBody": {"required": True, "content": {"application/json": {
         "schema": ref("DossierCreate"),
@@ -406,9 +410,9 @@ register_path("/api/v1/dossiers/{code}", {"get": {
 }})
 register_path("/api/v1/dossiers/{code}/actions/{action}", {"post": {
     "operationId": "actOnDossier", "summary": "Thực hiện một thao tác trên hồ sơ", "security": _BEARER,
-    "parameters": [_CODE_PARAM, {"name": "action", "in": "path", "required": True,
-                                 "schema": {"type": "string", "enum": [a.value for a in DossierAction
-                                                                      if a is not DossierAction.REISSUE_SECRET]}}],
+    "parameters": [_CODE_PARAM, {"name": "action", "in": "path", "required": True, "schema": {
+        "type": "string",
+        "enum": [a.value for a in DossierAction if a is not DossierAction.REISSUE_SECRET]}}],
     "requestBody": {"required": False, "content": {"application/json": {
         "schema": ref("ActionRequest"), "example": {"reason": "Thiếu giấy tờ", "missing_items": ["Tờ khai"],
                                                     "version": 2}}}},
@@ -438,12 +442,14 @@ register_path("/api/v1/lookup/{code}", {"get": {
         _CODE_PARAM,
         {"name": "secret", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
          "description": "Mã bí mật in trên giấy tiếp nhận (hoặc dùng phone4)."},
-        {"name": "phone4", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
+        {"name": "phone4", "in": "query", "required": False,
+         "schema": {"type": "string", "pattern": "^[0-9]{4}$"},
          "description": "4 số cuối điện thoại đã đăng ký (thay cho mã bí mật)."},
         {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["vi", "en"]},
          "description": "Ngôn ngữ của nhãn (mặc định vi); API không dùng cookie."},
     ],
-    "responses": {"200": _json(ref("Lookup")), "400": _error_response("Dữ liệu chứa ký tự không hợp lệ (NUL)."),
+    "responses": {"200": _json(ref("Lookup")),
+                  "400": _error_response("Dữ liệu chứa ký tự không hợp lệ (NUL)."),
                   "404": _error_response("Sai mã hồ sơ hoặc mã bí mật."),
                   "429": _error_response("Quá nhiều yêu cầu (kèm Retry-After).")},
 }})

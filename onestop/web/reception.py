@@ -37,6 +37,7 @@ from ..models import Procedure
 from ..services.dossiers import queries, reception_panel
 from ..services.dossiers.actions import Applicant, ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
+from . import sentences
 from .auth import roles_required, utcnow
 from .forms import ReceptionForm, RegisterFilterForm
 from .i18n import local_tz
@@ -200,15 +201,9 @@ def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[s
     panel = None
     if procedure is not None:
         panel = reception_panel.preview(db.session, procedure, current_user.agency,
-                                        channel=form.channel.data or "direct", now=utcnow(), locale=get_locale_str())
+                                        channel=form.channel.data or "direct", now=utcnow())
     return render_template("reception/new.html", form=form, procedure=procedure, errors=errors,
                            ordered_errors=ordered, outcome=outcome, panel=panel)
-
-
-def get_locale_str() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "vi")
 
 
 @bp.get("/reception/preview")
@@ -223,9 +218,8 @@ def preview() -> Any:
     channel = request.args.get("channel", "direct")
     if channel not in ("direct", "online", "postal"):
         channel = "direct"
-    panel = reception_panel.preview(db.session, procedure, current_user.agency, channel=channel, now=utcnow(),
-                                    locale=get_locale_str())
-    return jsonify({**panel.as_json(), "html": render_template("reception/_panel.html", panel=panel)})
+    panel = reception_panel.preview(db.session, procedure, current_user.agency, channel=channel, now=utcnow())
+    return jsonify({**sentences.panel_json(panel), "html": render_template("reception/_panel.html", panel=panel)})
 
 
 @bp.get("/reception/procedures")
@@ -314,7 +308,7 @@ def waiting_return() -> Any:
 @bp.app_template_global("limit_text")
 def limit_text_global(limit: Any, unit: str | None) -> str:
     """The legal limit as printed: "5 ngày làm việc", or "trả trong ngày" for a same-day procedure."""
-    return reception_panel.limit_text(limit, unit, get_locale_str())
+    return sentences.limit_text(limit, unit)
 
 
 @bp.app_template_global("same_day_reason")
@@ -322,7 +316,7 @@ def same_day_reason_global(d: Any) -> str:
     """Why a same-day dossier's appointment is that day (empty for other limits)."""
     if not reception_panel.is_same_day(d.limit_value, d.limit_unit):
         return ""
-    return reception_panel.same_day_reason(d.procedure.cutoff, get_locale_str())
+    return sentences.same_day_reason(d.procedure.cutoff)
 
 
 @bp.app_template_global("estimate_text")
@@ -330,8 +324,7 @@ def estimate_text_global(d: Any) -> str:
     """The honest estimate for a dossier (services/dossiers/estimates.py), "" when too few cases."""
     from ..services.dossiers.estimates import estimate_for_dossier
 
-    est = estimate_for_dossier(db.session, d)
-    return est.text(get_locale_str()) if est is not None else ""
+    return sentences.estimate_text(estimate_for_dossier(db.session, d))
 
 
 @bp.app_template_global("estimate_text_for_code")

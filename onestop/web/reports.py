@@ -24,6 +24,7 @@ from ..services.admin.agencies import in_subtree
 from ..services.admin.calendars import calendar_for
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.reporting.replica import replica_as_of
+from . import sentences
 from .auth import roles_required, utcnow
 from .errors import json_error
 
@@ -176,10 +177,12 @@ def overdue_export(fmt: str) -> Any:
     stamp = now.astimezone(_tz()).strftime("%Y%m%d")
     name = f"ho-so-qua-han-{agency.identifier}-{stamp}.{fmt}"
     if fmt == "csv":
-        body, mime = exports.overdue_csv(rows, tz=agency.timezone), "text/csv; charset=utf-8"
+        body = exports.overdue_csv(rows, late_text=sentences.time_left_text, tz=agency.timezone)
+        mime = "text/csv; charset=utf-8"
     else:
         title = _("Danh sách hồ sơ quá hạn — %(name)s", name=agency.name)
-        body, mime = exports.overdue_workbook(rows, title=title, tz=agency.timezone), exports.XLSX_MIME
+        body = exports.overdue_workbook(rows, title=title, late_text=sentences.time_left_text, tz=agency.timezone)
+        mime = exports.XLSX_MIME
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -59,7 +59,8 @@ def _by(args: Any, errors: dict[str, str]) -> str:
     """``by=desk|resolver``; a head's default is their agency as resolver (docs/rules.md)."""
     by = (args.get("by") or ("resolver" if current_user.role == "head" else "desk")).strip()
     if by not in ("desk", "resolver"):
-        errors["by"] = _("Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' (theo cơ quan giải quyết).")
+        errors["by"] = _("Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' (theo cơ quan "
+                         "giải quyết).")
         by = "desk"
     return by
 
@@ -159,7 +160,8 @@ def api_scores() -> Any:
 class RuleForm(FlaskForm):
     rule_id = HiddenField()
     title = StringField(_l("Tên tiêu chí"), validators=[Optional(), Length(max=500)])
-    max_points = StringField(_l("Điểm tối đa"), validators=[DataRequired(_l("Nhập điểm tối đa.")), Length(max=12)])
+    max_points = StringField(_l("Điểm tối đa"),
+                             validators=[DataRequired(_l("Nhập điểm tối đa.")), Length(max=12)])
     kind = SelectField(_l("Cách tính điểm"), choices=[
         ("proportional", _l("Tỷ lệ (đủ điểm khi đạt ngưỡng)")), ("tiers", _l("Theo bậc"))])
     threshold = StringField(_l("Ngưỡng đạt điểm tối đa (ví dụ 0.9 hoặc 90%)"), validators=[Optional(),
@@ -177,20 +179,23 @@ def rules() -> Any:
     now = utcnow()
     if seed_scoring_rules(db.session, now):
         db.session.commit()
-    rows = list(db.session.scalars(select(ScoringRuleRow).order_by(ScoringRuleRow.rule_set, ScoringRuleRow.id)))
+    rows = list(db.session.scalars(
+        select(ScoringRuleRow).order_by(ScoringRuleRow.rule_set, ScoringRuleRow.id)))
     form = RuleForm()
     status = 200
     edit: ScoringRuleRow | None = None
     if request.method == "POST":
-        edit = db.session.get(ScoringRuleRow, int(form.rule_id.data or 0)) if (form.rule_id.data or "").isdigit() \
-            else None
+        rule_id = form.rule_id.data or ""
+        edit = db.session.get(ScoringRuleRow, int(rule_id)) if rule_id.isdigit() else None
         if edit is None:
             abort(404)
         if form.validate():
             assert form.effective_from.data is not None  # DataRequired has passed
             try:
-                update_rule(db.session, edit.id, title=form.title.data or "", max_points=form.max_points.data or "",
-                            kind=form.kind.data, threshold=form.threshold.data or "", tiers=form.tiers.data or "",
+                update_rule(db.session, edit.id, title=form.title.data or "",
+                            max_points=form.max_points.data or "",
+                            kind=form.kind.data, threshold=form.threshold.data or "",
+                            tiers=form.tiers.data or "",
                             effective_from=form.effective_from.data, effective_to=form.effective_to.data,
                             note=form.note.data or "", actor_id=current_user.id, now=now)
                 db.session.commit()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from onestop.domain.calendar import WorkingCalendar
-from onestop.domain.deadlines import DeadlineRule, LimitUnit, Pause, compute_due, parse_limit
+from onestop.domain.deadlines import DeadlineRule, LimitUnit, Pause, TraceKind, compute_due, parse_limit
 from onestop.domain.errors import CalendarYearMissing, DomainError, InvalidDeadlineRule
 
 ICT = timezone(timedelta(hours=7))
@@ -158,10 +158,8 @@ def test_fractional_working_days_count_whole_days_then_a_fraction_of_the_next_da
     assert due(at(2026, 3, 6, 9), days("2.5")) == at(2026, 3, 11, 11, 15)  # over the weekend
     assert due(at(2026, 3, 2, 9), days("0.25")) == at(2026, 3, 3, 9, 23)  # 112.5 min → 113 (half-up)
     result = compute_due(at(2026, 3, 2, 9), days("1.5"), CAL)
-    lines = result.explain()
-    assert "Ngày làm việc thứ 1: 03/03/2026" in lines
-    assert any("3 giờ 45 phút" in line and "04/03/2026" in line for line in lines), lines
-    assert any("3 h 45 min" in line and "04/03/2026" in line for line in result.explain("en"))
+    fraction = next(s for s in result.steps if s.kind is TraceKind.FRACTION_DAY)
+    assert fraction.params["minutes"] == 225 and fraction.params["date"] == at(2026, 3, 4).date()
     assert days("1.5").limit_minutes is None  # not converted at a fixed number of hours a day
 
 
@@ -259,58 +257,27 @@ def test_due_beyond_calendar_raises_calendar_year_missing() -> None:
         compute_due(at(2031, 1, 5, 9), days(1), CAL)
 
 
-# ---- explain --------------------------------------------------------------------------------------
+# ---- the "why this date" trace: data (its words: tests/web/test_sentences.py) -------------------------
 
 
-def test_explain_lists_skipped_tet_days_with_reasons() -> None:
-    rule = days(5, legal_basis="Nghị định 118/2025/NĐ-CP")
-    lines = compute_due(at(2026, 2, 12, 10), rule, CAL).explain()
-    text = "\n".join(lines)
-    assert lines[0] == "Tiếp nhận: 12/02/2026 10:00 (Thứ Năm)"
-    assert "Bắt đầu tính: 12/02/2026 10:00 (Thứ Năm)" in lines
-    assert "Thời hạn: 5 ngày làm việc (căn cứ Nghị định 118/2025/NĐ-CP)" in lines
-    skip = next(line for line in lines if line.startswith("Bỏ qua 14/02/2026 – 22/02/2026"))
-    for reason in ("Thứ Bảy", "Chủ nhật", "Tết Nguyên đán"):
-        assert reason in skip
-    assert "16/02–20/02" in skip
-    assert lines[-1] == "Hạn trả kết quả: 26/02/2026 17:00"
-    assert "Ngày làm việc thứ 2–5: 23/02/2026 – 26/02/2026" in text
+def test_trace_is_kinds_and_values() -> None:
+    steps = compute_due(at(2026, 2, 12, 10), days(5), CAL).steps
+    kinds = [s.kind for s in steps]
+    assert kinds[:2] == [TraceKind.RECEIVED, TraceKind.CLOCK_START]
+    assert kinds[-1] is TraceKind.DUE and steps[-1].params["at"] == at(2026, 2, 26, 17)
+    skipped = {s.params["date"].day: s.params["reason"] for s in steps if s.kind is TraceKind.SKIPPED_DAY}
+    assert skipped[14] == "Thứ Bảy" and skipped[16] == "Tết Nguyên đán"
+    assert [s.params["n"] for s in steps if s.kind is TraceKind.COUNT_DAY] == [1, 2, 3, 4, 5]
 
 
-def test_explain_in_english() -> None:
-    lines = compute_due(at(2026, 2, 12, 10), days(5), CAL).explain("en")
-    assert lines[0] == "Received: 12/02/2026 10:00 (Thursday)"
-    assert lines[-1] == "Due: 26/02/2026 17:00"
-    assert any("Saturday (14/02)" in line and "Tết Nguyên đán" in line for line in lines)
-
-
-def test_explain_names_the_working_saturday() -> None:
-    lines = compute_due(at(2026, 8, 21, 9), days(1), CAL).explain()
-    assert any("22/08/2026 (Thứ Bảy) là ngày làm việc" in line and "31/08/2026" in line for line in lines)
-
-
-def test_explain_reasons_for_late_start() -> None:
-    def lines(received: datetime, rule: DeadlineRule) -> list[str]:
-        return compute_due(received, rule, CAL).explain()
-
-    assert any("sau 15:00" in line for line in lines(at(2026, 3, 2, 16), days(1, cutoff=time(15))))
-    assert any("trước giờ làm việc" in line for line in lines(at(2026, 3, 2, 7), days(1)))
-    assert any("nghỉ trưa" in line for line in lines(at(2026, 3, 2, 12), days(1)))
-    assert any("sau giờ làm việc" in line for line in lines(at(2026, 3, 2, 18), days(1)))
-    online = compute_due(at(2026, 4, 24, 20), days(1), CAL, channel="online").explain()
-    assert any("trực tuyến ngoài giờ" in line for line in online)
-    assert any("Giỗ Tổ Hùng Vương" in line for line in online)
-
-
-def test_explain_shows_pause_and_calendar_rollover() -> None:
+def test_trace_records_pauses_and_the_calendar_rollover() -> None:
     pause = Pause(at(2026, 3, 3, 9), at(2026, 3, 4, 9), "Chờ bổ sung giấy tờ")
-    lines = compute_due(at(2026, 3, 2, 9), days(3), CAL, pauses=[pause]).explain()
-    assert (
-        "Tạm dừng: 03/03/2026 09:00 → 04/03/2026 09:00 (7 giờ 30 phút làm việc), lý do: Chờ bổ sung giấy tờ"
-        in lines
-    )
-    roll = compute_due(at(2026, 4, 21, 16), calendar_days(10), CAL).explain()
-    assert any("Điều 148" in line and "04/05/2026" in line for line in roll)
+    steps = compute_due(at(2026, 3, 2, 9), days(3), CAL, pauses=[pause]).steps
+    paused = next(s for s in steps if s.kind is TraceKind.PAUSE)
+    assert paused.params["minutes"] == 450 and paused.params["reason"] == "Chờ bổ sung giấy tờ"
+    roll = compute_due(at(2026, 4, 21, 16), calendar_days(10), CAL).steps
+    over = next(s for s in roll if s.kind is TraceKind.CALENDAR_ROLLOVER)
+    assert (over.params["from"].day, over.params["to"].day) == (1, 4)
 
 
 # ---- rules ------------------------------------------------------------------------------------------

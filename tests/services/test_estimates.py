@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from flask import current_app
+from flask_babel import force_locale
 
 from onestop.models import ProcedureEstimate
 from onestop.services.admin.calendars import national_calendar
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.estimates import compute_estimates, estimate_for_dossier, refresh_estimates
+from onestop.web import sentences
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
@@ -71,9 +74,11 @@ def test_refresh_stores_and_the_dossier_reads_it_labelled_as_an_estimate(session
     assert res["groups"] == 1 and session.query(ProcedureEstimate).count() == 1
     est = estimate_for_dossier(session, d)
     assert est is not None and est.cases == len(SPANS)
-    text = est.text()
+    with current_app.test_request_context(), force_locale("vi"):
+        text = sentences.estimate_text(est)
     assert text.startswith("Ước tính: thường xong") and "ngày làm việc" in text and "tham khảo" in text
-    assert est.text("en").startswith("Estimate: usually done in")
+    with current_app.test_request_context(), force_locale("en"):
+        assert sentences.estimate_text(est).startswith("Estimate: usually done in")
     refresh_estimates(session, MON + timedelta(days=200))  # nothing in the window any more
     assert estimate_for_dossier(session, d) is None
 

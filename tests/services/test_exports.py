@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
+from onestop.domain.timing import TimeLeft
 from onestop.services.reporting import exports, reports
 from onestop.services.reporting.exports import safe
 from onestop.services.reporting.reports import OpenRow
@@ -56,12 +57,19 @@ def _row(name: str, note_like_agency: str = "UBND xã Tân Lạc") -> OpenRow:
     return OpenRow(id=1, code="000.01.31.H25-260302-0001", applicant_name=name, procedure_code="1.004884",
                    procedure_name="Thủ tục đăng ký lại khai sinh", field="Hộ tịch", channel="direct",
                    agency_name=note_like_agency, officer_name="@SUM(1)", due_at=vn(2026, 3, 9, 17),
-                   promised_due_at=None, status="processing", late_label="Quá 2 ngày", late_minutes=960)
+                   promised_due_at=None, status="processing",
+                   left=TimeLeft(minutes=-960, days=2, hours=0, mins=0), late_minutes=960)
+
+
+def _late(left: TimeLeft | None) -> str:
+    """The caller's words for the late column (the web passes onestop/web/sentences.time_left_text)."""
+    return f"late {left.days} days" if left is not None else ""
 
 
 def test_overdue_xlsx_neutralises_every_text_cell():
     rows = [_row("=1+1"), _row("+cmd"), _row("-2", "=HYPERLINK(\"http://x\")"), _row("Trần Thị Bình")]
-    ws = load_workbook(io.BytesIO(exports.overdue_workbook(rows, title="Danh sách quá hạn"))).active
+    book = exports.overdue_workbook(rows, title="Danh sách quá hạn", late_text=_late)
+    ws = load_workbook(io.BytesIO(book)).active
     assert [ws.cell(2, c).value for c in range(1, 4)] == ["STT", "Mã hồ sơ", "Người nộp"]
     assert [ws.cell(r, 3).value for r in range(3, 7)] == ["'=1+1", "'+cmd", "'-2", "Trần Thị Bình"]
     assert ws.cell(5, 7).value == "'=HYPERLINK(\"http://x\")"
@@ -75,7 +83,7 @@ def test_overdue_xlsx_neutralises_every_text_cell():
 
 
 def test_overdue_csv_has_a_bom_and_neutralised_cells():
-    data = exports.overdue_csv([_row("=1+1"), _row("Nguyễn Văn An")])
+    data = exports.overdue_csv([_row("=1+1"), _row("Nguyễn Văn An")], late_text=_late)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["STT", "Mã hồ sơ", "Người nộp"]

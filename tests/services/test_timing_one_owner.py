@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from onestop.domain.timing import Timing
@@ -15,6 +16,7 @@ from onestop.services.dossiers import queries, scanning
 from onestop.services.reporting import reports, scores
 from onestop.services.dossiers.actions import apply_action, compute_dossier_due
 from onestop.services.dossiers.timing import timing_for
+from onestop.web import sentences
 from onestop.web.api import dossier_json
 from tests.factories import agency, procedure, receive, user
 from tests.services.test_reports_data import provide, supplement, vn
@@ -55,7 +57,10 @@ def test_supplement_requested_after_the_due_time_is_overdue_everywhere(session):
     got = _all_timings(session, d, secret, now)
     assert got == dict.fromkeys(got, "overdue")
     # The citizen is not told that the clock is stopped.
-    assert "quá hạn" in lookup.public_view(session, d, now=now).status_notes
+    view = lookup.public_view(session, d, now=now)
+    assert view.note is lookup.NoteKind.SUPPLEMENT_AFTER_LATE
+    with current_app.test_request_context(), force_locale("vi"):
+        assert "quá hạn" in sentences.status_note(view)
     # The head's dashboard and the scheduler's scan say the same.
     assert reports.head_dashboard(session, agency(session, COMMUNE), now=now).overdue == 1
     assert scanning.flag_overdue_dossiers(session, now) == 1

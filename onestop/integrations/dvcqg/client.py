@@ -84,10 +84,12 @@ class PortalClient:
         try:
             answer = resp.json()
         except ValueError:
-            raise PortalUnavailable(f"HTTP {resp.status_code}: câu trả lời không phải JSON: {resp.text[:200]!r}") \
+            raise PortalUnavailable(f"HTTP {resp.status_code}: câu trả lời không phải JSON: "
+                                    f"{resp.text[:200]!r}") \
                 from None
         if not isinstance(answer, dict) or "error_code" not in answer:
-            raise PortalUnavailable(f"HTTP {resp.status_code}: câu trả lời thiếu error_code: {str(answer)[:200]}")
+            raise PortalUnavailable(f"HTTP {resp.status_code}: câu trả lời thiếu error_code: "
+                                    f"{str(answer)[:200]}")
         if not _ok(answer["error_code"]):
             raise PortalRejected(str(answer.get("message") or answer.get("error_message") or "lỗi không rõ"),
                                  str(answer["error_code"]))
@@ -159,7 +161,8 @@ class PortalClient:
         """The citizen's documents and results in the national store (docs/integration.md, "Files and
         digitisation"): ``{SoDinhDanhChuSoHuu, KenhThucHien, MaThuTuc, DanhSachDanhMucKetQua}`` →
         ``{errorCode, result: {DanhSachGiayToKetQua}}``."""
-        body: dict[str, Any] = {"SoDinhDanhChuSoHuu": owner_id, "KenhThucHien": channel, "MaThuTuc": procedure_code,
+        body: dict[str, Any] = {"SoDinhDanhChuSoHuu": owner_id, "KenhThucHien": channel,
+                                "MaThuTuc": procedure_code,
                 "DanhSachDanhMucKetQua": list(results)}
         try:
             resp = self.http.post(f"{self.base_url}/khoso/tracuu", json=body, timeout=self.timeout)

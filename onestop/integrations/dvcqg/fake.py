@@ -273,8 +273,8 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
     @app.post("/_control/reset")
     def reset() -> Response:
         with state.lock:
-            for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores", "requests",
-                         "documents"):
+            for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores",
+                         "requests", "documents"):
                 getattr(state, name).clear()
             state.progress_keys.clear()
             state.rejections.clear()
@@ -312,7 +312,8 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
     def set_documents() -> Response:
         body = request.get_json(silent=True) or {}
         with state.lock:
-            state.documents[str(body.get("SoDinhDanhChuSoHuu"))] = list(body.get("DanhSachGiayToKetQua") or [])
+            owner = str(body.get("SoDinhDanhChuSoHuu"))
+            state.documents[owner] = list(body.get("DanhSachGiayToKetQua") or [])
         return jsonify({"ok": True})
 
     @app.post("/_control/score")

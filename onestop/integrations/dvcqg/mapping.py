@@ -20,15 +20,18 @@ DATE_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, local time of Hà Nội (docs/in
 DATE_RE = re.compile(r"^\d{14}$")
 
 # What an officer's role is called on the portal's progress row (ChucDanh).
-ROLE_TITLES = {"clerk": "Công chức tiếp nhận", "officer": "Chuyên viên", "head": "Lãnh đạo", "admin": "Quản trị"}
+ROLE_TITLES = {"clerk": "Công chức tiếp nhận", "officer": "Chuyên viên", "head": "Lãnh đạo",
+               "admin": "Quản trị"}
 # Return method of the result -> HinhThuc (0 at the desk, 1 by post). "online" has no code: omitted.
 RETURN_FORMS = {"direct": 0, "postal": 1}
 _ACTION_TEXT = {
     "submit_online": "Nộp hồ sơ trực tuyến", "receive": "Tiếp nhận hồ sơ",
     "request_supplement": "Yêu cầu bổ sung hồ sơ", "provide_supplement": "Công dân đã bổ sung hồ sơ",
     "refuse": "Từ chối tiếp nhận", "transfer": "Chuyển xử lý", "assign": "Phân công xử lý",
-    "request_payment": "Yêu cầu thực hiện nghĩa vụ tài chính", "confirm_payment": "Đã thực hiện nghĩa vụ tài chính",
-    "hand_off": "Chuyển liên thông", "acknowledge": "Nhận hồ sơ liên thông", "hand_back": "Trả lại liên thông",
+    "request_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "confirm_payment": "Đã thực hiện nghĩa vụ tài chính",
+    "hand_off": "Chuyển liên thông", "acknowledge": "Nhận hồ sơ liên thông",
+    "hand_back": "Trả lại liên thông",
     "apologise": "Xin lỗi và hẹn lại ngày trả kết quả", "stop": "Dừng xử lý", "complete": "Đã xử lý xong",
     "return_result": "Trả kết quả", "withdraw": "Công dân rút hồ sơ", "replan": "Tính lại hạn giải quyết",
 }
@@ -107,7 +110,8 @@ def supplement_rounds(code: str, events: Sequence[Any]) -> list[dict[str, Any]]:
     due_now: datetime | None = None
     for ev in events:
         payload = ev.payload or {}
-        if "due_at" in payload and ev.action in ("receive", "replan", "provide_supplement", "confirm_payment"):
+        if "due_at" in payload and ev.action in ("receive", "replan", "provide_supplement",
+                                                 "confirm_payment"):
             due_now = _payload_time(payload, "due_at") or due_now
         if ev.action == DossierAction.REQUEST_SUPPLEMENT.value and ev.to_status == "awaiting_supplement":
             items = [str(i) for i in payload.get("missing_items") or []]

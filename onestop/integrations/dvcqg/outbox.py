@@ -33,7 +33,7 @@ from . import mapping
 from .client import RECORD_CHUNK, PortalClient, PortalRejected, PortalUnavailable, chunks
 
 log = logging.getLogger(__name__)
-O = DvcqgOutbox  # the table's short name in SQL-heavy code
+Ob = DvcqgOutbox  # the table's short name in SQL-heavy code
 _ROWCOUNT = {"preserve_rowcount": True}  # INSERT … SELECT counts on psycopg too
 
 
@@ -68,16 +68,19 @@ def enqueue_since(session: Session, since: datetime, now: datetime) -> int:
     """Backfill: queue every event at or after ``since`` not queued yet (turning sync on over an
     existing database, or after an operator's repair). One INSERT … SELECT."""
     E = DossierEvent
-    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at, literal(""))
+    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at,
+                    literal(""))
              .where(E.at >= since,
-                    ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
-    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
-    n = rows_affected(session.execute(insert(O).from_select(cols, query), execution_options=_ROWCOUNT))
-    rq = (select(Rating.dossier_id, literal("rating"), literal(1), literal("pending"), literal(0), Rating.created_at,
-                 Rating.created_at, literal(""))
+                    ~exists().where(and_(Ob.dossier_id == E.dossier_id, Ob.kind == "event",
+                                         Ob.version == E.seq))))
+    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at",
+            "last_error"]
+    n = rows_affected(session.execute(insert(Ob).from_select(cols, query), execution_options=_ROWCOUNT))
+    rq = (select(Rating.dossier_id, literal("rating"), literal(1), literal("pending"), literal(0),
+                 Rating.created_at, Rating.created_at, literal(""))
           .where(Rating.created_at >= since,
-                 ~exists().where(and_(O.dossier_id == Rating.dossier_id, O.kind == "rating"))))
-    return n + rows_affected(session.execute(insert(O).from_select(cols, rq), execution_options=_ROWCOUNT))
+                 ~exists().where(and_(Ob.dossier_id == Rating.dossier_id, Ob.kind == "rating"))))
+    return n + rows_affected(session.execute(insert(Ob).from_select(cols, rq), execution_options=_ROWCOUNT))
 
 
 def backoff(attempts: int, base_seconds: int, cap_seconds: int) -> timedelta:
@@ -107,14 +110,14 @@ class _Claimed:
 def claim(session: Session, now: datetime, *, limit: int, lease_seconds: int) -> list[Any]:
     """Claim the pending rows of up to ``limit`` dossiers whose pending rows are all due, oldest
     first. The UPDATE re-checks ``next_attempt_at <= now`` so two senders never claim one row."""
-    due = (select(O.dossier_id).where(O.state == "pending").group_by(O.dossier_id)
-           .having(func.max(O.next_attempt_at) <= now).order_by(func.min(O.id)).limit(limit))
+    due = (select(Ob.dossier_id).where(Ob.state == "pending").group_by(Ob.dossier_id)
+           .having(func.max(Ob.next_attempt_at) <= now).order_by(func.min(Ob.id)).limit(limit))
     ids = list(session.scalars(due))
     if not ids:
         return []
-    stmt = (update(O).where(O.state == "pending", O.dossier_id.in_(ids), O.next_attempt_at <= now)
+    stmt = (update(Ob).where(Ob.state == "pending", Ob.dossier_id.in_(ids), Ob.next_attempt_at <= now)
             .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
-            .returning(O.id, O.dossier_id, O.kind, O.version, O.attempts))
+            .returning(Ob.id, Ob.dossier_id, Ob.kind, Ob.version, Ob.attempts))
     rows = list(session.execute(stmt))
     rows.sort(key=lambda r: (r.dossier_id, r.kind != "event", r.version))
     return rows
@@ -155,7 +158,8 @@ class _Batch:
     """One claimed batch on its way to the portal: per dossier, ok or the portal's message."""
 
     def __init__(self, client: PortalClient, dossiers: dict[int, Dossier], rows: list[Any],
-                 known: set[int], ratings: dict[int, Rating], files: dict[int, list[Any]] | None = None) -> None:
+                 known: set[int], ratings: dict[int, Rating],
+                 files: dict[int, list[Any]] | None = None) -> None:
         self.client = client
         self.dossiers = dossiers
         self.rows = rows
@@ -194,7 +198,8 @@ class _Batch:
             if d_id not in self.dossiers:
                 self.failed[d_id] = "hồ sơ không còn trong cơ sở dữ liệu"
         self.records = {
-            d_id: mapping.dossier_record(self.dossiers[d_id], None if self.files is None else self.files[d_id])
+            d_id: mapping.dossier_record(self.dossiers[d_id],
+                                         None if self.files is None else self.files[d_id])
             for d_id in with_events if d_id not in self.failed}
         self.progress: list[tuple[int, dict[str, Any]]] = []
         for r in self.rows:
@@ -243,8 +248,8 @@ def send_pending(session: Session, client: PortalClient, now: datetime, *, batch
         ids = sorted({r.dossier_id for r in rows})
         result.dossiers += len(ids)
         dossiers = _load(session, ids)
-        known = set(session.scalars(select(O.dossier_id).where(
-            O.dossier_id.in_(ids), O.kind == "event", O.state == "sent").distinct()))
+        known = set(session.scalars(select(Ob.dossier_id).where(
+            Ob.dossier_id.in_(ids), Ob.kind == "event", Ob.state == "sent").distinct()))
         ratings = {r.dossier_id: r for r in session.scalars(select(Rating).where(Rating.dossier_id.in_(ids)))}
         batch = _Batch(client, dossiers, rows, known, ratings, _files(session, ids))
         batch.prepare()
@@ -272,8 +277,8 @@ def _record(session: Session, rows: list[Any], failed: dict[int, str], unavailab
     ok_ids = [r.id for r in rows if not unavailable and r.dossier_id not in failed]
     log_rows: list[dict[str, Any]] = []
     if ok_ids:
-        session.execute(update(O).where(O.id.in_(ok_ids))
-                        .values(state="sent", sent_at=now, attempts=O.attempts + 1, last_error=""))
+        session.execute(update(Ob).where(Ob.id.in_(ok_ids))
+                        .values(state="sent", sent_at=now, attempts=Ob.attempts + 1, last_error=""))
         result.sent += len(ok_ids)
         log_rows += [{"outbox_id": i, "at": now, "ok": True, "message": ""} for i in ok_ids]
     by_error: dict[str, list[Any]] = defaultdict(list)
@@ -290,11 +295,11 @@ def _record(session: Session, rows: list[Any], failed: dict[int, str], unavailab
             values: dict[str, Any] = {"next_attempt_at": now + backoff(attempts, base, cap)}
             result.retried += len(ids)
         else:
-            dead = O.attempts + 1 >= max_attempts
+            dead = Ob.attempts + 1 >= max_attempts
             values = {"state": case((dead, "dead"), else_="pending"),
                       "next_attempt_at": now + backoff(attempts, base, 6 * 3600)}
-        session.execute(update(O).where(O.id.in_(ids))
-                        .values(attempts=O.attempts + 1, last_error=message[:2000], **values))
+        session.execute(update(Ob).where(Ob.id.in_(ids))
+                        .values(attempts=Ob.attempts + 1, last_error=message[:2000], **values))
         if not unavailable:
             n_dead = sum(1 for r in group if r.attempts + 1 >= max_attempts)
             result.dead += n_dead
@@ -314,13 +319,13 @@ def resend(session: Session, code: str, now: datetime) -> int:
         from ...services.errors import NotFound
 
         raise NotFound(f"Không tìm thấy hồ sơ {code}.")
-    dead = list(session.scalars(select(O.id).where(O.dossier_id == d_id, O.state == "dead")))
-    ids = dead or list(session.scalars(select(O.id).where(O.dossier_id == d_id, O.kind == "event")
-                                       .order_by(O.version.desc()).limit(1)))
+    dead = list(session.scalars(select(Ob.id).where(Ob.dossier_id == d_id, Ob.state == "dead")))
+    ids = dead or list(session.scalars(select(Ob.id).where(Ob.dossier_id == d_id, Ob.kind == "event")
+                                       .order_by(Ob.version.desc()).limit(1)))
     if not ids:
         n = enqueue_since_dossier(session, d_id)
         return n
-    session.execute(update(O).where(O.id.in_(ids)).values(state="pending", sent_at=None, attempts=0,
+    session.execute(update(Ob).where(Ob.id.in_(ids)).values(state="pending", sent_at=None, attempts=0,
                                                            next_attempt_at=now, last_error=""))
     return len(ids)
 
@@ -328,16 +333,20 @@ def resend(session: Session, code: str, now: datetime) -> int:
 def enqueue_since_dossier(session: Session, dossier_id: int) -> int:
     """Queue every event of one dossier (it was never queued: sync was off at the time)."""
     E = DossierEvent
-    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at, literal(""))
+    query = (select(E.dossier_id, literal("event"), E.seq, literal("pending"), literal(0), E.at, E.at,
+                    literal(""))
              .where(E.dossier_id == dossier_id,
-                    ~exists().where(and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))))
-    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
-    return rows_affected(session.execute(insert(O).from_select(cols, query), execution_options=_ROWCOUNT))
+                    ~exists().where(and_(Ob.dossier_id == E.dossier_id, Ob.kind == "event",
+                                         Ob.version == E.seq))))
+    cols = ["dossier_id", "kind", "version", "state", "attempts", "created_at", "next_attempt_at",
+            "last_error"]
+    return rows_affected(session.execute(insert(Ob).from_select(cols, query), execution_options=_ROWCOUNT))
 
 
 def status_counts(session: Session) -> dict[str, int]:
     """Changes (outbox rows) synced, pending and failed (dead-lettered)."""
-    counts = {state: int(n) for state, n in session.execute(select(O.state, func.count()).group_by(O.state))}
+    counts = {state: int(n) for state,
+              n in session.execute(select(Ob.state, func.count()).group_by(Ob.state))}
     return {"synced": int(counts.get("sent", 0)), "pending": int(counts.get("pending", 0)),
             "failed": int(counts.get("dead", 0))}
 
@@ -363,13 +372,14 @@ def sync_by_day(session: Session, days: list[tuple[Any, datetime, datetime]]) ->
     out: list[DayState] = []
     for day, start, end in days:
         per = (select(E.dossier_id,
-                      func.max(case((O.state == "dead", 1), else_=0)).label("dead"),
-                      func.max(case((O.state.is_(None), 1), (O.state != "sent", 1), else_=0)).label("open"))
+                      func.max(case((Ob.state == "dead", 1), else_=0)).label("dead"),
+                      func.max(case((Ob.state.is_(None), 1), (Ob.state != "sent", 1), else_=0)).label("open"))
                .select_from(E)
-               .outerjoin(O, and_(O.dossier_id == E.dossier_id, O.kind == "event", O.version == E.seq))
+               .outerjoin(Ob, and_(Ob.dossier_id == E.dossier_id, Ob.kind == "event", Ob.version == E.seq))
                .where(E.at >= start, E.at < end).group_by(E.dossier_id).subquery())
         row: Any = session.execute(select(
-            func.count(), func.coalesce(func.sum(per.c.dead), 0), func.coalesce(func.sum(per.c.open), 0))).one()
+            func.count(), func.coalesce(func.sum(per.c.dead), 0),
+            func.coalesce(func.sum(per.c.open), 0))).one()
         handled, failed, not_sent = int(row[0]), int(row[1]), int(row[2])
         out.append(DayState(day=day, handled=handled, synced=handled - not_sent,
                             pending=not_sent - failed, failed=failed))
@@ -379,6 +389,6 @@ def sync_by_day(session: Session, days: list[tuple[Any, datetime, datetime]]) ->
 def failures(session: Session, limit: int = 100) -> list[Any]:
     """Changes the portal refused (dead) or that are waiting after an error, newest first."""
     return list(session.execute(
-        select(Dossier.code, O.kind, O.version, O.state, O.attempts, O.last_error, O.next_attempt_at)
-        .join(Dossier, Dossier.id == O.dossier_id)
-        .where(O.last_error != "", O.state != "sent").order_by(O.state, O.id.desc()).limit(limit)))
+        select(Dossier.code, Ob.kind, Ob.version, Ob.state, Ob.attempts, Ob.last_error, Ob.next_attempt_at)
+        .join(Dossier, Dossier.id == Ob.dossier_id)
+        .where(Ob.last_error != "", Ob.state != "sent").order_by(Ob.state, Ob.id.desc()).limit(limit)))

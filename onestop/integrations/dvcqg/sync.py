@@ -26,7 +26,8 @@ def sync_now(session: Session, config: Mapping[str, Any], now: datetime, *,
     try:
         if intake:
             try:
-                taken = take_in(session, client.online_submissions(), unit_code=str(config["DVCQG_UNIT_CODE"]),
+                taken = take_in(session, client.online_submissions(),
+                                unit_code=str(config["DVCQG_UNIT_CODE"]),
                                 now=now)
                 if checkpoint is not None:
                     checkpoint()

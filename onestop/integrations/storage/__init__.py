@@ -97,7 +97,8 @@ class S3Storage:
     the object appears whole or not at all."""
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region: str | None = None, access_key: str | None = None, secret_key: str | None = None) -> None:
+                 region: str | None = None, access_key: str | None = None,
+                 secret_key: str | None = None) -> None:
         import boto3
 
         self.bucket = bucket
@@ -113,7 +114,8 @@ class S3Storage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
+                                   ContentType=content_type)
         except Exception as exc:  # botocore's ClientError / EndpointConnectionError
             raise StorageError(str(exc)) from exc
 
@@ -133,7 +135,10 @@ class S3Storage:
             raise StorageError(str(exc)) from exc
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
-        full = self._key(prefix.rstrip("/") + "/x")[:-1] if prefix else (f"{self.prefix}/" if self.prefix else "")
+        if prefix:
+            full = self._key(prefix.rstrip("/") + "/x")[:-1]
+        else:
+            full = f"{self.prefix}/" if self.prefix else ""
         cut = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full):

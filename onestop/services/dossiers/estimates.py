@@ -59,22 +59,6 @@ class Estimate:
     def p90_whole(self) -> int:
         return int(self.p90_days.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
-    def text(self, locale: str = "vi") -> str:
-        """The label printed beside the statutory date (never instead of it)."""
-        en = locale.lower().startswith("en")
-        m, p = self.median_whole, self.p90_whole
-        if en:
-            usual = "the same day" if m == 0 else f"{m} working day{'s' if m != 1 else ''}"
-            most = "the same day" if p == 0 else f"{p} working day{'s' if p != 1 else ''}"
-            return (f"Estimate: usually done in {usual}; 9 in 10 within {most} "
-                    f"({self.cases} dossiers, last {self.window_days} days). "
-                    "Not a deadline: the appointment date above is the legal one.")
-        usual = "trong ngày" if m == 0 else f"trong {m} ngày làm việc"
-        most = "trong ngày" if p == 0 else f"trong {p} ngày làm việc"
-        return (f"Ước tính: thường xong {usual}; 9/10 hồ sơ xong {most} "
-                f"({self.cases} hồ sơ, {self.window_days} ngày qua). "
-                "Chỉ để tham khảo — ngày hẹn trả theo quy định là ngày ghi trên giấy hẹn.")
-
 
 # ---------------------------------------------------------------- computing (nightly)
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
-from ...domain.timing import Timing
+from ...domain.timing import TimeLeft, Timing
 from ...models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
 from ..admin.agencies import subtree_ids_query
 from .actions import fold
@@ -41,7 +41,7 @@ TIMING_LABELS_VI: dict[Timing, str] = {
 @dataclass(frozen=True)
 class TimingView:
     timing: Timing | None
-    label: str  # "Còn 1 ngày 3 giờ" / "Quá 2 ngày" / "" when not applicable
+    left: TimeLeft | None  # the working time left; None while paused, finished or without a due time
     minutes_left: int | None
     needs_apology: bool = False
 
@@ -50,12 +50,12 @@ class TimingView:
         return TIMING_LABELS_VI[self.timing] if self.timing is not None else ""
 
 
-def timing_of(session: Session, d: Dossier, now: datetime, locale: str = "vi") -> TimingView:
+def timing_of(session: Session, d: Dossier, now: datetime) -> TimingView:
     """The timing badge and the working time left of one dossier, for the staff screens: THE rule
     (domain/timing.timing_view through services/timing.timing_for; docs/rules.md, "Timing")."""
     v = timing_for(session, d, now)
     # Staff lists show no wording while the clock is stopped (the badge says "Tạm dừng").
-    return TimingView(v.timing, "" if v.paused else v.left_label(locale), v.minutes_left,
+    return TimingView(v.timing, None if v.paused else v.left, v.minutes_left,
                       needs_apology=v.needs_apology)
 
 

@@ -66,7 +66,8 @@ def staff_recipients(session: Session, d: Dossier, ev: DossierEvent) -> tuple[st
                                .order_by(HandoffLeg.seq.desc()).limit(1)).first()
         if prev is not None and prev.sent_by_id:
             users.append(prev.sent_by_id)
-        return "handed_back", users, f"Hồ sơ {d.code} được trả lại cơ quan của bạn sau liên thông: {ev.note}".rstrip(": ")
+        text = f"Hồ sơ {d.code} được trả lại cơ quan của bạn sau liên thông: {ev.note}"
+        return "handed_back", users, text.rstrip(": ")
     if action == A.ACKNOWLEDGE:
         leg = _last_leg(session, d.id, acknowledged=True)
         users = [leg.sent_by_id] if leg is not None and leg.sent_by_id else []

@@ -132,7 +132,8 @@ def queue_message(session: Session, *, channel: str, recipient: str, subject: st
     ts = _O.c.created_at.type
     q = select(literal(channel, String).label("channel"), literal(recipient, String).label("recipient"),
                literal(subject, String).label("subject"), literal(body, String).label("body"),
-               literal(dedupe_key, String).label("dedupe_key"), cast(literal(dossier_id), Integer).label("dossier_id"),
+               literal(dedupe_key, String).label("dedupe_key"),
+               cast(literal(dossier_id), Integer).label("dossier_id"),
                literal(now, ts).label("created_at"), literal(0).label("attempts"),
                literal(now, ts).label("next_attempt_at"), literal("", String).label("last_error")).where(
         not_queued(literal(dedupe_key, String)))
@@ -249,7 +250,8 @@ def senders_from_config(config: Mapping[str, Any]) -> dict[str, Sender]:
 
     senders: dict[str, Sender] = {"email": SmtpSender.from_config(config)}
     if config.get("SMS_GATEWAY_URL"):
-        senders["sms"] = HttpSmsSender(url=str(config["SMS_GATEWAY_URL"]), token=str(config.get("SMS_GATEWAY_TOKEN", "")),
+        senders["sms"] = HttpSmsSender(url=str(config["SMS_GATEWAY_URL"]),
+                                       token=str(config.get("SMS_GATEWAY_TOKEN", "")),
                                        brandname=str(config.get("SMS_BRANDNAME", "MOTCUA")))
     if config.get("ZALO_ZNS_URL"):
         senders["zalo"] = ZaloZnsSender(base_url=str(config["ZALO_ZNS_URL"]),
@@ -329,6 +331,7 @@ def deliver_outbox(
 
 __all__ = [
     "DeliveryResult", "LoggingSender", "Sender", "SmtpSender", "backoff", "deliver_outbox",
-    "enqueue_messages", "enqueue_notifications", "enqueue_status_emails", "key_expr", "notify", "queue_message",
+    "enqueue_messages", "enqueue_notifications", "enqueue_status_emails", "key_expr", "notify",
+    "queue_message",
     "senders_from_config",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -21,9 +22,10 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from ...domain.codes import MAX_CODE_LENGTH, normalize_code, verify_secret
+from ...domain.deadlines import TraceStep
 from ...domain.errors import DomainError
-from ...domain.status import ACTION_LABELS_VI, DossierAction, DossierStatus
-from ...domain.timing import Timing
+from ...domain.status import DossierAction, DossierStatus
+from ...domain.timing import TimeLeft, Timing
 from ...models import Agency, Dossier, DossierEvent, Feedback, PauseInterval, Procedure, Rating
 from ..admin.calendars import calendar_for
 from ..dossiers.actions import compute_dossier_due
@@ -33,7 +35,9 @@ __all__ = [
     "MAX_PHONE4_LENGTH",
     "MAX_SECRET_LENGTH",
     "FactorCheck",
+    "LookupTexts",
     "LookupView",
+    "NoteKind",
     "find_for_lookup",
     "lookup_url",
     "mask_name",
@@ -147,17 +151,20 @@ def mask_phone(phone: str) -> str:
 
 @dataclass
 class TimelineStep:
+    """One public event: the action, where it happened, and what the staff recorded with it (a
+    reason, the missing items, the agency it was sent to) — data; the words are the web layer's."""
+
     at: datetime
-    label: str
+    action: str
     agency: str
-    detail: str = ""
+    reason: str = ""
+    to_agency: str = ""
     items: list[str] = field(default_factory=list)
 
 
 @dataclass
 class PauseView:
     kind: str
-    label: str
     reason: str
     items: list[str]
     started_at: datetime
@@ -177,9 +184,29 @@ class FeedbackView:
     agency: str
 
 
+class NoteKind(StrEnum):
+    """Which status note the citizen reads (Open311 ``status_notes``); said by the web layer."""
+
+    NEW_ONLINE = "new_online"
+    INCOMPLETE = "incomplete"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+    RESULT_READY = "result_ready"  # come to the receiving agency
+    RETURNED = "returned"
+    # Waiting for the citizen after the dossier already counts as late (docs/rules.md, "Timing" T4).
+    SUPPLEMENT_AFTER_LATE = "supplement_after_late"
+    PAYMENT_AFTER_LATE = "payment_after_late"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PROCESSING = "processing"  # at the current agency, with the working time left
+
+
 @dataclass
 class LookupView:
-    """Everything the citizen may see about one dossier, already in plain words."""
+    """Everything the citizen may see about one dossier, as data: the words (status, timing, time
+    left, the note, the timeline, the "why this date" trace) are said in the reader's language by
+    onestop/web/sentences.py."""
 
     code: str
     procedure_code: str
@@ -187,7 +214,6 @@ class LookupView:
     receiving_agency: str
     current_agency: str
     status: str
-    status_label: str
     national_code: int
     is_open: bool
     channel: str
@@ -202,14 +228,13 @@ class LookupView:
     returned_at: datetime | None
     updated_at: datetime
     timing: str | None
-    timing_label: str
     working_minutes_left: int | None
-    time_left_label: str
-    status_notes: str
+    left: TimeLeft | None
+    paused: bool
+    note: NoteKind
     timeline: list[TimelineStep]
     pauses: list[PauseView]
-    why: list[str]
-    to_bring: list[str]
+    why: tuple[TraceStep, ...]
     fee: str
     feedback: list[FeedbackView]
     rating: Rating | None
@@ -217,50 +242,12 @@ class LookupView:
     tz: Any = None  # the receiving agency's zone, for the JSON times
 
 
-_TIMING_VI = {
-    Timing.WITHIN: "Trong hạn",
-    Timing.DUE_SOON: "Sắp đến hạn",
-    Timing.OVERDUE: "Quá hạn",
-    Timing.PAUSED: "Tạm dừng tính thời gian",
-    Timing.EARLY: "Trả trước hạn",
-    Timing.ON_TIME: "Đúng hạn",
-    Timing.LATE: "Trễ hạn",
-}
-_PAUSE_VI = {"supplement": "Chờ công dân bổ sung giấy tờ",
-             "payment": "Chờ công dân thực hiện nghĩa vụ tài chính"}
-
 # Payload fields that are safe and useful to show per action (never staff names: the "assign"
 # action is internal anyway and its payload names the officer).
 _REASON_ACTIONS = frozenset({
     DossierAction.REQUEST_SUPPLEMENT, DossierAction.REFUSE, DossierAction.STOP, DossierAction.WITHDRAW,
     DossierAction.APOLOGISE, DossierAction.REQUEST_PAYMENT,
 })
-
-
-# The timeline in the citizen's words (docs/guide-citizen.md): what happened to *their* dossier,
-# without the desk's vocabulary (liên thông, phân công, chuyển xử lý). Staff pages keep
-# ACTION_LABELS_VI.
-CITIZEN_ACTION_LABELS_VI: dict[DossierAction, str] = {
-    DossierAction.SUBMIT_ONLINE: "Ông/bà đã nộp hồ sơ trực tuyến",
-    DossierAction.RECEIVE: "Bộ phận một cửa đã nhận hồ sơ của ông/bà",
-    DossierAction.REQUEST_SUPPLEMENT: "Ông/bà cần bổ sung giấy tờ",
-    DossierAction.PROVIDE_SUPPLEMENT: "Ông/bà đã bổ sung giấy tờ",
-    DossierAction.REFUSE: "Hồ sơ không được nhận",
-    DossierAction.TRANSFER: "Hồ sơ được gửi đến cơ quan giải quyết",
-    DossierAction.ASSIGN: "Cán bộ bắt đầu xem xét hồ sơ",
-    DossierAction.REQUEST_PAYMENT: "Ông/bà cần nộp phí, lệ phí hoặc thuế",
-    DossierAction.CONFIRM_PAYMENT: "Đã nhận khoản ông/bà nộp",
-    DossierAction.HAND_OFF: "Hồ sơ được gửi sang cơ quan khác cùng giải quyết",
-    DossierAction.ACKNOWLEDGE: "Cơ quan cùng giải quyết đã nhận hồ sơ",
-    DossierAction.HAND_BACK: "Cơ quan cùng giải quyết đã xong phần việc của mình",
-    DossierAction.APOLOGISE: "Cơ quan xin lỗi vì chậm và hẹn ngày trả mới",
-    DossierAction.STOP: "Hồ sơ bị dừng giải quyết",
-    DossierAction.COMPLETE: "Đã có kết quả",
-    DossierAction.RETURN_RESULT: "Ông/bà đã nhận kết quả",
-    DossierAction.WITHDRAW: "Ông/bà đã rút hồ sơ",
-    DossierAction.REPLAN: "Ngày hẹn trả được tính lại",
-    DossierAction.REISSUE_SECRET: "Ông/bà được cấp lại mã tra cứu",
-}
 
 
 def _agency_name(agency: Any) -> str:
@@ -277,36 +264,20 @@ def _timeline(events: list[DossierEvent]) -> list[TimelineStep]:
         except ValueError:
             continue
         payload = ev.payload or {}
-        detail = ""
+        reason = to_agency = ""
         items: list[str] = []
         if action in _REASON_ACTIONS:
-            detail = str(payload.get("reason") or "")
+            reason = str(payload.get("reason") or "")
             items = [str(i) for i in payload.get("missing_items") or []]
         elif action in (DossierAction.TRANSFER, DossierAction.HAND_OFF, DossierAction.HAND_BACK):
-            name = payload.get("to_agency_name")
-            detail = f"Gửi đến {name}" if name else ""
-        label = CITIZEN_ACTION_LABELS_VI.get(action) or ACTION_LABELS_VI.get(action, action.value)
-        steps.append(TimelineStep(at=ev.at, label=label,
-                                  agency=_agency_name(ev.agency), detail=detail, items=items))
+            to_agency = str(payload.get("to_agency_name") or "")
+        steps.append(TimelineStep(at=ev.at, action=action.value, agency=_agency_name(ev.agency),
+                                  reason=reason, to_agency=to_agency, items=items))
     return steps
 
 
-def _to_bring(d: Dossier) -> list[str]:
-    """What to bring to the desk when collecting the result (Decree 61/2018 art. 21 as replaced by
-    Decree 118/2025: the result is handed over against the receipt and the collector's identity)."""
-    out = [
-        "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (có mã hồ sơ này)",
-        "Căn cước / CCCD (hoặc giấy tờ tùy thân còn giá trị) của người nhận",
-        "Văn bản ủy quyền nếu người khác nhận thay",
-    ]
-    fee = (d.procedure.fee or "").strip()
-    if fee and not fee.startswith("0"):
-        out.append(f"Phí, lệ phí (nếu chưa nộp): {fee}")
-    return out
-
-
 def public_view(
-    session: Session, dossier: Dossier, *, now: datetime, locale: str = "vi",
+    session: Session, dossier: Dossier, *, now: datetime,
 ) -> LookupView:
     """The plain-words view of ``dossier`` for the citizen who proved the secret (the page; the
     API's summary is :func:`summary_for_lookup`)."""
@@ -314,15 +285,15 @@ def public_view(
     status = DossierStatus(d.status)
     # THE timing rule (services/dossiers/timing.py; docs/rules.md, "Timing"): the same answer as staff pages.
     tv = timing_for(session, d, now)
-    timing, minutes_left, left_label = tv.timing, tv.minutes_left, tv.left_label(locale)
-    why: list[str] = []
+    timing = tv.timing
+    why: tuple[TraceStep, ...] = ()
     if d.clock_base_at is not None and d.limit_value is not None:
         try:
-            why = compute_dossier_due(session, d, explain=True).explain(locale)
+            why = compute_dossier_due(session, d, explain=True).steps
         except DomainError:
-            why = []
+            why = ()
     pauses = [
-        PauseView(kind=p.kind, label=_PAUSE_VI.get(p.kind, p.kind), reason=p.reason or "",
+        PauseView(kind=p.kind, reason=p.reason or "",
                   items=list(p.items or []), started_at=p.started_at, ended_at=p.ended_at)
         for p in d.pauses
     ]
@@ -342,77 +313,67 @@ def public_view(
         select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.public.is_(True))
         .options(selectinload(DossierEvent.agency)).order_by(DossierEvent.seq)
     ).all()
-    view = LookupView(
+    return LookupView(
         code=d.code, procedure_code=d.procedure.code, procedure_name=d.procedure.name,
         receiving_agency=_agency_name(d.receiving_agency), current_agency=_agency_name(d.current_agency),
-        status=status.value, status_label=_status_label(status), national_code=status.national_code,
+        status=status.value, national_code=status.national_code,
         is_open=not status.is_finished, channel=d.channel,
         applicant_masked=mask_name(d.applicant_name), phone_masked=mask_phone(d.applicant_phone),
         submitted_at=d.submitted_at, received_at=d.received_at, due_at=d.due_at,
         promised_due_at=d.promised_due_at, apology_reason=d.apology_reason or "",
         finished_at=d.finished_at, returned_at=d.returned_at, updated_at=d.updated_at,
-        timing=timing.value if timing else None, timing_label=_TIMING_VI.get(timing, "") if timing else "",
-        working_minutes_left=minutes_left, time_left_label=left_label, status_notes="",
-        timeline=_timeline(list(events)), pauses=pauses, why=why, to_bring=_to_bring(d),
-        fee=d.procedure.fee or "", feedback=feedback, rating=rating,
+        timing=timing.value if timing else None, working_minutes_left=tv.minutes_left, left=tv.left,
+        paused=tv.paused, note=note_kind(status, timing), timeline=_timeline(list(events)), pauses=pauses,
+        why=why, fee=d.procedure.fee or "", feedback=feedback, rating=rating,
         can_rate=status is DossierStatus.RETURNED and rating is None,
     )
-    view.status_notes = _status_notes(view, status)
-    return view
 
 
-def _status_label(status: DossierStatus) -> str:
-    from ...domain.status import STATUS_LABELS_VI
+_FINISHED_NOTES = {
+    DossierStatus.NEW_ONLINE: NoteKind.NEW_ONLINE, DossierStatus.INCOMPLETE: NoteKind.INCOMPLETE,
+    DossierStatus.REFUSED: NoteKind.REFUSED, DossierStatus.WITHDRAWN: NoteKind.WITHDRAWN,
+    DossierStatus.STOPPED: NoteKind.STOPPED, DossierStatus.RESULT_READY: NoteKind.RESULT_READY,
+    DossierStatus.RETURNED: NoteKind.RETURNED,
+}
 
-    return STATUS_LABELS_VI[status]
 
-
-def _status_notes(v: LookupView, status: DossierStatus) -> str:
-    """One or two sentences a citizen understands (Open311 ``status_notes``)."""
-    S = DossierStatus
-    if status is S.NEW_ONLINE:
-        return "Hồ sơ đăng ký trực tuyến đang chờ bộ phận một cửa kiểm tra và tiếp nhận."
-    if status is S.INCOMPLETE:
-        return "Hồ sơ chưa đủ giấy tờ: vui lòng bổ sung theo phiếu yêu cầu để được tiếp nhận."
-    if status is S.REFUSED:
-        return "Hồ sơ không được tiếp nhận. Xem lý do trong các bước xử lý."
-    if status is S.WITHDRAWN:
-        return "Hồ sơ đã được rút theo đề nghị của công dân."
-    if status is S.STOPPED:
-        return "Cơ quan đã dừng xử lý hồ sơ (có thông báo nêu lý do)."
-    if status is S.RESULT_READY:
-        return f"Đã có kết quả. Mời ông/bà đến {v.receiving_agency} để nhận kết quả."
-    if status is S.RETURNED:
-        return "Đã trả kết quả. Cảm ơn ông/bà; mời đánh giá mức độ hài lòng."
-    if status.is_paused and v.timing == Timing.OVERDUE.value:
+def note_kind(status: DossierStatus, timing: Timing | None) -> NoteKind:
+    """Which note the citizen reads for ``status`` with ``timing`` (docs/guide-citizen.md)."""
+    if status in _FINISHED_NOTES:
+        return _FINISHED_NOTES[status]
+    supplement = status is DossierStatus.AWAITING_SUPPLEMENT
+    if status.is_paused and timing is Timing.OVERDUE:
         # A request made after the deadline does not stop the clock, and a second supplement request
         # counts as late (docs/rules.md, "Timing" T4): say so rather than promise a stopped clock.
-        waiting = "bổ sung giấy tờ" if status is S.AWAITING_SUPPLEMENT else "thực hiện nghĩa vụ tài chính"
-        return (f"Cơ quan đang chờ ông/bà {waiting}. Hồ sơ đã được tính là quá hạn giải quyết; "
-                "thời gian chờ không làm thay đổi điều này.")
-    if status is S.AWAITING_SUPPLEMENT:
-        return "Cơ quan đang chờ ông/bà bổ sung giấy tờ; thời gian chờ không tính vào thời hạn giải quyết."
-    if status is S.AWAITING_PAYMENT:
-        return "Cơ quan đang chờ ông/bà thực hiện nghĩa vụ tài chính; thời gian chờ không tính vào thời hạn."
-    where = f"Hồ sơ đang được xử lý tại {v.current_agency}."
-    if v.time_left_label:
-        return f"{where} {v.time_left_label} thời gian làm việc." if not v.time_left_label.startswith("Quá") \
-            else f"{where} {v.time_left_label} so với ngày hẹn trả."
-    return where
+        return NoteKind.SUPPLEMENT_AFTER_LATE if supplement else NoteKind.PAYMENT_AFTER_LATE
+    if status.is_paused:
+        return NoteKind.AWAITING_SUPPLEMENT if supplement else NoteKind.AWAITING_PAYMENT
+    return NoteKind.PROCESSING
 
 
 def _iso(t: datetime | None, tz: Any) -> str | None:
     return t.astimezone(tz).isoformat(timespec="seconds") if t is not None else None
 
 
-def open311(view: LookupView, *, tz: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LookupTexts:
+    """The look-up's human-readable fields in the reader's language (onestop/web/sentences.py
+    says them; the API's answer carries them)."""
+
+    status_label: str
+    timing_label: str
+    time_left_label: str
+    status_notes: str
+
+
+def open311(view: LookupView, *, tz: Any, texts: LookupTexts) -> dict[str, Any]:
     """Open311 GeoReport v2 "service request" shape (service_request_id, status open|closed,
     status_notes, service_name, agency_responsible, requested/updated/expected_datetime), plus the
     national status code and working time left (docs/architecture.md §3). Times ISO 8601 in the local zone."""
     return {
         "service_request_id": view.code,
         "status": "open" if view.is_open else "closed",
-        "status_notes": view.status_notes,
+        "status_notes": texts.status_notes,
         "service_name": view.procedure_name,
         "service_code": view.procedure_code,
         "agency_responsible": view.current_agency,
@@ -421,10 +382,10 @@ def open311(view: LookupView, *, tz: Any) -> dict[str, Any]:
         "expected_datetime": _iso(view.due_at, tz),
         "national_status_code": view.national_code,
         "status_code": view.status,
-        "status_label": view.status_label,
+        "status_label": texts.status_label,
         "timing": view.timing,
         "working_time_left_minutes": view.working_minutes_left,
-        "time_left_label": view.time_left_label,
+        "time_left_label": texts.time_left_label,
         "promised_datetime": _iso(view.promised_due_at, tz),
         "apology_reason": view.apology_reason or None,
     }
@@ -448,7 +409,7 @@ _SUMMARY_BY_CODE = _lookup_statement(
 
 def summary_for_lookup(
     session: Session, code: str, *, secret: str = "", phone4: str = "", key: bytes, now: datetime,
-    locale: str = "vi", connection: Connection | None = None, check: FactorCheck | None = None,
+    connection: Connection | None = None, check: FactorCheck | None = None,
 ) -> LookupView | None:
     """The API's Open311 summary for ``code`` if the secret (or phone last 4) matches, else None.
 
@@ -479,18 +440,14 @@ def summary_for_lookup(
     tv = timing_for_row({"status": status_s, "due_at": due_at, "finished_at": finished_at,
                          "supplement_count": supplement_count, "promised_due_at": promised_due_at,
                          "open_pause_start": pause_start}, now, cal)
-    timing, minutes_left, left_label = tv.timing, tv.minutes_left, tv.left_label(locale)
-    view = LookupView(
+    return LookupView(
         code=code_, procedure_code=proc_code, procedure_name=proc_name, receiving_agency=ra_name or "",
-        current_agency=ca_name or "", status=status.value, status_label=_status_label(status),
+        current_agency=ca_name or "", status=status.value,
         national_code=status.national_code, is_open=not status.is_finished, channel=channel,
         applicant_masked="", phone_masked="", submitted_at=submitted_at, received_at=received_at,
         due_at=due_at, promised_due_at=promised_due_at, apology_reason=apology_reason or "",
         finished_at=finished_at, returned_at=returned_at, updated_at=updated_at,
-        timing=timing.value if timing else None, timing_label=_TIMING_VI.get(timing, "") if timing else "",
-        working_minutes_left=minutes_left, time_left_label=left_label, status_notes="", timeline=[],
-        pauses=[], why=[], to_bring=[], fee=fee or "", feedback=[], rating=None, can_rate=False,
-        tz=cal.tz,
+        timing=tv.timing.value if tv.timing else None, working_minutes_left=tv.minutes_left, left=tv.left,
+        paused=tv.paused, note=note_kind(status, tv.timing), timeline=[], pauses=[], why=(), fee=fee or "",
+        feedback=[], rating=None, can_rate=False, tz=cal.tz,
     )
-    view.status_notes = _status_notes(view, status)
-    return view

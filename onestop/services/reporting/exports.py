@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ...domain.metrics import FORM06_COLUMNS, Form06Row
+from ...domain.timing import TimeLeft
 from ..numbers import as_of_label
 from .reports import Form06, OpenRow
 
@@ -202,17 +203,22 @@ OVERDUE_HEADERS: tuple[str, ...] = (
 )
 
 
-def _overdue_values(i: int, row: OpenRow, tz: ZoneInfo) -> list[Any]:
+LateText = Callable[[TimeLeft | None], str]
+
+
+def _overdue_values(i: int, row: OpenRow, tz: ZoneInfo, late_text: LateText) -> list[Any]:
     return [
         i, row.code, row.applicant_name, f"{row.procedure_code} – {row.procedure_name}", row.field,
         CHANNEL_LABELS.get(row.channel, row.channel), row.agency_name, row.officer_name,
         row.due_at.astimezone(tz).strftime("%H:%M %d/%m/%Y"),
         row.promised_due_at.astimezone(tz).strftime("%d/%m/%Y") if row.promised_due_at else "",
-        row.late_label,
+        late_text(row.left),
     ]
 
 
-def overdue_workbook(rows: Sequence[OpenRow], *, title: str, tz: str = "Asia/Ho_Chi_Minh") -> bytes:
+def overdue_workbook(rows: Sequence[OpenRow], *, title: str, late_text: LateText,
+                     tz: str = "Asia/Ho_Chi_Minh") -> bytes:
+    """``late_text`` says how late a row is ("Quá 2 ngày"): the caller's words (onestop/web/sentences.py)."""
     zone = ZoneInfo(tz)
     wb = Workbook()
     ws = _first_sheet(wb)
@@ -222,7 +228,7 @@ def overdue_workbook(rows: Sequence[OpenRow], *, title: str, tz: str = "Asia/Ho_
     for c, h in enumerate(OVERDUE_HEADERS, start=1):
         _put(ws, 2, c, h, bold=True, center=True, border=True)
     for i, row in enumerate(rows, start=1):
-        for c, v in enumerate(_overdue_values(i, row, zone), start=1):
+        for c, v in enumerate(_overdue_values(i, row, zone, late_text), start=1):
             _put(ws, 2 + i, c, v, border=True)
     for c, w in enumerate((6, 28, 24, 40, 16, 14, 28, 20, 17, 14, 16), start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
@@ -230,14 +236,15 @@ def overdue_workbook(rows: Sequence[OpenRow], *, title: str, tz: str = "Asia/Ho_
     return _save(wb)
 
 
-def overdue_csv(rows: Iterable[OpenRow], *, tz: str = "Asia/Ho_Chi_Minh") -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens Vietnamese text correctly."""
+def overdue_csv(rows: Iterable[OpenRow], *, late_text: LateText, tz: str = "Asia/Ho_Chi_Minh") -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens Vietnamese text correctly; ``late_text`` as for
+    :func:`overdue_workbook`."""
     zone = ZoneInfo(tz)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(OVERDUE_HEADERS)
     for i, row in enumerate(rows, start=1):
-        w.writerow([safe(v) for v in _overdue_values(i, row, zone)])
+        w.writerow([safe(v) for v in _overdue_values(i, row, zone, late_text)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -52,7 +52,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ...database.base import UTCDateTime
 from ...domain.metrics import FORM06_COLUMNS, AgencyDelay, Form06Row, LegFacts, delay_per_agency, identity_errors, late_because_of, period_bounds
 from ...domain.status import PAUSED, Channel, DossierAction
-from ...domain.timing import Timing, due_soon_from, time_left
+from ...domain.timing import TimeLeft, Timing, due_soon_from, time_left
 from ...models import Agency, Dossier, DossierEvent, Feedback, HandoffLeg, PauseInterval, Procedure, Rating, ReportSnapshot, User
 from . import rollup as _rollup
 from .. import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
@@ -643,7 +643,7 @@ class OpenRow:
     due_at: datetime
     promised_due_at: datetime | None
     status: str
-    late_label: str = ""
+    left: TimeLeft | None = None  # the working time left (negative: late); said by onestop/web/sentences.py
     late_minutes: int = 0
 
 
@@ -709,7 +709,7 @@ def _open_list(session: Session, agency: Agency, *, now: datetime, where: Sequen
         left = time_left(now, r[9], cal)
         rows.append(OpenRow(id=r[0], code=r[1], applicant_name=r[2], procedure_code=r[3], procedure_name=r[4],
                             field=r[5], channel=r[6], agency_name=r[7], officer_name=r[8] or "", due_at=r[9],
-                            promised_due_at=r[10], status=r[11], late_label=left.label(),
+                            promised_due_at=r[10], status=r[11], left=left,
                             late_minutes=-left.minutes))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -1,0 +1,284 @@
+"""An English page is English end to end (docs/architecture.md §4: Vietnamese first, English second
+through Flask-Babel): no Vietnamese sentence reaches a page or a JSON answer asked for in English.
+
+"Vietnamese" is decided letter by letter: a letter only Vietnamese uses among the two languages —
+ă â đ ê ô ơ ư (either case), or a vowel (a ă â e ê i o ô ơ u ư y) carrying one of the five tone marks
+(grave, acute, hook above, tilde, dot below). Proper names that come from data (agency names,
+procedure names and their documents and fees, the names of closed days an admin typed) are cut
+out of the text before the check; everything the citizen or the staff typed in these fixtures is
+ASCII. The one Vietnamese word allowed is the language switch's own name, "Tiếng Việt".
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from flask_babel import refresh
+from sqlalchemy import select
+
+from onestop.domain.status import DossierStatus
+from onestop.models import Agency, Dossier, Procedure
+from onestop.services.dossiers.actions import apply_action
+from tests.factories import PASSWORD, agency, receive, user
+
+_TONES = "\u0300\u0301\u0309\u0303\u0323"  # grave, acute, hook above, tilde, dot below
+_VOWELS = "aăâeêioôơuưy"
+VIETNAMESE_LETTERS = frozenset(
+    {c for c in "ăâđêôơư"}
+    | {unicodedata.normalize("NFC", v + t) for v in _VOWELS for t in _TONES}
+    | {c.upper() for c in "ăâđêôơư"}
+    | {unicodedata.normalize("NFC", v.upper() + t) for v in _VOWELS for t in _TONES}
+)
+ALLOWED = ("Tiếng Việt",)  # the language switch names Vietnamese in Vietnamese
+
+
+def test_the_letter_set_is_exactly_the_vietnamese_only_letters() -> None:
+    assert len(VIETNAMESE_LETTERS) == 2 * (7 + 12 * 5)
+    assert {"ạ", "Ữ", "đ", "Đ", "ỹ", "ằ"} <= VIETNAMESE_LETTERS
+    assert not VIETNAMESE_LETTERS & set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789→–—·")
+
+
+class _Visible(HTMLParser):
+    """Text a reader sees or hears: text nodes outside script/style, and the attributes shown as
+    text (title, alt, placeholder, aria-label, value of buttons, confirmation prompts)."""
+
+    ATTRS = ("title", "alt", "placeholder", "aria-label", "data-confirm")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in self.ATTRS and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> list[str]:
+    parser = _Visible()
+    parser.feed(html)
+    return parser.parts
+
+
+def vietnamese_in(texts: list[str], data_values: list[str]) -> list[str]:
+    """The pieces of ``texts`` that still hold a Vietnamese-only letter once the data values and
+    the allowed words are cut out."""
+    found = []
+    for text in texts:
+        rest = unicodedata.normalize("NFC", text)
+        for value in (*data_values, *ALLOWED):
+            rest = rest.replace(value, " ")
+        if any(ch in VIETNAMESE_LETTERS for ch in rest):
+            found.append(rest.strip())
+    return found
+
+
+def _data_values(session: Any) -> list[str]:
+    values: set[str] = set()
+    for a in session.scalars(select(Agency)):
+        # Printed forms head the issuer's parent in capitals.
+        values.update(v for name in (a.name, a.short_name) if name for v in (name, name.upper()))
+    for p in session.scalars(select(Procedure)):
+        values.update(v for v in (p.name, p.fee, p.field, *(p.documents or [])) if v)
+    for d in session.scalars(select(Dossier)):
+        values.update(str(doc.get("name") or "") for doc in d.documents or [] if doc.get("name"))
+    # Only values that could hide a Vietnamese letter; longest first, so a name that contains
+    # another is cut whole.
+    return sorted((v for v in values if any(ch in VIETNAMESE_LETTERS for ch in v)), key=len, reverse=True)
+
+
+# ---------------------------------------------------------------- dossiers in every status
+
+def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A Hà Nội wall-clock time in 2026, as UTC."""
+    return datetime(2026, month, day, hour - 7, minute, tzinfo=UTC)
+
+
+ASCII_APPLICANT = {"name": "Tran Van Binh", "address": "12 Hang Bai street", "id_number": "001090099999",
+                   "phone": "0912000111"}
+
+
+def _act(session: Any, d: Dossier, action: str, who: str, now: datetime, **data: Any) -> None:
+    apply_action(session, d, action, actor=user(session, who), now=now, **data)
+
+
+def _build(session: Any) -> dict[str, tuple[str, str]]:
+    """code and secret of one dossier per status, with every step of the "why this date" trace
+    among them: Tết and weekends skipped, a working Saturday, after-close and online-outside-hours
+    receipt, a calendar-day limit, an ended pause (supplement and payment), a hand-off, an
+    apology, a stop and a withdrawal (the last two during a pause)."""
+    out: dict[str, tuple[str, str]] = {}
+
+    def rec(key: str, at: datetime, **kw: Any) -> Dossier:
+        res = receive(session, now=at, **ASCII_APPLICANT, **kw)
+        out[key] = (res.dossier.code, res.secret)
+        return res.dossier
+
+    # Thursday before Tết 2026: skipped Saturday, Sunday and the Tết days.
+    rec("received_tet", utc(2, 12, 10))
+    # Friday 21/08/2026: the working Saturday 22/08 counts.
+    d = rec("processing_saturday", utc(8, 21, 9))
+    _act(session, d, "transfer", "t_clerk", utc(8, 21, 10))
+    # After closing, then a supplement request answered (an ended pause), then a payment pending.
+    d = rec("awaiting_payment", utc(3, 2, 18))
+    _act(session, d, "transfer", "t_clerk", utc(3, 3, 9))
+    _act(session, d, "request_supplement", "t_head", utc(3, 3, 10), reason="Photo is unreadable",
+         missing_items=["A readable copy of the ID card"])
+    _act(session, d, "provide_supplement", "t_clerk", utc(3, 4, 9))
+    _act(session, d, "request_payment", "t_head", utc(3, 4, 10), reason="Registration fee 50000 VND")
+    # Waiting for a supplement (open pause).
+    d = rec("awaiting_supplement", utc(3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    _act(session, d, "request_supplement", "t_head", utc(3, 2, 11), reason="Missing page",
+         missing_items=["Page 2 of the form"])
+    # Online, filed at night.
+    rec("new_online", utc(4, 24, 20), channel="online", outcome="submit_online")
+    rec("incomplete", utc(3, 2, 9), outcome="request_supplement", reason="Form not signed",
+        missing_items=["A signed form"])
+    rec("refused", utc(3, 2, 9), outcome="refuse", reason="Not our competence")
+    # Liên thông: handed off along the chain.
+    d = rec("handed_off", utc(3, 2, 9), procedure_code="3.000722")
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 9, 30))
+    _act(session, d, "hand_off", "t_officer", utc(3, 2, 10))
+    # Apology with a new date, then finished late.
+    d = rec("result_ready_late", utc(3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    _act(session, d, "apologise", "t_head", utc(3, 6, 9), reason="Waiting for the archive",
+         new_due_at=utc(3, 20, 17))
+    _act(session, d, "complete", "t_head", utc(3, 16, 9), result="Certificate issued")
+    # Returned on time.
+    d = rec("returned", utc(3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    _act(session, d, "complete", "t_head", utc(3, 3, 9), result="Certificate issued")
+    _act(session, d, "return_result", "t_clerk", utc(3, 3, 10))
+    # Stopped and withdrawn during a pause.
+    d = rec("stopped", utc(3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    _act(session, d, "request_payment", "t_head", utc(3, 3, 9), reason="Fee")
+    _act(session, d, "stop", "t_head", utc(3, 4, 9), reason="Applicant did not pay")
+    d = rec("withdrawn", utc(3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    _act(session, d, "request_supplement", "t_head", utc(3, 3, 9), reason="Missing page",
+         missing_items=["Page 3"])
+    _act(session, d, "withdraw", "t_clerk", utc(3, 4, 9), reason="Applicant asked")
+    # A calendar-day limit whose last day rolls over the 30/04–01/05 holidays.
+    rec("calendar_days", utc(4, 16, 10), procedure_code="1.011607")
+    # Working hours.
+    rec("working_hours", utc(3, 2, 16), procedure_code="2.001159")
+    session.commit()
+    return out
+
+
+@pytest.fixture
+def dossiers(session: Any) -> Iterator[dict[str, tuple[str, str]]]:
+    yield _build(session)
+
+
+def _statuses(session: Any, built: dict[str, tuple[str, str]]) -> set[str]:
+    codes = [code for code, _s in built.values()]
+    return set(session.scalars(select(Dossier.status).where(Dossier.code.in_(codes))))
+
+
+def _en(client: Any, method: str, url: str, **kw: Any) -> Any:
+    refresh()  # Flask-Babel caches the locale per app context; each real request has its own
+    return getattr(client, method)(url, **kw)
+
+
+def test_the_fixtures_cover_every_status(session: Any, dossiers: Any) -> None:
+    assert _statuses(session, dossiers) == {s.value for s in DossierStatus}
+
+
+def test_the_citizen_page_in_english_has_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
+    data_values = _data_values(session)
+    problems: dict[str, list[str]] = {}
+    for key, (code, secret) in dossiers.items():
+        r = _en(client, "post", "/lookup?lang=en", data={"code": code, "secret": secret})
+        assert r.status_code == 200, key
+        html = r.get_data(as_text=True)
+        assert 'id="res-title"' in html, key  # the verified result, not the failure answer
+        bad = vietnamese_in(visible_text(html), data_values)
+        if bad:
+            problems[key] = bad
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_the_why_this_date_trace_is_english(session: Any, client: Any, dossiers: Any) -> None:
+    code, secret = dossiers["received_tet"]
+    html = _en(client, "post", "/lookup?lang=en", data={"code": code, "secret": secret}).get_data(
+        as_text=True)
+    assert "Why this date?" in html
+    assert "Received: 12/02/2026 10:00 (Thursday)" in html
+    assert "Lunar New Year" in html
+    assert "Due: 26/02/2026 17:00" in html
+    code, secret = dossiers["calendar_days"]
+    html = _en(client, "post", "/lookup?lang=en", data={"code": code, "secret": secret}).get_data(
+        as_text=True)
+    assert "Civil Code 2015 art. 148" in html
+
+
+def test_the_citizen_page_stays_vietnamese_by_default(session: Any, client: Any, dossiers: Any) -> None:
+    code, secret = dossiers["received_tet"]
+    html = _en(client, "post", "/lookup?lang=vi", data={"code": code, "secret": secret}).get_data(
+        as_text=True)
+    assert "Tiếp nhận: 12/02/2026 10:00 (Thứ Năm)" in html
+    assert "Tết Nguyên đán" in html and "Hạn trả kết quả: 26/02/2026 17:00" in html
+    assert "Bộ phận một cửa đã nhận hồ sơ của ông/bà" in html
+
+
+def test_the_lookup_api_in_english_has_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
+    data_values = _data_values(session)
+    problems: dict[str, list[str]] = {}
+    for key, (code, secret) in dossiers.items():
+        r = _en(client, "get", f"/api/v1/lookup/{code}?secret={secret}&lang=en")
+        assert r.status_code == 200, key
+        body = r.get_json()
+        texts = [str(v) for k, v in body.items() if isinstance(v, str)
+                 and k not in ("service_name", "agency_responsible")]
+        bad = vietnamese_in(texts, data_values)
+        if bad:
+            problems[key] = bad
+    miss = _en(client, "get", "/api/v1/lookup/000.01.31.H25-260302-9999?secret=NOPE&lang=en").get_json()
+    bad = vietnamese_in([miss["error"]["message"]], [])
+    if bad:
+        problems["not_found"] = bad
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def _login(client: Any, username: str) -> None:
+    client.post("/logout")
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
+
+
+def test_the_staff_dossier_page_and_receipt_in_english_have_no_vietnamese(
+    session: Any, client: Any, dossiers: Any,
+) -> None:
+    data_values = _data_values(session)
+    assert agency(session, "000.01.31.H25") is not None
+    _login(client, "t_admin")
+    problems: dict[str, list[str]] = {}
+    for key, (code, _secret) in dossiers.items():
+        for url in (f"/dossiers/{code}?lang=en", f"/dossiers/{code}/print/01?lang=en"):
+            r = _en(client, "get", url)
+            if r.status_code == 404 and "print" in url:
+                continue  # no receipt before reception
+            assert r.status_code == 200, (key, url, r.status_code)
+            bad = vietnamese_in(visible_text(r.get_data(as_text=True)), data_values)
+            if bad:
+                problems[f"{key} {url}"] = bad
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
