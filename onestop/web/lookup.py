@@ -474,7 +474,7 @@ def api_answer(code: str, args: Mapping[str, str], remote_addr: str) -> ApiAnswe
             lookup_svc.summary_for_lookup(_db(), "", secret="-", key=secret_key(), now=utcnow(), connection=conn)
     with force_locale(lang):
         if view is None:
-            return _api_error(404, "not_found", _(_NOT_FOUND_MESSAGE))
+            return _api_error(404, "not_found", str(_NOT_FOUND_MESSAGE))
         body = lookup_svc.open311(view, tz=view.tz or ZoneInfo(current_app.config["TIMEZONE"]),
                                   texts=sentences.lookup_texts(view))
     return 200, body, _NO_STORE
