@@ -85,10 +85,10 @@ def prepare(app: Any, n: int) -> dict[str, Any]:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
+    from onestop.demo.seed import seed_reference
     from onestop.extensions import db
     from onestop.models import Agency, Procedure
     from onestop.services.admin.accounts import create_user
-    from onestop.demo.seed import seed_reference
 
     with app.app_context():
         upgrade()
@@ -121,7 +121,8 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
     finished (returned) over the two years before NOW."""
     dialect = session.get_bind().dialect.name
     nc, npr = len(centres), len(procs)
-    centre_case = "CASE " + " ".join(f"WHEN i % {nc} = {k} THEN {cid}" for k, cid in enumerate(centres)) + " END"
+    centre_case = ("CASE " + " ".join(f"WHEN i % {nc} = {k} THEN {cid}" for k, cid in enumerate(centres))
+                   + " END")
     proc_case = "CASE " + " ".join(f"WHEN i % {npr} = {k} THEN {pid}" for k, pid in enumerate(procs)) + " END"
     now_s = NOW.strftime("%Y-%m-%d %H:%M:%S")
     if dialect == "postgresql":
@@ -136,8 +137,10 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
         def sq(expr: str) -> str:
             return f"(strftime('%Y-%m-%d %H:%M:%S', {expr}) || '.000000')"
 
-        recv_raw = (f"CASE WHEN i % 20 = 0 THEN datetime('{now_s}', '-' || ((i * 7919) % 2592000) || ' seconds') "
-                    f"ELSE datetime('{now_s}', '-40 days', '-' || ((i * 104729) % 63072000) || ' seconds') END")
+        recv_raw = (f"CASE WHEN i % 20 = 0 "
+                    f"THEN datetime('{now_s}', '-' || ((i * 7919) % 2592000) || ' seconds') "
+                    f"ELSE datetime('{now_s}', '-40 days', '-' || ((i * 104729) % 63072000) || ' seconds') "
+                    "END")
         recv = sq(recv_raw)
         plus = "(strftime('%Y-%m-%d %H:%M:%S', {x}, '+{d} days') || '.000000')"
         prefix = f"WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {n}) "
@@ -148,7 +151,8 @@ def insert_dossiers(session: Any, n: int, centres: list[int], procs: list[int]) 
         "applicant_email, applicant_address, channel, documents, note, rule_set, submitted_at, received_at, "
         "clock_base_at, clock_start_at, due_at, apology_reason, status, supplement_count, finished_at, "
         "returned_at, result_note, updated_at, version) "
-        f"SELECT 'B-' || i, 'x', {proc_case}, {centre_case}, {centre_case}, 'Nguyễn Văn An', 'nguyen van an', "
+        f"SELECT 'B-' || i, 'x', {proc_case}, {centre_case}, {centre_case}, "
+        "'Nguyễn Văn An', 'nguyen van an', "
         "'', '', CASE WHEN i % 3 = 0 THEN 'a' || i || '@example.vn' ELSE '' END, '', "
         "CASE WHEN i % 4 = 0 THEN 'online' ELSE 'direct' END, '[]', '', 'ND118/2025', r, r, r, r, "
         f"{plus.format(x='r', d=7)}, '', CASE WHEN i % 20 = 0 THEN 'processing' ELSE 'returned' END, 0, "
@@ -203,7 +207,11 @@ def timed(session: Any, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def run_size(engine: str, n: int, pg_url: str, repeats: int) -> dict[str, Any]:
     from onestop.extensions import db
-    from onestop.services.dossiers.scanning import flag_due_soon_dossiers, flag_overdue_dossiers, scan_dossiers
+    from onestop.services.dossiers.scanning import (
+        flag_due_soon_dossiers,
+        flag_overdue_dossiers,
+        scan_dossiers,
+    )
 
     with database(engine, pg_url) as url:
         app = build_app(url)
@@ -247,13 +255,75 @@ def run_size(engine: str, n: int, pg_url: str, repeats: int) -> dict[str, Any]:
         del app_engine
     scan_med, bare_med = statistics.median(scans), statistics.median(bares)
     return {
-        "engine": engine, "n": n, "open": n // 20, "overdue_flagged": flagged[0], "due_soon_flagged": flagged[1],
+        "engine": engine, "n": n, "open": n // 20,
+        "overdue_flagged": flagged[0], "due_soon_flagged": flagged[1],
         "scan_ms": round(scan_med * 1000, 1), "bare_ms": round(bare_med * 1000, 1),
         "ratio": round(scan_med / bare_med, 2) if bare_med else None,
         "scan_notify_ms": round(statistics.median(fulls) * 1000, 1),
         "notified": full.notified, "emailed": full.emailed,
         "peak_kib": round(peak / 1024, 1), **info,
     }
+
+
+# The scheduler's gaps measured on a generated history: a normal tick, an hour, a day, a week down.
+GAPS = (("15 min", 15), ("1 hour", 60), ("1 day", 24 * 60), ("1 week", 7 * 24 * 60))
+
+
+def run_history(url: str, end: datetime, repeats: int) -> list[dict[str, Any]]:
+    """On a ``bench/generate.py`` database whose history ends at ``end``: the first scan ever at
+    ``end`` (flags the whole generated backlog; committed, once), then per gap a scan at
+    ``end + gap`` with its notifications, rolled back, so every gap starts from the same state.
+    Beside it, in the same transaction state, the single UPDATE of the former scan (every open
+    dossier examined) as literal SQL — the "before" of docs/benchmarks.md."""
+    from datetime import timedelta
+
+    from onestop.extensions import db
+    from onestop.services.dossiers.scanning import scan_dossiers
+
+    app = build_app(url)
+    out: list[dict[str, Any]] = []
+    with app.app_context():
+        s = db.session
+        if not s.connection().exec_driver_sql(
+                "SELECT 1 FROM dossiers WHERE overdue_flagged_at IS NOT NULL LIMIT 1").first():
+            t, first = timed(s, lambda: scan_dossiers(s, end))
+            out.append({"case": "first scan (whole backlog)", "ms": round(t * 1000, 1), **first.as_dict()})
+            print(json.dumps(out[-1]), flush=True)
+        pg = s.get_bind().dialect.name == "postgresql"
+        for label, minutes in GAPS:
+            now = end + timedelta(minutes=minutes)
+            lit = f"'{now.astimezone(UTC):%Y-%m-%d %H:%M:%S}+00'" if pg else \
+                f"'{now.astimezone(UTC):%Y-%m-%d %H:%M:%S}.000000'"
+            paused = ("EXISTS (SELECT 1 FROM pause_intervals p WHERE p.dossier_id = dossiers.id "
+                      "AND p.ended_at IS NULL AND p.started_at <= dossiers.due_at)")
+            former = (f"UPDATE dossiers SET overdue_flagged_at = {lit} WHERE finished_at IS NULL "
+                      f"AND due_at IS NOT NULL AND overdue_flagged_at IS NULL "
+                      f"AND (supplement_count > 1 OR (due_at < {lit} AND NOT {paused}))")
+            scans, formers, r = [], [], None
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                r = scan_dossiers(s, now)
+                s.flush()
+                scans.append(time.perf_counter() - t0)
+                s.rollback()
+                if pg:
+                    s.connection().exec_driver_sql("SET LOCAL jit = off")  # as the scan does
+                t0 = time.perf_counter()
+                n_former = s.connection().exec_driver_sql(former).rowcount
+                formers.append(time.perf_counter() - t0)
+                s.rollback()
+            tracemalloc.start()
+            scan_dossiers(s, now)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            s.rollback()
+            assert r is not None
+            out.append({"case": f"gap {label}", "ms": round(statistics.median(scans) * 1000, 1),
+                        "former_update_ms": round(statistics.median(formers) * 1000, 1),
+                        "former_flagged": n_former, "peak_kib": round(peak / 1024, 1), **r.as_dict()})
+            print(json.dumps(out[-1]), flush=True)
+        s.remove()
+    return out
 
 
 def main() -> None:
@@ -263,7 +333,15 @@ def main() -> None:
     ap.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--pg-url", default=os.environ.get("ONESTOP_BENCH_PG_URL", PG_DEFAULT))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--history", default=None,
+                    help="URL of a bench/generate.py database: measure the scan after gaps instead")
+    ap.add_argument("--end", default="2026-03-02T02:00:00+00:00", help="the instant its history ends at")
     args = ap.parse_args()
+    if args.history:
+        print(f"# {platform.platform()} · load {os.getloadavg()}", flush=True)
+        run_history(args.history, datetime.fromisoformat(args.end), args.repeats)
+        print(f"# load {os.getloadavg()}")
+        return
     sizes = sorted({int(x) for x in args.sizes.split(",") if x.strip()} | {args.n})
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     print(f"# {platform.platform()} · Python {platform.python_version()} · {os.cpu_count()} CPUs", flush=True)
@@ -277,7 +355,8 @@ def main() -> None:
           "scan + notifications (ms) | peak Python memory (KiB) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['engine']} | {r['n']:,} | {r['open']:,} | {r['overdue_flagged']:,} / {r['due_soon_flagged']:,} "
+        print(f"| {r['engine']} | {r['n']:,} | {r['open']:,} "
+              f"| {r['overdue_flagged']:,} / {r['due_soon_flagged']:,} "
               f"| {r['scan_ms']} | {r['bare_ms']} | {r['ratio']} | {r['scan_notify_ms']} | {r['peak_kib']} |")
     for engine in engines:
         rs = [r for r in results if r["engine"] == engine]

@@ -27,6 +27,12 @@ from .user import User
 
 _finished_sql = ", ".join(f"'{s.value}'" for s in FINISHED)
 
+# Predicates of the scan's partial indexes; services/dossiers/scanning.py repeats them literally
+# (a partial index serves a statement only when its WHERE implies the index's).
+OVERDUE_PENDING = "finished_at IS NULL AND overdue_flagged_at IS NULL"
+RESUPPLIED_PENDING = "finished_at IS NULL AND overdue_flagged_at IS NULL AND supplement_count > 1"
+
+
 
 class Dossier(Model):
     __tablename__ = "dossiers"
@@ -51,6 +57,20 @@ class Dossier(Model):
         # Hot paths: the overdue scan (open, by due time), worklists, Form 06 by period.
         Index("ix_dossiers_open_due", "due_at", postgresql_where="finished_at IS NULL",
               sqlite_where=db.text("finished_at IS NULL")),
+        # The 15-minute scan reads only what can still cross a threshold (docs/operations.md §14):
+        # open dossiers not yet flagged overdue, by due time; those with a second supplement
+        # request (overdue whatever the clock says); and, for the notifications, the rows just
+        # flagged.
+        Index("ix_dossiers_overdue_pending", "due_at",
+              postgresql_where=db.text(OVERDUE_PENDING), sqlite_where=db.text(OVERDUE_PENDING)),
+        Index("ix_dossiers_resupplied_pending", "id",
+              postgresql_where=db.text(RESUPPLIED_PENDING), sqlite_where=db.text(RESUPPLIED_PENDING)),
+        Index("ix_dossiers_overdue_flagged", "overdue_flagged_at",
+              postgresql_where=db.text("overdue_flagged_at IS NOT NULL"),
+              sqlite_where=db.text("overdue_flagged_at IS NOT NULL")),
+        Index("ix_dossiers_due_soon_flagged", "due_soon_flagged_at",
+              postgresql_where=db.text("due_soon_flagged_at IS NOT NULL"),
+              sqlite_where=db.text("due_soon_flagged_at IS NOT NULL")),
         Index("ix_dossiers_agency_received", "receiving_agency_id", "received_at"),
         Index("ix_dossiers_current_agency_status", "current_agency_id", "status"),
         Index("ix_dossiers_assignee_status", "assignee_id", "status"),
@@ -209,6 +229,11 @@ class HandoffLeg(Model):
         CheckConstraint("share_minutes IS NULL OR share_minutes >= 0", name="share_nonneg"),
         Index("ix_handoff_legs_open", "to_agency_id", "finished_at"),
         Index("ix_handoff_legs_due", "due_at"),
+        Index("ix_handoff_legs_overdue_pending", "due_at",
+              postgresql_where=db.text(OVERDUE_PENDING), sqlite_where=db.text(OVERDUE_PENDING)),
+        Index("ix_handoff_legs_overdue_flagged", "overdue_flagged_at",
+              postgresql_where=db.text("overdue_flagged_at IS NOT NULL"),
+              sqlite_where=db.text("overdue_flagged_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

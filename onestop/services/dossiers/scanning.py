@@ -1,15 +1,17 @@
 """Set-based flagging for the scheduler: overdue and due-soon dossiers, overdue hand-off legs,
 overdue citizen feedback (PAKN) and lapsed supplement windows.
 
-Every scan is ONE ``UPDATE … SET <flag>_at = :now WHERE <condition> AND <flag>_at IS NULL`` (no
-loop over dossiers), followed by ONE ``INSERT … SELECT`` per kind of notification, which picks the
-rows flagged by this very statement (``<flag>_at = :now``) and skips keys already notified
+Every scan is set-based: ``UPDATE … SET <flag>_at = :now WHERE <condition> AND <flag>_at IS NULL`` (no
+loop over dossiers; overdue takes two, one per way of becoming overdue, each on a partial index of the
+rows still pending, so a scan costs what crossed a threshold since the last one, not the history),
+followed by ONE ``INSERT … SELECT`` per kind of notification, which picks the
+rows flagged by these very statements (``<flag>_at = :now``, indexed) and skips keys already notified
 (``dedupe_key`` is UNIQUE). So a second run with the same ``now`` flags nothing and notifies no one;
 a run after a crash between two runs cannot lose notifications either, because the flag and its
 notifications are written in the same transaction (the job commits once).
 
-Overdue is derived, never a status (docs/rules.md, "Timing" T1): the ``*_flagged_at`` columns only remember that
-people were told. The UPDATEs go through SQLAlchemy Core on the table, so they neither bump the
+Overdue is derived, never a status (docs/rules.md, "Timing" T1): the ``*_flagged_at`` columns only
+remember that people were told. The UPDATEs go through SQLAlchemy Core on the table, so they neither bump the
 dossier's optimistic-lock ``version`` (an officer editing the dossier at that moment is not
 refused) nor touch ``updated_at``.
 
@@ -17,8 +19,8 @@ Which dossiers are overdue or due soon is THE timing rule written as SQL once
 (services/dossiers/timing_sql.py; docs/rules.md, "Timing"): a paused dossier whose pause began after the
 deadline is overdue, more than one supplement request is overdue, a pause begun in time stops the clock.
 
-Due soon (docs/rules.md, "Timing" T4; Decree 61/2018 art. 19(4) as amended; Decree 118/2025): no later than one
-working day before the deadline the agency must issue the apology and new date, so a dossier is due
+Due soon (docs/rules.md, "Timing" T4; Decree 61/2018 art. 19(4) as amended; Decree 118/2025): no later
+than one working day before the deadline the agency must issue the apology and new date, so a dossier is due
 soon when ``due_at <= due_soon_from(now, calendar)``. Calendars differ only for agencies with their
 own office hours/time zone or local calendar exceptions (theirs or an ancestor's); the threshold is
 computed once for the national calendar (plus nationwide exceptions) and once per such agency, and
@@ -32,7 +34,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, case, literal, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ...domain.calendar import WorkingCalendar
@@ -91,19 +93,28 @@ def _special_agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).where(or_(*cond))))
 
 
-def due_soon_threshold(session: Session, now: datetime) -> ColumnElement[datetime]:
-    """The SQL expression for "due soon from" per dossier: one literal for the national calendar,
-    a CASE for agencies with their own calendar."""
+def _thresholds(session: Session, now: datetime) -> tuple[datetime, dict[datetime, list[int]]]:
+    """"Due soon from" on the national calendar, and per other threshold the agencies it holds for."""
     national = due_soon_from(now, calendar_for(session, None))
     groups: dict[datetime, list[int]] = defaultdict(list)
     for agency in _special_agencies(session):
         t = due_soon_from(now, calendar_for(session, agency))
         if t != national:
             groups[t].append(agency.id)
+    return national, groups
+
+
+def _threshold_case(national: datetime, groups: dict[datetime, list[int]]) -> ColumnElement[datetime]:
     if not groups:
         return _ts(national)
     whens = [(D.c.receiving_agency_id.in_(ids), _ts(t)) for t, ids in sorted(groups.items())]
     return case(*whens, else_=_ts(national))
+
+
+def due_soon_threshold(session: Session, now: datetime) -> ColumnElement[datetime]:
+    """The SQL expression for "due soon from" per dossier: one literal for the national calendar,
+    a CASE for agencies with their own calendar."""
+    return _threshold_case(*_thresholds(session, now))
 
 
 # ---------------------------------------------------------------- dossiers and legs
@@ -133,21 +144,48 @@ def _open_timing(now: datetime, soon: ColumnElement[datetime] | None = None) -> 
                             supplement_count=D.c.supplement_count, now=now, soon=soon)
 
 
+def _pending_overdue() -> list[ColumnElement[bool]]:
+    """Open and not yet flagged overdue: the predicate of the partial indexes
+    ``ix_dossiers_overdue_pending`` / ``ix_handoff_legs_overdue_pending`` (models/dossier.py),
+    written the same way so that both engines see the statement's WHERE imply the index's."""
+    return [D.c.finished_at.is_(None), D.c.overdue_flagged_at.is_(None)]
+
+
 def flag_overdue_dossiers(session: Session, now: datetime) -> int:
-    """Flag open dossiers that count as overdue at ``now`` (one UPDATE): the due time passed while
-    the clock ran (a pause begun after the deadline does not stop it), or more than one supplement
-    request (docs/rules.md, "Timing" T4)."""
-    stmt = (update(D).where(*_open_with_due(), D.c.overdue_flagged_at.is_(None),
-                            is_overdue_open(D.c.due_at, open_pause_start(D.c.id), D.c.supplement_count, now))
-            .values(overdue_flagged_at=now))
-    return rows_affected(session.execute(stmt))
+    """Flag open dossiers that count as overdue at ``now``: the due time passed while the clock
+    ran (a pause begun after the deadline does not stop it), or more than one supplement request
+    (docs/rules.md, "Timing" T4).
+
+    Two UPDATEs, one per way of becoming overdue, each restricted by a condition the rule implies
+    so that it reads a partial index of the dossiers still pending, never all open ones
+    (docs/operations.md §14): ``due_at < now`` on ``ix_dossiers_overdue_pending`` and
+    ``supplement_count > 1`` on ``ix_dossiers_resupplied_pending``. What a scan reads is what
+    crossed since the last scan (however long ago, so a catch-up misses nothing), plus the
+    dossiers whose clock a pause stopped before their due time and which are still paused. A due
+    time moved by a re-plan (a calendar edit, the end of a pause) needs no bookkeeping: the dossier
+    stays pending until it is flagged, whatever its due time becomes."""
+    rule = is_overdue_open(D.c.due_at, open_pause_start(D.c.id), D.c.supplement_count, now)
+    by_time = update(D).where(*_pending_overdue(), D.c.due_at < now, rule).values(overdue_flagged_at=now)
+    resupplied = (update(D).where(*_pending_overdue(), D.c.supplement_count > literal_column("1"),
+                                  D.c.due_at.is_not(None), rule)
+                  .values(overdue_flagged_at=now))
+    return rows_affected(session.execute(by_time)) + rows_affected(session.execute(resupplied))
 
 
-def flag_due_soon_dossiers(session: Session, now: datetime, soon: ColumnElement[datetime] | None = None) -> int:
+def flag_due_soon_dossiers(session: Session, now: datetime,
+                           soon: ColumnElement[datetime] | None = None) -> int:
     """Flag open dossiers that are due soon at ``now`` (one UPDATE; docs/rules.md, "Timing" T4).
-    ``due_at BETWEEN now AND threshold`` is implied by the rule; it is repeated for the index."""
-    threshold = soon if soon is not None else due_soon_threshold(session, now)
-    stmt = (update(D).where(*_open_with_due(), D.c.due_at >= now, D.c.due_at <= threshold,
+    ``due_at BETWEEN now AND threshold`` is implied by the rule; it is repeated for the index, with
+    the latest of the calendars' thresholds as a constant upper bound (a CASE bounds no index range),
+    so the statement reads only the open dossiers due within about a working day."""
+    if soon is None:
+        national, groups = _thresholds(session, now)
+        threshold = _threshold_case(national, groups)
+        latest = max([national, *groups])
+        bound = [D.c.due_at <= _ts(latest)]
+    else:
+        threshold, bound = soon, []
+    stmt = (update(D).where(*_open_with_due(), D.c.due_at >= now, *bound, D.c.due_at <= threshold,
                             D.c.due_soon_flagged_at.is_(None),
                             _open_timing(now, threshold) == Timing.DUE_SOON.value)
             .values(due_soon_flagged_at=now))
@@ -160,10 +198,11 @@ def flag_overdue_legs(session: Session, now: datetime) -> int:
     each leg judged on its own share): a pause of the dossier open since before the leg's deadline
     stops the leg's clock; one begun after it does not hide the overrun. A second supplement request
     makes the dossier late, not the leg (it is not the leg's share)."""
-    open_ids = select(D.c.id).where(D.c.finished_at.is_(None))
+    open_dossier = select(D.c.id).where(D.c.id == L.c.dossier_id, D.c.finished_at.is_(None)).exists()
     leg_overdue = is_overdue_open(L.c.due_at, open_pause_start(L.c.dossier_id), 0, now)
-    stmt = (update(L).where(L.c.finished_at.is_(None), L.c.acknowledged_at.is_not(None), L.c.due_at < now,
-                            L.c.overdue_flagged_at.is_(None), L.c.dossier_id.in_(open_ids), leg_overdue)
+    # The legs still pending (ix_handoff_legs_overdue_pending), as for the dossiers.
+    stmt = (update(L).where(L.c.finished_at.is_(None), L.c.overdue_flagged_at.is_(None), L.c.due_at < now,
+                            L.c.acknowledged_at.is_not(None), open_dossier, leg_overdue)
             .values(overdue_flagged_at=now))
     return rows_affected(session.execute(stmt))
 
@@ -216,8 +255,18 @@ def notify_flagged_legs(session: Session, now: datetime) -> int:
         where=[L.c.overdue_flagged_at == now, L.c.finished_at.is_(None)], now=now)
 
 
+def _without_jit(session: Session) -> None:
+    """PostgreSQL compiles a statement to machine code (JIT) when its estimated cost is high, and the
+    correlated pause look-up makes these estimates high even when a scan reads a handful of rows:
+    the compilation then costs more than the scan (0.6 s against a few ms at 1M dossiers,
+    docs/benchmarks.md "Overdue scan"). Off for this transaction only."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def scan_dossiers(session: Session, now: datetime) -> ScanResult:
     """The 15-minute scan: flag, then notify (the caller commits once)."""
+    _without_jit(session)
     r = ScanResult()
     r.overdue = flag_overdue_dossiers(session, now)
     r.due_soon = flag_due_soon_dossiers(session, now)
@@ -259,7 +308,8 @@ def digest_heads(session: Session, now: datetime) -> dict[str, Any]:
     user_ids = {g[1] for g in groups if g[1] is not None}
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))} \
         if agency_ids else {}
-    officers = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    officers = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} \
+        if user_ids else {}
     heads = session.scalars(select(User).where(User.role == "head", User.active.is_(True))
                             .order_by(User.id)).all()
     from ..notify.notifications import notify, queue_message
@@ -402,7 +452,8 @@ def check_next_year_calendar(session: Session, now: datetime,
 
 
 __all__ = [
-    "RUNNING_STATUSES", "ScanResult", "check_next_year_calendar", "digest_heads", "due_soon_threshold", "flag_due_soon_dossiers",
+    "RUNNING_STATUSES", "ScanResult", "check_next_year_calendar", "digest_heads", "due_soon_threshold",
+    "flag_due_soon_dossiers",
     "flag_overdue_dossiers", "flag_overdue_legs", "notify_flagged_dossiers", "notify_flagged_legs",
     "scan_dossiers", "scan_feedback", "scan_supplements", "working_day_before",
 ]
