@@ -161,3 +161,55 @@ def test_trend_shows_a_month_without_dossiers_as_no_data_not_full_marks(session,
     assert [m["points"] is None for m in body["trend"]][-1] is False
     html = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_data(as_text=True)
     assert "không có hồ sơ" in html
+
+
+def test_one_pass_facts_equal_the_sums_and_the_per_measure_lists_on_random_histories(session, tmp_path):
+    # index766.file_facts computes the measures and the six "pulling down" lists in one statement
+    # (window sums and a ROW_NUMBER per measure); it must give exactly the conditional sums of
+    # file_measures and, per measure, the oldest dossiers in the denominator but not the numerator.
+    import random
+
+    from sqlalchemy import not_
+
+    from onestop.models.dvcqg import DvcqgOutbox
+    from onestop.services.reporting import index766 as ix
+    from onestop.services.reporting.reports import measured_at
+
+    rng = random.Random(766)
+    store = LocalStorage(tmp_path)
+    commune = agency(session, "000.00.31.H25")
+    clerk = user(session, "t_clerk")
+    made = []
+    for i in range(24):
+        at = datetime(2026, 3, 2 + i % 15, 2 + i % 7, 0, tzinfo=UTC)
+        d = receive(session, now=at, id_number=f"0010900{i:05d}").dossier
+        made.append(d)
+        d.vneid_verified = rng.random() < 0.3
+        d.payment_channel = rng.choice((None, None, 1, 2))
+        d.csdl_codes = ["CSDLQGDC"] if rng.random() < 0.2 else []
+        if rng.random() < 0.5:
+            row = _scan(session, store, d, rng.choice((1, 2)), now=at)
+            files_svc.set_approval(session, row, actor=clerk, state=rng.choice((2, 2, 3)), now=at)
+            if rng.random() < 0.3:
+                row.digitisation_state = rng.choice((2, 3))
+                row.from_national_store = rng.random() < 0.5
+            if rng.random() < 0.2:  # uploaded after the as-of moment: must not count
+                row.uploaded_at = datetime(2026, 4, 2, tzinfo=UTC)
+        if rng.random() < 0.6:
+            sent = rng.random() < 0.7
+            session.add(DvcqgOutbox(dossier_id=d.id, kind="event", version=99,
+                                    state="sent" if sent else "pending", attempts=1, created_at=at,
+                                    next_attempt_at=at, sent_at=at if sent else None, last_error=""))
+    session.flush()
+    start_m, as_of = measured_at(commune, datetime(2026, 3, 1).date(), datetime(2026, 3, 31).date(), AS_OF)
+    for limit in (3, 20):
+        measures, lists = ix.file_facts(session, commune, start_m, as_of, limit=limit)
+        assert measures == ix.file_measures(session, commune, start_m, as_of)
+        for name in ix.FILE_MEASURES:
+            source, population, conds, row = ix._joined(session, commune, start_m, as_of, "desk")
+            den, num = conds[name]
+            expected = list(session.scalars(select(row.code).select_from(source)
+                                            .where(population, den, not_(num))
+                                            .order_by(row.received_at, row.id).limit(limit)))
+            assert lists[name] == expected, name
+    assert any(lists[name] for name in ix.FILE_MEASURES) and len(made) == 24

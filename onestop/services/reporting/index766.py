@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, not_, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -58,11 +58,17 @@ def _fee_procedures(session: Session) -> list[int]:
     return [pid for pid, text in session.execute(select(Procedure.id, Procedure.fee)) if fees(text or "")]
 
 
-def _facts(as_of: datetime, population: ColumnElement[bool]) -> tuple[Any, Any]:
+# The dossier columns the conditions read (the population's common table expression carries them).
+_POP_COLUMNS = ("id", "code", "received_at", "procedure_id", "payment_channel", "vneid_verified",
+                "csdl_codes", "finished_at", "status")
+
+
+def _facts(as_of: datetime, pop: Any) -> tuple[Any, Any]:
     """Per dossier of the population, the file and sync facts before ``as_of`` as two grouped derived
-    tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact)."""
-    d, f, o = Dossier, DossierFile, DvcqgOutbox
-    ids = select(d.id).where(population)
+    tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact).
+    ``pop`` is the population read once; both facts are restricted to its ids."""
+    f, o = DossierFile, DvcqgOutbox
+    ids = select(pop.c.id)
     files = (select(
         f.dossier_id.label("dossier_id"),
         func.max(case((f.kind == "component", 1), else_=0)).label("component"),
@@ -78,10 +84,10 @@ def _facts(as_of: datetime, population: ColumnElement[bool]) -> tuple[Any, Any]:
     return files, synced
 
 
-def _conditions(as_of: datetime, fee_ids: list[int], files: Any, synced: Any
+def _conditions(as_of: datetime, fee_ids: list[int], d: Any, files: Any, synced: Any
                 ) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
-    """measure -> (in the denominator, in the numerator) for one dossier row joined to its facts."""
-    d = Dossier
+    """measure -> (in the denominator, in the numerator) for one population row ``d`` joined to its
+    facts."""
     component = func.coalesce(files.c.component, 0) == 1
     result_file = func.coalesce(files.c.result, 0) == 1
     has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
@@ -133,21 +139,27 @@ def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> C
 
 
 def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
-            by: By) -> tuple[Any, Any, Any]:
+            by: By) -> tuple[Any, Any, Any, Any]:
+    """(source, where, conditions, row): the population's rows with their facts; ``row`` names the
+    population's columns (``row.id``, ``row.code``, ``row.received_at``) in the source."""
     population = _population(agency, start_m, as_of, by)
     if session.get_bind().dialect.name == "sqlite":
-        return Dossier.__table__, population, _conditions_probed(as_of, _fee_procedures(session))
-    files, synced = _facts(as_of, population)
-    source = (Dossier.__table__.outerjoin(files, files.c.dossier_id == Dossier.id)
-              .outerjoin(synced, synced.c.dossier_id == Dossier.id))
-    return source, population, _conditions(as_of, _fee_procedures(session), files, synced)
+        return Dossier.__table__, population, _conditions_probed(as_of, _fee_procedures(session)), Dossier
+    # PostgreSQL: the population is read ONCE (a common table expression, materialised because it is
+    # read three times) and the files and sync facts are restricted to its ids.
+    pop = select(*(getattr(Dossier, c).label(c) for c in _POP_COLUMNS)).where(population).cte("pop")
+    files, synced = _facts(as_of, pop)
+    source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
+              .outerjoin(synced, synced.c.dossier_id == pop.c.id))
+    where: ColumnElement[bool] = pop.c.id.is_not(None)
+    return source, where, _conditions(as_of, _fee_procedures(session), pop.c, files, synced), pop.c
 
 
 def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *,
                   by: By = "desk") -> dict[str, Measured]:
     """The measures behind 1.4, 3.6, 4.2–4.5 over the dossiers received in [start_m, as_of) in the
     subtree: one statement of conditional sums (both engines)."""
-    source, population, conds = _joined(session, agency, start_m, as_of, by)
+    source, population, conds, _ = _joined(session, agency, start_m, as_of, by)
     # A denominator of every dossier is the row count, shared.
     total = func.count().label("all")
     cols: list[Any] = [total]
@@ -170,41 +182,56 @@ def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: da
     return out
 
 
+def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *, by: By = "desk",
+               limit: int = 20) -> tuple[dict[str, Measured], dict[str, list[str]]]:
+    """``file_measures`` and, for each measure, the codes of up to ``limit`` dossiers in its denominator
+    but not its numerator (oldest received first) — in ONE statement: each dossier's flags are computed
+    once (a common table expression, materialised by PostgreSQL since it is read several times), then
+    summed, and each list is a top-``limit`` read of those flags; neither the population nor the files
+    and sync facts are read a second time for the lists."""
+    if as_of <= start_m:
+        return file_measures(session, agency, start_m, as_of, by=by), {m: [] for m in FILE_MEASURES}
+    source, population, conds, row = _joined(session, agency, start_m, as_of, by)
+    count = len(FILE_MEASURES)
+    flag_cols: list[Any] = [row.id.label("id"), row.code.label("code"), row.received_at.label("received_at")]
+    for i, name in enumerate(FILE_MEASURES):
+        den, num = conds[name]
+        flag_cols.append(case((and_(den, num), 1), else_=0).label(f"n{i}"))
+        flag_cols.append(case((den, 1), else_=0).label(f"d{i}"))
+        flag_cols.append(case((and_(den, not_(num)), 1), else_=0).label(f"l{i}"))
+    per = select(*flag_cols).select_from(source).where(population).cte("per")
+    none = cast(None, Integer)
+    # One row of sums (measure -1), then the laggards of each measure (measure i, rank order kept).
+    sums = select(literal(-1).label("m"), cast(None, String).label("code"), none.label("k"),
+                  *(func.coalesce(func.sum(per.c[f"{x}{i}"]), 0).label(f"{x}{i}")
+                    for i in range(count) for x in "nd"))
+    parts: list[Any] = [sums]
+    for i in range(count):
+        top = (select(per.c.code, per.c.received_at, per.c.id).where(per.c[f"l{i}"] == 1)
+               .order_by(per.c.received_at, per.c.id).limit(limit).subquery(f"top{i}"))
+        parts.append(select(literal(i).label("m"), top.c.code,
+                            func.row_number().over(order_by=(top.c.received_at, top.c.id)).label("k"),
+                            *(none.label(f"{x}{j}") for j in range(count) for x in "nd")))
+    rows = session.execute(union_all(*parts)).all()
+    lists: dict[str, list[tuple[int, str]]] = {m: [] for m in FILE_MEASURES}
+    measures: dict[str, Measured] = {}
+    for row in rows:
+        m = row._mapping
+        if m["m"] == -1:
+            for i, name in enumerate(FILE_MEASURES):
+                n, dn = int(m[f"n{i}"]), int(m[f"d{i}"])
+                measures[name] = Measured(rate(n, dn), n, dn)
+        else:
+            lists[FILE_MEASURES[int(m["m"])]].append((int(m["k"]), str(m["code"])))
+    return measures, {name: [code for _, code in sorted(found)] for name, found in lists.items()}
+
+
 def pulling_down(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measure: str, *,
                  by: By = "desk", limit: int = 20) -> list[str]:
     """Codes of the dossiers in the denominator but not the numerator of ``measure`` (oldest first)."""
-    if measure not in FILE_MEASURES or as_of <= start_m:
+    if measure not in FILE_MEASURES:
         return []
-    source, population, conds = _joined(session, agency, start_m, as_of, by)
-    den, num = conds[measure]
-    return list(session.scalars(select(Dossier.code).select_from(source).where(population, den, not_(num))
-                                .order_by(Dossier.received_at, Dossier.id).limit(limit)))
-
-
-def pulling_down_all(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
-                     measures: list[str], *, by: By = "desk", limit: int = 20) -> dict[str, list[str]]:
-    """``pulling_down`` for several measures in ONE statement: the population joined once, a flag per
-    measure, oldest first; reading stops when every list is full."""
-    wanted = [m for m in measures if m in FILE_MEASURES]
-    out: dict[str, list[str]] = {m: [] for m in wanted}
-    if not wanted or as_of <= start_m:
-        return out
-    source, population, conds = _joined(session, agency, start_m, as_of, by)
-    flags = [and_(conds[m][0], not_(conds[m][1])) for m in wanted]
-    cols = [Dossier.code, *(case((fl, 1), else_=0).label(f"f{i}") for i, fl in enumerate(flags))]
-    q = (select(*cols).select_from(source).where(population, or_(*flags))
-         .order_by(Dossier.received_at, Dossier.id).execution_options(yield_per=500))
-    result = session.execute(q)
-    try:
-        for row in result:
-            for i, m in enumerate(wanted):
-                if row[i + 1] and len(out[m]) < limit:
-                    out[m].append(row[0])
-            if all(len(v) >= limit for v in out.values()):
-                break
-    finally:
-        result.close()
-    return out
+    return file_facts(session, agency, start_m, as_of, by=by, limit=limit)[1][measure]
 
 
 @dataclass
@@ -314,13 +341,15 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
              trend: bool = True, limit: int = 20) -> Index766:
     start, end = parse_index_period(period)
     scope = check_by(by)
-    report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope)
     start_m, as_of = measured_at(agency, start, end, now)
+    measures, lists = file_facts(session, agency, start_m, as_of, by=scope, limit=limit)
+    report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope,
+                          file_values=measures)
     own = [c for c in report.criteria if c.rule_set == "766"]
-    lists = pulling_down_all(session, agency, start_m, as_of,
-                             [c.measure for c in own if c.points < c.max_points], by=scope, limit=limit)
+    # Only an indicator below its maximum has dossiers pulling it down.
     indicators = [Indicator(criterion=c, formula=FORMULAS.get(c.measure, ""),
-                            dossiers=lists.get(c.measure, [])) for c in own]
+                            dossiers=lists.get(c.measure, []) if c.points < c.max_points else [])
+                  for c in own]
     indicators.sort(key=lambda i: [int(x) if x.isdigit() else 0
                                    for x in i.criterion.criterion.split(".")[1:]])
     sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)

@@ -81,8 +81,9 @@ def to_rule(row: ScoringRuleRow) -> ScoringRule:
 
 def rules_in_force(session: Session, on: date) -> list[ScoringRuleRow]:
     return list(session.scalars(
-        select(ScoringRuleRow).where(ScoringRuleRow.effective_from <= on,
-                                     (ScoringRuleRow.effective_to.is_(None)) | (ScoringRuleRow.effective_to >= on))
+        select(ScoringRuleRow).where(
+            ScoringRuleRow.effective_from <= on,
+            (ScoringRuleRow.effective_to.is_(None)) | (ScoringRuleRow.effective_to >= on))
         .order_by(ScoringRuleRow.rule_set, ScoringRuleRow.id)))
 
 
@@ -112,14 +113,16 @@ def measured_values(counts: Counts, online_services: tuple[int, int]) -> dict[st
 
     unhappy = min(counts.received_total, counts.unhappy)
     return {
-        "on_time_rate": Measured(rate(counts.on_time, counts.received_total), counts.on_time, counts.received_total),
+        "on_time_rate": Measured(rate(counts.on_time, counts.received_total), counts.on_time,
+                                 counts.received_total),
         "online_dossier_rate": Measured(rate(counts.received_online, counts.received_in_period),
                                         counts.received_online, counts.received_in_period),
         "satisfaction_rate": Measured(
             satisfaction_rate(counts.received_total, counts.late, unhappy),
             counts.received_total - min(counts.received_total, counts.late + unhappy),
             counts.received_total),
-        "apology_rate": Measured(rate(counts.late_apologised, counts.late), counts.late_apologised, counts.late),
+        "apology_rate": Measured(rate(counts.late_apologised, counts.late), counts.late_apologised,
+                                 counts.late),
         "online_service_rate": Measured(rate(*online_services), *online_services),
         "complaint_handled_rate": Measured(rate(counts.feedback_on_time, counts.feedback_due),
                                            counts.feedback_on_time, counts.feedback_due),
@@ -143,7 +146,8 @@ class CriterionScore:
 
     def as_json(self) -> dict[str, Any]:
         return {"rule_set": self.rule_set, "criterion": self.criterion, "title": self.title,
-                "measure": self.measure, "measured": str(self.measured) if self.measured is not None else None,
+                "measure": self.measure,
+                "measured": str(self.measured) if self.measured is not None else None,
                 "numerator": self.numerator, "denominator": self.denominator, "points": str(self.points),
                 "max_points": str(self.max_points), "kind": self.kind, "rule": self.rule_text}
 
@@ -200,8 +204,10 @@ class ScoreReport:
 def rule_text(rule: ScoringRule) -> str:
     if rule.kind == "proportional":
         t = rule.threshold if rule.threshold is not None else Decimal(1)
-        return f"Tối đa {rule.max_points} điểm khi đạt ≥ {t * 100:.0f}%; thấp hơn: tỷ lệ × {rule.max_points} / {t * 100:.0f}%"
-    return "; ".join(f"≥ {b * 100:.0f}%: {p} điểm" for b, p in sorted(rule.tiers, reverse=True)) + "; thấp hơn: 0"
+        return (f"Tối đa {rule.max_points} điểm khi đạt ≥ {t * 100:.0f}%; "
+                f"thấp hơn: tỷ lệ × {rule.max_points} / {t * 100:.0f}%")
+    return ("; ".join(f"≥ {b * 100:.0f}%: {p} điểm" for b, p in sorted(rule.tiers, reverse=True))
+            + "; thấp hơn: 0")
 
 
 def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
@@ -212,11 +218,13 @@ def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def score_agency(session: Session, agency: Agency, start: date, end: date, *, now: datetime,
-                 tz: str = "Asia/Ho_Chi_Minh", what_if_days: int | None = None, by: str = "desk") -> ScoreReport:
+                 tz: str = "Asia/Ho_Chi_Minh", what_if_days: int | None = None, by: str = "desk",
+                 file_values: dict[str, Measured] | None = None) -> ScoreReport:
     """Measured values, points and maximum of every rule in force on the period's last day, for
     the agency and its subtree (by receiving desk or by resolving agency), as of the earlier of
     ``now`` and the period's end — the same Form 06 buckets as the Form 06 page (one builder,
-    ``reports.form06_counts``); with ``what_if_days`` also the what-if."""
+    ``reports.form06_counts``); with ``what_if_days`` also the what-if. ``file_values``: the 766 file
+    measures already computed for the same subtree and moments (index766.file_facts), not read again."""
     scope = check_by(by)
     seed_scoring_rules(session, now)
     start_m, end_m = _bounds(start, end, tz)
@@ -225,7 +233,8 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
     values = measured_values(counts, online_service_counts(session))
     from .index766 import file_measures  # the 766 measures from files, identity, payment, sync
 
-    values.update(file_measures(session, agency, start_m, as_of, by=scope))
+    values.update(file_values if file_values is not None
+                  else file_measures(session, agency, start_m, as_of, by=scope))
     criteria: list[CriterionScore] = []
     for row in rules_in_force(session, min(end, as_of.astimezone(ZoneInfo(tz)).date())):
         rule = to_rule(row)
@@ -300,7 +309,8 @@ def parse_tiers(text: str) -> list[list[str]]:
         if not part.strip():
             continue
         if ":" not in part:
-            raise ValidationFailed({"tiers": f"Bậc '{part.strip()}' phải có dạng tỷ lệ:điểm, ví dụ 0.95:1.5."})
+            raise ValidationFailed({"tiers": f"Bậc '{part.strip()}' phải có dạng tỷ lệ:điểm, "
+                                             "ví dụ 0.95:1.5."})
         b, p = (x.strip() for x in part.split(":", 1))
         try:
             bound = Decimal(b.rstrip("%")) / (100 if b.endswith("%") else 1)
