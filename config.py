@@ -35,18 +35,16 @@ class Config:
     SESSION_COOKIE_SECURE = False  # True in ProductionConfig (behind HTTPS)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    # One process: in-process counters (onestop/ratelimit.py). Several workers or hosts: a shared
-    # store, ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0 — production refuses to start
-    # several workers without one (docs/operations.md §3).
-    RATELIMIT_STORAGE_URI = "onestop-memory://"
+    # One process: limits' in-process counters. Several workers or hosts: a shared store,
+    # ONESTOP_RATELIMIT_STORAGE_URI=redis://host:6379/0 — production refuses to start several
+    # workers without one (onestop/extensions.py, docs/operations.md §3).
+    RATELIMIT_STORAGE_URI = "memory://"
     # gunicorn workers per host (ONESTOP_WORKERS); None: configured_workers() below, the count
     # gunicorn.conf.py gives gunicorn.
     WORKERS: int | None = None
     ENV_NAME = "development"
     RATELIMIT_HEADERS_ENABLED = False  # X-RateLimit-* tell a guesser nothing it needs; 429 carries Retry-After
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
-    # GET /api/v1/lookup/<code> answered before the staff app's request hooks (web/lookup.py).
-    LOOKUP_API_FAST_PATH = True
     # Wrong phone-last-4 attempts accepted per dossier code (then only the secret works that day).
     LOOKUP_PHONE4_FAILURES = "10 per day"
     # PAKN a citizen may file per dossier per local day (why 3: onestop/services/public/feedback.py).
@@ -133,8 +131,8 @@ class ProductionConfig(Config):
     PUBLIC_BASE_URL = ""
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    # One worker only; several need ONESTOP_RATELIMIT_STORAGE_URI=redis://… (onestop/ratelimit.py).
-    RATELIMIT_STORAGE_URI = "onestop-memory://"
+    # One worker only; several need ONESTOP_RATELIMIT_STORAGE_URI=redis://… (onestop/extensions.py).
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 CONFIGS = {
@@ -147,7 +145,7 @@ CONFIGS = {
 def configured_workers(environ: Mapping[str, str]) -> int:
     """gunicorn workers per host: ONESTOP_WORKERS, else WEB_CONCURRENCY (gunicorn's own
     variable), else 1 (gunicorn's own default). gunicorn.conf.py starts this many, and the app
-    checks the same number against its rate-limit store (onestop/ratelimit.py)."""
+    checks the same number against its rate-limit store (onestop/extensions.py)."""
     for name in ("ONESTOP_WORKERS", "WEB_CONCURRENCY"):
         value = (environ.get(name) or "").strip()
         if value:

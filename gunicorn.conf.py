@@ -27,9 +27,9 @@ timeout = 60
 
 def on_starting(server):
     """Refuse, before any worker is forked, several workers counting rate limits and the
-    phone-last-4 lock each in their own memory (onestop/ratelimit.py)."""
+    phone-last-4 lock each in their own memory (onestop/extensions.py)."""
     from config import CONFIGS, env_overrides
-    from onestop.ratelimit import refusal
+    from onestop.extensions import rate_limit_refusal
 
     app = getattr(server.app, "callable", None)  # the Flask app, loaded already (preload_app)
     config = getattr(app, "config", None)
@@ -37,7 +37,7 @@ def on_starting(server):
         base = CONFIGS[os.environ.get("ONESTOP_ENV", "development")]
         config = {"ENV_NAME": base.ENV_NAME, "RATELIMIT_STORAGE_URI": base.RATELIMIT_STORAGE_URI,
                   **env_overrides(os.environ)}
-    problem = refusal(env_name=str(config.get("ENV_NAME") or ""), workers=int(server.cfg.workers),
+    problem = rate_limit_refusal(env_name=str(config.get("ENV_NAME") or ""), workers=int(server.cfg.workers),
                       storage_uri=str(config.get("RATELIMIT_STORAGE_URI") or "memory://"))
     if problem:
         raise RuntimeError(problem)  # gunicorn prints "Error: …" and exits 1

@@ -4,24 +4,75 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Config, Flask
+
+if TYPE_CHECKING:
+    from .services.admin.calendars import CalendarStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app. No side effects: no tables created, no data written, no
-    threads started (migrations are a deploy step; the scheduler is its own process)."""
+    """Build the app: the staff app, with the citizen app (:func:`create_public_app`) mounted at
+    its paths. No side effects: no tables created, no data written, no threads started
+    (migrations are a deploy step; the scheduler is its own process)."""
+    app = _flask(__name__)
+    _configure(app, config, overrides)
+
+    from .web import init_web
+
+    _init_extensions(app)
+    calendars = _init_calendars(app)
+    from .services.reporting import rollup
+
+    rollup.ENABLED = bool(app.config.get("REPORTS_ROLLUP", True))
+    init_web(app)
+    from . import cli
+
+    cli.init_app(app)
+    _mount_public(app, create_public_app(settings=app.config, calendars=calendars))
+    _wrap_wsgi(app)
+    return app
+
+
+def create_public_app(*, settings: Config, calendars: CalendarStore) -> Flask:
+    """The citizen surface (onestop/web/public/) as its own app: the same settings, database,
+    Babel and rate limiter (and its store) as the staff app it is mounted in, no sign-in, no
+    CSRF, none of the staff request hooks."""
+    from .extensions import babel, db, limiter
+    from .web.i18n import select_locale, select_timezone
+    from .web.public import init_public
+
+    app = _flask("onestop.web.public")
+    app.config = settings  # one deployment, one set of settings (tests and operators change either)
+    db.init_app(app)
+    with app.app_context():
+        _bind_engines(app, calendars)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    init_public(app)
+    limiter.init_app(app)  # after init_public: its NUL refusal runs before a guess is counted
+    return app
+
+
+def _mount_public(app: Flask, public: Flask) -> None:
+    from .web.public import PublicMount, mirror_rules
+
+    mirror_rules(app, public)
+    mirror_rules(public, app)
+    app.extensions["onestop.public"] = public
+    app.wsgi_app = PublicMount(app.wsgi_app, public)  # type: ignore[method-assign]
+
+
+def _flask(import_name: str) -> Flask:
+    return Flask(import_name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                 instance_path=str(ROOT / "instance"))
+
+
+def _configure(app: Flask, config: str | None, overrides: dict[str, Any] | None) -> None:
     from config import CONFIGS, env_overrides
 
-    app = Flask(
-        __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
-    )
     name = config or os.environ.get("ONESTOP_ENV", "development")
     app.config.from_object(CONFIGS[name])
     app.config.update(env_overrides(os.environ))
@@ -41,20 +92,6 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     if name == "production":
         check_public_base_url(str(app.config.get("PUBLIC_BASE_URL") or ""))
 
-    from .web import init_web
-
-    _init_extensions(app)
-    _init_calendars(app)
-    from .services.reporting import rollup
-
-    rollup.ENABLED = bool(app.config.get("REPORTS_ROLLUP", True))
-    init_web(app)
-    from . import cli
-
-    cli.init_app(app)
-    _wrap_wsgi(app)
-    return app
-
 
 def check_public_base_url(url: str) -> None:
     """The look-up address printed in every receipt's QR code (docs/operations.md): a citizen's
@@ -67,11 +104,7 @@ def check_public_base_url(url: str) -> None:
 
 
 def _wrap_wsgi(app: Flask) -> None:
-    """WSGI middleware, innermost first: the look-up API's fast path, then ProxyFix outside it
-    so that the fast path too sees the citizen's address."""
-    from .web.lookup import LookupApiFastPath
-
-    app.wsgi_app = LookupApiFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    """ProxyFix outside the citizen app's mount, so that both apps see the citizen's address."""
     if app.config.get("PROXY_FIX_HOPS"):
         # Behind a load balancer: trust exactly that many X-Forwarded-* hops, so rate
         # limits and audit logs see the citizen's address, not the balancer's.
@@ -81,32 +114,39 @@ def _wrap_wsgi(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
-def _init_calendars(app: Flask) -> None:
+def _init_calendars(app: Flask) -> CalendarStore:
     """The app's working-calendar store (onestop/services/admin/calendars.py): on the app, registered on
     its engines so that services reach it from their session. Its clock is the wall clock."""
     from datetime import UTC, datetime
 
-    from .extensions import db
-    from .services.admin.calendars import CalendarStore, register
+    from .services.admin.calendars import CalendarStore
 
     store = CalendarStore(clock=lambda: datetime.now(UTC), first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
                           years_ahead=int(app.config["CALENDAR_YEARS_AHEAD"]),
                           tz=str(app.config["TIMEZONE"]))
-    app.extensions["onestop.calendars"] = store
     with app.app_context():
-        for engine in db.engines.values():
-            register(engine, store)
+        _bind_engines(app, store)
+    return store
+
+
+def _bind_engines(app: Flask, calendars: CalendarStore) -> None:
+    """Inside ``app``'s context: its engines get the SQLite pragmas and the calendar store."""
+    from .database.events import install_sqlite_pragmas
+    from .extensions import db
+    from .services.admin.calendars import register
+
+    app.extensions["onestop.calendars"] = calendars
+    install_sqlite_pragmas(db.engine)
+    for engine in db.engines.values():
+        register(engine, calendars)
 
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the mappers)
-    from .database.events import install_sqlite_pragmas
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .web.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    with app.app_context():
-        install_sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
@@ -114,7 +154,4 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    from . import ratelimit  # noqa: F401  (registers the onestop-memory:// storage scheme)
-
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "onestop-memory://")
     limiter.init_app(app)

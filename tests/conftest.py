@@ -97,6 +97,15 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
 
 
+class _TestSession(scoped_session):  # type: ignore[type-arg]
+    """The test's session outlives the requests it makes. The staff app's requests run in the
+    test's application context; the citizen app (onestop/web/public/) pushes its own, whose
+    teardown would end the session, detaching what the test holds."""
+
+    def remove(self) -> None:
+        pass
+
+
 @pytest.fixture
 def session(app: Flask) -> Iterator[scoped_session]:  # type: ignore[type-arg]
     """The test's unit of work, rolled back at the end (app commits = savepoints)."""
@@ -104,12 +113,12 @@ def session(app: Flask) -> Iterator[scoped_session]:  # type: ignore[type-arg]
         conn = db.engine.connect()
         outer = conn.begin()
         original = db.session
-        scoped = scoped_session(sessionmaker(bind=conn, join_transaction_mode="create_savepoint"))
+        scoped = _TestSession(sessionmaker(bind=conn, join_transaction_mode="create_savepoint"))
         db.session = scoped  # type: ignore[assignment]
         try:
             yield scoped
         finally:
-            scoped.remove()
+            scoped_session.remove(scoped)
             db.session = original  # type: ignore[assignment]
             if outer.is_active:
                 outer.rollback()

@@ -1,12 +1,11 @@
-"""Rate-limit storage: the in-process store keeps limits' semantics without a thread per hit;
-in production several workers must share one store (Redis), tested for real across processes."""
+"""Rate-limit storage: in production several workers must share one store (Redis), tested for
+real across processes; one process may count in its own memory (limits' ``memory://``)."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -16,38 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
-
-from onestop import ratelimit
-from onestop.ratelimit import SweepingMemoryStorage
-
-
-def test_scheme_is_registered_and_counts_like_memory():
-    storage = storage_from_string("onestop-memory://")
-    assert isinstance(storage, SweepingMemoryStorage)
-    limiter = FixedWindowRateLimiter(storage)
-    limit = parse("3 per minute")
-    assert [limiter.hit(limit, "client-a") for _ in range(4)] == [True, True, True, False]
-    assert limiter.hit(limit, "client-b")
-
-
-def test_hits_start_no_threads():
-    storage = SweepingMemoryStorage()
-    before = threading.active_count()
-    for i in range(200):
-        storage.incr(f"k{i}", expiry=60)
-    assert threading.active_count() <= before + 1  # at most the constructor's one-off timer
-
-
-def test_expired_keys_are_swept_inline(monkeypatch):
-    storage = SweepingMemoryStorage()
-    storage.incr("old", expiry=0.0)
-    monkeypatch.setattr(ratelimit, "SWEEP_EVERY_SECONDS", 0.0)
-    storage.incr("new", expiry=60)
-    assert "old" not in storage.storage and storage.get("new") == 1
-
 
 # ---------------------------------------------------------------- production: one count for all workers
 
@@ -61,11 +28,11 @@ def _production_app(tmp_path, **over):  # type: ignore[no-untyped-def]
 
 
 def test_production_refuses_an_in_process_store_with_several_workers(tmp_path):
-    for uri in ("onestop-memory://", "memory://"):
+    for uri in ("memory://", "async+memory://"):
         with pytest.raises(RuntimeError, match=r"ONESTOP_RATELIMIT_STORAGE_URI=redis://"):
             _production_app(tmp_path, RATELIMIT_STORAGE_URI=uri, WORKERS=4)
     # One worker counts everything in one process: allowed; a shared store: allowed with any count.
-    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://", WORKERS=1)
+    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="memory://", WORKERS=1)
     assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", WORKERS=4)
     # Outside production (development, tests, benchmarks) nothing is refused.
     from onestop import create_app
@@ -85,9 +52,9 @@ def test_production_reads_the_worker_count_from_the_environment(tmp_path, monkey
     monkeypatch.delenv("ONESTOP_WORKERS", raising=False)
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
     with pytest.raises(RuntimeError, match="4 workers"):
-        _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://")
+        _production_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
     monkeypatch.setenv("ONESTOP_WORKERS", "1")
-    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="onestop-memory://")
+    assert _production_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +71,13 @@ def _gunicorn(tmp_path, *args: str, probe=None, **env: str) -> subprocess.Comple
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     full = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_") and k != "WEB_CONCURRENCY"}
-    full.update({"ONESTOP_ENV": "production", "ONESTOP_SECRET_KEY": "k" * 40, "ONESTOP_BIND": f"127.0.0.1:{port}",
+    full.update({"ONESTOP_ENV": "production", "ONESTOP_SECRET_KEY": "k" * 40,
+                 "ONESTOP_BIND": f"127.0.0.1:{port}",
                  "ONESTOP_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
                  "ONESTOP_PUBLIC_BASE_URL": "https://dichvucong.example.vn", **env})
     # No control socket: its default path is one per user, shared with any other gunicorn running.
-    proc = subprocess.Popen([str(GUNICORN), "--no-control-socket", *args, "onestop:create_app()"], cwd=ROOT, env=full,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([str(GUNICORN), "--no-control-socket", *args, "onestop:create_app()"], cwd=ROOT,
+                            env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
@@ -284,5 +252,5 @@ def test_two_processes_with_in_process_stores_count_apart(committed, redis_prefi
     still open the dossier on the other process and the two together allow twice the limit —
     what production now refuses to start with."""
     _client, prefix = redis_prefix
-    out = _two_nodes_guessing(committed, "onestop-memory://", prefix)
+    out = _two_nodes_guessing(committed, "memory://", prefix)
     assert out["right_digits_on_b"] == 200 and out["answered_before_429"] == 16

@@ -9,12 +9,14 @@ from flask_babel import get_locale
 from . import headers, i18n
 
 BLUEPRINTS = (
-    "main", "account", "reception", "dossiers", "handoffs", "lookup", "reports", "scores", "admin", "dvcqg",
+    "main", "account", "reception", "dossiers", "handoffs", "feedback", "reports", "scores", "admin", "dvcqg",
     "api", "files", "index766",
 )
 
 
 def init_web(app: Flask) -> None:
+    """The staff app's pages, sign-in and menu, over :func:`init_common`. (The citizen surface is
+    its own app: web/public/.)"""
     import importlib
 
     for name in BLUEPRINTS:
@@ -24,6 +26,16 @@ def init_web(app: Flask) -> None:
     from .auth import init_auth
 
     init_auth(app)
+    init_common(app)
+
+    @app.context_processor
+    def _staff_globals() -> dict[str, Any]:
+        return {"nav_items": nav_items, "unread_notifications": unread_notifications}
+
+
+def init_common(app: Flask) -> None:
+    """What the staff app and the citizen app (web/public/) both have: the template filters and
+    globals, the NUL refusal, the security headers and the error pages."""
     app.jinja_env.filters["d"] = i18n.fmt_date
     app.jinja_env.filters["dt"] = i18n.fmt_datetime
     app.jinja_env.filters["hm"] = i18n.fmt_time
@@ -37,8 +49,7 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_locale": str(get_locale()), "demo_mode": app.config.get("DEMO", False),
-                "nav_items": nav_items, "unread_notifications": unread_notifications}
+        return {"current_locale": str(get_locale()), "demo_mode": app.config.get("DEMO", False)}
 
     @app.before_request
     def _refuse_nul() -> Any:
@@ -95,7 +106,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("reports.dashboard", "Bảng điều khiển", ("head", "admin")),
     ("reports.form06", "Báo cáo 06", ("head", "admin")),
     ("scores.index", "Chấm điểm", ("head", "admin")),
-    ("lookup.feedback_inbox", "Phản ánh, kiến nghị", ("officer", "head")),
+    ("feedback.feedback_inbox", "Phản ánh, kiến nghị", ("officer", "head")),
     ("dossiers.notifications", "Thông báo", ("officer", "head", "clerk")),
     ("admin.index", "Quản trị", ("admin",)),
 )

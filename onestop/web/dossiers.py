@@ -117,10 +117,10 @@ def lookup_url(code: str) -> str:
 
 def qr_data_uri_for(code: str) -> str:
     """The receipt's QR as an inline PNG (CSP allows img-src data:), drawn by the
-    lookup blueprint so the receipt and /lookup/qr/<code>.png are the same image."""
-    from .lookup import lookup_qr_data_uri
+    citizen app's qr module so the receipt and /lookup/qr/<code>.png are the same image."""
+    from .public.qr import qr_data_uri
 
-    return lookup_qr_data_uri(code)
+    return qr_data_uri(code)
 
 
 def load_visible(code: str) -> Dossier:

@@ -6,8 +6,8 @@
 * ``POST /dossiers/<code>/files/reuse`` — attach the citizen's earlier approved document.
 * ``POST /dossiers/<code>/files/<id>/approval`` — approve or reject a digitised document.
 * ``GET /files/<id>`` — staff with view rights on the dossier open the file.
-* ``GET /lookup/<code>/files/<id>`` — a citizen downloads a RESULT after the look-up verified them
-  (the look-up page's own verification mark, onestop/web/lookup.py).
+
+A citizen downloads a RESULT from the citizen app (web/public/page.py) through :func:`send_file_row`.
 
 Every download is an attachment with the sniffed type and ``nosniff``: never rendered inline, so a
 file cannot run as a page of this site.
@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..domain import files as fdom
 from ..extensions import db
@@ -217,24 +216,6 @@ def download(file_id: int) -> Any:
     return send_file_row(row)
 
 
-@bp.get("/lookup/<code>/files/<int:file_id>")
-def citizen_download(code: str, file_id: int) -> Any:
-    """A citizen's result: only within the minutes after the look-up page verified this code."""
-    from .lookup import _verified_in_session
-
-    code = code.strip().upper()[:40]
-    if not _verified_in_session(code, utcnow()):
-        abort(404)
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
-    if dossier is None:
-        abort(404)
-    try:
-        row = files_svc.result_for_citizen(db.session, dossier, file_id)
-    except NotFound:
-        abort(404)
-    return send_file_row(row)
-
-
 @bp.app_template_global()
 def dossier_files_panel(d: Dossier) -> dict[str, Any]:
     """What the dossier page's files section shows (templates/dossiers/_files.html)."""
@@ -246,13 +227,6 @@ def dossier_files_panel(d: Dossier) -> dict[str, Any]:
         "state_labels": STATE_LABELS, "approval_labels": APPROVAL_LABELS,
         "form": SimplePostForm(),
     }
-
-
-@bp.app_template_global()
-def citizen_results(code: str) -> list[Any]:
-    """The results a verified citizen may download (the look-up page)."""
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
-    return files_svc.results_of(db.session, dossier.id) if dossier is not None else []
 
 
 @bp.post("/dossiers/<code>/facts")

@@ -1,5 +1,5 @@
-"""Security headers every answer carries (issue 8), in one place: the app's ``after_request``
-hook and the look-up API's fast path (onestop/web/lookup.py) both apply them."""
+"""Security headers every answer carries, in one place: the ``after_request`` hook that the staff
+app and the citizen app share (onestop/web/__init__.py ``init_common``) applies them."""
 from __future__ import annotations
 
 from werkzeug.datastructures import Headers
@@ -20,7 +20,7 @@ _ALWAYS = (
 
 
 def security_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
-    """All of them, for an answer written straight to WSGI (the look-up API's fast path)."""
+    """All of them (Strict-Transport-Security only over HTTPS)."""
     return (*_ALWAYS, ("Strict-Transport-Security", "max-age=31536000")) if secure else _ALWAYS
 
 

@@ -327,15 +327,6 @@ def estimate_text_global(d: Any) -> str:
     return sentences.estimate_text(estimate_for_dossier(db.session, d))
 
 
-@bp.app_template_global("estimate_text_for_code")
-def estimate_text_for_code_global(code: str) -> str:
-    """The estimate on the citizen's look-up page (the view there holds the code, not the row)."""
-    from ..models import Dossier
-
-    d = db.session.scalar(select(Dossier).where(Dossier.code == code))
-    return estimate_text_global(d) if d is not None else ""
-
-
 def _payment_channel(raw: str | None) -> int | None:
     """The reception form's payment select: "" not online, "1"/"2" the two online ways; anything
     else is passed on as -1 so that the service refuses it next to its field."""

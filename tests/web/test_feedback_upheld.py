@@ -17,7 +17,8 @@ LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 
 @pytest.fixture()
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("onestop.web.lookup.utcnow", lambda: LATER)
+    for module in ("public.page", "public.api", "public.transparency", "feedback"):
+        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
 
 
 def test_a_complaint_is_answered_only_with_its_conclusion(session, client, clock):

@@ -24,9 +24,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @pytest.fixture
 def store(app, tmp_path, monkeypatch):
     s = LocalStorage(tmp_path / "files")
-    monkeypatch.setitem(app.extensions, "onestop_storage", s)
+    for either in (app, app.extensions["onestop.public"]):  # the citizen app downloads results
+        monkeypatch.setitem(either.extensions, "onestop_storage", s)
     monkeypatch.setattr("onestop.web.files.utcnow", lambda: LATER)
-    monkeypatch.setattr("onestop.web.lookup.utcnow", lambda: LATER)
+    for module in ("public.page", "public.api", "public.transparency", "feedback"):
+        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
     return s
 
 

@@ -20,7 +20,8 @@ LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # Tuesday 10:00
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The web layer's one clock read, pinned (tests never depend on the wall clock)."""
-    monkeypatch.setattr("onestop.web.lookup.utcnow", lambda: LATER)
+    for module in ("public.page", "public.api", "public.transparency", "feedback"):
+        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
 
 
 def _returned(session, **kw):
@@ -354,10 +355,9 @@ def test_receipt_qr_decodes_to_the_lookup_url(app, session, client):
             for y in range(len(matrix))]
     assert read == matrix
     # The printed QR opens the pre-filled look-up page.
-    with app.test_request_context():
-        from onestop.web.lookup import lookup_url_for
+    from onestop.services.public.lookup import lookup_url
 
-        assert lookup_url_for(code) == f"http://localhost/lookup?code={code}"
+    assert lookup_url(app.config["PUBLIC_BASE_URL"], code) == f"http://localhost/lookup?code={code}"
     assert client.get("/lookup/qr/not-a-code.png").status_code == 404
 
 
@@ -372,21 +372,22 @@ def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
     assert openapi.validate(err, openapi.ref("Error")) == {}
 
 
-def test_lookup_post_requires_csrf_token_when_enabled(app, session, client, clock):
+def test_citizen_posts_carry_no_csrf_token_even_when_staff_forms_do(app, session, client, clock):
+    """The citizen app has no CSRF: a post proves its dossier by the receipt's factors or by the
+    look-up session, whose cookie is SameSite=Lax (web/public/page.py)."""
     res = receive(session, now=MON)
     session.commit()
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        bare = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret})
-        assert bare.status_code == 400
         page = client.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        ok = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret, "csrf_token": token})
+        assert 'name="csrf_token"' not in page
+        ok = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret})
         assert ok.status_code == 200 and "Thủ tục đăng ký lại khai sinh" in ok.get_data(as_text=True)
-        # The public API is a GET and CSRF-exempt.
         assert client.get(f"/api/v1/lookup/{res.dossier.code}?secret={res.secret}").status_code == 200
+        assert client.post("/login", data={"username": "t_clerk", "password": "x"}).status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_session_mark_reopens_the_result_after_a_rating_without_the_secret_in_the_url(session, client, clock):

@@ -31,7 +31,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr("onestop.web.lookup.utcnow", lambda: c.now)
+    for module in ("public.page", "public.api", "public.transparency", "feedback"):
+        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: c.now)
     return c
 
 

@@ -17,7 +17,8 @@ from tests.services.test_reports_data import vn
 
 def _clock(now: datetime) -> ExitStack:
     stack = ExitStack()
-    for where in ("onestop.web.dossiers.utcnow", "onestop.web.api.utcnow", "onestop.web.lookup.utcnow"):
+    for where in ("onestop.web.dossiers.utcnow", "onestop.web.api.utcnow", "onestop.web.public.page.utcnow",
+                  "onestop.web.public.api.utcnow"):
         stack.enter_context(patch(where, return_value=now))
     return stack
 

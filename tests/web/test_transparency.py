@@ -85,7 +85,8 @@ def test_an_upheld_complaint_lowers_satisfaction_an_undecided_one_does_not(sessi
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("onestop.web.lookup.utcnow", lambda: NOW)
+    for module in ("public.page", "public.api", "public.transparency", "feedback"):
+        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: NOW)
 
 
 def test_public_page_lists_agencies_with_drill_down_and_table_fallback(session, client, clock):
