@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask.globals import app_ctx
 
 jobs_cli = AppGroup("jobs", help="The scheduler (one process; never inside web workers).")
 
@@ -46,7 +47,7 @@ def run_cmd(standby: bool, retry_seconds: float | None) -> None:
     from .scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_ctx.app  # the application itself, not the context-local proxy
     lock = lock_for_app(app)
     interval = retry_seconds if retry_seconds is not None else float(
         app.config.get("SCHEDULER_STANDBY_RETRY_SECONDS", 5))
@@ -118,7 +119,7 @@ def tick_cmd(now_s: str, only: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         raise click.BadParameter(f"Không có job: {', '.join(unknown)}")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_ctx.app  # the application itself, not the context-local proxy
     failed = False
     for name in names:
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -25,7 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"Lỗi: {message}", err=True)
     sys.exit(2)
 
@@ -70,8 +71,10 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
                 _fail(f"Không có thủ tục với mã '{procedure_code}'.")
                 return
             rule = proc.deadline_rule(channel)
-        else:
-            rule = parse_limit(limit, unit)  # type: ignore[arg-type]
+        elif limit is not None and unit is not None:
+            rule = parse_limit(limit, unit)
+        else:  # refused above
+            _fail("--limit và --unit phải đi cùng nhau.")
         due = compute_due(received_at, rule, cal, channel=channel, explain=True)
     except DomainError as exc:
         _fail(str(exc.args[0] if exc.args else exc))
@@ -151,11 +154,12 @@ def import_procedures_cmd(path: str) -> None:
 @onestop_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing if dossiers already exist")
 @click.option("--months", default=3, show_default=True, help="Months of dossier history")
-@click.option("--per-day", default=16, show_default=True, help="Average dossiers a working day (province-wide)")
+@click.option("--per-day", default=16, show_default=True,
+              help="Average dossiers a working day (province-wide)")
 def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
     """Seed a realistic demo province (idempotent) and print the demo logins."""
-    from ..extensions import db
     from ..demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+    from ..extensions import db
 
     if not current_app.config.get("DEMO"):
         # The demo accounts share a published password: never in production.
@@ -163,7 +167,7 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
     import time
 
     started = time.perf_counter()
-    state = {"committed": 0, "month": ""}
+    committed, month_seen = 0, ""
 
     def checkpoint(stage: str, day: object, n: int) -> None:
         # Commit in batches (short transactions on PostgreSQL too) and say how far it is.
@@ -171,11 +175,11 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
             db.session.commit()
             click.echo(f"seed-demo: danh mục, tài khoản ({time.perf_counter() - started:.1f} s)")
             return
+        nonlocal committed, month_seen
         month = str(day)[:7]
-        if n - state["committed"] >= 300 or month != state["month"]:  # type: ignore[operator]
+        if n - committed >= 300 or month != month_seen:
             db.session.commit()
-            state["committed"] = n
-            state["month"] = month
+            committed, month_seen = n, month
             # A line at every commit: never more than ~300 dossiers (a few seconds) without output.
             click.echo(f"seed-demo: lịch sử đến {day} — {n:,} hồ sơ ({time.perf_counter() - started:.1f} s)")
 
@@ -192,8 +196,8 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
 @onestop_cli.command("demo-logins")
 def demo_logins_cmd() -> None:
     """Print the demo accounts."""
-    from ..extensions import db
     from ..demo.seed import DEMO_PASSWORD, demo_logins
+    from ..extensions import db
 
     lines = demo_logins(db.session)
     if lines:

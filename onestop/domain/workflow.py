@@ -16,8 +16,10 @@ _T: dict[tuple[S | None, A], S] = {}
 
 def _add(sources: tuple[S | None, ...], action: A, target: S | None) -> None:
     for s in sources:
-        assert s is not None or target is not None
-        _add_one(s, action, target if target is not None else s)  # type: ignore[arg-type]
+        to = target if target is not None else s
+        if to is None:
+            raise ValueError(f"{action}: creating a dossier needs a target status")
+        _add_one(s, action, to)
 
 
 def _add_one(source: S | None, action: A, target: S) -> None:

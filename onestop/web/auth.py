@@ -4,15 +4,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, abort, g, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_url
 
 from ..extensions import db, login_manager
 from ..models import User
 
-F = TypeVar("F", bound=Callable[..., Any])
+View = Callable[..., ResponseReturnValue]
 
 
 def utcnow() -> datetime:
@@ -71,15 +72,16 @@ def wants_json_answer() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    def deco(fn: F) -> F:
+def roles_required(*roles: str) -> Callable[[View], View]:
+    def deco(fn: View) -> View:
         @wraps(fn)
-        @login_required
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if current_user.role not in roles:
                 abort(403)
             return fn(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
+        # Flask-Login ships no types: its decorator returns the view it wraps, typed here.
+        guarded: View = login_required(wrapper)
+        return guarded
     return deco
 
 

@@ -2,34 +2,33 @@
 attribution along liên thông chains, and charts. Read-only except closing a period."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..database.replica import reports_session
 from ..domain.errors import DomainError
 from ..domain.metrics import FORM06_COLUMNS
 from ..extensions import csrf, db
 from ..models import Agency, Procedure, User
-from ..database.replica import reports_session
-from ..services.public import feedback as citizen_svc
-from ..services.reporting import exports, reports
 from ..services.admin.accounts import user_for_token
 from ..services.admin.agencies import in_subtree
 from ..services.admin.calendars import calendar_for
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from ..services.public import feedback as citizen_svc
+from ..services.reporting import exports, reports
 from ..services.reporting.replica import replica_as_of
 from . import sentences
-from .auth import roles_required, utcnow
+from .auth import View, roles_required, utcnow
 from .errors import json_error
 
 bp = Blueprint("reports", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("head", "admin")
 PERIOD_KINDS = ("month", "quarter", "year", "custom")
 
@@ -317,9 +316,9 @@ def _api_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
-def api_auth(fn: F) -> F:
+def api_auth(fn: View) -> View:
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         user = _api_user()
         if user is None or not user.active:
             db.session.rollback()
@@ -330,7 +329,7 @@ def api_auth(fn: F) -> F:
             return json_error(403, "forbidden", "Chỉ lãnh đạo hoặc quản trị được xem báo cáo.")
         g.report_user = user
         return fn(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @bp.get("/api/v1/reports/form06")
