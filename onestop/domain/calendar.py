@@ -51,6 +51,7 @@ __all__ = [
     "lunar_new_year_days",
     "national_holidays",
     "vietnamese_holiday_name",
+    "WEEKDAY_NAMES",
     "weekday_name",
 ]
 
@@ -62,14 +63,14 @@ _US_PER_DAY = 86_400 * _US_PER_SECOND
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
-_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Monday first, as date.weekday() counts. The calendar records a weekly rest day under its name (a
+# closed day's reason is data); pages say it in the reader's language (onestop/web/sentences.py).
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
-def weekday_name(d: date, locale: str = "vi") -> str:
-    """'Thứ Năm' / 'Thursday'."""
-    names = _WEEKDAYS_EN if locale.startswith("en") else _WEEKDAYS_VI
-    return names[d.weekday()]
+def weekday_name(d: date) -> str:
+    """'Thứ Năm'."""
+    return WEEKDAY_NAMES[d.weekday()]
 
 
 def _time_us(t: time) -> int:

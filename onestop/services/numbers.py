@@ -45,7 +45,7 @@ def format_as_of(moment: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
 
 
-def as_of_label(moment: datetime, tz: str = "Asia/Ho_Chi_Minh", locale: str = "vi") -> str:
-    """"Số liệu tính đến dd/mm/yyyy HH:MM" / "Figures as of dd/mm/yyyy HH:MM"."""
-    when = format_as_of(moment, tz)
-    return f"Figures as of {when}" if locale.lower().startswith("en") else f"Số liệu tính đến {when}"
+def as_of_label(moment: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str:
+    """"Số liệu tính đến dd/mm/yyyy HH:MM", for the Vietnamese workbook and the CLI (pages say it
+    through the catalogue)."""
+    return f"Số liệu tính đến {format_as_of(moment, tz)}"

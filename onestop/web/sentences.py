@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext as _ngettext
 from jinja2 import Environment
 
+from ..domain.calendar import WEEKDAY_NAMES
 from ..domain.deadlines import LimitUnit, TraceKind, TraceStep
 from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.timing import TimeLeft, Timing
@@ -76,10 +77,9 @@ def _number(x: Decimal | int) -> str:
     return str(format_decimal(value, format="#,##0.###", locale=_locale()))
 
 
-# Monday first, as date.weekday() counts (the domain's names, onestop/domain/calendar.py).
+# Monday first, as date.weekday() counts: the calendar's names (WEEKDAY_NAMES), in the catalogue.
 _WEEKDAYS = (_l("Thứ Hai"), _l("Thứ Ba"), _l("Thứ Tư"), _l("Thứ Năm"), _l("Thứ Sáu"), _l("Thứ Bảy"),
              _l("Chủ nhật"))
-_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 def weekday(d: date) -> str:
@@ -120,8 +120,8 @@ def closed_reason_text(reason: str) -> str:
     """The calendar's reason for a closed (or opened) day in the request's language: weekdays,
     national holidays and the Government's swaps are translated; a note an admin typed is data and
     stays as typed."""
-    if reason in _WEEKDAYS_VI:
-        return str(_WEEKDAYS[_WEEKDAYS_VI.index(reason)])
+    if reason in WEEKDAY_NAMES:
+        return str(_WEEKDAYS[WEEKDAY_NAMES.index(reason)])
     if reason == "Nghỉ bù (hoán đổi ngày làm việc)":
         return _("Nghỉ bù (hoán đổi ngày làm việc)")
     if reason == "Ngày làm việc bù (hoán đổi ngày làm việc)":
@@ -508,4 +508,5 @@ def register(env: Environment) -> None:
         say_note=status_note, say_timeline_label=timeline_label, say_timeline_detail=timeline_detail,
         say_pause=pause_label, say_to_bring=to_bring, say_limit=limit_text,
         say_same_day_reason=same_day_reason, say_due=due_text, say_estimate=estimate_text,
+        say_closed_reason=closed_reason_text,
     )

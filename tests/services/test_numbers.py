@@ -35,4 +35,3 @@ def test_the_moment_is_printed_day_first_in_local_time():
     moment = datetime(2026, 11, 29, 3, 5, tzinfo=UTC)
     assert format_as_of(moment) == "29/11/2026 10:05"
     assert as_of_label(moment) == "Số liệu tính đến 29/11/2026 10:05"
-    assert as_of_label(moment, locale="en") == "Figures as of 29/11/2026 10:05"

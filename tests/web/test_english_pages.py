@@ -11,6 +11,7 @@ ASCII. The one Vietnamese word allowed is the language switch's own name, "Tiế
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,7 +35,12 @@ VIETNAMESE_LETTERS = frozenset(
     | {c.upper() for c in "ăâđêôơư"}
     | {unicodedata.normalize("NFC", v.upper() + t) for v in _VOWELS for t in _TONES}
 )
-ALLOWED = ("Tiếng Việt",)  # the language switch names Vietnamese in Vietnamese
+# The language switch names Vietnamese in Vietnamese; "Tết" is the festival's name in English too;
+# the search box's help shows a name typed with its accents.
+ALLOWED = ("Tiếng Việt", "Tết", "Nguyễn Văn")
+# Legal documents are cited by their number, which carries the issuer's Vietnamese initials
+# (766/QĐ-TTg, 118/2025/NĐ-CP): an identifier, not a sentence.
+_DOCUMENT_NUMBER = re.compile(r"\d+(?:/\d{4})?/[A-ZĐ]+-[A-ZĐa-z]+")
 
 
 def test_the_letter_set_is_exactly_the_vietnamese_only_letters() -> None:
@@ -81,12 +87,27 @@ def vietnamese_in(texts: list[str], data_values: list[str]) -> list[str]:
     the allowed words are cut out."""
     found = []
     for text in texts:
-        rest = unicodedata.normalize("NFC", text)
-        for value in (*data_values, *ALLOWED):
+        rest = _cut_truncated(unicodedata.normalize("NFC", text).strip(), data_values)
+        for value in data_values:
             rest = rest.replace(value, " ")
+        rest = _DOCUMENT_NUMBER.sub(" ", rest)
+        for value in ALLOWED:
+            rest = rest.replace(value, " ")
+        rest = rest.strip()
         if any(ch in VIETNAMESE_LETTERS for ch in rest):
-            found.append(rest.strip())
+            found.append(rest)
     return found
+
+
+def _cut_truncated(text: str, data_values: list[str]) -> str:
+    """Lists shorten long names ("3.000722 — Liên thông điện tử: đăng ký..."): a shortened data
+    value is data too."""
+    if not text.endswith("..."):
+        return text
+    head, _sep, tail = text[:-3].rpartition(" — ")
+    if tail.strip() and any(v.startswith(tail.strip()) for v in data_values):
+        return head
+    return text
 
 
 def _data_values(session: Any) -> list[str]:
@@ -281,4 +302,46 @@ def test_the_staff_dossier_page_and_receipt_in_english_have_no_vietnamese(
             bad = vietnamese_in(visible_text(r.get_data(as_text=True)), data_values)
             if bad:
                 problems[f"{key} {url}"] = bad
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+
+STAFF_PAGES = {
+    "t_clerk": ("/", "/reception/new", "/reception/register", "/reception/waiting-return", "/search?q=Tran",
+                "/account/password"),
+    "t_officer": ("/worklist", "/handoffs", "/feedback"),
+    "t_head": ("/inbox", "/reports/dashboard", "/reports/delays", "/reports/charts"),
+    "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar"),
+}
+# Pages whose sentences are still built in Vietnamese outside the catalogue: notifications stored as
+# sentences, the Form 06 column labels, the scoring and 766 rule descriptions, the audit entries.
+STAFF_PAGES_NOT_YET_ENGLISH = {
+    "t_clerk": ("/notifications",),
+    "t_head": ("/reports/form06", "/scores", "/index766"),
+    "t_admin": ("/admin/audit", "/scores/rules"),
+}
+
+
+def _staff_problems(session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    data_values = _data_values(session)
+    problems: dict[str, list[str]] = {}
+    for who, urls in pages.items():
+        _login(client, who)
+        for url in urls:
+            r = _en(client, "get", url + ("&" if "?" in url else "?") + "lang=en")
+            assert r.status_code == 200, (who, url, r.status_code)
+            bad = vietnamese_in(visible_text(r.get_data(as_text=True)), data_values)
+            if bad:
+                problems[f"{who} {url}"] = bad
+    return problems
+
+
+def test_the_main_staff_pages_in_english_have_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
+    problems = _staff_problems(session, client, STAFF_PAGES)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.xfail(strict=True, reason="sentences still built outside the catalogue on these pages")
+def test_the_remaining_staff_pages_in_english(session: Any, client: Any, dossiers: Any) -> None:
+    problems = _staff_problems(session, client, STAFF_PAGES_NOT_YET_ENGLISH)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

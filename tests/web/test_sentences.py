@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
-from onestop.domain.calendar import WorkingCalendar
+from onestop.domain.calendar import WEEKDAY_NAMES, WorkingCalendar
 from onestop.domain.deadlines import DeadlineRule, LimitUnit, Pause, compute_due
 from onestop.domain.timing import TimeLeft, time_left
 from onestop.web import sentences
@@ -185,3 +185,11 @@ def test_limits_as_the_receipt_prints_them(say: Any) -> None:
     assert "15:00" in say(sentences.same_day_reason, time(15), locale="en")
     assert say(sentences.due_text, at(2026, 3, 9, 17)) == "17:00 ngày 09/03/2026"
     assert say(sentences.due_text, at(2026, 3, 9, 17), locale="en") == "17:00 on 09/03/2026"
+
+
+def test_the_weekday_names_are_the_calendars(say: Any) -> None:
+    """A closed day's reason may be the weekday's name as the calendar records it: the catalogue
+    says the same names."""
+    assert [say(str, w) for w in sentences._WEEKDAYS] == list(WEEKDAY_NAMES)
+    english = [say(sentences.closed_reason_text, w, locale="en") for w in WEEKDAY_NAMES]
+    assert english[5:] == ["Saturday", "Sunday"]
