@@ -1,4 +1,4 @@
-"""Bulk generator of a province-scale history (issue 7 §1).
+"""Bulk generator of a province-scale history (docs/benchmarks.md).
 
     python bench/generate.py --url sqlite:///instance/bench.db -n 1000000
     python bench/generate.py --url postgresql+psycopg://postgres@127.0.0.1/bench -n 100000

@@ -1,4 +1,4 @@
-"""Reception throughput (issue 7 §2b): dossiers received per second on SQLite and PostgreSQL.
+"""Reception throughput: dossiers received per second on SQLite and PostgreSQL.
 
     python bench/reception.py [N] [--pg URL]
 
@@ -10,7 +10,7 @@ Two measurements per engine, on a fresh migrated database holding the reference 
 * **service**: 2 worker processes calling ``receive_dossier`` + commit directly, N in total —
   the ceiling without HTTP.
 
-Goal (issue 7 §3): ≥ 200 dossiers/s on PostgreSQL with 2 workers. Results go in
+Goal: ≥ 200 dossiers/s on PostgreSQL with 2 workers. Results go in
 docs/benchmarks.md, section "Reception throughput".
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite at N dossiers (issue 7 §4): `make bench` (small N) / `make bench-1m`.
+# The benchmark suite at N dossiers (docs/benchmarks.md): `make bench` (small N) / `make bench-1m`.
 #   bash bench/run_all.sh [N]          # default 20000
 # PostgreSQL runs when ONESTOP_BENCH_PG_URL (a server URL; private databases are created and
 # dropped) answers; default postgresql+psycopg://postgres@127.0.0.1:5432/postgres. Each step prints

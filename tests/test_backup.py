@@ -1,4 +1,4 @@
-"""`flask onestop backup` / `restore` (issue 8 §5): a consistent copy that can be put back."""
+"""`flask onestop backup` / `restore` (docs/operations.md §6): a consistent copy that can be put back."""
 from __future__ import annotations
 
 import shutil

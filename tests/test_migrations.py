@@ -1,4 +1,4 @@
-"""Migrations (issue 8 §5): upgrade to head, downgrade to base, upgrade again on a fresh
+"""Migrations (docs/operations.md §7): upgrade to head, downgrade to base, upgrade again on a fresh
 database of each engine, and the migrated schema agrees with the models."""
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ def redis_prefix():  # type: ignore[no-untyped-def]
 
 @pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
 def test_four_gunicorn_workers_over_redis_allow_the_limit_once(committed, redis_prefix, tmp_path):
-    """The finding as reported, against the real server: 4 workers, the default look-up limit
+    """Against the real server: 4 workers, the default look-up limit
     (30 a minute), 40 guesses from one address. Over Redis the four count as one: 30 answers,
     then 429 (with the in-process store the four workers allowed 120)."""
     client, prefix = redis_prefix
@@ -248,9 +248,9 @@ def test_two_processes_share_the_rate_limit_and_the_phone4_lock_through_redis(co
 
 
 def test_two_processes_with_in_process_stores_count_apart(committed, redis_prefix):
-    """The control, and finding 6 as reported: each process counts on its own, so the right digits
+    """The control: each process counts on its own, so the right digits
     still open the dossier on the other process and the two together allow twice the limit —
-    what production now refuses to start with."""
+    what production refuses to start with."""
     _client, prefix = redis_prefix
     out = _two_nodes_guessing(committed, "memory://", prefix)
     assert out["right_digits_on_b"] == 200 and out["answered_before_429"] == 16

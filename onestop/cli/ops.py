@@ -1,4 +1,4 @@
-"""Operator commands for data safety (issue 8 §5): ``onestop backup`` and ``onestop restore``.
+"""Operator commands for data safety (docs/operations.md §6): ``onestop backup`` and ``onestop restore``.
 
 * SQLite: the online backup API (``sqlite3.Connection.backup``) copies a consistent
   snapshot page by page while clerks keep working (WAL readers are not blocked).

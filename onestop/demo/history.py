@@ -89,7 +89,7 @@ RATING_COMMENTS = {
     False: ["Phải đi lại nhiều lần.", "Trả kết quả chậm so với giấy hẹn."],
 }
 
-# Where a recent dossier may be left (issue 2 §6: every status among open ones).
+# Where a recent dossier may be left (every status appears among the open ones).
 HOLD_STAGES = ("new_online", "incomplete", "received", "processing", "awaiting_supplement",
                "awaiting_payment", "lien_thong", "result_ready")
 

@@ -1,4 +1,4 @@
-"""Admin screens (issue 3 item 1): the agency tree, staff accounts and API tokens,
+"""Admin screens: the agency tree, staff accounts and API tokens,
 the procedure catalogue with its liên thông chain, and calendar exceptions.
 Admins only; every change goes through ``services.admin.changes`` and is audited.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import Headers
 
-# No inline script anywhere: every script is a file under static/ (issue 8).
+# No inline script anywhere: every script is a file under static/ (docs/security.md).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"

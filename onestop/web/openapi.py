@@ -10,7 +10,7 @@ A test (tests/web/test_api_openapi.py) checks that the document and
 The request-body schemas are not only documentation: the staff API validates
 what it accepts with :func:`validate` against the very same schemas, so the
 document cannot drift from the implementation (and fuzzing from the document,
-issue 8, exercises the real rules). The validator is deliberately tiny — the
+tests/security/test_sec_fuzz.py, exercises the real rules). The validator is deliberately tiny — the
 subset of JSON Schema used below — because no dependency may be added.
 """
 from __future__ import annotations

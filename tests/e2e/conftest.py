@@ -232,7 +232,7 @@ UNLABELLED_JS = """
 
 
 def unlabelled_fields(page: Any) -> list[str]:
-    """Form fields a screen reader could not name (issue 9: labels on every field)."""
+    """Form fields a screen reader could not name (every field has a label)."""
     return list(page.evaluate(UNLABELLED_JS))
 
 

@@ -1,4 +1,4 @@
-"""Every role's journey in a real browser (issue 9 §2), with screenshots of the
+"""Every role's journey in a real browser, with screenshots of the
 key pages in test-artifacts/e2e/<journey>/ (the role guides in docs/ use them).
 
 1 a clerk receives a dossier with the keyboard only, prints the receipt (QR +

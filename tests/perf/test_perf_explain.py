@@ -1,4 +1,4 @@
-"""Indexes on the hot statements (issue 7 item 3): each statement is captured from the
+"""Indexes on the hot statements (docs/benchmarks.md): each statement is captured from the
 REAL service call (``before_cursor_execute``: the SQL and its parameters exactly as the app
 sends them), then explained — PostgreSQL ``EXPLAIN (FORMAT JSON)`` after ANALYZE, SQLite
 ``EXPLAIN QUERY PLAN`` — and the plan must reach ``dossiers`` through an index, never by a

@@ -1,4 +1,4 @@
-"""Query counts per page (issue 7 item 3, DESIGN rule 5 "no N+1 on list pages"): the
+"""Query counts per page ("no N+1 on list pages"): the
 number of SQL statements a page issues is bounded and does NOT grow with the number of
 dossiers it lists — measured with 3 and then 30 dossiers on the page, counting every
 statement the engine executes (``before_cursor_execute``) during the request.

@@ -1,4 +1,4 @@
-"""Access control around the login and every state change (issue 8 item 4):
+"""Access control around the login and every state change (docs/security.md):
 
 * CSRF: every POST route of ``app.url_map`` outside the bearer API refuses a request
   without a token (400) when CSRF protection is on — derived from the url_map, so a new

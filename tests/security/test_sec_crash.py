@@ -1,4 +1,4 @@
-"""Crashes (issue 8 item 2): ``kill -9`` of a web worker in the middle of receptions
+"""Crashes (docs/security.md): ``kill -9`` of a web worker in the middle of receptions
 and of a process delivering the outbox.
 
 The web test runs the real app under gunicorn (2 workers, a subprocess) against a

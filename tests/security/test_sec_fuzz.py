@@ -1,4 +1,4 @@
-"""Fuzz the whole JSON API from its own OpenAPI document (issue 8 item 3): schemathesis
+"""Fuzz the whole JSON API from its own OpenAPI document (docs/security.md): schemathesis
 generates valid and invalid requests for every operation the document lists (paths,
 query strings, bodies) and sends them to the Flask app through WSGI, with a clerk's,
 a head's or no bearer token. No answer may be a 5xx.

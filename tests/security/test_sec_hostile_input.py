@@ -1,4 +1,4 @@
-"""Hostile input (issue 8 item 3), through the real pages and the API:
+"""Hostile input (docs/security.md), through the real pages and the API:
 
 * XSS payloads stored in the applicant's address, the reception note, reasons, missing
   items and the result are inert in every page that shows them — the dossier page,

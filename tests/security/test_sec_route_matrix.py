@@ -1,4 +1,4 @@
-"""Access control (issue 8 item 4): every route of ``app.url_map`` × anonymous and each
+"""Access control (docs/security.md): every route of ``app.url_map`` × anonymous and each
 role (clerk, officer, head, admin) × own/other agency where a dossier is involved →
 the status this table says.
 

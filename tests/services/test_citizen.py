@@ -1,4 +1,4 @@
-"""Ratings, PAKN (feedback/complaints) and the figures they feed (issue 5)."""
+"""Ratings, PAKN (feedback/complaints) and the figures they feed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""Concurrency (issue 2 §7, issue 8 §1): parallel receptions get distinct consecutive
+"""Concurrency: parallel receptions get distinct consecutive
 codes; parallel conflicting actions on one dossier apply exactly once. Real commits
 from real threads (each with its own app context and session) on SQLite (WAL, busy
 timeout, BEGIN IMMEDIATE — onestop/database/events.py) and PostgreSQL."""

@@ -1,4 +1,4 @@
-"""The demo history (issue 2 §6): created through the services, every status present,
+"""The demo history: created through the services, every status present,
 consistent event log, idempotent seeding. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 

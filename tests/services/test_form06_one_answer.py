@@ -237,7 +237,7 @@ def test_measures_for_one_scope_and_moment_agree_everywhere(session):
         assert {k: snap.data[k] for k in f.counts()} == f.counts()
 
 
-# ---------------------------------------------------------------- the findings, each on literal data
+# ---------------------------------------------------------------- each disagreement, on literal data
 
 
 def test_a_period_not_yet_over_is_measured_as_of_now(session):

@@ -45,7 +45,7 @@ def _received(session, when: datetime, code: str = "1.004884") -> tuple[Dossier,
     return r.dossier, r.secret
 
 
-# ---------------------------------------------------------------- finding: four assemblers disagreed
+# ---------------------------------------------------------------- the four assemblers agree
 
 
 def test_supplement_requested_after_the_due_time_is_overdue_everywhere(session):
@@ -75,7 +75,7 @@ def test_supplement_requested_before_the_due_time_is_paused_everywhere(session):
     assert scanning.flag_overdue_dossiers(session, now) == 0
 
 
-# ---------------------------------------------------------------- finding: more than one supplement request
+# ---------------------------------------------------------------- more than one supplement request
 
 
 def test_second_supplement_request_on_an_open_dossier_is_overdue_everywhere(session):
@@ -93,7 +93,7 @@ def test_second_supplement_request_on_an_open_dossier_is_overdue_everywhere(sess
     assert got == dict.fromkeys(got, "overdue")
 
 
-# ---------------------------------------------------------------- finding: pause ended by stop / withdrawal
+# ---------------------------------------------------------------- pause ended by stop / withdrawal
 
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -156,7 +156,7 @@ def test_stop_without_an_open_pause_leaves_the_due_time_alone(session):
     assert timing_for(session, d, vn(2026, 3, 25)).timing is Timing.LATE
 
 
-# ---------------------------------------------------------------- finding: restart regime uses the snapshot
+# ---------------------------------------------------------------- restart regime uses the snapshot
 
 
 def test_restart_regime_uses_the_limit_snapshot_taken_at_reception(session):

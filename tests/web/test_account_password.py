@@ -1,4 +1,4 @@
-"""Temporary passwords must be changed before anything else (issue 3/8)."""
+"""Temporary passwords must be changed before anything else."""
 from __future__ import annotations
 
 from onestop.models import AuditLog

@@ -1,4 +1,4 @@
-"""Admin screens (issue 3 item 1): agencies, users and tokens, procedures,
+"""Admin screens: agencies, users and tokens, procedures,
 calendar exceptions — admins only, every change audited."""
 from __future__ import annotations
 

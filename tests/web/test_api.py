@@ -1,4 +1,4 @@
-"""The staff JSON API (docs/architecture.md §3, issue 3 item 8): bearer tokens, JSON errors,
+"""The staff JSON API (docs/architecture.md §3): bearer tokens, JSON errors,
 every state change through the one writer."""
 from __future__ import annotations
 

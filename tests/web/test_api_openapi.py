@@ -1,4 +1,4 @@
-"""The OpenAPI document matches the implementation (issue 3 item 8)."""
+"""The OpenAPI document matches the implementation (docs/architecture.md §3)."""
 from __future__ import annotations
 
 import re

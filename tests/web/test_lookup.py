@@ -1,4 +1,4 @@
-"""Citizen look-up page and API (issue 5): right answers, indistinguishable failures, masking,
+"""Citizen look-up page and API: right answers, indistinguishable failures, masking,
 rate limit, QR, rating once, XSS inert."""
 from __future__ import annotations
 
@@ -319,7 +319,7 @@ def _qr_modules_match(png: bytes, text: str) -> bool:
 
 
 def test_printed_receipt_qr_decodes_to_the_lookup_url(session, client):
-    """The receipt (form 01, teammate's print view) embeds the QR as a data: URI."""
+    """The receipt (form 01, the print view) embeds the QR as a data: URI."""
     import base64
 
     res = receive(session, now=MON)

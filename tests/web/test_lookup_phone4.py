@@ -49,7 +49,7 @@ def test_api_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_d
     res = receive(session, now=MON, phone=PHONE)
     session.commit()
     code = res.dossier.code
-    # The attack as reported: every value 0000…0099 with some wrong secret attached; the right
+    # The attack: every value 0000…0099 with some wrong secret attached; the right
     # digits (0057) come after the tenth wrong one.
     answers = {v: client.get(f"/api/v1/lookup/{code}?secret=WRONG123&phone4={v}").status_code
                for v in [f"{v:04d}" for v in range(100)]}

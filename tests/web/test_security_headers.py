@@ -1,4 +1,4 @@
-"""Security headers, cookies, CSRF and token storage (issue 8 item 4)."""
+"""Security headers, cookies, CSRF and token storage (docs/security.md)."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""The public transparency page and its figures (issue 5; Decision 766 indicators 2.1, 5.4)."""
+"""The public transparency page and its figures (Decision 766 indicators 2.1, 5.4)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -390,5 +390,5 @@ def transparency_figures(
     return out
 
 
-# Decision 766: finished statuses, exported for teammates' reports.
+# Decision 766: finished statuses, exported for the reports.
 FINISHED_VALUES = tuple(s.value for s in FINISHED)
