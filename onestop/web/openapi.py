@@ -144,40 +144,67 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> dict[str, st
         return {where: "Giá trị phải là một trong: " + ", ".join(map(str, schema["enum"])) + "."}
     errors: dict[str, str] = {}
     if isinstance(value, str):
-        if _CONTROL_CHARS.search(value):
-            # JSON allows \u0000 and friends; PostgreSQL text does not, and no field needs them.
-            errors[where] = "Không được chứa ký tự điều khiển (ví dụ NUL)."
-        elif len(value) > schema.get("maxLength", 10**9):
-            errors[where] = f"Tối đa {schema['maxLength']} ký tự."
-        elif len(value) < schema.get("minLength", 0):
-            errors[where] = "Không được để trống." if schema["minLength"] == 1 else \
-                f"Tối thiểu {schema['minLength']} ký tự."
-        elif "pattern" in schema and not re.search(schema["pattern"], value):
-            errors[where] = "Sai định dạng."
-        elif "format" in schema and (problem := _format_error(value, schema["format"])):
+        problem = _string_error(value, schema)
+        if problem:
             errors[where] = problem
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors[where] = f"Tối thiểu {schema['minimum']}."
-        if "maximum" in schema and value > schema["maximum"]:
-            errors[where] = f"Tối đa {schema['maximum']}."
+        problem = _number_error(value, schema)
+        if problem:
+            errors[where] = problem
     if isinstance(value, list):
-        if len(value) > schema.get("maxItems", 10**9):
-            errors[where] = f"Tối đa {schema['maxItems']} phần tử."
-        elif "items" in schema:
-            for i, item in enumerate(value):
-                errors.update(validate(item, schema["items"], f"{path}[{i}]" if path else f"[{i}]"))
+        errors.update(_array_errors(value, schema, path))
     if isinstance(value, dict):
-        props = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                errors[f"{path}.{name}" if path else name] = "Bắt buộc."
-        for name, item in value.items():
-            sub = f"{path}.{name}" if path else str(name)
-            if name in props:
-                errors.update(validate(item, props[name], sub))
-            elif schema.get("additionalProperties", True) is False:
-                errors[sub] = "Trường không được hỗ trợ."
+        errors.update(_object_errors(value, schema, path))
+    return errors
+
+
+def _string_error(value: str, schema: dict[str, Any]) -> str | None:
+    if _CONTROL_CHARS.search(value):
+        # JSON allows \u0000 and friends; PostgreSQL text does not, and no field needs them.
+        return "Không được chứa ký tự điều khiển (ví dụ NUL)."
+    if len(value) > schema.get("maxLength", 10**9):
+        return f"Tối đa {schema['maxLength']} ký tự."
+    if len(value) < schema.get("minLength", 0):
+        if schema["minLength"] == 1:
+            return "Không được để trống."
+        return f"Tối thiểu {schema['minLength']} ký tự."
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        return "Sai định dạng."
+    if "format" in schema:
+        return _format_error(value, schema["format"])
+    return None
+
+
+def _number_error(value: float, schema: dict[str, Any]) -> str | None:
+    if "maximum" in schema and value > schema["maximum"]:
+        return f"Tối đa {schema['maximum']}."
+    if "minimum" in schema and value < schema["minimum"]:
+        return f"Tối thiểu {schema['minimum']}."
+    return None
+
+
+def _array_errors(value: list[Any], schema: dict[str, Any], path: str) -> dict[str, str]:
+    if len(value) > schema.get("maxItems", 10**9):
+        return {path or "body": f"Tối đa {schema['maxItems']} phần tử."}
+    errors: dict[str, str] = {}
+    if "items" in schema:
+        for i, item in enumerate(value):
+            errors.update(validate(item, schema["items"], f"{path}[{i}]" if path else f"[{i}]"))
+    return errors
+
+
+def _object_errors(value: dict[Any, Any], schema: dict[str, Any], path: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    props = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name not in value:
+            errors[f"{path}.{name}" if path else name] = "Bắt buộc."
+    for name, item in value.items():
+        sub = f"{path}.{name}" if path else str(name)
+        if name in props:
+            errors.update(validate(item, props[name], sub))
+        elif schema.get("additionalProperties", True) is False:
+            errors[sub] = "Trường không được hỗ trợ."
     return errors
 
 
