@@ -1,39 +1,68 @@
-"""The bare baseline for bench/lookup.py: a minimal Flask app doing the same indexed query
-as the citizen lookup (one SELECT by the unique code, then the HMAC check of the secret)
-and returning a small JSON document — no ORM objects, no templates, no rate limiter, no
-timeline. The lookup's throughput is reported as a ratio of this one (goal ≥ 70 %).
+"""The bare baseline for bench/lookup.py: a raw WSGI callable (no web framework, no ORM) doing
+what the citizen look-up cannot avoid — one indexed SELECT by the unique code in autocommit on a
+connection the worker keeps, the HMAC check of the secret in constant time, a small JSON answer.
+The look-up's throughput is reported as a ratio of this one (docs/benchmarks.md).
 
-    BARE_DATABASE_URL=sqlite:///… BARE_SECRET_KEY=… gunicorn -w 2 'bench.bare_app:create_app()'
+    BARE_DATABASE_URL=sqlite:///… BARE_SECRET_KEY=… gunicorn -w 4 'bench.bare_app:create_app()'
+
+The connection is opened on a worker's first request (after gunicorn forks) and kept: the app's
+pool does the same. SQLite: ``isolation_level=None`` (no BEGIN); PostgreSQL: psycopg's
+``autocommit=True`` with the statement prepared on the server after its first runs (psycopg's
+default), like the app's look-up read (onestop/database/events.py ``autocommit_read``).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
-from flask import Flask, jsonify, request
-from sqlalchemy import create_engine, text
+QUERY = ("SELECT id, lookup_secret_hash, status, received_at, due_at, updated_at "
+         "FROM dossiers WHERE code = {p}")
+PREFIX = "/bare/lookup/"
+SEPARATORS = re.compile(r"[\s\-_.]+")  # as onestop/domain/codes.py normalize_secret
+NOT_FOUND = json.dumps({"error": {"code": "not_found", "message": "not found"}}).encode()
 
 
-def create_app() -> Flask:
-    app = Flask(__name__)
+def _connect(url: str) -> tuple[Any, str]:
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None, check_same_thread=False)
+        return conn, QUERY.format(p="?")
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return psycopg.connect(dsn, autocommit=True), QUERY.format(p="%s")
+
+
+def create_app() -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
     url = os.environ["BARE_DATABASE_URL"]
-    engine = create_engine(url, pool_pre_ping=True,
-                           connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     key = os.environ.get("BARE_SECRET_KEY", "bench-secret-key").encode()
-    query = text("SELECT id, lookup_secret_hash, status, received_at, due_at, updated_at "
-                 "FROM dossiers WHERE code = :code")
+    held: dict[str, Any] = {}
 
-    @app.get("/bare/lookup/<code>")
-    def lookup(code: str) -> Any:
-        secret = (request.args.get("secret") or "").strip().upper()
-        with engine.connect() as conn:
-            row = conn.execute(query, {"code": code.strip().upper()}).first()
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        if not path.startswith(PREFIX):
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        if "conn" not in held:
+            held["conn"], held["query"] = _connect(url)
+        code = unquote(path[len(PREFIX):]).strip().upper()
+        typed = (parse_qs(environ.get("QUERY_STRING") or "").get("secret") or [""])[0]
+        secret = SEPARATORS.sub("", typed).upper()
+        row = held["conn"].execute(held["query"], (code,)).fetchone()
         digest = hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
-        if row is None or not hmac.compare_digest(digest, row.lookup_secret_hash):
-            return jsonify({"error": {"code": "not_found", "message": "not found"}}), 404
-        return jsonify({"status": row.status, "requested_datetime": str(row.received_at),
-                        "expected_datetime": str(row.due_at), "updated_datetime": str(row.updated_at)})
+        if row is None or not hmac.compare_digest(digest, row[1]):
+            body, status = NOT_FOUND, "404 Not Found"
+        else:
+            body, status = json.dumps({"status": row[2], "requested_datetime": str(row[3]),
+                                       "expected_datetime": str(row[4]),
+                                       "updated_datetime": str(row[5])}).encode(), "200 OK"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
     return app

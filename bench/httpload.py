@@ -37,10 +37,11 @@ class Gunicorn:
     """``gunicorn -w N`` serving ``app_spec`` on a free loopback port, as a context manager."""
 
     def __init__(self, app_spec: str, env: dict[str, str], workers: int = 2, threads: int = 1,
-                 chdir: str = ROOT) -> None:
+                 chdir: str = ROOT, args: Sequence[str] = ()) -> None:
+        """``args``: more gunicorn options (e.g. ``--access-logfile``, ``-c gunicorn.conf.py``)."""
         self.port = free_port()
         exe = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        self.cmd = [exe, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
+        self.cmd = [exe, *args, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
                     "--log-level", "warning", "--chdir", chdir, app_spec]
         self.env = {**os.environ, **env}
         self.proc: subprocess.Popen[bytes] | None = None
