@@ -15,12 +15,15 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from jsonschema import Draft202012Validator
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -80,19 +83,35 @@ def _error(message: str, code: str = "-1") -> Response:
     return _answer(code, message)
 
 
-def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", password: str = "dvcqg",
-                    ) -> Flask:
-    app = Flask("onestop_fake_dvcqg")
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    state = PortalState(unit_code=unit_code, username=username, password=password)
-    app.extensions["dvcqg_state"] = state
-    envelope, hoso, tiendo, danhgia, online = (load_schema(n) for n in (
-        "envelope", "hoso", "tiendo", "danhgia", "online_submission"))
-    province = province_segment(unit_code)
+class _PortalJSON(DefaultJSONProvider):
+    ensure_ascii = False  # Vietnamese as the portal writes it
+    sort_keys = False  # fields in the published order
 
-    def _failure(service: str) -> Response | None:
+
+_FAILURE_MODES = ("none", "timeout", "5xx", "malformed", "slow", "reject", "expire")
+
+
+class _FakePortal:
+    """The portal's behaviour over one :class:`PortalState`: each route and each service a method."""
+
+    def __init__(self, state: PortalState) -> None:
+        self.state = state
+        self.province = province_segment(state.unit_code)
+        self.envelope, self.hoso, self.tiendo, self.danhgia, self.online, self.khoso = (
+            load_schema(n) for n in ("envelope", "hoso", "tiendo", "danhgia", "online_submission",
+                                     "khoso_tracuu"))
+        self.handlers: dict[str, Callable[[dict[str, Any]], Response]] = {
+            "DongBoHoSoMC": self.sync_records, "CapNhatTienDoHoSoMC": self.sync_progress,
+            "DongBoDanhGia": self.sync_ratings, "TraCuuHoSo": self.look_up, "LayThuTuc": self.procedure,
+            "LayHoSoTrucTuyen": self.pending_submissions, "XacNhanHoSoTrucTuyen": self.acknowledge,
+            "report_tinh_766_service": self.score,
+        }
+
+    # ------------------------------------------------------------ helpers
+
+    def failure(self, service: str) -> Response | None:
         """Apply the failure plan set through /_control/fail (counts down)."""
+        state = self.state
         plan = state.failure
         with state.lock:
             if plan.mode == "none" or plan.remaining == 0 or (plan.services and service not in plan.services):
@@ -115,12 +134,13 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
                 state.sessions.clear()
         return None
 
-    def _reject(service: str, message: str) -> Response:
-        with state.lock:
-            state.rejections.append({"service": service, "message": message})
+    def reject(self, service: str, message: str) -> Response:
+        with self.state.lock:
+            self.state.rejections.append({"service": service, "message": message})
         return _error(message)
 
-    def _schema_errors(validator: Draft202012Validator, items: list[Any], what: str) -> str | None:
+    @staticmethod
+    def schema_errors(validator: Draft202012Validator, items: list[Any], what: str) -> str | None:
         for i, item in enumerate(items):
             err = next(iter(validator.iter_errors(item)), None)
             if err is not None:
@@ -129,54 +149,78 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
                 return f"{what}[{i}] {code or ''} không hợp lệ tại {where}: {err.message}"[:500]
         return None
 
-    def _prefix_ok(code: str) -> bool:
+    def prefix_ok(self, code: str) -> bool:
         agency = code.split("-", 1)[0]
-        return province_segment(agency) == province
+        return province_segment(agency) == self.province
 
-    @app.post("/dvcqg/login")
-    def login() -> Response:
-        failed = _failure("login")
+    def unknown_dossier(self, rows: list[dict[str, Any]]) -> Response | None:
+        """The refusal for rows about a dossier never synced (called under the lock)."""
+        unknown = [r["MaHoSo"] for r in rows if r["MaHoSo"] not in self.state.dossiers]
+        return _error(f"Hồ sơ {unknown[0]} chưa được đồng bộ") if unknown else None
+
+    # ------------------------------------------------------------ the portal's endpoints
+
+    def login(self) -> Response:
+        failed = self.failure("login")
         if failed is not None:
             return failed
         body = request.get_json(silent=True) or {}
-        if body.get("username") != state.username or body.get("password") != state.password:
+        if body.get("username") != self.state.username or body.get("password") != self.state.password:
             return _error("Sai tên đăng nhập hoặc mật khẩu", "01")
         token = secrets.token_hex(16)
-        with state.lock:
-            state.sessions.add(token)
+        with self.state.lock:
+            self.state.sessions.add(token)
         return _answer(session=token)
 
-    @app.post("/dvcqg/api")
-    def api() -> Response:
+    def api(self) -> Response:
+        state = self.state
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _error("Dữ liệu gửi lên không phải JSON", "-2")
         service = str(body.get("service") or "")
-        failed = _failure(service)
+        failed = self.failure(service)
         if failed is not None:
             return failed
         with state.lock:
             state.requests[service] = state.requests.get(service, 0) + 1
         if body.get("session") not in state.sessions:
             return _error("Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "401")
-        problem = _schema_errors(envelope, [body], "yêu cầu")
+        problem = self.schema_errors(self.envelope, [body], "yêu cầu")
         if problem:
-            return _reject(service, problem)
+            return self.reject(service, problem)
         if body["madonvi"] != state.unit_code:
-            return _reject(service, f"Mã đơn vị {body['madonvi']} không được cấp cho tài khoản này")
-        handler = HANDLERS.get(service)
+            return self.reject(service, f"Mã đơn vị {body['madonvi']} không được cấp cho tài khoản này")
+        handler = self.handlers.get(service)
         if handler is None:
-            return _reject(service, f"Dịch vụ {service} chưa hỗ trợ")
+            return self.reject(service, f"Dịch vụ {service} chưa hỗ trợ")
         return handler(body)
 
-    def sync_records(body: dict[str, Any]) -> Response:
+    def document_store(self) -> Response:
+        """A citizen's documents and results in the national store, by owner ID number, procedure and
+        result codes ({errorCode, result: {DanhSachGiayToKetQua}}; docs/integration.md)."""
+        body = request.get_json(silent=True)
+        errors = sorted(self.khoso.iter_errors(body), key=lambda e: list(e.path)) \
+            if isinstance(body, dict) else []
+        if not isinstance(body, dict) or errors:
+            message = errors[0].message if errors else "body is not a JSON object"
+            return jsonify({"errorCode": "-1", "message": f"Sai cấu trúc: {message}"[:300]})
+        wanted = {str(x.get("MaKetQua")) for x in body["DanhSachDanhMucKetQua"]}
+        with self.state.lock:
+            docs = [d for d in self.state.documents.get(body["SoDinhDanhChuSoHuu"], [])
+                    if not wanted or d.get("MaKetQua") in wanted]
+        return jsonify({"errorCode": "0", "result": {"DanhSachGiayToKetQua": docs}})
+
+    # ------------------------------------------------------------ the services behind /dvcqg/api
+
+    def sync_records(self, body: dict[str, Any]) -> Response:
+        state = self.state
         items = body["data"]
-        problem = _schema_errors(hoso, items, "data")
+        problem = self.schema_errors(self.hoso, items, "data")
         if problem:
-            return _reject("DongBoHoSoMC", problem)
-        bad = [i["MaHoSo"] for i in items if not _prefix_ok(i["MaHoSo"])]
+            return self.reject("DongBoHoSoMC", problem)
+        bad = [i["MaHoSo"] for i in items if not self.prefix_ok(i["MaHoSo"])]
         if bad:
-            return _reject("DongBoHoSoMC", f"Mã hồ sơ {bad[0]} không thuộc đơn vị {state.unit_code}")
+            return self.reject("DongBoHoSoMC", f"Mã hồ sơ {bad[0]} không thuộc đơn vị {state.unit_code}")
         with state.lock:
             if body["isUpdating"] == "False":
                 known = [i["MaHoSo"] for i in items if i["MaHoSo"] in state.dossiers]
@@ -186,15 +230,16 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
                 state.dossiers[item["MaHoSo"]] = item
         return _answer()
 
-    def sync_progress(body: dict[str, Any]) -> Response:
+    def sync_progress(self, body: dict[str, Any]) -> Response:
+        state = self.state
         rows = body["data"]
-        problem = _schema_errors(tiendo, rows, "data")
+        problem = self.schema_errors(self.tiendo, rows, "data")
         if problem:
-            return _reject("CapNhatTienDoHoSoMC", problem)
+            return self.reject("CapNhatTienDoHoSoMC", problem)
         with state.lock:
-            unknown = [r["MaHoSo"] for r in rows if r["MaHoSo"] not in state.dossiers]
-            if unknown:
-                return _error(f"Hồ sơ {unknown[0]} chưa được đồng bộ")
+            refused = self.unknown_dossier(rows)
+            if refused is not None:
+                return refused
             for row in rows:  # the same row twice is stored once: re-sending is harmless
                 key = json.dumps(row, sort_keys=True, ensure_ascii=False)
                 if key not in state.progress_keys:
@@ -202,76 +247,69 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
                     state.progress.setdefault(row["MaHoSo"], []).append(row)
         return _answer()
 
-    def sync_ratings(body: dict[str, Any]) -> Response:
+    def sync_ratings(self, body: dict[str, Any]) -> Response:
         items = body["data"]
-        problem = _schema_errors(danhgia, items, "data")
+        problem = self.schema_errors(self.danhgia, items, "data")
         if problem:
-            return _reject("DongBoDanhGia", problem)
-        with state.lock:
-            unknown = [r["MaHoSo"] for r in items if r["MaHoSo"] not in state.dossiers]
-            if unknown:
-                return _error(f"Hồ sơ {unknown[0]} chưa được đồng bộ")
+            return self.reject("DongBoDanhGia", problem)
+        with self.state.lock:
+            refused = self.unknown_dossier(items)
+            if refused is not None:
+                return refused
             for item in items:
-                state.ratings[item["MaHoSo"]] = item
+                self.state.ratings[item["MaHoSo"]] = item
         return _answer()
 
-    def look_up(body: dict[str, Any]) -> Response:
-        with state.lock:
-            record = state.dossiers.get(str(body.get("MaHoSo") or ""))
-            rows = list(state.progress.get(str(body.get("MaHoSo") or ""), []))
+    def look_up(self, body: dict[str, Any]) -> Response:
+        code = str(body.get("MaHoSo") or "")
+        with self.state.lock:
+            record = self.state.dossiers.get(code)
+            rows = list(self.state.progress.get(code, []))
         if record is None:
             return _error("Không tìm thấy hồ sơ")
         return _answer(data=record, tien_do=rows)
 
-    def procedure(body: dict[str, Any]) -> Response:
+    def procedure(self, body: dict[str, Any]) -> Response:
         return _error("Thủ tục không có trong bản sao cục bộ")
 
-    def pending_submissions(body: dict[str, Any]) -> Response:
-        with state.lock:
-            data = [s for code, s in state.submissions.items() if code not in state.acknowledged]
+    def pending_submissions(self, body: dict[str, Any]) -> Response:
+        with self.state.lock:
+            data = [s for code, s in self.state.submissions.items() if code not in self.state.acknowledged]
         return _answer(data=data)
 
-    def acknowledge(body: dict[str, Any]) -> Response:
-        with state.lock:
+    def acknowledge(self, body: dict[str, Any]) -> Response:
+        with self.state.lock:
             for item in body["data"]:
-                if isinstance(item, dict) and item.get("MaHoSoQG") in state.submissions:
-                    state.acknowledged[str(item["MaHoSoQG"])] = item
+                if isinstance(item, dict) and item.get("MaHoSoQG") in self.state.submissions:
+                    self.state.acknowledged[str(item["MaHoSoQG"])] = item
         return _answer()
 
-    def score(body: dict[str, Any]) -> Response:
+    def score(self, body: dict[str, Any]) -> Response:
         period = str(body.get("kyBaoCao") or "")
-        with state.lock:
-            row = state.scores.get(period)
+        with self.state.lock:
+            row = self.state.scores.get(period)
         if row is None:
             return _answer(data=[])
-        return _answer(data=[{"kyBaoCao": period, "madonvi": state.unit_code, **row}])
+        return _answer(data=[{"kyBaoCao": period, "madonvi": self.state.unit_code, **row}])
 
-    HANDLERS = {
-        "DongBoHoSoMC": sync_records, "CapNhatTienDoHoSoMC": sync_progress, "DongBoDanhGia": sync_ratings,
-        "TraCuuHoSo": look_up, "LayThuTuc": procedure, "LayHoSoTrucTuyen": pending_submissions,
-        "XacNhanHoSoTrucTuyen": acknowledge, "report_tinh_766_service": score,
-    }
+    # ------------------------------------------------------------ control (tests, demo)
 
-    # ---------------------------------------------------------------- control (tests, demo)
+    def dump(self) -> Response:
+        return jsonify(self.state.dump())
 
-    @app.get("/_control/dump")
-    def dump() -> Response:
-        return jsonify(state.dump())
-
-    @app.post("/_control/fail")
-    def fail() -> Response:
+    def fail(self) -> ResponseReturnValue:
         body = request.get_json(silent=True) or {}
         mode = str(body.get("mode") or "none")
-        if mode not in ("none", "timeout", "5xx", "malformed", "slow", "reject", "expire"):
-            return jsonify({"error": f"unknown mode {mode}"}), 400  # type: ignore[return-value]
-        with state.lock:
-            state.failure = FailurePlan(mode=mode, remaining=int(body.get("count", -1)),
-                                        delay=float(body.get("delay", 0)),
-                                        services=tuple(body.get("services") or ()))
+        if mode not in _FAILURE_MODES:
+            return jsonify({"error": f"unknown mode {mode}"}), 400
+        with self.state.lock:
+            self.state.failure = FailurePlan(mode=mode, remaining=int(body.get("count", -1)),
+                                             delay=float(body.get("delay", 0)),
+                                             services=tuple(body.get("services") or ()))
         return jsonify({"ok": True})
 
-    @app.post("/_control/reset")
-    def reset() -> Response:
+    def reset(self) -> Response:
+        state = self.state
         with state.lock:
             for name in ("dossiers", "progress", "ratings", "submissions", "acknowledged", "scores",
                          "requests", "documents"):
@@ -281,50 +319,50 @@ def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", p
             state.failure = FailurePlan()
         return jsonify({"ok": True})
 
-    @app.post("/_control/submissions")
-    def add_submissions() -> Response:
+    def add_submissions(self) -> Response:
         """Online dossiers to serve. Served as given (a test may send malformed ones on purpose);
         the schema only has to hold for what the portal itself would publish."""
         items = request.get_json(silent=True) or []
-        with state.lock:
+        with self.state.lock:
             for item in items:
-                state.submissions[str(item.get("MaHoSoQG"))] = item
+                self.state.submissions[str(item.get("MaHoSoQG"))] = item
         return jsonify({"ok": True, "count": len(items)})
 
-    khoso = load_schema("khoso_tracuu")
-
-    @app.post("/dvcqg/khoso/tracuu")
-    def document_store() -> Response:
-        """A citizen's documents and results in the national store, by owner ID number, procedure and
-        result codes ({errorCode, result: {DanhSachGiayToKetQua}}; docs/integration.md)."""
-        body = request.get_json(silent=True)
-        errors = sorted(khoso.iter_errors(body), key=lambda e: list(e.path)) if isinstance(body, dict) else []
-        if not isinstance(body, dict) or errors:
-            message = errors[0].message if errors else "body is not a JSON object"
-            return jsonify({"errorCode": "-1", "message": f"Sai cấu trúc: {message}"[:300]})
-        wanted = {str(x.get("MaKetQua")) for x in body["DanhSachDanhMucKetQua"]}
-        with state.lock:
-            docs = [d for d in state.documents.get(body["SoDinhDanhChuSoHuu"], [])
-                    if not wanted or d.get("MaKetQua") in wanted]
-        return jsonify({"errorCode": "0", "result": {"DanhSachGiayToKetQua": docs}})
-
-    @app.post("/_control/documents")
-    def set_documents() -> Response:
+    def set_documents(self) -> Response:
         body = request.get_json(silent=True) or {}
-        with state.lock:
+        with self.state.lock:
             owner = str(body.get("SoDinhDanhChuSoHuu"))
-            state.documents[owner] = list(body.get("DanhSachGiayToKetQua") or [])
+            self.state.documents[owner] = list(body.get("DanhSachGiayToKetQua") or [])
         return jsonify({"ok": True})
 
-    @app.post("/_control/score")
-    def set_score() -> Response:
+    def set_score(self) -> Response:
         body = request.get_json(silent=True) or {}
         period = str(body.pop("kyBaoCao", ""))
-        with state.lock:
-            state.scores[period] = body
+        with self.state.lock:
+            self.state.scores[period] = body
         return jsonify({"ok": True})
 
-    app.extensions["dvcqg_online_schema"] = online
+
+def create_fake_app(unit_code: str = "000.00.00.H25", username: str = "dvcqg", password: str = "dvcqg",
+                    ) -> Flask:
+    app = Flask("onestop_fake_dvcqg")
+    app.json = _PortalJSON(app)
+    state = PortalState(unit_code=unit_code, username=username, password=password)
+    portal = _FakePortal(state)
+    app.extensions["dvcqg_state"] = state
+    app.extensions["dvcqg_online_schema"] = portal.online
+    for rule, view, methods in (
+        ("/dvcqg/login", portal.login, ["POST"]),
+        ("/dvcqg/api", portal.api, ["POST"]),
+        ("/dvcqg/khoso/tracuu", portal.document_store, ["POST"]),
+        ("/_control/dump", portal.dump, ["GET"]),
+        ("/_control/fail", portal.fail, ["POST"]),
+        ("/_control/reset", portal.reset, ["POST"]),
+        ("/_control/submissions", portal.add_submissions, ["POST"]),
+        ("/_control/documents", portal.set_documents, ["POST"]),
+        ("/_control/score", portal.set_score, ["POST"]),
+    ):
+        app.add_url_rule(rule, view_func=view, methods=methods)
     return app
 
 
@@ -346,7 +384,10 @@ class FakePortalServer:
 
     @property
     def state(self) -> PortalState:
-        return self.app.extensions["dvcqg_state"]  # type: ignore[no-any-return]
+        state = self.app.extensions["dvcqg_state"]
+        if not isinstance(state, PortalState):
+            raise TypeError("not an app made by create_fake_app")
+        return state
 
     @property
     def base_url(self) -> str:
