@@ -16,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext as _ngettext
 from jinja2 import Environment
 
 from ..domain.calendar import WEEKDAY_NAMES
@@ -47,16 +46,17 @@ __all__ = [
 
 # ---------------------------------------------------------------- small pieces
 
+# Flask-Babel's gettext and ngettext, typed, reading the request's catalogue directly: the same
+# lookup and %-formatting, without the extra context look-ups of going through the domain object
+# (a trace says some 15 sentences).
 def _(message: str, **values: Any) -> str:
-    return str(gettext(message, **values))
+    text = str(get_translations().ugettext(message))
+    return text % values if values else text
 
 
 def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
-    return str(_ngettext(singular, plural, num, **values))
-
-
-def _locale() -> str:
-    return str(get_locale() or "vi")
+    values.setdefault("num", num)
+    return str(get_translations().ungettext(singular, plural, num)) % values
 
 
 def _d(d: date) -> str:
@@ -74,7 +74,8 @@ def _hm(t: time | datetime) -> str:
 def _number(x: Decimal | int) -> str:
     """5 → "5", 1.50 → "1,5" (vi) / "1.5" (en): no trailing zeros, the locale's decimal mark."""
     value = Decimal(x).normalize()
-    return str(format_decimal(value, format="#,##0.###", locale=_locale()))
+    # The request's Locale object, not its name: Babel loads a named locale's data on every call.
+    return str(format_decimal(value, format="#,##0.###", locale=get_locale() or "vi"))
 
 
 # Monday first, as date.weekday() counts: the calendar's names (WEEKDAY_NAMES), in the catalogue.
