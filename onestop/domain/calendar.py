@@ -300,6 +300,84 @@ def lunar_new_year_days(first_year: int, last_year: int) -> dict[int, tuple[date
 # --------------------------------------------------------------------------------------------------
 
 
+def _day_table(base: int, n: int, closed: Mapping[date, str], working_weekend: Mapping[date, str],
+               exceptions: Iterable[CalendarException]) -> tuple[bytearray, dict[int, str], dict[int, str]]:
+    """Per day of the range (offset from ordinal ``base``): 1 when working, and why a day is closed
+    or why a weekend day is worked."""
+    # Weekly rest days: Saturday and Sunday for state agencies (Decree 45/2013 art. 1 / Labour
+    # Code 2019 art. 111; civil servants work Monday–Friday).
+    work = bytearray(n)
+    for i in range(n):
+        work[i] = 1 if (base + i - 1) % 7 < 5 else 0  # ordinal 1 (0001-01-01) is a Monday
+    reason: dict[int, str] = {}
+    weekend_reason: dict[int, str] = {}
+
+    def offset(d: date) -> int | None:
+        i = d.toordinal() - base
+        return i if 0 <= i < n else None
+
+    # Government swaps: a Saturday made a working day (Labour Code 2019 art. 112(3)).
+    for d, why in working_weekend.items():
+        j = offset(d)
+        if j is not None and d.weekday() >= 5:
+            work[j] = 1
+            weekend_reason[j] = why
+    for d, why in closed.items():
+        j = offset(d)
+        if j is not None:
+            work[j] = 0
+            reason[j] = why
+            weekend_reason.pop(j, None)
+    # Local exceptions win over the national calendar.
+    for exc in exceptions:
+        j = offset(exc.on)
+        if j is None:
+            continue
+        if exc.working:
+            work[j] = 1
+            reason.pop(j, None)
+            if exc.on.weekday() >= 5 or exc.on in closed:
+                weekend_reason[j] = exc.note or "Ngày làm việc theo lịch của cơ quan"
+        else:
+            work[j] = 0
+            reason[j] = exc.note or "Ngày nghỉ theo lịch của cơ quan"
+            weekend_reason.pop(j, None)
+    return work, reason, weekend_reason
+
+
+def _cumulative(work: bytearray) -> tuple[list[int], list[int]]:
+    """Working days before each day of the range (and in all), and the offsets of the working days."""
+    n = len(work)
+    cumw = [0] * (n + 1)
+    working: list[int] = []
+    count = 0
+    for i in range(n):
+        cumw[i] = count
+        if work[i]:
+            working.append(i)
+            count += 1
+    cumw[n] = count
+    return cumw, working
+
+
+def _fixed_offset_us(zone: ZoneInfo, base: int, n: int) -> int | None:
+    # Fixed-offset fast path: if the zone's UTC offset is constant over the whole range (true for
+    # Asia/Ho_Chi_Minh since 1975), local time is UTC + offset, pure integer arithmetic.
+    offsets = set()
+    for i in range(-1, n + 1):
+        day = date.fromordinal(base + i)
+        for hour in (0, 12):
+            off = zone.utcoffset(datetime(day.year, day.month, day.day, hour))
+            offsets.add(off)
+        if len(offsets) > 1:
+            break
+    if len(offsets) == 1:
+        (only,) = offsets
+        if only is not None:
+            return (only.days * 86_400 + only.seconds) * _US_PER_SECOND + only.microseconds
+    return None
+
+
 class WorkingCalendar:
     """Working days and office hours over ``[first_year, last_year]``, precomputed."""
 
@@ -359,77 +437,12 @@ class WorkingCalendar:
         self._base = base
         self._n = n
 
-        # Weekly rest days: Saturday and Sunday for state agencies (Decree 45/2013 art. 1 / Labour
-        # Code 2019 art. 111; civil servants work Monday–Friday).
-        work = bytearray(n)
-        for i in range(n):
-            work[i] = 1 if (base + i - 1) % 7 < 5 else 0  # ordinal 1 (0001-01-01) is a Monday
-        reason: dict[int, str] = {}
-        weekend_reason: dict[int, str] = {}
+        self._work, self._reason, self._weekend_reason = _day_table(
+            base, n, closed, working_weekend, exceptions)
+        self._cumw, self._working = _cumulative(self._work)
+        self._cummin = [c * self._mpd for c in self._cumw]
 
-        def offset(d: date) -> int | None:
-            i = d.toordinal() - base
-            return i if 0 <= i < n else None
-
-        # Government swaps: a Saturday made a working day (Labour Code 2019 art. 112(3)).
-        for d, why in working_weekend.items():
-            j = offset(d)
-            if j is not None and d.weekday() >= 5:
-                work[j] = 1
-                weekend_reason[j] = why
-        for d, why in closed.items():
-            j = offset(d)
-            if j is not None:
-                work[j] = 0
-                reason[j] = why
-                weekend_reason.pop(j, None)
-        # Local exceptions win over the national calendar.
-        for exc in exceptions:
-            j = offset(exc.on)
-            if j is None:
-                continue
-            if exc.working:
-                work[j] = 1
-                reason.pop(j, None)
-                if exc.on.weekday() >= 5 or exc.on in closed:
-                    weekend_reason[j] = exc.note or "Ngày làm việc theo lịch của cơ quan"
-            else:
-                work[j] = 0
-                reason[j] = exc.note or "Ngày nghỉ theo lịch của cơ quan"
-                weekend_reason.pop(j, None)
-        self._work = work
-        self._reason = reason
-        self._weekend_reason = weekend_reason
-
-        cumw = [0] * (n + 1)
-        working: list[int] = []
-        count = 0
-        for i in range(n):
-            cumw[i] = count
-            if work[i]:
-                working.append(i)
-                count += 1
-        cumw[n] = count
-        self._cumw = cumw
-        self._working = working
-        mpd = self._mpd
-        self._cummin = [c * mpd for c in cumw]
-
-        # Fixed-offset fast path: if the zone's UTC offset is constant over the whole range (true for
-        # Asia/Ho_Chi_Minh since 1975), local time is UTC + offset, pure integer arithmetic.
-        offsets = set()
-        for i in range(-1, n + 1):
-            day = date.fromordinal(base + i)
-            for hour in (0, 12):
-                off = zone.utcoffset(datetime(day.year, day.month, day.day, hour))
-                offsets.add(off)
-            if len(offsets) > 1:
-                break
-        self._fixed_us: int | None = None
-        if len(offsets) == 1:
-            (only,) = offsets
-            if only is not None:
-                self._fixed_us = (only.days * 86_400 + only.seconds) * _US_PER_SECOND + only.microseconds
+        self._fixed_us: int | None = _fixed_offset_us(zone, base, n)
         self._open_dt: list[datetime | None] = [None] * n
         self._close_dt: list[datetime | None] = [None] * n
 
