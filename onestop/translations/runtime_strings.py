@@ -113,3 +113,11 @@ FILE_LABELS = (
     N_("Chưa số hóa"), N_("Số hóa tại đây"), N_("Tái sử dụng thành phần"), N_("Tái sử dụng kết quả"),
     N_("Chờ duyệt"), N_("Đã duyệt"), N_("Từ chối"), N_("Chỉ số 766"),
 )
+
+# onestop/services/reporting/exports.py FORM06_GROUPS and FORM06_SUBHEADERS (templates/reports/form06.html
+# shows them with _(title)): the wording of the official form.
+FORM06_HEADERS = (
+    N_("Tổng số hồ sơ tiếp nhận"), N_("Số hồ sơ đã giải quyết"), N_("Số hồ sơ đang giải quyết"),
+    N_("Tổng số"), N_("Trong đó: Trực tuyến"), N_("Trực tiếp, bưu chính"), N_("Từ kỳ trước chuyển sang"),
+    N_("Trước hạn"), N_("Đúng hạn"), N_("Quá hạn"), N_("Trong hạn"),
+)
