@@ -33,7 +33,6 @@ OVERDUE_PENDING = "finished_at IS NULL AND overdue_flagged_at IS NULL"
 RESUPPLIED_PENDING = "finished_at IS NULL AND overdue_flagged_at IS NULL AND supplement_count > 1"
 
 
-
 class Dossier(Model):
     __tablename__ = "dossiers"
     __table_args__ = (
@@ -72,6 +71,9 @@ class Dossier(Model):
               postgresql_where=db.text("due_soon_flagged_at IS NOT NULL"),
               sqlite_where=db.text("due_soon_flagged_at IS NOT NULL")),
         Index("ix_dossiers_agency_received", "receiving_agency_id", "received_at"),
+        # The 766 index reads a period's receptions for a whole province (docs/benchmarks.md, "766 index").
+        Index("ix_dossiers_received", "received_at", postgresql_where=db.text("received_at IS NOT NULL"),
+              sqlite_where=db.text("received_at IS NOT NULL")),
         Index("ix_dossiers_current_agency_status", "current_agency_id", "status"),
         Index("ix_dossiers_assignee_status", "assignee_id", "status"),
         Index("ix_dossiers_finished", "finished_at"),

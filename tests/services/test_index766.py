@@ -213,3 +213,47 @@ def test_one_pass_facts_equal_the_sums_and_the_per_measure_lists_on_random_histo
                                             .order_by(row.received_at, row.id).limit(limit)))
             assert lists[name] == expected, name
     assert any(lists[name] for name in ix.FILE_MEASURES) and len(made) == 24
+
+
+def test_trend_months_in_one_statement_equal_each_month_measured_alone(session, tmp_path):
+    # The trend measures every month in one grouped statement, each dossier as of ITS month's end
+    # (or now for the running month); each month must equal file_measures of that month alone, and
+    # the trend's points the month scored on its own.
+    import random
+
+    from onestop.services.reporting import index766 as ix
+    from onestop.services.reporting.reports import measured_at
+    from onestop.services.reporting.scores import score_agency
+
+    rng = random.Random(2026)
+    store = LocalStorage(tmp_path)
+    commune = agency(session, "000.00.31.H25")
+    clerk = user(session, "t_clerk")
+    now = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    for i in range(18):
+        at = datetime(2026, 1 + i % 3, 2 + (i * 7) % 25, 2 + i % 6, 0, tzinfo=UTC)
+        if at >= now:
+            continue
+        d = receive(session, now=at, id_number=f"0010911{i:05d}").dossier
+        d.vneid_verified = rng.random() < 0.4
+        d.payment_channel = rng.choice((None, 1))
+        if rng.random() < 0.7:
+            row = _scan(session, store, d, 1, now=at)
+            files_svc.set_approval(session, row, actor=clerk, state=rng.choice((2, 3)), now=at)
+            row.digitisation_state = rng.choice((1, 2, 3))
+            # Some scans arrive in a later month: they count for their dossier's month only if
+            # uploaded before that month's end.
+            row.uploaded_at = rng.choice((at, datetime(2026, 3, 5, tzinfo=UTC),
+                                          datetime(2026, 2, 27, tzinfo=UTC)))
+    session.flush()
+    spans = [(datetime(2026, m, 1).date(), datetime(2026, m, last).date())
+             for m, last in ((1, 31), (2, 28), (3, 31))]
+    moments = [measured_at(commune, a, b, now) for a, b in spans]
+    grouped = ix.file_measures_by_month(session, commune, moments)
+    alone = [ix.file_measures(session, commune, s_m, a_m) for s_m, a_m in moments]
+    assert grouped == alone
+    assert sum(m["digitisation_rate"].denominator for m in alone) > 3
+    res = ix.index766(session, commune, "2026-03", now=now)
+    for (a, b), point in zip(spans, res.trend, strict=True):
+        r = score_agency(session, commune, a, b, now=now)
+        assert point == ix.trend_point(f"{a:%Y-%m}", r)

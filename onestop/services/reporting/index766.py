@@ -18,7 +18,21 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    join,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -63,11 +77,14 @@ _POP_COLUMNS = ("id", "code", "received_at", "procedure_id", "payment_channel", 
                 "csdl_codes", "finished_at", "status")
 
 
-def _facts(as_of: datetime, pop: Any) -> tuple[Any, Any]:
+def _facts(as_of: datetime | None, pop: Any) -> tuple[Any, Any]:
     """Per dossier of the population, the file and sync facts before ``as_of`` as two grouped derived
     tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact).
-    ``pop`` is the population read once; both facts are restricted to its ids."""
+    ``pop`` is the population read once; both facts are restricted to its ids. ``as_of`` None: each
+    row's own moment, ``pop.c.as_of`` (the trend, one month per row)."""
     f, o = DossierFile, DvcqgOutbox
+    if as_of is None:
+        return _facts_per_row(pop)
     ids = select(pop.c.id)
     files = (select(
         f.dossier_id.label("dossier_id"),
@@ -84,7 +101,26 @@ def _facts(as_of: datetime, pop: Any) -> tuple[Any, Any]:
     return files, synced
 
 
-def _conditions(as_of: datetime, fee_ids: list[int], d: Any, files: Any, synced: Any
+def _facts_per_row(pop: Any) -> tuple[Any, Any]:
+    f, o = DossierFile, DvcqgOutbox
+    files = (select(
+        f.dossier_id.label("dossier_id"),
+        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
+        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
+        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
+        .label("reused"),
+        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
+        .select_from(join(f, pop, pop.c.id == f.dossier_id))
+        .where(f.approval_state != 3, f.uploaded_at < pop.c.as_of)
+        .group_by(f.dossier_id).subquery("ff"))
+    synced = (select(o.dossier_id.label("dossier_id"))
+              .select_from(join(o, pop, pop.c.id == o.dossier_id))
+              .where(o.kind == "event", o.state == "sent", o.sent_at < pop.c.as_of)
+              .group_by(o.dossier_id).subquery("sy"))
+    return files, synced
+
+
+def _conditions(as_of: Any, fee_ids: list[int], d: Any, files: Any, synced: Any
                 ) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
     """measure -> (in the denominator, in the numerator) for one population row ``d`` joined to its
     facts."""
@@ -107,7 +143,7 @@ def _conditions(as_of: datetime, fee_ids: list[int], d: Any, files: Any, synced:
     }
 
 
-def _conditions_probed(as_of: datetime, fee_ids: list[int]) -> dict[str, tuple[ColumnElement[bool],
+def _conditions_probed(as_of: Any, fee_ids: list[int]) -> dict[str, tuple[ColumnElement[bool],
                                                                                  ColumnElement[bool]]]:
     """The same conditions as correlated EXISTS probes: SQLite answers an index probe per row faster
     than it builds the grouped derived tables (bench/index766.py, docs/benchmarks.md "766 index")."""
@@ -138,31 +174,73 @@ def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> C
                 Dossier.received_at < as_of)
 
 
-def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
-            by: By) -> tuple[Any, Any, Any, Any]:
+def _month_case(months: list[tuple[datetime, datetime]], values: list[Any]) -> ColumnElement[Any]:
+    """Per dossier, the value of the month its reception falls in (months contiguous and ordered)."""
+    whens = [(Dossier.received_at < months[i + 1][0], values[i]) for i in range(len(months) - 1)]
+    return case(*whens, else_=values[-1]) if whens else values[-1]
+
+
+def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime, by: By,
+            months: list[tuple[datetime, datetime]] | None = None) -> tuple[Any, Any, Any, Any]:
     """(source, where, conditions, row): the population's rows with their facts; ``row`` names the
-    population's columns (``row.id``, ``row.code``, ``row.received_at``) in the source."""
+    population's columns (``row.id``, ``row.code``, ``row.received_at``, ``row.k``) in the source.
+    With ``months`` ([(start, as-of)], contiguous from ``start_m`` to ``as_of``) each dossier is measured
+    as of ITS month's as-of moment and ``row.k`` is that month's index: every month of the trend in
+    one statement, each by the same rule as a single period."""
     population = _population(agency, start_m, as_of, by)
+    periods = months or [(start_m, as_of)]
+    month_k = _month_case(periods, [literal(i) for i in range(len(periods))])
+    moment_type = Dossier.__table__.c.received_at.type
+    own_as_of: Any = as_of if months is None else _month_case(
+        periods, [literal(a, type_=moment_type) for _, a in periods])
     if session.get_bind().dialect.name == "sqlite":
-        return Dossier.__table__, population, _conditions_probed(as_of, _fee_procedures(session)), Dossier
+        conds = _conditions_probed(own_as_of, _fee_procedures(session))
+        return Dossier.__table__, population, conds, _Row(Dossier, month_k)
     # PostgreSQL: the population is read ONCE (a common table expression, materialised because it is
     # read three times) and the files and sync facts are restricted to its ids.
-    pop = select(*(getattr(Dossier, c).label(c) for c in _POP_COLUMNS)).where(population).cte("pop")
-    files, synced = _facts(as_of, pop)
+    cols = [getattr(Dossier, c).label(c) for c in _POP_COLUMNS] + [month_k.label("k")]
+    if months is not None:
+        cols.append(own_as_of.label("as_of"))
+    pop = select(*cols).where(population).cte("pop")
+    files, synced = _facts(as_of if months is None else None, pop)
     source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
               .outerjoin(synced, synced.c.dossier_id == pop.c.id))
     where: ColumnElement[bool] = pop.c.id.is_not(None)
-    return source, where, _conditions(as_of, _fee_procedures(session), pop.c, files, synced), pop.c
+    row_as_of = as_of if months is None else pop.c.as_of
+    return source, where, _conditions(row_as_of, _fee_procedures(session), pop.c, files, synced), pop.c
 
 
-def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *,
-                  by: By = "desk") -> dict[str, Measured]:
-    """The measures behind 1.4, 3.6, 4.2–4.5 over the dossiers received in [start_m, as_of) in the
-    subtree: one statement of conditional sums (both engines)."""
-    source, population, conds, _ = _joined(session, agency, start_m, as_of, by)
+@dataclass(frozen=True)
+class _Row:
+    """The dossier table's columns plus the month index, named like the PostgreSQL population's."""
+    table: Any
+    k: Any
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
+
+
+def file_measures_by_month(session: Session, agency: Agency, months: list[tuple[datetime, datetime]], *,
+                           by: By = "desk") -> list[dict[str, Measured]]:
+    """``file_measures`` of each month [(start, as-of)] (contiguous, ordered), each as of its own
+    as-of moment, in ONE statement grouped by month (the trend)."""
+    out: list[dict[str, Measured]] = [_measured({}) for _ in months]
+    live = [(s_m, a_m) for s_m, a_m in months if a_m > s_m]
+    if not live:
+        return out
+    source, population, conds, row = _joined(session, agency, live[0][0], live[-1][1], by, months=live)
+    cols: list[Any] = [row.k.label("k"), *_sum_columns(conds)]
+    got = {int(r._mapping["k"]): dict(r._mapping) for r in session.execute(
+        select(*cols).select_from(source).where(population).group_by(row.k))}
+    index = {m: i for i, m in enumerate(months)}
+    for k, m in enumerate(live):
+        out[index[m]] = _measured(got.get(k, {}))
+    return out
+
+
+def _sum_columns(conds: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]) -> list[Any]:
     # A denominator of every dossier is the row count, shared.
-    total = func.count().label("all")
-    cols: list[Any] = [total]
+    cols: list[Any] = [func.count().label("all")]
     for name in FILE_MEASURES:
         den, num = conds[name]
         if name == "online_payment_rate":
@@ -170,16 +248,26 @@ def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: da
             cols.append(func.coalesce(func.sum(case((and_(den, num), 1), else_=0)), 0).label(f"{name}_n"))
         else:
             cols.append(func.coalesce(func.sum(case((num, 1), else_=0)), 0).label(f"{name}_n"))
-    if as_of > start_m:
-        row: Mapping[str, Any] = dict(session.execute(
-            select(*cols).select_from(source).where(population)).one()._mapping)
-    else:
-        row = {c.name: 0 for c in cols}
+    return cols
+
+
+def _measured(row: Mapping[str, Any]) -> dict[str, Measured]:
     out: dict[str, Measured] = {}
     for name in FILE_MEASURES:
-        n, dn = int(row[f"{name}_n"]), int(row.get(f"{name}_d", row["all"]))
+        n, dn = int(row.get(f"{name}_n") or 0), int(row.get(f"{name}_d", row.get("all")) or 0)
         out[name] = Measured(rate(n, dn), n, dn)
     return out
+
+
+def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *,
+                  by: By = "desk") -> dict[str, Measured]:
+    """The measures behind 1.4, 3.6, 4.2–4.5 over the dossiers received in [start_m, as_of) in the
+    subtree: one statement of conditional sums (both engines)."""
+    if as_of <= start_m:
+        return _measured({})
+    source, population, conds, _ = _joined(session, agency, start_m, as_of, by)
+    return _measured(dict(session.execute(
+        select(*_sum_columns(conds)).select_from(source).where(population)).one()._mapping))
 
 
 def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *, by: By = "desk",
@@ -359,8 +447,12 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
         # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
         trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
         trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
-        for m_start, m_end in _months(trend_start, trend_end):
-            r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope)
+        spans = _months(trend_start, trend_end)
+        moments = [measured_at(agency, m_start, m_end, now) for m_start, m_end in spans]
+        values = file_measures_by_month(session, agency, moments, by=scope)
+        for (m_start, m_end), month_values in zip(spans, values, strict=True):
+            r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope,
+                             file_values=month_values)
             months.append(trend_point(f"{m_start:%Y-%m}", r))
     return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
                     comparison=compare(indicators, published, sync), trend=months)
