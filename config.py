@@ -43,7 +43,8 @@ class Config:
     # gunicorn.conf.py gives gunicorn.
     WORKERS: int | None = None
     ENV_NAME = "development"
-    RATELIMIT_HEADERS_ENABLED = False  # X-RateLimit-* tell a guesser nothing it needs; 429 carries Retry-After
+    # X-RateLimit-* tell a guesser nothing it needs; 429 carries Retry-After
+    RATELIMIT_HEADERS_ENABLED = False
     LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
     # Wrong phone-last-4 attempts accepted per dossier code (then only the secret works that day).
     LOOKUP_PHONE4_FAILURES = "10 per day"

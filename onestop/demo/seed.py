@@ -85,7 +85,8 @@ def seed_users(session: Session, now: datetime) -> int:
 
 
 def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int = 12,
-              if_empty: bool = False, checkpoint: Callable[[str, date | None, int], None] | None = None) -> str:
+              if_empty: bool = False,
+              checkpoint: Callable[[str, date | None, int], None] | None = None) -> str:
     """Idempotent: reference rows are upserted, users created once, and history is
     generated only when the database holds no dossiers yet. ``checkpoint(stage, day, dossiers)``
     is called after the reference data and after each day of history, between dossiers: the

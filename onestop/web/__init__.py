@@ -91,7 +91,8 @@ def _error_pages(app: Flask) -> None:
     app.register_error_handler(404, handler(404, "Not found", "Không tìm thấy trang hoặc hồ sơ."))
     app.register_error_handler(405, handler(405, "Method not allowed", "Phương thức không được hỗ trợ."))
     app.register_error_handler(409, handler(409, "Conflict", "Hồ sơ đã thay đổi, vui lòng tải lại."))
-    app.register_error_handler(429, handler(429, "Too many requests", "Quá nhiều yêu cầu, vui lòng thử lại sau."))
+    app.register_error_handler(
+        429, handler(429, "Too many requests", "Quá nhiều yêu cầu, vui lòng thử lại sau."))
     app.register_error_handler(500, handler(500, "Server error", "Lỗi hệ thống. Vui lòng thử lại."))
     g  # noqa: B018  (keep import for templates that read g)
 

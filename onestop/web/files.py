@@ -99,7 +99,8 @@ def upload(code: str) -> Any:
     now = utcnow()
     errors: dict[str, str] = {}
     meta = files_svc.DocMeta(
-        doc_number=(request.form.get("doc_number") or "")[:200], issuer=(request.form.get("issuer") or "")[:400],
+        doc_number=(request.form.get("doc_number") or "")[:200],
+        issuer=(request.form.get("issuer") or "")[:400],
         issued_on=_parse_date("issued_on", errors), valid_until=_parse_date("valid_until", errors),
         result_code=(request.form.get("result_code") or "")[:100],
     )
@@ -122,7 +123,8 @@ def upload(code: str) -> Any:
     try:
         key = files_svc.store_upload(store, upload_, now)
     except StorageError:
-        flash("Không lưu được tệp (kho lưu trữ không phản hồi). Hồ sơ không thay đổi; vui lòng thử lại.", "danger")
+        flash("Không lưu được tệp (kho lưu trữ không phản hồi). Hồ sơ không thay đổi; vui lòng thử lại.",
+              "danger")
         return _back(d)
     try:
         files_svc.attach(db.session, d, actor=current_user, kind=kind, component_no=component_no, key=key,
@@ -155,10 +157,11 @@ def reuse(code: str) -> Any:
     source = (request.form.get("source_id") or "").strip()
     comp = (request.form.get("component_no") or "").strip()
     if not source.isdigit() or not comp.isdigit():
-        return _fail(d, ValidationFailed({"component_no": "Chọn giấy tờ và thành phần hồ sơ để tái sử dụng."}))
+        missing = ValidationFailed({"component_no": "Chọn giấy tờ và thành phần hồ sơ để tái sử dụng."})
+        return _fail(d, missing)
     try:
-        row = files_svc.reuse(db.session, d, actor=current_user, source_id=int(source), component_no=int(comp),
-                              now=utcnow())
+        row = files_svc.reuse(db.session, d, actor=current_user, source_id=int(source),
+                              component_no=int(comp), now=utcnow())
         db.session.commit()
     except (Forbidden, NotFound, ValidationFailed) as exc:
         return _fail(d, exc)
@@ -180,7 +183,8 @@ def approval(code: str, file_id: int) -> Any:
         files_svc.set_approval(db.session, row, actor=current_user, state=state, now=utcnow())
         db.session.commit()
     except (Forbidden, NotFound, ValidationFailed, ValueError) as exc:
-        return _fail(d, exc if isinstance(exc, ServiceError) else ValidationFailed({"state": "Trạng thái sai."}))
+        return _fail(d, exc if isinstance(exc, ServiceError)
+                     else ValidationFailed({"state": "Trạng thái sai."}))
     flash("Đã cập nhật trạng thái duyệt.", "success")
     return _back(d)
 
@@ -250,7 +254,8 @@ def facts(code: str) -> Any:
             db.session, d, actor=current_user, vneid_verified=request.form.get("vneid_verified") == "1",
             payment_channel=int(raw_channel) if raw_channel else None,
             fee_paid=int(raw_fee) if raw_fee else None,
-            csdl_codes=(request.form.get("csdl_codes") or "")[:700].replace(";", ",").split(","), now=utcnow())
+            csdl_codes=(request.form.get("csdl_codes") or "")[:700].replace(";", ",").split(","),
+            now=utcnow())
         db.session.commit()
     except (Forbidden, ValidationFailed) as exc:
         return _fail(d, exc)
@@ -264,7 +269,8 @@ def _national_documents(d: Dossier) -> list[dict[str, Any]]:
 
     client = PortalClient.from_config(current_app.config)
     try:
-        return client.national_documents(d.applicant_id_number, Channel(d.channel).national_code, d.procedure.code)
+        return client.national_documents(d.applicant_id_number, Channel(d.channel).national_code,
+                                         d.procedure.code)
     finally:
         client.close()
 
@@ -301,8 +307,8 @@ def national(code: str) -> Any:
         return _fail(d, ValidationFailed({"pick": "Chọn giấy tờ trong kho và thành phần hồ sơ."}))
     store = storage()
     try:
-        row = files_svc.import_national(db.session, store, d, actor=current_user, doc=doc, component_no=int(comp),
-                                        max_bytes=_file_limit(), now=utcnow())
+        row = files_svc.import_national(db.session, store, d, actor=current_user, doc=doc,
+                                        component_no=int(comp), max_bytes=_file_limit(), now=utcnow())
         db.session.commit()
     except (Forbidden, ValidationFailed) as exc:
         return _fail(d, exc)

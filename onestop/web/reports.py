@@ -70,7 +70,8 @@ def _period_from_args(args: Any) -> tuple[str, str, date, date]:
     if not value and (args.get("year") or "").strip():
         value = _picked_value(kind, args)
     if not value:
-        value = {"month": f"{today.year:04d}-{today.month:02d}", "quarter": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+        value = {"month": f"{today.year:04d}-{today.month:02d}",
+                 "quarter": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
                  "year": str(today.year), "custom": ""}[kind]
     start, end = reports.parse_period(kind, value, args.get("from", ""), args.get("to", ""))
     return kind, value, start, end
@@ -180,7 +181,8 @@ def overdue_export(fmt: str) -> Any:
         mime = "text/csv; charset=utf-8"
     else:
         title = _("Danh sách hồ sơ quá hạn — %(name)s", name=agency.name)
-        body = exports.overdue_workbook(rows, title=title, late_text=sentences.time_left_text, tz=agency.timezone)
+        body = exports.overdue_workbook(rows, title=title, late_text=sentences.time_left_text,
+                                        tz=agency.timezone)
         mime = exports.XLSX_MIME
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -227,8 +229,8 @@ def _form06_xlsx(report: reports.Form06) -> Response:
 def close_period() -> Any:
     form = request.form
     period: dict[str, Any] = {"from": form.get("from"), "to": form.get("to")}
-    back = url_for("reports.form06", agency=form.get("agency"), kind=form.get("kind"), value=form.get("value"),
-                   **period)
+    back = url_for("reports.form06", agency=form.get("agency"), kind=form.get("kind"),
+                   value=form.get("value"), **period)
     try:
         agency = _pick_agency(current_user, form.get("agency"))
         _kind, _value, start, end = _period_from_args(form)
@@ -242,7 +244,8 @@ def close_period() -> Any:
         db.session.rollback()
         _flash_error(exc)
         return redirect(back, 303)
-    flash(_("Đã chốt số liệu kỳ báo cáo %(a)s – %(b)s.", a=start.strftime("%d/%m/%Y"), b=end.strftime("%d/%m/%Y")),
+    flash(_("Đã chốt số liệu kỳ báo cáo %(a)s – %(b)s.", a=start.strftime("%d/%m/%Y"),
+            b=end.strftime("%d/%m/%Y")),
           "success")
     return redirect(back, 303)
 

@@ -40,7 +40,8 @@ def _schema() -> Draft202012Validator:
 
 
 def content_hash(item: Any) -> str:
-    return hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    text = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
@@ -83,13 +84,15 @@ def _refuse(session: Session, result: IntakeResult, code: str, digest: str, reas
             now: datetime) -> None:
     result.acknowledgements.append({"MaHoSoQG": code, "KetQua": 0, "LyDo": reason[:500]})
     seen = session.scalar(select(DvcqgIntake.id).where(
-        DvcqgIntake.portal_code == code, DvcqgIntake.outcome == "refused", DvcqgIntake.content_hash == digest))
+        DvcqgIntake.portal_code == code, DvcqgIntake.outcome == "refused",
+        DvcqgIntake.content_hash == digest))
     if seen is not None:  # refused before (the acknowledgement was lost): refuse again, log once
         return
     log.warning("DVCQG intake refused %s: %s", code, reason)
     result.refused.append((code, reason))
-    session.add(DvcqgIntake(portal_code=code[:60], outcome="refused", reason=reason[:2000], content_hash=digest,
-                            at=now, payload=item if isinstance(item, dict) else {"raw": str(item)[:2000]}))
+    session.add(DvcqgIntake(portal_code=code[:60], outcome="refused", reason=reason[:2000],
+                            content_hash=digest, at=now,
+                            payload=item if isinstance(item, dict) else {"raw": str(item)[:2000]}))
 
 
 def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: datetime) -> IntakeResult:
@@ -122,7 +125,8 @@ def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: da
             data = ReceptionInput(
                 procedure_code=str(item["MaTTHC"]),
                 applicant=Applicant(name=str(item["ChuHoSo"]), id_number=str(item.get("SoDinhDanh") or ""),
-                                    phone=str(item.get("SoDienThoai") or ""), email=str(item.get("Email") or ""),
+                                    phone=str(item.get("SoDienThoai") or ""),
+                                    email=str(item.get("Email") or ""),
                                     address=str(item.get("DiaChi") or "")),
                 channel="online", outcome="submit_online", documents=documents,
                 note=f"Nộp trên Cổng DVCQG, mã {code}",
@@ -136,7 +140,8 @@ def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: da
             _refuse(session, result, code, digest, str(exc), item, now)
             continue
         except ValidationFailed as exc:
-            _refuse(session, result, code, digest, "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), item, now)
+            _refuse(session, result, code, digest, "; ".join(f"{k}: {v}" for k, v in exc.errors.items()),
+                    item, now)
             continue
         except DomainError as exc:
             _refuse(session, result, code, digest, str(exc), item, now)
