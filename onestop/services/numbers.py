@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
 __all__ = ["as_of_label", "format_as_of", "format_number", "format_rate", "percent_value"]
@@ -23,7 +24,7 @@ def percent_value(rate: Decimal | float, digits: int = 1) -> Decimal:
     return (exact * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
-def format_rate(rate: Decimal | float | None, locale: str = "vi", digits: int = 1) -> str:
+def format_rate(rate: Decimal | float | None, locale: Locale | str = "vi", digits: int = 1) -> str:
     """0.8125 → "81,3 %" (vi) / "81.3%" (en); None → "—"."""
     if rate is None:
         return "—"
@@ -32,7 +33,7 @@ def format_rate(rate: Decimal | float | None, locale: str = "vi", digits: int = 
     return str(format_percent(value, format=pattern, locale=locale))
 
 
-def format_number(value: Decimal | float, locale: str = "vi", digits: int = 1) -> str:
+def format_number(value: Decimal | float, locale: Locale | str = "vi", digits: int = 1) -> str:
     """A decimal number with the locale's marks, rounded half-up: 81.25 → "81,3" (vi) / "81.3" (en)."""
     exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     q = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

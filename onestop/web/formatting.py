@@ -6,14 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from flask_babel import get_locale
 
 from ..services.numbers import format_as_of, format_number, format_rate
 from .i18n import local_tz
 
 
-def _locale() -> str:
-    return str(get_locale() or "vi")
+def _locale() -> Locale | str:
+    # The request's Locale object, not its name: Babel rebuilds a named locale's number symbols on
+    # every call (about 0.2 ms a figure; a report page shows hundreds).
+    return get_locale() or "vi"
 
 
 def pct(rate: Decimal | float | None, digits: int = 1) -> str:
