@@ -1,5 +1,11 @@
 """One scheduler at a time: the lock refuses a second one; a standby takes over when the active
-process is killed (-9). Real processes (`flask --app onestop jobs run`) against a committed DB."""
+process is killed (-9). Real processes (`flask --app onestop jobs run`) against a committed DB.
+
+The tests wait on events, never on the clock: each child says what it did on its output
+("Scheduler active" once it holds the lock, "Standby: waiting" once it has been refused, "Scheduler
+started" once it runs jobs), and a child that exits fails the wait at once with its output. A
+machine under load only makes the wait longer; SAFETY_NET_SECONDS is an upper bound against a hung
+child, not an expected duration."""
 from __future__ import annotations
 
 import os
@@ -8,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,16 +26,17 @@ from onestop.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
+SAFETY_NET_SECONDS = 600.0
 
 
 class Proc:
-    """A `jobs run` subprocess whose output lines are read by a thread (no sleeping: the test
-    waits on the queue with a timeout)."""
+    """A `jobs run` subprocess whose output lines a thread hands over as they come; the end of
+    its output (the child exited) is an event too."""
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.p = subprocess.Popen([FLASK, "--app", "onestop", "jobs", "run", *args], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -36,13 +44,19 @@ class Proc:
         assert self.p.stdout is not None
         for line in self.p.stdout:
             self.lines.put(line)
+        self.lines.put(None)  # end of output: the child has exited
 
-    def wait_for(self, text: str, timeout: float = 60) -> None:
+    def wait_for(self, text: str) -> None:
+        """Block until the child prints a line containing `text`; fail as soon as it exits without."""
+        deadline = time.monotonic() + SAFETY_NET_SECONDS
         while True:
             try:
-                line = self.lines.get(timeout=timeout)
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0))
             except queue.Empty:
-                raise AssertionError(f"no {text!r} within {timeout}s; output so far: {self.seen}") from None
+                raise AssertionError(f"no {text!r} within the {SAFETY_NET_SECONDS:g}s safety net; "
+                                     f"output so far: {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"exited with {self.p.wait()} before {text!r}; output: {self.seen}")
             self.seen.append(line)
             if text in line:
                 return
@@ -50,7 +64,7 @@ class Proc:
     def kill(self) -> None:
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGKILL)
-        self.p.wait(timeout=30)
+        self.p.wait(timeout=SAFETY_NET_SECONDS)
 
 
 @pytest.fixture
@@ -71,8 +85,9 @@ def test_second_scheduler_is_refused_with_a_clear_message(env):
     active = Proc(env)
     try:
         active.wait_for("Scheduler active")
+        # The second child's exit is the event; the timeout only guards against a hang.
         second = subprocess.run([FLASK, "--app", "onestop", "jobs", "run"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, timeout=SAFETY_NET_SECONDS)
         assert second.returncode == 3
         assert "một tiến trình lập lịch khác đang chạy" in second.stderr
         assert "Another scheduler holds the lock" in second.stderr
@@ -89,8 +104,8 @@ def test_standby_takes_over_when_the_active_scheduler_is_killed(env):
         standby = Proc(env, "--standby", "--retry-seconds", "0.3")
         standby.wait_for("Standby: waiting")
         active.kill()  # kill -9: no clean-up code runs; the OS / PostgreSQL frees the lock
-        standby.wait_for("Scheduler active", timeout=60)
-        standby.wait_for("Scheduler started", timeout=120)
+        standby.wait_for("Scheduler active")
+        standby.wait_for("Scheduler started")
     finally:
         active.kill()
         if standby is not None:
