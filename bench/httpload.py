@@ -61,6 +61,25 @@ class Gunicorn:
             raise RuntimeError("gunicorn did not start")
         return self
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by this gunicorn's processes (Linux /proc): the
+        cost per request that does not depend on what else the machine is running."""
+        assert self.proc is not None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # after the command: state, ppid, pgrp, …; utime and stime are fields 14 and 15 of stat
+            if int(fields[2]) == self.proc.pid:  # our own process group (start_new_session)
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group only
@@ -80,6 +99,7 @@ class LoadResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = 0.0  # CPU per request of the serving processes, when the caller measured it
 
     @property
     def rps(self) -> float:

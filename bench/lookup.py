@@ -18,6 +18,10 @@ else a bounded Python one) drives, in alternating rounds with the same codes:
   the secret on the page the receipt's QR opens);
 * ``GET /lookup?code=`` — the page the receipt's QR opens (the form, pre-filled).
 
+Besides req/s, each round records the CPU time the serving gunicorn's processes spent per request
+(/proc, user + system; Redis's and the database server's own CPU are not in it): on a machine
+shared with other work, throughput moves with the load, CPU per request much less.
+
 The look-up's per-address limit is raised for the run (every request still counts in Redis).
 """
 from __future__ import annotations
@@ -62,17 +66,22 @@ def sample_codes(url: str, k: int) -> tuple[list[str], int]:
     return codes[:k], int(n)
 
 
-def run(port: int, paths: list[str], *, seconds: int, total: int, method: str = "GET",
+def run(server: httpload.Gunicorn, paths: list[str], *, seconds: int, total: int, method: str = "GET",
         bodies: list[str] | None = None, headers: dict[str, str] | None = None,
         concurrency: int = 16) -> httpload.LoadResult:
+    port = server.port
     # Warm-up (each worker builds its calendar and connection pool on its first requests).
     httpload.python_load(port, paths, method=method, bodies=bodies or (), headers=headers, total=80,
                          concurrency=4)
+    cpu = server.cpu_seconds()
     if httpload.have_wrk():
-        return httpload.wrk_load(port, paths, method=method, bodies=bodies or (), headers=headers,
-                                 seconds=seconds, concurrency=concurrency)
-    return httpload.python_load(port, paths, method=method, bodies=bodies or (), headers=headers, total=total,
-                                concurrency=concurrency)
+        result = httpload.wrk_load(port, paths, method=method, bodies=bodies or (), headers=headers,
+                                   seconds=seconds, concurrency=concurrency)
+    else:
+        result = httpload.python_load(port, paths, method=method, bodies=bodies or (), headers=headers,
+                                      total=total, concurrency=concurrency)
+    result.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, result.requests)
+    return result
 
 
 def main() -> int:
@@ -114,16 +123,17 @@ def main() -> int:
             httpload.Gunicorn("bench.bare_app:create_app()", bare_env, workers=args.workers,
                               args=bare_args) as bare:
         for _ in range(args.rounds):
-            res["bare"].append(run(bare.port, bare_paths, seconds=args.seconds, total=args.requests))
-            res["api"].append(run(app.port, api_paths, seconds=args.seconds, total=args.requests))
-            res["page"].append(run(app.port, ["/lookup"], method="POST", bodies=page_bodies, headers=form,
+            res["bare"].append(run(bare, bare_paths, seconds=args.seconds, total=args.requests))
+            res["api"].append(run(app, api_paths, seconds=args.seconds, total=args.requests))
+            res["page"].append(run(app, ["/lookup"], method="POST", bodies=page_bodies, headers=form,
                                    seconds=args.seconds, total=args.requests))
-            res["qr"].append(run(app.port, qr_paths, seconds=args.seconds, total=args.requests))
+            res["qr"].append(run(app, qr_paths, seconds=args.seconds, total=args.requests))
 
     def med(rs: list[httpload.LoadResult], attr: str) -> float:
         return float(statistics.median(getattr(r, attr) for r in rs))
 
     bare_rps = med(res["bare"], "rps")
+    bare_cpu = med(res["bare"], "cpu_ms")
     rows = []
     for name, label in (("bare", "bare WSGI: same indexed SELECT + HMAC"),
                         ("api", "GET /api/v1/lookup/<code>?secret="),
@@ -132,12 +142,14 @@ def main() -> int:
         rs = res[name]
         errors = sum(r.errors for r in rs)
         rows.append([label, f"{med(rs, 'rps'):,.0f}", f"{med(rs, 'p50_ms'):.1f}", f"{med(rs, 'p99_ms'):.1f}",
-                     f"{med(rs, 'rps') / bare_rps:.0%}" if bare_rps else "-", str(errors)])
+                     f"{med(rs, 'rps') / bare_rps:.0%}" if bare_rps else "-", f"{med(rs, 'cpu_ms'):.2f}",
+                     f"{bare_cpu / med(rs, 'cpu_ms'):.0%}" if med(rs, "cpu_ms") else "-", str(errors)])
     engine = url.split(":", 1)[0]
     print(f"database: {engine}, {total:,} dossiers; gunicorn -w {args.workers} each, access log on, app in "
           f"production with Redis; load: {res['bare'][0].tool}, {args.rounds} alternating rounds (median); "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(httpload.table(rows, ["endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "errors"]))
+    print(httpload.table(rows, ["endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "CPU ms/req",
+                                "vs bare (CPU)", "errors"]))
     print("rounds (req/s): " + "; ".join(f"{name} " + " ".join(f"{r.rps:,.0f}" for r in rs)
                                          for name, rs in res.items()))
     return 0
