@@ -46,6 +46,18 @@ _CENT = Decimal("0.01")
 _RATE_Q = Decimal("0.0001")
 
 
+RuleKind = Literal["proportional", "tiers"]
+
+
+def rule_kind(value: str) -> RuleKind:
+    """A stored or typed kind as the rule takes it; anything else is refused."""
+    if value == "proportional":
+        return "proportional"
+    if value == "tiers":
+        return "tiers"
+    raise DomainError(f"Kiểu chấm điểm không hợp lệ {value!r}. (Unknown kind.)")
+
+
 @dataclass(frozen=True, slots=True)
 class ScoringRule:
     """One criterion's scoring rule.
@@ -61,7 +73,7 @@ class ScoringRule:
     criterion: str
     measure: str
     max_points: Decimal
-    kind: Literal["proportional", "tiers"]
+    kind: RuleKind
     threshold: Decimal | None = None
     tiers: tuple[tuple[Decimal, Decimal], ...] = ()
     higher_is_better: bool = True

@@ -21,6 +21,7 @@ def _sqlite_table_with_index_hint(element: Table, compiler: SQLCompiler, **kw: A
     average NULLs in with the finish times, so it believes ``finished_at IS NULL`` is one row and walks
     ``ix_dossiers_finished`` instead of the open-dossier partial index (measured at 1M: 63 ms vs 1 ms
     for the due-soon scan; docs/benchmarks.md). Only statements that carry a "sqlite" hint change."""
+    # SQLAlchemy leaves its compilers' visit_* methods unannotated.
     text = str(compiler.visit_table(element, **kw))  # type: ignore[no-untyped-call]
     hints = kw.get("fromhints")
     if kw.get("asfrom") and hints and element in hints:

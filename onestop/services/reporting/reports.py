@@ -50,18 +50,38 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...database.base import UTCDateTime
-from ...domain.metrics import FORM06_COLUMNS, AgencyDelay, Form06Row, LegFacts, delay_per_agency, identity_errors, late_because_of, period_bounds
+from ...domain.metrics import (
+    FORM06_COLUMNS,
+    AgencyDelay,
+    Form06Row,
+    LegFacts,
+    delay_per_agency,
+    identity_errors,
+    late_because_of,
+    period_bounds,
+)
 from ...domain.status import PAUSED, Channel, DossierAction
 from ...domain.timing import TimeLeft, Timing, due_soon_from, time_left
-from ...models import Agency, Dossier, DossierEvent, Feedback, HandoffLeg, PauseInterval, Procedure, Rating, ReportSnapshot, User
-from . import rollup as _rollup
+from ...models import (
+    Agency,
+    Dossier,
+    DossierEvent,
+    Feedback,
+    HandoffLeg,
+    PauseInterval,
+    Procedure,
+    Rating,
+    ReportSnapshot,
+    User,
+)
 from .. import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
 from ..admin.agencies import subtree_ids_query
 from ..admin.calendars import calendar_for
-from ..errors import Conflict, NotFound, ValidationFailed
-from ..numbers import percent_value
 from ..dossiers.timing import open_pause_start
 from ..dossiers.timing_sql import finished_timing_case, is_overdue_open, open_timing_case
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..numbers import percent_value
+from . import rollup as _rollup
 
 _PAUSED_SQL = tuple(s.value for s in PAUSED)
 
@@ -72,10 +92,12 @@ BY_CHOICES: tuple[str, ...] = ("desk", "resolver")
 def check_by(value: str | None) -> By:
     """``desk`` (by receiving desk) or ``resolver`` (by resolving agency); anything else is a clear error."""
     v = (value or "desk").strip()
-    if v not in BY_CHOICES:
-        raise ValidationFailed({"by": "Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' "
-                                      "(theo cơ quan giải quyết)."})
-    return v  # type: ignore[return-value]
+    if v == "desk":
+        return "desk"
+    if v == "resolver":
+        return "resolver"
+    raise ValidationFailed({"by": "Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' "
+                                  "(theo cơ quan giải quyết)."})
 
 
 # ---------------------------------------------------------------- dialect helpers
@@ -183,14 +205,16 @@ def _row_json(row: Form06Row, *, with_field: bool = True) -> dict[str, Any]:
     return out
 
 
-def due_in_force_at(session: Session, dossier_id_col: Any, due_col: Any, moment: datetime) -> ColumnElement[Any]:
+def due_in_force_at(session: Session, dossier_id_col: Any, due_col: Any,
+                    moment: datetime) -> ColumnElement[Any]:
     """The statutory due time in force at ``moment``: the ``old_due_at`` of the first due change
     recorded after ``moment`` if there is one, else the dossier's current ``due_at``."""
     ev = aliased(DossierEvent)
     old = _json_ts(session, ev.payload, "old_due_at")
     first_after = (
         select(old)
-        .where(ev.dossier_id == dossier_id_col, ev.at >= moment, ev.payload["old_due_at"].as_string().is_not(None))
+        .where(ev.dossier_id == dossier_id_col, ev.at >= moment,
+               ev.payload["old_due_at"].as_string().is_not(None))
         .order_by(ev.seq)
         .limit(1)
         .correlate(Dossier)
@@ -458,7 +482,8 @@ def _form06_with_rollup(session: Session, agency: Agency | None, start_m: dateti
     for key, c in acc.items():
         row = Form06Row(field=key[1])
         row.received_online, row.received_direct_postal = c.get("o", 0), c.get("d", 0)
-        row.resolved_early, row.resolved_on_time, row.resolved_late = c.get("E", 0), c.get("T", 0), c.get("L", 0)
+        row.resolved_early, row.resolved_on_time = c.get("E", 0), c.get("T", 0)
+        row.resolved_late = c.get("L", 0)
         row.in_progress_within, row.in_progress_overdue = c.get("W", 0), c.get("O", 0)
         row.resolved_total = row.resolved_early + row.resolved_on_time + row.resolved_late
         row.in_progress_total = row.in_progress_within + row.in_progress_overdue
@@ -598,7 +623,8 @@ class DashboardCounts:
         return self.within + self.due_soon + self.overdue + self.paused
 
 
-def head_dashboard(session: Session, agency: Agency, *, now: datetime, by: str | None = None) -> DashboardCounts:
+def head_dashboard(session: Session, agency: Agency, *, now: datetime,
+                   by: str | None = None) -> DashboardCounts:
     """Open dossiers by timing at ``now``: within time / due soon / overdue / paused (one GROUP BY over
     the open-dossier index), by THE timing rule in SQL (``timing_sql.open_timing_case``).
 
@@ -775,7 +801,8 @@ class DelayReport:
     blame_totals: list[tuple[str, int]] = field(default_factory=list)  # agency → late dossiers
 
 
-def delay_attribution(session: Session, agency: Agency, start: date, end: date, *, now: datetime) -> DelayReport:
+def delay_attribution(session: Session, agency: Agency, start: date, end: date, *,
+                      now: datetime) -> DelayReport:
     """Per agency along liên thông chains of dossiers the subtree received (or took part in), legs
     sent in the period: on time vs late and working time over its share; and, for every dossier
     finished late (or open overdue) as of the period's end, the agencies that overran their share.
@@ -798,9 +825,10 @@ def delay_attribution(session: Session, agency: Agency, start: date, end: date, 
         .scalar_subquery()
     )
     q = (
-        select(Dossier.code, HandoffLeg.seq, HandoffLeg.to_agency_id, to_agency.name, HandoffLeg.acknowledged_at,
-               HandoffLeg.finished_at, HandoffLeg.due_at, HandoffLeg.share_minutes, Dossier.due_at,
-               Dossier.finished_at, Dossier.supplement_count, pause_asof)
+        select(Dossier.code, HandoffLeg.seq, HandoffLeg.to_agency_id, to_agency.name,
+               HandoffLeg.acknowledged_at, HandoffLeg.finished_at, HandoffLeg.due_at,
+               HandoffLeg.share_minutes, Dossier.due_at, Dossier.finished_at, Dossier.supplement_count,
+               pause_asof)
         .join(Dossier, Dossier.id == HandoffLeg.dossier_id)
         .join(to_agency, to_agency.id == HandoffLeg.to_agency_id)
         .where(HandoffLeg.sent_at >= start_m, HandoffLeg.sent_at < end_m,
@@ -834,8 +862,8 @@ def delay_attribution(session: Session, agency: Agency, start: date, end: date, 
             blame[blamed[0][0]] = blame.get(blamed[0][0], 0) + 1
         else:
             blame["—"] = blame.get("—", 0) + 1
-    return DelayReport(agency=agency, start=start, end=end, as_of=as_of, agencies=agencies, late_dossiers=late,
-                       blame_totals=sorted(blame.items(), key=lambda kv: (-kv[1], kv[0])))
+    return DelayReport(agency=agency, start=start, end=end, as_of=as_of, agencies=agencies,
+                       late_dossiers=late, blame_totals=sorted(blame.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 # ---------------------------------------------------------------- charts
@@ -873,7 +901,8 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
         rates.append(float(percent_value(Decimal(n - n_late) / n)) if n else None)
         cursor = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
 
-    children = list(session.scalars(select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.name)))
+    children = list(session.scalars(
+        select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.name)))
     groups = children or [agency]
     # Bars per RESOLVING agency (resolver_id: the first hand-off's receiver, else the desk), over the
     # dossiers the subtree resolved — the agency itself first when it resolves (docs/guide-head.md).
@@ -884,7 +913,8 @@ def chart_series(session: Session, agency: Agency, *, now: datetime, months: int
     per_agency: Any = session.execute(
         select(a_inner.c.a, func.count(), func.sum(a_inner.c.late)).group_by(a_inner.c.a))
     by_agency = {int(a): (int(n), int(nl or 0)) for a, n, nl in per_agency}
-    paths = dict(session.execute(select(Agency.id, Agency.path).where(Agency.id.in_(list(by_agency) or [0]))).all())
+    paths = dict(session.execute(
+        select(Agency.id, Agency.path).where(Agency.id.in_(list(by_agency) or [0]))).all())
     bars = []
     if children and agency.id in by_agency:  # what the agency resolves itself, not via a child
         n, nl = by_agency.pop(agency.id)
@@ -916,13 +946,15 @@ def fields_in_use(session: Session) -> list[str]:
 
 
 def subtree_agencies(session: Session, agency: Agency) -> list[Agency]:
-    return list(session.scalars(select(Agency).where(Agency.path.like(agency.path + "%")).order_by(Agency.path)))
+    return list(session.scalars(
+        select(Agency).where(Agency.path.like(agency.path + "%")).order_by(Agency.path)))
 
 
 __all__ = [
-    "BY_CHOICES", "FORM06_COLUMNS", "BucketCounts", "By", "DashboardCounts", "DelayReport", "Form06", "OpenPage",
-    "OpenRow", "OverdueFilters", "bare_aggregate_query", "chart_series", "check_by", "close_period",
-    "delay_attribution", "due_in_force_at", "due_soon_list", "form06", "form06_buckets_query", "form06_counts",
-    "head_dashboard", "measured_at", "overdue_list", "parse_period", "period_bounds", "resolver_id",
-    "scope_condition", "snapshot_for", "subtree_agencies", "supplements_before",
+    "BY_CHOICES", "FORM06_COLUMNS", "BucketCounts", "By", "DashboardCounts", "DelayReport", "Form06",
+    "OpenPage", "OpenRow", "OverdueFilters", "bare_aggregate_query", "chart_series", "check_by",
+    "close_period", "delay_attribution", "due_in_force_at", "due_soon_list", "form06",
+    "form06_buckets_query", "form06_counts", "head_dashboard", "measured_at", "overdue_list",
+    "parse_period", "period_bounds", "resolver_id", "scope_condition", "snapshot_for", "subtree_agencies",
+    "supplements_before",
 ]

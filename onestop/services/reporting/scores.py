@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError
 from ...domain.index766 import EXTRA_RULES_766
-from ...domain.scoring import PAR_TTHC_RULES, RULES_766, ScoringRule, at_risk, rate, score, what_if
+from ...domain.scoring import PAR_TTHC_RULES, RULES_766, ScoringRule, at_risk, rate, rule_kind, score, what_if
 from ...domain.status import RUNNING
 from ...models import Agency, Dossier, Procedure, ScoringRuleRow
 from ..admin.calendars import calendar_for
@@ -73,7 +73,8 @@ def seed_scoring_rules(session: Session, now: datetime) -> int:
 
 def to_rule(row: ScoringRuleRow) -> ScoringRule:
     return ScoringRule(
-        criterion=row.criterion, measure=row.measure, max_points=Decimal(row.max_points), kind=row.kind,  # type: ignore[arg-type]
+        criterion=row.criterion, measure=row.measure, max_points=Decimal(row.max_points),
+        kind=rule_kind(row.kind),
         threshold=Decimal(row.threshold) if row.threshold is not None else None,
         tiers=tuple((Decimal(str(b)), Decimal(str(p))) for b, p in (row.tiers or [])),
         title=row.title, source=row.note, effective_from=row.effective_from, effective_to=row.effective_to)
@@ -342,7 +343,7 @@ def update_rule(session: Session, rule_id: int, *, title: str, max_points: str, 
         raise ValidationFailed(errors)
     assert mp is not None
     try:
-        ScoringRule(criterion=row.criterion, measure=row.measure, max_points=mp, kind=kind,  # type: ignore[arg-type]
+        ScoringRule(criterion=row.criterion, measure=row.measure, max_points=mp, kind=rule_kind(kind),
                     threshold=th if kind == "proportional" else None,
                     tiers=tuple((Decimal(b), Decimal(p)) for b, p in tier_list),
                     effective_from=effective_from, effective_to=effective_to)
