@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     url = args.url
     if args.generate:
-        import generate  # type: ignore[import-not-found]
+        import generate
 
         url = f"sqlite:///{tempfile.mkdtemp()}/search.db"
         generate.main(["--url", url, "-n", str(args.generate)])
