@@ -33,12 +33,14 @@ from sqlalchemy import select
 from ..domain.errors import DomainError
 from ..domain.status import STATUS_LABELS_VI, DossierStatus
 from ..extensions import db
+from ..integrations.storage import StorageError
 from ..models import Procedure
 from ..services.dossiers import queries, reception_panel
 from ..services.dossiers.actions import Applicant, ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
-from . import sentences
+from . import reception_scans, sentences
 from .auth import roles_required, utcnow
+from .files import storage
 from .forms import ReceptionForm, RegisterFilterForm
 from .i18n import local_tz
 
@@ -119,6 +121,14 @@ def pop_secret(code: str) -> str | None:
     return bytes(a ^ b for a, b in zip(body, pad, strict=False)).decode("utf-8", "replace")
 
 
+@bp.before_app_request
+def _reception_body_limit() -> None:
+    """The reception form carries the component scans: its body may be as large as the scans allow
+    (the app's MAX_CONTENT_LENGTH stays small for every other route)."""
+    if request.endpoint == "reception.new" and request.method == "POST":
+        request.max_content_length = reception_scans.body_limit()
+
+
 @bp.route("/reception/new", methods=["GET", "POST"])
 @roles_required("clerk")
 def new() -> Any:
@@ -128,82 +138,119 @@ def new() -> Any:
     procedure = resolve_procedure(form.procedure.data or "")
     documents = list(procedure.documents) if procedure is not None else []
     form.documents.choices = [(str(i), doc) for i, doc in enumerate(documents)]
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        outcome = request.form.get("outcome") or "receive"
-        if outcome not in OUTCOMES:
-            outcome = "receive"
-        form.validate()
-        errors = {name: str(msgs[0]) for name, msgs in form.errors.items() if msgs}
-        if procedure is None and "procedure" not in errors:
-            errors["procedure"] = _("Không tìm thấy thủ tục '%(q)s' — chọn một thủ tục trong danh sách.",
-                                    q=form.procedure.data or "")
-        chosen = set(form.documents.data or [])
-        data = ReceptionInput(
-            procedure_code=procedure.code if procedure is not None else "",
-            applicant=Applicant(name=form.applicant_name.data or "",
-                                id_number=form.applicant_id_number.data or "",
-                                phone=form.applicant_phone.data or "",
-                                email=form.applicant_email.data or "",
-                                address=form.applicant_address.data or ""),
-            channel=form.channel.data or "direct",
-            outcome=outcome,
-            documents=[{"name": doc, "provided": str(i) in chosen} for i, doc in enumerate(documents)],
-            missing_items=(form.missing_items.data or "").splitlines(),
-            reason=form.reason.data or "",
-            note=form.note.data or "",
-            notify_consent=bool(form.notify_consent.data),
-            notify_channel=form.notify_channel.data or "",
-            vneid_verified=request.form.get("vneid_verified") == "1",
-            payment_channel=_payment_channel(request.form.get("payment_channel")),
-        )
-        # Every error at once: the form's (shape) and the service's (rules), each next to its field.
-        for name, msg in reception_errors(db.session, data).items():
-            if name == "procedure" and procedure is None:
-                continue
-            errors.setdefault(name, _(msg))
-        if not errors:
-            assert procedure is not None
-            try:
-                result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user,
-                                         now=utcnow())
-            except ValidationFailed as exc:
-                db.session.rollback()
-                errors = dict(exc.errors)
-            except (Forbidden, DomainError) as exc:
-                db.session.rollback()
-                flash(str(getattr(exc, "message", exc)), "danger")
-                return _render_new(form, procedure, errors, outcome), 403
-            else:
-                db.session.commit()
-                d = result.dossier
-                if outcome == "receive":
-                    remember_secret(d.code, result.secret)
-                    flash(_("Đã tiếp nhận hồ sơ %(code)s. In giấy tiếp nhận và hẹn trả kết quả.", code=d.code),
-                          "success")
-                    return redirect(url_for("dossiers.print_form", code=d.code, form_no="01"), code=303)
-                if outcome == "request_supplement":
-                    flash(_("Đã lập phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s.", code=d.code), "success")
-                    return redirect(url_for("dossiers.print_form", code=d.code, form_no="02"), code=303)
-                flash(_("Đã lập phiếu từ chối tiếp nhận hồ sơ %(code)s.", code=d.code), "success")
-                return redirect(url_for("dossiers.print_form", code=d.code, form_no="03"), code=303)
-        # The summary above the form lists every error (reception/new.html); no separate banner.
-        return _render_new(form, procedure, errors, outcome), 422
-    return _render_new(form, procedure, errors, "receive")
+    if request.method != "POST":
+        return _render_new(form, procedure, {}, "receive")
+    outcome = request.form.get("outcome") or "receive"
+    if outcome not in OUTCOMES:
+        outcome = "receive"
+    data, errors = _reception_input(form, procedure, documents, outcome)
+    scans, scan_errors = reception_scans.read_scans(len(documents))
+    errors.update({k: _(v) for k, v in scan_errors.items()})
+    if not errors:
+        assert procedure is not None
+        answer = _receive(form, procedure, data, outcome, scans)
+        if not isinstance(answer, dict):
+            return answer
+        errors = answer
+    # The summary above the form lists every error (reception/new.html); no separate banner.
+    return _render_new(form, procedure, errors, outcome, dropped=reception_scans.chosen_count()), 422
+
+
+def _reception_input(form: ReceptionForm, procedure: Procedure | None, documents: list[str],
+                     outcome: str) -> tuple[ReceptionInput, dict[str, str]]:
+    """The service's input from the form, and every error at once: the form's (shape) and the
+    service's (rules), each next to its field."""
+    form.validate()
+    errors = {name: str(msgs[0]) for name, msgs in form.errors.items() if msgs}
+    if procedure is None and "procedure" not in errors:
+        errors["procedure"] = _("Không tìm thấy thủ tục '%(q)s' — chọn một thủ tục trong danh sách.",
+                                q=form.procedure.data or "")
+    chosen = set(form.documents.data or [])
+    data = ReceptionInput(
+        procedure_code=procedure.code if procedure is not None else "",
+        applicant=Applicant(name=form.applicant_name.data or "",
+                            id_number=form.applicant_id_number.data or "",
+                            phone=form.applicant_phone.data or "",
+                            email=form.applicant_email.data or "",
+                            address=form.applicant_address.data or ""),
+        channel=form.channel.data or "direct",
+        outcome=outcome,
+        documents=[{"name": doc, "provided": str(i) in chosen} for i, doc in enumerate(documents)],
+        missing_items=(form.missing_items.data or "").splitlines(),
+        reason=form.reason.data or "",
+        note=form.note.data or "",
+        notify_consent=bool(form.notify_consent.data),
+        notify_channel=form.notify_channel.data or "",
+        vneid_verified=request.form.get("vneid_verified") == "1",
+        payment_channel=_payment_channel(request.form.get("payment_channel")),
+    )
+    for name, msg in reception_errors(db.session, data).items():
+        if name == "procedure" and procedure is None:
+            continue
+        errors.setdefault(name, _(msg))
+    return data, errors
+
+
+def _receive(form: ReceptionForm, procedure: Procedure, data: ReceptionInput, outcome: str,
+             scans: list[reception_scans.Scan]) -> Any:
+    """Store the scans, then add the dossier and their rows and commit (reception_scans: a failure
+    deletes the stored objects again). Returns the response, or the errors to show on the form."""
+    now = utcnow()
+    # A refused dossier is handed back to the citizen (form 03): its scans are not kept.
+    kept = scans if outcome != "refuse" else []
+    store = storage()
+    try:
+        stored = reception_scans.store_scans(store, kept, now)
+    except StorageError:
+        return {"scans": _("Không lưu được bản quét (kho lưu trữ không phản hồi). Hồ sơ chưa được tiếp nhận; "
+                           "vui lòng thử lại.")}
+    try:
+        result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user, now=now)
+        reception_scans.attach_scans(db.session, result.dossier, stored, actor=current_user, now=now)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        reception_scans.discard(store, stored)
+        return dict(exc.errors)
+    except (Forbidden, DomainError) as exc:
+        db.session.rollback()
+        reception_scans.discard(store, stored)
+        flash(str(getattr(exc, "message", exc)), "danger")
+        return _render_new(form, procedure, {}, outcome, dropped=len(scans)), 403
+    except Exception:
+        db.session.rollback()
+        reception_scans.discard(store, stored)
+        raise
+    if scans and not kept:
+        flash(_("Hồ sơ bị từ chối tiếp nhận: %(n)d bản quét đã chọn không được lưu.", n=len(scans)), "info")
+    elif stored:
+        flash(_("Đã lưu %(n)d bản quét thành phần hồ sơ.", n=len(stored)), "success")
+    d = result.dossier
+    if outcome == "receive":
+        remember_secret(d.code, result.secret)
+        flash(_("Đã tiếp nhận hồ sơ %(code)s. In giấy tiếp nhận và hẹn trả kết quả.", code=d.code), "success")
+        return redirect(url_for("dossiers.print_form", code=d.code, form_no="01"), code=303)
+    if outcome == "request_supplement":
+        flash(_("Đã lập phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s.", code=d.code), "success")
+        return redirect(url_for("dossiers.print_form", code=d.code, form_no="02"), code=303)
+    flash(_("Đã lập phiếu từ chối tiếp nhận hồ sơ %(code)s.", code=d.code), "success")
+    return redirect(url_for("dossiers.print_form", code=d.code, form_no="03"), code=303)
 
 
 FIELD_ORDER = ("procedure", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
-               "applicant_address", "channel", "notify_consent", "notify_channel", "missing_items", "reason", "note", "outcome")
+               "applicant_address", "channel", "notify_consent", "notify_channel", "missing_items", "reason",
+               "note", "outcome")
 
 
-def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[str, str], outcome: str) -> str:
+def _render_new(form: ReceptionForm, procedure: Procedure | None, errors: dict[str, str], outcome: str, *,
+                dropped: int = 0) -> str:
     ordered = sorted(errors.items(), key=lambda kv: FIELD_ORDER.index(kv[0]) if kv[0] in FIELD_ORDER else 99)
     panel = None
     if procedure is not None:
         panel = reception_panel.preview(db.session, procedure, current_user.agency,
                                         channel=form.channel.data or "direct", now=utcnow())
     return render_template("reception/new.html", form=form, procedure=procedure, errors=errors,
-                           ordered_errors=ordered, outcome=outcome, panel=panel)
+                           ordered_errors=ordered, outcome=outcome, panel=panel, dropped_scans=dropped)
 
 
 @bp.get("/reception/preview")
@@ -219,7 +266,8 @@ def preview() -> Any:
     if channel not in ("direct", "online", "postal"):
         channel = "direct"
     panel = reception_panel.preview(db.session, procedure, current_user.agency, channel=channel, now=utcnow())
-    return jsonify({**sentences.panel_json(panel), "html": render_template("reception/_panel.html", panel=panel)})
+    html = render_template("reception/_panel.html", panel=panel)
+    return jsonify({**sentences.panel_json(panel), "html": html})
 
 
 @bp.get("/reception/procedures")
@@ -264,7 +312,8 @@ def register() -> Any:
     flt = _register_filter(form)
     printing = request.args.get("print") == "1"
     page = queries.register_page(db.session, current_user, flt, tz=local_tz(),
-                                 cursor=request.args.get("after"), limit=500 if printing else REGISTER_PER_PAGE)
+                                 cursor=request.args.get("after"),
+                                 limit=500 if printing else REGISTER_PER_PAGE)
     timings = {d.id: queries.timing_of(db.session, d, now) for d in page.rows}
     template = "print/07_register.html" if printing else "reception/register.html"
     total = queries.register_total(db.session, current_user, flt, tz=local_tz())

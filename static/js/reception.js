@@ -76,12 +76,13 @@
     if (!p || p.code === shownCode) { return; }
     shownCode = p.code;
     loadPanel(p.code);
-    info.textContent = p.code + " — " + p.name + (p.lien_thong ? " · Liên thông" : "");
+    info.textContent = p.code + " — " + p.name
+      + (p.lien_thong ? " · " + (checklist.getAttribute("data-lien-thong-label") || "") : "");
     while (checklist.firstChild) { checklist.removeChild(checklist.firstChild); }
     if (!p.documents.length) {
       var empty = document.createElement("p");
       empty.className = "text-muted small mb-0";
-      empty.textContent = "Thủ tục không có danh mục giấy tờ.";
+      empty.textContent = checklist.getAttribute("data-empty-label") || "";
       checklist.appendChild(empty);
     }
     p.documents.forEach(function (doc, i) {
@@ -92,7 +93,14 @@
       box.value = String(i); box.id = "doc-" + i;
       var label = document.createElement("label");
       label.className = "form-check-label"; label.htmlFor = box.id; label.textContent = doc;
-      wrap.appendChild(box); wrap.appendChild(label);
+      // The component's scan (same input as the server-rendered checklist, templates/reception/new.html).
+      var scan = document.createElement("input");
+      scan.type = "file"; scan.className = "form-control form-control-sm mt-1";
+      scan.name = "scan_" + (i + 1); scan.id = scan.name;
+      scan.accept = "application/pdf,image/jpeg,image/png";
+      scan.setAttribute("aria-label", (checklist.getAttribute("data-scan-label") || "Bản quét") + ": " + doc);
+      wrap.className = "form-check mb-2";
+      wrap.appendChild(box); wrap.appendChild(label); wrap.appendChild(scan);
       checklist.appendChild(wrap);
     });
   }
