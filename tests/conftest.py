@@ -15,16 +15,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.test import TestResponse
 
 from onestop import create_app
 from onestop.extensions import db
+from tests.factories import PASSWORD
+from tests.times import MONDAY
 
 PG_URL = os.environ.get("ONESTOP_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -34,7 +37,8 @@ if os.environ.get("ONESTOP_REQUIRE_PG") == "1" and not PG_URL:
 # Tables holding what tests create (reference data — agencies, procedures, the
 # base users — stays). Order: children first.
 TRANSACTIONAL_TABLES = (
-    "dossier_files", "procedure_estimates", "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake", "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
+    "dossier_files", "procedure_estimates", "dvcqg_attempts", "dvcqg_outbox", "dvcqg_intake",
+    "notifications", "outbox", "ratings", "feedback", "handoff_legs", "pause_intervals",
     "dossier_events", "dossiers", "code_sequences", "metric_snapshots", "report_snapshots",
     "report_rollup_days", "report_rollup_state",
     "job_runs", "audit_log", "calendar_exceptions", "idempotency_keys",
@@ -94,7 +98,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     cleanup()  # type: ignore[operator]
 
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+NOW = MONDAY
 
 
 class _TestSession(scoped_session):  # type: ignore[type-arg]
@@ -131,6 +135,31 @@ def client(app: Flask, session: scoped_session):  # type: ignore[no-untyped-def,
 
     limiter.reset()
     return app.test_client()
+
+
+class AuthActions:
+    """Log the test client in and out as one of the named test users (tests/factories.py), the
+    way Flask's own tutorial shares its login helper: ``auth.login("t_head")``."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "t_clerk", password: str = PASSWORD, *,
+              expect: int | None = 303) -> TestResponse:
+        """POST /login; by default the answer must be the 303 of a successful login (pass
+        ``expect=None`` to look at a refusal yourself)."""
+        r = self._client.post("/login", data={"username": username, "password": password})
+        if expect is not None:
+            assert r.status_code == expect, (username, r.status_code, r.get_data(as_text=True)[:300])
+        return r
+
+    def logout(self) -> TestResponse:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
 
 
 @pytest.fixture
