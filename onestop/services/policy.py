@@ -119,7 +119,8 @@ def check_waiting(action: A, dossier: Dossier) -> None:
     if action == A.ACKNOWLEDGE and leg is None:
         raise DomainError("Không có lượt chuyển liên thông nào đang chờ xác nhận.")
     if leg is not None and action not in WHILE_WAITING:
-        raise DomainError(f"Hồ sơ đang chờ {leg.to_agency.name} xác nhận đã nhận; chưa thể thực hiện thao tác này.")
+        raise DomainError(f"Hồ sơ đang chờ {leg.to_agency.name} xác nhận đã nhận; "
+                          "chưa thể thực hiện thao tác này.")
 
 
 def can_take(user: User, action: A, dossier: Dossier) -> bool:

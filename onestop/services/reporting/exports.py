@@ -79,7 +79,8 @@ def _fmt_day(d: Any) -> str:
     return str(d.strftime("%d/%m/%Y"))
 
 
-def form06_workbook(report: Form06, *, generated_at: datetime | None = None, snapshot_note: str = "") -> bytes:
+def form06_workbook(report: Form06, *, generated_at: datetime | None = None,
+                    snapshot_note: str = "") -> bytes:
     """Form 06 as an .xlsx: title, agency, period, the merged two-row Vietnamese header, one row per
     field (lĩnh vực) and a Tổng cộng row. Returns the file's bytes."""
     wb = Workbook()
@@ -93,9 +94,28 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     ws.merge_cells(f"A2:{last}2")
     _put(ws, 3, 1, f"Cơ quan: {report.agency.name} ({report.agency.identifier})", center=True)
     ws.merge_cells(f"A3:{last}3")
-    _put(ws, 4, 1, f"Kỳ báo cáo: từ ngày {_fmt_day(report.start)} đến ngày {_fmt_day(report.end)}", center=True)
+    _put(ws, 4, 1, f"Kỳ báo cáo: từ ngày {_fmt_day(report.start)} đến ngày {_fmt_day(report.end)}",
+         center=True)
     ws.merge_cells(f"A4:{last}4")
 
+    numbers = _form06_header(ws, last_col)
+    r = _form06_rows(ws, report, numbers + 1)
+    r = _form06_notes(ws, report, r + 2, last_col, generated_at, snapshot_note)
+    _signature_block(ws, r + 2, last_col, report.agency)
+
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 28
+    for c in range(3, last_col + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 12
+    ws.row_dimensions[FORM06_HEADER_ROW + 1].height = 45
+    ws.freeze_panes = f"C{numbers + 1}"  # the header rows and the two label columns stay in view
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    return _save(wb)
+
+
+def _form06_header(ws: Any, last_col: int) -> int:
+    """The merged two-row header and the column numbers under it; returns the numbers' row."""
     h1, h2 = FORM06_HEADER_ROW, FORM06_HEADER_ROW + 1
     _put(ws, h1, 1, "STT", bold=True, center=True, border=True)
     ws.merge_cells(start_row=h1, start_column=1, end_row=h2, end_column=1)
@@ -115,8 +135,12 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     numbers = h2 + 1
     for c in range(1, last_col + 1):
         _put(ws, numbers, c, f"({c})", center=True, border=True)
+    return numbers
 
-    r = numbers + 1
+
+def _form06_rows(ws: Any, report: Form06, first: int) -> int:
+    """One row per field, then Tổng cộng; returns the totals' row."""
+    r = first
     for i, row in enumerate(report.rows, start=1):
         _put(ws, r, 1, i, center=True, border=True)
         _put(ws, r, 2, row.field, border=True)
@@ -127,12 +151,18 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     _put(ws, r, 2, "Tổng cộng", bold=True, border=True)
     for j, name in enumerate(FORM06_COLUMNS):
         _put(ws, r, 3 + j, getattr(report.totals, name), bold=True, center=True, border=True)
-    r += 2
+    return r
+
+
+def _form06_notes(ws: Any, report: Form06, r: int, last_col: int, generated_at: datetime | None,
+                  snapshot_note: str) -> int:
+    """The two rates, as-of line, when it was made and the snapshot note; returns the last row used."""
     # Rates are NUMBERS with a percentage format (the spreadsheet computes and sorts them), not text.
     for label, value in (
         ("Tỷ lệ trễ hạn = (đã giải quyết quá hạn + đang giải quyết quá hạn) / tổng số tiếp nhận",
          report.totals.late_rate),
-        ("Tỷ lệ đúng hạn (QĐ 766/QĐ-TTg, chỉ số 2.1) = (trước hạn + đúng hạn + đang trong hạn) / tổng số tiếp nhận",
+        ("Tỷ lệ đúng hạn (QĐ 766/QĐ-TTg, chỉ số 2.1) "
+         "= (trước hạn + đúng hạn + đang trong hạn) / tổng số tiếp nhận",
          report.totals.on_time_rate),
     ):
         _put(ws, r, 1, label)
@@ -150,17 +180,7 @@ def form06_workbook(report: Form06, *, generated_at: datetime | None = None, sna
     if snapshot_note:
         r += 1
         _put(ws, r, 1, snapshot_note)
-    _signature_block(ws, r + 2, last_col, report.agency)
-
-    ws.column_dimensions["A"].width = 6
-    ws.column_dimensions["B"].width = 28
-    for c in range(3, last_col + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
-    ws.row_dimensions[h2].height = 45
-    ws.freeze_panes = f"C{numbers + 1}"  # the header rows and the two label columns stay in view
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    return _save(wb)
+    return r
 
 
 def _signature_block(ws: Any, top: int, last_col: int, agency: Any) -> None:
@@ -190,7 +210,8 @@ def _signature_block(ws: Any, top: int, last_col: int, agency: Any) -> None:
 
 def form06_from_json(data: dict[str, Any]) -> tuple[list[Form06Row], Form06Row]:
     """Rows and totals of a stored snapshot (ReportSnapshot.data)."""
-    rows = [Form06Row(field=r["field"], **{k: int(r[k]) for k in FORM06_COLUMNS}) for r in data.get("rows", [])]
+    rows = [Form06Row(field=r["field"], **{k: int(r[k]) for k in FORM06_COLUMNS})
+            for r in data.get("rows", [])]
     totals = Form06Row(field="", **{k: int(data["totals"][k]) for k in FORM06_COLUMNS})
     return rows, totals
 

@@ -92,7 +92,8 @@ def _ts(value: datetime) -> ColumnElement[datetime]:
 
 
 def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
-               agency: Agency | None = None, by_agency: bool = True, by: By = "desk") -> dict[tuple[int, str], Counts]:
+               agency: Agency | None = None, by_agency: bool = True,
+               by: By = "desk") -> dict[tuple[int, str], Counts]:
     """(agency id, or 0 when not grouped by agency; field) → Counts, before roll-up. The Form 06
     buckets, apologies and unhappy dossiers come from THE Form 06 builder
     (``reports.form06_counts``) as of ``end_m``; ratings and PAKN are counted beside them."""
