@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ from onestop.cli.ops import pg_dump_command
 from onestop.extensions import db
 from onestop.models import Agency, Dossier
 from tests.factories import receive
-
-MON_9 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+from tests.times import MONDAY
 
 
 def _dossiers(app: Flask) -> int:
@@ -28,7 +26,7 @@ def _dossiers(app: Flask) -> int:
 
 def _receive_one(app: Flask) -> str:
     with app.app_context():
-        code = receive(db.session, now=MON_9).dossier.code
+        code = receive(db.session, now=MONDAY).dossier.code
         db.session.commit()
         db.session.remove()
         return code

@@ -7,24 +7,21 @@ from sqlalchemy import select, update
 
 from onestop.models import Dossier
 from onestop.models.dvcqg import DvcqgOutbox
-from tests.factories import PASSWORD, receive
+from tests.factories import receive
+from tests.times import MONDAY
 
 
-def login(client, username: str) -> None:
-    client.post("/login", data={"username": username, "password": PASSWORD})
-
-
-def test_admin_page_shows_day_counts_failures_and_resends(app, client, session, monkeypatch):
+def test_admin_page_shows_day_counts_failures_and_resends(auth, app, client, session, monkeypatch):
     monkeypatch.setitem(app.config, "DVCQG_URL", "http://127.0.0.1:9/dvcqg")
     monkeypatch.setitem(app.config, "DVCQG_UNIT_CODE", "000.00.00.H25")
     now = datetime.now(UTC)
     d = receive(session, now=now).dossier
     session.execute(update(DvcqgOutbox).values(state="dead", attempts=8, last_error="Mã hồ sơ X không thuộc đơn vị"))
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert client.get("/admin/dvcqg/").status_code in (302, 403)
     client.post("/logout")
-    login(client, "t_admin")
+    auth.login("t_admin")
     page = client.get("/admin/dvcqg/").get_data(as_text=True)
     assert "không thuộc đơn vị" in page and d.code in page
     assert "0.0 %" in page  # one dossier handled today, none synced: indicator 1.4 predicted at 0 %
@@ -48,7 +45,7 @@ def test_cli_sync_since_and_resend_against_the_fake(app, session, monkeypatch):
 
     from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
 
-    receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))  # sync off: not queued
+    receive(session, now=MONDAY)  # sync off: not queued
     session.flush()
     with FakePortalServer(create_fake_app("000.00.00.H25", "u", "p")) as portal:
         for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_USERNAME": "u", "DVCQG_PASSWORD": "p",
@@ -91,10 +88,10 @@ def test_cli_score_prints_the_published_766_score(app, session, monkeypatch):
         assert runner.invoke(args=["onestop", "dvcqg", "score", "03/2026"]).exit_code == 2
 
 
-def test_resend_with_sync_off_queues_nothing(app, client, session):
+def test_resend_with_sync_off_queues_nothing(auth, app, client, session):
     d = receive(session, now=datetime.now(UTC)).dossier
     session.flush()
-    login(client, "t_admin")
+    auth.login("t_admin")
     resp = client.post(f"/admin/dvcqg/resend/{d.code}", follow_redirects=True)
     assert "Chưa bật đồng bộ" in resp.get_data(as_text=True)
     assert session.query(DvcqgOutbox).count() == 0

@@ -21,6 +21,7 @@ from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
 from onestop.integrations.dvcqg.outbox import send_pending, status_counts
 from onestop.models.dvcqg import DvcqgOutbox
 from tests.factories import receive
+from tests.times import MONDAY
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = "000.00.00.H25"
@@ -37,7 +38,7 @@ def test_kill_9_mid_batch_loses_nothing(committed, monkeypatch, tmp_path, comman
                            "DVCQG_UNIT_CODE": UNIT}.items():
             monkeypatch.setitem(app.config, key, value)
         with app.app_context():
-            t = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+            t = MONDAY
             codes = [receive(db.session, now=t + timedelta(minutes=i), name=f"Công Dân {chr(65 + i)}").dossier.code
                      for i in range(10)]
             db.session.commit()
@@ -90,7 +91,7 @@ def test_no_write_lock_is_held_while_waiting_for_the_portal(committed, monkeypat
         for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_UNIT_CODE": UNIT}.items():
             monkeypatch.setitem(app.config, key, value)
         with app.app_context():
-            receive(db.session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+            receive(db.session, now=MONDAY)
             db.session.commit()
         requests.post(f"{portal.root_url}/_control/fail", json={"mode": "slow", "delay": 1.5, "count": -1},
                       timeout=5)

@@ -9,25 +9,25 @@ from onestop.integrations.storage import LocalStorage
 from onestop.services.dossiers import files as files_svc
 from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 def _attach(session, store, d, actor, kind, no, meta=None):  # type: ignore[no-untyped-def]
     up = files_svc.check_upload(PDF + kind.encode() + str(no).encode(), "a.pdf", max_bytes=10**6)
-    key = files_svc.store_upload(store, up, MON)
+    key = files_svc.store_upload(store, up, MONDAY)
     return files_svc.attach(session, d, actor=actor, kind=kind, component_no=no, key=key, upload=up,
-                            meta=meta or files_svc.DocMeta(), now=MON)
+                            meta=meta or files_svc.DocMeta(), now=MONDAY)
 
 
 def test_sync_record_carries_files_digitisation_reuse_and_766_fields(session, tmp_path):
     store = LocalStorage(tmp_path)
     clerk = user(session, "t_clerk")
-    earlier = receive(session, now=MON).dossier
+    earlier = receive(session, now=MONDAY).dossier
     old = _attach(session, store, earlier, clerk, "component", 2)
-    files_svc.set_approval(session, old, actor=clerk, state=2, now=MON)
+    files_svc.set_approval(session, old, actor=clerk, state=2, now=MONDAY)
     d = receive(session, now=LATER).dossier
     d.vneid_verified = True
     d.payment_channel = 1
@@ -56,7 +56,7 @@ def test_sync_record_carries_files_digitisation_reuse_and_766_fields(session, tm
 
 
 def test_sync_record_of_a_dossier_without_files_says_none_digitised(session):
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     rec = current_record(session, d)
     assert rec["HoSoCoThanhPhanSoHoa"] == 0
     assert rec["TaiKhoanDuocXacThucVoiVNeID"] == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -16,10 +15,10 @@ from onestop.integrations.dvcqg.fake import FakePortalServer, create_fake_app
 from onestop.integrations.dvcqg.outbox import current_record
 from onestop.integrations.storage import LocalStorage
 from onestop.models.files import DossierFile
-from tests.factories import PASSWORD, receive
+from tests.factories import receive
+from tests.times import MONDAY
 
 UNIT = "000.00.00.H25"
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\nkhai sinh\n%%EOF\n"
 DOC = {"MaGiayTo": "GT-1", "TenGiayTo": "Giấy khai sinh", "MaKetQua": "KQ.KS", "SoKyHieu": "12/KS",
        "CoQuanCap": "UBND xã Tân Lạc", "NgayCap": "20200101", "NoiDungTep": base64.b64encode(PDF).decode()}
@@ -42,16 +41,16 @@ def test_client_asks_in_the_published_shape_and_the_fake_refuses_others(portal):
         client.national_documents("12", 1, "1.004884")  # not a 9/12-digit ID number: schema refuses
 
 
-def test_clerk_takes_a_document_from_the_store(session, client, app, portal, tmp_path, monkeypatch):
+def test_clerk_takes_a_document_from_the_store(auth, session, client, app, portal, tmp_path, monkeypatch):
     for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_USERNAME": "u", "DVCQG_PASSWORD": "p",
                        "DVCQG_UNIT_CODE": UNIT, "DVCQG_TIMEOUT_SECONDS": 2}.items():
         monkeypatch.setitem(app.config, key, value)
     monkeypatch.setitem(app.extensions, "onestop_storage", LocalStorage(tmp_path))
     requests.post(f"{portal.root_url}/_control/documents",
                   json={"SoDinhDanhChuSoHuu": "001090012345", "DanhSachGiayToKetQua": [DOC]}, timeout=5)
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    assert client.post("/login", data={"username": "t_clerk", "password": PASSWORD}).status_code == 303
+    auth.login("t_clerk")
     page = client.post(f"/dossiers/{d.code}/files/national")
     assert page.status_code == 200 and "12/KS" in page.get_data(as_text=True)
     r = client.post(f"/dossiers/{d.code}/files/national", data={"pick": "GT-1", "component_no": "2"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -27,9 +27,10 @@ from onestop import create_app
 from onestop.models import AuditLog, User
 from tests.conftest import build_app
 from tests.factories import PASSWORD, user
+from tests.times import MONDAY
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 
 
 def _example_url(rule: object) -> str:
@@ -182,11 +183,11 @@ def test_login_is_throttled_per_client(app: Flask, session, client) -> None:  # 
     assert client.get("/login").status_code == 200
 
 
-def test_lockout_after_failures_refuses_even_the_right_password(app: Flask, session, client) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_after_failures_refuses_even_the_right_password(auth, app: Flask, session, client) -> None:  # type: ignore[no-untyped-def]
     from onestop.extensions import limiter
 
     failures = int(app.config["LOGIN_LOCKOUT_FAILURES"])
-    t0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    t0 = MONDAY
     with patch("onestop.web.account.utcnow", return_value=t0):
         for _ in range(failures):
             assert client.post("/login", data={"username": "t_officer", "password": "wrong-pass-1"}).status_code == 401
@@ -198,7 +199,7 @@ def test_lockout_after_failures_refuses_even_the_right_password(app: Flask, sess
     # After the lockout window the right password works again.
     later = t0 + timedelta(minutes=int(app.config["LOGIN_LOCKOUT_MINUTES"]) + 1)
     with patch("onestop.web.account.utcnow", return_value=later):
-        assert client.post("/login", data={"username": "t_officer", "password": PASSWORD}).status_code == 303
+        auth.login("t_officer")
     assert _audit(session, "login.ok", "user:t_officer")
 
 
@@ -208,8 +209,8 @@ def test_unknown_usernames_are_audited_without_creating_accounts(session, client
     assert session.scalar(select(User).where(User.username == "ghost")) is None
 
 
-def test_admin_changes_are_audited_with_the_admin_as_actor(session, client) -> None:  # type: ignore[no-untyped-def]
-    assert client.post("/login", data={"username": "t_admin", "password": PASSWORD}).status_code == 303
+def test_admin_changes_are_audited_with_the_admin_as_actor(auth, session, client) -> None:  # type: ignore[no-untyped-def]
+    auth.login("t_admin")
     admin = user(session, "t_admin")
     target = user(session, "t_officer2")
     before = session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0

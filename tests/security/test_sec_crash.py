@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ENGINES, build_app, make_database
+from tests.times import MONDAY
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 
 pytestmark = pytest.mark.slow
 

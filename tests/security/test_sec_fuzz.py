@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,8 +20,9 @@ from hypothesis import strategies as st
 
 from onestop.services.admin.accounts import issue_token
 from tests.factories import receive, user
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 FUZZ_EXAMPLES = int(os.environ.get("ONESTOP_FUZZ_EXAMPLES", "25"))
 
 

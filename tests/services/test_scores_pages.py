@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from onestop.models import ScoringRuleRow
 from onestop.services.admin.accounts import issue_token
-from tests.factories import PASSWORD, user
+from tests.factories import user
 from tests.services.test_scores_rules import AS_OF, build_march
 
 
@@ -19,15 +19,10 @@ def frozen():
         yield
 
 
-def login(client, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.status_code
-
-
-def test_head_sees_the_criteria_table_and_the_what_if(client, session):
+def test_head_sees_the_criteria_table_and_the_what_if(auth, client, session):
     build_march(session)
     session.commit()
-    login(client, "t_head")
+    auth.login("t_head")
     r = client.get("/scores?agency=000.00.31.H25&from=2026-03-01&to=2026-03-31&days=3")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
@@ -36,12 +31,12 @@ def test_head_sees_the_criteria_table_and_the_what_if(client, session):
     assert "style=" not in html and "<script>" not in html
 
 
-def test_head_cannot_score_another_commune_and_officers_are_refused(client, session):
-    login(client, "t_head")
+def test_head_cannot_score_another_commune_and_officers_are_refused(auth, client, session):
+    auth.login("t_head")
     r = client.get("/scores?agency=000.00.32.H25")
     assert r.status_code == 422 and "Không có cơ quan" in r.get_data(as_text=True)
     client.post("/logout")
-    login(client, "t_officer")
+    auth.login("t_officer")
     assert client.get("/scores").status_code == 403
 
 
@@ -67,8 +62,8 @@ def test_api_scores_json_with_bearer_token_and_json_errors(app, client, session)
     assert anonymous.status_code == 401 and anonymous.get_json()["error"]["code"] == "unauthorized"
 
 
-def test_admin_edits_a_rule_and_the_score_follows(client, session):
-    login(client, "t_admin")
+def test_admin_edits_a_rule_and_the_score_follows(auth, client, session):
+    auth.login("t_admin")
     assert client.get("/scores/rules").status_code == 200
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.3.3"))
     page = client.get(f"/scores/rules?edit={row.id}").get_data(as_text=True)
@@ -87,11 +82,11 @@ def test_admin_edits_a_rule_and_the_score_follows(client, session):
     assert session.get(ScoringRuleRow, row.id).max_points == Decimal(10)
 
 
-def test_rules_page_is_admin_only_and_needs_csrf(app, client, session):
-    login(client, "t_head")
+def test_rules_page_is_admin_only_and_needs_csrf(auth, app, client, session):
+    auth.login("t_head")
     assert client.get("/scores/rules").status_code == 403
     client.post("/logout")
-    login(client, "t_admin")
+    auth.login("t_admin")
     client.get("/scores/rules")
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.3.3"))
     app.config["WTF_CSRF_ENABLED"] = True

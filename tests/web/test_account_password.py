@@ -5,15 +5,11 @@ from onestop.models import AuditLog
 from tests.factories import PASSWORD, user
 
 
-def login(client, username: str, password: str = PASSWORD):
-    return client.post("/login", data={"username": username, "password": password})
-
-
-def test_must_change_password_blocks_every_page_until_changed(client, session):
+def test_must_change_password_blocks_every_page_until_changed(auth, client, session):
     u = user(session, "t_clerk")
     u.must_change_password = True
     session.flush()
-    assert login(client, "t_clerk").status_code == 303
+    auth.login("t_clerk")
     resp = client.get("/worklist")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/account/password")
     bad = client.post("/account/password", data={"current": PASSWORD, "new": "short", "confirm": "short"})
@@ -26,10 +22,10 @@ def test_must_change_password_blocks_every_page_until_changed(client, session):
     assert session.query(AuditLog).filter_by(action="password.change").count() == 1
 
 
-def test_wrong_current_password_changes_nothing(client, session):
+def test_wrong_current_password_changes_nothing(auth, client, session):
     u = user(session, "t_clerk")
     before = u.password_hash
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     resp = client.post("/account/password",
                        data={"current": "wrong-one-1", "new": "new-pass-2026", "confirm": "new-pass-2026"})
     assert resp.status_code == 422

@@ -8,18 +8,13 @@ from sqlalchemy import select
 
 from onestop.models import AuditLog
 from onestop.services.admin.accounts import audit
-from tests.factories import PASSWORD, user
+from tests.factories import user
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
-def login(client, username: str = "t_admin") -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.status_code
-
-
-def test_admin_edits_name_role_and_agency_and_the_users_sessions_end(client, session):
-    login(client)
+def test_admin_edits_name_role_and_agency_and_the_users_sessions_end(auth, client, session):
+    auth.login("t_admin")
     u = user(session, "t_officer2")
     generation = u.session_generation
     page = client.get(f"/admin/users/{u.id}").get_data(as_text=True)
@@ -36,8 +31,8 @@ def test_admin_edits_name_role_and_agency_and_the_users_sessions_end(client, ses
     assert u.session_generation > generation
 
 
-def test_user_edit_refuses_bad_input_with_messages_and_changes_nothing(client, session):
-    login(client)
+def test_user_edit_refuses_bad_input_with_messages_and_changes_nothing(auth, client, session):
+    auth.login("t_admin")
     u = user(session, "t_officer")
     r = client.post(f"/admin/users/{u.id}/edit", data={"full_name": "", "role": "king", "agency": "nope"})
     assert r.status_code == 422
@@ -54,16 +49,16 @@ def test_user_edit_refuses_bad_input_with_messages_and_changes_nothing(client, s
     assert r.status_code == 422 and "Không thể tự đổi vai trò" in r.get_data(as_text=True)
 
 
-def test_user_search_ignores_accents(client, session):
+def test_user_search_ignores_accents(auth, client, session):
     user(session, "t_officer").full_name = "Nguyễn Đức Thắng"
     session.commit()
-    login(client)
+    auth.login("t_admin")
     html = client.get("/admin/users?q=nguyen duc thang").get_data(as_text=True)
     assert "Nguyễn Đức Thắng" in html and "t_clerk_other" not in html
     assert "Nguyễn Đức Thắng" in client.get("/admin/users?q=THẮNG").get_data(as_text=True)
 
 
-def test_audit_log_filters_pages_and_labels(client, session):
+def test_audit_log_filters_pages_and_labels(auth, client, session):
     admin, clerk = user(session, "t_admin"), user(session, "t_clerk")
     for i in range(60):
         audit(session, admin, "procedure.update", f"procedure:1.{i:06d}", {"limit": ["3", "5"]},
@@ -71,7 +66,7 @@ def test_audit_log_filters_pages_and_labels(client, session):
     audit(session, clerk, "dossier.reissue_secret", "dossier:000.01.31.H25-260301-0007", {},
           datetime(2026, 2, 27, 17, 30, tzinfo=UTC), "10.0.0.2")  # 28/02 00:30 in Hà Nội
     session.commit()
-    login(client)
+    auth.login("t_admin")
     html = client.get("/admin/audit?action=procedure.update").get_data(as_text=True)
     assert "Sửa thủ tục" in html and "60 dòng · trang 1/2" in html and "Trang sau" in html
     page2 = client.get("/admin/audit?action=procedure.update&page=2").get_data(as_text=True)
@@ -99,10 +94,10 @@ def _procedure_post(**over: str) -> dict[str, str]:
     return data
 
 
-def test_admin_creates_a_procedure_with_a_chain_chosen_from_agencies(client, session):
+def test_admin_creates_a_procedure_with_a_chain_chosen_from_agencies(auth, client, session):
     from onestop.models import Procedure
 
-    login(client)
+    auth.login("t_admin")
     page = client.get("/admin/procedures/new").get_data(as_text=True)
     # The chain is chosen from lists (agency kinds and the departments that exist), not typed.
     assert '<select class="form-select" id="steps-0-agency_kind"' in page
@@ -128,10 +123,10 @@ def test_admin_creates_a_procedure_with_a_chain_chosen_from_agencies(client, ses
     assert (p.name, p.fee, p.steps) == ("Thông báo hoạt động tín ngưỡng", "10.000 đồng", [])
 
 
-def test_procedure_creation_refuses_bad_input_and_creates_nothing(client, session):
+def test_procedure_creation_refuses_bad_input_and_creates_nothing(auth, client, session):
     from onestop.models import Procedure
 
-    login(client)
+    auth.login("t_admin")
     r = client.post("/admin/procedures/new", data=_procedure_post(code="1.004884", name="", field=""))
     assert r.status_code == 422
     html = r.get_data(as_text=True)
@@ -144,8 +139,8 @@ def test_procedure_creation_refuses_bad_input_and_creates_nothing(client, sessio
     assert session.scalar(select(Procedure).where(Procedure.code == "1.999001")) is None
 
 
-def test_calendar_shows_the_years_national_holidays_beside_local_exceptions(client, session):
-    login(client)
+def test_calendar_shows_the_years_national_holidays_beside_local_exceptions(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/calendar", data={"on_date": "15/09/2026", "working": "0", "note": "Bão số 5",
                                              "agency": "000.00.31.H25"})
     if r.status_code != 303:  # the form may still take yyyy-mm-dd (native date input)

@@ -11,21 +11,21 @@ from sqlalchemy import func, select
 from onestop.models import ApiToken, Dossier, DossierEvent
 from onestop.services.admin.accounts import issue_token, revoke_token
 from tests.factories import receive, user
+from tests.times import MONDAY
 
 # Monday 02/03/2026 09:00 in Hà Nội.
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 TUE = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
 
 def token(session, username: str) -> dict[str, str]:
-    raw = issue_token(session, user(session, username), now=MON, name="test")
+    raw = issue_token(session, user(session, username), now=MONDAY, name="test")
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.fixture
 def at_monday():
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         yield
 
 
@@ -114,7 +114,7 @@ def test_a_signed_in_session_cookie_does_not_authenticate_the_api(client, sessio
 
 
 def test_unknown_code_and_other_agencys_dossier_are_both_404_on_read(client, session, at_monday):
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
     other = token(session, "t_clerk_other")
     r1 = client.get(f"/api/v1/dossiers/{d.code}", headers=other)
@@ -153,7 +153,7 @@ def test_full_lifecycle_through_the_api(client, session, at_monday):
 
 
 def test_stale_version_is_409_conflict_and_changes_nothing(client, session, at_monday):
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
     clerk = token(session, "t_clerk")
     r = client.post(f"/api/v1/dossiers/{d.code}/actions/transfer", headers=clerk, json={"version": d.version + 5})
@@ -165,7 +165,7 @@ def test_stale_version_is_409_conflict_and_changes_nothing(client, session, at_m
 
 
 def test_action_field_errors(client, session, at_monday):
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
     clerk, head = token(session, "t_clerk"), token(session, "t_head")
     url = f"/api/v1/dossiers/{d.code}/actions"

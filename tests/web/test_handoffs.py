@@ -10,16 +10,11 @@ from unittest.mock import patch
 from sqlalchemy import select
 
 from onestop.models import Dossier
-from tests.factories import PASSWORD, receive
+from tests.factories import receive
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour - 7, minute, tzinfo=UTC)
-
-
-def login(client: Any, username: str) -> None:
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
 
 
 def act(client: Any, session: Any, code: str, action: str, now: datetime, **data: Any) -> Any:
@@ -34,20 +29,20 @@ def get(session: Any, code: str) -> Dossier:
     return session.scalar(select(Dossier).where(Dossier.code == code))
 
 
-def test_three_agency_chain_through_the_web(client, session):
+def test_three_agency_chain_through_the_web(auth, client, session):
     code = receive(session, now=utc(2, 9), procedure_code="3.000722").dossier.code
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert act(client, session, code, "transfer", utc(2, 9)).status_code == 303
 
-    login(client, "t_officer")
+    auth.login("t_officer")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "/actions/hand_off" in page and "Công an xã Tân Lạc" in page  # default: next step
     assert act(client, session, code, "hand_off", utc(2, 10)).status_code == 303
     sent = client.get("/handoffs").get_data(as_text=True)  # the sender sees it unacknowledged
     assert code in sent and "bên nhận chưa xác nhận" in sent
 
-    login(client, "t_police")
+    auth.login("t_police")
     waiting = client.get("/handoffs").get_data(as_text=True)
     assert code in waiting and "Xác nhận đã nhận" in waiting
     r = act(client, session, code, "acknowledge", utc(2, 14), next="/handoffs")
@@ -56,11 +51,11 @@ def test_three_agency_chain_through_the_web(client, session):
     assert code not in client.get("/handoffs").get_data(as_text=True)
     assert act(client, session, code, "hand_off", utc(3, 11)).status_code == 303
 
-    login(client, "t_bhxh")
+    auth.login("t_bhxh")
     assert act(client, session, code, "acknowledge", utc(3, 13, 30)).status_code == 303
     assert act(client, session, code, "complete", utc(5, 9), result="Đã cấp thẻ BHYT").status_code == 303
 
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert act(client, session, code, "return_result", utc(5, 10), method="direct").status_code == 303
     d = get(session, code)
     assert d.status == "returned" and d.code == code
@@ -73,14 +68,14 @@ def test_three_agency_chain_through_the_web(client, session):
         assert text in html, text
 
 
-def test_receiver_of_another_agency_cannot_acknowledge(client, session):
+def test_receiver_of_another_agency_cannot_acknowledge(auth, client, session):
     code = receive(session, now=utc(2, 9), procedure_code="3.000722").dossier.code
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     act(client, session, code, "transfer", utc(2, 9))
-    login(client, "t_officer")
+    auth.login("t_officer")
     act(client, session, code, "hand_off", utc(2, 10))
-    login(client, "t_bhxh")  # BHXH is the third leg, not this one
+    auth.login("t_bhxh")  # BHXH is the third leg, not this one
     before = get(session, code).version
     r = act(client, session, code, "acknowledge", utc(2, 11))
     assert r.status_code in (403, 404)

@@ -5,17 +5,17 @@ dossier: the web never reveals that it exists) or 409 (wrong status), and
 change nothing. The full matrix runs through the API (test_permissions_matrix)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
 
 from onestop.domain.status import DossierAction as A
-from tests.factories import PASSWORD, user
+from tests.factories import user
+from tests.times import MONDAY
 from tests.web.test_permissions_matrix import make, snapshot
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = MON + timedelta(hours=1)
+LATER = MONDAY + timedelta(hours=1)
 
 # (action, state, username, form fields, expected status)
 CASES = [
@@ -47,7 +47,7 @@ CASES = [
 
 @pytest.mark.parametrize(("action", "state", "username", "fields", "expected"), CASES,
                          ids=[f"{c[0].value}-{c[1]}-{c[2]}" for c in CASES])
-def test_web_action_permissions(app, session, action, state, username, fields, expected):
+def test_web_action_permissions(auth, app, session, action, state, username, fields, expected):
     from onestop.extensions import limiter
 
     limiter.reset()
@@ -55,7 +55,7 @@ def test_web_action_permissions(app, session, action, state, username, fields, e
     session.commit()
     before = snapshot(session, d)
     client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
+    auth.login(username)
     data = {k: (str(user(session, v[1:]).id) if v.startswith("@") else v) for k, v in fields.items()}
     data["version"] = str(before[1])
     data["confirmed"] = "1"  # irreversible actions: the confirmation step is tested in test_sec_accountability

@@ -12,15 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop.models import Dossier
-from tests.factories import PASSWORD, receive
+from tests.factories import receive
+from tests.times import MONDAY
 
 # Monday 02/03/2026 09:00 in Hà Nội.
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.get_data(as_text=True)[:500]
 
 
 def at(now: datetime) -> Any:
@@ -35,9 +30,9 @@ REQUIRED = {
 }
 
 
-def test_clerk_receives_with_only_required_fields_and_gets_receipt_with_secret_once(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_clerk_receives_with_only_required_fields_and_gets_receipt_with_secret_once(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         r = client.post("/reception/new", data=REQUIRED)  # what Enter submits: no outcome button value
     assert r.status_code == 303
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
@@ -56,8 +51,8 @@ def test_clerk_receives_with_only_required_fields_and_gets_receipt_with_secret_o
     assert "Cấp lại mã tra cứu" in again
 
 
-def test_reception_form_renders_with_autofocus_accesskeys_and_labels(client):
-    login(client, "t_clerk")
+def test_reception_form_renders_with_autofocus_accesskeys_and_labels(auth, client):
+    auth.login("t_clerk")
     html = client.get("/reception/new").get_data(as_text=True)
     assert "autofocus" in html
     assert 'accesskey="t"' in html and 'accesskey="b"' in html and 'accesskey="x"' in html
@@ -70,10 +65,10 @@ def test_reception_form_renders_with_autofocus_accesskeys_and_labels(client):
     assert 'src="/static/js/reception.js"' in html
 
 
-def test_field_errors_are_shown_next_to_fields_and_input_is_preserved(client, session):
-    login(client, "t_clerk")
+def test_field_errors_are_shown_next_to_fields_and_input_is_preserved(auth, client, session):
+    auth.login("t_clerk")
     before = session.scalar(select(func.count()).select_from(Dossier))
-    with at(MON):
+    with at(MONDAY):
         r = client.post("/reception/new", data={**REQUIRED, "applicant_id_number": "12345",
                                                  "applicant_phone": "12345", "applicant_email": "x@",
                                                  "applicant_address": "Xóm Mới"})
@@ -84,24 +79,24 @@ def test_field_errors_are_shown_next_to_fields_and_input_is_preserved(client, se
     assert session.scalar(select(func.count()).select_from(Dossier)) == before
 
 
-def test_missing_required_fields_and_unknown_procedure(client):
-    login(client, "t_clerk")
+def test_missing_required_fields_and_unknown_procedure(auth, client):
+    auth.login("t_clerk")
     r = client.post("/reception/new", data={"procedure": "9.999999"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "Nhập họ và tên" in html and "Không tìm thấy thủ tục" in html
 
 
-def test_supplement_outcome_needs_items_and_reason(client, session):
-    login(client, "t_clerk")
+def test_supplement_outcome_needs_items_and_reason(auth, client, session):
+    auth.login("t_clerk")
     r = client.post("/reception/new", data={**REQUIRED, "outcome": "request_supplement"})
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Liệt kê đầy đủ" in html and "Nhập lý do" in html
 
 
-def test_procedure_search_by_code_and_accent_free_name(client):
-    login(client, "t_clerk")
+def test_procedure_search_by_code_and_accent_free_name(auth, client):
+    auth.login("t_clerk")
     by_code = client.get("/reception/procedures?q=1.004884").get_json()
     assert by_code[0]["code"] == "1.004884" and isinstance(by_code[0]["documents"], list)
     by_name = client.get("/reception/procedures?q=dang ky khai sinh").get_json()
@@ -110,26 +105,26 @@ def test_procedure_search_by_code_and_accent_free_name(client):
     assert "1.001193" in [p["code"] for p in client.get(f"/reception/procedures?q={nfd}").get_json()]
 
 
-def test_procedure_typed_by_name_is_resolved_and_checklist_rendered(client):
-    login(client, "t_clerk")
+def test_procedure_typed_by_name_is_resolved_and_checklist_rendered(auth, client):
+    auth.login("t_clerk")
     html = client.get("/reception/new?procedure=1.001193").get_data(as_text=True)
     assert 'name="documents"' in html and "Giấy chứng sinh" in html
 
 
-def test_documents_checklist_is_stored(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_documents_checklist_is_stored(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         client.post("/reception/new", data={**REQUIRED, "procedure": "1.001193", "documents": ["0", "1"]})
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
     assert [doc["provided"] for doc in d.documents][:2] == [True, True]
     assert not all(doc["provided"] for doc in d.documents)
 
 
-def test_reprint_receipt_reissues_a_new_secret_shown_once(client, session):
-    code = receive(session, now=MON).dossier.code
+def test_reprint_receipt_reissues_a_new_secret_shown_once(auth, client, session):
+    code = receive(session, now=MONDAY).dossier.code
     session.commit()
     old_hash = session.scalar(select(Dossier.lookup_secret_hash).where(Dossier.code == code))
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = client.post(f"/dossiers/{code}/reissue-secret")
     # The receipt with the new secret is the POST's own answer (never kept in the session).
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
@@ -139,13 +134,13 @@ def test_reprint_receipt_reissues_a_new_secret_shown_once(client, session):
     assert session.scalar(select(Dossier.lookup_secret_hash).where(Dossier.code == code)) != old_hash
 
 
-def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(client, session):
+def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(auth, client, session):
     for i in range(3):
-        receive(session, now=MON, name="Nguyễn Văn An")
-    receive(session, now=MON, name="Phạm Thị Hoa", channel="postal")
+        receive(session, now=MONDAY, name="Nguyễn Văn An")
+    receive(session, now=MONDAY, name="Phạm Thị Hoa", channel="postal")
     receive(session, now=datetime(2026, 3, 5, 2, 0, tzinfo=UTC), name="Đỗ Minh Đức")
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     html = client.get("/reception/register?name=nguyen van an").get_data(as_text=True)
     assert html.count("Nguyễn Văn An") == 3 and "Phạm Thị Hoa" not in html
     nfd = unicodedata.normalize("NFD", "Đỗ Minh")
@@ -168,22 +163,22 @@ def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(cl
     assert len(codes) == 5 == len(set(codes)) and p3.next_cursor is None
 
 
-def test_register_of_another_commune_is_not_visible(client, session):
-    code = receive(session, now=MON).dossier.code
+def test_register_of_another_commune_is_not_visible(auth, client, session):
+    code = receive(session, now=MONDAY).dossier.code
     session.commit()
-    login(client, "t_clerk_other")
+    auth.login("t_clerk_other")
     assert code not in client.get("/reception/register").get_data(as_text=True)
 
 
-def test_register_print_is_a4_landscape_with_signatures(client, session):
-    code = receive(session, now=MON).dossier.code
+def test_register_print_is_a4_landscape_with_signatures(auth, client, session):
+    code = receive(session, now=MONDAY).dossier.code
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     html = client.get("/reception/register?print=1").get_data(as_text=True)
     assert "sheet-a4l" in html and code in html and "Sổ theo dõi hồ sơ" in html and "Thủ trưởng cơ quan" in html
 
 
 @pytest.mark.parametrize("username", ["t_officer", "t_head"])
-def test_only_clerks_receive(client, username):
-    login(client, username)
+def test_only_clerks_receive(auth, client, username):
+    auth.login(username)
     assert client.get("/reception/new").status_code == 403

@@ -12,25 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from onestop.models import Dossier
-from tests.factories import PASSWORD
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
 MON_1600 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 16:00, after the 15:00 cut-off
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303
 
 
 def at(now: datetime) -> Any:
     return patch("onestop.web.reception.utcnow", return_value=now)
 
 
-def test_every_error_is_reported_at_once_next_to_its_field(client, session):
-    login(client, "t_clerk")
+def test_every_error_is_reported_at_once_next_to_its_field(auth, client, session):
+    auth.login("t_clerk")
     before = session.scalar(select(Dossier.id).order_by(Dossier.id.desc()))
-    with at(MON):
+    with at(MONDAY):
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "", "applicant_id_number": "12345",
             "applicant_phone": "0123 456", "applicant_email": "not-an-email", "outcome": "request_supplement"})
@@ -46,9 +40,9 @@ def test_every_error_is_reported_at_once_next_to_its_field(client, session):
     assert session.scalar(select(Dossier.id).order_by(Dossier.id.desc())) == before  # nothing saved
 
 
-def test_a_phone_with_the_country_code_is_accepted_and_stored_the_domestic_way(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_a_phone_with_the_country_code_is_accepted_and_stored_the_domestic_way(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "Lò Văn Páo", "applicant_id_number": "001 090 012 345",
             "applicant_phone": "+84 912 345 678"})
@@ -57,9 +51,9 @@ def test_a_phone_with_the_country_code_is_accepted_and_stored_the_domestic_way(c
     assert d.applicant_phone == "0912345678" and d.applicant_id_number == "001090012345"
 
 
-def test_the_panel_shows_the_due_time_the_receipt_then_prints_with_its_why(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_the_panel_shows_the_due_time_the_receipt_then_prints_with_its_why(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         panel = client.get("/reception/preview", query_string={"procedure": "1.004884"}).get_json()
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "Lò Văn Páo", "applicant_id_number": "001090012345",
@@ -72,15 +66,15 @@ def test_the_panel_shows_the_due_time_the_receipt_then_prints_with_its_why(clien
     assert "fee" in panel and 'id="panel-due"' in panel["html"] and "Vì sao ngày này?" in panel["html"]
 
 
-def test_the_panel_lists_the_lien_thong_chain(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_the_panel_lists_the_lien_thong_chain(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         panel = client.get("/reception/preview", query_string={"procedure": "1.013978"}).get_json()
     assert len(panel["chain"]) == 4 and 'id="panel-chain"' in panel["html"]
 
 
-def test_a_same_day_procedure_says_tra_trong_ngay_with_its_reason_on_panel_and_receipt(client, session):
-    login(client, "t_clerk")
+def test_a_same_day_procedure_says_tra_trong_ngay_with_its_reason_on_panel_and_receipt(auth, client, session):
+    auth.login("t_clerk")
     with at(MON_1600):
         panel = client.get("/reception/preview", query_string={"procedure": "2.000815"}).get_json()
         r = client.post("/reception/new", data={
@@ -96,8 +90,8 @@ def test_a_same_day_procedure_says_tra_trong_ngay_with_its_reason_on_panel_and_r
     assert not re.search(r"(?<![\d:])0 ngày làm việc", receipt) and "Thủ tục giải quyết trong ngày" in receipt
 
 
-def test_the_form_renders_the_panel_without_script(client, session):
-    login(client, "t_clerk")
-    with at(MON):
+def test_the_form_renders_the_panel_without_script(auth, client, session):
+    auth.login("t_clerk")
+    with at(MONDAY):
         page = client.get("/reception/new", query_string={"procedure": "2.000815"}).get_data(as_text=True)
     assert 'id="panel-limit"' in page and "trả trong ngày" in page and 'id="panel-due"' in page

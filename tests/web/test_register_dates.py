@@ -3,24 +3,17 @@ rendered back dd/mm/yyyy with the vendored picker, reversed ranges refused with 
 to the field, and paging with the total."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from tests.factories import PASSWORD, receive
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+from tests.factories import receive
+from tests.times import MONDAY
 
 
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303
-
-
-def test_dd_mm_yyyy_filters_and_renders_back_the_same_way(client, session):
-    a = receive(session, now=MON).dossier
-    b = receive(session, now=MON + timedelta(days=2)).dossier
+def test_dd_mm_yyyy_filters_and_renders_back_the_same_way(auth, client, session):
+    a = receive(session, now=MONDAY).dossier
+    b = receive(session, now=MONDAY + timedelta(days=2)).dossier
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = client.get("/reception/register", query_string={"date_from": "04/03/2026", "date_to": "04/03/2026"})
     page = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -32,10 +25,10 @@ def test_dd_mm_yyyy_filters_and_renders_back_the_same_way(client, session):
     assert a.code in page and 'value="02/03/2026"' in page
 
 
-def test_a_reversed_range_is_refused_with_a_message_next_to_the_field(client, session):
-    receive(session, now=MON)
+def test_a_reversed_range_is_refused_with_a_message_next_to_the_field(auth, client, session):
+    receive(session, now=MONDAY)
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = client.get("/reception/register", query_string={"date_from": "10/03/2026", "date_to": "01/03/2026"})
     page = r.get_data(as_text=True)
     assert r.status_code == 200  # a read; the refusal is the message and no list
@@ -45,11 +38,11 @@ def test_a_reversed_range_is_refused_with_a_message_next_to_the_field(client, se
     assert 'id="filter-refused"' in r.get_data(as_text=True)
 
 
-def test_paging_shows_the_total_and_the_page_number(client, session):
+def test_paging_shows_the_total_and_the_page_number(auth, client, session):
     for i in range(55):
-        receive(session, now=MON + timedelta(minutes=i))
+        receive(session, now=MONDAY + timedelta(minutes=i))
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     page = client.get("/reception/register").get_data(as_text=True)
     assert "Tổng: 55 hồ sơ · trang 1/2" in page
     nxt = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")

@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from onestop.models import ReportSnapshot
-from onestop.services.reporting import reports
 from onestop.services.admin.accounts import issue_token
-from tests.factories import PASSWORD, agency, user
+from onestop.services.reporting import reports
+from tests.factories import agency, user
 from tests.services.test_reports_data import LATER, MARCH, build_march, open_, vn
 
 NOW = vn(2026, 4, 1, 9)  # Wednesday 01/04/2026 09:00 in Hà Nội
@@ -23,20 +23,15 @@ def fixed_clock():
         yield
 
 
-def login(client, username: str = "t_head") -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.status_code
-
-
 def _march(session):
     data = build_march(session)
     session.commit()
     return data
 
 
-def test_dashboard_counts_and_links_each_overdue_dossier(client, session):
+def test_dashboard_counts_and_links_each_overdue_dossier(auth, client, session):
     data = _march(session)
-    login(client)
+    auth.login("t_head")
     r = client.get("/reports/dashboard")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
@@ -55,17 +50,17 @@ def test_dashboard_counts_and_links_each_overdue_dossier(client, session):
     assert data.open_within.code not in overdue_part and data.paused.code not in overdue_part
 
 
-def test_due_soon_rows_link_to_the_apology_form(client, session):
+def test_due_soon_rows_link_to_the_apology_form(auth, client, session):
     d = open_(session, vn(2026, 3, 25, 9))  # 5 working days → due Wed 01/04 17:00
     session.commit()
-    login(client)
+    auth.login("t_head")
     html = client.get("/reports/dashboard").get_data(as_text=True)
     assert f'href="/dossiers/{d.code}#action-apologise"' in html
 
 
-def test_overdue_filters_by_field_channel_and_how_late(client, session):
+def test_overdue_filters_by_field_channel_and_how_late(auth, client, session):
     data = _march(session)
-    login(client)
+    auth.login("t_head")
     html = client.get("/reports/dashboard?field=C%C6%B0+tr%C3%BA").get_data(as_text=True)
     part = html.split('id="overdue"')[1]
     assert data.residence_overdue.code in part and data.open_overdue.code not in part
@@ -86,17 +81,17 @@ def test_overdue_list_is_sorted_by_lateness_and_keyset_paged(session):
     assert second.next_after is None  # the last page
 
 
-def test_officers_may_not_open_reports_and_heads_only_see_their_subtree(client, session):
-    login(client, "t_officer")
+def test_officers_may_not_open_reports_and_heads_only_see_their_subtree(auth, client, session):
+    auth.login("t_officer")
     assert client.get("/reports/dashboard").status_code == 403
     client.post("/logout")
-    login(client, "t_head_other")
+    auth.login("t_head_other")
     assert client.get("/reports/form06?agency=000.00.31.H25").status_code == 403
 
 
-def test_form06_page_xlsx_and_close_period(client, session):
+def test_form06_page_xlsx_and_close_period(auth, client, session):
     _march(session)
-    login(client)
+    auth.login("t_head")
     r = client.get("/reports/form06?agency=000.00.31.H25&kind=month&value=2026-03")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
@@ -117,7 +112,7 @@ def test_form06_page_xlsx_and_close_period(client, session):
     assert "đã được chốt" in r.get_data(as_text=True)
 
 
-def test_api_form06_matches_the_service_with_token_or_session(client, session):
+def test_api_form06_matches_the_service_with_token_or_session(auth, client, session):
     _march(session)
     expected = reports.form06(session, agency(session, "000.00.31.H25"), *MARCH, now=LATER).as_json()
     raw = issue_token(session, user(session, "t_head"), now=NOW, name="test")
@@ -132,7 +127,7 @@ def test_api_form06_matches_the_service_with_token_or_session(client, session):
     from onestop.web import openapi
 
     assert openapi.validate(body, openapi.resolve(openapi.ref("Form06"))) == {}
-    login(client)
+    auth.login("t_head")
     assert client.get(url).get_json() == body
 
 
@@ -159,9 +154,9 @@ def test_api_form06_needs_authentication(client, session):
     assert r.status_code == 401
 
 
-def test_cli_prints_the_same_numbers_as_the_api(app, client, session, tmp_path):
+def test_cli_prints_the_same_numbers_as_the_api(auth, app, client, session, tmp_path):
     _march(session)
-    login(client)
+    auth.login("t_head")
     body = client.get("/api/v1/reports/form06?agency=000.00.31.H25&from=2026-03-01&to=2026-03-31").get_json()
     out = tmp_path / "f06.xlsx"
     result = app.test_cli_runner().invoke(args=[
@@ -190,9 +185,9 @@ def test_cli_reports_unknown_agency_and_bad_dates(app, session):
     assert r.exit_code == 2
 
 
-def test_delays_and_charts_pages(client, session):
+def test_delays_and_charts_pages(auth, client, session):
     _march(session)
-    login(client)
+    auth.login("t_head")
     assert client.get("/reports/delays?kind=month&value=2026-03").status_code == 200
     html = client.get("/reports/charts").get_data(as_text=True)
     assert "vendor/chart.js/chart.umd.min.js" in html and "<script>" not in html
@@ -250,7 +245,7 @@ def test_api_form06_by_resolver_gives_the_department_its_form(client, session):
     assert openapi.validate(resolver, openapi.resolve(openapi.ref("Form06"))) == {}
 
 
-def test_a_department_heads_default_view_is_their_agency_as_resolver(client, session):
+def test_a_department_heads_default_view_is_their_agency_as_resolver(auth, client, session):
     from onestop.services.dossiers.actions import apply_action
     from tests.factories import receive
 
@@ -258,7 +253,7 @@ def test_a_department_heads_default_view_is_their_agency_as_resolver(client, ses
     apply_action(session, d, "transfer", actor=None, now=vn(2026, 3, 10, 9, 10))
     assert d.current_agency.identifier == "000.00.02.H25"  # Sở Tài chính
     session.commit()
-    login(client, "t_dept_head")
+    auth.login("t_dept_head")
     html = client.get("/reports/form06?kind=month&value=2026-03").get_data(as_text=True)
     assert "theo cơ quan giải quyết" in html and "Số liệu tính đến 01/04/2026 00:00" in html
     footer = html.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
@@ -286,9 +281,9 @@ def test_cli_by_resolver(app, session):
     assert r.exit_code == 2
 
 
-def test_dashboard_counts_by_scope_equal_form06_in_progress(client, session):
+def test_dashboard_counts_by_scope_equal_form06_in_progress(auth, client, session):
     _march(session)
-    login(client)
+    auth.login("t_head")
     april = reports.form06(session, agency(session, "000.00.31.H25"), date(2026, 4, 1), date(2026, 4, 30),
                            now=NOW, by="resolver").totals
     html = client.get("/reports/dashboard?by=resolver").get_data(as_text=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,9 @@ from config import CONFIGS
 from onestop.services.admin.accounts import issue_token
 from tests.conftest import build_app
 from tests.factories import PASSWORD, user
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,8 +31,8 @@ def test_security_headers_on_pages_api_and_errors(client, session, url):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_admin_pages_carry_the_headers_too(client, session):
-    client.post("/login", data={"username": "t_admin", "password": PASSWORD})
+def test_admin_pages_carry_the_headers_too(auth, client, session):
+    auth.login("t_admin")
     r = client.get("/admin")
     assert r.status_code == 200 and "'unsafe-inline'" not in _csp(r) and r.headers["X-Frame-Options"] == "DENY"
 
