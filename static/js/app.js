@@ -2,11 +2,10 @@
 (function () {
   "use strict";
 
-  var lang = (document.documentElement.getAttribute("lang") || "vi").slice(0, 2);
-  var T = {
-    vi: { working: "Đang xử lý…", preparing: "Đang tạo tệp…", received: "Đã nhận", failed: "Không tải được tệp. Vui lòng thử lại." },
-    en: { working: "Working…", preparing: "Preparing the file…", received: "Received", failed: "The file could not be downloaded. Please try again." }
-  }[lang === "en" ? "en" : "vi"];
+  // The page's words (templates/base.html puts them on <body> from the catalogue).
+  var words = document.body.dataset;
+  var T = { working: words.tWorking || "…", preparing: words.tPreparing || "…", received: words.tReceived || "",
+            failed: words.tFailed || "" };
 
   function busy(button, label) {
     button.setAttribute("aria-busy", "true");

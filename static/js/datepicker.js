@@ -14,7 +14,7 @@
       disableMobile: true,   // the phone's native picker would follow the phone's locale
       locale: locale === "vn" ? window.flatpickr.l10ns.vn : undefined,
       weekNumbers: false,
-      onReady: function (_d, _s, fp) { fp.calendarContainer.setAttribute("aria-label", input.getAttribute("aria-label") || "Lịch"); }
+      onReady: function (_d, _s, fp) { fp.calendarContainer.setAttribute("aria-label", input.getAttribute("aria-label") || document.body.dataset.tCalendar || ""); }
     });
   });
 })();

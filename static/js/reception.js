@@ -98,7 +98,7 @@
       scan.type = "file"; scan.className = "form-control form-control-sm mt-1";
       scan.name = "scan_" + (i + 1); scan.id = scan.name;
       scan.accept = "application/pdf,image/jpeg,image/png";
-      scan.setAttribute("aria-label", (checklist.getAttribute("data-scan-label") || "Bản quét") + ": " + doc);
+      scan.setAttribute("aria-label", (checklist.getAttribute("data-scan-label") || "") + ": " + doc);
       wrap.className = "form-check mb-2";
       wrap.appendChild(box); wrap.appendChild(label); wrap.appendChild(scan);
       checklist.appendChild(wrap);

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -369,3 +370,24 @@ def test_the_citizen_forms_and_errors_in_english_have_no_vietnamese(
         if bad:
             problems[name] = bad
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
+
+
+def test_scripts_take_their_words_from_the_page() -> None:
+    """One path through the catalogue: a script shows the words its page gives it (data attributes
+    filled with _()), never a Vietnamese/English table of its own. Comments may cite Vietnamese."""
+    found = {}
+    for js in sorted(STATIC_JS.glob("*.js")):
+        lines = unicodedata.normalize("NFC", js.read_text(encoding="utf-8")).splitlines()
+        bad = [line.strip() for line in lines
+               if not line.strip().startswith("//") and any(ch in VIETNAMESE_LETTERS for ch in line)]
+        if bad:
+            found[js.name] = bad
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_the_english_page_gives_its_scripts_english_words(client: Any) -> None:
+    html = _en(client, "get", "/lookup?lang=en").get_data(as_text=True)
+    assert 'data-t-working="Working…"' in html and 'data-t-failed="The file could not be downloaded.' in html
