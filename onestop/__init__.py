@@ -62,6 +62,7 @@ def _mount_public(app: Flask, public: Flask) -> None:
     mirror_rules(app, public)
     mirror_rules(public, app)
     app.extensions["onestop.public"] = public
+    # Flask's documented way to wrap its WSGI app; mypy sees wsgi_app as a method it may not replace.
     app.wsgi_app = PublicMount(app.wsgi_app, public)  # type: ignore[method-assign]
 
 
@@ -111,6 +112,7 @@ def _wrap_wsgi(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["PROXY_FIX_HOPS"])
+        # The documented way to wrap Flask's WSGI app (mypy sees wsgi_app as a method).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 

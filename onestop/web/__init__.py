@@ -127,6 +127,7 @@ def unread_notifications() -> int:
         from ..services.dossiers import queries
 
         cached = queries.unread_count(db.session, current_user)
+        # An attribute of this request object only (Request declares no such field).
         request._onestop_unread = cached  # type: ignore[attr-defined]
     return int(cached)
 
