@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from onestop.extensions import db
 from onestop.models import Dossier
 from onestop.models.user import IdempotencyKey
-from tests.web.test_api import APPLICANT, MON, token
+from tests.times import MONDAY
+from tests.web.test_api import APPLICANT, token
 
 BODY = {"procedure_code": "1.004884", "applicant": APPLICANT, "channel": "direct", "outcome": "receive",
         "documents": [{"name": "Tờ khai", "provided": True}]}
@@ -23,7 +24,7 @@ BODY = {"procedure_code": "1.004884", "applicant": APPLICANT, "channel": "direct
 
 @pytest.fixture
 def at_monday():  # type: ignore[no-untyped-def]
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         yield
 
 
@@ -111,19 +112,19 @@ def test_keys_expire_after_24_hours_and_the_job_purges_them(app, client, session
     from jobs import JOBS, run_job
 
     h = {**token(session, "t_clerk"), "Idempotency-Key": "daily-batch-1"}
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         first = client.post("/api/v1/dossiers", headers=h, json=BODY).get_json()["code"]
-    with patch("onestop.web.api.utcnow", return_value=MON + timedelta(hours=23)):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY + timedelta(hours=23)):
         assert client.post("/api/v1/dossiers", headers=h, json=BODY).get_json()["code"] == first
-    with patch("onestop.web.api.utcnow", return_value=MON + timedelta(hours=25)):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY + timedelta(hours=25)):
         later = client.post("/api/v1/dossiers", headers=h, json=BODY)
     assert later.status_code == 201 and later.get_json()["code"] != first
     assert "idempotency" in {j.name for j in JOBS}
     session.add(IdempotencyKey(user_id=session.scalar(select(IdempotencyKey.user_id)), key_hash="0" * 64,
                                fingerprint="0" * 64, status_code=201, response={}, sealed_secret="",
-                               created_at=MON - timedelta(days=2)))
+                               created_at=MONDAY - timedelta(days=2)))
     session.commit()
-    result = run_job(app, "idempotency", MON + timedelta(hours=25))
+    result = run_job(app, "idempotency", MONDAY + timedelta(hours=25))
     assert result == {"expired_keys_deleted": 1}
     assert session.scalar(select(func.count(IdempotencyKey.id))) == 1  # the fresh one stays
 
@@ -145,7 +146,7 @@ def test_concurrent_retries_with_one_key_create_one_dossier(committed: Flask, n:
     with committed.app_context():
         # One token per caller (the same user): a shared token's row would serialise the
         # requests on its last_used_at update, and the race would never reach the unique key.
-        raws = [issue_token(db.session, user(db.session, "t_clerk"), now=MON, name=f"race{i}") for i in range(n)]
+        raws = [issue_token(db.session, user(db.session, "t_clerk"), now=MONDAY, name=f"race{i}") for i in range(n)]
         db.session.commit()
         db.session.remove()
     barrier = threading.Barrier(n)
@@ -161,7 +162,7 @@ def test_concurrent_retries_with_one_key_create_one_dossier(committed: Flask, n:
         except Exception as exc:  # noqa: BLE001 - asserted below
             results[i] = exc
 
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()

@@ -66,11 +66,12 @@ def test_documented_request_examples_validate_and_are_accepted_by_the_api(client
     """One example per endpoint that takes a body: valid for the schema, and the API takes it."""
     from unittest.mock import patch
 
-    from tests.web.test_api import MON, token
+    from tests.times import MONDAY
+    from tests.web.test_api import token
 
     doc = openapi.document()
     clerk = token(session, "t_clerk")
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         schema, example = _body_schema(doc, "/api/v1/dossiers", "post")
         assert openapi.validate(example, schema) == {}
         r = client.post("/api/v1/dossiers", headers=clerk, json=example)
@@ -86,7 +87,8 @@ def test_documented_request_examples_validate_and_are_accepted_by_the_api(client
 def test_responses_conform_to_their_documented_schemas(client, session):
     from unittest.mock import patch
 
-    from tests.web.test_api import APPLICANT, MON, token
+    from tests.times import MONDAY
+    from tests.web.test_api import APPLICANT, token
 
     doc = openapi.document()
 
@@ -94,7 +96,7 @@ def test_responses_conform_to_their_documented_schemas(client, session):
         return doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
 
     h = token(session, "t_clerk")
-    with patch("onestop.web.api.utcnow", return_value=MON):
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
         r = client.post("/api/v1/dossiers", headers=h, json={"procedure_code": "1.004884", "applicant": APPLICANT})
         assert openapi.validate(r.get_json(), schema_of("/api/v1/dossiers", "post", "201")) == {}
         code = r.get_json()["code"]
