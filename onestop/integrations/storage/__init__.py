@@ -15,7 +15,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
 
 _KEY = re.compile(r"^[a-z]+(?:/[0-9A-Za-z_-]+){1,6}$")
 
@@ -103,7 +106,7 @@ class S3Storage:
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client: Any = boto3.client(
+        self.client: S3Client = boto3.client(
             "s3", endpoint_url=endpoint_url or None, region_name=region or None,
             aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None,
         )
