@@ -15,3 +15,5 @@ def hanoi(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 # Monday 02/03/2026 09:00 in Hà Nội: a working morning with a full working week ahead (no public
 # holiday until 30/04), so "5 working days" from here is 09/03 17:00.
 MONDAY = hanoi(2026, 3, 2, 9)
+TUESDAY = hanoi(2026, 3, 3, 9)
+TUESDAY_10 = hanoi(2026, 3, 3, 10)

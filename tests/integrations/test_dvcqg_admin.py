@@ -20,7 +20,7 @@ def test_admin_page_shows_day_counts_failures_and_resends(auth, app, client, ses
     session.flush()
     auth.login("t_clerk")
     assert client.get("/admin/dvcqg/").status_code in (302, 403)
-    client.post("/logout")
+    auth.logout()
     auth.login("t_admin")
     page = client.get("/admin/dvcqg/").get_data(as_text=True)
     assert "không thuộc đơn vị" in page and d.code in page

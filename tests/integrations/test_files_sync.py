@@ -2,16 +2,14 @@
 scanned components, one reused, one result; VNeID, online payment, national databases)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from onestop.integrations.dvcqg.outbox import current_record
 from onestop.integrations.storage import LocalStorage
 from onestop.services.dossiers import files as files_svc
 from onestop.services.dossiers.actions import apply_action
 from tests.factories import receive, user
-from tests.times import MONDAY
+from tests.times import MONDAY, TUESDAY_10
 
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+LATER = TUESDAY_10
 PDF = b"%PDF-1.7\n%%EOF\n"
 
 

@@ -28,8 +28,8 @@ from sqlalchemy import event, text
 from onestop.extensions import db
 from onestop.models import Dossier
 from tests.factories import receive, user
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 ROWS = 4000
 
 
@@ -99,11 +99,11 @@ def big(committed: Flask) -> Iterator[dict[str, Any]]:
     with app.app_context():
         s = db.session
         if s.execute(text("SELECT count(*) FROM dossiers")).scalar() < ROWS:
-            d = receive(s, now=MON)
+            d = receive(s, now=MONDAY)
             from onestop.domain.status import DossierAction as A
             from onestop.services.dossiers.actions import apply_action
 
-            apply_action(s, d.dossier, A.TRANSFER, actor=user(s, "t_clerk"), now=MON)
+            apply_action(s, d.dossier, A.TRANSFER, actor=user(s, "t_clerk"), now=MONDAY)
             s.flush()
             bulk_history(s, d.dossier.id, user(s, "t_officer").id, ROWS)
             s.commit()
@@ -185,8 +185,8 @@ def test_overdue_scan_uses_the_open_due_index(big: dict[str, Any]) -> None:
     from onestop.services.dossiers.scanning import flag_due_soon_dossiers, flag_overdue_dossiers
 
     def run(s: Any) -> None:
-        flag_overdue_dossiers(s, MON + timedelta(days=3))
-        flag_due_soon_dossiers(s, MON + timedelta(days=3))
+        flag_overdue_dossiers(s, MONDAY + timedelta(days=3))
+        flag_due_soon_dossiers(s, MONDAY + timedelta(days=3))
 
     hot(big, run, lambda sql: sql.lstrip().upper().startswith("UPDATE DOSSIERS"))
 
@@ -203,7 +203,7 @@ def test_overdue_scan_and_its_notifications_read_only_the_pending_and_just_flagg
     with app.app_context():
         s = db.session
         with capture(db.engine) as seen:
-            scan_dossiers(s, MON + timedelta(days=3))
+            scan_dossiers(s, MONDAY + timedelta(days=3))
         s.rollback()
         dialect = s.get_bind().dialect.name
         checked = 0

@@ -35,7 +35,7 @@ def test_head_cannot_score_another_commune_and_officers_are_refused(auth, client
     auth.login("t_head")
     r = client.get("/scores?agency=000.00.32.H25")
     assert r.status_code == 422 and "Không có cơ quan" in r.get_data(as_text=True)
-    client.post("/logout")
+    auth.logout()
     auth.login("t_officer")
     assert client.get("/scores").status_code == 403
 
@@ -85,7 +85,7 @@ def test_admin_edits_a_rule_and_the_score_follows(auth, client, session):
 def test_rules_page_is_admin_only_and_needs_csrf(auth, app, client, session):
     auth.login("t_head")
     assert client.get("/scores/rules").status_code == 403
-    client.post("/logout")
+    auth.logout()
     auth.login("t_admin")
     client.get("/scores/rules")
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.3.3"))

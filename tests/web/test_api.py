@@ -2,7 +2,6 @@
 every state change through the one writer."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from unittest.mock import patch
 
 import pytest
@@ -11,10 +10,7 @@ from sqlalchemy import func, select
 from onestop.models import ApiToken, Dossier, DossierEvent
 from onestop.services.admin.accounts import issue_token, revoke_token
 from tests.factories import receive, user
-from tests.times import MONDAY
-
-# Monday 02/03/2026 09:00 in Hà Nội.
-TUE = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+from tests.times import MONDAY, TUESDAY
 
 
 def token(session, username: str) -> dict[str, str]:
@@ -98,7 +94,7 @@ def test_missing_invalid_or_revoked_token_is_401_with_bearer_challenge(client, s
     h = token(session, "t_clerk")
     assert client.get("/api/v1/agencies", headers=h).status_code == 200
     tok = session.scalar(select(ApiToken).order_by(ApiToken.id.desc()))
-    revoke_token(session, tok.id, now=TUE, actor=user(session, "t_admin"))
+    revoke_token(session, tok.id, now=TUESDAY, actor=user(session, "t_admin"))
     session.commit()
     assert client.get("/api/v1/agencies", headers=h).status_code == 401
 

@@ -13,10 +13,10 @@ from onestop.integrations.storage import LocalStorage
 from onestop.models.files import DossierFile
 from onestop.services.dossiers import files as files_svc
 from onestop.services.dossiers.actions import apply_action
-from tests.factories import PASSWORD, receive, user
+from tests.factories import receive, user
+from tests.times import MONDAY, TUESDAY_10
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+LATER = TUESDAY_10
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -32,10 +32,6 @@ def store(app, tmp_path, monkeypatch):
     return s
 
 
-def login(client, username: str) -> None:
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
-
-
 def post_file(client, code: str, data: bytes, name: str = "scan.pdf", **form):
     import io
 
@@ -48,10 +44,10 @@ def rows(session, dossier_id: int) -> list[DossierFile]:
                                 .order_by(DossierFile.id)))
 
 
-def test_clerk_uploads_a_component_kept_with_its_hash_and_served_as_attachment(session, client, store):
-    d = receive(session, now=MON).dossier
+def test_clerk_uploads_a_component_kept_with_its_hash_and_served_as_attachment(auth, session, client, store):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = post_file(client, d.code, PDF, "Giấy khai sinh.html", doc_number="123/KS", issuer="UBND xã",
                   issued_on="01/02/2020")
     assert r.status_code == 303
@@ -77,10 +73,10 @@ def test_clerk_uploads_a_component_kept_with_its_hash_and_served_as_attachment(s
     (b"MZ\x90\x00executable", "scan.jpg"),
     (b"", "empty.pdf"),
 ])
-def test_content_that_is_not_pdf_jpeg_png_is_refused_and_nothing_is_kept(session, client, store, data, name):
-    d = receive(session, now=MON).dossier
+def test_content_that_is_not_pdf_jpeg_png_is_refused_and_nothing_is_kept(auth, session, client, store, data, name):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = post_file(client, d.code, data, name)
     assert r.status_code == 303
     assert rows(session, d.id) == []
@@ -88,44 +84,44 @@ def test_content_that_is_not_pdf_jpeg_png_is_refused_and_nothing_is_kept(session
     assert "PDF, JPEG" in client.get(f"/dossiers/{d.code}").get_data(as_text=True) or data == b""
 
 
-def test_a_file_over_the_limit_is_refused(session, client, store, app, monkeypatch):
+def test_a_file_over_the_limit_is_refused(auth, session, client, store, app, monkeypatch):
     monkeypatch.setitem(app.config, "FILE_MAX_BYTES", 1000)
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = post_file(client, d.code, PDF + b"0" * 2000)
     assert r.status_code in (303, 413)
     assert rows(session, d.id) == [] and list(store.list("files")) == []
 
 
 def test_a_file_larger_than_the_general_body_limit_but_within_the_file_limit_is_accepted(
-        session, client, store, app):
+        auth, session, client, store, app):
     big = PDF + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 10)
     assert len(big) < app.config["FILE_MAX_BYTES"]
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert post_file(client, d.code, big).status_code == 303
     assert len(rows(session, d.id)) == 1
 
 
-def test_staff_without_view_rights_get_404_for_the_file(session, client, store):
-    d = receive(session, now=MON).dossier
+def test_staff_without_view_rights_get_404_for_the_file(auth, session, client, store):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     post_file(client, d.code, PDF)
     (row,) = rows(session, d.id)
-    client.post("/logout")
-    login(client, "t_clerk_other")
+    auth.logout()
+    auth.login("t_clerk_other")
     assert client.get(f"/files/{row.id}").status_code == 404
     assert post_file(client, d.code, PDF).status_code == 404
     assert len(rows(session, d.id)) == 1
 
 
-def test_failed_commit_leaves_neither_row_nor_object(session, client, store, monkeypatch):
-    d = receive(session, now=MON).dossier
+def test_failed_commit_leaves_neither_row_nor_object(auth, session, client, store, monkeypatch):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
 
     def boom(*a, **k):
         raise RuntimeError("database went away")
@@ -137,17 +133,17 @@ def test_failed_commit_leaves_neither_row_nor_object(session, client, store, mon
     assert list(store.list("files")) == []
 
 
-def test_citizen_downloads_a_result_only_after_verifying_and_never_a_component(session, client, store):
-    res = receive(session, now=MON)
+def test_citizen_downloads_a_result_only_after_verifying_and_never_a_component(auth, session, client, store):
+    res = receive(session, now=MONDAY)
     d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     session.commit()
-    login(client, "t_head")
+    auth.login("t_head")
     assert post_file(client, d.code, PNG, "kq.png", kind="result", component_no="").status_code == 303
-    client.post("/logout")
-    login(client, "t_clerk")
+    auth.logout()
+    auth.login("t_clerk")
     post_file(client, d.code, PDF)
-    client.post("/logout")
+    auth.logout()
     result, component = sorted(rows(session, d.id), key=lambda r: r.kind != "result")
     assert result.kind == "result" and component.kind == "component"
     anon = client
@@ -160,10 +156,10 @@ def test_citizen_downloads_a_result_only_after_verifying_and_never_a_component(s
     assert anon.get(f"/lookup/{d.code}/files/{component.id}").status_code == 404
 
 
-def test_second_dossier_of_the_same_citizen_reuses_an_approved_document(session, client, store):
-    first = receive(session, now=MON).dossier
+def test_second_dossier_of_the_same_citizen_reuses_an_approved_document(auth, session, client, store):
+    first = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     post_file(client, first.code, PDF, doc_number="KS-01")
     (src,) = rows(session, first.id)
     second = receive(session, now=LATER).dossier
@@ -189,10 +185,10 @@ def test_second_dossier_of_the_same_citizen_reuses_an_approved_document(session,
     assert files_svc.reuse_candidates(session, other) == []
 
 
-def test_orphan_clean_up_deletes_only_old_objects_without_a_row(session, client, store):
-    d = receive(session, now=MON).dossier
+def test_orphan_clean_up_deletes_only_old_objects_without_a_row(auth, session, client, store):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     post_file(client, d.code, PDF)
     (row,) = rows(session, d.id)
     store.put("files/2026/03/" + "0" * 32, PDF, "application/pdf")  # a crashed upload
@@ -205,10 +201,10 @@ def test_orphan_clean_up_deletes_only_old_objects_without_a_row(session, client,
     assert session.scalar(select(func.count()).select_from(DossierFile)) >= 1
 
 
-def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(session, client, store):
-    d = receive(session, now=MON).dossier
+def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(auth, session, client, store):
+    d = receive(session, now=MONDAY).dossier
     session.commit()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = client.post(f"/dossiers/{d.code}/facts", data={"vneid_verified": "1", "payment_channel": "1",
                                                         "fee_paid": "50.000", "csdl_codes": "CSDLQGDC; csdlqgdd"})
     assert r.status_code == 303
@@ -224,10 +220,10 @@ def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(
     assert d.vneid_verified is True and d.csdl_codes == ["CSDLQGDC", "CSDLQGDD"]
 
 
-def test_reception_records_vneid_and_payment_and_refuses_an_unknown_payment_way(session, client, store):
+def test_reception_records_vneid_and_payment_and_refuses_an_unknown_payment_way(auth, session, client, store):
     from onestop.models import Dossier
 
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     base = {"procedure": "1.004884", "applicant_name": "Nguyễn Văn Bình", "applicant_id_number": "001090011111",
             "applicant_phone": "0912345678", "channel": "direct", "outcome": "receive"}
     before = session.scalar(select(func.count()).select_from(Dossier))
@@ -257,7 +253,7 @@ def test_api_reception_records_vneid_and_payment_and_refuses_a_third_way(session
     from onestop.models import Dossier
     from onestop.services.admin.accounts import issue_token
 
-    raw = issue_token(session, user(session, "t_clerk"), now=MON, name="test")
+    raw = issue_token(session, user(session, "t_clerk"), now=MONDAY, name="test")
     session.commit()
     h = {"Authorization": f"Bearer {raw}"}
     body = {"procedure_code": "1.004884", "applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +14,9 @@ from onestop.integrations.storage import LocalStorage
 from onestop.models import Dossier
 from onestop.models.files import DossierFile
 from onestop.services.errors import ValidationFailed
-from tests.factories import PASSWORD
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BASE = {"procedure": "1.004884", "applicant_name": "Nguyễn Văn Bình", "applicant_id_number": "001090011111",
@@ -30,10 +29,6 @@ def store(app: Any, tmp_path: Any, monkeypatch: Any) -> LocalStorage:
     monkeypatch.setitem(app.extensions, "onestop_storage", s)
     monkeypatch.setattr("onestop.web.reception.utcnow", lambda: NOW)
     return s
-
-
-def login(client: Any) -> None:
-    assert client.post("/login", data={"username": "t_clerk", "password": PASSWORD}).status_code == 303
 
 
 def post(client: Any, scans: dict[int, tuple[bytes, str]], **fields: Any) -> Any:
@@ -51,8 +46,8 @@ def files(session: Any) -> list[DossierFile]:
     return list(session.scalars(select(DossierFile).order_by(DossierFile.component_no)))
 
 
-def test_two_scans_in_the_reception_form_are_stored_with_the_dossier(session, client, store):
-    login(client)
+def test_two_scans_in_the_reception_form_are_stored_with_the_dossier(auth, session, client, store):
+    auth.login("t_clerk")
     r = post(client, {1: (PDF, "to-khai.pdf"), 3: (PNG, "uy-quyen.html")})
     assert r.status_code == 303, r.get_data(as_text=True)[:500]
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
@@ -65,8 +60,8 @@ def test_two_scans_in_the_reception_form_are_stored_with_the_dossier(session, cl
     assert store.get(rows[0].storage_key) == PDF
 
 
-def test_a_reception_with_errors_stores_nothing_and_asks_for_the_scans_again(session, client, store):
-    login(client)
+def test_a_reception_with_errors_stores_nothing_and_asks_for_the_scans_again(auth, session, client, store):
+    auth.login("t_clerk")
     before = dossiers(session)
     r = post(client, {1: (PDF, "to-khai.pdf"), 2: (PNG, "a.png")}, applicant_name="")
     assert r.status_code == 422
@@ -75,8 +70,8 @@ def test_a_reception_with_errors_stores_nothing_and_asks_for_the_scans_again(ses
     assert dossiers(session) == before and files(session) == [] and list(store.list("files")) == []
 
 
-def test_a_scan_that_is_not_pdf_jpeg_or_png_is_refused_beside_its_component(session, client, store):
-    login(client)
+def test_a_scan_that_is_not_pdf_jpeg_or_png_is_refused_beside_its_component(auth, session, client, store):
+    auth.login("t_clerk")
     before = dossiers(session)
     r = post(client, {1: (PDF, "ok.pdf"), 2: (b"<html><script>alert(1)</script>", "x.pdf")})
     assert r.status_code == 422
@@ -85,41 +80,41 @@ def test_a_scan_that_is_not_pdf_jpeg_or_png_is_refused_beside_its_component(sess
     assert dossiers(session) == before and list(store.list("files")) == []
 
 
-def test_a_scan_over_the_size_limit_is_refused(session, client, store, app, monkeypatch):
+def test_a_scan_over_the_size_limit_is_refused(auth, session, client, store, app, monkeypatch):
     monkeypatch.setitem(app.config, "FILE_MAX_BYTES", 1000)
-    login(client)
+    auth.login("t_clerk")
     r = post(client, {1: (PDF + b"0" * 2000, "big.pdf")})
     assert r.status_code in (413, 422)
     assert files(session) == [] and list(store.list("files")) == []
 
 
-def test_a_scan_larger_than_the_general_body_limit_is_accepted(session, client, store, app):
+def test_a_scan_larger_than_the_general_body_limit_is_accepted(auth, session, client, store, app):
     big = PDF + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 10)
     assert len(big) < app.config["FILE_MAX_BYTES"]
-    login(client)
+    auth.login("t_clerk")
     assert post(client, {1: (big, "big.pdf")}).status_code == 303
     assert [f.size_bytes for f in files(session)] == [len(big)]
 
 
-def test_a_reception_refused_after_the_scans_were_stored_deletes_them(session, client, store, monkeypatch):
+def test_a_reception_refused_after_the_scans_were_stored_deletes_them(auth, session, client, store, monkeypatch):
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise ValidationFailed({"applicant_name": "Trùng hồ sơ đang xử lý."})
 
     monkeypatch.setattr("onestop.web.reception.receive_dossier", refuse)
-    login(client)
+    auth.login("t_clerk")
     before = dossiers(session)
     r = post(client, {1: (PDF, "a.pdf"), 2: (PNG, "b.png")})
     assert r.status_code == 422 and "Trùng hồ sơ đang xử lý." in r.get_data(as_text=True)
     assert dossiers(session) == before and files(session) == [] and list(store.list("files")) == []
 
 
-def test_a_failed_commit_deletes_the_stored_scans(session, client, store, monkeypatch, app):
+def test_a_failed_commit_deletes_the_stored_scans(auth, session, client, store, monkeypatch, app):
     from onestop.extensions import db
 
     def broken() -> None:
         raise RuntimeError("database went away")
 
-    login(client)
+    auth.login("t_clerk")
     before = dossiers(session)
     monkeypatch.setattr(db.session, "commit", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -133,15 +128,15 @@ def test_a_failed_commit_deletes_the_stored_scans(session, client, store, monkey
     assert dossiers(session) == before and files(session) == [] and list(store.list("files")) == []
 
 
-def test_a_refused_dossier_keeps_no_scan(session, client, store):
-    login(client)
+def test_a_refused_dossier_keeps_no_scan(auth, session, client, store):
+    auth.login("t_clerk")
     r = post(client, {1: (PDF, "a.pdf")}, outcome="refuse", reason="Không thuộc thẩm quyền")
     assert r.status_code == 303
     assert files(session) == [] and list(store.list("files")) == []
 
 
-def test_the_form_offers_a_scan_input_per_component(session, client, store):
-    login(client)
+def test_the_form_offers_a_scan_input_per_component(auth, session, client, store):
+    auth.login("t_clerk")
     html = client.get("/reception/new?procedure=1.004884").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html
     assert 'name="scan_1"' in html and 'accept="application/pdf,image/jpeg,image/png"' in html

@@ -84,7 +84,7 @@ def test_overdue_list_is_sorted_by_lateness_and_keyset_paged(session):
 def test_officers_may_not_open_reports_and_heads_only_see_their_subtree(auth, client, session):
     auth.login("t_officer")
     assert client.get("/reports/dashboard").status_code == 403
-    client.post("/logout")
+    auth.logout()
     auth.login("t_head_other")
     assert client.get("/reports/form06?agency=000.00.31.H25").status_code == 403
 

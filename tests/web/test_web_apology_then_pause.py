@@ -5,21 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from unittest.mock import patch
 
-from tests.times import MONDAY
+from tests.times import MONDAY, TUESDAY, TUESDAY_10
 from tests.web.test_api import APPLICANT, token
 from tests.web.test_dossiers import act, get, in_processing
 
-TUE = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
-TUE_10 = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 NEXT_TUE_10 = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
 
 def test_web_supplement_after_an_apology(auth, client, session):
     code = in_processing(client, session)
     auth.login("t_officer")
-    assert act(client, session, code, "apologise", now=TUE, reason="Chờ xác minh",
+    assert act(client, session, code, "apologise", now=TUESDAY, reason="Chờ xác minh",
                new_due_on="2026-03-12").status_code == 303
-    assert act(client, session, code, "request_supplement", now=TUE_10, missing_items="Tờ khai",
+    assert act(client, session, code, "request_supplement", now=TUESDAY_10, missing_items="Tờ khai",
                reason="Thiếu").status_code == 303
     auth.login("t_clerk")
     assert act(client, session, code, "provide_supplement", now=NEXT_TUE_10).status_code == 303
@@ -35,8 +33,8 @@ def test_api_payment_after_an_apology(client, session):
         code = client.post("/api/v1/dossiers", headers=clerk, json={
             "procedure_code": "1.004884", "applicant": APPLICANT}).get_json()["code"]
         assert client.post(f"/api/v1/dossiers/{code}/actions/transfer", headers=clerk, json={}).status_code == 200
-    steps = [(TUE, officer, "apologise", {"reason": "Chờ xác minh", "new_due_at": "2026-03-12"}),
-             (TUE_10, officer, "request_payment", {"reason": "Lệ phí"}),
+    steps = [(TUESDAY, officer, "apologise", {"reason": "Chờ xác minh", "new_due_at": "2026-03-12"}),
+             (TUESDAY_10, officer, "request_payment", {"reason": "Lệ phí"}),
              (NEXT_TUE_10, officer, "confirm_payment", {})]
     for when, h, action, body in steps:
         with patch("onestop.web.api.utcnow", return_value=when):
