@@ -91,9 +91,11 @@ def test_the_committed_mo_matches_the_po() -> None:
 def _runtime_labels() -> dict[str, list[str]]:
     """Vietnamese labels kept in data and translated with ``_(variable)`` at run time;
     onestop/translations/runtime_strings.py must list them for extraction."""
+    from onestop.domain.index766 import FORMULAS
     from onestop.domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
     from onestop.services.dossiers.queries import TIMING_LABELS_VI
     from onestop.services.public.feedback import FACTORS, FEEDBACK_KINDS, SCORE_LABELS
+    from onestop.services.reporting.scores import MEASURES
     from onestop.web import NAV
     from onestop.web.dossiers import CONFLICT_MESSAGE, FORM_TITLES
 
@@ -102,6 +104,8 @@ def _runtime_labels() -> dict[str, list[str]]:
         "STATUS_LABELS_VI": list(STATUS_LABELS_VI.values()),
         "ACTION_LABELS_VI": list(ACTION_LABELS_VI.values()),
         "TIMING_LABELS_VI": list(TIMING_LABELS_VI.values()),
+        "onestop/domain/index766.py FORMULAS": list(FORMULAS.values()),
+        "services/reporting/scores.py MEASURES": list(MEASURES.values()),
         "FORM_TITLES": list(FORM_TITLES.values()) + [CONFLICT_MESSAGE],
         "citizen FACTORS/SCORE_LABELS/FEEDBACK_KINDS": [label for _n, label in FACTORS]
         + list(SCORE_LABELS.values()) + list(FEEDBACK_KINDS.values()),

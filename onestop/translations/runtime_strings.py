@@ -121,3 +121,33 @@ FORM06_HEADERS = (
     N_("Tổng số"), N_("Trong đó: Trực tuyến"), N_("Trực tiếp, bưu chính"), N_("Từ kỳ trước chuyển sang"),
     N_("Trước hạn"), N_("Đúng hạn"), N_("Quá hạn"), N_("Trong hạn"),
 )
+
+# onestop/domain/index766.py FORMULAS (templates/scores/index766.html says them with say_label).
+INDEX766_FORMULAS = (
+    N_("Hồ sơ đã đồng bộ lên Cổng DVCQG / hồ sơ tiếp nhận trong kỳ"),
+    N_("Hồ sơ thanh toán trực tuyến (DuocThanhToanTrucTuyen 1 hoặc 2) / hồ sơ của thủ tục có phí, lệ phí"),
+    N_("Hồ sơ có thành phần đã số hóa (và có tệp kết quả nếu đã có kết quả) / hồ sơ tiếp nhận"),
+    N_("Hồ sơ có thành phần tái sử dụng (trạng thái số hóa 2 hoặc 3) / hồ sơ tiếp nhận"),
+    N_("Hồ sơ có giấy tờ lấy từ kho dữ liệu của công dân trên Cổng DVCQG / hồ sơ tiếp nhận"),
+    N_("Hồ sơ xác thực VNeID, có giấy tờ từ kho quốc gia hoặc tra CSDL dân cư / hồ sơ tiếp nhận"),
+    N_("Phản ánh, kiến nghị trả lời đúng hạn / phản ánh, kiến nghị đến hạn"),
+    N_("Hồ sơ đúng hạn (đã xong đúng hạn + đang giải quyết trong hạn) / hồ sơ phải giải quyết (mẫu 06)"),
+    N_("100% − % hồ sơ quá hạn − % hồ sơ bị phản ánh hoặc đánh giá không hài lòng"),
+    N_("Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận trong kỳ"),
+)
+
+# onestop/services/reporting/scores.py MEASURES (templates/scores/rules.html says them with say_label).
+SCORE_MEASURES = (
+    N_("Tỷ lệ hồ sơ giải quyết đúng hạn"),
+    N_("Tỷ lệ hồ sơ nộp trực tuyến"),
+    N_("Mức độ hài lòng (100% − % quá hạn − % phản ánh/không hài lòng)"),
+    N_("Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi"),
+    N_("Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình"),
+    N_("Tỷ lệ phản ánh, kiến nghị trả lời đúng hạn"),
+    N_("Tỷ lệ hồ sơ đã đồng bộ lên Cổng DVCQG"),
+    N_("Tỷ lệ hồ sơ thanh toán trực tuyến (thủ tục có phí, lệ phí)"),
+    N_("Tỷ lệ hồ sơ có thành phần và kết quả số hóa"),
+    N_("Tỷ lệ hồ sơ tái sử dụng giấy tờ đã số hóa"),
+    N_("Tỷ lệ hồ sơ dùng giấy tờ từ kho dữ liệu công dân (DVCQG)"),
+    N_("Tỷ lệ hồ sơ xác thực định danh (VNeID, kho quốc gia, CSDL dân cư)"),
+)

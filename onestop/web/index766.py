@@ -15,6 +15,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..services.errors import ValidationFailed
 from ..services.reporting.index766 import Index766, index766
+from . import sentences
 from .auth import roles_required, utcnow
 from .scores import ROLES, _agencies, _by, _today, _tz, api_refusal, input_error, rule_error
 
@@ -89,7 +90,7 @@ def api() -> Any:
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
         return rule_error(exc)
-    return jsonify(result.as_json())
+    return jsonify(result.as_json(sentences.scoring_rule_text))
 
 
 def _describe_api() -> None:

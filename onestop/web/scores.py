@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Agency, ScoringRuleRow
 from ..services.errors import ValidationFailed
 from ..services.reporting.scores import MEASURES, ScoreReport, score_agency, seed_scoring_rules, update_rule
+from . import sentences
 from .auth import roles_required, utcnow
 from .errors import json_error
 
@@ -151,7 +152,7 @@ def api_scores() -> Any:
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
         return rule_error(exc)
-    return jsonify(report.as_json())
+    return jsonify(report.as_json(sentences.scoring_rule_text))
 
 
 # ------------------------------------------------------------------ admin: the rules

@@ -22,6 +22,7 @@ from jinja2 import Environment
 
 from ..domain.calendar import WEEKDAY_NAMES
 from ..domain.deadlines import LimitUnit, TraceKind, TraceStep
+from ..domain.scoring import ScoringRule
 from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.timing import TimeLeft, Timing
 from ..services.dossiers.estimates import Estimate
@@ -37,6 +38,7 @@ __all__ = [
     "lookup_texts",
     "register",
     "same_day_reason",
+    "scoring_rule_text",
     "status_note",
     "time_left_text",
     "to_bring",
@@ -502,6 +504,30 @@ def panel_json(panel: Panel) -> dict[str, Any]:
             "estimate": estimate_text(panel.estimate), "error": panel.error}
 
 
+def _percent(rate_: Decimal) -> str:
+    return _number((rate_ * 100).quantize(Decimal(1)))
+
+
+def scoring_rule_text(rule: ScoringRule) -> str:
+    """How a criterion gives its points (docs/domain.md §6): "Tối đa 4 điểm khi đạt ≥ 80%; thấp hơn:
+    tỷ lệ × 4 / 80%", or the tiers "≥ 100%: 2 điểm; ≥ 95%: 1,5 điểm; …; thấp hơn: 0"."""
+    if rule.kind == "proportional":
+        t = rule.threshold if rule.threshold is not None else Decimal(1)
+        return _("Tối đa %(points)s điểm khi đạt ≥ %(threshold)s%%; thấp hơn: tỷ lệ × %(points)s / "
+                 "%(threshold)s%%", points=_number(rule.max_points), threshold=_percent(t))
+    tiers = [_("≥ %(threshold)s%%: %(points)s điểm", threshold=_percent(b), points=_number(p))
+             for b, p in sorted(rule.tiers, reverse=True)]
+    return _("%(tiers)s; thấp hơn: 0", tiers="; ".join(tiers))
+
+
+def label_text(label: str) -> str:
+    """A label the code keeps as data — a 766 indicator's formula (onestop/domain/index766.py
+    FORMULAS), a measure's name (services/reporting/scores.py MEASURES) — in the catalogue through
+    onestop/translations/runtime_strings.py. Not through Jinja's _(), which %-formats: the
+    satisfaction formula reads "100% − % …"."""
+    return _(label)
+
+
 def register(env: Environment) -> None:
     """Template globals: every template says these things the same way."""
     env.globals.update(
@@ -509,5 +535,6 @@ def register(env: Environment) -> None:
         say_note=status_note, say_timeline_label=timeline_label, say_timeline_detail=timeline_detail,
         say_pause=pause_label, say_to_bring=to_bring, say_limit=limit_text,
         say_same_day_reason=same_day_reason, say_due=due_text, say_estimate=estimate_text,
-        say_closed_reason=closed_reason_text,
+        say_closed_reason=closed_reason_text, say_rule=scoring_rule_text,
+        say_label=label_text,
     )

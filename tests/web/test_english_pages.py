@@ -24,7 +24,7 @@ from flask_babel import refresh
 from sqlalchemy import select
 
 from onestop.domain.status import DossierStatus
-from onestop.models import Agency, Dossier, Procedure
+from onestop.models import Agency, Dossier, Procedure, ScoringRuleRow
 from onestop.services.dossiers.actions import apply_action
 from tests.factories import PASSWORD, agency, receive, user
 
@@ -120,6 +120,8 @@ def _data_values(session: Any) -> list[str]:
         values.update(v for v in (p.name, p.fee, p.field, *(p.documents or [])) if v)
     for d in session.scalars(select(Dossier)):
         values.update(str(doc.get("name") or "") for doc in d.documents or [] if doc.get("name"))
+    for rule in session.scalars(select(ScoringRuleRow)):  # scoring rules are data (docs/domain.md §6)
+        values.update(v for v in (rule.title, rule.note) if v)
     # Only values that could hide a Vietnamese letter; longest first, so a name that contains
     # another is cut whole.
     return sorted((v for v in values if any(ch in VIETNAMESE_LETTERS for ch in v)), key=len, reverse=True)
@@ -312,29 +314,33 @@ STAFF_PAGES = {
     "t_clerk": ("/", "/reception/new", "/reception/register", "/reception/waiting-return", "/search?q=Tran",
                 "/account/password"),
     "t_officer": ("/worklist", "/handoffs", "/feedback"),
-    "t_head": ("/inbox", "/reports/dashboard", "/reports/form06", "/reports/delays", "/reports/charts"),
-    "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar"),
+    "t_head": ("/inbox", "/reports/dashboard", "/reports/form06", "/reports/delays", "/reports/charts",
+               "/scores", "/index766"),
+    "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar", "/admin/audit",
+                "/scores/rules"),
 }
-# Pages whose sentences are still built in Vietnamese outside the catalogue: notifications stored as
-# sentences, the scoring and 766 rule descriptions, the audit entries.
+# Pages whose sentences are still built in Vietnamese outside the catalogue: the notifications are
+# stored as sentences when they are raised (services/notify/events.py, services/dossiers/scanning.py).
 STAFF_PAGES_NOT_YET_ENGLISH = {
     "t_clerk": ("/notifications",),
-    "t_head": ("/scores", "/index766"),
-    "t_admin": ("/admin/audit", "/scores/rules"),
 }
 
 
 def _staff_problems(session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    data_values = _data_values(session)
-    problems: dict[str, list[str]] = {}
+    pages_html: dict[str, str] = {}
     for who, urls in pages.items():
         _login(client, who)
         for url in urls:
             r = _en(client, "get", url + ("&" if "?" in url else "?") + "lang=en")
             assert r.status_code == 200, (who, url, r.status_code)
-            bad = vietnamese_in(visible_text(r.get_data(as_text=True)), data_values)
-            if bad:
-                problems[f"{who} {url}"] = bad
+            pages_html[f"{who} {url}"] = r.get_data(as_text=True)
+    # Read after the pages: the scoring pages seed the default rules on first use.
+    data_values = _data_values(session)
+    problems: dict[str, list[str]] = {}
+    for page, html in pages_html.items():
+        bad = vietnamese_in(visible_text(html), data_values)
+        if bad:
+            problems[page] = bad
     return problems
 
 

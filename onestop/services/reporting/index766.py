@@ -43,7 +43,7 @@ from ...models.dvcqg import DvcqgOutbox
 from ...models.files import DossierFile
 from ..errors import ValidationFailed
 from .reports import By, check_by, measured_at, parse_period, scope_condition
-from .scores import CriterionScore, Measured, ScoreReport, score_agency
+from .scores import CriterionScore, Measured, RuleText, ScoreReport, score_agency
 
 FILE_MEASURES = ("sync_rate", "online_payment_rate", "digitisation_rate", "reuse_rate", "national_store_rate",
                  "identity_rate")
@@ -328,8 +328,8 @@ class Indicator:
     formula: str
     dossiers: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        return {**self.criterion.as_json(), "formula": self.formula, "pulling_down": self.dossiers}
+    def as_json(self, rule_text: RuleText) -> dict[str, Any]:
+        return {**self.criterion.as_json(rule_text), "formula": self.formula, "pulling_down": self.dossiers}
 
 
 @dataclass
@@ -346,13 +346,13 @@ class Index766:
         return (sum((i.criterion.points for i in self.indicators), Decimal(0)),
                 sum((i.criterion.max_points for i in self.indicators), Decimal(0)))
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, rule_text: RuleText) -> dict[str, Any]:
         p, m = self.total
         return {"agency": {"identifier": self.report.agency.identifier, "name": self.report.agency.name},
                 "period": self.period, "from": self.report.start.isoformat(),
                 "to": self.report.end.isoformat(),
                 "as_of": self.report.as_of.isoformat(), "by": self.report.by,
-                "indicators": [i.as_json() for i in self.indicators],
+                "indicators": [i.as_json(rule_text) for i in self.indicators],
                 "total": {"points": str(p), "max_points": str(m)},
                 "published": self.published, "comparison": self.comparison, "trend": self.trend,
                 "what_if": self.report.what_if.as_json() if self.report.what_if else None}

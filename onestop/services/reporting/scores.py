@@ -9,6 +9,7 @@ Decision 766/QĐ-TTg (national service index) indicators 2.1, 3.3, 5.4; the prov
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -29,6 +30,9 @@ from .metrics import Counts, subtree_counts
 from .reports import check_by, scope_condition
 
 # Rule sets shipped by default, with the day each starts to apply.
+# Says a scoring rule in the reader's words ("Tối đa 4 điểm khi đạt ≥ 80%; …"): the web layer's.
+RuleText = Callable[[ScoringRule], str]
+
 DEFAULT_SETS: tuple[tuple[str, tuple[ScoringRule, ...], date], ...] = (
     ("766", RULES_766 + EXTRA_RULES_766, date(2022, 6, 23)),  # Decision 766/QĐ-TTg of 23/6/2022
     ("PAR", PAR_TTHC_RULES, date(2015, 1, 1)),
@@ -143,14 +147,14 @@ class CriterionScore:
     points: Decimal
     max_points: Decimal
     kind: str
-    rule_text: str
+    rule: ScoringRule  # how the points are given; said by onestop/web/sentences.py
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, rule_text: RuleText) -> dict[str, Any]:
         return {"rule_set": self.rule_set, "criterion": self.criterion, "title": self.title,
                 "measure": self.measure,
                 "measured": str(self.measured) if self.measured is not None else None,
                 "numerator": self.numerator, "denominator": self.denominator, "points": str(self.points),
-                "max_points": str(self.max_points), "kind": self.kind, "rule": self.rule_text}
+                "max_points": str(self.max_points), "kind": self.kind, "rule": rule_text(self.rule)}
 
 
 @dataclass
@@ -190,25 +194,17 @@ class ScoreReport:
             out[c.rule_set] = (p + c.points, m + c.max_points)
         return out
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, rule_text: RuleText) -> dict[str, Any]:
+        """``rule_text`` says each criterion's rule in the reader's words (onestop/web/sentences.py)."""
         return {
             "agency": {"identifier": self.agency.identifier, "name": self.agency.name},
             "from": self.start.isoformat(), "to": self.end.isoformat(), "as_of": self.as_of.isoformat(),
             "by": self.by,
             "counts": {**self.counts.as_data()},
-            "criteria": [c.as_json() for c in self.criteria],
+            "criteria": [c.as_json(rule_text) for c in self.criteria],
             "totals": {k: {"points": str(p), "max_points": str(m)} for k, (p, m) in self.totals().items()},
             "what_if": self.what_if.as_json() if self.what_if else None,
         }
-
-
-def rule_text(rule: ScoringRule) -> str:
-    if rule.kind == "proportional":
-        t = rule.threshold if rule.threshold is not None else Decimal(1)
-        return (f"Tối đa {rule.max_points} điểm khi đạt ≥ {t * 100:.0f}%; "
-                f"thấp hơn: tỷ lệ × {rule.max_points} / {t * 100:.0f}%")
-    return ("; ".join(f"≥ {b * 100:.0f}%: {p} điểm" for b, p in sorted(rule.tiers, reverse=True))
-            + "; thấp hơn: 0")
 
 
 def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
@@ -244,7 +240,7 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
             rule_id=row.id, rule_set=row.rule_set, criterion=row.criterion, title=row.title or rule.title,
             measure=row.measure, measured=m.value if m else None, numerator=m.numerator if m else 0,
             denominator=m.denominator if m else 0, points=score(rule, m.value if m else None),
-            max_points=Decimal(row.max_points), kind=row.kind, rule_text=rule_text(rule)))
+            max_points=Decimal(row.max_points), kind=row.kind, rule=rule))
     report = ScoreReport(agency=agency, start=start, end=end, as_of=max(as_of, start_m), counts=counts,
                          criteria=criteria, by=scope)
     if what_if_days is not None:
