@@ -6,6 +6,7 @@
 - web never writes: no session.add/add_all/delete/merge, no insert()/update()/delete() statements,
   no raw INSERT/UPDATE/DELETE — only services write; the view commits once;
 - time is an argument: only web, CLI, jobs and the app factory read the clock.
+- models import no services, web, CLI, demo, integrations or jobs; jobs import no web.
 
 Names are resolved through each module's imports (``import datetime as dt``, ``from flask import g``,
 relative imports), so an alias does not hide a violation.
@@ -232,6 +233,17 @@ def test_services_read_nothing_request_bound_and_import_no_outer_layer() -> None
                 for v in request_reads(m) + layer_imports(m, NOT_FOR_SERVICES)]
     assert [v for v in problems if _key(v) not in PENDING] == []
     assert PENDING <= {_key(v) for v in problems}, "a pending breach is fixed: remove it from PENDING"
+
+
+@pytest.mark.parametrize("package,outer", [
+    # Models hold data and invariants; the flows that use them live above.
+    ("onestop.models", ("onestop.services", "onestop.web", "onestop.cli", "onestop.demo",
+                        "onestop.integrations", "jobs")),
+    # The scheduler reaches the app through services, never through views.
+    ("jobs", ("onestop.web",)),
+])
+def test_lower_layers_import_no_outer_layer(package: str, outer: tuple[str, ...]) -> None:
+    assert [v for m in _modules(package) for v in layer_imports(m, outer)] == []
 
 
 def test_services_never_commit() -> None:
