@@ -1,8 +1,9 @@
 """Access control around the login and every state change (docs/security.md):
 
-* CSRF: every POST route of ``app.url_map`` outside the bearer API refuses a request
-  without a token (400) when CSRF protection is on — derived from the url_map, so a new
-  POST route is covered the day it appears;
+* CSRF: every POST route of the staff app's ``url_map`` outside the bearer API refuses a
+  request without a token (400) when CSRF protection is on — derived from the url_map, so a
+  new POST route is covered the day it appears (the citizen app's posts carry no token by
+  design: onestop/web/public/page.py, tests/web/test_public_app.py);
 * the session cookie is HttpOnly and SameSite=Lax, and Secure under ProductionConfig;
   production refuses the development secret;
 * login throttling (Flask-Limiter → 429) and lockout after LOGIN_LOCKOUT_FAILURES wrong
@@ -45,8 +46,9 @@ def _example_url(rule: object) -> str:
 
 
 def _post_rules(app: Flask) -> list[tuple[str, str]]:
+    # Build-only rules are the citizen app's URLs, which the staff app links to but does not serve.
     return sorted((r.endpoint, _example_url(r)) for r in app.url_map.iter_rules()
-                  if "POST" in r.methods and not r.rule.startswith("/api/"))
+                  if "POST" in r.methods and not r.rule.startswith("/api/") and not r.build_only)
 
 
 @pytest.fixture
