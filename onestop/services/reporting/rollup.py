@@ -27,7 +27,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ...domain.timing import Timing
@@ -37,6 +50,8 @@ from ..dossiers.timing_sql import DEFAULT_TZ, finished_timing_case, local_date
 
 ROLLUP_TZ = DEFAULT_TZ
 CHUNK_DAYS = 31  # days rolled per statement on the first run (bounded memory and lock time)
+ROW_COLUMNS = ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel",
+               "bucket", "n"]
 
 # Whether form06_counts reads closed days from the roll-up; set by the application factory from the
 # REPORTS_ROLLUP setting (services do not read the app's config).
@@ -98,9 +113,9 @@ def roll_days(session: Session, first: date, last: date, tz: str) -> None:
     """(Re)compute the roll-up rows of the local days [first, last]."""
     session.execute(delete(ReportRollupDay).where(ReportRollupDay.day >= first, ReportRollupDay.day <= last,
                                                   ReportRollupDay.kind.in_(("r", "f"))))
-    q = day_rows(tz, _range(Dossier.received_at, first, last, tz), _range(Dossier.finished_at, first, last, tz))
-    session.execute(insert(ReportRollupDay).from_select(
-        ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"], q))
+    q = day_rows(tz, _range(Dossier.received_at, first, last, tz),
+                 _range(Dossier.finished_at, first, last, tz))
+    session.execute(insert(ReportRollupDay).from_select(ROW_COLUMNS, q))
 
 
 def _month_start(day: date) -> date:
@@ -135,9 +150,7 @@ def roll_months(session: Session, months: Iterable[date], closed_before: date) -
         q = (select(literal(month).label("day"), kind.label("kind"), *keys[:5], func.sum(r.n))
              .where(r.day >= month, r.day <= _month_end(month), r.kind.in_(("r", "f")))
              .group_by(*keys))
-        session.execute(insert(r).from_select(
-            ["day", "kind", "receiving_agency_id", "resolver_agency_id", "procedure_id", "channel", "bucket", "n"],
-            q))
+        session.execute(insert(r).from_select(ROW_COLUMNS, q))
 
 
 def _max_ids(session: Session) -> tuple[int, int, int]:
@@ -192,6 +205,10 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             rolled += (last - day).days + 1
             day = last + timedelta(days=1)
         roll_months(session, _months(start, today - timedelta(days=1)), today)
+        if session.get_bind().dialect.name == "postgresql":
+            # All of history was just inserted: the planner needs the table's statistics before
+            # the next report (autovacuum may not get to it for a long while on a busy server).
+            session.execute(text("ANALYZE report_rollup_days"))
         state = ReportRollupState(id=1, tz=tz, closed_before=today, last_event_id=ids[0], last_leg_id=ids[1],
                                   last_dossier_id=ids[2], prev_event_id=ids[0], prev_leg_id=ids[1],
                                   prev_dossier_id=ids[2], updated_at=now)
@@ -215,11 +232,15 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
     state.last_event_id, state.last_leg_id, state.last_dossier_id = ids
     state.updated_at = now
     session.flush()
-    return {"rolled_days": new_days, "rerolled_days": len(stale), "closed_before": state.closed_before.isoformat()}
+    return {"rolled_days": new_days, "rerolled_days": len(stale),
+            "closed_before": state.closed_before.isoformat()}
+
+
+Rolled = tuple[list[tuple[int, int, str, str, str, int]], set[date]]
 
 
 def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, *,
-                  group_by_agency: bool) -> tuple[list[tuple[int, int, str, str, str, int]], set[date]] | None:
+                  group_by_agency: bool) -> Rolled | None:
     """The rolled-up rows of the local days [first, last] for the agencies ``ids`` (None: all) by desk or
     resolver — (agency, procedure, kind, channel, bucket, n) — with the stale days computed live from
     the same statement. None when there is no roll-up yet."""
@@ -236,27 +257,44 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     whole = sorted(m for m in _months(first, last)
                    if m >= first and _month_end(m) <= last and _month_end(m) < state.closed_before
                    and not any(m <= d <= _month_end(m) for d in stale))
+    covered = {m + timedelta(days=k) for m in whole for k in range((_month_end(m) - m).days + 1)}
+    skip = covered | stale
+    loose = _runs(day for day in (first + timedelta(days=k) for k in range((last - first).days + 1))
+                  if day not in skip)
+    # One simple branch per grain and run of days, each a range of ix_report_rollup_days_day,
+    # filtered on the scope in the branch itself: an OR of the grains made PostgreSQL re-read the
+    # whole year's index entries once per agency of the subtree (docs/benchmarks.md, "Form 06
+    # from the roll-up"), and SQLite does not push the filter into a UNION ALL.
+    if ids is not None:
+        # The subtree as a list of ids: the planners estimate an IN list well, while the prefix
+        # LIKE on the agency path is estimated at one row, which made PostgreSQL probe the
+        # roll-up once per agency of a province.
+        query = getattr(ids, "element", ids)  # the SELECT of a scalar subquery
+        ids = sorted(int(i) for i in session.scalars(query))
     r = ReportRollupDay
-    in_whole = or_(*[and_(r.day >= m, r.day <= _month_end(m)) for m in whole]) if whole else literal(False)
-    lower = func.lower(r.kind)
-    stored = select(r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
-                    lower.label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n")) \
-        .where(or_(and_(r.kind.in_(("R", "F")), r.day.in_(whole) if whole else literal(False)),
-                   and_(r.kind.in_(("r", "f")), r.day >= first, r.day <= last, ~in_whole,
-                        r.day.not_in(sorted(stale)) if stale else literal(True))))
-    if ids is not None:  # in the branch itself: SQLite does not push it into a UNION ALL
-        stored = stored.where((r.resolver_agency_id if by == "resolver" else r.receiving_agency_id).in_(ids))
-    parts: list[Any] = [stored]
+    scope_col = r.resolver_agency_id if by == "resolver" else r.receiving_agency_id
+    cols = (r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
+            func.lower(r.kind).label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n"))
+    wheres: list[ColumnElement[bool]] = []
+    if whole:
+        wheres.append(and_(r.day.in_(whole), r.kind.in_(("R", "F"))))
+    wheres += [and_(r.day >= a, r.day <= b, r.kind.in_(("r", "f"))) for a, b in loose]
+    parts: list[Any] = []
+    for where in wheres:
+        branch = select(*cols).where(where)
+        parts.append(branch.where(scope_col.in_(ids)) if ids is not None else branch)
     if stale:
         live = day_rows(tz, _days_cond(Dossier.received_at, stale, tz),
                         _days_cond(Dossier.finished_at, stale, tz)).subquery()
-        parts.append(select(live.c.ra, live.c.rs, live.c.pr, live.c.kind, live.c.ch, live.c.bk, live.c.n))
+        branch = select(live.c.ra, live.c.rs, live.c.pr, live.c.kind, live.c.ch, live.c.bk, live.c.n)
+        live_scope = live.c.rs if by == "resolver" else live.c.ra
+        parts.append(branch.where(live_scope.in_(ids)) if ids is not None else branch)
+    if not parts:
+        return [], stale
     u = union_all(*parts).subquery()
     ag = u.c.rs if by == "resolver" else u.c.ra
-    q = select(ag.label("ag") if group_by_agency else literal(0).label("ag"), u.c.pr, u.c.kind, u.c.ch, u.c.bk,
-               func.sum(u.c.n))
-    if ids is not None:
-        q = q.where(ag.in_(ids))
+    q = select(ag.label("ag") if group_by_agency else literal(0).label("ag"), u.c.pr, u.c.kind, u.c.ch,
+               u.c.bk, func.sum(u.c.n))
     q = q.group_by(*([ag] if group_by_agency else []), u.c.pr, u.c.kind, u.c.ch, u.c.bk)
     found: Any = session.execute(q)
     rows = [(int(a), int(p), str(k), str(c), str(b), int(n)) for a, p, k, c, b, n in found]
