@@ -235,26 +235,7 @@ def compute_due(
     """
     cal = calendar
     i, us = cal._local(received_at)
-    work = cal._work
-    open_us = cal._open_us
-    close_us = cal._close_us
-    cutoff_us = None
-    if rule.cutoff is not None:
-        c = rule.cutoff
-        cutoff_us = ((c.hour * 60 + c.minute) * 60 + c.second) * 1_000_000 + c.microsecond
-
-    # Decide D (same day) or D′ (next working day) — docs/rules.md, "Timing" T12; Decree 61/2018 art. 18–19.
-    reason: str
-    if not work[i]:
-        reason = "non_working_day"
-    elif channel == "online" and rule.online_outside_hours_next_day and (us < open_us or us >= close_us):
-        reason = "online_outside_hours"
-    elif us >= close_us:
-        reason = "after_close"
-    elif cutoff_us is not None and us > cutoff_us:
-        reason = "after_cutoff"
-    else:
-        reason = ""
+    reason = _start_reason(cal, i, us, rule, channel)
     same_day = reason == ""
 
     if same_day:
@@ -284,31 +265,9 @@ def compute_due(
         due_at = cal._closing_i(due_idx)
         due_pos = (k0 + int(rule.limit) + 1) * cal._day_us
     else:
-        # Calendar days — Civil Code 2015 art. 147 (D + N) and art. 148 (roll to a working day).
-        target = day + int(rule.limit)
-        if target >= cal._n:
-            raise cal._missing(cal._base + target)
-        if work[target]:
-            due_idx = target
-        else:
-            due_idx = cal._next_working_index(target)
-            if explain:
-                t_date = date.fromordinal(cal._base + target)
-                rollover = (t_date, date.fromordinal(cal._base + due_idx), cal.closed_reason(t_date) or "")
-        due_at = cal._closing_i(due_idx)
-        due_pos = (cal._cumw[due_idx] + 1) * cal._day_us
+        due_at, due_pos, rollover = _calendar_days_due(cal, day, int(rule.limit), explain)
 
-    clock_start: datetime
-    if same_day:
-        if any(a <= us < b for a, b in cal._shifts_us):
-            clock_start = received_at.astimezone(cal.tz)
-        elif us < open_us:
-            clock_start = cal._opening_i(i)  # before opening: counts from the opening of D
-        else:
-            # Lunch break (between shifts): counts from the next shift start that day.
-            clock_start = cal._make(i, next(a for a, _b in cal._shifts_us if a > us))
-    else:
-        clock_start = cal._opening_i(day)
+    clock_start = _clock_start(cal, received_at, i, us) if same_day else cal._opening_i(day)
     if due_at is None:  # zero working hours
         due_at = clock_start
 
@@ -327,6 +286,52 @@ def compute_due(
         cal, received_at, rule, channel, reason, us, clock_start, nominal_due, due_at, rollover, pause_steps
     )
     return DueDate(due_at=due_at, clock_start=clock_start, steps=tuple(steps))
+
+
+def _start_reason(cal: WorkingCalendar, i: int, us: int, rule: DeadlineRule, channel: str) -> str:
+    """Why the clock starts on the next working day D′ rather than on the day of receipt D ("" when
+    it starts on D) — docs/rules.md, "Timing" T12; Decree 61/2018 art. 18–19."""
+    if not cal._work[i]:
+        return "non_working_day"
+    outside = us < cal._open_us or us >= cal._close_us
+    if channel == "online" and rule.online_outside_hours_next_day and outside:
+        return "online_outside_hours"
+    if us >= cal._close_us:
+        return "after_close"
+    c = rule.cutoff
+    if c is not None and us > ((c.hour * 60 + c.minute) * 60 + c.second) * 1_000_000 + c.microsecond:
+        return "after_cutoff"
+    return ""
+
+
+def _calendar_days_due(
+    cal: WorkingCalendar, day: int, n: int, explain: bool,
+) -> tuple[datetime, int, tuple[date, date, str] | None]:
+    """Calendar days — Civil Code 2015 art. 147 (D + N) and art. 148 (a last day that is not a
+    working day rolls to the next working day): the due time, its timeline position and, when
+    explaining, the roll-over (last day, working day, why)."""
+    target = day + n
+    if target >= cal._n:
+        raise cal._missing(cal._base + target)
+    rollover = None
+    if cal._work[target]:
+        due_idx = target
+    else:
+        due_idx = cal._next_working_index(target)
+        if explain:
+            t_date = date.fromordinal(cal._base + target)
+            rollover = (t_date, date.fromordinal(cal._base + due_idx), cal.closed_reason(t_date) or "")
+    return cal._closing_i(due_idx), (cal._cumw[due_idx] + 1) * cal._day_us, rollover
+
+
+def _clock_start(cal: WorkingCalendar, received_at: datetime, i: int, us: int) -> datetime:
+    """The clock start on the day of receipt: the receipt itself in office hours, the opening
+    before it, the next shift after a lunch break."""
+    if any(a <= us < b for a, b in cal._shifts_us):
+        return received_at.astimezone(cal.tz)
+    if us < cal._open_us:
+        return cal._opening_i(i)
+    return cal._make(i, next(a for a, _b in cal._shifts_us if a > us))
 
 
 def _apply_pauses(
@@ -391,26 +396,12 @@ def _trace(
     rollover: tuple[date, date, str] | None,
     pause_steps: list[TraceStep],
 ) -> list[TraceStep]:
-    tz = cal.tz
-    local_received = received_at.astimezone(tz)
+    local_received = received_at.astimezone(cal.tz)
     received_day = local_received.date()
     steps: list[TraceStep] = [TraceStep(TraceKind.RECEIVED, {"at": local_received, "channel": channel})]
-    if reason == "non_working_day":
-        steps.append(TraceStep(TraceKind.NON_WORKING_DAY, {
-            "date": received_day, "reason": cal.closed_reason(received_day) or "",
-        }))
-    elif reason == "online_outside_hours":
-        steps.append(TraceStep(TraceKind.ONLINE_OUTSIDE_HOURS, {
-            "opening": cal.hours.opening, "closing": cal.hours.closing,
-        }))
-    elif reason == "after_close":
-        steps.append(TraceStep(TraceKind.AFTER_CLOSE, {"closing": cal.hours.closing}))
-    elif reason == "after_cutoff":
-        steps.append(TraceStep(TraceKind.AFTER_CUTOFF, {"cutoff": rule.cutoff}))
-    elif us < cal._open_us:
-        steps.append(TraceStep(TraceKind.BEFORE_OPEN, {"opening": clock_start}))
-    elif not any(a <= us < b for a, b in cal._shifts_us):
-        steps.append(TraceStep(TraceKind.LUNCH, {"resume": clock_start}))
+    why_start = _start_step(cal, rule, reason, us, received_day, clock_start)
+    if why_start is not None:
+        steps.append(why_start)
     if clock_start.date() > received_day + timedelta(days=1):
         # Days closed between the receipt and D′ (why the clock starts so late).
         one = timedelta(days=1)
@@ -418,14 +409,12 @@ def _trace(
         for d, why in gap:
             steps.append(TraceStep(TraceKind.SKIPPED_DAY, {"date": d, "reason": why}))
     steps.append(TraceStep(TraceKind.CLOCK_START, {"at": clock_start}))
-    minutes = rule.limit_minutes
-    fraction = rule.fraction_minutes(cal.minutes_per_day)
     steps.append(TraceStep(TraceKind.LIMIT, {
-        "amount": rule.limit, "unit": rule.unit, "legal_basis": rule.legal_basis, "minutes": minutes,
+        "amount": rule.limit, "unit": rule.unit, "legal_basis": rule.legal_basis,
+        "minutes": rule.limit_minutes,
     }))
-
     start_day = clock_start.date()
-    due_day = nominal_due.astimezone(tz).date()
+    due_day = nominal_due.astimezone(cal.tz).date()
     if rule.unit is LimitUnit.CALENDAR_DAYS:
         steps.append(TraceStep(TraceKind.CALENDAR_COUNT, {
             "from": start_day, "days": int(rule.limit),
@@ -436,30 +425,62 @@ def _trace(
                 "from": rollover[0], "to": rollover[1], "reason": rollover[2],
             }))
     else:
-        count_days = rule.unit is LimitUnit.WORKING_DAYS and minutes is None
-        n = 0
-        d = start_day + timedelta(days=1)
-        # A fractional limit counts its whole days, then names the day its fraction falls on.
-        last_day = due_day - timedelta(days=1) if fraction else due_day
-        while d <= last_day:
-            closed_why = cal.closed_reason(d)
-            if closed_why is not None:
-                steps.append(TraceStep(TraceKind.SKIPPED_DAY, {"date": d, "reason": closed_why}))
-            else:
-                n += 1
-                weekend_why = cal.working_weekend_reason(d)
-                if weekend_why is not None:
-                    steps.append(TraceStep(TraceKind.WORKING_SATURDAY, {
-                        "date": d, "n": n if count_days else None, "reason": weekend_why,
-                    }))
-                elif count_days:
-                    steps.append(TraceStep(TraceKind.COUNT_DAY, {"date": d, "n": n}))
-            d += timedelta(days=1)
-        if fraction:
-            steps.append(TraceStep(TraceKind.FRACTION_DAY, {"date": due_day, "minutes": fraction}))
+        steps.extend(_day_steps(cal, rule, start_day, due_day))
     if pause_steps:
         # Days are listed up to the due time the limit gives; the pauses then move it.
         steps.append(TraceStep(TraceKind.NOMINAL_DUE, {"at": nominal_due}))
         steps.extend(pause_steps)
     steps.append(TraceStep(TraceKind.DUE, {"at": due_at}))
+    return steps
+
+
+def _start_step(
+    cal: WorkingCalendar, rule: DeadlineRule, reason: str, us: int, received_day: date, clock_start: datetime,
+) -> TraceStep | None:
+    """Why the clock does not start at the moment of receipt (None when it does)."""
+    if reason == "non_working_day":
+        return TraceStep(TraceKind.NON_WORKING_DAY, {
+            "date": received_day, "reason": cal.closed_reason(received_day) or "",
+        })
+    if reason == "online_outside_hours":
+        return TraceStep(TraceKind.ONLINE_OUTSIDE_HOURS, {
+            "opening": cal.hours.opening, "closing": cal.hours.closing,
+        })
+    if reason == "after_close":
+        return TraceStep(TraceKind.AFTER_CLOSE, {"closing": cal.hours.closing})
+    if reason == "after_cutoff":
+        return TraceStep(TraceKind.AFTER_CUTOFF, {"cutoff": rule.cutoff})
+    if us < cal._open_us:
+        return TraceStep(TraceKind.BEFORE_OPEN, {"opening": clock_start})
+    if not any(a <= us < b for a, b in cal._shifts_us):
+        return TraceStep(TraceKind.LUNCH, {"resume": clock_start})
+    return None
+
+
+def _day_steps(cal: WorkingCalendar, rule: DeadlineRule, start_day: date, due_day: date) -> list[TraceStep]:
+    """The days from the clock start to the due day: each skipped day with its reason, each working
+    Saturday, and (for a working-day limit) each counted day; a fractional limit counts its whole
+    days, then names the day its fraction falls on."""
+    steps: list[TraceStep] = []
+    count_days = rule.unit is LimitUnit.WORKING_DAYS and rule.limit_minutes is None
+    fraction = rule.fraction_minutes(cal.minutes_per_day)
+    n = 0
+    d = start_day + timedelta(days=1)
+    last_day = due_day - timedelta(days=1) if fraction else due_day
+    while d <= last_day:
+        closed_why = cal.closed_reason(d)
+        if closed_why is not None:
+            steps.append(TraceStep(TraceKind.SKIPPED_DAY, {"date": d, "reason": closed_why}))
+        else:
+            n += 1
+            weekend_why = cal.working_weekend_reason(d)
+            if weekend_why is not None:
+                steps.append(TraceStep(TraceKind.WORKING_SATURDAY, {
+                    "date": d, "n": n if count_days else None, "reason": weekend_why,
+                }))
+            elif count_days:
+                steps.append(TraceStep(TraceKind.COUNT_DAY, {"date": d, "n": n}))
+        d += timedelta(days=1)
+    if fraction:
+        steps.append(TraceStep(TraceKind.FRACTION_DAY, {"date": due_day, "minutes": fraction}))
     return steps

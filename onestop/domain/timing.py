@@ -1,7 +1,7 @@
 """THE on-time rule, written once.
 
-* While open: within time (trong hạn) / due soon (sắp đến hạn) / overdue (quá hạn) — docs/rules.md, "Timing" T2.
-  "Overdue" is never a status: it is derived from the due time and the clock.
+* While open: within time (trong hạn) / due soon (sắp đến hạn) / overdue (quá hạn) — docs/rules.md,
+  "Timing" T2. "Overdue" is never a status: it is derived from the due time and the clock.
 * Once finished: early (trước hạn) / on time (đúng hạn) / late (quá hạn). Decision 766/QĐ-TTg
   (indicator 2.1, national service index): on time ⇔ finished no later than the appointment date,
   paused time excluded (already folded into ``due_at`` by :func:`onestop.domain.deadlines.compute_due`);
