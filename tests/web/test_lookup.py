@@ -85,7 +85,8 @@ def test_phone_last_four_unlocks_and_wrong_four_does_not(session, client, clock)
 def test_personal_data_is_masked(session, client, clock):
     res = receive(session, now=MON, name="Nguyễn Văn An", phone="0912345678", id_number="001090012345")
     session.commit()
-    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(as_text=True)
+    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
+        as_text=True)
     assert "Nguyễn Văn An" not in html and "Nguyễn" not in html
     assert "0912345678" not in html and "001090012345" not in html
     assert "N***** V** A*" in html and "09******78" in html
@@ -248,7 +249,8 @@ def test_rating_comment_over_1000_characters_is_rejected(session, client, clock)
 def test_applicant_name_with_markup_characters_is_escaped(session, client, clock):
     res = receive(session, now=MON, name='"Onmouse &Amp An')
     session.commit()
-    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(as_text=True)
+    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
+        as_text=True)
     assert "&#34;*******" in html and "&amp;***" in html
     assert '"Onmouse' not in html
 
@@ -268,7 +270,8 @@ def test_feedback_registered_answered_and_shown_escaped(session, client, clock):
     client.post("/login", data={"username": "t_head", "password": "test-pass-123"})
     inbox = client.get("/feedback").get_data(as_text=True)
     assert fb.code in inbox and "<script>x()</script>" not in inbox and "&lt;script&gt;" in inbox
-    r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã <i>xử lý</i>", "upheld": "no"})
+    r = client.post("/feedback",
+                    data={"feedback_id": str(fb.id), "answer": "Đã <i>xử lý</i>", "upheld": "no"})
     assert r.status_code == 303
     session.refresh(fb)
     assert fb.status == "answered" and fb.answered_at == LATER
@@ -400,10 +403,12 @@ def test_session_mark_reopens_the_result_after_a_rating_without_the_secret_in_th
     from flask import current_app
 
     other = current_app.test_client()
-    assert "Thủ tục đăng ký lại khai sinh" not in other.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)
+    page = other.get(f"/lookup?code={res.dossier.code}").get_data(as_text=True)
+    assert "Thủ tục đăng ký lại khai sinh" not in page
 
 
-def test_wrong_phone_digits_close_the_phone_route_for_that_code_but_not_the_secret(app, session, client, clock):
+def test_wrong_phone_digits_close_the_phone_route_for_that_code_but_not_the_secret(
+        app, session, client, clock):
     """Phone last-4 is a weak factor (10,000 values): after LOOKUP_PHONE4_FAILURES wrong tries on
     one code, that code's phone route is closed; the receipt's secret still works, and other
     codes are unaffected."""

@@ -68,8 +68,8 @@ def test_page_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_
     session.commit()
     code = res.dossier.code
     found = [v for v in [f"{v:04d}" for v in range(100)]
-             if NOT_FOUND not in client.post("/lookup", data={"code": code, "secret": "WRONG123", "phone4": v})
-             .get_data(as_text=True)]
+             if NOT_FOUND not in client.post(
+                 "/lookup", data={"code": code, "secret": "WRONG123", "phone4": v}).get_data(as_text=True)]
     assert found == []
     assert NOT_FOUND in client.post("/lookup", data={"code": code, "phone4": RIGHT}).get_data(as_text=True)
     ok = client.post("/lookup", data={"code": code, "secret": res.secret}).get_data(as_text=True)
@@ -94,7 +94,8 @@ def test_wrong_guesses_count_across_page_api_rating_and_feedback(session, client
     for _ in range(3):
         client.get(f"/api/v1/lookup/{code}?phone4={next(wrong)}")
     for _ in range(2):
-        client.post("/lookup/rating", data={"code": code, "secret": "WRONG123", "phone4": next(wrong), **rating})
+        client.post("/lookup/rating",
+                    data={"code": code, "secret": "WRONG123", "phone4": next(wrong), **rating})
     for _ in range(2):
         client.post("/lookup/feedback", data={"code": code, "phone4": next(wrong), "kind": "complaint",
                                               "content": "Chậm"})

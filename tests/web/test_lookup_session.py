@@ -85,7 +85,8 @@ def test_the_session_cannot_be_moved_to_another_dossier(session, client, clock):
     # Another dossier's code with my session: nothing opens, nothing is written.
     r = client.post("/lookup/rating", data={"code": other.dossier.code, **SCORES})
     assert r.status_code == 200 and EXPIRED in r.get_data(as_text=True)
-    r = client.post("/lookup/feedback", data={"code": other.dossier.code, "kind": "complaint", "content": "x"})
+    r = client.post("/lookup/feedback",
+                    data={"code": other.dossier.code, "kind": "complaint", "content": "x"})
     assert r.status_code == 200 and EXPIRED in r.get_data(as_text=True)
     page = client.get(f"/lookup?code={other.dossier.code}").get_data(as_text=True)
     assert "Gửi đánh giá" not in page and other.dossier.code not in re.sub(r'value="[^"]*"', "", page)
@@ -174,7 +175,8 @@ def test_a_complaint_while_a_leg_is_elsewhere_goes_to_the_holder(session, client
 
 def test_the_timeline_speaks_the_citizens_words(session, client, clock):
     res = _returned(session)
-    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(as_text=True)
+    html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
+        as_text=True)
     timeline = html[html.index('id="tl-title"'):]
     timeline = timeline[: timeline.index("</ol>")]
     for jargon in ("Chuyển xử lý", "Phân công", "liên thông", "Trả kết quả<"):
@@ -210,7 +212,8 @@ def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, cl
     res = _returned(session)
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
-    new_secret = reissue_secret(session, res.dossier, actor=user(session, "t_clerk"), now=LATER + timedelta(minutes=1))
+    new_secret = reissue_secret(session, res.dossier, actor=user(session, "t_clerk"),
+                                now=LATER + timedelta(minutes=1))
     session.commit()
     clock.now = LATER + timedelta(minutes=2)
     r = client.post("/lookup/rating", data={"code": code, **SCORES})
