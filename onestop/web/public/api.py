@@ -23,7 +23,6 @@ from ...database.events import autocommit_read
 from ...domain.codes import MAX_CODE_LENGTH
 from ...domain.status import DossierStatus
 from ...extensions import db
-from ...services.dossiers.actions import secret_key
 from ...services.public import lookup as lookup_svc
 from .. import openapi, sentences
 from ..auth import utcnow
@@ -46,14 +45,14 @@ def api_lookup(code: str) -> Response:
     secret = (args.get("secret") or "")[: lookup_svc.MAX_SECRET_LENGTH + 1]
     phone4 = (args.get("phone4") or "")[:5]
     view = None
+    key = guard.secret_key()
     with autocommit_read(db.session, db.engine) as conn:
         if len(secret) <= lookup_svc.MAX_SECRET_LENGTH and len(phone4) <= 4:
             view = guard.verify_guarded(code, phone4.strip(), lambda p4, check: lookup_svc.summary_for_lookup(
-                db.session, code[: MAX_CODE_LENGTH + 1], secret=secret.strip(), phone4=p4, key=secret_key(),
+                db.session, code[: MAX_CODE_LENGTH + 1], secret=secret.strip(), phone4=p4, key=key,
                 now=utcnow(), connection=conn, check=check))
         else:  # keep the same work on every path
-            lookup_svc.summary_for_lookup(db.session, "", secret="-", key=secret_key(), now=utcnow(),
-                                          connection=conn)
+            lookup_svc.summary_for_lookup(db.session, "", secret="-", key=key, now=utcnow(), connection=conn)
     with force_locale(lang):
         if view is None:
             return _json(404, error_body("not_found", str(_NOT_FOUND_MESSAGE)))

@@ -40,6 +40,12 @@ VERIFIED_MINUTES = 15
 _T = TypeVar("_T")
 
 
+def secret_key() -> bytes:
+    """The HMAC key of the receipts' look-up secrets: the app's ``SECRET_KEY`` (only the HMAC of a
+    secret is stored, docs/security.md)."""
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
 def lookup_limit() -> str:
     """Read at request time so tests and operators can change it without rebuilding the app."""
     return str(current_app.config.get("LOOKUP_RATE_LIMIT") or "30 per minute;300 per hour")

@@ -44,7 +44,6 @@ from ...extensions import db
 from ...models import Dossier
 from ...services.dossiers import files as files_svc
 from ...services.dossiers.estimates import estimate_for_dossier
-from ...services.dossiers.actions import secret_key
 from ...services.errors import NotFound, ServiceError, ValidationFailed
 from ...services.public import feedback as citizen_svc
 from ...services.public import lookup as lookup_svc
@@ -175,7 +174,7 @@ def _find(form: LookupForm) -> Dossier | None:
     code, secret = form.code.data or "", (form.secret.data or "").strip()
     return guard.verify_guarded(
         code, (form.phone4.data or "").strip(), lambda phone4, check: lookup_svc.find_for_lookup(
-            db.session, code, secret=secret, phone4=phone4, key=secret_key(), check=check))
+            db.session, code, secret=secret, phone4=phone4, key=guard.secret_key(), check=check))
 
 
 # ---------------------------------------------------------------- the look-up
