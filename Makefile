@@ -39,8 +39,7 @@ e2e-deps: install
 ## make lint: ruff over the whole tree and mypy --strict on onestop/ and jobs/ (pyproject.toml); fails on
 ## any finding. Both come pinned from requirements-dev.txt with `make install`.
 lint: install
-	$(BIN)/python -m ruff check
-	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check; rc=$$?; $(BIN)/python -m mypy || rc=1; exit $$rc
 
 ## make bench: the benchmark suite at a small N (BENCH_N=1000000 for the full run).
 bench: install
