@@ -50,9 +50,9 @@ def prepare(url: str) -> str:
     """Migrate, seed the catalogue and a clerk; return a bearer token for the clerk."""
     from flask_migrate import upgrade
 
+    from onestop.demo.seed import seed_reference
     from onestop.extensions import db
     from onestop.services.admin.accounts import create_user, issue_token
-    from onestop.demo.seed import seed_reference
 
     app = _app(url)
     with app.app_context():
@@ -73,7 +73,8 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
 
     from onestop.extensions import db
     from onestop.models import User
-    from onestop.services.dossiers.actions import Applicant, ReceptionInput, receive_dossier
+    from onestop.services.dossiers.applicant import Applicant
+    from onestop.services.dossiers.reception import ReceptionInput, receive_dossier
 
     app = _app(url)
     with app.app_context():

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onestop.demo.seed import seed_reference
 from onestop.models import Agency, Procedure, User
 from onestop.services.admin.accounts import create_user
-from onestop.demo.seed import seed_reference
-from onestop.services.dossiers.actions import Applicant, ReceptionInput, ReceptionResult, receive_dossier
+from onestop.services.dossiers.applicant import Applicant
+from onestop.services.dossiers.reception import ReceptionInput, ReceptionResult, receive_dossier
 
 PASSWORD = "test-pass-123"
 

@@ -30,7 +30,6 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +40,22 @@ from ..domain.status import DossierAction as A
 from ..models import Agency, Dossier, Procedure, User
 from ..services.admin.agencies import in_subtree, resolve_kind
 from ..services.admin.calendars import calendar_for
-from ..services.dossiers.actions import Applicant, ReceptionInput, apply_action, receive_dossier
+from ..services.dossiers.actions import apply_action
+from ..services.dossiers.applicant import Applicant
+from ..services.dossiers.inputs import (
+    ActionInput,
+    ApologyInput,
+    AssignInput,
+    CompleteInput,
+    HandBackInput,
+    PaymentRequestInput,
+    RefuseInput,
+    ReturnInput,
+    StopInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
+from ..services.dossiers.reception import ReceptionInput, receive_dossier
 
 DEFAULT_SEED = 20260301
 DESK_KINDS = ("commune_service_centre", "service_centre")
@@ -339,10 +353,10 @@ class _History:
             supplement = "once"
         self.count += 1
 
-        def act(action: A, actor: User | None, at: datetime, **data: Any) -> None:
+        def act(action: A, actor: User | None, at: datetime, data: ActionInput | None = None) -> None:
             if at > now:
                 raise _Stop
-            apply_action(s, d, action, actor=actor, now=at, **data)
+            apply_action(s, d, action, data, actor=actor, now=at)
 
         docs = list(proc.documents or []) or ["Tờ khai theo mẫu"]
 
@@ -362,11 +376,12 @@ class _History:
                 # The desk checks online registrations at its next office moment.
                 t = self.later(cal, t0, 10, 240)
                 if fate == "refuse":
-                    act(A.REFUSE, clerk, t, reason=rng.choice(REFUSE_REASONS))
+                    act(A.REFUSE, clerk, t, RefuseInput(reason=rng.choice(REFUSE_REASONS)))
                     return
                 if incomplete:
-                    act(A.REQUEST_SUPPLEMENT, clerk, t, missing_items=missing(),
-                        reason=rng.choice(SUPPLEMENT_REASONS))
+                    act(A.REQUEST_SUPPLEMENT, clerk, t,
+                        SupplementRequestInput(missing_items=tuple(missing()),
+                                               reason=rng.choice(SUPPLEMENT_REASONS)))
                     if hold == "incomplete":
                         raise _Stop
                     t = self.later(cal, t, cal.minutes_per_day, 5 * cal.minutes_per_day)
@@ -407,7 +422,8 @@ class _History:
         if hold == "received":
             raise _Stop
         if fate == "withdraw" and rng.random() < 0.4:
-            act(A.WITHDRAW, clerk, self.later(cal, t, 30, mpd), reason="Công dân có đơn đề nghị rút hồ sơ.")
+            act(A.WITHDRAW, clerk, self.later(cal, t, 30, mpd),
+                WithdrawInput(reason="Công dân có đơn đề nghị rút hồ sơ."))
             return
         # Transfer with the process control slip and assignment: within the half-day for
         # most procedures, within minutes for same-day and working-hour ones.
@@ -420,7 +436,7 @@ class _History:
         assert officer is not None
         t = self.later(cal, t, 1, quick)
         if head is not None:  # an agency without a head of its own (a commune's police): unassigned
-            act(A.ASSIGN, head, t, officer=officer)
+            act(A.ASSIGN, head, t, AssignInput(officer_id=officer.id))
         if hold == "processing":
             raise _Stop
 
@@ -436,24 +452,28 @@ class _History:
         # Supplement during processing (clock paused; regime pause or restart).
         if supplement != "no" or hold == "awaiting_supplement":
             t = self.later(cal, t, 1, max(2, remaining(t) // 3))
-            act(A.REQUEST_SUPPLEMENT, worker(), t, missing_items=["Giấy tờ bổ sung theo phiếu yêu cầu"],
-                reason=rng.choice(PROCESSING_SUPPLEMENT_REASONS))
+            act(A.REQUEST_SUPPLEMENT, worker(), t,
+                SupplementRequestInput(missing_items=("Giấy tờ bổ sung theo phiếu yêu cầu",),
+                                       reason=rng.choice(PROCESSING_SUPPLEMENT_REASONS)))
             if hold == "awaiting_supplement":
                 raise _Stop
             t = self.later(cal, t, mpd // 2, 8 * mpd)
             act(A.PROVIDE_SUPPLEMENT, clerk, t)
             if supplement == "twice":
                 t = self.later(cal, t, 30, mpd)
-                act(A.REQUEST_SUPPLEMENT, worker(), t, missing_items=["Bản sao có chứng thực"],
-                    reason="Giấy tờ bổ sung lần trước chưa hợp lệ.")
+                act(A.REQUEST_SUPPLEMENT, worker(), t,
+                    SupplementRequestInput(missing_items=("Bản sao có chứng thực",),
+                                           reason="Giấy tờ bổ sung lần trước chưa hợp lệ."))
                 t = self.later(cal, t, mpd // 2, 5 * mpd)
                 act(A.PROVIDE_SUPPLEMENT, clerk, t)
         if fate == "withdraw":
-            act(A.WITHDRAW, clerk, self.later(cal, t, 30, 2 * mpd), reason="Công dân có đơn đề nghị rút hồ sơ.")
+            act(A.WITHDRAW, clerk, self.later(cal, t, 30, 2 * mpd),
+                WithdrawInput(reason="Công dân có đơn đề nghị rút hồ sơ."))
             return
         if fate == "stop":
             act(A.STOP, worker(), self.later(cal, t, 30, 2 * mpd),
-                reason="Hồ sơ thuộc trường hợp phải dừng giải quyết theo quy định (thông báo mẫu 05).")
+                StopInput(reason="Hồ sơ thuộc trường hợp phải dừng giải quyết theo quy định "
+                                 "(thông báo mẫu 05)."))
             return
         # The planned finish: early/on time inside the working time left, or late after it.
         assert d.due_at is not None
@@ -465,7 +485,8 @@ class _History:
         # Financial obligation: the clock pauses while the citizen pays (Decree 61/2018 art. 19).
         if payment:
             t = self.later(cal, t, 5, max(10, max(0, left) // 4))
-            act(A.REQUEST_PAYMENT, worker(), t, reason="Nộp lệ phí và nghĩa vụ tài chính theo thông báo.")
+            act(A.REQUEST_PAYMENT, worker(), t,
+                PaymentRequestInput(reason="Nộp lệ phí và nghĩa vụ tài chính theo thông báo."))
             if hold == "awaiting_payment":
                 raise _Stop
             paused_from = t
@@ -487,7 +508,7 @@ class _History:
                     raise _Stop
             if d.current_agency_id != lead.id:
                 t = self.later(cal, t, max(1, part // 2), max(2, part))
-                act(A.HAND_BACK, worker(), t, to_agency=lead)
+                act(A.HAND_BACK, worker(), t, HandBackInput(to_agency_id=lead.id))
                 t = self.later(cal, t, 5, 60)
                 act(A.ACKNOWLEDGE, staff.at(lead, "officer") or staff.head_for(lead, s), t)
             finish = max(finish, self.later(cal, t, 5, 60))
@@ -496,17 +517,19 @@ class _History:
             lead_time = cal.working_minutes_between(t, d.due_at) - int(1.2 * mpd)
             if lead_time > 10:
                 ta = cal.add_working_minutes(t, rng.randint(1, lead_time))
-                act(A.APOLOGISE, worker(), ta, reason=rng.choice(LATE_REASONS),
-                    new_due_at=cal.add_working_minutes(max(finish, d.due_at), rng.randint(60, 2 * mpd)))
+                act(A.APOLOGISE, worker(), ta,
+                    ApologyInput(reason=rng.choice(LATE_REASONS),
+                                 new_due_at=cal.add_working_minutes(max(finish, d.due_at),
+                                                                    rng.randint(60, 2 * mpd))))
                 t = ta
         finish = max(finish, cal.add_working_minutes(t, 5))
-        act(A.COMPLETE, worker(), finish, result="Đã giải quyết, có kết quả.")
+        act(A.COMPLETE, worker(), finish, CompleteInput(result="Đã giải quyết, có kết quả."))
         if hold == "result_ready" or self.uncollected.draw() == "yes":
             raise _Stop
         t = cal.add_working_minutes(finish, rng.choice([30, 90, mpd // 2, mpd, 2 * mpd, 3 * mpd, 5 * mpd]))
         method = "online" if d.channel == "online" and rng.random() < 0.5 else (
             "postal" if rng.random() < 0.1 else "direct")
-        act(A.RETURN_RESULT, clerk, t, method=method, receiver=d.applicant_name)
+        act(A.RETURN_RESULT, clerk, t, ReturnInput(method=method, receiver=d.applicant_name))
         self.rate(d, t, late=d.finished_at is not None and d.due_at is not None and d.finished_at > d.due_at)
 
     def rate(self, d: Dossier, returned_at: datetime, *, late: bool) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import Agency, Dossier, User
 from ..services.admin import imports
 from ..services.admin.accounts import create_user, hash_password
-from ..services.dossiers.actions import fold
+from ..services.dossiers.applicant import fold
 
 SEED_DIR = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "demo-2026-onestop"

@@ -46,8 +46,8 @@ from ..models import (
     Procedure,
     User,
 )
-from ..services.admin import changes as svc
 from ..services.admin import calendars, people
+from ..services.admin import changes as svc
 from ..services.admin import procedures as procedures_svc
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
@@ -462,7 +462,7 @@ def procedures() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     stmt = select(Procedure).options(selectinload(Procedure.steps)).order_by(Procedure.field, Procedure.code)
     if q:
-        from ..services.dossiers.actions import fold
+        from ..services.dossiers.applicant import fold
 
         stmt = stmt.where(Procedure.code.like(f"%{q}%") | Procedure.name_search.like(f"%{fold(q)}%"))
     rows = db.session.scalars(stmt).all()

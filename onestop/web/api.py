@@ -33,13 +33,16 @@ from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.workflow import IllegalTransition
 from ..extensions import csrf, db
 from ..models import Agency, Dossier, DossierEvent, Procedure, User
-from ..services.dossiers import idempotency
 from ..services import policy
 from ..services.admin.accounts import user_for_token
 from ..services.admin.calendars import calendar_for
-from ..services.dossiers.actions import Applicant, ReceptionInput, apply_action, get_by_code, receive_dossier
-from ..services.errors import NotFound, ServiceError, ValidationFailed
+from ..services.dossiers import idempotency
+from ..services.dossiers.actions import apply_action, get_by_code, input_type_for
+from ..services.dossiers.applicant import Applicant
+from ..services.dossiers.inputs import input_from
+from ..services.dossiers.reception import ReceptionInput, receive_dossier
 from ..services.dossiers.timing import timing_for
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import jsonbody, openapi
 from .auth import utcnow
 from .errors import json_error
@@ -335,22 +338,23 @@ def act(code: str, action: str) -> Any:
         # Another agency's dossier answers exactly like an unknown code: its existence is
         # not revealed (docs/security.md); nothing is read or changed.
         raise NotFound(f"Không tìm thấy hồ sơ {code}.")
-    kwargs: dict[str, Any] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "method",
-                                                   "receiver") if k in body}
+    values: dict[str, object] = {k: body[k] for k in ("reason", "note", "missing_items", "result", "method",
+                                                      "receiver") if k in body}
     if "officer" in body:
         officer = db.session.scalar(select(User).where(User.username == body["officer"].strip().lower()))
         if officer is None:
             raise ValidationFailed({"officer": "Không có chuyên viên với tên đăng nhập này."})
-        kwargs["officer"] = officer
+        values["officer_id"] = officer.id
     if "to_agency" in body:
         to = db.session.scalar(select(Agency).where(Agency.identifier == body["to_agency"].strip()))
         if to is None:
             raise ValidationFailed({"to_agency": "Không có cơ quan với mã định danh này."})
-        kwargs["to_agency"] = to
+        values["to_agency_id"] = to.id
     if "new_due_at" in body:
-        kwargs["new_due_at"] = _parse_due(body["new_due_at"], d)
+        values["new_due_at"] = _parse_due(body["new_due_at"], d)
+    data = input_from(input_type_for(act_enum), values)
     now = utcnow()
-    apply_action(db.session, d, act_enum, actor=user, now=now, expected_version=body.get("version"), **kwargs)
+    apply_action(db.session, d, act_enum, data, actor=user, now=now, expected_version=body.get("version"))
     db.session.commit()
     return jsonify(dossier_json(d, user, now=now))
 

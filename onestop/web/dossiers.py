@@ -49,14 +49,18 @@ from ..domain.workflow import IllegalTransition
 from ..extensions import db
 from ..models import Agency, Dossier, DossierEvent, HandoffLeg, OutboxMessage, User
 from ..services import policy
-from ..services.dossiers import queries
 from ..services.admin.agencies import resolve_kind
-from ..services.dossiers.assignment import bulk_assign, officer_loads
 from ..services.admin.calendars import calendar_for
-from ..services.dossiers.actions import apply_action, chain_step_names, compute_dossier_due, get_by_code, reissue_secret, unfinished_chain_steps
+from ..services.dossiers import queries
+from ..services.dossiers.actions import apply_action, get_by_code, input_type_for
+from ..services.dossiers.assignment import bulk_assign, officer_loads
+from ..services.dossiers.clock import compute_dossier_due
+from ..services.dossiers.handoffs import chain_step_names, unfinished_chain_steps
+from ..services.dossiers.inputs import ActionInput, input_from
+from ..services.dossiers.reception import reissue_secret
 from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .auth import roles_required, utcnow
-from .forms import ActionForm, SimplePostForm
+from .forms import RETURN_METHOD_CHOICES, ActionForm, SimplePostForm
 from .reception import pop_secret
 from .sentences import trace_lines
 
@@ -238,14 +242,14 @@ def show(code: str) -> Any:
     return render_show(load_visible(code))
 
 
-def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> dict[str, Any]:
-    """Turn the posted fields into the service's keyword arguments."""
-    data: dict[str, Any] = {}
+def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> ActionInput:
+    """Turn the posted fields into the action's typed input."""
+    data: dict[str, object] = {}
     fields = ACTION_FIELDS[action]
     if "reason" in fields:
         data["reason"] = form.reason.data or ""
     if "missing_items" in fields:
-        data["missing_items"] = (form.missing_items.data or "").splitlines()
+        data["missing_items"] = tuple((form.missing_items.data or "").splitlines())
     if "note" in fields:
         data["note"] = form.note.data or ""
     if "result" in fields:
@@ -260,12 +264,12 @@ def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> dict[str, Any
         officer = db.session.get(User, int(raw)) if raw.isdigit() else None
         if officer is None:
             raise ValidationFailed({"officer": _("Chọn một chuyên viên.")})
-        data["officer"] = officer
+        data["officer_id"] = officer.id
     if "to_agency" in fields and form.to_agency.data:
         to = db.session.scalar(select(Agency).where(Agency.identifier == form.to_agency.data))
         if to is None:
             raise ValidationFailed({"to_agency": _("Cơ quan nhận không tồn tại.")})
-        data["to_agency"] = to
+        data["to_agency_id"] = to.id
     if "new_due_on" in fields:
         day = form.new_due_on.data
         if day is None:
@@ -275,7 +279,7 @@ def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> dict[str, Any
             data["new_due_at"] = calendar_for(db.session, d.receiving_agency).closing(day)
         except DomainError as exc:
             raise ValidationFailed({"new_due_at": exc.message}) from exc
-    return data
+    return input_from(input_type_for(action), data)
 
 
 @bp.post("/dossiers/<code>/actions/<action>")
@@ -303,8 +307,8 @@ def act(code: str, action: str) -> Any:
         # Not yet confirmed: the action is checked in full inside a savepoint that is rolled
         # back, so the confirmation page is only offered for what would succeed.
         attempt = db.session.begin_nested() if confirm_first else None
-        apply_action(db.session, d, act_enum, actor=current_user, now=utcnow(),
-                     expected_version=form.version.data, **data)
+        apply_action(db.session, d, act_enum, data, actor=current_user, now=utcnow(),
+                     expected_version=form.version.data)
         if attempt is not None:
             attempt.rollback()
             return _render_confirm(_reload(code), act_enum, form)
@@ -357,7 +361,7 @@ def _render_confirm(d: Dossier, action: A, form: ActionForm) -> Any:
     the same fields posted again with ``confirmed=1`` (or back to the dossier)."""
     posted = [(name, str(form[name].data or "")) for name in ACTION_FIELDS[action]
               if str(form[name].data or "").strip()]
-    methods = dict(form.method.choices)
+    methods = dict(RETURN_METHOD_CHOICES)
     shown = [(str(form[name].label.text), str(methods.get(value, value)) if name == "method" else value)
              for name, value in posted]
     return render_template(

@@ -36,7 +36,8 @@ from ..extensions import db
 from ..integrations.storage import StorageError
 from ..models import Procedure
 from ..services.dossiers import queries, reception_panel
-from ..services.dossiers.actions import Applicant, ReceptionInput, receive_dossier, reception_errors
+from ..services.dossiers.applicant import Applicant
+from ..services.dossiers.reception import ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
 from . import reception_scans, sentences
 from .auth import roles_required, utcnow

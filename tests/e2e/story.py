@@ -44,6 +44,14 @@ def prepare(live: Any, upto: str, *, received_at: datetime | None = None,
             procedure: str = PROCEDURE, name: str = APPLICANT["name"]) -> Prepared:
     """Receive a dossier at t_clerk's desk and apply the chain up to ``upto`` (one of STEPS)."""
     from onestop.services.dossiers.actions import apply_action
+    from onestop.services.dossiers.inputs import (
+        ActionInput,
+        AssignInput,
+        CompleteInput,
+        HandBackInput,
+        HandOffInput,
+        ReturnInput,
+    )
     from tests.factories import receive, user
 
     assert upto in STEPS, upto
@@ -55,21 +63,22 @@ def prepare(live: Any, upto: str, *, received_at: datetime | None = None,
                     documents=[{"name": "Giấy chứng sinh", "provided": True}])
         d = r.dossier
         later = received_at or wall_now()
-        chain: list[tuple[str, A, str, dict[str, Any]]] = [
-            ("transferred", A.TRANSFER, "t_clerk", {}),
-            ("assigned", A.ASSIGN, "t_head", {"officer": user(s, "t_officer")}),
-            ("handed_off", A.HAND_OFF, "t_officer", {"note": "Đề nghị đăng ký thường trú cho trẻ"}),
-            ("acknowledged", A.ACKNOWLEDGE, "t_police", {}),
-            ("handed_back", A.HAND_BACK, "t_police", {"note": "Đã đăng ký thường trú"}),
-            ("back_acknowledged", A.ACKNOWLEDGE, "t_officer", {}),
-            ("completed", A.COMPLETE, "t_officer", {"result": "Giấy khai sinh, xác nhận thường trú",
-                                                         "reason": CHAIN_REASON}),
-            ("returned", A.RETURN_RESULT, "t_clerk", {"method": "direct", "receiver": APPLICANT["name"]}),
+        chain: list[tuple[str, A, str, ActionInput | None]] = [
+            ("transferred", A.TRANSFER, "t_clerk", None),
+            ("assigned", A.ASSIGN, "t_head", AssignInput(officer_id=user(s, "t_officer").id)),
+            ("handed_off", A.HAND_OFF, "t_officer", HandOffInput(note="Đề nghị đăng ký thường trú cho trẻ")),
+            ("acknowledged", A.ACKNOWLEDGE, "t_police", None),
+            ("handed_back", A.HAND_BACK, "t_police", HandBackInput(note="Đã đăng ký thường trú")),
+            ("back_acknowledged", A.ACKNOWLEDGE, "t_officer", None),
+            ("completed", A.COMPLETE, "t_officer", CompleteInput(result="Giấy khai sinh, xác nhận thường trú",
+                                                                 reason=CHAIN_REASON)),
+            ("returned", A.RETURN_RESULT, "t_clerk",
+             ReturnInput(method="direct", receiver=APPLICANT["name"])),
         ]
         for step, action, actor, data in chain:
             if STEPS.index(step) > stop:
                 break
-            apply_action(s, d, action, actor=user(s, actor), now=later, **data)
+            apply_action(s, d, action, data, actor=user(s, actor), now=later)
         return Prepared(code=d.code, secret=r.secret)
 
 

@@ -25,6 +25,15 @@ from onestop.models import Dossier, DossierEvent
 from onestop.models.dvcqg import DvcqgAttempt, DvcqgIntake, DvcqgOutbox
 from onestop.services.admin.calendars import calendar_for
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    ApologyInput,
+    CompleteInput,
+    PaymentRequestInput,
+    ReturnInput,
+    StopInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
 from tests.factories import receive, user
 
 UNIT = "000.00.00.H25"
@@ -64,8 +73,10 @@ def dump(portal: FakePortalServer) -> dict:
 def full_journey(session, day: int = 2):
     d = receive(session, now=utc(day, 9)).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=utc(day, 9, 5))
-    apply_action(session, d, "complete", actor=user(session, "t_officer"), now=utc(day, 14), result="Xác nhận")
-    apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=utc(day, 15), method="direct")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Xác nhận"), actor=user(session, "t_officer"), now=utc(day, 14))
+    apply_action(session, d, "return_result",
+                 ReturnInput(method="direct"), actor=user(session, "t_clerk"), now=utc(day, 15))
     return d
 
 
@@ -87,7 +98,8 @@ def test_each_event_is_queued_in_the_transaction_of_the_change(app, session, syn
     # A failed action leaves no queue row behind (rolled back with it).
     nested = session.begin_nested()
     with pytest.raises(Exception):  # noqa: B017
-        apply_action(session, d, "stop", actor=user(session, "t_officer"), now=utc(2, 16), reason="x")
+        apply_action(session, d, "stop",
+                     StopInput(reason="x"), actor=user(session, "t_officer"), now=utc(2, 16))
     nested.rollback()
     assert session.scalar(select(func.count()).select_from(DvcqgOutbox).where(DvcqgOutbox.dossier_id == d.id)) == 4
 
@@ -316,27 +328,33 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
             step += timedelta(minutes=10)
         holder = police if d.current_agency.identifier == "000.02.31.H25" else officer
         for _ in range(rnd.choice([0, 0, 1, 2])):
-            apply_action(session, d, "request_supplement", actor=holder, now=step, reason="Thiếu",
-                         missing_items=["Giấy tờ"])
+            apply_action(session, d, "request_supplement",
+                         SupplementRequestInput(reason="Thiếu", missing_items=("Giấy tờ",)),
+                         actor=holder, now=step)
             step += timedelta(hours=rnd.choice([1, 20, 30]))
             apply_action(session, d, "provide_supplement", actor=clerk, now=step)
             step += timedelta(minutes=5)
         if rnd.random() < 0.3 and d.due_at is not None and d.due_at > step:
-            apply_action(session, d, "apologise", actor=holder, now=step, reason="Chậm",
-                         new_due_at=d.due_at + timedelta(days=3))
+            apply_action(session, d, "apologise",
+                         ApologyInput(reason="Chậm", new_due_at=d.due_at + timedelta(days=3)),
+                         actor=holder, now=step)
         if rnd.random() < 0.2:
-            apply_action(session, d, "request_payment", actor=holder, now=step, reason="Lệ phí trước bạ")
+            apply_action(session, d, "request_payment",
+                         PaymentRequestInput(reason="Lệ phí trước bạ"), actor=holder, now=step)
             step += timedelta(hours=2)
             apply_action(session, d, "confirm_payment", actor=clerk, now=step)
             step += timedelta(minutes=5)
         fate = rnd.choice(["open", "stop", "complete", "return", "withdraw"])
         if fate == "withdraw":
-            apply_action(session, d, "withdraw", actor=clerk, now=step + timedelta(minutes=1), reason="Công dân rút")
+            apply_action(session, d, "withdraw",
+                         WithdrawInput(reason="Công dân rút"), actor=clerk, now=step + timedelta(minutes=1))
         elif fate == "stop":
-            apply_action(session, d, "stop", actor=holder, now=step + timedelta(minutes=1), reason="Dừng")
+            apply_action(session, d, "stop",
+                         StopInput(reason="Dừng"), actor=holder, now=step + timedelta(minutes=1))
         elif fate in ("complete", "return"):
-            apply_action(session, d, "complete", actor=holder, now=step + timedelta(minutes=1), result="KQ",
-                         reason="Kết thúc sớm theo quy trình")
+            apply_action(session, d, "complete",
+                         CompleteInput(result="KQ", reason="Kết thúc sớm theo quy trình"),
+                         actor=holder, now=step + timedelta(minutes=1))
             if fate == "return":
                 apply_action(session, d, "return_result", actor=clerk, now=step + timedelta(minutes=2))
         if rnd.random() < 0.3:  # sync in the middle of the workload too

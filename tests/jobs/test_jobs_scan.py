@@ -10,6 +10,7 @@ from jobs import run_job
 from onestop.domain.calendar import WorkingCalendar
 from onestop.models import Dossier, Feedback, HandoffLeg, Notification, OutboxMessage, PauseInterval
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import AssignInput, CompleteInput, SupplementRequestInput
 from onestop.services.dossiers.scanning import check_next_year_calendar
 from tests.factories import agency, receive, user
 
@@ -66,7 +67,9 @@ def test_dossier_due_after_tet_is_not_due_soon_during_tet_but_is_the_day_before(
 def test_overdue_dossier_notifies_the_assignee_once_and_emails_the_citizen_once(app, session):
     d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=THU)
-    apply_action(session, d, "assign", actor=user(session, "t_head"), now=THU, officer=user(session, "t_officer"))
+    apply_action(session, d, "assign",
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=THU)
     late = hn(2026, 2, 26, 17, 15)
     r1 = run_job(app, "overdue", late)
     assert r1["overdue"] == 1 and r1["legs_overdue"] == 1 and r1["emailed"] == 1
@@ -85,10 +88,12 @@ def test_overdue_dossier_notifies_the_assignee_once_and_emails_the_citizen_once(
 def test_finished_and_paused_dossiers_are_never_flagged(app, session):
     done = receive(session, now=THU).dossier
     apply_action(session, done, "transfer", actor=user(session, "t_clerk"), now=THU)
-    apply_action(session, done, "complete", actor=user(session, "t_head"), now=THU, result="xong")
+    apply_action(session, done, "complete",
+                 CompleteInput(result="xong"), actor=user(session, "t_head"), now=THU)
     paused = receive(session, now=THU).dossier
-    apply_action(session, paused, "request_supplement", actor=user(session, "t_clerk"), now=THU,
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ")
+    apply_action(session, paused, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ"),
+                 actor=user(session, "t_clerk"), now=THU)
     assert run_job(app, "overdue", hn(2026, 3, 10, 9))["overdue"] == 0
 
 
@@ -117,8 +122,10 @@ def test_no_digest_during_tet(app, session):
 
 def test_lapsed_supplement_reminds_then_escalates_to_the_desk_once(app, session):
     d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
-    apply_action(session, d, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ",
+                                        respond_by=hn(2026, 2, 27, 17)),
+                 actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9))
     assert run_job(app, "supplements", hn(2026, 2, 27, 16))["reminded"] == 0
     r1 = run_job(app, "supplements", hn(2026, 3, 2, 9))  # Monday
     assert r1 == {"reminded": 1, "messages": 1, "escalated": 0, "notified": 0}
@@ -179,8 +186,10 @@ def test_citizens_without_consent_get_no_lateness_email_nor_supplement_reminder(
     late = receive(session, now=THU, email="an@example.vn").dossier
     apply_action(session, late, "transfer", actor=user(session, "t_clerk"), now=THU)
     waiting = receive(session, now=THU, email="binh@example.vn", name="Trần Thị Bình").dossier
-    apply_action(session, waiting, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
+    apply_action(session, waiting, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ",
+                                        respond_by=hn(2026, 2, 27, 17)),
+                 actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9))
     assert run_job(app, "overdue", hn(2026, 2, 26, 17, 15))["emailed"] == 0
     r = run_job(app, "supplements", hn(2026, 3, 2, 9))
     assert r["reminded"] == 1 and r["messages"] == 0
@@ -189,8 +198,10 @@ def test_citizens_without_consent_get_no_lateness_email_nor_supplement_reminder(
 
 def test_a_consenting_citizen_is_reminded_on_the_channel_chosen_only(app, session):
     d = receive(session, now=THU, email="an@example.vn", notify_consent=True, notify_channel="sms").dossier
-    apply_action(session, d, "request_supplement", actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9),
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ", respond_by=hn(2026, 2, 27, 17))
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ",
+                                        respond_by=hn(2026, 2, 27, 17)),
+                 actor=user(session, "t_clerk"), now=hn(2026, 2, 13, 9))
     assert run_job(app, "supplements", hn(2026, 3, 2, 9))["messages"] == 1
     pause = session.scalar(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
     assert outbox(session) == [f"sms:supplement:{pause.id}"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from jobs import run_job
 from onestop.models import HandoffLeg
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import SupplementRequestInput
 from tests.factories import receive, user
 from tests.jobs.test_jobs_scan import THU, hn
 
@@ -23,8 +24,9 @@ def _handed(session):
 
 def test_a_leg_paused_before_its_deadline_is_not_flagged(app, session):
     d, leg = _handed(session)
-    apply_action(session, d, "request_supplement", actor=None, now=hn(2026, 2, 24, 9),
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ")
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ"),
+                 actor=None, now=hn(2026, 2, 24, 9))
     assert run_job(app, "overdue", hn(2026, 3, 10, 9))["legs_overdue"] == 0
     session.expire_all()
     assert session.get(HandoffLeg, leg.id).overdue_flagged_at is None
@@ -33,8 +35,9 @@ def test_a_leg_paused_before_its_deadline_is_not_flagged(app, session):
 def test_a_leg_paused_after_its_deadline_is_still_flagged(app, session):
     d, leg = _handed(session)
     late = hn(2026, 2, 27, 9)  # the leg's share ran out on 26/02 17:00
-    apply_action(session, d, "request_supplement", actor=None, now=late,
-                 missing_items=["Giấy chứng sinh"], reason="Thiếu giấy tờ")
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(missing_items=("Giấy chứng sinh",), reason="Thiếu giấy tờ"),
+                 actor=None, now=late)
     now = late + timedelta(hours=1)
     assert run_job(app, "overdue", now)["legs_overdue"] == 1
     session.expire_all()

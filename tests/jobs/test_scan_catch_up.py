@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+from onestop.services.admin.calendar_changes import add_calendar_exception, delete_calendar_exception
 from sqlalchemy import select
 
 from jobs import run_job
 from onestop.models import CalendarExceptionRow, Dossier, Notification
-from onestop.services.admin.calendar_changes import add_calendar_exception, delete_calendar_exception
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import AssignInput, PaymentRequestInput
 from tests.factories import receive, user

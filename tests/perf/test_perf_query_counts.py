@@ -20,6 +20,7 @@ from sqlalchemy import event
 from onestop.domain.status import DossierAction as A
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import AssignInput
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ def add_dossiers(session, n: int, *, assign: bool = True) -> list[str]:  # type:
         d = receive(session, now=MON, name="Nguyễn Văn An", address=f"Số {i} xóm Mới").dossier
         apply_action(session, d, A.TRANSFER, actor=clerk, now=MON)
         if assign and i % 2 == 0:
-            apply_action(session, d, A.ASSIGN, actor=head, now=MON, officer=officer)
+            apply_action(session, d, A.ASSIGN, AssignInput(officer_id=officer.id), actor=head, now=MON)
         codes.append(d.code)
     session.commit()
     return codes

@@ -21,6 +21,7 @@ from onestop.domain.status import DossierAction as A
 from onestop.models import AuditLog, Dossier, DossierEvent, HandoffLeg
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput, HandOffInput
 from tests.factories import PASSWORD, agency, receive, user
 
 POLICE = "000.02.31.H25"
@@ -73,8 +74,9 @@ def chain_dossier(session: Any, upto: str) -> str:
     police acknowledged), "bhxh" (police → BHXH, acknowledged by BHXH)."""
     d = receive(session, now=utc(2, 9), procedure_code=CHAIN).dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=utc(2, 9))
-    apply_action(session, d, A.HAND_OFF, actor=user(session, "t_officer"), now=utc(2, 10),
-                 to_agency=agency(session, POLICE))
+    apply_action(session, d, A.HAND_OFF,
+                 HandOffInput(to_agency_id=agency(session, POLICE).id),
+                 actor=user(session, "t_officer"), now=utc(2, 10))
     if upto in ("held", "bhxh"):
         apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=utc(2, 11))
     if upto == "bhxh":
@@ -220,19 +222,20 @@ def test_handing_back_does_not_count_as_a_step_of_the_chain(session) -> None:
     d = fresh(session, code)
     apply_action(session, d, A.HAND_BACK, actor=user(session, "t_police"), now=utc(2, 13))
     apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_officer"), now=utc(2, 14))
-    from onestop.services.dossiers.actions import unfinished_chain_steps
+    from onestop.services.dossiers.handoffs import unfinished_chain_steps
     from onestop.services.errors import ValidationFailed
 
     assert [s.seq for s in unfinished_chain_steps(d)] == [3]
     with pytest.raises(ValidationFailed) as exc:
-        apply_action(session, d, A.COMPLETE, actor=user(session, "t_officer"), now=utc(2, 15), result="x")
+        apply_action(session, d, A.COMPLETE,
+                     CompleteInput(result="x"), actor=user(session, "t_officer"), now=utc(2, 15))
     assert "reason" in exc.value.errors
 
 
 def test_attached_components_make_a_result_file_required(client, session) -> None:
     """A dossier whose components are attached files finishes only with its result file attached."""
-    from onestop.services.errors import ValidationFailed
     from onestop.services.dossiers.files import DocMeta, attach, check_upload
+    from onestop.services.errors import ValidationFailed
 
     pdf = check_upload(b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "to-khai.pdf", max_bytes=10**6)
     d = receive(session, now=utc(2, 9)).dossier
@@ -240,7 +243,8 @@ def test_attached_components_make_a_result_file_required(client, session) -> Non
     attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=1, key="t/component",
            upload=pdf, meta=DocMeta(), now=utc(2, 9))
     with pytest.raises(ValidationFailed) as exc:
-        apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
+        apply_action(session, d, A.COMPLETE,
+                     CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=utc(2, 10))
     assert set(exc.value.errors) == {"result_document"}
     session.commit()
     login(client, "t_head")
@@ -248,7 +252,8 @@ def test_attached_components_make_a_result_file_required(client, session) -> Non
     assert r.status_code == 422 and "đính kèm tệp kết quả" in r.get_data(as_text=True)
     attach(session, d, actor=user(session, "t_head"), kind="result", component_no=None, key="t/result",
            upload=pdf, meta=DocMeta(doc_number="12/GCN"), now=utc(2, 10))
-    ev = apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
+    ev = apply_action(session, d, A.COMPLETE,
+                      CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=utc(2, 10))
     assert ev.payload["result_files"] == 1
 
 
@@ -279,7 +284,8 @@ def test_irreversible_actions_ask_for_confirmation_without_script(client, sessio
 def test_return_of_the_result_asks_for_confirmation(client, session) -> None:
     d = receive(session, now=utc(2, 9)).dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=utc(2, 9))
-    apply_action(session, d, A.COMPLETE, actor=user(session, "t_head"), now=utc(2, 10), result="Đã cấp")
+    apply_action(session, d, A.COMPLETE,
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=utc(2, 10))
     session.commit()
     login(client, "t_clerk")
     before = snapshot(session, d.code)

@@ -26,6 +26,14 @@ from flask import Flask, g
 from onestop.domain.status import DossierAction as A
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    ActionInput,
+    ApologyInput,
+    AssignInput,
+    StopInput,
+    SupplementRequestInput,
+    TransferInput,
+)
 from tests.factories import receive, user
 
 RECEIVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội; overdue by the time tests run
@@ -57,29 +65,32 @@ def hostile(app: Flask, session) -> dict[str, Any]:  # type: ignore[no-untyped-d
     # 1: received with payloads, transferred, assigned, supplement asked, given, apology, completed.
     r1 = receive(session, now=RECEIVED, address=f"Xóm {PAYLOAD}", note=f"Ghi chú {PAYLOAD}")
     d1 = r1.dossier
-    apply_action(session, d1, A.TRANSFER, actor=clerk, now=RECEIVED, note=f"Chuyển {PAYLOAD}")
-    apply_action(session, d1, A.ASSIGN, actor=head, now=RECEIVED, officer=officer)
-    apply_action(session, d1, A.REQUEST_SUPPLEMENT, actor=officer, now=RECEIVED,
-                 reason=f"Thiếu {PAYLOAD}", missing_items=[f"Bản sao {PAYLOAD}"])
-    apply_action(session, d1, A.PROVIDE_SUPPLEMENT, actor=clerk, now=LATER, note=f"Đã nộp {PAYLOAD}")
+    apply_action(session, d1, A.TRANSFER, TransferInput(note=f"Chuyển {PAYLOAD}"), actor=clerk, now=RECEIVED)
+    apply_action(session, d1, A.ASSIGN, AssignInput(officer_id=officer.id), actor=head, now=RECEIVED)
+    apply_action(session, d1, A.REQUEST_SUPPLEMENT,
+                 SupplementRequestInput(reason=f"Thiếu {PAYLOAD}", missing_items=(f"Bản sao {PAYLOAD}",)),
+                 actor=officer, now=RECEIVED)
+    apply_action(session, d1, A.PROVIDE_SUPPLEMENT,
+                 ActionInput(note=f"Đã nộp {PAYLOAD}"), actor=clerk, now=LATER)
     # 2: stopped, with a reason.
     d2 = receive(session, now=RECEIVED, address=f"Thôn {PAYLOAD}").dossier
     apply_action(session, d2, A.TRANSFER, actor=clerk, now=RECEIVED)
-    apply_action(session, d2, A.STOP, actor=head, now=LATER, reason=f"Dừng {PAYLOAD}")
+    apply_action(session, d2, A.STOP, StopInput(reason=f"Dừng {PAYLOAD}"), actor=head, now=LATER)
     # 3: refused at the desk, with reasons.
     d3 = receive(session, now=RECEIVED, outcome="refuse", reason=f"Từ chối {PAYLOAD}",
                  address=f"Bản {PAYLOAD}").dossier
     # 4: apology with a new date (form 04) and left open/overdue (dashboard, exports, worklist).
     d4 = receive(session, now=RECEIVED, address=f"=HYPERLINK(\"http://x\") {PAYLOAD}").dossier
     apply_action(session, d4, A.TRANSFER, actor=clerk, now=RECEIVED)
-    apply_action(session, d4, A.ASSIGN, actor=head, now=RECEIVED, officer=officer)
+    apply_action(session, d4, A.ASSIGN, AssignInput(officer_id=officer.id), actor=head, now=RECEIVED)
     from onestop.services.admin.calendars import calendar_for
 
     cal = calendar_for(session, d4.receiving_agency)
     from datetime import date
 
-    apply_action(session, d4, A.APOLOGISE, actor=head, now=LATER, reason=f"Xin lỗi {PAYLOAD}",
-                 new_due_at=cal.closing(date(2026, 3, 20)))
+    apply_action(session, d4, A.APOLOGISE,
+                 ApologyInput(reason=f"Xin lỗi {PAYLOAD}", new_due_at=cal.closing(date(2026, 3, 20))),
+                 actor=head, now=LATER)
     session.commit()
     return {"d1": d1.code, "d2": d2.code, "d3": d3.code, "d4": d4.code, "secret4": None, "secret1": r1.secret}
 

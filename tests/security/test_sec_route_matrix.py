@@ -33,6 +33,7 @@ from flask import Flask
 from onestop.domain.status import DossierAction as A
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import HandOffInput
 from tests.factories import agency, receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -407,8 +408,9 @@ LEG_CASES = [pytest.param(channel, action, state, party, expected, id=f"{channel
 def _leg_dossier(session, state: str) -> str:  # type: ignore[no-untyped-def]
     d = receive(session, now=NOW, procedure_code="3.000722").dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=NOW)
-    apply_action(session, d, A.HAND_OFF, actor=user(session, "t_officer"), now=NOW,
-                 to_agency=agency(session, "000.02.31.H25"))
+    apply_action(session, d, A.HAND_OFF,
+                 HandOffInput(to_agency_id=agency(session, "000.02.31.H25").id),
+                 actor=user(session, "t_officer"), now=NOW)
     if state == "held":
         apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=NOW)
     session.commit()

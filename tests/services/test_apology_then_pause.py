@@ -11,6 +11,12 @@ from sqlalchemy import select
 from onestop.domain.status import DossierStatus
 from onestop.models import DossierEvent
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    ApologyInput,
+    PaymentRequestInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00 +07
@@ -24,8 +30,9 @@ def _apologised(session):
     d = receive(session, now=MON).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
     assert d.due_at == DUE
-    apply_action(session, d, "apologise", actor=user(session, "t_officer"), now=TUE, reason="Chờ xác minh",
-                 new_due_at=PROMISE)
+    apply_action(session, d, "apologise",
+                 ApologyInput(reason="Chờ xác minh", new_due_at=PROMISE),
+                 actor=user(session, "t_officer"), now=TUE)
     return d
 
 
@@ -38,8 +45,9 @@ def _last_event(session, d) -> DossierEvent:
 def test_a_pause_after_an_apology_moves_the_promise_by_the_paused_working_time(session):
     d = _apologised(session)
     officer, clerk = user(session, "t_officer"), user(session, "t_clerk")
-    apply_action(session, d, "request_supplement", actor=officer, now=TUE + timedelta(hours=1), reason="Thiếu",
-                 missing_items=["Tờ khai"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu", missing_items=("Tờ khai",)),
+                 actor=officer, now=TUE + timedelta(hours=1))
     apply_action(session, d, "provide_supplement", actor=clerk, now=NEXT_TUE + timedelta(hours=1))
     assert d.status == DossierStatus.PROCESSING.value
     assert d.due_at == datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # five working days later
@@ -53,10 +61,12 @@ def test_a_pause_after_an_apology_moves_the_promise_by_the_paused_working_time(s
 
 def test_a_withdrawal_during_a_pause_after_an_apology_succeeds(session):
     d = _apologised(session)
-    apply_action(session, d, "request_payment", actor=user(session, "t_officer"), now=TUE + timedelta(hours=1),
-                 reason="Lệ phí")
-    apply_action(session, d, "withdraw", actor=user(session, "t_clerk"), now=NEXT_TUE + timedelta(hours=1),
-                 reason="Công dân rút")
+    apply_action(session, d, "request_payment",
+                 PaymentRequestInput(reason="Lệ phí"),
+                 actor=user(session, "t_officer"), now=TUE + timedelta(hours=1))
+    apply_action(session, d, "withdraw",
+                 WithdrawInput(reason="Công dân rút"),
+                 actor=user(session, "t_clerk"), now=NEXT_TUE + timedelta(hours=1))
     assert d.status == DossierStatus.WITHDRAWN.value
     assert d.promised_due_at is not None and d.due_at is not None and d.promised_due_at > d.due_at
 
@@ -67,9 +77,11 @@ def test_a_restart_after_an_apology_keeps_the_promise_after_the_new_due_time(ses
     clerk = None  # the system actor: the case is about the timing, not who may act
     due = d.due_at
     promise = due + timedelta(days=1)
-    apply_action(session, d, "apologise", actor=clerk, now=TUE, reason="Chờ xác minh", new_due_at=promise)
-    apply_action(session, d, "request_supplement", actor=clerk, now=TUE + timedelta(hours=1), reason="Thiếu",
-                 missing_items=["Trích đo"])
+    apply_action(session, d, "apologise",
+                 ApologyInput(reason="Chờ xác minh", new_due_at=promise), actor=clerk, now=TUE)
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu", missing_items=("Trích đo",)),
+                 actor=clerk, now=TUE + timedelta(hours=1))
     apply_action(session, d, "provide_supplement", actor=clerk, now=NEXT_TUE + timedelta(hours=1))
     assert d.due_at > promise  # the limit counted afresh
     assert d.promised_due_at is not None and d.promised_due_at > d.due_at

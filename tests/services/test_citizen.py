@@ -5,9 +5,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onestop.services.public.feedback import answer_feedback, feedback_inbox, register_feedback, satisfaction_figures, submit_rating
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput
 from onestop.services.errors import Conflict, Forbidden, ValidationFailed
+from onestop.services.public.feedback import (
+    answer_feedback,
+    feedback_inbox,
+    register_feedback,
+    satisfaction_figures,
+    submit_rating,
+)
 from tests.factories import agency, receive, user
 
 # Thursday 12/02/2026 10:00 in Hà Nội: Tết 2026 closes 14/02 … 22/02.
@@ -19,7 +26,8 @@ SCORES = {"score_access": 5, "score_procedure": 4, "score_officer": 5, "score_re
 def _returned(session, now=MON):
     d = receive(session, now=now).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=now)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=now, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=now)
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=now)
     return d
 

@@ -18,6 +18,7 @@ from onestop.domain.workflow import IllegalTransition
 from onestop.extensions import db
 from onestop.models import Dossier, DossierEvent
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import ActionInput, AssignInput, CompleteInput
 from onestop.services.errors import Conflict
 from tests.factories import receive, user
 
@@ -84,7 +85,8 @@ def _processing_dossier(app: Flask) -> tuple[int, int]:
         s = db.session
         d = receive(s, now=MON_9).dossier
         apply_action(s, d, "transfer", actor=user(s, "t_clerk"), now=MON_9)
-        apply_action(s, d, "assign", actor=user(s, "t_head"), now=MON_9, officer=user(s, "t_officer"))
+        apply_action(s, d, "assign",
+                     AssignInput(officer_id=user(s, "t_officer").id), actor=user(s, "t_head"), now=MON_9)
         s.commit()
         out = d.id, d.version
         s.remove()
@@ -94,13 +96,13 @@ def _processing_dossier(app: Flask) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("action", "actor", "prepare", "extra"),
     [
-        ("transfer", "t_clerk", _received_dossier, {}),
-        ("complete", "t_officer", _processing_dossier, {"result": "Đã cấp"}),
+        ("transfer", "t_clerk", _received_dossier, None),
+        ("complete", "t_officer", _processing_dossier, CompleteInput(result="Đã cấp")),
     ],
 )
 def test_parallel_conflicting_actions_apply_exactly_once(
     committed: Flask, action: str, actor: str, prepare: Callable[[Flask], tuple[int, int]],
-    extra: dict[str, Any],
+    extra: ActionInput | None,
 ) -> None:
     """20 clerks/officers press the same button on the same version of the form: one
     wins, the others get a clear conflict (or, having read the dossier after the
@@ -111,7 +113,7 @@ def test_parallel_conflicting_actions_apply_exactly_once(
         s = db.session
         d = s.get(Dossier, dossier_id)
         assert d is not None
-        apply_action(s, d, action, actor=user(s, actor), now=MON_10, expected_version=version, **extra)
+        apply_action(s, d, action, extra, actor=user(s, actor), now=MON_10, expected_version=version)
         return "applied"
 
     results = _run_together(committed, 20, work)

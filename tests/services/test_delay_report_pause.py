@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from onestop.services.reporting import reports
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import SupplementRequestInput
+from onestop.services.reporting import reports
 from tests.factories import agency, user
 from tests.services.test_reports_data import open_, vn
 from tests.services.test_reports_delays import POLICE
@@ -27,8 +28,9 @@ def _report(session, now):
 
 def test_a_leg_paused_in_time_is_not_late(session):
     d = _at_police(session)
-    apply_action(session, d, "request_supplement", actor=None, now=vn(2026, 3, 3, 11), reason="Thiếu",
-                 missing_items=["Tờ khai"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu", missing_items=("Tờ khai",)),
+                 actor=None, now=vn(2026, 3, 3, 11))
     report = _report(session, vn(2026, 3, 9, 9))
     police = next(a for a in report.agencies if a.agency_name == POLICE)
     assert (police.open, police.open_late, police.used_minutes, police.over_minutes) == (1, 0, 60, 0)
@@ -37,8 +39,9 @@ def test_a_leg_paused_in_time_is_not_late(session):
 
 def test_a_leg_paused_after_its_share_ran_out_is_still_late(session):
     d = _at_police(session)
-    apply_action(session, d, "request_supplement", actor=None, now=vn(2026, 3, 9, 8), reason="Thiếu",
-                 missing_items=["Tờ khai"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu", missing_items=("Tờ khai",)),
+                 actor=None, now=vn(2026, 3, 9, 8))
     report = _report(session, vn(2026, 3, 9, 9))
     police = next(a for a in report.agencies if a.agency_name == POLICE)
     assert (police.open, police.open_late) == (0, 1)

@@ -8,10 +8,10 @@ from itertools import pairwise
 
 from sqlalchemy import func, select
 
+from onestop.demo.seed import seed_demo
 from onestop.domain.status import FINISHED, DossierStatus
 from onestop.models import Agency, Dossier, DossierEvent, Rating, User
 from onestop.services.admin.calendars import calendar_for
-from onestop.demo.seed import seed_demo
 
 # Monday 02/03/2026 09:00 in Hà Nội.
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -128,8 +128,10 @@ def test_bulk_written_history_obeys_the_rules_and_the_database_keeps_working(ses
 
     from onestop.domain.workflow import next_status
     from onestop.models import CodeSequence, Procedure
+    from onestop.services.dossiers.applicant import Applicant
+    from onestop.services.dossiers.clock import compute_dossier_due
+    from onestop.services.dossiers.reception import ReceptionInput, receive_dossier
     from onestop.services.reporting import reports
-    from onestop.services.dossiers.actions import Applicant, ReceptionInput, compute_dossier_due, receive_dossier
 
     seed_demo(session, now=NOW, months=1, per_day=4, if_empty=True)
     events: dict[int, list[DossierEvent]] = defaultdict(list)

@@ -14,6 +14,7 @@ from onestop.models import ProcedureEstimate
 from onestop.services.admin.calendars import national_calendar
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.estimates import compute_estimates, estimate_for_dossier, refresh_estimates
+from onestop.services.dossiers.inputs import CompleteInput
 from onestop.web import sentences
 from tests.factories import receive, user
 
@@ -37,7 +38,8 @@ def _results(session, spans: list[int]) -> list[int]:
         d = receive(session, now=got).dossier
         apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=got + timedelta(minutes=5))
         done = got + timedelta(days=span, minutes=30)
-        apply_action(session, d, "complete", actor=user(session, "t_officer"), now=done, result="Đã cấp")
+        apply_action(session, d, "complete",
+                     CompleteInput(result="Đã cấp"), actor=user(session, "t_officer"), now=done)
         out.append(cal.working_days_between(cal.local_date(got), cal.local_date(done)))
     session.flush()
     return out

@@ -12,8 +12,18 @@ from sqlalchemy import select
 from onestop.integrations.messaging.fake import FakeMessagingServer
 from onestop.integrations.messaging.senders import HttpSmsSender, ZaloZnsSender, international_phone
 from onestop.models import Notification, OutboxMessage
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.applicant import Applicant
 from onestop.services.dossiers.assignment import bulk_assign, officer_loads
-from onestop.services.dossiers.actions import Applicant, ReceptionInput, apply_action, reception_errors
+from onestop.services.dossiers.inputs import (
+    ActionInput,
+    AssignInput,
+    CompleteInput,
+    HandBackInput,
+    HandOffInput,
+    SupplementRequestInput,
+)
+from onestop.services.dossiers.reception import ReceptionInput, reception_errors
 from onestop.services.errors import ValidationFailed
 from onestop.services.notify.notifications import deliver_outbox, senders_from_config
 from tests.factories import receive, user
@@ -31,14 +41,15 @@ def _notes(session, username: str) -> list[tuple[str, str]]:
 def test_staff_are_notified_along_the_chain_and_never_of_their_own_action(session):
     d = receive(session, now=NOW, procedure_code=CHAIN).dossier
     t = NOW
-    steps = [("transfer", "t_clerk", {}), ("assign", "t_head", {"officer": user(session, "t_officer")}),
-             ("hand_off", "t_officer", {"note": "Đề nghị đăng ký thường trú"}),
-             ("acknowledge", "t_police", {}), ("hand_back", "t_police", {"note": "Đã đăng ký"}),
-             ("acknowledge", "t_officer", {}),
-             ("complete", "t_officer", {"result": "Giấy khai sinh", "reason": "Không cần bước BHXH"})]
+    steps: list[tuple[str, str, ActionInput | None]] = [
+        ("transfer", "t_clerk", None), ("assign", "t_head", AssignInput(officer_id=user(session, "t_officer").id)),
+        ("hand_off", "t_officer", HandOffInput(note="Đề nghị đăng ký thường trú")),
+        ("acknowledge", "t_police", None), ("hand_back", "t_police", HandBackInput(note="Đã đăng ký")),
+        ("acknowledge", "t_officer", None),
+        ("complete", "t_officer", CompleteInput(result="Giấy khai sinh", reason="Không cần bước BHXH"))]
     for action, who, data in steps:
         t += timedelta(minutes=10)
-        apply_action(session, d, action, actor=user(session, who), now=t, **data)
+        apply_action(session, d, action, data, actor=user(session, who), now=t)
     head = _notes(session, "t_head")
     assert [k for k, _ in head] == ["handed_to_agency", "handed_back"]
     assert f"Hồ sơ {d.code} được chuyển đến cơ quan của bạn" in head[0][1]
@@ -64,9 +75,10 @@ def test_citizen_is_written_to_only_with_consent_on_the_chosen_channel(session):
     t = NOW + timedelta(hours=1)
     for d in (silent, sms, zalo):
         apply_action(session, d, "transfer", actor=clerk, now=t)
-        apply_action(session, d, "assign", actor=head, now=t, officer=officer)
-        apply_action(session, d, "request_supplement", actor=officer, now=t, reason="Thiếu giấy tờ",
-                     missing_items=["Bản sao giấy chứng sinh"])
+        apply_action(session, d, "assign", AssignInput(officer_id=officer.id), actor=head, now=t)
+        apply_action(session, d, "request_supplement",
+                     SupplementRequestInput(reason="Thiếu giấy tờ",
+                                            missing_items=("Bản sao giấy chứng sinh",)), actor=officer, now=t)
     rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     # Receipt, transfer and assignment write to no one; the supplement request to the two who agreed.
     assert [(m.dossier_id, m.channel, m.recipient) for m in rows] == [
@@ -101,8 +113,8 @@ def test_zalo_zns_and_sms_are_sent_in_the_providers_shapes_with_retry_and_provid
     t = NOW + timedelta(hours=1)
     for d in ds:
         apply_action(session, d, "transfer", actor=clerk, now=t)
-        apply_action(session, d, "assign", actor=head, now=t, officer=officer)
-        apply_action(session, d, "complete", actor=officer, now=t, result="Giấy xác nhận")
+        apply_action(session, d, "assign", AssignInput(officer_id=officer.id), actor=head, now=t)
+        apply_action(session, d, "complete", CompleteInput(result="Giấy xác nhận"), actor=officer, now=t)
     senders = senders_from_config({
         "ZALO_ZNS_URL": provider.root_url + "/zalo", "ZALO_ZNS_ACCESS_TOKEN": "zalo-test-token",
         "SMS_GATEWAY_URL": provider.root_url + "/sms/send", "SMS_GATEWAY_TOKEN": "sms-test-token"})

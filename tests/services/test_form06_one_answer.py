@@ -16,9 +16,19 @@ from sqlalchemy import select
 from onestop.domain.metrics import Form06Row, form06_bucket, period_bounds
 from onestop.domain.status import FINISHED, DossierStatus
 from onestop.models import Dossier, MetricSnapshot, PauseInterval
-from onestop.services.reporting import reports
-from onestop.services.public.feedback import register_feedback, submit_rating, transparency_figures
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    ActionInput,
+    ApologyInput,
+    CompleteInput,
+    PaymentRequestInput,
+    ReturnInput,
+    StopInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
+from onestop.services.public.feedback import register_feedback, submit_rating, transparency_figures
+from onestop.services.reporting import reports
 from onestop.services.reporting.metrics import snapshot_metrics
 from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
@@ -37,10 +47,10 @@ FINISHED_VALUES = {s.value for s in FINISHED}
 GOOD = {"score_access": 4, "score_procedure": 4, "score_officer": 4, "score_result": 4, "score_feedback": 4}
 
 
-def _act(session, d: Dossier, action: str, when: datetime, **data) -> None:
+def _act(session, d: Dossier, action: str, when: datetime, data: ActionInput | None = None) -> None:
     session.flush()
     session.expire(d, ["pauses", "legs"])
-    apply_action(session, d, action, actor=None, now=when, **data)
+    apply_action(session, d, action, data, actor=None, now=when)
 
 
 def _commune(session, when: datetime, rng: random.Random) -> Dossier:
@@ -87,33 +97,36 @@ def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
             if status == DossierStatus.PROCESSING.value:
                 # Pauses after an apology too: the promised date moves with the due time (rules T14).
                 if roll < 0.25 and d.supplement_count < 3:
-                    _act(session, d, "request_supplement", t, reason="Thiếu giấy tờ", missing_items=["Tờ khai"])
+                    _act(session, d, "request_supplement", t,
+                         SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Tờ khai",)))
                 elif roll < 0.33:
-                    _act(session, d, "request_payment", t, reason="Lệ phí")
+                    _act(session, d, "request_payment", t, PaymentRequestInput(reason="Lệ phí"))
                 elif roll < 0.43 and d.promised_due_at is None and d.due_at is not None and t < d.due_at:
-                    _act(session, d, "apologise", t, reason="Chậm do xác minh", new_due_at=d.due_at + timedelta(days=3))
+                    _act(session, d, "apologise", t,
+                         ApologyInput(reason="Chậm do xác minh", new_due_at=d.due_at + timedelta(days=3)))
                 elif roll < 0.75:
-                    _act(session, d, "complete", t, result="Đã cấp")
+                    _act(session, d, "complete", t, CompleteInput(result="Đã cấp"))
                     if rng.random() < 0.6 and t + timedelta(hours=2) < NOW:
-                        _act(session, d, "return_result", t + timedelta(hours=1), method="direct")
+                        _act(session, d, "return_result", t + timedelta(hours=1),
+                             ReturnInput(method="direct"), )
                         submit_rating(session, d, scores=GOOD, satisfied=rng.random() < 0.7, comment="",
                                       now=t + timedelta(hours=2))
                 elif roll < 0.82:
-                    _act(session, d, "stop", t, reason="Không đủ điều kiện")
+                    _act(session, d, "stop", t, StopInput(reason="Không đủ điều kiện"))
                 elif roll < 0.88:
-                    _act(session, d, "withdraw", t, reason="Công dân rút")
+                    _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
             elif status == DossierStatus.AWAITING_SUPPLEMENT.value:
                 if roll < 0.6:
                     _act(session, d, "provide_supplement", t)
                 elif roll < 0.7:
-                    _act(session, d, "stop", t, reason="Không bổ sung")
+                    _act(session, d, "stop", t, StopInput(reason="Không bổ sung"))
                 elif roll < 0.8:
-                    _act(session, d, "withdraw", t, reason="Công dân rút")
+                    _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
             elif status == DossierStatus.AWAITING_PAYMENT.value:
                 if roll < 0.6:
                     _act(session, d, "confirm_payment", t)
                 elif roll < 0.75:
-                    _act(session, d, "withdraw", t, reason="Không nộp phí")
+                    _act(session, d, "withdraw", t, WithdrawInput(reason="Không nộp phí"))
         if rng.random() < 0.12:
             fb = register_feedback(session, d, content="Chậm trả kết quả", kind="complaint",
                                    now=min(NOW - timedelta(minutes=5), t))
@@ -264,9 +277,11 @@ def test_a_period_not_yet_over_is_measured_as_of_now(session):
 def test_more_than_one_supplement_request_makes_an_open_dossier_overdue_everywhere(session):
     d = receive(session, now=vn(2026, 11, 16, 9), procedure_code="1.004222").dossier  # 7 working days
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, 16, 9, 5))
-    _act(session, d, "request_supplement", vn(2026, 11, 16, 14), reason="Thiếu", missing_items=["A"])
+    _act(session, d, "request_supplement", vn(2026, 11, 16, 14),
+         SupplementRequestInput(reason="Thiếu", missing_items=("A",)), )
     _act(session, d, "provide_supplement", vn(2026, 11, 17, 9))
-    _act(session, d, "request_supplement", vn(2026, 11, 17, 14), reason="Thiếu", missing_items=["B"])
+    _act(session, d, "request_supplement", vn(2026, 11, 17, 14),
+         SupplementRequestInput(reason="Thiếu", missing_items=("B",)), )
     assert d.due_at > NOW
     commune = agency(session, COMMUNE)
     f = reports.form06(session, commune, *NOVEMBER, now=NOW).totals
@@ -305,8 +320,8 @@ def test_satisfaction_counts_dossiers_not_ratings(session):
     for day in (2, 3, 4, 5):
         d = receive(session, now=vn(2026, 11, day, 9), procedure_code="1.004884").dossier
         apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, day, 9, 5))
-        _act(session, d, "complete", vn(2026, 11, day, 15), result="Xong")
-        _act(session, d, "return_result", vn(2026, 11, day, 16), method="direct")
+        _act(session, d, "complete", vn(2026, 11, day, 15), CompleteInput(result="Xong"))
+        _act(session, d, "return_result", vn(2026, 11, day, 16), ReturnInput(method="direct"))
         dossiers.append(d)
     # One dossier both rated "dissatisfied" and complained about: ONE unhappy dossier, not two.
     submit_rating(session, dossiers[0], scores=GOOD, satisfied=False, comment="", now=vn(2026, 11, 6, 9))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput
 from tests.factories import receive, user
 
 
@@ -39,7 +40,8 @@ def test_three_agency_chain_with_per_leg_deadlines_and_results(session):
     apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=utc(3, 13, 30))
     assert leg3.due_at == utc(4, 10, 45)
 
-    apply_action(session, d, "complete", actor=user(session, "t_bhxh"), now=utc(5, 9), result="Đã cấp thẻ BHYT")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp thẻ BHYT"), actor=user(session, "t_bhxh"), now=utc(5, 9))
     assert leg3.result == "late"
     assert d.status == "result_ready" and d.code == code
     assert d.current_agency.identifier == "000.01.31.H25"  # back to the desk

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from jobs import run_job
 from onestop.models import OutboxMessage
 from onestop.services.dossiers.actions import apply_action
-from onestop.services.notify.notifications import LoggingSender, SmtpSender, backoff, deliver_outbox, enqueue_status_emails, queue_message
+from onestop.services.dossiers.inputs import AssignInput, SupplementRequestInput
+from onestop.services.notify.notifications import (
+    LoggingSender,
+    SmtpSender,
+    backoff,
+    deliver_outbox,
+    enqueue_status_emails,
+    queue_message,
+)
 from tests.factories import receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
@@ -123,7 +131,9 @@ def test_citizen_gets_one_email_per_public_event_and_none_for_internal_ones(sess
     receive(session, now=NOW)  # no e-mail given: nothing queued
     later = NOW + timedelta(hours=1)
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=later)
-    apply_action(session, d, "assign", actor=user(session, "t_head"), now=later, officer=user(session, "t_officer"))
+    apply_action(session, d, "assign",
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=later)
     n = enqueue_status_emails(session, since=NOW - timedelta(days=1), now=later)
     assert n == 2  # receive + transfer; the assignment is internal
     assert enqueue_status_emails(session, since=NOW - timedelta(days=1), now=later) == 0
@@ -141,8 +151,9 @@ def test_notify_job_delivers_through_configured_smtp(app, session, smtp_server, 
     d = receive(session, now=NOW, email="an@example.vn", notify_consent=True, notify_channel="email").dossier
     receive(session, now=NOW, email="other@example.vn")  # no consent: never written to
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=NOW)
-    apply_action(session, d, "request_supplement", actor=user(session, "t_head"), now=NOW,
-                 reason="Thiếu giấy tờ", missing_items=["Bản sao CCCD"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Bản sao CCCD",)),
+                 actor=user(session, "t_head"), now=NOW)
     session.commit()
     r = run_job(app, "notify", NOW + timedelta(minutes=1))
     assert r == {"queued": 0, "sent": 1, "retried": 0, "failed": 0}

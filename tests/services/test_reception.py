@@ -6,6 +6,7 @@ import pytest
 
 from onestop.domain.status import DossierStatus
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import AssignInput, CompleteInput
 from onestop.services.errors import ValidationFailed
 from tests.factories import receive, user
 
@@ -44,8 +45,11 @@ def test_full_cycle_through_the_one_writer(session):
     later = datetime(2026, 2, 13, 2, 0, tzinfo=UTC)
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=later)
     assert d.current_agency.identifier == "000.00.31.H25"
-    apply_action(session, d, "assign", actor=user(session, "t_head"), now=later, officer=user(session, "t_officer"))
-    apply_action(session, d, "complete", actor=user(session, "t_officer"), now=later, result="Đã cấp")
+    apply_action(session, d, "assign",
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=later)
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_officer"), now=later)
     assert d.status == DossierStatus.RESULT_READY and d.finished_at == later
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=later)
     assert d.status == DossierStatus.RETURNED

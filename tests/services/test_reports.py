@@ -8,13 +8,21 @@ from sqlalchemy import select
 
 from onestop.domain.metrics import FORM06_COLUMNS, Form06Row, form06_bucket, identity_errors, period_bounds
 from onestop.models import Dossier, PauseInterval, ReportSnapshot
-from onestop.services.reporting import reports
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import WithdrawInput
 from onestop.services.errors import Conflict, ValidationFailed
+from onestop.services.reporting import reports
 from tests.factories import agency, user
 from tests.services.test_reports_data import (
+    EXPECTED_MARCH,
     LATER,
-    EXPECTED_MARCH, MARCH, build_march, complete, open_, provide, supplement, vn,
+    MARCH,
+    build_march,
+    complete,
+    open_,
+    provide,
+    supplement,
+    vn,
 )
 
 COMMUNE = "000.00.31.H25"  # UBND xã Tân Lạc (its service centre receives)
@@ -164,7 +172,8 @@ def test_sql_agrees_with_the_pure_rule_and_identities_hold_on_random_data(sessio
         if roll < 0.6:
             complete(session, d, t + timedelta(days=rng.randrange(0, 12)))
         elif roll < 0.7:
-            apply_action(session, d, "withdraw", actor=user(session, "t_clerk"), now=t, reason="Rút")
+            apply_action(session, d, "withdraw",
+                         WithdrawInput(reason="Rút"), actor=user(session, "t_clerk"), now=t)
         elif roll < 0.8:
             supplement(session, d, t)
         events.append(d)

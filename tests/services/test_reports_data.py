@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from onestop.models import Dossier
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput, SupplementRequestInput, WithdrawInput
 from tests.factories import receive, user
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -31,12 +32,14 @@ def officer_for(d: Dossier) -> str:
 
 
 def complete(session, d: Dossier, when: datetime) -> None:
-    apply_action(session, d, "complete", actor=user(session, officer_for(d)), now=when, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, officer_for(d)), now=when)
 
 
 def supplement(session, d: Dossier, when: datetime) -> None:
-    apply_action(session, d, "request_supplement", actor=user(session, officer_for(d)), now=when,
-                 reason="Thiếu giấy tờ", missing_items=["Bản sao giấy chứng sinh"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Bản sao giấy chứng sinh",)),
+                 actor=user(session, officer_for(d)), now=when)
 
 
 def provide(session, d: Dossier, when: datetime) -> None:
@@ -85,8 +88,9 @@ def build_march(session) -> March:
     complete(session, two, vn(2026, 3, 6, 10))
     # Direct Wed 04/03, withdrawn Thu 05/03: resolved (early).
     withdrawn = open_(session, vn(2026, 3, 4))
-    apply_action(session, withdrawn, "withdraw", actor=user(session, "t_clerk"), now=vn(2026, 3, 5),
-                 reason="Công dân rút hồ sơ")
+    apply_action(session, withdrawn, "withdraw",
+                 WithdrawInput(reason="Công dân rút hồ sơ"),
+                 actor=user(session, "t_clerk"), now=vn(2026, 3, 5))
     # Direct Fri 20/03 (due Fri 27/03 17:00), open at the end: overdue.
     overdue = open_(session, vn(2026, 3, 20))
     # Direct Fri 27/03 (due Fri 03/04): within.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from onestop.services.reporting import reports
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput
+from onestop.services.reporting import reports
 from tests.factories import agency, user
 from tests.services.test_reports_data import open_, vn
 
@@ -18,7 +19,8 @@ def test_three_agency_chain_blames_the_agency_that_overran_its_share(session):
     apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=vn(2026, 3, 3, 10))
     apply_action(session, d, "hand_off", actor=user(session, "t_police"), now=vn(2026, 3, 6, 9))
     apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 9))
-    apply_action(session, d, "complete", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14), result="Xong")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Xong"), actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14))
     assert [leg.share_minutes for leg in d.legs] == [540, 405, 405]
     assert [leg.result for leg in d.legs] == ["on_time", "late", "early"]
 

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from onestop.domain.metrics import period_bounds
 from onestop.models import AuditLog
-from onestop.services.public.feedback import answer_feedback, register_feedback, transparency_figures
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput, ReturnInput
 from onestop.services.errors import ValidationFailed
+from onestop.services.public.feedback import answer_feedback, register_feedback, transparency_figures
 from onestop.services.reporting.metrics import subtree_counts
 from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
@@ -27,8 +28,9 @@ NOW = vn(2026, 11, 20, 10)
 def _returned(session, day: int):
     d = receive(session, now=vn(2026, 11, day, 9), procedure_code="1.004884").dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, day, 9, 5))
-    apply_action(session, d, "complete", actor=None, now=vn(2026, 11, day, 15), result="Xong")
-    apply_action(session, d, "return_result", actor=None, now=vn(2026, 11, day, 16), method="direct")
+    apply_action(session, d, "complete", CompleteInput(result="Xong"), actor=None, now=vn(2026, 11, day, 15))
+    apply_action(session, d, "return_result",
+                 ReturnInput(method="direct"), actor=None, now=vn(2026, 11, day, 16))
     return d
 
 

@@ -10,9 +10,16 @@ from sqlalchemy import delete, func, select
 
 from onestop.models import MetricSnapshot, ScoringRuleRow
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import ApologyInput, CompleteInput
 from onestop.services.errors import ValidationFailed
 from onestop.services.reporting.metrics import period_of, snapshot_metrics
-from onestop.services.reporting.scores import online_service_counts, parse_tiers, score_agency, seed_scoring_rules, update_rule
+from onestop.services.reporting.scores import (
+    online_service_counts,
+    parse_tiers,
+    score_agency,
+    seed_scoring_rules,
+    update_rule,
+)
 from tests.factories import agency, receive, user
 
 
@@ -24,7 +31,8 @@ AS_OF = hn(2026, 3, 20, 9)  # Friday
 
 
 def _finish(session, d, at):
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=at, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=at)
 
 
 def build_march(session) -> None:
@@ -37,8 +45,9 @@ def build_march(session) -> None:
         apply_action(session, d, "transfer", actor=clerk, now=mon)
     _finish(session, ds[0], hn(2026, 3, 4, 10))  # early
     _finish(session, ds[1], hn(2026, 3, 9, 16))  # on time (same day)
-    apply_action(session, ds[2], "apologise", actor=head, now=hn(2026, 3, 6, 9), reason="Chờ xác minh",
-                 new_due_at=hn(2026, 3, 12, 17))
+    apply_action(session, ds[2], "apologise",
+                 ApologyInput(reason="Chờ xác minh", new_due_at=hn(2026, 3, 12, 17)),
+                 actor=head, now=hn(2026, 3, 6, 9))
     _finish(session, ds[2], hn(2026, 3, 10, 9))  # late, apologised
     # ds[3] stays open: overdue since 09/03 17:00
     d5 = receive(session, now=hn(2026, 3, 18, 9)).dossier  # due Wednesday 25/03 17:00

@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from onestop.domain.timing import Timing
 from onestop.models import Dossier, DossierEvent
-from onestop.services.public import lookup
 from onestop.services.dossiers import queries, scanning
-from onestop.services.reporting import reports, scores
-from onestop.services.dossiers.actions import apply_action, compute_dossier_due
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.clock import compute_dossier_due
+from onestop.services.dossiers.inputs import AssignInput, PaymentRequestInput, StopInput, WithdrawInput
 from onestop.services.dossiers.timing import timing_for
+from onestop.services.public import lookup
+from onestop.services.reporting import reports, scores
 from onestop.web import sentences
 from onestop.web.api import dossier_json
 from tests.factories import agency, procedure, receive, user
@@ -119,8 +121,9 @@ def test_a_supplement_pause_ended_by_stop_is_not_late(session):
     # 5 working days, received Mon 02/03/2026 09:00, supplement requested 03/03 09:00, stopped 20/03.
     d, secret = _received(session, vn(2026, 3, 2))
     supplement(session, d, vn(2026, 3, 3))
-    apply_action(session, d, "stop", actor=user(session, "t_head"), now=vn(2026, 3, 20),
-                 reason="Công dân không bổ sung")
+    apply_action(session, d, "stop",
+                 StopInput(reason="Công dân không bổ sung"),
+                 actor=user(session, "t_head"), now=vn(2026, 3, 20))
     assert d.status == "stopped"
     # The paused working time (03/03 09:00 → 20/03 09:00) extends the due time, recorded as a change.
     assert d.due_at is not None and d.due_at > d.finished_at
@@ -135,12 +138,14 @@ def test_a_supplement_pause_ended_by_stop_is_not_late(session):
 
 def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
     d, secret = _received(session, vn(2026, 3, 2))
-    apply_action(session, d, "assign", actor=user(session, "t_head"), now=vn(2026, 3, 2, 10),
-                 officer=user(session, "t_officer"))
-    apply_action(session, d, "request_payment", actor=user(session, "t_officer"), now=vn(2026, 3, 3),
-                 reason="Lệ phí")
-    apply_action(session, d, "withdraw", actor=user(session, "t_clerk"), now=vn(2026, 3, 20),
-                 reason="Công dân rút hồ sơ")
+    apply_action(session, d, "assign",
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=vn(2026, 3, 2, 10))
+    apply_action(session, d, "request_payment",
+                 PaymentRequestInput(reason="Lệ phí"), actor=user(session, "t_officer"), now=vn(2026, 3, 3))
+    apply_action(session, d, "withdraw",
+                 WithdrawInput(reason="Công dân rút hồ sơ"),
+                 actor=user(session, "t_clerk"), now=vn(2026, 3, 20))
     assert d.status == "withdrawn" and d.due_at is not None and d.due_at > d.finished_at
     assert datetime.fromisoformat(_due_change(session, d, "withdraw")["old_due_at"]) == vn(2026, 3, 9, 17)
     got = _all_timings(session, d, secret, vn(2026, 3, 25))
@@ -150,7 +155,8 @@ def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
 
 def test_stop_without_an_open_pause_leaves_the_due_time_alone(session):
     d, _secret = _received(session, vn(2026, 3, 2))
-    apply_action(session, d, "stop", actor=user(session, "t_head"), now=vn(2026, 3, 20), reason="Dừng")
+    apply_action(session, d, "stop",
+                 StopInput(reason="Dừng"), actor=user(session, "t_head"), now=vn(2026, 3, 20))
     assert d.due_at == vn(2026, 3, 9, 17)
     assert "old_due_at" not in _due_change(session, d, "stop")
     assert timing_for(session, d, vn(2026, 3, 25)).timing is Timing.LATE

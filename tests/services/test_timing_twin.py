@@ -15,10 +15,22 @@ from sqlalchemy import select
 from onestop.domain.status import DossierStatus
 from onestop.domain.timing import Timing, timing_view
 from onestop.models import Dossier, PauseInterval
-from onestop.services.dossiers import scanning
 from onestop.services.admin.calendars import calendar_for
+from onestop.services.dossiers import scanning
 from onestop.services.dossiers.actions import apply_action
-from onestop.services.dossiers.timing import TIMING_COLUMNS, inputs_of_dossier, inputs_of_row, open_pause_start
+from onestop.services.dossiers.inputs import (
+    CompleteInput,
+    PaymentRequestInput,
+    StopInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
+from onestop.services.dossiers.timing import (
+    TIMING_COLUMNS,
+    inputs_of_dossier,
+    inputs_of_row,
+    open_pause_start,
+)
 from onestop.services.dossiers.timing_sql import timing_case
 from tests.factories import agency, procedure, receive, user
 from tests.services.test_reports_data import vn
@@ -101,10 +113,12 @@ def _through_the_services(session, rng: random.Random, now: datetime, n: int) ->
         for _step in range(rng.choice([0, 1, 1, 2])):
             kind = rng.choice(["supplement", "payment"])
             if kind == "supplement":
-                apply_action(session, d, "request_supplement", actor=officer, now=t, reason="Thiếu",
-                             missing_items=["Bản sao"])
+                apply_action(session, d, "request_supplement",
+                             SupplementRequestInput(reason="Thiếu", missing_items=("Bản sao",)),
+                             actor=officer, now=t)
             else:
-                apply_action(session, d, "request_payment", actor=officer, now=t, reason="Lệ phí")
+                apply_action(session, d, "request_payment",
+                             PaymentRequestInput(reason="Lệ phí"), actor=officer, now=t)
             t += timedelta(hours=rng.randint(1, 72))
             if t >= now:
                 break
@@ -112,16 +126,16 @@ def _through_the_services(session, rng: random.Random, now: datetime, n: int) ->
             session.flush()
             session.expire(d, ["pauses"])
             if end < 0.2:
-                apply_action(session, d, "stop", actor=head, now=t, reason="Không bổ sung")
+                apply_action(session, d, "stop", StopInput(reason="Không bổ sung"), actor=head, now=t)
                 break
             if end < 0.35:
-                apply_action(session, d, "withdraw", actor=clerk, now=t, reason="Rút")
+                apply_action(session, d, "withdraw", WithdrawInput(reason="Rút"), actor=clerk, now=t)
                 break
             apply_action(session, d, "provide_supplement" if kind == "supplement" else "confirm_payment",
                          actor=clerk, now=t)
             t += timedelta(hours=rng.randint(1, 24))
         if d.finished_at is None and t < now and rng.random() < 0.5 and d.status == "processing":
-            apply_action(session, d, "complete", actor=officer, now=t, result="Đã cấp")
+            apply_action(session, d, "complete", CompleteInput(result="Đã cấp"), actor=officer, now=t)
     session.flush()
 
 

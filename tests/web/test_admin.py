@@ -22,6 +22,7 @@ from onestop.models import (
 )
 from onestop.services.admin.accounts import check_password, token_digest
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import WithdrawInput
 from tests.factories import PASSWORD, agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 Hà Nội
@@ -266,7 +267,8 @@ def test_closure_replans_the_running_dossiers_it_affects_as_recorded_events(clie
     apply_action(session, inside, A.TRANSFER, actor=user(session, "t_clerk"), now=MON)
     other_commune = receive(session, now=MON, clerk="t_clerk_other").dossier
     finished = receive(session, now=MON).dossier
-    apply_action(session, finished, A.WITHDRAW, actor=user(session, "t_clerk"), now=MON, reason="Rút")
+    apply_action(session, finished, A.WITHDRAW,
+                 WithdrawInput(reason="Rút"), actor=user(session, "t_clerk"), now=MON)
     session.commit()
     due_before = inside.due_at
     other_due = other_commune.due_at

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from onestop.models import Dossier, Notification
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import AssignInput, SupplementRequestInput
 from tests.factories import PASSWORD, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -28,8 +29,9 @@ def processing(session: Any, now: datetime, procedure_code: str = "1.004884") ->
 
 def test_worklist_sorted_by_time_left_paused_last_with_labels(client, session):
     paused = processing(session, MON)  # due Mon 09/03 17:00
-    apply_action(session, paused, "request_supplement", actor=user(session, "t_officer"), now=MON,
-                 missing_items=["X"], reason="Thiếu")
+    apply_action(session, paused, "request_supplement",
+                 SupplementRequestInput(missing_items=("X",), reason="Thiếu"),
+                 actor=user(session, "t_officer"), now=MON)
     later = processing(session, datetime(2026, 3, 4, 2, 0, tzinfo=UTC))  # due Wed 11/03
     sooner = processing(session, MON)  # due Mon 09/03
     session.commit()
@@ -54,7 +56,9 @@ def test_worklist_shows_overdue_and_apology_prompt(client, session):
 def test_inbox_lists_unassigned_first_and_head_assigns_inline(client, session):
     a = processing(session, MON)
     b = processing(session, MON)
-    apply_action(session, a, "assign", actor=user(session, "t_head"), now=MON, officer=user(session, "t_officer"))
+    apply_action(session, a, "assign",
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=MON)
     session.commit()
     login(client, "t_head")
     html = client.get("/inbox").get_data(as_text=True)

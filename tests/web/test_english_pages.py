@@ -26,6 +26,15 @@ from sqlalchemy import select
 from onestop.domain.status import DossierStatus
 from onestop.models import Agency, Dossier, Procedure, ScoringRuleRow
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    ActionInput,
+    ApologyInput,
+    CompleteInput,
+    PaymentRequestInput,
+    StopInput,
+    SupplementRequestInput,
+    WithdrawInput,
+)
 from tests.factories import PASSWORD, agency, receive, user
 
 _TONES = "\u0300\u0301\u0309\u0303\u0323"  # grave, acute, hook above, tilde, dot below
@@ -138,8 +147,9 @@ ASCII_APPLICANT = {"name": "Tran Van Binh", "address": "12 Hang Bai street", "id
                    "phone": "0912000111"}
 
 
-def _act(session: Any, d: Dossier, action: str, who: str, now: datetime, **data: Any) -> None:
-    apply_action(session, d, action, actor=user(session, who), now=now, **data)
+def _act(session: Any, d: Dossier, action: str, who: str, now: datetime,
+         data: ActionInput | None = None) -> None:
+    apply_action(session, d, action, data, actor=user(session, who), now=now)
 
 
 def _build(session: Any) -> dict[str, tuple[str, str]]:
@@ -162,15 +172,17 @@ def _build(session: Any) -> dict[str, tuple[str, str]]:
     # After closing, then a supplement request answered (an ended pause), then a payment pending.
     d = rec("awaiting_payment", utc(3, 2, 18))
     _act(session, d, "transfer", "t_clerk", utc(3, 3, 9))
-    _act(session, d, "request_supplement", "t_head", utc(3, 3, 10), reason="Photo is unreadable",
-         missing_items=["A readable copy of the ID card"])
+    _act(session, d, "request_supplement", "t_head", utc(3, 3, 10),
+         SupplementRequestInput(reason="Photo is unreadable",
+                                missing_items=("A readable copy of the ID card",)))
     _act(session, d, "provide_supplement", "t_clerk", utc(3, 4, 9))
-    _act(session, d, "request_payment", "t_head", utc(3, 4, 10), reason="Registration fee 50000 VND")
+    _act(session, d, "request_payment", "t_head", utc(3, 4, 10),
+         PaymentRequestInput(reason="Registration fee 50000 VND"))
     # Waiting for a supplement (open pause).
     d = rec("awaiting_supplement", utc(3, 2, 9))
     _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_supplement", "t_head", utc(3, 2, 11), reason="Missing page",
-         missing_items=["Page 2 of the form"])
+    _act(session, d, "request_supplement", "t_head", utc(3, 2, 11),
+         SupplementRequestInput(reason="Missing page", missing_items=("Page 2 of the form",)))
     # Online, filed at night.
     rec("new_online", utc(4, 24, 20), channel="online", outcome="submit_online")
     rec("incomplete", utc(3, 2, 9), outcome="request_supplement", reason="Form not signed",
@@ -183,24 +195,24 @@ def _build(session: Any) -> dict[str, tuple[str, str]]:
     # Apology with a new date, then finished late.
     d = rec("result_ready_late", utc(3, 2, 9))
     _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "apologise", "t_head", utc(3, 6, 9), reason="Waiting for the archive",
-         new_due_at=utc(3, 20, 17))
-    _act(session, d, "complete", "t_head", utc(3, 16, 9), result="Certificate issued")
+    _act(session, d, "apologise", "t_head", utc(3, 6, 9),
+         ApologyInput(reason="Waiting for the archive", new_due_at=utc(3, 20, 17)))
+    _act(session, d, "complete", "t_head", utc(3, 16, 9), CompleteInput(result="Certificate issued"))
     # Returned on time.
     d = rec("returned", utc(3, 2, 9))
     _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "complete", "t_head", utc(3, 3, 9), result="Certificate issued")
+    _act(session, d, "complete", "t_head", utc(3, 3, 9), CompleteInput(result="Certificate issued"))
     _act(session, d, "return_result", "t_clerk", utc(3, 3, 10))
     # Stopped and withdrawn during a pause.
     d = rec("stopped", utc(3, 2, 9))
     _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_payment", "t_head", utc(3, 3, 9), reason="Fee")
-    _act(session, d, "stop", "t_head", utc(3, 4, 9), reason="Applicant did not pay")
+    _act(session, d, "request_payment", "t_head", utc(3, 3, 9), PaymentRequestInput(reason="Fee"))
+    _act(session, d, "stop", "t_head", utc(3, 4, 9), StopInput(reason="Applicant did not pay"))
     d = rec("withdrawn", utc(3, 2, 9))
     _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_supplement", "t_head", utc(3, 3, 9), reason="Missing page",
-         missing_items=["Page 3"])
-    _act(session, d, "withdraw", "t_clerk", utc(3, 4, 9), reason="Applicant asked")
+    _act(session, d, "request_supplement", "t_head", utc(3, 3, 9),
+         SupplementRequestInput(reason="Missing page", missing_items=("Page 3",)))
+    _act(session, d, "withdraw", "t_clerk", utc(3, 4, 9), WithdrawInput(reason="Applicant asked"))
     # A calendar-day limit whose last day rolls over the 30/04–01/05 holidays.
     rec("calendar_days", utc(4, 16, 10), procedure_code="1.011607")
     # Working hours.

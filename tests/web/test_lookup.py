@@ -10,6 +10,7 @@ import pytest
 
 from onestop.domain.status import DossierStatus
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import ApologyInput, CompleteInput, SupplementRequestInput
 from tests.factories import receive, user
 
 # Monday 02/03/2026 09:00 in Hà Nội.
@@ -28,7 +29,8 @@ def _returned(session, **kw):
     res = receive(session, now=MON, **kw)
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=LATER, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
     session.commit()
     assert d.status == DossierStatus.RETURNED
@@ -166,8 +168,10 @@ def test_apology_promised_date_and_reason_are_shown(session, client, clock):
     res = receive(session, now=MON)
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "apologise", actor=user(session, "t_head"), now=MON,
-                 reason="Chờ xác minh thông tin hộ tịch", new_due_at=datetime(2026, 3, 12, 10, 0, tzinfo=UTC))
+    apply_action(session, d, "apologise",
+                 ApologyInput(reason="Chờ xác minh thông tin hộ tịch",
+                              new_due_at=datetime(2026, 3, 12, 10, 0, tzinfo=UTC)),
+                 actor=user(session, "t_head"), now=MON)
     session.commit()
     html = client.post("/lookup", data={"code": d.code, "secret": res.secret}).get_data(as_text=True)
     assert "17:00 12/03/2026" in html and "Chờ xác minh thông tin hộ tịch" in html
@@ -181,8 +185,9 @@ def test_supplement_pause_and_items_are_shown(session, client, clock):
     res = receive(session, now=MON)
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "request_supplement", actor=user(session, "t_head"), now=MON,
-                 reason="Thiếu bản sao", missing_items=["Bản sao Giấy khai sinh"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu bản sao", missing_items=("Bản sao Giấy khai sinh",)),
+                 actor=user(session, "t_head"), now=MON)
     session.commit()
     html = client.post("/lookup", data={"code": d.code, "secret": res.secret}).get_data(as_text=True)
     assert "Chờ công dân bổ sung giấy tờ" in html and "Bản sao Giấy khai sinh" in html

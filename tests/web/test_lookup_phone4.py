@@ -15,6 +15,7 @@ from flask import Flask
 from onestop.domain.status import DossierStatus
 from onestop.models import Feedback, Rating
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput
 from tests.factories import receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -81,7 +82,8 @@ def test_wrong_guesses_count_across_page_api_rating_and_feedback(session, client
     res = receive(session, now=MON, phone=PHONE)
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=LATER, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
     session.commit()
     assert d.status == DossierStatus.RETURNED

@@ -13,6 +13,7 @@ from flask import Flask
 from onestop.domain.status import DossierStatus
 from onestop.models import Feedback, Rating
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -40,7 +41,8 @@ def _returned(session, **kw):  # type: ignore[no-untyped-def]
     res = receive(session, now=MON, **kw)
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=LATER, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
     session.commit()
     assert d.status == DossierStatus.RETURNED
@@ -207,7 +209,7 @@ def test_public_page_dates_are_dd_mm_yyyy_and_names_full(session, client, clock)
 def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, client, clock):
     """The desk reissues the secret when a receipt is lost (the old one may be in other hands):
     sessions opened before the reissue end with it."""
-    from onestop.services.dossiers.actions import reissue_secret
+    from onestop.services.dossiers.reception import reissue_secret
 
     res = _returned(session)
     code = res.dossier.code

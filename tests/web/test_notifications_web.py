@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from onestop.models import Dossier, OutboxMessage
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import SupplementRequestInput
 from tests.factories import PASSWORD, receive, user
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -26,8 +27,9 @@ def _transferred(session, **kw):
 
 def test_dossier_page_shows_consent_and_each_messages_delivery_status(client, session):
     d = _transferred(session, notify_consent=True, notify_channel="zalo")
-    apply_action(session, d, "request_supplement", actor=user(session, "t_head"), now=NOW + timedelta(minutes=2),
-                 reason="Thiếu", missing_items=["Bản sao CCCD"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu", missing_items=("Bản sao CCCD",)),
+                 actor=user(session, "t_head"), now=NOW + timedelta(minutes=2))
     msg = session.scalar(select(OutboxMessage))
     msg.attempts, msg.last_error = 2, "HTTP 503"
     session.commit()

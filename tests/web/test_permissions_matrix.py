@@ -18,6 +18,13 @@ from onestop.domain.status import DossierAction as A
 from onestop.models import Dossier, DossierEvent, HandoffLeg, PauseInterval
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import (
+    AssignInput,
+    CompleteInput,
+    HandOffInput,
+    PaymentRequestInput,
+    SupplementRequestInput,
+)
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
@@ -80,15 +87,17 @@ def make(session, state: str) -> Dossier:
     if state == "processing":
         return d
     if state == "awaiting_supplement":
-        apply_action(session, d, A.REQUEST_SUPPLEMENT, actor=head, now=MON, reason="Thiếu", missing_items=["x"])
+        apply_action(session, d, A.REQUEST_SUPPLEMENT,
+                     SupplementRequestInput(reason="Thiếu", missing_items=("x",)), actor=head, now=MON)
     elif state == "awaiting_payment":
-        apply_action(session, d, A.REQUEST_PAYMENT, actor=head, now=MON, reason="Lệ phí")
+        apply_action(session, d, A.REQUEST_PAYMENT, PaymentRequestInput(reason="Lệ phí"), actor=head, now=MON)
     elif state in ("handed_off", "acknowledged"):
-        apply_action(session, d, A.HAND_OFF, actor=head, now=MON, to_agency=agency(session, POLICE))
+        apply_action(session, d, A.HAND_OFF,
+                     HandOffInput(to_agency_id=agency(session, POLICE).id), actor=head, now=MON)
         if state == "acknowledged":
             apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=MON)
     elif state == "result_ready":
-        apply_action(session, d, A.COMPLETE, actor=head, now=MON, result="Đã cấp")
+        apply_action(session, d, A.COMPLETE, CompleteInput(result="Đã cấp"), actor=head, now=MON)
     else:
         raise AssertionError(state)
     return d
@@ -201,7 +210,9 @@ def test_wrong_status_is_409_and_changes_nothing(client, session, action: A, use
 
 def test_officers_act_only_on_their_own_or_unassigned_dossiers(client, session) -> None:
     d = make(session, "processing")
-    apply_action(session, d, A.ASSIGN, actor=user(session, "t_head"), now=MON, officer=user(session, "t_officer"))
+    apply_action(session, d, A.ASSIGN,
+                 AssignInput(officer_id=user(session, "t_officer").id),
+                 actor=user(session, "t_head"), now=MON)
     h2, h1 = bearer(session, "t_officer2"), bearer(session, "t_officer")
     session.commit()
     before = snapshot(session, d)
@@ -219,8 +230,9 @@ def test_police_of_the_commune_cannot_see_a_dossier_never_handed_to_it(client, s
     session.commit()
     assert client.get(f"/api/v1/dossiers/{d.code}", headers=h).status_code == 404
     with patch("onestop.web.api.utcnow", return_value=LATER):
-        apply_action(session, d, A.HAND_OFF, actor=user(session, "t_head"), now=LATER,
-                     to_agency=agency(session, POLICE))
+        apply_action(session, d, A.HAND_OFF,
+                     HandOffInput(to_agency_id=agency(session, POLICE).id),
+                     actor=user(session, "t_head"), now=LATER)
         session.commit()
     got = client.get(f"/api/v1/dossiers/{d.code}", headers=h).get_json()
     assert got["current_agency"] == POLICE and "acknowledge" in got["allowed_actions"]

@@ -94,6 +94,7 @@ def test_delays_are_in_working_days_and_hours(client, session):
     """3.000722 at the commune: 3 working days = 1,350 office minutes, 450 a working day; the police
     leg used 1,290 minutes and overran its share by 885 (tests/services/test_reports_delays.py)."""
     from onestop.services.dossiers.actions import apply_action
+    from onestop.services.dossiers.inputs import CompleteInput
     from tests.factories import user
     from tests.services.test_reports_data import open_
 
@@ -102,7 +103,8 @@ def test_delays_are_in_working_days_and_hours(client, session):
     apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=vn(2026, 3, 3, 10))
     apply_action(session, d, "hand_off", actor=user(session, "t_police"), now=vn(2026, 3, 6, 9))
     apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 9))
-    apply_action(session, d, "complete", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14), result="Xong")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Xong"), actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14))
     session.commit()
     login(client)
     html = client.get("/reports/delays?kind=month&value=2026-03").get_data(as_text=True)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
-from onestop.services.dossiers.actions import apply_action, normalize_phone
+from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.applicant import normalize_phone
+from onestop.services.dossiers.inputs import CompleteInput, ReturnInput
 from onestop.services.dossiers.queries import _successor, parse_search
 from tests.factories import PASSWORD, receive, user
 
@@ -88,8 +90,9 @@ def test_the_search_box_is_in_the_menu(client, session):
 def _ready(session: Any, at: datetime) -> Any:
     d = receive(session, now=at).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=at + timedelta(minutes=5))
-    apply_action(session, d, "complete", actor=user(session, "t_officer"), now=at + timedelta(minutes=30),
-                 result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"),
+                 actor=user(session, "t_officer"), now=at + timedelta(minutes=30))
     return d
 
 
@@ -97,8 +100,9 @@ def test_waiting_to_return_queue_and_its_counts_on_the_home_page(client, session
     old = _ready(session, MON)
     new = _ready(session, MON + timedelta(days=9))
     returned = _ready(session, MON + timedelta(days=9, hours=1))
-    apply_action(session, returned, "return_result", actor=user(session, "t_clerk"),
-                 now=MON + timedelta(days=9, hours=2), method="direct", receiver="Nguyễn Văn An")
+    apply_action(session, returned, "return_result",
+                 ReturnInput(method="direct", receiver="Nguyễn Văn An"), actor=user(session, "t_clerk"),
+                 now=MON + timedelta(days=9, hours=2))
     session.flush()
     login(client, "t_clerk")
     now = MON + timedelta(days=10)

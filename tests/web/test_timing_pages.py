@@ -11,6 +11,7 @@ import pytest
 
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import SupplementRequestInput
 from tests.factories import PASSWORD, receive, user
 from tests.services.test_reports_data import vn
 
@@ -44,8 +45,9 @@ def test_page_api_and_look_up_agree_on_a_supplement_request(client, session, ask
     res = receive(session, now=vn(2026, 3, 2))
     d = res.dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 3, 2, 9, 5))
-    apply_action(session, d, "request_supplement", actor=user(session, "t_officer"), now=asked,
-                 reason="Thiếu giấy tờ", missing_items=["Bản sao giấy chứng sinh"])
+    apply_action(session, d, "request_supplement",
+                 SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Bản sao giấy chứng sinh",)),
+                 actor=user(session, "t_officer"), now=asked)
     session.commit()
     got = _shown(client, session, d.code, res.secret, vn(2026, 3, 11, 10))
     assert got["api"] == got["summary"] == expected

@@ -6,8 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from onestop.services.public.feedback import answer_feedback, register_feedback, submit_rating, transparency_figures
 from onestop.services.dossiers.actions import apply_action
+from onestop.services.dossiers.inputs import CompleteInput, SupplementRequestInput
+from onestop.services.public.feedback import (
+    answer_feedback,
+    register_feedback,
+    submit_rating,
+    transparency_figures,
+)
 from tests.factories import agency, receive, user
 
 MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00; 5 working days → due 09/03 17:00
@@ -17,7 +23,8 @@ SCORES = {"score_access": 3, "score_procedure": 3, "score_officer": 3, "score_re
 
 def _finish(session, d, at):
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete", actor=user(session, "t_head"), now=at, result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=at)
 
 
 def _scenario(session):
@@ -31,8 +38,9 @@ def _scenario(session):
     receive(session, now=datetime(2026, 3, 19, 2, 0, tzinfo=UTC))  # open, within time
     other = receive(session, now=MON, clerk="t_clerk_other").dossier
     apply_action(session, other, "transfer", actor=user(session, "t_clerk_other"), now=MON)
-    apply_action(session, other, "complete", actor=user(session, "t_head_other"), now=datetime(2026, 3, 9, 9, 0, tzinfo=UTC),
-                 result="Đã cấp")
+    apply_action(session, other, "complete",
+                 CompleteInput(result="Đã cấp"),
+                 actor=user(session, "t_head_other"), now=datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
     returned = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)
     apply_action(session, early, "return_result", actor=user(session, "t_clerk"), now=returned)
     submit_rating(session, early, scores=SCORES, satisfied=False, comment="", now=returned)
@@ -59,10 +67,12 @@ def test_two_supplement_requests_count_late_even_when_finished_before_due(sessio
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
     head = user(session, "t_head")
     for _ in range(2):
-        apply_action(session, d, "request_supplement", actor=head, now=MON, reason="Thiếu", missing_items=["A"])
+        apply_action(session, d, "request_supplement",
+                     SupplementRequestInput(reason="Thiếu", missing_items=("A",)), actor=head, now=MON)
         session.expire(d, ["pauses"])  # the view-only relationship does not see the new pause row
         apply_action(session, d, "provide_supplement", actor=head, now=MON)
-    apply_action(session, d, "complete", actor=head, now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC), result="Đã cấp")
+    apply_action(session, d, "complete",
+                 CompleteInput(result="Đã cấp"), actor=head, now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
     start = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
     (f,) = transparency_figures(session, [agency(session, "000.00.31.H25")], start, NOW, now=NOW)
     assert (f.handled, f.on_time) == (1, 0)

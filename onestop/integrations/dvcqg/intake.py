@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from ...domain.errors import DomainError
 from ...models import Agency
 from ...models.dvcqg import DvcqgIntake
-from ...services.dossiers.actions import Applicant, ReceptionInput, receive_dossier
+from ...services.dossiers.applicant import Applicant
+from ...services.dossiers.reception import ReceptionInput, receive_dossier
 from ...services.errors import ValidationFailed
 from .fake import load_schema, province_segment
 from .mapping import parse_portal_date

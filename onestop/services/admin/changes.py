@@ -21,13 +21,25 @@ from ...domain.deadlines import LimitUnit
 from ...domain.errors import DomainError
 from ...domain.status import RUNNING
 from ...domain.status import DossierAction as A
-from ...models import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName, CalendarExceptionRow, Dossier, Procedure, ProcedureStep, User
+from ...models import (
+    AGENCY_KINDS,
+    AGENCY_LEVELS,
+    Agency,
+    AgencyName,
+    CalendarExceptionRow,
+    Dossier,
+    Procedure,
+    ProcedureStep,
+    User,
+)
 from ...models.procedure import SUPPLEMENT_REGIMES
+from ..dossiers.actions import apply_action
+from ..dossiers.clock import compute_dossier_due
+from ..dossiers.inputs import ReplanInput
+from ..errors import NotFound, ValidationFailed
 from . import calendars
 from .accounts import audit, create_user, hash_password, issue_token, revoke_token
 from .agencies import set_path, subtree_ids_query
-from ..dossiers.actions import apply_action, compute_dossier_due
-from ..errors import NotFound, ValidationFailed
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -343,7 +355,7 @@ def replan_for_day(session: Session, day: date, agency: Agency | None, *, now: d
             # The apology's promised date must stay after the statutory one
             # (promise_after_due); such a dossier needs a person, not a silent move.
             continue
-        apply_action(session, d, A.REPLAN, actor=None, now=now, reason=reason)
+        apply_action(session, d, A.REPLAN, ReplanInput(reason=reason), actor=None, now=now)
         moved += 1
     return moved
 

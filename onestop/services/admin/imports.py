@@ -16,10 +16,10 @@ from ...domain.codes import AGENCY_ID_RE
 from ...domain.deadlines import LimitUnit
 from ...models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Procedure, ProcedureStep
 from ...models.procedure import ONLINE_LEVELS, PROCEDURE_LEVELS, SUPPLEMENT_REGIMES
+from ..dossiers.applicant import fold
+from ..errors import ValidationFailed
 from . import calendars
 from .agencies import set_path
-from ..dossiers.actions import fold
-from ..errors import ValidationFailed
 
 AGENCY_COLUMNS = ("identifier", "name", "short_name", "level", "kind", "parent_identifier", "office_hours")
 PROCEDURE_COLUMNS = ("code", "name", "field", "level", "limit", "unit")

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...domain.status import Role
 from ...models import Agency, AuditLog, User
-from .accounts import audit
-from ..dossiers.actions import fold, normalize_text
+from ..dossiers.applicant import fold, normalize_text
 from ..errors import ValidationFailed
+from .accounts import audit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from ...models import AGENCY_KINDS, Agency, Procedure, User
 from ...models.procedure import PROCEDURE_LEVELS
-from .accounts import audit
-from ..dossiers.actions import fold, normalize_text
+from ..dossiers.applicant import fold, normalize_text
 from ..errors import ValidationFailed
+from .accounts import audit
 
 CODE_RE = re.compile(r"^\d\.\d{6}(\.\d+)?$")  # national TTHC code, e.g. 1.004884
 

@@ -17,8 +17,9 @@ from ...domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierAction
 from ...domain.timing import due_soon_from
 from ...models import Dossier, User
 from ..admin.calendars import calendar_for
-from .actions import apply_action
 from ..errors import ValidationFailed
+from .actions import apply_action
+from .inputs import AssignInput
 
 _WORKING = tuple(s.value for s in OPEN if s not in PRE_RECEPTION)
 _PAUSED = tuple(s.value for s in PAUSED)
@@ -66,7 +67,8 @@ def bulk_assign(session: Session, dossiers: Iterable[Dossier], officer: User, *,
         raise ValidationFailed({"dossiers": f"Giao tối đa {MAX_BULK} hồ sơ một lần."})
     for d in batch:
         try:
-            apply_action(session, d, DossierAction.ASSIGN, actor=actor, now=now, officer=officer,
+            apply_action(session, d, DossierAction.ASSIGN,
+                         AssignInput(officer_id=officer.id), actor=actor, now=now,
                          expected_version=(versions or {}).get(d.id))
         except Exception as exc:
             exc.failed_code = d.code  # type: ignore[attr-defined]

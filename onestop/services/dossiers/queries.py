@@ -21,7 +21,7 @@ from ...domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
 from ...domain.timing import TimeLeft, Timing
 from ...models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
 from ..admin.agencies import subtree_ids_query
-from .actions import fold
+from .applicant import fold
 from .timing import open_pause_start, timing_for
 from .timing_sql import is_paused_open
 
@@ -188,7 +188,7 @@ def parse_search(text: str) -> SearchQuery | None:
     if not text:
         return None
     if _DIGITS_ONLY.match(text) and sum(c.isdigit() for c in text) >= 3:
-        from .actions import normalize_phone
+        from .applicant import normalize_phone
 
         return SearchQuery("digits", normalize_phone(text))
     if _CODE_LIKE.match(text):

@@ -34,7 +34,7 @@ from ...models import Agency, Dossier, Feedback, HandoffLeg, Rating, User
 from ..admin.accounts import audit
 from ..admin.agencies import in_subtree
 from ..admin.calendars import calendar_for
-from ..dossiers.actions import normalize_text
+from ..dossiers.applicant import normalize_text
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 __all__ = [

@@ -28,7 +28,7 @@ from ...domain.status import DossierAction, DossierStatus
 from ...domain.timing import TimeLeft, Timing
 from ...models import Agency, Dossier, DossierEvent, Feedback, PauseInterval, Procedure, Rating
 from ..admin.calendars import calendar_for
-from ..dossiers.actions import compute_dossier_due
+from ..dossiers.clock import compute_dossier_due
 from ..dossiers.timing import timing_for, timing_for_row
 
 __all__ = [
