@@ -165,6 +165,22 @@ class _Desk:
     weight: float
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What the draws decided for one dossier: its fate, where it is held (if anywhere), how many
+    supplement requests during processing, whether it pays a fee, whether it finishes late."""
+
+    fate: str
+    hold: str | None
+    supplement: str
+    payment: bool
+    late: bool
+
+
+# Records one action on the dossier being built (stops the story at the history's "now").
+_Act = Callable[..., None]
+
+
 class _Deck:
     """Stratified draws: each block of ``len(cards)`` draws holds the cards exactly once,
     so rare outcomes (2 % refused) appear at their rate even in a small sample."""
@@ -214,7 +230,8 @@ class _History:
         s = self.s
         agencies = list(s.scalars(select(Agency).where(Agency.kind.in_(DESK_KINDS), Agency.valid_to.is_(None))
                                   .order_by(Agency.path)))
-        procedures = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code)))
+        procedures = list(s.scalars(
+            select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code)))
         communes = [a for a in agencies if a.kind == "commune_service_centre"]
         desks: list[_Desk] = []
         for a in agencies:
@@ -224,7 +241,8 @@ class _History:
             routes = [r for p in procedures if p.receiving_kind == a.kind and (r := self._route(p, a))]
             if not routes:
                 continue
-            share = PROVINCIAL_SHARE if a.kind == "service_centre" else (1 - PROVINCIAL_SHARE) / max(1, len(communes))
+            share = PROVINCIAL_SHARE if a.kind == "service_centre" \
+                else (1 - PROVINCIAL_SHARE) / max(1, len(communes))
             desks.append(_Desk(a, clerk, routes, share))
         return desks
 
@@ -328,22 +346,7 @@ class _History:
         s, rng, now = self.s, self.rng, self.now
         proc, clerk = route.procedure, desk.clerk
         cal = self.cal(desk.agency)
-        recent = (now - t0) < timedelta(days=RECENT_DAYS)
-        # Most of what a desk holds open was received in the last few days (within time or due
-        # soon); a smaller share of older ones is what the overdue lists show.
-        fresh = (now - t0) < timedelta(days=FRESH_DAYS)
-        hold: str | None = None
-        if recent and (self.fresh_hold_deck if fresh else self.hold_deck).draw() == "hold":
-            hold = HOLD_STAGES[self.hold_next % len(HOLD_STAGES)]
-            if hold == "new_online" and channel != "online":
-                if route.procedure.online_level != "none":
-                    channel = "online"  # registered on the portal, not yet looked at by the desk
-                else:
-                    hold = None  # keep the turn for a dossier that can wait as an online one
-            if hold == "lien_thong" and not route.chain:
-                hold = None
-            if hold is not None:
-                self.hold_next += 1
+        hold, channel = self.hold_for(t0, route, channel)
         fate = self.fate.draw()
         incomplete = self.incomplete.draw() == "yes" or hold == "incomplete"
         supplement = self.supplement.draw()
@@ -351,6 +354,7 @@ class _History:
         late = self.lateness.draw() == "late"
         if hold == "awaiting_supplement":
             supplement = "once"
+        plan = _Plan(fate=fate, hold=hold, supplement=supplement, payment=payment, late=late)
         self.count += 1
 
         def act(action: A, actor: User | None, at: datetime, data: ActionInput | None = None) -> None:
@@ -371,31 +375,16 @@ class _History:
                                   agency=desk.agency, actor=None, now=t0)
             d = res.dossier
             try:
-                if hold == "new_online":
-                    raise _Stop
-                # The desk checks online registrations at its next office moment.
-                t = self.later(cal, t0, 10, 240)
-                if fate == "refuse":
-                    act(A.REFUSE, clerk, t, RefuseInput(reason=rng.choice(REFUSE_REASONS)))
-                    return
-                if incomplete:
-                    act(A.REQUEST_SUPPLEMENT, clerk, t,
-                        SupplementRequestInput(missing_items=tuple(missing()),
-                                               reason=rng.choice(SUPPLEMENT_REASONS)))
-                    if hold == "incomplete":
-                        raise _Stop
-                    t = self.later(cal, t, cal.minutes_per_day, 5 * cal.minutes_per_day)
-                act(A.RECEIVE, clerk, t)
-                self.process(d, t, desk, route, cal, fate=fate, supplement=supplement, payment=payment,
-                             late=late, hold=hold, act=act)
+                self.online_reception(d, t0, desk, route, cal, plan, incomplete, missing, act)
             except _Stop:
                 pass
             return
-        outcome = "refuse" if fate == "refuse" else "request_supplement" if incomplete else "receive"
+        outcome = "refuse" if plan.fate == "refuse" else "request_supplement" if incomplete else "receive"
         data = ReceptionInput(proc.code, applicant, channel=channel, outcome=outcome,
                               missing_items=missing() if outcome == "request_supplement" else [],
                               reason=(rng.choice(REFUSE_REASONS) if outcome == "refuse" else
-                                      rng.choice(SUPPLEMENT_REASONS) if outcome == "request_supplement" else ""),
+                                      rng.choice(SUPPLEMENT_REASONS) if outcome == "request_supplement"
+                                      else ""),
                               documents=[{"name": x, "provided": True} for x in docs])
         d = receive_dossier(s, data, agency=desk.agency, actor=clerk, now=t0).dossier
         if outcome == "refuse":
@@ -408,128 +397,194 @@ class _History:
                 # The citizen comes back with the missing papers (the code is kept).
                 t = self.later(cal, t, cal.minutes_per_day // 2, 4 * cal.minutes_per_day)
                 act(A.RECEIVE, clerk, t)
-            self.process(d, t, desk, route, cal, fate=fate, supplement=supplement, payment=payment,
-                         late=late, hold=hold, act=act)
+            self.process(d, t, desk, route, cal, plan, act)
         except _Stop:
             pass
 
-    def process(self, d: Dossier, t: datetime, desk: _Desk, route: _Route, cal: WorkingCalendar, *,
-                fate: str, supplement: str, payment: bool, late: bool, hold: str | None,
-                act: Callable[..., None]) -> None:
-        rng, s, staff = self.rng, self.s, self.staff
-        clerk, lead = desk.clerk, route.lead
-        mpd = cal.minutes_per_day
-        if hold == "received":
+    def hold_for(self, t0: datetime, route: _Route, channel: str) -> tuple[str | None, str]:
+        """The stage a recent dossier is left at (None: it runs its course), and its channel."""
+        recent = (self.now - t0) < timedelta(days=RECENT_DAYS)
+        # Most of what a desk holds open was received in the last few days (within time or due
+        # soon); a smaller share of older ones is what the overdue lists show.
+        fresh = (self.now - t0) < timedelta(days=FRESH_DAYS)
+        if not recent or (self.fresh_hold_deck if fresh else self.hold_deck).draw() != "hold":
+            return None, channel
+        hold: str | None = HOLD_STAGES[self.hold_next % len(HOLD_STAGES)]
+        if hold == "new_online" and channel != "online":
+            if route.procedure.online_level != "none":
+                channel = "online"  # registered on the portal, not yet looked at by the desk
+            else:
+                hold = None  # keep the turn for a dossier that can wait as an online one
+        if hold == "lien_thong" and not route.chain:
+            hold = None
+        if hold is not None:
+            self.hold_next += 1
+        return hold, channel
+
+    def online_reception(self, d: Dossier, t0: datetime, desk: _Desk, route: _Route, cal: WorkingCalendar,
+                         plan: _Plan, incomplete: bool, missing: Callable[[], list[str]], act: _Act) -> None:
+        """The desk looks at an online registration: refuses it, asks for what is missing, or receives it."""
+        rng, clerk = self.rng, desk.clerk
+        if plan.hold == "new_online":
             raise _Stop
-        if fate == "withdraw" and rng.random() < 0.4:
+        # The desk checks online registrations at its next office moment.
+        t = self.later(cal, t0, 10, 240)
+        if plan.fate == "refuse":
+            act(A.REFUSE, clerk, t, RefuseInput(reason=rng.choice(REFUSE_REASONS)))
+            return
+        if incomplete:
+            act(A.REQUEST_SUPPLEMENT, clerk, t,
+                SupplementRequestInput(missing_items=tuple(missing()),
+                                       reason=rng.choice(SUPPLEMENT_REASONS)))
+            if plan.hold == "incomplete":
+                raise _Stop
+            t = self.later(cal, t, cal.minutes_per_day, 5 * cal.minutes_per_day)
+        act(A.RECEIVE, clerk, t)
+        self.process(d, t, desk, route, cal, plan, act)
+
+    def process(self, d: Dossier, t: datetime, desk: _Desk, route: _Route, cal: WorkingCalendar,
+                plan: _Plan, act: _Act) -> None:
+        rng, clerk, mpd = self.rng, desk.clerk, cal.minutes_per_day
+        if plan.hold == "received":
+            raise _Stop
+        if plan.fate == "withdraw" and rng.random() < 0.4:
             act(A.WITHDRAW, clerk, self.later(cal, t, 30, mpd),
                 WithdrawInput(reason="Công dân có đơn đề nghị rút hồ sơ."))
             return
-        # Transfer with the process control slip and assignment: within the half-day for
-        # most procedures, within minutes for same-day and working-hour ones.
-        assert d.due_at is not None
-        quick = max(2, min(120, cal.working_minutes_between(t, d.due_at) // 8))
-        t = self.later(cal, t, 1, quick)
-        act(A.TRANSFER, clerk, t)
-        head = staff.head_for(lead, s)
-        officer = staff.at(lead, "officer") or head
-        assert officer is not None
-        t = self.later(cal, t, 1, quick)
-        if head is not None:  # an agency without a head of its own (a commune's police): unassigned
-            act(A.ASSIGN, head, t, AssignInput(officer_id=officer.id))
-        if hold == "processing":
+        t = self.transfer_and_assign(d, t, desk, route, cal, act)
+        if plan.hold == "processing":
             raise _Stop
-
-        def worker() -> User:
-            u = staff.worker_for(d.current_agency, s, d.assignee_id)
-            assert u is not None
-            return u
-
-        def remaining(at: datetime) -> int:
-            assert d.due_at is not None
-            return cal.working_minutes_between(at, d.due_at)
-
-        # Supplement during processing (clock paused; regime pause or restart).
-        if supplement != "no" or hold == "awaiting_supplement":
-            t = self.later(cal, t, 1, max(2, remaining(t) // 3))
-            act(A.REQUEST_SUPPLEMENT, worker(), t,
-                SupplementRequestInput(missing_items=("Giấy tờ bổ sung theo phiếu yêu cầu",),
-                                       reason=rng.choice(PROCESSING_SUPPLEMENT_REASONS)))
-            if hold == "awaiting_supplement":
-                raise _Stop
-            t = self.later(cal, t, mpd // 2, 8 * mpd)
-            act(A.PROVIDE_SUPPLEMENT, clerk, t)
-            if supplement == "twice":
-                t = self.later(cal, t, 30, mpd)
-                act(A.REQUEST_SUPPLEMENT, worker(), t,
-                    SupplementRequestInput(missing_items=("Bản sao có chứng thực",),
-                                           reason="Giấy tờ bổ sung lần trước chưa hợp lệ."))
-                t = self.later(cal, t, mpd // 2, 5 * mpd)
-                act(A.PROVIDE_SUPPLEMENT, clerk, t)
-        if fate == "withdraw":
+        if plan.supplement != "no" or plan.hold == "awaiting_supplement":
+            t = self.supplements(d, t, desk, cal, plan, act)
+        if plan.fate == "withdraw":
             act(A.WITHDRAW, clerk, self.later(cal, t, 30, 2 * mpd),
                 WithdrawInput(reason="Công dân có đơn đề nghị rút hồ sơ."))
             return
-        if fate == "stop":
-            act(A.STOP, worker(), self.later(cal, t, 30, 2 * mpd),
+        if plan.fate == "stop":
+            act(A.STOP, self.worker(d), self.later(cal, t, 30, 2 * mpd),
                 StopInput(reason="Hồ sơ thuộc trường hợp phải dừng giải quyết theo quy định "
                                  "(thông báo mẫu 05)."))
             return
         # The planned finish: early/on time inside the working time left, or late after it.
         assert d.due_at is not None
-        left = remaining(t)
-        if late:
+        left = cal.working_minutes_between(t, d.due_at)
+        if plan.late:
             finish = cal.add_working_minutes(max(t, d.due_at), rng.randint(60, 5 * mpd))
         else:
             finish = cal.add_working_minutes(t, max(5, int(max(0, left) * rng.uniform(0.2, 0.95))))
-        # Financial obligation: the clock pauses while the citizen pays (Decree 61/2018 art. 19).
-        if payment:
-            t = self.later(cal, t, 5, max(10, max(0, left) // 4))
-            act(A.REQUEST_PAYMENT, worker(), t,
-                PaymentRequestInput(reason="Nộp lệ phí và nghĩa vụ tài chính theo thông báo."))
-            if hold == "awaiting_payment":
-                raise _Stop
-            paused_from = t
-            t = self.later(cal, t, 60, 4 * mpd)
-            act(A.CONFIRM_PAYMENT, clerk, t)
-            finish = cal.add_working_minutes(finish, max(0, cal.working_minutes_between(paused_from, t)))
-            finish = max(finish, self.later(cal, t, 5, 60))
-        # Liên thông: the chain's agencies each take their share of the time left.
+        if plan.payment:
+            t, finish = self.payment_pause(d, t, finish, left, desk, cal, plan, act)
         if route.chain:
-            span = max(len(route.chain) + 1, cal.working_minutes_between(t, finish))
-            part = span // (len(route.chain) + 2)
-            for ag in route.chain:
-                t = self.later(cal, t, max(1, part // 2), max(2, part))
-                act(A.HAND_OFF, worker(), t)
-                receiver = staff.at(ag, "officer") or staff.head_for(ag, s)
-                t = self.later(cal, t, 5, 120)
-                act(A.ACKNOWLEDGE, receiver, t)
-                if hold == "lien_thong":
-                    raise _Stop
-            if d.current_agency_id != lead.id:
-                t = self.later(cal, t, max(1, part // 2), max(2, part))
-                act(A.HAND_BACK, worker(), t, HandBackInput(to_agency_id=lead.id))
-                t = self.later(cal, t, 5, 60)
-                act(A.ACKNOWLEDGE, staff.at(lead, "officer") or staff.head_for(lead, s), t)
-            finish = max(finish, self.later(cal, t, 5, 60))
-        # A late dossier: many agencies issue the apology and new date in time (form 04).
-        if late and d.due_at is not None and rng.random() < 0.6:
-            lead_time = cal.working_minutes_between(t, d.due_at) - int(1.2 * mpd)
-            if lead_time > 10:
-                ta = cal.add_working_minutes(t, rng.randint(1, lead_time))
-                act(A.APOLOGISE, worker(), ta,
-                    ApologyInput(reason=rng.choice(LATE_REASONS),
-                                 new_due_at=cal.add_working_minutes(max(finish, d.due_at),
-                                                                    rng.randint(60, 2 * mpd))))
-                t = ta
+            t, finish = self.lien_thong(d, t, finish, route, cal, plan, act)
+        if plan.late and d.due_at is not None and rng.random() < 0.6:
+            t = self.apology(d, t, finish, cal, act)
+        self.finish(d, t, finish, desk, cal, plan, act)
+
+    def worker(self, d: Dossier) -> User:
+        u = self.staff.worker_for(d.current_agency, self.s, d.assignee_id)
+        assert u is not None
+        return u
+
+    def transfer_and_assign(self, d: Dossier, t: datetime, desk: _Desk, route: _Route, cal: WorkingCalendar,
+                            act: _Act) -> datetime:
+        """Transfer with the process control slip and assignment: within the half-day for most
+        procedures, within minutes for same-day and working-hour ones."""
+        staff, lead = self.staff, route.lead
+        assert d.due_at is not None
+        quick = max(2, min(120, cal.working_minutes_between(t, d.due_at) // 8))
+        t = self.later(cal, t, 1, quick)
+        act(A.TRANSFER, desk.clerk, t)
+        head = staff.head_for(lead, self.s)
+        officer = staff.at(lead, "officer") or head
+        assert officer is not None
+        t = self.later(cal, t, 1, quick)
+        if head is not None:  # an agency without a head of its own (a commune's police): unassigned
+            act(A.ASSIGN, head, t, AssignInput(officer_id=officer.id))
+        return t
+
+    def supplements(self, d: Dossier, t: datetime, desk: _Desk, cal: WorkingCalendar, plan: _Plan,
+                    act: _Act) -> datetime:
+        """Supplement during processing (clock paused; regime pause or restart), once or twice."""
+        rng, clerk, mpd = self.rng, desk.clerk, cal.minutes_per_day
+        assert d.due_at is not None
+        t = self.later(cal, t, 1, max(2, cal.working_minutes_between(t, d.due_at) // 3))
+        act(A.REQUEST_SUPPLEMENT, self.worker(d), t,
+            SupplementRequestInput(missing_items=("Giấy tờ bổ sung theo phiếu yêu cầu",),
+                                   reason=rng.choice(PROCESSING_SUPPLEMENT_REASONS)))
+        if plan.hold == "awaiting_supplement":
+            raise _Stop
+        t = self.later(cal, t, mpd // 2, 8 * mpd)
+        act(A.PROVIDE_SUPPLEMENT, clerk, t)
+        if plan.supplement == "twice":
+            t = self.later(cal, t, 30, mpd)
+            act(A.REQUEST_SUPPLEMENT, self.worker(d), t,
+                SupplementRequestInput(missing_items=("Bản sao có chứng thực",),
+                                       reason="Giấy tờ bổ sung lần trước chưa hợp lệ."))
+            t = self.later(cal, t, mpd // 2, 5 * mpd)
+            act(A.PROVIDE_SUPPLEMENT, clerk, t)
+        return t
+
+    def payment_pause(self, d: Dossier, t: datetime, finish: datetime, left: int, desk: _Desk,
+                      cal: WorkingCalendar, plan: _Plan, act: _Act) -> tuple[datetime, datetime]:
+        """Financial obligation: the clock pauses while the citizen pays (Decree 61/2018 art. 19)."""
+        mpd = cal.minutes_per_day
+        t = self.later(cal, t, 5, max(10, max(0, left) // 4))
+        act(A.REQUEST_PAYMENT, self.worker(d), t,
+            PaymentRequestInput(reason="Nộp lệ phí và nghĩa vụ tài chính theo thông báo."))
+        if plan.hold == "awaiting_payment":
+            raise _Stop
+        paused_from = t
+        t = self.later(cal, t, 60, 4 * mpd)
+        act(A.CONFIRM_PAYMENT, desk.clerk, t)
+        finish = cal.add_working_minutes(finish, max(0, cal.working_minutes_between(paused_from, t)))
+        return t, max(finish, self.later(cal, t, 5, 60))
+
+    def lien_thong(self, d: Dossier, t: datetime, finish: datetime, route: _Route, cal: WorkingCalendar,
+                   plan: _Plan, act: _Act) -> tuple[datetime, datetime]:
+        """Liên thông: the chain's agencies each take their share of the time left."""
+        staff, s, lead = self.staff, self.s, route.lead
+        span = max(len(route.chain) + 1, cal.working_minutes_between(t, finish))
+        part = span // (len(route.chain) + 2)
+        for ag in route.chain:
+            t = self.later(cal, t, max(1, part // 2), max(2, part))
+            act(A.HAND_OFF, self.worker(d), t)
+            receiver = staff.at(ag, "officer") or staff.head_for(ag, s)
+            t = self.later(cal, t, 5, 120)
+            act(A.ACKNOWLEDGE, receiver, t)
+            if plan.hold == "lien_thong":
+                raise _Stop
+        if d.current_agency_id != lead.id:
+            t = self.later(cal, t, max(1, part // 2), max(2, part))
+            act(A.HAND_BACK, self.worker(d), t, HandBackInput(to_agency_id=lead.id))
+            t = self.later(cal, t, 5, 60)
+            act(A.ACKNOWLEDGE, staff.at(lead, "officer") or staff.head_for(lead, s), t)
+        return t, max(finish, self.later(cal, t, 5, 60))
+
+    def apology(self, d: Dossier, t: datetime, finish: datetime, cal: WorkingCalendar, act: _Act) -> datetime:
+        """A late dossier: many agencies issue the apology and new date in time (form 04)."""
+        rng, mpd = self.rng, cal.minutes_per_day
+        assert d.due_at is not None
+        lead_time = cal.working_minutes_between(t, d.due_at) - int(1.2 * mpd)
+        if lead_time <= 10:
+            return t
+        ta = cal.add_working_minutes(t, rng.randint(1, lead_time))
+        act(A.APOLOGISE, self.worker(d), ta,
+            ApologyInput(reason=rng.choice(LATE_REASONS),
+                         new_due_at=cal.add_working_minutes(max(finish, d.due_at), rng.randint(60, 2 * mpd))))
+        return ta
+
+    def finish(self, d: Dossier, t: datetime, finish: datetime, desk: _Desk, cal: WorkingCalendar,
+               plan: _Plan, act: _Act) -> None:
+        """The result, and its return to the citizen unless it waits to be collected."""
+        rng, mpd = self.rng, cal.minutes_per_day
         finish = max(finish, cal.add_working_minutes(t, 5))
-        act(A.COMPLETE, worker(), finish, CompleteInput(result="Đã giải quyết, có kết quả."))
-        if hold == "result_ready" or self.uncollected.draw() == "yes":
+        act(A.COMPLETE, self.worker(d), finish, CompleteInput(result="Đã giải quyết, có kết quả."))
+        if plan.hold == "result_ready" or self.uncollected.draw() == "yes":
             raise _Stop
         t = cal.add_working_minutes(finish, rng.choice([30, 90, mpd // 2, mpd, 2 * mpd, 3 * mpd, 5 * mpd]))
         method = "online" if d.channel == "online" and rng.random() < 0.5 else (
             "postal" if rng.random() < 0.1 else "direct")
-        act(A.RETURN_RESULT, clerk, t, ReturnInput(method=method, receiver=d.applicant_name))
+        act(A.RETURN_RESULT, desk.clerk, t, ReturnInput(method=method, receiver=d.applicant_name))
         self.rate(d, t, late=d.finished_at is not None and d.due_at is not None and d.finished_at > d.due_at)
 
     def rate(self, d: Dossier, returned_at: datetime, *, late: bool) -> None:
