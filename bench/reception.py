@@ -47,20 +47,26 @@ def _app(url: str):  # type: ignore[no-untyped-def]
 
 
 def prepare(url: str) -> str:
-    """Migrate, seed the catalogue and a clerk; return a bearer token for the clerk."""
+    """Migrate, seed the catalogue and a clerk (each only if missing, so an existing history can be
+    used); return a new bearer token for the clerk."""
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from onestop.demo.seed import seed_reference
     from onestop.extensions import db
+    from onestop.models import Procedure, User
     from onestop.services.admin.accounts import create_user, issue_token
 
     app = _app(url)
     with app.app_context():
         upgrade()
-        seed_reference(db.session)
+        if db.session.scalar(select(Procedure.id).where(Procedure.code == PROCEDURE)) is None:
+            seed_reference(db.session)
         now = datetime.now(UTC)
-        u = create_user(db.session, username=CLERK, full_name="Bench Clerk", role="clerk", agency_code=DESK,
-                        password="bench-password-123", now=now)
+        u = db.session.scalar(select(User).where(User.username == CLERK))
+        if u is None:
+            u = create_user(db.session, username=CLERK, full_name="Bench Clerk", role="clerk",
+                            agency_code=DESK, password="bench-password-123", now=now)
         token = issue_token(db.session, u, now=now, name="bench")
         db.session.commit()
         db.session.remove()
@@ -119,13 +125,23 @@ def service_run(url: str, total: int, workers: int = 2) -> tuple[float, int]:
     return per * workers / max(r[0] for r in results), errors
 
 
-def api_run(url: str, token: str, total: int, seconds: int) -> httpload.LoadResult:
+def api_run(url: str, token: str, total: int, seconds: int, redis: str = "") -> httpload.LoadResult:
+    """2 gunicorn workers; with ``redis``, as docs/operations.md §3 runs the app: ONESTOP_ENV=production,
+    gunicorn.conf.py (preload), the access log on (to a file) and the rate-limit store in Redis."""
     body = json.dumps({"procedure_code": PROCEDURE, "channel": "direct",
                        "applicant": {"name": "Nguyen Van An", "id_number": "001090012345",
                                      "phone": "0912345678"}})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     env = {"ONESTOP_DATABASE_URL": url, "ONESTOP_SECRET_KEY": SECRET_KEY, "ONESTOP_ENV": "development"}
-    with httpload.Gunicorn("onestop:create_app()", env, workers=2) as g:
+    args: list[str] = []
+    if redis:
+        env |= {"ONESTOP_ENV": "production", "ONESTOP_PUBLIC_BASE_URL": "https://dichvucong.example.vn",
+                "ONESTOP_RATELIMIT_STORAGE_URI": redis,
+                "ONESTOP_RATELIMIT_KEY_PREFIX": f"bench-rx-{uuid.uuid4().hex[:8]}", "ONESTOP_WORKERS": "2"}
+        logs = tempfile.mkdtemp(prefix="onestop-rx-logs-")
+        args = ["-c", os.path.join(ROOT, "gunicorn.conf.py"),
+                "--access-logfile", os.path.join(logs, "app.log")]
+    with httpload.Gunicorn("onestop:create_app()", env, workers=2, args=args) as g:
         # Warm-up: each worker builds its working calendar on its first request (seconds).
         httpload.python_load(g.port, ["/api/v1/dossiers"], method="POST", body=body.encode(), headers=headers,
                              total=16, concurrency=4, ok_status=201)
@@ -161,7 +177,21 @@ def main() -> int:
                                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
                     help="PostgreSQL server URL (a private database is created and dropped); '' to skip")
     ap.add_argument("--seconds", type=int, default=10, help="wrk duration for the API run")
+    ap.add_argument("--history", default="",
+                    help="an existing database (e.g. from bench/generate.py) to receive into, kept")
+    ap.add_argument("--redis", default="", help="production settings with this rate-limit store URL")
     args = ap.parse_args()
+    if args.history:
+        token = prepare(args.history)
+        rps, errors = service_run(args.history, args.n)
+        r = api_run(args.history, token, args.n, args.seconds, args.redis)
+        print(httpload.table([
+            ["history", "service, 2 processes", f"{args.n:,}", f"{rps:,.0f}", "", "", str(errors)],
+            ["history", f"POST /api/v1/dossiers, gunicorn -w 2 ({r.tool})", f"{r.requests:,}",
+             f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", str(r.errors)]],
+            ["database", "path", "dossiers", "dossiers/s", "p50 ms", "p99 ms", "errors"]))
+        print(f"load average {os.getloadavg()}")
+        return 0
     rows: list[list[str]] = []
     tmp = tempfile.mkdtemp(prefix="onestop-rx-")
     engines: list[tuple[str, str, object]] = [("sqlite", f"sqlite:///{tmp}/rx.db", lambda: None)]
