@@ -36,7 +36,8 @@ def test_agency_option_uses_its_calendar_and_local_exceptions(app, session):
     # 30/4 and 1/5 are holidays, 2-3/5 a weekend: 5 working days after Wed 29/4 → Fri 08/05.
     assert res.output.splitlines()[0] == "2026-05-08T17:00:00+07:00"
     # The commune (an ancestor of its service centre) closes on Monday 04/05 (e.g. a flood).
-    add_exception(session, on=date(2026, 5, 4), working=False, note="Lũ quét", agency=agency(session, "000.00.31.H25"),
+    add_exception(session, on=date(2026, 5, 4), working=False, note="Lũ quét",
+                  agency=agency(session, "000.00.31.H25"),
                   actor_id=None, now=NOW)
     res = run(app, *args)
     assert res.output.splitlines()[0] == "2026-05-11T17:00:00+07:00"
@@ -59,7 +60,8 @@ def test_calendar_reaches_at_least_five_years_past_today(app, session):
     "args, fragment",
     [
         (["--procedure", "9.999999", "--received", "2026-01-05 08:00"], "9.999999"),
-        (["--agency", "000.00.99.X99", "--procedure", "1.001193", "--received", "2026-01-05 08:00"], "000.00.99.X99"),
+        (["--agency", "000.00.99.X99", "--procedure", "1.001193", "--received", "2026-01-05 08:00"],
+         "000.00.99.X99"),
         (["--limit", "5", "--unit", "working_days", "--received", "05/01/2026 08:00"], "YYYY-MM-DD HH:MM"),
         (["--limit", "-3", "--unit", "working_days", "--received", "2026-01-05 08:00"], "âm"),
         (["--limit", "5", "--unit", "working_days", "--received", "2099-01-06 08:00"], "2099"),

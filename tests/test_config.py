@@ -1,8 +1,8 @@
 """Settings from the environment (docs/architecture.md §3) that change how the app is wired."""
 from __future__ import annotations
 
-from onestop import create_app
 from config import env_overrides
+from onestop import create_app
 
 
 def test_onestop_variables_map_onto_config_keys():

@@ -25,7 +25,8 @@ def test_calendar_years_run_at_least_five_years_past_today() -> None:
 
 def test_fifteen_working_days_from_20_december_2030_end_in_january_2031() -> None:
     cal = WorkingCalendar.national(*calendar_years(date(2026, 11, 29)))
-    due = compute_due(datetime(2030, 12, 20, 9, 0, tzinfo=ICT), DeadlineRule(Decimal(15), LimitUnit.WORKING_DAYS),
+    due = compute_due(datetime(2030, 12, 20, 9, 0, tzinfo=ICT),
+                      DeadlineRule(Decimal(15), LimitUnit.WORKING_DAYS),
                       cal)
     # 23/12 … 31/12 (7 days), 1/1/2031 New Year's Day skipped, 2/1 … 13/1 (8 days).
     assert due.due_at == datetime(2031, 1, 13, 17, 0, tzinfo=ICT)

@@ -16,8 +16,9 @@ def utc(*a: int) -> datetime:
 
 
 def bucket(**kw):
-    base = dict(received_at=utc(2026, 3, 2, 2), finished_at=None, due_at=utc(2026, 3, 9, 10), channel="direct",
-                supplement_requests=0, paused_since=None, start_moment=START, end_moment=END, tz=TZ)
+    base = dict(received_at=utc(2026, 3, 2, 2), finished_at=None, due_at=utc(2026, 3, 9, 10),
+                channel="direct", supplement_requests=0, paused_since=None, start_moment=START,
+                end_moment=END, tz=TZ)
     base.update(kw)
     return form06_bucket(**base)
 
@@ -65,8 +66,8 @@ def test_in_progress_within_overdue_and_paused():
 
 
 def test_identity_errors_name_the_broken_identity():
-    row = Form06Row(field="Hộ tịch", received_total=3, received_online=1, received_direct_postal=1, carried_over=1,
-                    resolved_total=2, resolved_early=2, in_progress_total=0)
+    row = Form06Row(field="Hộ tịch", received_total=3, received_online=1, received_direct_postal=1,
+                    carried_over=1, resolved_total=2, resolved_early=2, in_progress_total=0)
     assert identity_errors(row) == ["Hộ tịch: tổng tiếp nhận ≠ đã giải quyết + đang giải quyết"]
     total = Form06Row()
     total.add(row)

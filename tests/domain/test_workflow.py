@@ -6,7 +6,13 @@ import itertools
 import pytest
 
 from onestop.domain.status import (
-    FINISHED, NATIONAL_CODES, OPEN, PAUSED, DossierAction, DossierStatus, Role,
+    FINISHED,
+    NATIONAL_CODES,
+    OPEN,
+    PAUSED,
+    DossierAction,
+    DossierStatus,
+    Role,
 )
 from onestop.domain.workflow import ROLE_ACTIONS, TRANSITIONS, IllegalTransition, allowed_actions, next_status
 

@@ -16,7 +16,8 @@ def test_admin_page_shows_day_counts_failures_and_resends(auth, app, client, ses
     monkeypatch.setitem(app.config, "DVCQG_UNIT_CODE", "000.00.00.H25")
     now = datetime.now(UTC)
     d = receive(session, now=now).dossier
-    session.execute(update(DvcqgOutbox).values(state="dead", attempts=8, last_error="Mã hồ sơ X không thuộc đơn vị"))
+    session.execute(update(DvcqgOutbox).values(state="dead", attempts=8,
+                                               last_error="Mã hồ sơ X không thuộc đơn vị"))
     session.flush()
     auth.login("t_clerk")
     assert client.get("/admin/dvcqg/").status_code in (302, 403)
@@ -79,7 +80,8 @@ def test_cli_score_prints_the_published_766_score(app, session, monkeypatch):
         for key, value in {"DVCQG_URL": portal.base_url, "DVCQG_USERNAME": "u", "DVCQG_PASSWORD": "p",
                            "DVCQG_UNIT_CODE": "000.00.00.H25"}.items():
             monkeypatch.setitem(app.config, key, value)
-        requests.post(f"{portal.root_url}/_control/score", json={"kyBaoCao": "2026-03", "CKMB": 16.5, "TDGQ": 18,
+        requests.post(f"{portal.root_url}/_control/score",
+                      json={"kyBaoCao": "2026-03", "CKMB": 16.5, "TDGQ": 18,
                       "TTTT": 9, "MDHL": 17, "MDSH": 12, "TONG_SCORE": 72.5}, timeout=5)
         runner = app.test_cli_runner()
         out = runner.invoke(args=["onestop", "dvcqg", "score", "2026-03"]).output

@@ -39,18 +39,20 @@ def test_kill_9_mid_batch_loses_nothing(committed, monkeypatch, tmp_path, comman
             monkeypatch.setitem(app.config, key, value)
         with app.app_context():
             t = MONDAY
-            codes = [receive(db.session, now=t + timedelta(minutes=i), name=f"Công Dân {chr(65 + i)}").dossier.code
+            codes = [receive(db.session, now=t + timedelta(minutes=i),
+                             name=f"Công Dân {chr(65 + i)}").dossier.code
                      for i in range(10)]
             db.session.commit()
         requests.post(f"{portal.root_url}/_control/fail", json={"mode": "slow", "delay": 0.25, "count": -1},
                       timeout=5)
         env = {**os.environ, "ONESTOP_ENV": "testing",
                "ONESTOP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-               "ONESTOP_DVCQG_URL": portal.base_url, "ONESTOP_DVCQG_USERNAME": "u", "ONESTOP_DVCQG_PASSWORD": "p",
-               "ONESTOP_DVCQG_UNIT_CODE": UNIT, "ONESTOP_DVCQG_BATCH_DOSSIERS": "2",
-               "ONESTOP_SECRET_KEY": "test-secret", "ONESTOP_SCHEDULER_LOCK_FILE": str(tmp_path / "sched.lock")}
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "onestop", *command], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               "ONESTOP_DVCQG_URL": portal.base_url, "ONESTOP_DVCQG_USERNAME": "u",
+               "ONESTOP_DVCQG_PASSWORD": "p", "ONESTOP_DVCQG_UNIT_CODE": UNIT,
+               "ONESTOP_DVCQG_BATCH_DOSSIERS": "2", "ONESTOP_SECRET_KEY": "test-secret",
+               "ONESTOP_SCHEDULER_LOCK_FILE": str(tmp_path / "sched.lock")}
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "onestop", *command], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until it is mid-way: some dossiers sent, not all
             seen = len(requests.get(f"{portal.root_url}/_control/dump", timeout=5).json()["dossiers"])
@@ -99,7 +101,8 @@ def test_no_write_lock_is_held_while_waiting_for_the_portal(committed, monkeypat
 
         def sender() -> None:
             with app.app_context():
-                res = send_pending(db.session, PortalClient(portal.base_url, "u", "p", UNIT), datetime.now(UTC),
+                res = send_pending(db.session, PortalClient(portal.base_url, "u", "p", UNIT),
+                                   datetime.now(UTC),
                                    checkpoint=db.session.commit)
                 done.append(res)
                 db.session.remove()

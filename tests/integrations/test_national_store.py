@@ -57,10 +57,12 @@ def test_clerk_takes_a_document_from_the_store(auth, session, client, app, porta
     assert r.status_code == 303
     (row,) = session.scalars(select(DossierFile).where(DossierFile.dossier_id == d.id))
     assert row.from_national_store and row.digitisation_state == 3 and row.approval_state == 2
-    assert row.doc_number == "12/KS" and row.issued_on.isoformat() == "2020-01-01" and row.result_code == "KQ.KS"
+    assert row.doc_number == "12/KS" and row.issued_on.isoformat() == "2020-01-01"
+    assert row.result_code == "KQ.KS"
     assert client.get(f"/files/{row.id}").data == PDF
     rec = current_record(session, d)
-    assert rec["TaiLieuNop"][0]["DuocLayTuKhoDMQG"] == 1 and rec["TaiLieuNop"][0]["MaKetQuaThayThe"] == "KQ.KS"
+    submitted = rec["TaiLieuNop"][0]
+    assert submitted["DuocLayTuKhoDMQG"] == 1 and submitted["MaKetQuaThayThe"] == "KQ.KS"
     # A document whose file is not a PDF/JPEG/PNG is refused, nothing kept.
     bad = {**DOC, "MaGiayTo": "GT-2", "NoiDungTep": base64.b64encode(b"<html>").decode()}
     requests.post(f"{portal.root_url}/_control/documents",

@@ -54,7 +54,8 @@ class PrivateDb:
 
 
 @pytest.fixture(params=ENGINES)
-def private_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateDb]:
+def private_db(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateDb]:
     """A fresh database migrated by the real CLI and seeded with the base users."""
     url, cleanup = make_database(request.param, tmp_path_factory)
     env = dict(os.environ)

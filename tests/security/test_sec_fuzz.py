@@ -58,7 +58,8 @@ def test_no_api_operation_answers_5xx(app, session, bearers, no_rate_limit) -> N
     documented = {(m.upper(), p) for p, ops in openapi.document()["paths"].items() for m in ops
                   if m in ("get", "post", "put", "patch", "delete")}
     # schemathesis leaves out the path that serves the document itself.
-    assert {(op.method.upper(), op.path) for op in operations} == documented - {("GET", "/api/v1/openapi.json")}
+    fuzzed = {(op.method.upper(), op.path) for op in operations}
+    assert fuzzed == documented - {("GET", "/api/v1/openapi.json")}
     failures: list[tuple[Any, ...]] = []
     known_nul: list[tuple[Any, ...]] = []  # see test_nul_bytes_in_api_input_are_a_clean_4xx
 
@@ -77,8 +78,8 @@ def test_no_api_operation_answers_5xx(app, session, bearers, no_rate_limit) -> N
                     status, text = response.status_code, response.text[:300]
                 if status >= 500:
                     where = known_nul if _has_nul((case.path_parameters, case.query, case.body)) else failures
-                    where.append((case.method, case.formatted_path, case.query, case.body, bool(headers), status,
-                                  text))
+                    where.append((case.method, case.formatted_path, case.query, case.body, bool(headers),
+                                  status, text))
 
         run()
     assert failures == []
@@ -190,7 +191,8 @@ def test_hostile_json_classes_are_a_4xx_json_error(app, session, client, no_rate
 
     @settings(max_examples=FUZZ_EXAMPLES * 4, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(case=_hostile_body(), url=st.sampled_from(["/api/v1/dossiers", "/api/v1/dossiers/{code}/actions/apologise",
+    @given(case=_hostile_body(),
+           url=st.sampled_from(["/api/v1/dossiers", "/api/v1/dossiers/{code}/actions/apologise",
                                                       "/api/v1/dossiers/{code}/actions/request_supplement"]))
     def run(case: tuple[str, bytes], url: str) -> None:
         kind, data = case

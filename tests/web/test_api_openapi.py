@@ -97,7 +97,8 @@ def test_responses_conform_to_their_documented_schemas(client, session):
 
     h = token(session, "t_clerk")
     with patch("onestop.web.api.utcnow", return_value=MONDAY):
-        r = client.post("/api/v1/dossiers", headers=h, json={"procedure_code": "1.004884", "applicant": APPLICANT})
+        r = client.post("/api/v1/dossiers", headers=h,
+                        json={"procedure_code": "1.004884", "applicant": APPLICANT})
         assert openapi.validate(r.get_json(), schema_of("/api/v1/dossiers", "post", "201")) == {}
         code = r.get_json()["code"]
         r = client.get(f"/api/v1/dossiers/{code}", headers=h)
@@ -128,9 +129,11 @@ def test_the_validator_catches_what_the_schema_forbids():
 def test_register_path_lets_an_area_refine_its_path():
     before = openapi.document()["paths"]["/api/v1/scores"]["get"]["summary"]
     try:
-        openapi.register_path("/api/v1/scores", {"get": {**openapi.document()["paths"]["/api/v1/scores"]["get"],
+        openapi.register_path("/api/v1/scores",
+                              {"get": {**openapi.document()["paths"]["/api/v1/scores"]["get"],
                                                          "summary": "refined"}})
         assert openapi.document()["paths"]["/api/v1/scores"]["get"]["summary"] == "refined"
     finally:
-        openapi.register_path("/api/v1/scores", {"get": {**openapi.document()["paths"]["/api/v1/scores"]["get"],
+        openapi.register_path("/api/v1/scores",
+                              {"get": {**openapi.document()["paths"]["/api/v1/scores"]["get"],
                                                          "summary": before}})

@@ -73,7 +73,8 @@ def test_clerk_uploads_a_component_kept_with_its_hash_and_served_as_attachment(a
     (b"MZ\x90\x00executable", "scan.jpg"),
     (b"", "empty.pdf"),
 ])
-def test_content_that_is_not_pdf_jpeg_png_is_refused_and_nothing_is_kept(auth, session, client, store, data, name):
+def test_content_that_is_not_pdf_jpeg_png_is_refused_and_nothing_is_kept(auth, session, client, store, data,
+                                                                         name):
     d = receive(session, now=MONDAY).dossier
     session.commit()
     auth.login("t_clerk")
@@ -206,7 +207,8 @@ def test_desk_records_vneid_payment_and_databases_and_bad_input_changes_nothing(
     session.commit()
     auth.login("t_clerk")
     r = client.post(f"/dossiers/{d.code}/facts", data={"vneid_verified": "1", "payment_channel": "1",
-                                                        "fee_paid": "50.000", "csdl_codes": "CSDLQGDC; csdlqgdd"})
+                                                        "fee_paid": "50.000",
+                                                        "csdl_codes": "CSDLQGDC; csdlqgdd"})
     assert r.status_code == 303
     session.refresh(d)
     assert d.vneid_verified is True and d.payment_channel == 1 and d.fee_paid == 50000
@@ -224,7 +226,8 @@ def test_reception_records_vneid_and_payment_and_refuses_an_unknown_payment_way(
     from onestop.models import Dossier
 
     auth.login("t_clerk")
-    base = {"procedure": "1.004884", "applicant_name": "Nguyễn Văn Bình", "applicant_id_number": "001090011111",
+    base = {"procedure": "1.004884", "applicant_name": "Nguyễn Văn Bình",
+            "applicant_id_number": "001090011111",
             "applicant_phone": "0912345678", "channel": "direct", "outcome": "receive"}
     before = session.scalar(select(func.count()).select_from(Dossier))
     bad = client.post("/reception/new", data={**base, "payment_channel": "9"})
@@ -259,7 +262,8 @@ def test_api_reception_records_vneid_and_payment_and_refuses_a_third_way(session
     body = {"procedure_code": "1.004884", "applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345",
                                                          "phone": "0912345678"}}
     assert client.post("/api/v1/dossiers", headers=h, json={**body, "payment_channel": 3}).status_code == 422
-    r = client.post("/api/v1/dossiers", headers=h, json={**body, "vneid_verified": True, "payment_channel": 1})
+    r = client.post("/api/v1/dossiers", headers=h,
+                    json={**body, "vneid_verified": True, "payment_channel": 1})
     assert r.status_code == 201, r.get_json()
     d = session.scalar(select(Dossier).where(Dossier.code == r.get_json()["code"]))
     assert d.vneid_verified is True and d.payment_channel == 1
