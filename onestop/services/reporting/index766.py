@@ -31,8 +31,11 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
+    type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -174,6 +177,14 @@ def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> C
                 Dossier.received_at < as_of)
 
 
+def _no_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiles these CASE-heavy aggregates (18 conditional columns, row estimates far
+    too high after the grouped facts) for seconds to save milliseconds: off for this transaction only,
+    as for Form 06 (services/reporting/reports.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def _month_case(months: list[tuple[datetime, datetime]], values: list[Any]) -> ColumnElement[Any]:
     """Per dossier, the value of the month its reception falls in (months contiguous and ordered)."""
     whens = [(Dossier.received_at < months[i + 1][0], values[i]) for i in range(len(months) - 1)]
@@ -187,6 +198,7 @@ def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime
     With ``months`` ([(start, as-of)], contiguous from ``start_m`` to ``as_of``) each dossier is measured
     as of ITS month's as-of moment and ``row.k`` is that month's index: every month of the trend in
     one statement, each by the same rule as a single period."""
+    _no_jit(session)
     population = _population(agency, start_m, as_of, by)
     periods = months or [(start_m, as_of)]
     month_k = _month_case(periods, [literal(i) for i in range(len(periods))])
@@ -280,6 +292,8 @@ def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datet
     if as_of <= start_m:
         return file_measures(session, agency, start_m, as_of, by=by), {m: [] for m in FILE_MEASURES}
     source, population, conds, row = _joined(session, agency, start_m, as_of, by)
+    if session.get_bind().dialect.name == "postgresql":
+        return _file_facts_aggregated(session, source, population, conds, row, limit)
     count = len(FILE_MEASURES)
     flag_cols: list[Any] = [row.id.label("id"), row.code.label("code"), row.received_at.label("received_at")]
     for i, name in enumerate(FILE_MEASURES):
@@ -312,6 +326,21 @@ def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datet
         else:
             lists[FILE_MEASURES[int(m["m"])]].append((int(m["k"]), str(m["code"])))
     return measures, {name: [code for _, code in sorted(found)] for name, found in lists.items()}
+
+
+def _file_facts_aggregated(session: Session, source: Any, population: Any, conds: Any, row: Any,
+                           limit: int) -> tuple[dict[str, Measured], dict[str, list[str]]]:
+    """PostgreSQL: the sums and each measure's oldest laggards as ordered, filtered ``array_agg`` sliced
+    to ``limit`` — the plain one-row aggregate of ``file_measures`` with six more columns (materialising
+    the flags for a second read cost more than the lists themselves; bench/index766.py)."""
+    cols: list[Any] = _sum_columns(conds)
+    for i, name in enumerate(FILE_MEASURES):
+        den, num = conds[name]
+        oldest_first = aggregate_order_by(row.code, row.received_at, row.id)
+        codes = func.array_agg(oldest_first).filter(and_(den, not_(num)))
+        cols.append(type_coerce(codes, ARRAY(String))[1:limit].label(f"l{i}"))
+    got = dict(session.execute(select(*cols).select_from(source).where(population)).one()._mapping)
+    return _measured(got), {name: list(got[f"l{i}"] or []) for i, name in enumerate(FILE_MEASURES)}
 
 
 def pulling_down(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measure: str, *,
