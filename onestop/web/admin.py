@@ -1,6 +1,6 @@
 """Admin screens: the agency tree, staff accounts and API tokens,
 the procedure catalogue with its liên thông chain, and calendar exceptions.
-Admins only; every change goes through ``services.admin.changes`` and is audited.
+Admins only; every change goes through ``services.admin`` and is audited.
 
 One-time secrets (a temporary password, a new API token) are rendered directly
 in the POST's answer with ``Cache-Control: no-store`` instead of the usual 303:
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
+from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,21 +35,24 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..domain.calendar import national_holidays
 from ..domain.deadlines import LimitUnit
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import (
     AGENCY_KINDS,
     Agency,
+    AgencyName,
     ApiToken,
     AuditLog,
     CalendarExceptionRow,
     Procedure,
     User,
 )
-from ..services.admin import calendars, people
-from ..services.admin import changes as svc
+from ..services.admin import agencies as agencies_svc
+from ..services.admin import calendar_changes, calendars, people
 from ..services.admin import procedures as procedures_svc
+from ..services.dossiers.applicant import fold
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
 from .forms import VNDateField
@@ -62,7 +66,8 @@ KIND_LABELS = {
     "people_committee": _l("Ủy ban nhân dân"), "service_centre": _l("Trung tâm PVHCC tỉnh"),
     "department": _l("Sở, ngành"), "police": _l("Công an"), "social_insurance": _l("Bảo hiểm xã hội"),
     "land_registry": _l("Văn phòng đăng ký đất đai"), "tax": _l("Thuế"),
-    "commune_service_centre": _l("Trung tâm PVHCC xã"), "commune_police": _l("Công an xã"), "other": _l("Khác"),
+    "commune_service_centre": _l("Trung tâm PVHCC xã"), "commune_police": _l("Công an xã"),
+    "other": _l("Khác"),
 }
 ROLE_LABELS = {"clerk": _l("Cán bộ một cửa"), "officer": _l("Chuyên viên"), "head": _l("Lãnh đạo"),
                "admin": _l("Quản trị")}
@@ -73,7 +78,7 @@ HOURS_RE = r"^\d{2}:\d{2}-\d{2}:\d{2}(,\d{2}:\d{2}-\d{2}:\d{2})*$"
 
 def _agency_choices(blank: str) -> list[tuple[str, str]]:
     return [("", blank)] + [(a.identifier, f"{'— ' * depth}{a.name} ({a.identifier})")
-                            for a, depth in svc.agency_tree(db.session)]
+                            for a, depth in agencies_svc.agency_tree(db.session)]
 
 
 # ------------------------------------------------------------------ forms
@@ -132,7 +137,8 @@ class AuditFilterForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Tên token (hệ thống sử dụng)"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    name = StringField(_l("Tên token (hệ thống sử dụng)"),
+                       validators=[DataRequired(REQUIRED), Length(max=80)])
 
 
 class ConfirmForm(FlaskForm):
@@ -156,7 +162,8 @@ class ProcedureForm(FlaskForm):
     limit_value = DecimalField(_l("Thời hạn giải quyết"), places=2, validators=[
         InputRequired(_l("Nhập thời hạn (0 = trong ngày).")),
         NumberRange(min=0, max=1000, message=_l("Thời hạn từ 0 đến 1000."))])
-    limit_unit = SelectField(_l("Đơn vị"), choices=[(u.value, UNIT_LABELS.get(u.value, u.value)) for u in LimitUnit])
+    limit_unit = SelectField(_l("Đơn vị"),
+                             choices=[(u.value, UNIT_LABELS.get(u.value, u.value)) for u in LimitUnit])
     cutoff = StringField(_l("Giờ chốt nhận trong ngày (HH:MM)"), validators=[
         Optional(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Giờ dạng HH:MM, ví dụ 15:00."))])
     supplement_regime = SelectField(_l("Khi bổ sung hồ sơ"), choices=[
@@ -197,6 +204,38 @@ def _attach(form: FlaskForm, exc: ValidationFailed) -> None:
             flash(msg, "danger")
 
 
+class _Saving:
+    """One admin change as one unit of work: committed when the ``with`` block ends; a change the
+    service refuses (field errors; with ``rules``, a domain rule too) is rolled back and shown beside
+    the form's fields — flashed when there is no form — and ``saved`` stays False
+    (docs/architecture.md §4: forms validate shape, services rules)."""
+
+    def __init__(self, form: FlaskForm | None = None, *, rules: bool = False) -> None:
+        self.form = form
+        self.refused: tuple[type[Exception], ...] = ((ValidationFailed, DomainError) if rules
+                                                     else (ValidationFailed,))
+        self.saved = False
+
+    def __enter__(self) -> _Saving:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if exc is None:
+            db.session.commit()
+            self.saved = True
+            return False
+        if not isinstance(exc, self.refused):
+            return False
+        db.session.rollback()
+        if self.form is not None and isinstance(exc, ValidationFailed):
+            _attach(self.form, exc)
+        else:
+            assert isinstance(exc, ValidationFailed | DomainError)
+            _flash_errors(exc)
+        return True
+
+
 def _secret_page(title: str, secret: str, who: User, back: str, note: str) -> Any:
     resp = make_response(render_template("admin/secret_once.html", title=title, secret=secret, who=who,
                                          back=back, note=note))
@@ -229,20 +268,17 @@ def agencies() -> Any:
     form = AgencyCreateForm()
     form.parent.choices = _agency_choices(_("(cơ quan gốc)"))
     if form.validate_on_submit():
-        try:
-            a = svc.create_agency(
+        assert form.valid_from.data is not None  # DataRequired has passed
+        with _Saving(form) as saving:
+            a = agencies_svc.create_agency(
                 db.session, identifier=form.identifier.data or "", name=form.name.data or "",
                 short_name=form.short_name.data or "", level=form.level.data or "", kind=form.kind.data or "",
                 parent_identifier=form.parent.data or "", office_hours=form.office_hours.data or "",
                 valid_from=form.valid_from.data, actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if saving.saved:
             flash(_("Đã thêm cơ quan %(name)s.", name=a.name), "success")
             return redirect(url_for("admin.agencies"), code=303)
-    tree = svc.agency_tree(db.session)
+    tree = agencies_svc.agency_tree(db.session)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/agencies.html", form=form, tree=tree, levels=LEVEL_LABELS,
                            kinds=KIND_LABELS), status
@@ -261,21 +297,15 @@ def agency_edit(agency_id: int) -> Any:
     form.parent.choices = _agency_choices(_("(cơ quan gốc)"))
     form.successor.choices = _agency_choices(_("(không)"))
     if form.validate_on_submit():
-        try:
-            svc.update_agency(
+        with _Saving(form) as saving:
+            agencies_svc.update_agency(
                 db.session, agency, name=form.name.data or "", short_name=form.short_name.data or "",
                 parent_identifier=form.parent.data or "", office_hours=form.office_hours.data or "",
                 valid_to=form.valid_to.data, successor_identifier=form.successor.data or "",
                 actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if saving.saved:
             flash(_("Đã lưu thay đổi của cơ quan."), "success")
             return redirect(url_for("admin.agency_edit", agency_id=agency_id), code=303)
-    from ..models import AgencyName
-
     names = db.session.scalars(select(AgencyName).where(AgencyName.agency_id == agency.id)
                                .order_by(AgencyName.valid_from)).all()
     status = 422 if request.method == "POST" else 200
@@ -290,17 +320,14 @@ def users() -> Any:
     form = UserCreateForm()
     form.agency.choices = _agency_choices(_("(chọn cơ quan)"))
     if form.validate_on_submit():
-        try:
-            u, password = svc.create_staff(
+        with _Saving(form) as saving:
+            u, password = people.create_staff(
                 db.session, username=form.username.data or "", full_name=form.full_name.data or "",
-                role=form.role.data or "", agency_identifier=form.agency.data or "", email=form.email.data or "",
-                actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
-            return _secret_page(_("Đã tạo tài khoản"), password, u, url_for("admin.user_detail", user_id=u.id),
+                role=form.role.data or "", agency_identifier=form.agency.data or "",
+                email=form.email.data or "", actor=current_user, now=utcnow(), ip=client_ip())
+        if saving.saved:
+            return _secret_page(_("Đã tạo tài khoản"), password, u,
+                                url_for("admin.user_detail", user_id=u.id),
                                 _("Mật khẩu tạm thời chỉ hiển thị một lần. Người dùng phải đổi mật khẩu khi "
                                   "đăng nhập lần đầu."))
     q = (request.args.get("q") or "").strip()[:60]
@@ -328,7 +355,8 @@ def _user_edit_form(u: User, formdata: Any = None) -> UserEditForm:
 
 
 def _render_user(u: User, edit_form: UserEditForm, status: int = 200) -> Any:
-    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == u.id).order_by(ApiToken.id.desc())).all()
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == u.id)
+                                .order_by(ApiToken.id.desc())).all()
     return render_template("admin/user_detail.html", u=u, tokens=tokens, token_form=TokenForm(),
                            confirm=ConfirmForm(), roles=ROLE_LABELS, edit_form=edit_form), status
 
@@ -340,20 +368,16 @@ def user_edit(user_id: int) -> Any:
     u = _user(user_id)
     form = _user_edit_form(u, formdata=request.form)
     if form.validate():
-        try:
+        with _Saving(form) as saving:
             changes = people.update_staff(
                 db.session, u, full_name=form.full_name.data or "", role=form.role.data or "",
                 agency_identifier=form.agency.data or "", actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if saving.saved:
             if not changes:
                 flash(_("Không có thay đổi."), "info")
             elif "role" in changes or "agency" in changes:
-                flash(_("Đã lưu tài khoản %(u)s; các phiên đăng nhập của người này đã kết thúc.", u=u.username),
-                      "success")
+                flash(_("Đã lưu tài khoản %(u)s; các phiên đăng nhập của người này đã kết thúc.",
+                        u=u.username), "success")
             else:
                 flash(_("Đã lưu tài khoản %(u)s.", u=u.username), "success")
             return redirect(url_for("admin.user_detail", user_id=u.id), code=303)
@@ -374,7 +398,8 @@ def audit_log() -> Any:
         try:
             result = people.audit_log(
                 db.session, actor=form.actor.data or "", action=form.action.data or "",
-                date_from=form.date_from.data, date_to=form.date_to.data, dossier_code=form.dossier.data or "",
+                date_from=form.date_from.data, date_to=form.date_to.data,
+                dossier_code=form.dossier.data or "",
                 page=int(page) if page.isdigit() else 1)
         except ValidationFailed as exc:
             _attach(form, exc)
@@ -396,13 +421,10 @@ def user_active(user_id: int) -> Any:
     u = _user(user_id)
     if ConfirmForm().validate_on_submit():
         want = request.form.get("active") == "1"
-        try:
-            svc.set_active(db.session, u, want, actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
+        with _Saving() as saving:
+            people.set_active(db.session, u, want, actor=current_user, now=utcnow(), ip=client_ip())
+        if saving.saved:
             flash(_("Đã mở khóa tài khoản.") if want else _("Đã khóa tài khoản."), "success")
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _flash_errors(exc)
     return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
 
 
@@ -412,10 +434,11 @@ def user_reset_password(user_id: int) -> Any:
     u = _user(user_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
-    password = svc.reset_password(db.session, u, actor=current_user, now=utcnow(), ip=client_ip())
+    password = people.reset_password(db.session, u, actor=current_user, now=utcnow(), ip=client_ip())
     db.session.commit()
     return _secret_page(_("Đã đặt lại mật khẩu"), password, u, url_for("admin.user_detail", user_id=u.id),
-                        _("Mật khẩu tạm thời chỉ hiển thị một lần. Người dùng phải đổi mật khẩu khi đăng nhập."))
+                        _("Mật khẩu tạm thời chỉ hiển thị một lần. "
+                          "Người dùng phải đổi mật khẩu khi đăng nhập."))
 
 
 @bp.post("/users/<int:user_id>/tokens")
@@ -428,13 +451,10 @@ def user_issue_token(user_id: int) -> Any:
             for e in errs:
                 flash(str(e), "danger")
         return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
-    try:
-        raw = svc.issue_api_token(db.session, u, name=form.name.data or "", actor=current_user, now=utcnow(),
-                                  ip=client_ip())
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        _flash_errors(exc)
+    with _Saving() as saving:
+        raw = people.issue_api_token(db.session, u, name=form.name.data or "", actor=current_user,
+                                     now=utcnow(), ip=client_ip())
+    if not saving.saved:
         return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
     return _secret_page(_("Đã cấp token API"), raw, u, url_for("admin.user_detail", user_id=u.id),
                         _("Token chỉ hiển thị một lần; hệ thống chỉ lưu mã băm. Token mang quyền của "
@@ -448,7 +468,7 @@ def user_revoke_token(user_id: int, token_id: int) -> Any:
     if tok is None or tok.user_id != user_id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        svc.revoke_api_token(db.session, token_id, actor=current_user, now=utcnow(), ip=client_ip())
+        people.revoke_api_token(db.session, token_id, actor=current_user, now=utcnow(), ip=client_ip())
         db.session.commit()
         flash(_("Đã thu hồi token."), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
@@ -462,8 +482,6 @@ def procedures() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     stmt = select(Procedure).options(selectinload(Procedure.steps)).order_by(Procedure.field, Procedure.code)
     if q:
-        from ..services.dossiers.applicant import fold
-
         stmt = stmt.where(Procedure.code.like(f"%{q}%") | Procedure.name_search.like(f"%{fold(q)}%"))
     rows = db.session.scalars(stmt).all()
     return render_template("admin/procedures.html", rows=rows, q=q, units=UNIT_LABELS)
@@ -483,35 +501,46 @@ def procedure_edit(code: str) -> Any:
         form = ProcedureForm(data={
             "name": p.name, "field": p.field, "level": p.level, "fee": p.fee,
             "limit_value": p.limit_value, "limit_unit": p.limit_unit,
-            "cutoff": p.cutoff.strftime("%H:%M") if p.cutoff else "", "supplement_regime": p.supplement_regime,
+            "cutoff": p.cutoff.strftime("%H:%M") if p.cutoff else "",
+            "supplement_regime": p.supplement_regime,
             "documents": "\n".join(p.documents or []),
             "steps": [{"agency_kind": s.agency_kind, "share_percent": s.share_percent, "name": s.name}
                       for s in p.steps]})
         while len(form.steps) < 6:
             form.steps.append_entry()
     _chain_choices(form)
-    if form.validate_on_submit():
-        steps, cutoff = _steps_and_cutoff(form)
-        try:
-            procedures_svc.update_identity(db.session, p, name=form.name.data or "", field=form.field.data or "",
-                                            level=form.level.data or "", fee=form.fee.data or "",
-                                            actor=current_user, now=utcnow(), ip=client_ip())
-            svc.update_procedure(
-                db.session, p, limit_value=Decimal(form.limit_value.data if form.limit_value.data is not None
-                                                   else p.limit_value),
-                limit_unit=form.limit_unit.data or "", cutoff=cutoff,
-                supplement_regime=form.supplement_regime.data or "",
-                documents=svc.parse_documents(form.documents.data or ""), steps=steps,
-                actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            flash(_("Đã lưu thủ tục %(code)s.", code=p.code), "success")
-            return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
+    if form.validate_on_submit() and _save_procedure(form, p) is not None:
+        flash(_("Đã lưu thủ tục %(code)s.", code=p.code), "success")
+        return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/procedure_edit.html", form=form, p=p, kinds=AGENCY_KINDS), status
+
+
+def _save_procedure(form: ProcedureForm, p: Procedure | None) -> Procedure | None:
+    """Create (``p`` None: ``form`` is a ProcedureCreateForm) or edit a procedure — what identifies
+    it, then its limit, documents and liên thông chain — in one unit of work. None when the services
+    refuse it; the messages are then beside the form's fields."""
+    steps, cutoff = _steps_and_cutoff(form)
+    limit = Decimal(form.limit_value.data if form.limit_value.data is not None
+                    else p.limit_value if p is not None else 0)
+    name, field, level, fee = (form.name.data or "", form.field.data or "", form.level.data or "",
+                               form.fee.data or "")
+    actor, now, ip = current_user, utcnow(), client_ip()
+    with _Saving(form) as saving:
+        if p is None:
+            assert isinstance(form, ProcedureCreateForm)
+            p = procedures_svc.create_procedure(
+                db.session, code=form.code.data or "", name=name, field=field, level=level, fee=fee,
+                limit_value=limit, limit_unit=form.limit_unit.data or "", actor=actor, now=now, ip=ip)
+        else:
+            procedures_svc.update_identity(db.session, p, name=name, field=field, level=level, fee=fee,
+                                           actor=actor, now=now, ip=ip)
+        procedures_svc.update_procedure(
+            db.session, p, limit_value=limit, limit_unit=form.limit_unit.data or "", cutoff=cutoff,
+            supplement_regime=form.supplement_regime.data or "",
+            documents=procedures_svc.parse_documents(form.documents.data or ""), steps=steps,
+            actor=actor, now=now, ip=ip)
+    return p if saving.saved else None
 
 
 def _chain_choices(form: ProcedureForm) -> None:
@@ -524,9 +553,9 @@ def _chain_choices(form: ProcedureForm) -> None:
         entry.form.agency_kind.choices = choices + extra
 
 
-def _steps_and_cutoff(form: ProcedureForm) -> tuple[list[svc.StepInput], time | None]:
+def _steps_and_cutoff(form: ProcedureForm) -> tuple[list[procedures_svc.StepInput], time | None]:
     rows = [e.form for e in form.steps]  # FormField.name is the entry's own name: use .form
-    steps = [svc.StepInput(agency_kind=(f.agency_kind.data or "").strip(),
+    steps = [procedures_svc.StepInput(agency_kind=(f.agency_kind.data or "").strip(),
                            share_percent=Decimal(f.share_percent.data or 0), name=f.name.data or "")
              for f in rows if (f.agency_kind.data or "").strip() or f.share_percent.data]
     cutoff = None
@@ -544,26 +573,9 @@ def procedure_new() -> Any:
         while len(form.steps) < 6:
             form.steps.append_entry()
     _chain_choices(form)
-    if form.validate_on_submit():
-        steps, cutoff = _steps_and_cutoff(form)
-        limit = Decimal(form.limit_value.data if form.limit_value.data is not None else 0)
-        try:
-            p = procedures_svc.create_procedure(
-                db.session, code=form.code.data or "", name=form.name.data or "", field=form.field.data or "",
-                level=form.level.data or "", fee=form.fee.data or "", limit_value=limit,
-                limit_unit=form.limit_unit.data or "", actor=current_user, now=utcnow(), ip=client_ip())
-            svc.update_procedure(
-                db.session, p, limit_value=limit, limit_unit=form.limit_unit.data or "", cutoff=cutoff,
-                supplement_regime=form.supplement_regime.data or "",
-                documents=svc.parse_documents(form.documents.data or ""), steps=steps,
-                actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
-            flash(_("Đã tạo thủ tục %(code)s.", code=p.code), "success")
-            return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
+    if form.validate_on_submit() and (p := _save_procedure(form, None)) is not None:
+        flash(_("Đã tạo thủ tục %(code)s.", code=p.code), "success")
+        return redirect(url_for("admin.procedure_edit", code=p.code), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/procedure_edit.html", form=form, p=None, kinds=AGENCY_KINDS), status
 
@@ -579,20 +591,18 @@ def calendar() -> Any:
         agency = None
         if form.agency.data:
             agency = db.session.scalar(select(Agency).where(Agency.identifier == form.agency.data))
-        try:
-            row, moved = svc.add_calendar_exception(
+        assert form.on_date.data is not None  # DataRequired has passed
+        with _Saving(rules=True) as saving:
+            row, moved = calendar_changes.add_calendar_exception(
                 db.session, on=form.on_date.data, working=form.working.data == "1", note=form.note.data or "",
                 agency=agency, actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except (ValidationFailed, DomainError) as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
+        if saving.saved:
             flash(_("Đã thêm ngày ngoại lệ %(day)s; tính lại hạn cho %(n)d hồ sơ.",
                     day=row.on_date.strftime("%d/%m/%Y"), n=moved), "success")
             return redirect(url_for("admin.calendar"), code=303)
     rows = db.session.execute(
-        select(CalendarExceptionRow, Agency.name).outerjoin(Agency, Agency.id == CalendarExceptionRow.agency_id)
+        select(CalendarExceptionRow, Agency.name)
+        .outerjoin(Agency, Agency.id == CalendarExceptionRow.agency_id)
         .order_by(CalendarExceptionRow.on_date.desc()).limit(500)
     ).all()
     status = 422 if request.method == "POST" else 200
@@ -607,8 +617,6 @@ def _year_calendar(rows: Any) -> tuple[int, list[tuple[Any, str, str, str]]]:
     """One year's national holidays and working Saturdays (Labour Code 2019 art. 112, from the
     ``holidays`` package) beside the admin's exceptions of that year, by date:
     (day, kind, reason, scope) with kind national_off / national_work / local_off / local_work."""
-    from ..domain.calendar import national_holidays
-
     covered = calendars.covered_years(db.session)
     today = utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
     raw = request.args.get("year", "")
@@ -618,7 +626,8 @@ def _year_calendar(rows: Any) -> tuple[int, list[tuple[Any, str, str, str]]]:
     days += [(d, "national_work", r, "") for d, r in working.items()]
     for row, agency_name in rows:
         if row.on_date.year == year:
-            days.append((row.on_date, "local_work" if row.working else "local_off", row.note, agency_name or ""))
+            kind = "local_work" if row.working else "local_off"
+            days.append((row.on_date, kind, row.note, agency_name or ""))
     return year, sorted(days, key=lambda t: (t[0], t[1]))
 
 
@@ -627,8 +636,8 @@ def _year_calendar(rows: Any) -> tuple[int, list[tuple[Any, str, str, str]]]:
 def calendar_delete(row_id: int) -> Any:
     if ConfirmForm().validate_on_submit():
         try:
-            moved = svc.delete_calendar_exception(db.session, row_id, actor=current_user, now=utcnow(),
-                                                  ip=client_ip())
+            moved = calendar_changes.delete_calendar_exception(db.session, row_id, actor=current_user,
+                                                               now=utcnow(), ip=client_ip())
             db.session.commit()
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
@@ -645,13 +654,10 @@ def calendar_delete(row_id: int) -> Any:
 def calendar_confirm_tet(year: int) -> Any:
     """An admin has checked the year's Tết days against the Government's announcement."""
     if ConfirmForm().validate_on_submit():
-        try:
-            svc.confirm_tet_year(db.session, year, actor=current_user, now=utcnow(), ip=client_ip())
-            db.session.commit()
-        except (ValidationFailed, DomainError) as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
+        with _Saving(rules=True) as saving:
+            calendar_changes.confirm_tet_year(db.session, year, actor=current_user, now=utcnow(),
+                                              ip=client_ip())
+        if saving.saved:
             flash(_("Đã xác nhận ngày nghỉ Tết Nguyên đán năm %(year)d.", year=year), "success")
     return redirect(url_for("admin.calendar") + f"#tet-{year}", code=303)
 

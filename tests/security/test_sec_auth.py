@@ -287,14 +287,14 @@ def test_a_cookie_copied_before_a_password_change_is_refused_after_it(app: Flask
 
 @pytest.mark.parametrize("change", ["admin_reset", "deactivate", "role", "agency"])
 def test_admin_changes_end_the_users_sessions(app: Flask, session, client, change: str) -> None:  # type: ignore[no-untyped-def]
-    from onestop.services.admin import changes as admin_svc
+    from onestop.services.admin import people
 
     _original, thief = _signed_in_copy(app, "t_head")
     target, admin = user(session, "t_head"), user(session, "t_admin")
     if change == "admin_reset":
-        admin_svc.reset_password(session, target, actor=admin, now=NOW)
+        people.reset_password(session, target, actor=admin, now=NOW)
     elif change == "deactivate":
-        admin_svc.set_active(session, target, False, actor=admin, now=NOW)
+        people.set_active(session, target, False, actor=admin, now=NOW)
     elif change == "role":
         target.role = "officer"
     else:

@@ -17,8 +17,7 @@ from sqlalchemy import event, select
 
 from onestop.extensions import db
 from onestop.models import CalendarState
-from onestop.services.admin import changes as admin_svc
-from onestop.services.admin import calendars, imports
+from onestop.services.admin import agencies, calendar_changes, calendars, imports
 from tests.conftest import NOW
 from tests.factories import agency, user
 
@@ -89,9 +88,9 @@ def test_an_edit_in_one_process_reaches_the_other(committed, worker):
 
     # An admin closes the commune (an ancestor of the centre) in this process …
     with app.app_context():
-        admin_svc.add_calendar_exception(db.session, on=monday, working=False, note="Lũ quét",
-                                         agency=agency(db.session, COMMUNE), actor=user(db.session, "t_admin"),
-                                         now=NOW)
+        calendar_changes.add_calendar_exception(
+            db.session, on=monday, working=False, note="Lũ quét", agency=agency(db.session, COMMUNE),
+            actor=user(db.session, "t_admin"), now=NOW)
         db.session.commit()
     # … and the other process's very next unit of work sees it.
     after = worker.ask("working", CENTRE, monday.isoformat())
@@ -114,14 +113,14 @@ def test_office_hours_edit_reaches_the_other_process(committed, worker):
                 "parent_identifier": COMMUNE, "valid_to": centre.valid_to, "successor_identifier": "",
                 "actor": admin, "now": NOW}
         before = centre.office_hours
-        admin_svc.update_agency(db.session, centre, office_hours="07:00-11:00,13:00-16:30", **args)
+        agencies.update_agency(db.session, centre, office_hours="07:00-11:00,13:00-16:30", **args)
         db.session.commit()
     try:
         assert worker.ask("working", CENTRE, "2026-05-04")["hours"] == "07:00-11:00,13:00-16:30"
     finally:
         with app.app_context():
             centre = agency(db.session, CENTRE)
-            admin_svc.update_agency(db.session, centre, office_hours=before, **{
+            agencies.update_agency(db.session, centre, office_hours=before, **{
                 **args, "actor": user(db.session, "t_admin")})
             db.session.commit()
 
@@ -170,21 +169,21 @@ def test_the_editing_session_sees_its_own_edit_before_commit(session):
 @pytest.mark.parametrize("edit", ["add", "delete", "hours", "parent", "import"])
 def test_every_calendar_edit_bumps_the_generation(session, edit):
     admin, centre = user(session, "t_admin"), agency(session, CENTRE)
-    row, _ = admin_svc.add_calendar_exception(session, on=date(2026, 6, 2), working=False, note="x",
-                                              agency=None, actor=admin, now=NOW)
+    row, _ = calendar_changes.add_calendar_exception(session, on=date(2026, 6, 2), working=False, note="x",
+                                                     agency=None, actor=admin, now=NOW)
     before = _generation(session)
     args = {"name": centre.name, "short_name": centre.short_name, "parent_identifier": COMMUNE,
             "office_hours": centre.office_hours, "valid_to": centre.valid_to, "successor_identifier": "",
             "actor": admin, "now": NOW}
     if edit == "add":
-        admin_svc.add_calendar_exception(session, on=date(2026, 6, 3), working=False, note="y",
-                                         agency=centre, actor=admin, now=NOW)
+        calendar_changes.add_calendar_exception(session, on=date(2026, 6, 3), working=False, note="y",
+                                                agency=centre, actor=admin, now=NOW)
     elif edit == "delete":
-        admin_svc.delete_calendar_exception(session, row.id, actor=admin, now=NOW)
+        calendar_changes.delete_calendar_exception(session, row.id, actor=admin, now=NOW)
     elif edit == "hours":
-        admin_svc.update_agency(session, centre, **{**args, "office_hours": "08:00-12:00,13:00-17:00"})
+        agencies.update_agency(session, centre, **{**args, "office_hours": "08:00-12:00,13:00-17:00"})
     elif edit == "parent":
-        admin_svc.update_agency(session, centre, **{**args, "parent_identifier": "000.00.32.H25"})
+        agencies.update_agency(session, centre, **{**args, "parent_identifier": "000.00.32.H25"})
     else:
         imports.import_agencies(session, [{
             "identifier": CENTRE, "name": centre.name, "short_name": centre.short_name, "level": centre.level,
@@ -221,8 +220,9 @@ def test_a_job_run_checks_the_generation_once_and_adopts_an_edit(committed):
     run_job(scheduler, "calendar_check", NOW)
     seen = store.generation
     with app.app_context():
-        admin_svc.add_calendar_exception(db.session, on=date(2026, 5, 4), working=False, note="Lũ quét",
-                                         agency=None, actor=user(db.session, "t_admin"), now=NOW)
+        calendar_changes.add_calendar_exception(
+            db.session, on=date(2026, 5, 4), working=False, note="Lũ quét", agency=None,
+            actor=user(db.session, "t_admin"), now=NOW)
         db.session.commit()
         current = _generation(db.session)
     assert seen != current

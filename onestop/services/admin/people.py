@@ -1,5 +1,6 @@
-"""Admin: editing a staff account (name, role, agency), finding accounts without accents, and
-reading the audit log with filters and paging (docs/guide-admin.md).
+"""Admin: staff accounts — creating one with a temporary password, editing (name, role, agency),
+locking and unlocking, resetting the password, API tokens — each audited; finding accounts without
+accents, and reading the audit log with filters and paging (docs/guide-admin.md).
 
 A role or agency change ends the user's open sessions and API tokens' sessions: the session
 generation is bumped by the model's own change listener (onestop/models/user.py), so the
@@ -7,6 +8,7 @@ service only changes the fields and audits the change.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,18 +21,21 @@ from ...domain.status import Role
 from ...models import Agency, AuditLog, User
 from ..dossiers.applicant import fold, normalize_text
 from ..errors import ValidationFailed
-from .accounts import audit
+from .accounts import audit, create_user, hash_password, issue_token, revoke_token
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Readable labels of the audit actions (Vietnamese first; the web layer translates).
 AUDIT_LABELS: dict[str, str] = {
-    "login.ok": "Đăng nhập", "login.fail": "Đăng nhập sai mật khẩu", "login.locked": "Khóa đăng nhập tạm thời",
+    "login.ok": "Đăng nhập", "login.fail": "Đăng nhập sai mật khẩu",
+    "login.locked": "Khóa đăng nhập tạm thời",
     "password.change": "Đổi mật khẩu", "user.create": "Tạo tài khoản", "user.update": "Sửa tài khoản",
     "user.activate": "Mở khóa tài khoản", "user.deactivate": "Khóa tài khoản",
-    "user.reset_password": "Đặt lại mật khẩu", "token.issue": "Cấp token API", "token.revoke": "Thu hồi token API",
+    "user.reset_password": "Đặt lại mật khẩu", "token.issue": "Cấp token API",
+    "token.revoke": "Thu hồi token API",
     "agency.create": "Tạo cơ quan", "agency.update": "Sửa cơ quan", "procedure.create": "Tạo thủ tục",
-    "procedure.update": "Sửa thủ tục", "calendar.add": "Thêm ngày nghỉ/làm bù", "calendar.delete": "Xóa ngày ngoại lệ",
+    "procedure.update": "Sửa thủ tục", "calendar.add": "Thêm ngày nghỉ/làm bù",
+    "calendar.delete": "Xóa ngày ngoại lệ",
     "calendar.confirm_tet": "Xác nhận lịch nghỉ Tết", "dossier.reissue_secret": "Cấp lại mã tra cứu",
     "feedback.answer": "Trả lời phản ánh, kiến nghị",
 }
@@ -121,9 +126,65 @@ def audit_log(session: Session, *, actor: str = "", action: str = "", date_from:
     total = int(session.scalar(select(func.count()).select_from(AuditLog).where(*conds)) or 0)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = list(session.scalars(select(AuditLog).where(*conds).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    rows = list(session.scalars(select(AuditLog).where(*conds)
+                                .order_by(AuditLog.at.desc(), AuditLog.id.desc())
                                 .offset((page - 1) * per_page).limit(per_page)))
     return AuditPage(rows=rows, total=total, page=page, pages=pages, per_page=per_page)
 
 
 __all__ = ["AUDIT_LABELS", "AuditPage", "audit_log", "search_users", "update_staff"]
+
+
+def temporary_password() -> str:
+    """A one-time password the admin hands over; the user must change it at first login."""
+    return f"{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
+
+
+def create_staff(
+    session: Session, *, username: str, full_name: str, role: str, agency_identifier: str, email: str,
+    actor: User, now: datetime, ip: str = "",
+) -> tuple[User, str]:
+    """A new account with a temporary password, shown once to the admin."""
+    password = temporary_password()
+    user = create_user(session, username=username, full_name=full_name, role=role,
+                       agency_code=agency_identifier, password=password, email=email, now=now, actor=actor)
+    user.must_change_password = True
+    session.flush()
+    return user, password
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User, now: datetime,
+               ip: str = "") -> None:
+    if user.id == actor.id and not active:
+        raise ValidationFailed({"user": "Không thể tự khóa tài khoản của chính mình."})
+    user.active = active
+    session.flush()
+    action = "user.activate" if active else "user.deactivate"
+    audit(session, actor, action, f"user:{user.username}", {}, now, ip)
+
+
+def reset_password(session: Session, user: User, *, actor: User, now: datetime, ip: str = "") -> str:
+    password = temporary_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    audit(session, actor, "user.reset_password", f"user:{user.username}", {}, now, ip)
+    return password
+
+
+def issue_api_token(session: Session, user: User, *, name: str, actor: User, now: datetime,
+                    ip: str = "") -> str:
+    """A bearer token for ``user`` (shown once; only its SHA-256 is stored)."""
+    if not user.active:
+        raise ValidationFailed({"user": "Tài khoản đang bị khóa; không cấp token."})
+    name = name.strip()[:80]
+    raw = issue_token(session, user, now=now, name=name)
+    audit(session, actor, "token.issue", f"user:{user.username}", {"name": name, "prefix": raw[:10]}, now, ip)
+    return raw
+
+
+def revoke_api_token(session: Session, token_id: int, *, actor: User, now: datetime, ip: str = "") -> None:
+    revoke_token(session, token_id, now=now, actor=actor)
+    session.flush()
