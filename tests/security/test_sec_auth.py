@@ -67,7 +67,8 @@ def _ids(app: Flask) -> dict[str, int]:
     from onestop.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(select(User.username, User.id).where(User.username.like("t\\_%", escape="\\")))
+        rows = db.session.execute(
+            select(User.username, User.id).where(User.username.like("t\\_%", escape="\\")))
         out = {u: i for u, i in rows}
         db.session.remove()
         return out
@@ -146,7 +147,8 @@ def test_migrations_create_no_user_and_only_the_demo_knows_a_password(tmp_path: 
 
     users_of_it = [p.relative_to(ROOT).as_posix() for folder in ("onestop", "jobs", "migrations")
                    for p in (ROOT / folder).rglob("*.py")
-                   if "DEMO_PASSWORD" in p.read_text(encoding="utf-8") or DEMO_PASSWORD in p.read_text(encoding="utf-8")]
+                   if "DEMO_PASSWORD" in p.read_text(encoding="utf-8")
+                   or DEMO_PASSWORD in p.read_text(encoding="utf-8")]
     assert sorted(users_of_it) == ["onestop/cli/__init__.py", "onestop/demo/seed.py"]
 
 
@@ -192,7 +194,8 @@ def test_lockout_after_failures_refuses_even_the_right_password(auth, app: Flask
     t0 = MONDAY
     with patch("onestop.web.account.utcnow", return_value=t0):
         for _ in range(failures):
-            assert client.post("/login", data={"username": "t_officer", "password": "wrong-pass-1"}).status_code == 401
+            assert client.post("/login",
+                               data={"username": "t_officer", "password": "wrong-pass-1"}).status_code == 401
         limiter.reset()
         assert client.post("/login", data={"username": "t_officer", "password": PASSWORD}).status_code == 401
     assert user(session, "t_officer").locked_until is not None
@@ -259,7 +262,8 @@ def _signed_in_copy(app: Flask, username: str, password: str = PASSWORD):  # typ
 
 def _assert_refused(thief) -> None:  # type: ignore[no-untyped-def]
     r = _fresh(thief).get("/worklist")
-    assert r.status_code == 302 and "/login" in r.headers["Location"], (r.status_code, r.headers.get("Location"))
+    assert r.status_code == 302 and "/login" in r.headers["Location"], (r.status_code,
+                                                                        r.headers.get("Location"))
     r = _fresh(thief).get("/api/v1/scores", query_string={"agency": "000.01.31.H25"})
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
     r = _fresh(thief).get("/reports/charts/data.json")
@@ -271,7 +275,8 @@ def test_a_cookie_copied_before_logout_is_refused_after_it(app: Flask, session, 
     assert _fresh(original).post("/logout").status_code == 303
     _assert_refused(thief)
     # Signing in again works, with a new session.
-    assert _fresh(original).post("/login", data={"username": "t_head", "password": PASSWORD}).status_code == 303
+    assert _fresh(original).post("/login",
+                                 data={"username": "t_head", "password": PASSWORD}).status_code == 303
     assert _fresh(original).get("/worklist").status_code == 200
     _assert_refused(thief)
 

@@ -186,7 +186,8 @@ def test_register_finds_a_name_in_nfc_nfd_and_without_accents(app: Flask, sessio
     d = receive(session, now=RECEIVED, name=unicodedata.normalize(stored_form, NAME)).dossier
     session.commit()
     c = client_as(app, "t_clerk")
-    for query in (unicodedata.normalize("NFC", NAME), unicodedata.normalize("NFD", NAME), "nguyen thi hong dao",
+    for query in (unicodedata.normalize("NFC", NAME), unicodedata.normalize("NFD", NAME),
+                  "nguyen thi hong dao",
                   "HONG DAO", unicodedata.normalize("NFD", "Hồng")):
         r = c.get("/reception/register", query_string={"name": query})
         assert r.status_code == 200
@@ -214,7 +215,8 @@ def test_sql_metacharacters_in_filters_are_harmless(app: Flask, session, value: 
     assert clerk.get("/reception/procedures", query_string={"q": value}).status_code == 200
     assert clerk.get("/reception/procedures", query_string={"q": value}).get_json() == [] or value in ("_",)
     head = client_as(app, "t_head")
-    for param in ("procedure", "field", "channel", "department", "officer", "late", "agency", "kind", "value"):
+    for param in ("procedure", "field", "channel", "department", "officer", "late", "agency",
+                  "kind", "value"):
         r = head.get("/reports/dashboard", query_string={param: value})
         assert r.status_code < 500, (param, r.status_code)
         r = head.get("/reports/form06", query_string={param: value})
@@ -226,7 +228,8 @@ def test_sql_metacharacters_in_filters_are_harmless(app: Flask, session, value: 
     session.commit()
     auth = {"Authorization": f"Bearer {raw}"}
     assert anon.get(f"/api/v1/dossiers/{value}", headers=auth).status_code == 404
-    assert anon.get("/api/v1/reports/form06", query_string={"agency": value, "from": "2026-01-01", "to": "2026-03-31"},
+    assert anon.get("/api/v1/reports/form06",
+                    query_string={"agency": value, "from": "2026-01-01", "to": "2026-03-31"},
                     headers=auth).status_code in (403, 404, 422)
 
 
@@ -240,20 +243,24 @@ def test_oversized_fields_and_bodies_get_a_clean_4xx(app: Flask, session) -> Non
     big = "a" * 10_000
     for applicant in ({"name": big}, {"name": "Nguyễn Văn An", "address": big}, {"name": "An", "phone": big},
                       {"name": "An", "email": big + "@x.vn"}, {"name": "An", "id_number": big}):
-        r = c.post("/api/v1/dossiers", json={"procedure_code": "1.004884", "applicant": applicant}, headers=auth)
+        r = c.post("/api/v1/dossiers", json={"procedure_code": "1.004884", "applicant": applicant},
+                   headers=auth)
         assert 400 <= r.status_code < 500, (list(applicant), r.status_code)
     r = c.post("/api/v1/dossiers", json={"procedure_code": "1.004884", "applicant": {"name": "An"},
                                          "note": "x" * 1_000_000}, headers=auth)
     assert r.status_code == 422, r.status_code  # the schema bounds the note
-    r = c.post("/api/v1/dossiers", data=b"{" * 1_000_000, headers={**auth, "Content-Type": "application/json"})
+    r = c.post("/api/v1/dossiers", data=b"{" * 1_000_000,
+               headers={**auth, "Content-Type": "application/json"})
     assert 400 <= r.status_code < 500
     # Past MAX_CONTENT_LENGTH the body is not even read.
     limit = int(app.config.get("MAX_CONTENT_LENGTH") or 0)
     assert 0 < limit <= 16 * 1024 * 1024, "set MAX_CONTENT_LENGTH"
-    r = c.post("/api/v1/dossiers", data=b" " * (limit + 1), headers={**auth, "Content-Type": "application/json"})
+    r = c.post("/api/v1/dossiers", data=b" " * (limit + 1),
+               headers={**auth, "Content-Type": "application/json"})
     assert r.status_code == 413
     web = client_as(app, "t_clerk")
-    r = web.post("/reception/new", data={"procedure": "1.004884", "applicant_name": big, "applicant_address": big,
+    r = web.post("/reception/new",
+                 data={"procedure": "1.004884", "applicant_name": big, "applicant_address": big,
                                           "channel": "direct"})
     assert r.status_code == 422
 
@@ -269,12 +276,14 @@ def test_invalid_dates_get_a_clean_answer(app: Flask, session) -> None:  # type:
         assert r.status_code == 200, bad
     api = client_as(app, None)
     for bad in ("2026-02-31", "31/02/2026", "2026-03-10T25:00", "x" * 300):
-        r = api.post(f"/api/v1/dossiers/{d.code}/actions/apologise", json={"reason": "Trễ", "new_due_at": bad},
+        r = api.post(f"/api/v1/dossiers/{d.code}/actions/apologise",
+                     json={"reason": "Trễ", "new_due_at": bad},
                      headers={"Authorization": f"Bearer {raw}"})
         assert 400 <= r.status_code < 500, (bad, r.status_code)
     head = client_as(app, "t_head")
     for bad in ("2026-02-31", "x"):
-        assert head.get("/reports/form06", query_string={"kind": "custom", "from": bad, "to": bad}).status_code < 500
+        assert head.get("/reports/form06",
+                        query_string={"kind": "custom", "from": bad, "to": bad}).status_code < 500
         assert head.get("/api/v1/scores", query_string={"agency": "000.00.31.H25", "from": bad,
                                                         "to": "2026-03-31"}).status_code in (400, 404)
 
@@ -311,8 +320,10 @@ def test_an_apology_date_outside_the_working_calendar_is_refused(app: Flask, ses
 
 
 @pytest.mark.parametrize(("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01")])
-def test_a_report_period_at_the_ends_of_the_date_range_is_refused(app: Flask, session, start: str, end: str) -> None:  # type: ignore[no-untyped-def]
-    r = client_as(app, "t_head").get("/reports/form06", query_string={"kind": "custom", "from": start, "to": end})
+def test_a_report_period_at_the_ends_of_the_date_range_is_refused(app: Flask, session, start: str,
+                                                                  end: str) -> None:  # type: ignore[no-untyped-def]
+    r = client_as(app, "t_head").get("/reports/form06",
+                                     query_string={"kind": "custom", "from": start, "to": end})
     assert r.status_code < 500
 
 
@@ -329,16 +340,20 @@ HOSTILE_BODIES: dict[str, bytes] = {
     "deep_in_a_field": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": ' + DEEP_ARRAYS + b"}",
     "moderately_deep": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "documents": '
                        + b"[" * 500 + b"]" * 500 + b"}",
-    "lone_surrogate_in_a_name": b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}, "reason": "\\ud800"}',
-    "lone_low_surrogate": b'{"procedure_code": "1.004884", "applicant": {"name": "An \\udfff"}, "note": "\\udfff"}',
+    "lone_surrogate_in_a_name": b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}, "reason": '
+                                b'"\\ud800"}',
+    "lone_low_surrogate": b'{"procedure_code": "1.004884", "applicant": {"name": "An \\udfff"}, "note": '
+                          b'"\\udfff"}',
     "lone_surrogate_in_a_key": b'{"\\ud800": 1, "procedure_code": "1.004884", "applicant": {"name": "An"}}',
     "nul_in_a_key": b'{"a\\u0000": 1, "procedure_code": "1.004884", "applicant": {"name": "An"}}',
     "nul_in_a_value": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": "x\\u0000y", '
                       b'"reason": "x\\u0000y"}',
     "invalid_utf8": b'{"procedure_code": "1.004884", "applicant": {"name": "\xff\xfe"}}',
     "utf16": '{"procedure_code": "1.004884", "applicant": {"name": "An"}}'.encode("utf-16"),
-    "huge_integer": b'{"version": ' + b"9" * 5000 + b', "procedure_code": "1.004884", "applicant": {"name": "An"}}',
-    "nan_and_infinity": b'{"version": NaN, "procedure_code": "1.004884", "applicant": {"name": "An"}, "x": Infinity}',
+    "huge_integer": b'{"version": ' + b"9" * 5000 + b', "procedure_code": "1.004884", "applicant": {"name": '
+                                                    b'"An"}}',
+    "nan_and_infinity": b'{"version": NaN, "procedure_code": "1.004884", "applicant": {"name": "An"}, "x": '
+                        b'Infinity}',
     "top_level_array": b"[1, 2, 3]",
     "top_level_string": b'"\\ud800"',
     "top_level_number": b"1e400",
@@ -359,7 +374,8 @@ def _hostile_targets(session) -> tuple[list[str], dict[str, str]]:  # type: igno
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE_BODIES))
-def test_hostile_json_bodies_are_a_4xx_json_error_on_every_json_endpoint(app: Flask, session, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_json_bodies_are_a_4xx_json_error_on_every_json_endpoint(app: Flask, session,
+                                                                         kind: str) -> None:  # type: ignore[no-untyped-def]
     from onestop.models import Dossier
 
     urls, headers = _hostile_targets(session)
@@ -382,7 +398,8 @@ def test_hostile_json_bodies_are_a_4xx_json_error_on_every_json_endpoint(app: Fl
 
 
 @pytest.mark.parametrize("body", [b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}}',
-                                  b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": "a\\u0000"}'])
+                                  b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": '
+                                  b'"a\\u0000"}'])
 def test_lone_surrogates_and_nul_are_a_clear_400(app: Flask, session, body: bytes) -> None:  # type: ignore[no-untyped-def]
     _urls, headers = _hostile_targets(session)
     r = client_as(app, None).post("/api/v1/dossiers", data=body, headers=headers)

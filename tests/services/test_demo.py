@@ -159,7 +159,8 @@ def test_bulk_written_history_obeys_the_rules_and_the_database_keeps_working(ses
     proc = session.scalars(select(Procedure).where(Procedure.receiving_kind == clerk.agency.kind,
                                                    Procedure.active.is_(True)).order_by(Procedure.code)).first()
     assert proc is not None
-    data = ReceptionInput(proc.code, Applicant(name="Nguyễn Văn An", id_number="017090123456", phone="0912345678",
+    data = ReceptionInput(proc.code,
+                          Applicant(name="Nguyễn Văn An", id_number="017090123456", phone="0912345678",
                                                email="", address="Xóm Mới, xã Tân Lạc, tỉnh Phú Thọ"),
                           channel="direct", outcome="receive", missing_items=[], reason="", documents=[])
     new = receive_dossier(session, data, agency=clerk.agency, actor=clerk, now=NOW).dossier

@@ -42,7 +42,8 @@ def test_staff_are_notified_along_the_chain_and_never_of_their_own_action(sessio
     d = receive(session, now=NOW, procedure_code=CHAIN).dossier
     t = NOW
     steps: list[tuple[str, str, ActionInput | None]] = [
-        ("transfer", "t_clerk", None), ("assign", "t_head", AssignInput(officer_id=user(session, "t_officer").id)),
+        ("transfer", "t_clerk", None),
+        ("assign", "t_head", AssignInput(officer_id=user(session, "t_officer").id)),
         ("hand_off", "t_officer", HandOffInput(note="Đề nghị đăng ký thường trú")),
         ("acknowledge", "t_police", None), ("hand_back", "t_police", HandBackInput(note="Đã đăng ký")),
         ("acknowledge", "t_officer", None),

@@ -19,7 +19,8 @@ COMMUNE = "000.00.31.H25"
 
 @pytest.mark.parametrize("value,expected", [
     ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tTAB", "'\tTAB"), ("\rCR", "'\rCR"), ("Nguyễn Văn An", "Nguyễn Văn An"), ("", ""), (5, 5), (None, None),
+    ("\tTAB", "'\tTAB"), ("\rCR", "'\rCR"), ("Nguyễn Văn An", "Nguyễn Văn An"), ("", ""), (5, 5),
+    (None, None),
 ])
 def test_safe_neutralises_formula_prefixes_only(value, expected):
     assert safe(value) == expected

@@ -113,7 +113,8 @@ def test_gives_up_after_max_attempts_with_growing_backoff(session):
 
 def test_sms_and_zalo_go_through_pluggable_senders(session):
     sms = LoggingSender("sms")
-    queue_message(session, channel="sms", recipient="0912345678", subject="", body="Ho so X", dedupe_key="t:3",
+    queue_message(session, channel="sms", recipient="0912345678", subject="", body="Ho so X",
+                  dedupe_key="t:3",
                   now=NOW)
     assert deliver_outbox(session, {"sms": sms}, now=NOW).sent == 1
     assert sms.sent == [("0912345678", "Ho so X")]

@@ -125,7 +125,8 @@ def test_period_selectors(kind, value, expected):
 
 
 def test_bad_periods_are_validation_errors():
-    for args in (("month", "2026-13"), ("quarter", "2026-Q5"), ("week", "1"), ("custom", "", "2026-03-02", "2026-03-01")):
+    for args in (("month", "2026-13"), ("quarter", "2026-Q5"), ("week", "1"),
+                 ("custom", "", "2026-03-02", "2026-03-01")):
         with pytest.raises(ValidationFailed):
             reports.parse_period(*args)
 
@@ -144,10 +145,12 @@ def _python_form06(session, commune, start, end) -> dict[str, Form06Row]:
                 from datetime import datetime
                 due = datetime.fromisoformat(ev.payload["old_due_at"])
                 break
-        pause = next((p for p in session.scalars(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
+        pause = next(
+            (p for p in session.scalars(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
                       if p.started_at < end_m and (p.ended_at is None or p.ended_at >= end_m)), None)
         requests = sum(1 for ev in d.events if ev.action == "request_supplement" and ev.at < end_m)
-        row = form06_bucket(received_at=d.received_at, finished_at=d.finished_at, due_at=due, channel=d.channel,
+        row = form06_bucket(received_at=d.received_at, finished_at=d.finished_at, due_at=due,
+                            channel=d.channel,
                             supplement_requests=requests, paused_since=pause.started_at if pause else None,
                             start_moment=start_m, end_moment=end_m, tz=tz, field=d.procedure.field)
         if row is not None:

@@ -70,7 +70,8 @@ def test_admin_edits_a_rule_and_the_score_follows(auth, client, session):
     assert 'name="csrf_token"' in page and 'for="max_points"' in page
     r = client.post("/scores/rules", data={"rule_id": row.id, "title": row.title, "max_points": "10",
                                            "kind": "proportional", "threshold": "50%", "tiers": "",
-                                           "effective_from": "2022-06-23", "effective_to": "", "note": "QĐ tỉnh"})
+                                           "effective_from": "2022-06-23", "effective_to": "",
+                                           "note": "QĐ tỉnh"})
     assert r.status_code == 303
     session.expire_all()
     row = session.get(ScoringRuleRow, row.id)

@@ -103,7 +103,8 @@ def test_scores_for_the_commune_in_march_with_literal_numbers(session):
 
 def test_another_commune_sees_none_of_these_dossiers(session):
     build_march(session)
-    rep = score_agency(session, agency(session, "000.00.32.H25"), date(2026, 3, 1), date(2026, 3, 31), now=AS_OF)
+    rep = score_agency(session, agency(session, "000.00.32.H25"), date(2026, 3, 1),
+                       date(2026, 3, 31), now=AS_OF)
     assert rep.counts.received_total == 0
     assert {x.criterion: x.points for x in rep.criteria}["766.2.1"] == Decimal("20.00")  # nothing arose
 
@@ -135,7 +136,8 @@ def test_admin_edits_a_rule_and_bad_input_is_refused(session):
     seed_scoring_rules(session, AS_OF)
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "par.tthc.on_time"))
     update_rule(session, row.id, title="", max_points="3", kind="tiers", threshold="",
-                tiers="100%:3; 0.9:2; 0.6:1", effective_from=date(2026, 1, 1), effective_to=None, note="QĐ tỉnh 2026",
+                tiers="100%:3; 0.9:2; 0.6:1", effective_from=date(2026, 1, 1), effective_to=None,
+                note="QĐ tỉnh 2026",
                 actor_id=None, now=AS_OF)
     assert row.tiers == [["1", "3"], ["0.9", "2"], ["0.6", "1"]]
     with pytest.raises(ValidationFailed):
@@ -152,5 +154,6 @@ def test_edited_rule_changes_the_points(session):
     update_rule(session, row.id, title="", max_points="3", kind="tiers", threshold="",
                 tiers="1:3; 0.9:2; 0.6:1", effective_from=date(2026, 1, 1), effective_to=None, note="",
                 actor_id=None, now=AS_OF)
-    rep = score_agency(session, agency(session, "000.00.31.H25"), date(2026, 3, 1), date(2026, 3, 31), now=AS_OF)
+    rep = score_agency(session, agency(session, "000.00.31.H25"), date(2026, 3, 1),
+                       date(2026, 3, 31), now=AS_OF)
     assert {x.criterion: x.points for x in rep.criteria}["par.tthc.on_time"] == Decimal("1.00")  # ≥ 60 %

@@ -21,7 +21,8 @@ def act(client: Any, session: Any, code: str, action: str, now: datetime, **data
     session.expire_all()
     d = session.scalar(select(Dossier).where(Dossier.code == code))
     with patch("onestop.web.dossiers.utcnow", return_value=now):
-        return client.post(f"/dossiers/{code}/actions/{action}", data={"version": d.version, "confirmed": "1", **data})
+        return client.post(f"/dossiers/{code}/actions/{action}",
+                           data={"version": d.version, "confirmed": "1", **data})
 
 
 def get(session: Any, code: str) -> Dossier:
@@ -63,7 +64,8 @@ def test_three_agency_chain_through_the_web(auth, client, session):
     assert session.scalar(select(Dossier).where(Dossier.code == code)) is d  # one dossier, one code
 
     html = client.get(f"/dossiers/{code}/print/06").get_data(as_text=True)
-    for text in (code, "Trước hạn", "Đúng hạn", "Trễ hạn", "Công an xã Tân Lạc", "Bảo hiểm xã hội tỉnh Phú Thọ",
+    for text in (code, "Trước hạn", "Đúng hạn", "Trễ hạn", "Công an xã Tân Lạc",
+                 "Bảo hiểm xã hội tỉnh Phú Thọ",
                  "14:00 02/03/2026", "10:45 04/03/2026", "Người tiếp nhận", "Thủ trưởng cơ quan"):
         assert text in html, text
 

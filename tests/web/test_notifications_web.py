@@ -61,7 +61,8 @@ def test_bulk_assignment_through_the_inbox_is_all_or_nothing(client, session):
     login(client, "t_head")
     # b's version is stale (changed meanwhile): neither is assigned, the message names b.
     stale = dict(versions, **{f"version-{b.id}": str(b.version - 1)})
-    r = client.post("/inbox/assign", data={"dossier": [str(a.id), str(b.id)], "officer": str(officer.id), **stale})
+    r = client.post("/inbox/assign",
+                    data={"dossier": [str(a.id), str(b.id)], "officer": str(officer.id), **stale})
     assert r.status_code == 303
     page = client.get("/inbox").get_data(as_text=True)
     assert f"Chưa giao hồ sơ nào: {b.code}" in page

@@ -30,7 +30,8 @@ def login(client, username: str = "t_head") -> None:
     ({"kind": "month", "year": "2026", "month": "2"}, "từ ngày 01/02/2026 đến ngày 28/02/2026"),
     ({"kind": "year", "year": "2025", "month": "7"}, "từ ngày 01/01/2025 đến ngày 31/12/2025"),
     # A typed value still wins over the lists (bookmarks, the API's style).
-    ({"kind": "month", "year": "2026", "month": "2", "value": "2026-03"}, "từ ngày 01/03/2026 đến ngày 31/03/2026"),
+    ({"kind": "month", "year": "2026", "month": "2", "value": "2026-03"},
+     "từ ngày 01/03/2026 đến ngày 31/03/2026"),
 ])
 def test_form06_period_from_the_lists(client, session, args, expected):
     session.commit()
@@ -65,7 +66,8 @@ def test_chart_data_has_the_satisfaction_counts(client, session):
     rows = session.query(Dossier).limit(3).all()
     for d, happy in zip(rows, (True, False, True), strict=False):
         session.add(Rating(dossier_id=d.id, agency_id=d.receiving_agency_id, satisfied=happy, comment="",
-                           created_at=datetime(2026, 3, 20, 3, 0, tzinfo=UTC), score_access=5, score_procedure=5,
+                           created_at=datetime(2026, 3, 20, 3, 0, tzinfo=UTC), score_access=5,
+                           score_procedure=5,
                            score_officer=5, score_result=5, score_feedback=5))
     session.commit()
     login(client)

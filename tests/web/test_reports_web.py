@@ -160,7 +160,8 @@ def test_cli_prints_the_same_numbers_as_the_api(auth, app, client, session, tmp_
     body = client.get("/api/v1/reports/form06?agency=000.00.31.H25&from=2026-03-01&to=2026-03-31").get_json()
     out = tmp_path / "f06.xlsx"
     result = app.test_cli_runner().invoke(args=[
-        "onestop", "report", "form06", "--agency", "000.00.31.H25", "--from", "2026-03-01", "--to", "2026-03-31",
+        "onestop", "report", "form06", "--agency", "000.00.31.H25", "--from", "2026-03-01", "--to",
+        "2026-03-31",
         "--xlsx", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -180,7 +181,8 @@ def test_cli_reports_unknown_agency_and_bad_dates(app, session):
     r = runner.invoke(args=["onestop", "report", "form06", "--agency", "NOPE", "--from", "2026-03-01",
                             "--to", "2026-03-31"])
     assert r.exit_code == 2 and "NOPE" in r.output
-    r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.31.H25", "--from", "01/03/2026",
+    r = runner.invoke(
+        args=["onestop", "report", "form06", "--agency", "000.00.31.H25", "--from", "01/03/2026",
                             "--to", "2026-03-31"])
     assert r.exit_code == 2
 
@@ -264,19 +266,22 @@ def test_a_department_heads_default_view_is_their_agency_as_resolver(auth, clien
     ws = load_workbook(io.BytesIO(x.data)).active
     assert ws["C9"].value == 1 and isinstance(ws["C9"].value, int)
     texts = [c.value for c in ws["A"] if isinstance(c.value, str)]
-    assert any(t.startswith("Số liệu tính đến 01/04/2026 00:00") and "theo cơ quan giải quyết" in t for t in texts)
+    assert any(t.startswith("Số liệu tính đến 01/04/2026 00:00") and "theo cơ quan giải quyết" in t
+               for t in texts)
 
 
 def test_cli_by_resolver(app, session):
     _education_dossier(session, vn(2026, 3, 10))
     session.commit()
     runner = app.test_cli_runner()
-    r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
+    r = runner.invoke(
+        args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
                             "--to", "2026-03-31", "--by", "resolver"])
     assert r.exit_code == 0, r.output
     assert "theo cơ quan giải quyết" in r.output and "Giáo dục" in r.output
     assert "Số liệu tính đến 01/04/2026 00:00" in r.output
-    r = runner.invoke(args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
+    r = runner.invoke(
+        args=["onestop", "report", "form06", "--agency", "000.00.07.H25", "--from", "2026-03-01",
                             "--to", "2026-03-31", "--by", "holder"])
     assert r.exit_code == 2
 
