@@ -337,7 +337,8 @@ HOSTILE_BODIES: dict[str, bytes] = {
     "deep_arrays": DEEP_ARRAYS,
     "deep_objects_unclosed": b'{"a":' * 50_000,
     "deep_objects": DEEP_OBJECTS,
-    "deep_in_a_field": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": ' + DEEP_ARRAYS + b"}",
+    "deep_in_a_field": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "note": '
+                       + DEEP_ARRAYS + b"}",
     "moderately_deep": b'{"procedure_code": "1.004884", "applicant": {"name": "An"}, "documents": '
                        + b"[" * 500 + b"]" * 500 + b"}",
     "lone_surrogate_in_a_name": b'{"procedure_code": "1.004884", "applicant": {"name": "\\ud800"}, "reason": '

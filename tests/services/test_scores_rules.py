@@ -86,10 +86,12 @@ def test_scores_for_the_commune_in_march_with_literal_numbers(session):
     # PAR: on time 66.67 % is under the lowest tier (80 %) → 0; 1 of 2 late dossiers apologised → 0
     # (all-or-nothing); no feedback due → nothing arose → full marks.
     assert by["par.tthc.on_time"].points == Decimal("0.00")
-    assert by["par.tthc.apology"].measured == Decimal("0.5000") and by["par.tthc.apology"].points == Decimal("0.00")
-    assert by["par.tthc.complaints"].measured == Decimal(1) and by["par.tthc.complaints"].points == Decimal("1.00")
+    apology, complaints = by["par.tthc.apology"], by["par.tthc.complaints"]
+    assert apology.measured == Decimal("0.5000") and apology.points == Decimal("0.00")
+    assert complaints.measured == Decimal(1) and complaints.points == Decimal("1.00")
     full, total = online_service_counts(session)
-    assert by["par.tthc.online_services"].denominator == total and by["par.tthc.online_services"].numerator == full
+    online = by["par.tthc.online_services"]
+    assert online.denominator == total and online.numerator == full
     # What-if over the next 3 working days (to Wednesday 25/03 17:00): one dossier is due.
     wi = rep.what_if
     assert wi is not None and wi.due_next == 1 and wi.horizon == hn(2026, 3, 25, 17)

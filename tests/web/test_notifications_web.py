@@ -40,7 +40,8 @@ def test_dossier_page_shows_consent_and_each_messages_delivery_status(client, se
     assert f"Hồ sơ {d.code}: yêu cầu bổ sung" in section and "Đang chờ gửi" in section
     other = _transferred(session)
     session.commit()
-    assert "Công dân không đăng ký nhận thông báo." in client.get(f"/dossiers/{other.code}").get_data(as_text=True)
+    page = client.get(f"/dossiers/{other.code}").get_data(as_text=True)
+    assert "Công dân không đăng ký nhận thông báo." in page
 
 
 def test_menu_shows_the_unread_count(client, session):
