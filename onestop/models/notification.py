@@ -13,7 +13,11 @@ from .base import Model
 
 class Notification(Model):
     """An officer's or head's in-app inbox entry. ``dedupe_key`` is unique so a job
-    run twice notifies no one twice."""
+    run twice notifies no one twice.
+
+    What it says is data: its ``kind`` and the values of the sentence (``params``), said in the
+    reader's language when the inbox is read (onestop/web/sentences.py). ``message`` holds the
+    finished Vietnamese sentence of the rows raised before the values were stored (``params`` NULL)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
@@ -22,7 +26,8 @@ class Notification(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     kind: Mapped[str] = mapped_column(String(30))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any] | None] = mapped_column(db.JSON, default=None)
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]

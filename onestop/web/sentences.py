@@ -36,6 +36,7 @@ __all__ = [
     "panel_json",
     "limit_text",
     "lookup_texts",
+    "notification_lines",
     "register",
     "same_day_reason",
     "scoring_rule_text",
@@ -528,6 +529,81 @@ def label_text(label: str) -> str:
     return _(label)
 
 
+# ---------------------------------------------------------------- in-app notifications
+
+# What each kind of notification says, with its values named (services/notify/events.py and
+# services/dossiers/scanning.py store the kind and the values).
+_NOTIFICATION_SENTENCES: dict[str, str] = {
+    "assigned": _l("Hồ sơ %(code)s được giao cho bạn: %(procedure)s — %(applicant)s."),
+    "handed_to_agency": _l("Hồ sơ %(code)s được chuyển đến cơ quan của bạn: %(procedure)s. "
+                           "Vui lòng phân công xử lý."),
+    "acknowledged": _l("Cơ quan nhận đã xác nhận nhận hồ sơ %(code)s."),
+    "result_ready": _l("Hồ sơ %(code)s đã có kết quả, chờ trả cho %(applicant)s."),
+    "overdue": _l("Hồ sơ %(code)s đã quá hạn giải quyết. Cần ban hành văn bản xin lỗi và hẹn lại ngày "
+                  "trả kết quả (nếu chưa) và ưu tiên xử lý."),
+    "due_soon": _l("Hồ sơ %(code)s sắp đến hạn (còn không quá 1 ngày làm việc). Nếu không kịp, phải ban "
+                   "hành văn bản xin lỗi và hẹn lại ngày trả kết quả chậm nhất 01 ngày làm việc trước hạn "
+                   "(NĐ 118/2025)."),
+    "leg_overdue": _l("Hồ sơ liên thông %(code)s đã quá thời hạn của cơ quan anh/chị trong quy trình "
+                      "liên thông."),
+    "feedback_overdue": _l("Phản ánh, kiến nghị %(code)s đã quá hạn trả lời."),
+    "supplement_lapsed": _l("Hồ sơ %(code)s đã hết thời hạn bổ sung và công dân đã được nhắc nhưng chưa bổ "
+                            "sung. Đề nghị liên hệ công dân hoặc xem xét dừng giải quyết."),
+}
+_CALENDAR_PROBLEMS: dict[str, str] = {
+    "year_missing": _l("Lịch làm việc chưa có năm %(year)s."),
+    "no_tet": _l("Lịch làm việc năm %(year)s chưa có ngày nghỉ Tết Nguyên đán."),
+}
+
+
+def _iso_day(value: Any) -> str:
+    return _d(date.fromisoformat(str(value)))
+
+
+def _digest_lines(p: Mapping[str, Any]) -> list[str]:
+    lines = [_("Tổng hợp ngày %(day)s: %(overdue)s hồ sơ quá hạn, %(due_soon)s hồ sơ sắp đến hạn.",
+               day=_iso_day(p["day"]), overdue=p["overdue"], due_soon=p["due_soon"])]
+    for dept in p.get("departments") or ():
+        lines.append(_("%(name)s: quá hạn %(overdue)s, sắp đến hạn %(due_soon)s", name=dept["name"],
+                       overdue=dept["overdue"], due_soon=dept["due_soon"]))
+        lines += [_("  - %(name)s: quá hạn %(overdue)s, sắp đến hạn %(due_soon)s",
+                    name=person["name"] or _("Chưa phân công"), overdue=person["overdue"],
+                    due_soon=person["due_soon"]) for person in dept.get("people") or ()]
+    return lines
+
+
+def _calendar_lines(p: Mapping[str, Any]) -> list[str]:
+    if p.get("problem") == "tet_unconfirmed":
+        return [_("Ngày nghỉ Tết Nguyên đán năm %(year)s trong lịch làm việc (%(first)s–%(last)s) là ngày dự "
+                  "kiến theo gói lịch (holidays), chưa được xác nhận. Đề nghị đối chiếu với thông báo của "
+                  "Chính phủ rồi xác nhận, hoặc sửa bằng ngày ngoại lệ, trong mục Quản trị › Lịch làm việc.",
+                  year=p["year"], first=_iso_day(p["first"]), last=_iso_day(p["last"]))]
+    problem = str(_CALENDAR_PROBLEMS[str(p["problem"])]) % {"year": p["year"]}
+    return [problem + " " + _("Đề nghị cập nhật gói lịch (holidays) hoặc nhập ngày nghỉ Tết theo thông báo "
+                              "của Chính phủ trong mục Quản trị › Lịch làm việc, để hạn giải quyết được "
+                              "tính đúng.")]
+
+
+def notification_lines(kind: str, params: Mapping[str, Any] | None, message: str = "") -> list[str]:
+    """What an in-app notification says, line by line (a digest has one line per department and
+    person). A row raised before its values were stored (no ``params``) says its stored sentence."""
+    if params is None:
+        return message.splitlines() or [message]
+    if kind == "digest":
+        return _digest_lines(params)
+    if kind == "calendar":
+        return _calendar_lines(params)
+    if kind == "handed_back":
+        if params.get("note"):
+            return [_("Hồ sơ %(code)s được trả lại cơ quan của bạn sau liên thông: %(note)s", **params)]
+        return [_("Hồ sơ %(code)s được trả lại cơ quan của bạn sau liên thông", code=params["code"])]
+    sentence = _NOTIFICATION_SENTENCES.get(kind)
+    if sentence is None:
+        return [message]
+    # The lazy string says the catalogue's sentence unformatted; the values are named in it.
+    return [str(sentence) % params]
+
+
 def register(env: Environment) -> None:
     """Template globals: every template says these things the same way."""
     env.globals.update(
@@ -536,5 +612,5 @@ def register(env: Environment) -> None:
         say_pause=pause_label, say_to_bring=to_bring, say_limit=limit_text,
         say_same_day_reason=same_day_reason, say_due=due_text, say_estimate=estimate_text,
         say_closed_reason=closed_reason_text, say_rule=scoring_rule_text,
-        say_label=label_text,
+        say_label=label_text, say_notification=notification_lines,
     )

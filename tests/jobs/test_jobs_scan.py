@@ -13,6 +13,7 @@ from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import AssignInput, CompleteInput, SupplementRequestInput
 from onestop.services.dossiers.scanning import check_next_year_calendar
 from tests.factories import agency, receive, user
+from tests.notes import said
 
 
 def hn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
@@ -27,7 +28,8 @@ THU = hn(2026, 2, 12, 10)
 def notes(session, kind: str | None = None) -> list[tuple[str, str]]:
     # The scans' notifications only: the actions that set a case up notify too (assigned, …).
     q = select(Notification).where(Notification.kind.not_in(
-        ["assigned", "handed_to_agency", "acknowledged", "handed_back", "result_ready"])).order_by(Notification.id)
+        ["assigned", "handed_to_agency", "acknowledged", "handed_back", "result_ready"])
+    ).order_by(Notification.id)
     if kind:
         q = q.where(Notification.kind == kind)
     return [(n.kind, session.get(type(user(session, "t_head")), n.user_id).username)
@@ -105,8 +107,9 @@ def test_working_saturday_counts_for_due_soon_overdue_and_the_digest(app, sessio
     assert run_job(app, "overdue", sat_morning)["due_soon"] == 1
     digest = run_job(app, "digest", sat_morning)
     assert digest["heads"] >= 1
-    msg = session.scalar(select(Notification.message).where(Notification.kind == "digest",
-                                                            Notification.user_id == user(session, "t_head").id))
+    head = user(session, "t_head")
+    msg = said(session.scalars(select(Notification).where(Notification.kind == "digest",
+                                                         Notification.user_id == head.id)).one())
     assert "0 hồ sơ quá hạn, 1 hồ sơ sắp đến hạn" in msg and "Chưa phân công" in msg
     assert run_job(app, "digest", sat_morning)["heads"] == 0  # once a day
     assert run_job(app, "overdue", hn(2026, 8, 22, 17, 30))["overdue"] == 1
@@ -131,8 +134,8 @@ def test_lapsed_supplement_reminds_then_escalates_to_the_desk_once(app, session)
     assert r1 == {"reminded": 1, "messages": 1, "escalated": 0, "notified": 0}
     pause = session.scalar(select(PauseInterval).where(PauseInterval.dossier_id == d.id))
     assert sorted(outbox(session)) == [f"email:supplement:{pause.id}"]
-    assert run_job(app, "supplements", hn(2026, 3, 2, 10)) == {"reminded": 0, "messages": 0, "escalated": 0,
-                                                                "notified": 0}
+    assert run_job(app, "supplements", hn(2026, 3, 2, 10)) == {"reminded": 0, "messages": 0,
+                                                                "escalated": 0, "notified": 0}
     # A full working day after the reminder: the desk that received it is told.
     r3 = run_job(app, "supplements", hn(2026, 3, 3, 9, 30))
     assert r3["escalated"] == 1 and notes(session, "supplement_lapsed") == [("supplement_lapsed", "t_clerk")]

@@ -4,7 +4,7 @@ the providers' shapes over real HTTP to a local fake, delivery status per messag
 bulk assignment (all or nothing) with each officer's load."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -27,14 +27,17 @@ from onestop.services.dossiers.reception import ReceptionInput, reception_errors
 from onestop.services.errors import ValidationFailed
 from onestop.services.notify.notifications import deliver_outbox, senders_from_config
 from tests.factories import receive, user
+from tests.notes import said
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+NOW = MONDAY
 CHAIN = "3.000722"  # UBND xã → Công an xã (liên thông)
 
 
 def _notes(session, username: str) -> list[tuple[str, str]]:
+    """(kind, what it says in Vietnamese) of the user's notifications."""
     u = user(session, username)
-    return [(n.kind, n.message) for n in session.scalars(
+    return [(n.kind, said(n)) for n in session.scalars(
         select(Notification).where(Notification.user_id == u.id).order_by(Notification.id))]
 
 

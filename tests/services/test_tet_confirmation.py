@@ -12,6 +12,7 @@ from onestop.domain.errors import DomainError
 from onestop.models import AuditLog, Notification, TetConfirmation
 from onestop.services.admin import calendar_changes, calendars
 from tests.factories import agency, user
+from tests.notes import said
 
 NOV = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 02/11/2026 08:00 in Hà Nội
 
@@ -75,7 +76,7 @@ def test_the_november_job_tells_admins_once_that_next_years_tet_is_unconfirmed(a
     assert r["warned"] == 0  # Tết 2027 is in the calendar …
     assert r["tet_unconfirmed"] == 2027 and r["unconfirmed_warned"] == 1  # … but not confirmed
     note = session.scalar(select(Notification).where(Notification.kind == "calendar"))
-    assert note is not None and "04/02/2027" in note.message and "xác nhận" in note.message
+    assert note is not None and "04/02/2027" in said(note) and "xác nhận" in said(note)
     assert run_job(app, "calendar_check", NOV)["unconfirmed_warned"] == 0  # once
     calendar_changes.confirm_tet_year(session, 2027, actor=user(session, "t_admin"), now=NOV)
     r = run_job(app, "calendar_check", NOV)

@@ -23,17 +23,29 @@ import pytest
 from flask_babel import refresh
 from sqlalchemy import select
 
+from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.status import DossierStatus
-from onestop.models import Agency, Dossier, Procedure, ScoringRuleRow
+from onestop.models import Agency, Dossier, Feedback, Notification, Procedure, ScoringRuleRow, User
+from onestop.services.admin.calendars import warn_unconfirmed_tet
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import (
     ActionInput,
     ApologyInput,
+    AssignInput,
     CompleteInput,
+    HandBackInput,
+    HandOffInput,
     PaymentRequestInput,
     StopInput,
     SupplementRequestInput,
     WithdrawInput,
+)
+from onestop.services.dossiers.scanning import (
+    check_next_year_calendar,
+    digest_heads,
+    scan_dossiers,
+    scan_feedback,
+    scan_supplements,
 )
 from tests.factories import PASSWORD, agency, receive, user
 
@@ -331,13 +343,6 @@ STAFF_PAGES = {
     "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar", "/admin/audit",
                 "/scores/rules"),
 }
-# Pages whose sentences are still built in Vietnamese outside the catalogue: the notifications are
-# stored as sentences when they are raised (services/notify/events.py, services/dossiers/scanning.py).
-STAFF_PAGES_NOT_YET_ENGLISH = {
-    "t_clerk": ("/notifications",),
-}
-
-
 def _staff_problems(session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
     pages_html: dict[str, str] = {}
     for who, urls in pages.items():
@@ -361,10 +366,82 @@ def test_the_main_staff_pages_in_english_have_no_vietnamese(session: Any, client
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
-@pytest.mark.xfail(strict=True, reason="sentences still built outside the catalogue on these pages")
-def test_the_remaining_staff_pages_in_english(session: Any, client: Any, dossiers: Any) -> None:
-    problems = _staff_problems(session, client, STAFF_PAGES_NOT_YET_ENGLISH)
+# ---------------------------------------------------------------- notifications of every kind
+
+NOTIFICATION_KINDS = {"assigned", "handed_to_agency", "handed_back", "acknowledged", "result_ready",
+                      "overdue", "due_soon", "leg_overdue", "feedback_overdue", "supplement_lapsed", "digest",
+                      "calendar"}
+
+
+def _raise_every_notification(session: Any) -> None:
+    """Every kind of in-app notification, raised by its own producer: the actions along a liên thông
+    chain, the 15-minute scan, the morning digest, the feedback and supplement scans and the
+    November calendar checks."""
+    chain = "3.000722"
+    d = receive(session, now=utc(4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", utc(4, 27, 9, 10))
+    officer = user(session, "t_officer")
+    _act(session, d, "assign", "t_head", utc(4, 27, 9, 20), AssignInput(officer_id=officer.id))
+    _act(session, d, "hand_off", "t_officer", utc(4, 27, 9, 30), HandOffInput(note="Please register"))
+    _act(session, d, "acknowledge", "t_police", utc(4, 27, 9, 40))
+    _act(session, d, "hand_back", "t_police", utc(4, 27, 9, 50), HandBackInput(note="Registered"))
+    _act(session, d, "acknowledge", "t_officer", utc(4, 27, 10))
+    # A leg still at the police post, past its share of the time.
+    d = receive(session, now=utc(4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", utc(4, 27, 9, 10))
+    _act(session, d, "hand_off", "t_officer", utc(4, 27, 9, 30))
+    _act(session, d, "acknowledge", "t_police", utc(4, 27, 9, 40))
+    # A supplement window that lapses: reminded at the first scan, escalated a working day later.
+    d = receive(session, now=utc(4, 27, 9), **ASCII_APPLICANT).dossier
+    _act(session, d, "request_supplement", "t_clerk", utc(4, 27, 9, 10),
+         SupplementRequestInput(reason="Missing page", missing_items=("Page 4",), respond_by=utc(4, 28, 17)))
+    receive(session, now=utc(5, 4, 9), procedure_code="1.000894", **ASCII_APPLICANT)  # due soon at 10:00
+    session.add(Feedback(code="PAKN-1", dossier_id=d.id, agency_id=agency(session, "000.00.31.H25").id,
+                         content="Slow", created_at=utc(4, 27, 9), due_at=utc(4, 30, 17)))
+    session.flush()
+    scan_supplements(session, utc(5, 4, 8))
+    scan_supplements(session, utc(5, 5, 9))
+    scan_dossiers(session, utc(5, 4, 10))
+    scan_feedback(session, utc(5, 4, 10))
+    digest_heads(session, utc(5, 5, 7))
+    check_next_year_calendar(session, utc(11, 2, 8),
+                             WorkingCalendar(2026, 2026, closed={}, working_weekend={}))
+    check_next_year_calendar(session, datetime(2025, 11, 3, 1, tzinfo=UTC),
+                             WorkingCalendar(2025, 2026, closed={}, working_weekend={}))
+    warn_unconfirmed_tet(session, utc(11, 2, 8))
+    session.commit()
+
+
+def test_the_notifications_in_english_have_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
+    _raise_every_notification(session)
+    kinds = set(session.scalars(select(Notification.kind)))
+    assert kinds == NOTIFICATION_KINDS
+    problems_seen = {(n.params or {}).get("problem")
+                     for n in session.scalars(select(Notification).where(Notification.kind == "calendar"))}
+    assert problems_seen == {"year_missing", "no_tet", "tet_unconfirmed"}
+    readers = {u.username for u in session.scalars(
+        select(User).where(User.id.in_(select(Notification.user_id))))}
+    assert {"t_clerk", "t_officer", "t_head", "t_admin", "t_police"} <= readers
+    problems = _staff_problems(session, client, {who: ("/notifications",) for who in sorted(readers)})
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    _login(client, "t_head")
+    english = _en(client, "get", "/notifications?lang=en").get_data(as_text=True)
+    assert "is overdue. An apology letter with a new return date must be issued" in english
+    assert "overdue dossiers" in english and "Not assigned" in english
+    vietnamese = _en(client, "get", "/notifications?lang=vi").get_data(as_text=True)
+    assert "đã quá hạn giải quyết. Cần ban hành văn bản xin lỗi" in vietnamese
+
+
+def test_a_notification_raised_before_its_values_were_stored_shows_its_sentence(
+    session: Any, client: Any,
+) -> None:
+    clerk = user(session, "t_clerk")
+    session.add(Notification(user_id=clerk.id, kind="overdue", message="Hồ sơ X đã quá hạn giải quyết.",
+                             params=None, dedupe_key="legacy:1", created_at=utc(3, 2, 9)))
+    session.commit()
+    _login(client, "t_clerk")
+    assert "Hồ sơ X đã quá hạn giải quyết." in _en(client, "get", "/notifications?lang=en").get_data(
+        as_text=True)
 
 
 def test_the_citizen_forms_and_errors_in_english_have_no_vietnamese(

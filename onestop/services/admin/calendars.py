@@ -420,11 +420,10 @@ def warn_unconfirmed_tet(session: Session, now: datetime) -> dict[str, Any]:
     if flagged is None:
         return {"tet_unconfirmed": None, "unconfirmed_warned": 0}
     days = flagged.days
-    text = (f"Ngày nghỉ Tết Nguyên đán năm {year} trong lịch làm việc ({days[0]:%d/%m/%Y}–{days[-1]:%d/%m/%Y}) "
-            "là ngày dự kiến theo gói lịch (holidays), chưa được xác nhận. Đề nghị đối chiếu với thông báo "
-            "của Chính phủ rồi xác nhận, hoặc sửa bằng ngày ngoại lệ, trong mục Quản trị › Lịch làm việc.")
+    params = {"problem": "tet_unconfirmed", "year": year, "first": days[0].isoformat(),
+              "last": days[-1].isoformat()}
     admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
-    warned = sum(notify(session, user_id=a, kind="calendar", message=text,
+    warned = sum(notify(session, user_id=a, kind="calendar", params=params,
                         dedupe_key=f"calendar:tet-unconfirmed:{year}:{_iso_days(days)}:{a}", now=now)
                  for a in admins)
     return {"tet_unconfirmed": year, "unconfirmed_warned": warned}

@@ -218,17 +218,11 @@ def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
     e-mails to citizens who gave an address (lateness). Returns (notified, emailed)."""
     code = D.c.code
     notified = enqueue_notifications(
-        session, user_id=U.c.id, dossier_id=D.c.id, kind="overdue",
-        message=literal("Hồ sơ ", String) + code + literal(
-            " đã quá hạn giải quyết. Cần ban hành văn bản xin lỗi và hẹn lại ngày trả kết quả "
-            "(nếu chưa) và ưu tiên xử lý.", String),
+        session, user_id=U.c.id, dossier_id=D.c.id, kind="overdue", params={"code": code},
         key=key_expr("overdue", D.c.id, U.c.id), from_=D.join(U, _recipient_join()),
         where=[D.c.finished_at.is_(None), D.c.overdue_flagged_at == now], now=now)
     notified += enqueue_notifications(
-        session, user_id=U.c.id, dossier_id=D.c.id, kind="due_soon",
-        message=literal("Hồ sơ ", String) + code + literal(
-            " sắp đến hạn (còn không quá 1 ngày làm việc). Nếu không kịp, phải ban hành văn bản xin "
-            "lỗi và hẹn lại ngày trả kết quả chậm nhất 01 ngày làm việc trước hạn (NĐ 118/2025).", String),
+        session, user_id=U.c.id, dossier_id=D.c.id, kind="due_soon", params={"code": code},
         key=key_expr("due_soon", D.c.id, U.c.id), from_=D.join(U, _recipient_join()),
         where=[D.c.finished_at.is_(None), D.c.due_at >= now, D.c.due_soon_flagged_at == now], now=now)
     emailed = enqueue_messages(
@@ -247,9 +241,7 @@ def notify_flagged_dossiers(session: Session, now: datetime) -> tuple[int, int]:
 def notify_flagged_legs(session: Session, now: datetime) -> int:
     """The heads of the agency holding an overdue liên thông leg."""
     return enqueue_notifications(
-        session, user_id=U.c.id, dossier_id=D.c.id, kind="leg_overdue",
-        message=literal("Hồ sơ liên thông ", String) + D.c.code + literal(
-            " đã quá thời hạn của cơ quan anh/chị trong quy trình liên thông.", String),
+        session, user_id=U.c.id, dossier_id=D.c.id, kind="leg_overdue", params={"code": D.c.code},
         key=key_expr("leg_overdue", L.c.id, U.c.id),
         from_=L.join(D, D.c.id == L.c.dossier_id).join(U, _heads_of(L.c.to_agency_id)),
         where=[L.c.overdue_flagged_at == now, L.c.finished_at.is_(None)], now=now)
@@ -322,15 +314,24 @@ def digest_heads(session: Session, now: datetime) -> dict[str, Any]:
         total_over = sum(int(g[2] or 0) for g in mine)
         total_soon = sum(int(g[3] or 0) for g in mine)
         lines = [f"Tổng hợp ngày {day:%d/%m/%Y}: {total_over} hồ sơ quá hạn, {total_soon} hồ sơ sắp đến hạn."]
+        # The in-app digest is data (said in the reader's language when read); the e-mail is
+        # written in Vietnamese here: a head's language is not recorded.
+        departments: list[dict[str, Any]] = []
         for agency_id in sorted({g[0] for g in mine}, key=lambda i: agencies[i].path):
             rows = [g for g in mine if g[0] == agency_id]
-            lines.append(f"{agencies[agency_id].name}: quá hạn {sum(int(g[2] or 0) for g in rows)}, "
-                         f"sắp đến hạn {sum(int(g[3] or 0) for g in rows)}")
-            for g in sorted(rows, key=lambda g: (g[1] is None, g[1] or 0)):
-                who = officers[g[1]].full_name if g[1] in officers else "Chưa phân công"
-                lines.append(f"  - {who}: quá hạn {int(g[2] or 0)}, sắp đến hạn {int(g[3] or 0)}")
+            people = [{"name": officers[g[1]].full_name if g[1] in officers else None,
+                       "overdue": int(g[2] or 0), "due_soon": int(g[3] or 0)}
+                      for g in sorted(rows, key=lambda g: (g[1] is None, g[1] or 0))]
+            over, soon_ = sum(int(g[2] or 0) for g in rows), sum(int(g[3] or 0) for g in rows)
+            departments.append({"name": agencies[agency_id].name, "overdue": over, "due_soon": soon_,
+                                "people": people})
+            lines.append(f"{agencies[agency_id].name}: quá hạn {over}, sắp đến hạn {soon_}")
+            lines += [f"  - {p['name'] or 'Chưa phân công'}: quá hạn {p['overdue']}, "
+                      f"sắp đến hạn {p['due_soon']}" for p in people]
         text = "\n".join(lines)
-        if notify(session, user_id=head.id, kind="digest", message=text,
+        params = {"day": day.isoformat(), "overdue": total_over, "due_soon": total_soon,
+                  "departments": departments}
+        if notify(session, user_id=head.id, kind="digest", params=params,
                   dedupe_key=f"digest:{day.isoformat()}:{head.id}", now=now):
             sent += 1
         if head.email and queue_message(session, channel="email", recipient=head.email,
@@ -351,8 +352,7 @@ def scan_feedback(session: Session, now: datetime) -> dict[str, int]:
         .values(overdue_flagged_at=now)))
     notified = enqueue_notifications(
         session, user_id=U.c.id, dossier_id=F.c.dossier_id, kind="feedback_overdue",
-        message=literal("Phản ánh, kiến nghị ", String) + F.c.code + literal(
-            " đã quá hạn trả lời.", String),
+        params={"code": F.c.code},
         key=key_expr("feedback_overdue", F.c.id, U.c.id), from_=F.join(U, _heads_of(F.c.agency_id)),
         where=[F.c.status == "open", F.c.overdue_flagged_at == now], now=now)
     return {"flagged": flagged, "notified": notified}
@@ -403,10 +403,7 @@ def scan_supplements(session: Session, now: datetime) -> dict[str, int]:
     ))
     clerks = and_(U.c.agency_id == D.c.receiving_agency_id, U.c.role == "clerk", U.c.active.is_(True))
     notified = enqueue_notifications(
-        session, user_id=U.c.id, dossier_id=D.c.id, kind="supplement_lapsed",
-        message=literal("Hồ sơ ", String) + D.c.code + literal(
-            " đã hết thời hạn bổ sung và công dân đã được nhắc nhưng chưa bổ sung. Đề nghị liên hệ "
-            "công dân hoặc xem xét dừng giải quyết.", String),
+        session, user_id=U.c.id, dossier_id=D.c.id, kind="supplement_lapsed", params={"code": D.c.code},
         key=key_expr("supplement_lapsed", P.c.id, U.c.id), from_=src.join(U, clerks),
         where=[P.c.escalated_at == now, P.c.ended_at.is_(None)], now=now)
     return {"reminded": reminded, "messages": messages, "escalated": escalated, "notified": notified}
@@ -427,7 +424,7 @@ def check_next_year_calendar(session: Session, now: datetime,
     local = now.astimezone(cal.tz)
     year = local.year + 1
     tet_days = 0
-    problem = ""
+    missing = problem = ""
     try:
         from datetime import date
 
@@ -438,15 +435,13 @@ def check_next_year_calendar(session: Session, now: datetime,
                 tet_days += 1
             day += timedelta(days=1)
     except CalendarYearMissing:
-        problem = f"Lịch làm việc chưa có năm {year}."
+        missing, problem = "year_missing", f"Lịch làm việc chưa có năm {year}."
     if not problem and tet_days == 0:
-        problem = f"Lịch làm việc năm {year} chưa có ngày nghỉ Tết Nguyên đán."
+        missing, problem = "no_tet", f"Lịch làm việc năm {year} chưa có ngày nghỉ Tết Nguyên đán."
     if not problem:
         return {"year": year, "tet_days": tet_days, "warned": 0}
-    text = (problem + " Đề nghị cập nhật gói lịch (holidays) hoặc nhập ngày nghỉ Tết theo thông báo "
-            "của Chính phủ trong mục Quản trị › Lịch làm việc, để hạn giải quyết được tính đúng.")
     admins = session.scalars(select(User).where(User.role == "admin", User.active.is_(True))).all()
-    warned = sum(notify(session, user_id=a.id, kind="calendar", message=text,
+    warned = sum(notify(session, user_id=a.id, kind="calendar", params={"problem": missing, "year": year},
                         dedupe_key=f"calendar:tet:{year}:{a.id}", now=now) for a in admins)
     return {"year": year, "tet_days": tet_days, "warned": warned, "problem": problem}
 

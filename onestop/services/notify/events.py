@@ -14,6 +14,8 @@ requested, apology and new date, result ready — only when the applicant consen
 on the one channel they chose (e-mail, SMS or Zalo).
 
 Every row has a dedupe key built from the event id, so replaying an event notifies no one twice.
+A staff notification stores its kind and values, said in the reader's language when read; a
+citizen's message is written in Vietnamese when queued: a citizen's language is not recorded.
 """
 from __future__ import annotations
 
@@ -50,15 +52,17 @@ def _last_leg(session: Session, dossier_id: int, *, acknowledged: bool | None = 
     return session.scalars(q.order_by(HandoffLeg.seq.desc()).limit(1)).first()
 
 
-def staff_recipients(session: Session, d: Dossier, ev: DossierEvent) -> tuple[str, list[int], str]:
-    """(kind, user ids, message) for a staff event; no users when the action tells no one."""
+def staff_recipients(session: Session, d: Dossier, ev: DossierEvent) -> tuple[str, list[int], dict[str, str]]:
+    """(kind, user ids, the values its sentence says) for a staff event; no users when the action
+    tells no one. The sentence is said in the reader's language when the inbox is read
+    (onestop/web/sentences.py, notification_lines)."""
     action = A(ev.action)
     proc = d.procedure.name if d.procedure is not None else ""
     if action == A.ASSIGN and d.assignee_id:
-        return "assigned", [d.assignee_id], f"Hồ sơ {d.code} được giao cho bạn: {proc} — {d.applicant_name}."
+        return "assigned", [d.assignee_id], {"code": d.code, "procedure": proc, "applicant": d.applicant_name}
     if action in (A.TRANSFER, A.HAND_OFF):
         return ("handed_to_agency", _receivers_of(session, d.current_agency_id),
-                f"Hồ sơ {d.code} được chuyển đến cơ quan của bạn: {proc}. Vui lòng phân công xử lý.")
+                {"code": d.code, "procedure": proc})
     if action == A.HAND_BACK:
         users = _receivers_of(session, d.current_agency_id)
         prev = session.scalars(select(HandoffLeg).where(HandoffLeg.dossier_id == d.id,
@@ -66,16 +70,15 @@ def staff_recipients(session: Session, d: Dossier, ev: DossierEvent) -> tuple[st
                                .order_by(HandoffLeg.seq.desc()).limit(1)).first()
         if prev is not None and prev.sent_by_id:
             users.append(prev.sent_by_id)
-        text = f"Hồ sơ {d.code} được trả lại cơ quan của bạn sau liên thông: {ev.note}"
-        return "handed_back", users, text.rstrip(": ")
+        return "handed_back", users, {"code": d.code, "note": ev.note or ""}
     if action == A.ACKNOWLEDGE:
         leg = _last_leg(session, d.id, acknowledged=True)
         users = [leg.sent_by_id] if leg is not None and leg.sent_by_id else []
-        return "acknowledged", users, f"Cơ quan nhận đã xác nhận nhận hồ sơ {d.code}."
+        return "acknowledged", users, {"code": d.code}
     if action == A.COMPLETE:
         return ("result_ready", _staff_of(session, d.receiving_agency_id, ("clerk",)),
-                f"Hồ sơ {d.code} đã có kết quả, chờ trả cho {d.applicant_name}.")
-    return "", [], ""
+                {"code": d.code, "applicant": d.applicant_name})
+    return "", [], {}
 
 
 def citizen_message(d: Dossier, ev: DossierEvent) -> tuple[str, str, dict[str, str]]:
@@ -102,10 +105,10 @@ def notify_for_event(session: Session, d: Dossier, ev: DossierEvent) -> None:
         return
     session.flush()  # the event's id keys the notifications
     now: datetime = ev.at
-    kind, users, message = staff_recipients(session, d, ev)
+    kind, users, params = staff_recipients(session, d, ev)
     for uid in dict.fromkeys(users):
         if uid != ev.actor_id:
-            notify(session, user_id=uid, kind=kind, message=message, dedupe_key=f"event:{ev.id}:{uid}",
+            notify(session, user_id=uid, kind=kind, params=params, dedupe_key=f"event:{ev.id}:{uid}",
                    now=now, dossier_id=d.id)
     action = A(ev.action)
     if action in CITIZEN_ACTIONS and getattr(d, "notify_consent", False):

@@ -12,6 +12,7 @@ after ``max_attempts``).
 """
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import ssl
@@ -22,7 +23,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, cast, exists, literal, select
+from sqlalchemy import JSON, ColumnElement, Integer, Select, String, and_, cast, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -79,19 +80,41 @@ def not_queued(key: ColumnElement[str]) -> ColumnElement[bool]:
     return ~exists().where(_O.c.dedupe_key == key)
 
 
+def json_object(session: Session, values: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    """A JSON object built in SQL from named expressions: ``json_build_object`` on PostgreSQL,
+    ``json_object`` on SQLite (same arguments: name, value, name, value …)."""
+    args: list[Any] = []
+    for name, value in values.items():
+        args += [literal(name, String), value]
+    build = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+    return build(*args, type_=JSON)
+
+
+def _json_value(session: Session, value: Mapping[str, Any]) -> ColumnElement[Any]:
+    """A JSON value from Python, as a SQL expression that an INSERT … SELECT can carry."""
+    text = literal(json.dumps(value, ensure_ascii=False, default=str), String)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(text, JSON)
+    return func.json(text, type_=JSON)
+
+
+_NOTIFICATION_COLUMNS = ("user_id", "dossier_id", "kind", "message", "params", "dedupe_key", "created_at")
+
+
 def enqueue_notifications(
-    session: Session, *, user_id: Any, dossier_id: Any, kind: str, message: Any, key: ColumnElement[str],
+    session: Session, *, user_id: Any, dossier_id: Any, kind: str, key: ColumnElement[str],
     from_: Any, where: Sequence[ColumnElement[bool]], now: datetime,
+    params: Mapping[str, ColumnElement[Any]] | None = None,
 ) -> int:
-    """One INSERT … SELECT of in-app notifications: ``user_id``, ``dossier_id``, ``message`` and
-    ``key`` are SQL expressions over ``from_``; rows already notified (same key) are skipped."""
+    """One INSERT … SELECT of in-app notifications: ``user_id``, ``dossier_id``, ``key`` and the
+    values of ``params`` are SQL expressions over ``from_``; rows already notified (same key) are
+    skipped. The sentence is said when the inbox is read (onestop/web/sentences.py)."""
     q = select(
         user_id.label("user_id"), dossier_id.label("dossier_id"), literal(kind, String).label("kind"),
-        message.label("message"), key.label("dedupe_key"),
-        literal(now, Notification.__table__.c.created_at.type).label("created_at"),
+        literal("", String).label("message"), json_object(session, params or {}).label("params"),
+        key.label("dedupe_key"), literal(now, Notification.__table__.c.created_at.type).label("created_at"),
     ).select_from(from_).where(and_(*where, not_notified(key)))
-    return _insert_ignore(session, _N, ("user_id", "dossier_id", "kind", "message", "dedupe_key",
-                                        "created_at"), q)
+    return _insert_ignore(session, _N, _NOTIFICATION_COLUMNS, q)
 
 
 def enqueue_messages(
@@ -111,17 +134,17 @@ def enqueue_messages(
                                         "last_error"), q)
 
 
-def notify(session: Session, *, user_id: int, kind: str, message: str, dedupe_key: str, now: datetime,
-           dossier_id: int | None = None) -> bool:
-    """One in-app notification (for the few per-user messages: digests, warnings). False if the
-    same key was already notified."""
+def notify(session: Session, *, user_id: int, kind: str, params: Mapping[str, Any], dedupe_key: str,
+           now: datetime, dossier_id: int | None = None) -> bool:
+    """One in-app notification (for the few per-user messages: digests, warnings): its ``kind`` and
+    the values its sentence says (JSON). False if the same key was already notified."""
     q = select(literal(user_id).label("user_id"), cast(literal(dossier_id), Integer).label("dossier_id"),
-               literal(kind, String).label("kind"), literal(message, String).label("message"),
+               literal(kind, String).label("kind"), literal("", String).label("message"),
+               _json_value(session, params).label("params"),
                literal(dedupe_key, String).label("dedupe_key"),
                literal(now, _N.c.created_at.type).label("created_at")).where(
         not_notified(literal(dedupe_key, String)))
-    return _insert_ignore(session, _N, ("user_id", "dossier_id", "kind", "message", "dedupe_key",
-                                        "created_at"), q) > 0
+    return _insert_ignore(session, _N, _NOTIFICATION_COLUMNS, q) > 0
 
 
 def queue_message(session: Session, *, channel: str, recipient: str, subject: str, body: str,
@@ -331,7 +354,7 @@ def deliver_outbox(
 
 __all__ = [
     "DeliveryResult", "LoggingSender", "Sender", "SmtpSender", "backoff", "deliver_outbox",
-    "enqueue_messages", "enqueue_notifications", "enqueue_status_emails", "key_expr", "notify",
+    "enqueue_messages", "enqueue_notifications", "enqueue_status_emails", "json_object", "key_expr", "notify",
     "queue_message",
     "senders_from_config",
 ]
