@@ -92,7 +92,8 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session", params=_engines())
-def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     problem = _browser_problem()
     if problem:
         pytest.fail(f"ONESTOP_REQUIRE_BROWSER=1 but {problem}")  # only reached when required
@@ -239,11 +240,13 @@ def unlabelled_fields(page: Any) -> list[str]:
 LOW_CONTRAST_JS = """
 () => {
   const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(',').map(s => parseFloat(s)); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
-  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const p = m[1].split(',').map(s => parseFloat(s));
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
     return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
-  const blend = (top, under) => ({r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
-    b: top.b * top.a + under.b * (1 - top.a), a: 1});
+  const blend = (top, under) => ({r: top.r * top.a + under.r * (1 - top.a),
+    g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1});
   const background = el => { const layers = [];
     for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e);
       if (s.backgroundImage && s.backgroundImage !== 'none') return null;  // gradients/images: not judged
@@ -257,13 +260,15 @@ LOW_CONTRAST_JS = """
     if (!own) continue;
     const s = getComputedStyle(el); const r = el.getBoundingClientRect();
     if (s.visibility === 'hidden' || s.display === 'none' || r.width === 0 || r.height === 0) continue;
-    if (el.closest('[aria-hidden=true], .visually-hidden, .visually-hidden-focusable, :disabled, [disabled]')) continue;
+    const hidden = '[aria-hidden=true], .visually-hidden, .visually-hidden-focusable, :disabled, [disabled]';
+    if (el.closest(hidden)) continue;
     const bg = background(el); if (!bg) continue;
     let fg = parse(s.color); fg = blend({...fg, a: fg.a * parseFloat(s.opacity || 1)}, bg);
     const L1 = lum(fg), L2 = lum(bg); const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
     const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight) >= 700;
     const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
-    if (ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: <${el.tagName.toLowerCase()} class="${el.className}"> ${el.textContent.trim().slice(0, 40)}`);
+    const tag = `<${el.tagName.toLowerCase()} class="${el.className}">`;
+    if (ratio < need) out.push(`${ratio.toFixed(2)} < ${need}: ${tag} ${el.textContent.trim().slice(0, 40)}`);
   }
   return out;
 }

@@ -18,7 +18,8 @@ def _no_horizontal_scroll(page: Any) -> int:
     return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
 
 
-def test_citizen_rates_and_complains_without_retyping_the_secret(people: Any, shot: Any, live_server: Any) -> None:
+def test_citizen_rates_and_complains_without_retyping_the_secret(people: Any, shot: Any,
+                                                                 live_server: Any) -> None:
     d = prepare(live_server, "returned")
     citizen = people(None, viewport=PHONE, is_mobile=True, has_touch=True)
     page = citizen.page

@@ -21,7 +21,8 @@ def test_search_box_finds_by_phone_with_the_country_code(people: Any, live_serve
     assert page.locator("#search-results").get_by_role("link", name=d.code).is_visible()
 
 
-def test_reception_lists_every_error_focuses_the_first_and_shows_the_panel(people: Any, live_server: Any) -> None:
+def test_reception_lists_every_error_focuses_the_first_and_shows_the_panel(people: Any,
+                                                                           live_server: Any) -> None:
     clerk = people("t_clerk")
     page = clerk.page
     page.goto("/reception/new")

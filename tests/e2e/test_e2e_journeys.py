@@ -142,7 +142,8 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     shot(page, "1-reception", "06-dossier-transferred")
     assert clerk.csp_violations() == []
     assert pages == 1, \
-        f"the A5 receipt prints on {pages} pages: its sheet is {sheet_px:.0f}px tall at A5 width (one page = 733px)"
+        f"the A5 receipt prints on {pages} pages: its sheet is {sheet_px:.0f}px tall at A5 width " \
+        "(one page = 733px)"
 
 
 # ---------------------------------------------------------------- 2 assignment
@@ -309,8 +310,9 @@ def test_citizen_opens_the_qr_link_sees_the_status_and_rates_the_service(
     assert "Cảm ơn ông/bà đã đánh giá" in _flash(page)
     assert page.get_by_text("Ông/bà đã đánh giá hồ sơ này lúc").is_visible()
     shot(page, "5-citizen", "04-rated")
-    from onestop.models import Rating
     from sqlalchemy import select
+
+    from onestop.models import Rating
 
     with live_server.db() as s:
         ratings = s.scalars(select(Rating)).all()
@@ -323,7 +325,8 @@ def test_citizen_opens_the_qr_link_sees_the_status_and_rates_the_service(
 def test_head_opens_the_overdue_list_and_exports_form_06(people: Any, shot: Any, live_server: Any) -> None:
     # Received on Monday 05/10/2026 09:00 (Hà Nội), 3 working days: long overdue by now.
     past = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
-    late = [prepare(live_server, "assigned", received_at=past, name=n) for n in ("Đinh Văn Hùng", "Bùi Thị Hoa")]
+    late = [prepare(live_server, "assigned", received_at=past, name=n)
+            for n in ("Đinh Văn Hùng", "Bùi Thị Hoa")]
     prepare(live_server, "returned", received_at=past, name="Hà Văn Nam")
     head = people("t_head")
     page = head.page
@@ -370,7 +373,8 @@ def test_head_opens_the_overdue_list_and_exports_form_06(people: Any, shot: Any,
     from openpyxl import load_workbook
 
     wb = load_workbook(target, read_only=True)
-    text = " ".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+    text = " ".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+                    for c in row if c)
     assert "06" in text and "Tân Lạc" in text
     assert head.csp_violations() == []
 

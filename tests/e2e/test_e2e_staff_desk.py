@@ -70,7 +70,8 @@ def test_head_bulk_assigns_with_each_officers_load_and_the_officer_is_notified(
     shot(op, "2-assignment", "07-officer-notifications")
     with op.expect_navigation():
         op.get_by_role("button", name="Đánh dấu tất cả đã đọc").click()
-    assert op.locator("#nav-unread").count() == 0 or op.locator("#nav-unread").get_attribute("data-count") == "0"
+    unread = op.locator("#nav-unread")
+    assert unread.count() == 0 or unread.get_attribute("data-count") == "0"
     assert head.csp_violations() == [] and officer.csp_violations() == []
 
 
