@@ -1,5 +1,5 @@
-"""The Form 06 roll-up (onestop/services/reporting/rollup.py): reading the closed days from the roll-up and the
-rest live gives exactly the live Form 06 — by desk and by resolver, per agency, for periods that end
+"""The Form 06 roll-up (onestop/services/reporting/rollup.py): reading the closed days from the roll-up
+and the rest live gives exactly the live Form 06 — by desk and by resolver, per agency, for periods that end
 before, at and after the watermark — over random histories with pauses, apologies, hand-offs, stops
 and withdrawals, and after late events on closed days (a dossier received at 23:55 on a closed day, a
 hand-off changing an old dossier's resolver, a finish one minute before local midnight), before and
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onestop.models import Dossier, ReportRollupDay, ReportRollupState
+from onestop.services.dossiers.inputs import CompleteInput, WithdrawInput
 from onestop.services.reporting import reports
 from onestop.services.reporting.rollup import refresh_rollup
 from tests.factories import agency, receive
@@ -60,9 +61,9 @@ def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     # Late arrivals on closed days, inserted after the watermark.
     late = receive(session, now=vn(2026, 10, 30, 23, 55), channel="online").dossier
     _act(session, late, "transfer", vn(2026, 10, 30, 23, 56))
-    _act(session, late, "complete", vn(2026, 10, 30, 23, 59), result="Đã cấp")
+    _act(session, late, "complete", vn(2026, 10, 30, 23, 59), CompleteInput(result="Đã cấp"))
     early = receive(session, now=vn(2026, 10, 1, 0, 5), channel="online").dossier  # just after midnight
-    _act(session, early, "withdraw", vn(2026, 10, 31, 23, 59), reason="Công dân rút")
+    _act(session, early, "withdraw", vn(2026, 10, 31, 23, 59), WithdrawInput(reason="Công dân rút"))
     waiting = [d for d in dossiers if not d.legs and d.finished_at is None and d.received_at is not None]
     if waiting:  # a hand-off today changes the resolver of a dossier received on a closed day
         _act(session, waiting[0], "transfer", vn(2026, 11, 19, 9))
