@@ -66,12 +66,11 @@ def receive_dossier(
     """Create a dossier at the desk with one of the three reception outcomes
     (Decree 61/2018 art. 18; Decree 118/2025): receive, request supplement, refuse.
     An online registration (``submit_online``) waits for the desk's decision."""
-    errors = reception_errors(session, data)
+    procedure = _procedure(session, data)
+    errors = _errors(data, procedure)
     if errors:
         raise ValidationFailed(errors)
     applicant = data.applicant.cleaned()
-    procedure = session.scalar(
-        select(Procedure).where(Procedure.code == strip_controls(data.procedure_code).strip()[:20]))
     action = A(data.outcome)
     missing = [normalize_text(m) for m in data.missing_items if normalize_text(m)]
     assert procedure is not None
@@ -81,14 +80,23 @@ def receive_dossier(
                            now=now)
 
 
+def _procedure(session: Session, data: ReceptionInput) -> Procedure | None:
+    return session.scalar(
+        select(Procedure).where(Procedure.code == strip_controls(data.procedure_code).strip()[:20]))
+
+
 def reception_errors(session: Session, data: ReceptionInput) -> dict[str, str]:
     """Every rule the reception breaks, each under its field's name (the form shows them all at
     once, next to their fields); empty when the dossier may be created."""
+    return _errors(data, _procedure(session, data))
+
+
+def _errors(data: ReceptionInput, procedure: Procedure | None) -> dict[str, str]:
+    """reception_errors for an already looked-up procedure: a reception reads it once, not once
+    to check and once to use (docs/benchmarks.md, "Reception throughput": round trips dominate)."""
     errors: dict[str, str] = {}
     applicant = data.applicant.cleaned()
     errors.update(applicant.errors())
-    procedure = session.scalar(
-        select(Procedure).where(Procedure.code == strip_controls(data.procedure_code).strip()[:20]))
     if procedure is None or not procedure.active:
         errors["procedure"] = f"Không có thủ tục với mã '{data.procedure_code}'."
     if data.channel not in {c.value for c in Channel}:
