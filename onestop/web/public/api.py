@@ -30,13 +30,13 @@ from ..errors import error_body
 from . import guard
 
 bp = Blueprint("lookup_api", __name__)
+guard.guess_limit(bp)
 
 _NOT_FOUND_MESSAGE = _l("Không tìm thấy hồ sơ khớp với mã hồ sơ và mã bí mật (hoặc 4 số cuối điện thoại).")
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.get("/api/v1/lookup/<code>")
-@guard.guess_limit
 def api_lookup(code: str) -> Response:
     """The same indexed statement and two HMAC checks on every path; one read outside any
     transaction (onestop/database/events.py ``autocommit_read``)."""

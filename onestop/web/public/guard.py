@@ -3,9 +3,12 @@ docs/security.md "Citizens' look-up and limits").
 
 * **One bucket per client address** for every way of proving a secret — the page's POST, the
   JSON API, the rating and complaint posts: ``limiter.shared_limit`` with one scope, so an
-  attacker does not get four budgets. :data:`guess_limit` counts every request of the view it
-  decorates (the API), :data:`guess_limit_post` only POSTs (the page's GET shows the form or the
-  live session's dossier and proves nothing).
+  attacker does not get four budgets. :data:`guess_limit` counts every request of the blueprint it
+  is given (the API), :data:`guess_limit_post` only its POSTs (the page's GET shows the form or the
+  live session's dossier and proves nothing). Given to the blueprint, not to each view: a
+  blueprint's limits are checked once, in the limiter's own before-request pass, whereas a view
+  decorator adds a second pass of its own to every request (docs/benchmarks.md, "Look-up vs bare
+  endpoint").
 * **The phone-4 guard** (:func:`verify_guarded`) around every verification.
 * **The look-up session**: after a verified look-up the signed session cookie holds the one
   dossier's id and an expiry (:func:`mark_verified`, :func:`session_dossier`).

@@ -54,6 +54,7 @@ from ..i18n import local_tz
 from . import guard
 
 bp = Blueprint("lookup", __name__)
+guard.guess_limit_post(bp)  # the look-up, rating and complaint posts; the GETs prove nothing
 
 _TEMPLATE = "lookup/lookup.html"
 
@@ -180,7 +181,6 @@ def _find(form: LookupForm) -> Dossier | None:
 # ---------------------------------------------------------------- the look-up
 
 @bp.route("/lookup", methods=["GET", "POST"])
-@guard.guess_limit_post
 def lookup_page() -> Response:
     """GET: the form (``?code=`` pre-fills it — the receipt's QR), or the live session's dossier;
     POST: verify and show the result."""
@@ -243,13 +243,11 @@ _FEEDBACK = _Post(FeedbackForm, "feedback", _record_feedback)
 
 
 @bp.post("/lookup/rating")
-@guard.guess_limit_post
 def rate() -> BaseResponse:
     return _citizen_post(_RATING)
 
 
 @bp.post("/lookup/feedback")
-@guard.guess_limit_post
 def submit_feedback() -> BaseResponse:
     return _citizen_post(_FEEDBACK)
 
