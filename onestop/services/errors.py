@@ -1,7 +1,35 @@
-"""Service-level errors; views turn them into messages, the API into 4xx JSON."""
+"""Service-level errors; views turn them into messages, the API into 4xx JSON.
+
+A service says what went wrong in Vietnamese, the source language (docs/architecture.md §4), as a
+:class:`Sentence`: the catalogue's msgid and its named values. It is a ``str`` (the Vietnamese
+sentence), so logs, the JSON API and the tests read it as before, and the web layer says it in the
+reader's language through the catalogue (onestop/web/sentences.py, ``error_text``) without the
+service reading the request's language.
+"""
 from __future__ import annotations
 
+from typing import Any
+
 from ..domain.errors import DomainError
+
+
+class Sentence(str):
+    """A Vietnamese sentence that remembers its msgid and values, to be said again in another
+    language by whoever knows the reader's."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, /, **values: Any) -> Sentence:
+        said = super().__new__(cls, msgid % values if values else msgid)
+        said.msgid = msgid
+        said.values = values
+        return said
+
+
+def N_(msgid: str, /, **values: Any) -> Sentence:
+    """A sentence to say, marked for ``pybabel extract`` (``N_`` is one of its default keywords)."""
+    return Sentence(msgid, **values)
 
 
 class ServiceError(DomainError):
@@ -18,6 +46,8 @@ class ValidationFailed(ServiceError):
     code = "validation_failed"
 
     def __init__(self, errors: dict[str, str]) -> None:
+        """``errors``: a field's name → what is wrong with it (a :class:`Sentence` where the web
+        layer should say it in the reader's language)."""
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
 

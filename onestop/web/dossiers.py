@@ -62,7 +62,7 @@ from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import RETURN_METHOD_CHOICES, ActionForm, SimplePostForm
 from .reception import pop_secret
-from .sentences import trace_lines
+from .sentences import error_text, trace_lines
 
 bp = Blueprint("dossiers", __name__)
 
@@ -315,7 +315,7 @@ def act(code: str, action: str) -> Any:
     except ValidationFailed as exc:
         db.session.rollback()
         flash(_("Thao tác “%(a)s” chưa thực hiện: vui lòng sửa các mục được đánh dấu.", a=label), "danger")
-        errors = dict(exc.errors)
+        errors = {name: error_text(message) for name, message in exc.errors.items()}
         if "new_due_at" in errors:
             errors["new_due_on"] = errors.pop("new_due_at")
         if act_enum == A.COMPLETE and "reason" in errors:
@@ -506,7 +506,7 @@ def inbox_assign() -> Any:
     except (DomainError, IllegalTransition) as exc:
         db.session.rollback()
         code = getattr(exc, "failed_code", "")
-        detail = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else (
+        detail = "; ".join(map(error_text, exc.errors.values())) if isinstance(exc, ValidationFailed) else (
             _(CONFLICT_MESSAGE) if isinstance(exc, Conflict) else
             _("Bạn không có quyền giao hồ sơ này.") if isinstance(exc, Forbidden) else exc.message)
         flash(_("Chưa giao hồ sơ nào: %(code)s — %(detail)s", code=code or "—", detail=detail), "danger")

@@ -27,11 +27,13 @@ from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.timing import TimeLeft, Timing
 from ..services.dossiers.estimates import Estimate
 from ..services.dossiers.reception_panel import Panel
+from ..services.errors import Sentence
 from ..services.public.lookup import LookupTexts, LookupView, NoteKind, TimelineStep
 
 __all__ = [
     "closed_reason_text",
     "duration_text",
+    "error_text",
     "estimate_text",
     "panel_json",
     "limit_text",
@@ -602,6 +604,16 @@ def notification_lines(kind: str, params: Mapping[str, Any] | None, message: str
         return [message]
     # The lazy string says the catalogue's sentence unformatted; the values are named in it.
     return [str(sentence) % params]
+
+
+# ---------------------------------------------------------------- service errors
+
+def error_text(message: str) -> str:
+    """What a service refused, in the reader's language: a :class:`Sentence` through the catalogue
+    with its values; any other text through the catalogue when it is there, else as it is."""
+    if isinstance(message, Sentence):
+        return _(message.msgid, **message.values)
+    return _(message) if message else message
 
 
 def register(env: Environment) -> None:

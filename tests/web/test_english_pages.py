@@ -444,6 +444,40 @@ def test_a_notification_raised_before_its_values_were_stored_shows_its_sentence(
         as_text=True)
 
 
+# ---------------------------------------------------------------- what a service refused
+
+REFUSALS = {
+    "request_supplement": ({"reason": "Missing page", "missing_items": ""},
+                           "List every document to supplement (all at once)."),
+    "complete": ({"result": ""}, "Enter the result (the document or papers returned to the citizen)."),
+    "stop": ({"reason": ""}, "Enter the reason for stopping the processing (notice form 05)."),
+}
+
+
+def test_an_action_the_service_refuses_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
+    d = receive(session, now=utc(3, 2, 9), **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+    session.commit()
+    data_values = _data_values(session)
+    _login(client, "t_head")
+    problems: dict[str, list[str]] = {}
+    for action, (fields, expected) in REFUSALS.items():
+        session.expire_all()
+        version = session.get(Dossier, d.id).version
+        r = _en(client, "post", f"/dossiers/{d.code}/actions/{action}?lang=en",
+                data={"version": version, "confirmed": "1", **fields})
+        assert r.status_code == 422, (action, r.status_code)
+        html = r.get_data(as_text=True)
+        assert expected in html, action
+        bad = vietnamese_in(visible_text(html), data_values)
+        if bad:
+            problems[action] = bad
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    vietnamese = _en(client, "post", f"/dossiers/{d.code}/actions/stop?lang=vi",
+                     data={"version": version, "confirmed": "1", "reason": ""}).get_data(as_text=True)
+    assert "Nhập lý do dừng xử lý (thông báo mẫu 05)." in vietnamese
+
+
 def test_the_citizen_forms_and_errors_in_english_have_no_vietnamese(
     session: Any, client: Any, dossiers: Any,
 ) -> None:

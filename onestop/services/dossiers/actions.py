@@ -22,7 +22,7 @@ from ...integrations.dvcqg.outbox import enqueue_for_event
 from ...models import Dossier, DossierEvent, PauseInterval, User
 from ...models.files import DossierFile
 from .. import policy
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..notify.events import notify_for_event
 from . import handoffs
 from .applicant import normalize_text
@@ -140,7 +140,7 @@ def apply_action(
     policy.check_waiting(action, dossier)
     note = normalize_text(inp.event_note())
     if len(note) > 4000:
-        raise ValidationFailed({"note": "Ghi chú tối đa 4000 ký tự."})
+        raise ValidationFailed({"note": N_("Ghi chú tối đa 4000 ký tự.")})
     payload = handler.run(session, dossier, inp, actor, now) if handler is not None else {}
     dossier.status = target.value
     if target.is_finished and dossier.finished_at is None:
@@ -178,7 +178,7 @@ def _request_supplement(session: Session, d: Dossier, inp: SupplementRequestInpu
     items = [normalize_text(i) for i in inp.missing_items if normalize_text(i)]
     reason = _reason(inp)
     if not items:
-        raise ValidationFailed({"missing_items": "Liệt kê đầy đủ các giấy tờ cần bổ sung (một lần)."})
+        raise ValidationFailed({"missing_items": N_("Liệt kê đầy đủ các giấy tờ cần bổ sung (một lần).")})
     if d.status in (S.NEW_ONLINE.value,):
         return {"missing_items": items, "reason": reason}
     session.add(PauseInterval(dossier_id=d.id, kind="supplement", reason=reason, items=items,
@@ -215,9 +215,9 @@ def _refuse(session: Session, d: Dossier, inp: RefuseInput, actor: User | None, 
 def _assign(session: Session, d: Dossier, inp: AssignInput, actor: User | None, now: datetime) -> Payload:
     officer = session.get(User, inp.officer_id) if inp.officer_id is not None else None
     if officer is None or not officer.active or officer.role not in ("officer", "head"):
-        raise ValidationFailed({"officer": "Chọn một chuyên viên đang hoạt động."})
+        raise ValidationFailed({"officer": N_("Chọn một chuyên viên đang hoạt động.")})
     if not officer.agency.path.startswith(d.current_agency.path) and officer.agency_id != d.current_agency_id:
-        raise ValidationFailed({"officer": "Chuyên viên phải thuộc cơ quan đang giữ hồ sơ."})
+        raise ValidationFailed({"officer": N_("Chuyên viên phải thuộc cơ quan đang giữ hồ sơ.")})
     d.assignee_id = officer.id
     return {"officer": officer.username, "officer_name": officer.full_name}
 
@@ -230,11 +230,11 @@ def _apologise(session: Session, d: Dossier, inp: ApologyInput, actor: User | No
     reason = _reason(inp)
     new_due = inp.new_due_at
     if new_due is None or new_due.tzinfo is None:
-        raise ValidationFailed({"new_due_at": "Nhập ngày hẹn trả mới (dd/mm/yyyy)."})
+        raise ValidationFailed({"new_due_at": N_("Nhập ngày hẹn trả mới (dd/mm/yyyy).")})
     if d.due_at is None or new_due <= d.due_at:
-        raise ValidationFailed({"new_due_at": "Ngày hẹn mới phải sau hạn giải quyết hiện tại."})
+        raise ValidationFailed({"new_due_at": N_("Ngày hẹn mới phải sau hạn giải quyết hiện tại.")})
     if new_due <= now:
-        raise ValidationFailed({"new_due_at": "Ngày hẹn mới phải ở tương lai."})
+        raise ValidationFailed({"new_due_at": N_("Ngày hẹn mới phải ở tương lai.")})
     cal = calendar_of(session, d)
     try:
         cal.is_working_day(new_due.astimezone(cal.tz).date())
@@ -274,16 +274,16 @@ def _complete(session: Session, d: Dossier, inp: CompleteInput, actor: User | No
     errors: dict[str, str] = {}
     result = normalize_text(inp.result)
     if not result:
-        errors["result"] = "Nhập kết quả giải quyết (văn bản, giấy tờ trả cho công dân)."
+        errors["result"] = N_("Nhập kết quả giải quyết (văn bản, giấy tờ trả cho công dân).")
     elif len(result) > 4000:
-        errors["result"] = "Kết quả giải quyết tối đa 4000 ký tự."
+        errors["result"] = N_("Kết quả giải quyết tối đa 4000 ký tự.")
     payload: dict[str, Any] = {"result": result}
     files = attached_kinds(session, d)
     if files.get("component") and not files.get("result"):
         # A digitised dossier gets its result digitised too (docs/integration.md, "Files and
         # digitisation"): the result file is attached before the finish.
-        errors["result_document"] = ("Hồ sơ có thành phần đính kèm: đính kèm tệp kết quả giải quyết "
-                                     "trước khi xử lý xong.")
+        errors["result_document"] = N_("Hồ sơ có thành phần đính kèm: đính kèm tệp kết quả giải quyết "
+                                       "trước khi xử lý xong.")
     if files.get("result"):
         payload["result_files"] = files["result"]
     missing = handoffs.unfinished_chain_steps(d)
@@ -291,9 +291,9 @@ def _complete(session: Session, d: Dossier, inp: CompleteInput, actor: User | No
         reason = _reason(inp)
         names = handoffs.chain_step_names(session, d, missing)
         if not reason:
-            errors["reason"] = ("Hồ sơ liên thông chưa qua đủ các bước của quy trình "
-                                f"(còn: {', '.join(names)}). "
-                                "Chuyển liên thông tiếp, hoặc nhập lý do kết thúc trước khi đủ các bước.")
+            errors["reason"] = N_("Hồ sơ liên thông chưa qua đủ các bước của quy trình (còn: %(steps)s). "
+                                  "Chuyển liên thông tiếp, hoặc nhập lý do kết thúc trước khi đủ các bước.",
+                                  steps=", ".join(names))
         payload.update(chain_incomplete_reason=reason, skipped_steps=[
             {"seq": step.seq, "agency_kind": step.agency_kind, "name": name}
             for step, name in zip(missing, names, strict=True)])
@@ -314,7 +314,7 @@ def _complete(session: Session, d: Dossier, inp: CompleteInput, actor: User | No
 def _return_result(session: Session, d: Dossier, inp: ReturnInput, actor: User | None,
                    now: datetime) -> Payload:
     if inp.method not in ("direct", "postal", "online"):
-        raise ValidationFailed({"method": "Hình thức trả: trực tiếp, bưu chính hoặc trực tuyến."})
+        raise ValidationFailed({"method": N_("Hình thức trả: trực tiếp, bưu chính hoặc trực tuyến.")})
     d.returned_at = now
     return {"method": inp.method, "receiver": normalize_text(inp.receiver)}
 

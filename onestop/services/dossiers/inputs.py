@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
-from ..errors import ValidationFailed
+from ..errors import N_, ValidationFailed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,25 +42,25 @@ class ReasonedInput(ActionInput):
 @dataclass(frozen=True, kw_only=True)
 class SupplementRequestInput(ReasonedInput):
     """Form 02: everything missing, listed once (Decree 118/2025)."""
-    REASON_MISSING: ClassVar[str] = "Nhập lý do yêu cầu bổ sung."
+    REASON_MISSING: ClassVar[str] = N_("Nhập lý do yêu cầu bổ sung.")
     missing_items: tuple[str, ...] = ()
     respond_by: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentRequestInput(ReasonedInput):
-    REASON_MISSING: ClassVar[str] = "Nhập khoản nghĩa vụ tài chính phải thực hiện."
+    REASON_MISSING: ClassVar[str] = N_("Nhập khoản nghĩa vụ tài chính phải thực hiện.")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RefuseInput(ReasonedInput):
-    REASON_MISSING: ClassVar[str] = "Nhập lý do từ chối tiếp nhận."
+    REASON_MISSING: ClassVar[str] = N_("Nhập lý do từ chối tiếp nhận.")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ApologyInput(ReasonedInput):
     """Form 04: the reason for the delay and the new date."""
-    REASON_MISSING: ClassVar[str] = "Nhập lý do chậm trễ."
+    REASON_MISSING: ClassVar[str] = N_("Nhập lý do chậm trễ.")
     new_due_at: datetime | None = None
 
 
@@ -71,12 +71,12 @@ class EndingInput(ReasonedInput):
 
 @dataclass(frozen=True, kw_only=True)
 class StopInput(EndingInput):
-    REASON_MISSING: ClassVar[str] = "Nhập lý do dừng xử lý (thông báo mẫu 05)."
+    REASON_MISSING: ClassVar[str] = N_("Nhập lý do dừng xử lý (thông báo mẫu 05).")
 
 
 @dataclass(frozen=True, kw_only=True)
 class WithdrawInput(EndingInput):
-    REASON_MISSING: ClassVar[str] = "Nhập lý do rút hồ sơ (theo đề nghị của công dân)."
+    REASON_MISSING: ClassVar[str] = N_("Nhập lý do rút hồ sơ (theo đề nghị của công dân).")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,7 +136,7 @@ def input_from(input_type: type[ActionInput], values: Mapping[str, object]) -> A
         if _fits(value, hints[f.name]):
             taken[f.name] = value
         else:
-            errors[f.name] = "Giá trị không đúng kiểu."
+            errors[f.name] = N_("Giá trị không đúng kiểu.")
     if errors:
         raise ValidationFailed(errors)
     return input_type(**taken)
