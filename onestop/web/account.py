@@ -15,6 +15,7 @@ from ..extensions import db, limiter
 from ..services.admin.accounts import authenticate
 from ..services.errors import ValidationFailed
 from .auth import client_ip, utcnow, wants_json_answer
+from .sentences import error_text
 
 bp = Blueprint("account", __name__)
 
@@ -88,7 +89,7 @@ def change_password() -> Any:
                    confirm=form.confirm.data or "", now=utcnow(), ip=client_ip())
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = {name: error_text(message) for name, message in exc.errors.items()}
         else:
             db.session.commit()
             # The new password ended every session opened before (User.session_generation);

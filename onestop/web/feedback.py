@@ -18,6 +18,7 @@ from ..extensions import db
 from ..services.errors import ServiceError, ValidationFailed
 from ..services.public import feedback as citizen_svc
 from .auth import roles_required, utcnow
+from .sentences import error_text
 
 bp = Blueprint("feedback", __name__)
 
@@ -63,4 +64,4 @@ def _answer(form: AnswerForm, now: datetime) -> None:
         if getattr(exc, "status_code", 400) == 403:
             abort(403)
         for msg in (exc.errors.values() if isinstance(exc, ValidationFailed) else [str(exc)]):
-            flash(msg, "danger")
+            flash(error_text(msg), "danger")

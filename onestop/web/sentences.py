@@ -612,7 +612,9 @@ def error_text(message: str) -> str:
     """What a service refused, in the reader's language: a :class:`Sentence` through the catalogue
     with its values; any other text through the catalogue when it is there, else as it is."""
     if isinstance(message, Sentence):
-        return _(message.msgid, **message.values)
+        # A value that is a sentence itself (a criterion's name) is said in the same language.
+        return _(message.msgid, **{k: error_text(v) if isinstance(v, Sentence) else v
+                                   for k, v in message.values.items()})
     return _(message) if message else message
 
 

@@ -47,6 +47,8 @@ from onestop.services.dossiers.scanning import (
     scan_feedback,
     scan_supplements,
 )
+from onestop.services.errors import N_
+from onestop.web.sentences import error_text
 from tests.factories import PASSWORD, agency, receive, user
 
 _TONES = "\u0300\u0301\u0309\u0303\u0323"  # grave, acute, hook above, tilde, dot below
@@ -476,6 +478,27 @@ def test_an_action_the_service_refuses_says_why_in_english(session: Any, client:
     vietnamese = _en(client, "post", f"/dossiers/{d.code}/actions/stop?lang=vi",
                      data={"version": version, "confirmed": "1", "reason": ""}).get_data(as_text=True)
     assert "Nhập lý do dừng xử lý (thông báo mẫu 05)." in vietnamese
+
+
+def test_a_refused_password_change_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
+    _login(client, "t_clerk")
+    r = _en(client, "post", "/account/password?lang=en",
+            data={"current": "not-my-password-1", "new": "short", "confirm": "other"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "The current password is wrong." in html
+    assert "The password must have at least 10 characters." in html
+    assert not vietnamese_in(visible_text(html), _data_values(session))
+
+
+def test_a_sentence_inside_a_refusal_is_said_in_the_same_language(app: Any) -> None:
+    refusal = N_("Chọn mức đánh giá từ 1 đến 5 cho “%(label)s”.", label=N_("Tiếp cận dịch vụ"))
+    assert refusal == "Chọn mức đánh giá từ 1 đến 5 cho “Tiếp cận dịch vụ”."  # what the API and logs read
+    with app.test_request_context("/?lang=en"):
+        assert error_text(refusal) == "Choose a rating from 1 to 5 for “Access to the service”."
+        assert error_text("A text outside the catalogue") == "A text outside the catalogue"
+    with app.test_request_context("/?lang=vi"):
+        assert error_text(refusal) == refusal
 
 
 def test_the_citizen_forms_and_errors_in_english_have_no_vietnamese(

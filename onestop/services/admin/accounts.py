@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...domain.status import Role
 from ...models import Agency, ApiToken, AuditLog, User
-from ..errors import NotFound, ValidationFailed
+from ..errors import N_, NotFound, ValidationFailed
 
 # scrypt: memory-hard, werkzeug's default modern KDF.
 _KDF = "scrypt"
@@ -30,9 +30,9 @@ def check_password(user: User, password: str) -> bool:
 
 def validate_password(password: str) -> str | None:
     if len(password) < MIN_PASSWORD:
-        return f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự."
+        return N_("Mật khẩu phải có ít nhất %(n)s ký tự.", n=MIN_PASSWORD)
     if password.isdigit() or password.isalpha():
-        return "Mật khẩu phải gồm cả chữ và số hoặc ký tự đặc biệt."
+        return N_("Mật khẩu phải gồm cả chữ và số hoặc ký tự đặc biệt.")
     return None
 
 
@@ -123,8 +123,10 @@ def authenticate(
     the same KDF and cost for an unknown name, a locked or a deactivated account — so the time
     taken does not tell whether a name exists or is locked (docs/security.md)."""
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    usable = user is not None and user.active and not (user.locked_until is not None and user.locked_until > now)
-    matches = check_password_hash(user.password_hash if usable and user is not None else _DUMMY_HASH, password)
+    usable = user is not None and user.active and not (
+        user.locked_until is not None and user.locked_until > now)
+    matches = check_password_hash(user.password_hash if usable and user is not None else _DUMMY_HASH,
+                                  password)
     if user is None:
         audit(session, None, "login.fail", f"user:{username[:60]}", {"reason": "unknown"}, now, ip)
         return None
@@ -162,14 +164,14 @@ def change_password(
 ) -> None:
     errors: dict[str, str] = {}
     if not check_password(user, current):
-        errors["current"] = "Mật khẩu hiện tại không đúng."
+        errors["current"] = N_("Mật khẩu hiện tại không đúng.")
     problem = validate_password(new)
     if problem:
         errors["new"] = problem
     elif new != confirm:
-        errors["confirm"] = "Hai lần nhập mật khẩu mới không khớp."
+        errors["confirm"] = N_("Hai lần nhập mật khẩu mới không khớp.")
     elif new == current:
-        errors["new"] = "Mật khẩu mới phải khác mật khẩu hiện tại."
+        errors["new"] = N_("Mật khẩu mới phải khác mật khẩu hiện tại.")
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)

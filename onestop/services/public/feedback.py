@@ -35,7 +35,7 @@ from ..admin.accounts import audit
 from ..admin.agencies import in_subtree
 from ..admin.calendars import calendar_for
 from ..dossiers.applicant import normalize_text
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 
 __all__ = [
     "FACTORS",
@@ -107,13 +107,13 @@ def submit_rating(
         except (TypeError, ValueError):
             value = 0
         if not 1 <= value <= 5:
-            errors[name] = f"Chọn mức đánh giá từ 1 đến 5 cho “{label}”."
+            errors[name] = N_("Chọn mức đánh giá từ 1 đến 5 cho “%(label)s”.", label=N_(label))
         values[name] = value
     if satisfied not in (True, False):
-        errors["satisfied"] = "Cho biết ông/bà hài lòng hay không hài lòng."
+        errors["satisfied"] = N_("Cho biết ông/bà hài lòng hay không hài lòng.")
     text = _clean_long_text(comment)
     if len(text) > MAX_COMMENT:
-        errors["comment"] = f"Ý kiến tối đa {MAX_COMMENT} ký tự."
+        errors["comment"] = N_("Ý kiến tối đa %(n)s ký tự.", n=MAX_COMMENT)
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(Rating.id).where(Rating.dossier_id == dossier.id)) is not None:
@@ -125,7 +125,8 @@ def submit_rating(
             session.add(rating)
             session.flush()
     except IntegrityError:
-        raise Conflict("Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ đánh giá một lần — cảm ơn ông/bà.") from None
+        raise Conflict("Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ đánh giá một lần — cảm ơn ông/bà."
+                       ) from None
     enqueue_rating(session, rating)  # the national portal's outbox, same transaction
     return rating
 
@@ -175,14 +176,14 @@ def register_feedback(
     errors: dict[str, str] = {}
     text = _clean_long_text(content)
     if not text:
-        errors["content"] = "Vui lòng nhập nội dung phản ánh."
+        errors["content"] = N_("Vui lòng nhập nội dung phản ánh.")
     elif len(text) > MAX_FEEDBACK:
-        errors["content"] = f"Nội dung tối đa {MAX_FEEDBACK} ký tự."
+        errors["content"] = N_("Nội dung tối đa %(n)s ký tự.", n=MAX_FEEDBACK)
     if kind not in FEEDBACK_KINDS:
-        errors["kind"] = "Chọn loại: phản ánh hoặc kiến nghị."
+        errors["kind"] = N_("Chọn loại: phản ánh hoặc kiến nghị.")
     contact_text = normalize_text(contact)
     if len(contact_text) > MAX_CONTACT:
-        errors["contact"] = f"Thông tin liên hệ tối đa {MAX_CONTACT} ký tự."
+        errors["contact"] = N_("Thông tin liên hệ tối đa %(n)s ký tự.", n=MAX_CONTACT)
     if errors:
         raise ValidationFailed(errors)
     agency = handling_agency(session, dossier)
@@ -224,10 +225,13 @@ def handling_agency(session: Session, dossier: Dossier) -> Agency:
 
 
 def _may_answer(user: User, fb: Feedback, agency: Agency) -> bool:
-    return user.active and user.role in (Role.OFFICER.value, Role.HEAD.value) and in_subtree(user.agency, agency)
+    return (user.active and user.role in (Role.OFFICER.value, Role.HEAD.value)
+            and in_subtree(user.agency, agency))
 
 
-def feedback_inbox(session: Session, *, actor: User, now: datetime, limit: int = 200) -> list[tuple[Feedback, Dossier, Agency, bool]]:
+def feedback_inbox(
+    session: Session, *, actor: User, now: datetime, limit: int = 200,
+) -> list[tuple[Feedback, Dossier, Agency, bool]]:
     """Feedback routed to the actor's agency subtree: open first (earliest due first), then recently
     answered. Each row: (feedback, dossier, agency, overdue)."""
     if actor.role not in (Role.OFFICER.value, Role.HEAD.value):
@@ -244,7 +248,8 @@ def feedback_inbox(session: Session, *, actor: User, now: datetime, limit: int =
 
 
 def answer_feedback(
-    session: Session, feedback_id: int, *, answer: str, actor: User, now: datetime, upheld: bool | None = None,
+    session: Session, feedback_id: int, *, answer: str, actor: User, now: datetime,
+    upheld: bool | None = None,
 ) -> Feedback:
     """Answer a PAKN. A complaint's answer carries the decision — ``upheld`` True/False, required —
     which decides whether its dossier counts as dissatisfied (Decision 766 indicator 5.4,
@@ -260,12 +265,12 @@ def answer_feedback(
         raise Conflict("Phản ánh này đã được trả lời.")
     text = _clean_long_text(answer)
     if not text:
-        raise ValidationFailed({"answer": "Nhập nội dung trả lời."})
+        raise ValidationFailed({"answer": N_("Nhập nội dung trả lời.")})
     if len(text) > MAX_ANSWER:
-        raise ValidationFailed({"answer": f"Nội dung trả lời tối đa {MAX_ANSWER} ký tự."})
+        raise ValidationFailed({"answer": N_("Nội dung trả lời tối đa %(n)s ký tự.", n=MAX_ANSWER)})
     decision = upheld if fb.kind == "complaint" else None
     if fb.kind == "complaint" and decision is None:
-        raise ValidationFailed({"upheld": "Chọn kết luận: phản ánh đúng (có cơ sở) hoặc không đúng."})
+        raise ValidationFailed({"upheld": N_("Chọn kết luận: phản ánh đúng (có cơ sở) hoặc không đúng.")})
     fb.answer = text
     fb.upheld = decision
     fb.status = "answered"

@@ -278,7 +278,8 @@ def _citizen_post(post: _Post) -> BaseResponse:
         flash(message, "success")
     except ValidationFailed as exc:
         db.session.rollback()
-        for name, msg in exc.errors.items():  # beside the field it concerns, like the form's own
+        for name, refused in exc.errors.items():  # beside the field it concerns, like the form's own
+            msg = sentences.error_text(refused)
             field = getattr(form, name, None)
             if field is not None:
                 field.errors = [*field.errors, msg]
