@@ -26,6 +26,10 @@ class Config:
     # (onestop/domain/calendar.py calendar_years; docs/operations.md).
     CALENDAR_FIRST_YEAR = 2015
     CALENDAR_YEARS_AHEAD = 6
+    # A calendar edit committed in one process is in force in every other at most this many
+    # seconds later: each process reads the calendar generation at most once per interval
+    # (onestop/services/admin/calendars.py; docs/operations.md §10).
+    CALENDAR_CHECK_SECONDS = 2.0
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -120,6 +124,8 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret"
+    # Every unit of work reads the generation (tests that prove the interval set it themselves).
+    CALENDAR_CHECK_SECONDS = 0.0
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -5,16 +5,22 @@ onestop/services/dossiers/scanning.py), so running one twice, or as a catch-up a
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import traceback
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
+from flask.globals import app_ctx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from onestop.extensions import db
+from onestop.models import JobRun
 
 log = logging.getLogger("jobs")
 
@@ -33,8 +39,6 @@ class JobSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def func(self) -> JobFunc:
-        import importlib
-
         # Every job module defines run(app, now) (tests/jobs); a module attribute is Any to mypy.
         run: JobFunc = importlib.import_module(f"jobs.{self.module}").run
         return run
@@ -74,7 +78,6 @@ def wall_clock() -> datetime:
 
 def last_run(session: Session, name: str) -> datetime | None:
     """``as_of`` of the job's last successful run."""
-    from onestop.models import JobRun
 
     return session.scalar(select(func.max(JobRun.as_of)).where(JobRun.job == name, JobRun.error == "",
                                                                   JobRun.finished_at.is_not(None)))
@@ -83,8 +86,6 @@ def last_run(session: Session, name: str) -> datetime | None:
 def run_job(app: Flask, name: str, now: datetime) -> dict[str, Any]:
     """Run one job as of ``now`` in its own unit of work, commit once and record a JobRun.
     A failure is rolled back, recorded (error text) and re-raised."""
-    from onestop.extensions import db
-    from onestop.models import JobRun
 
     spec = BY_NAME[name]
     with _context(app):
@@ -110,10 +111,7 @@ def run_job(app: Flask, name: str, now: datetime) -> dict[str, Any]:
 def _context(app: Flask) -> Any:
     """The app context to run in: the current one if it is this app's (the CLI, tests), else a
     new one (scheduler threads)."""
-    from contextlib import nullcontext
 
-    from flask import has_app_context
-    from flask.globals import app_ctx
 
     if has_app_context() and app_ctx.app is app:
         return nullcontext()
@@ -129,9 +127,8 @@ def due_catch_up(app: Flask, now: datetime) -> list[str]:
     """Jobs whose schedule fired at least once since their last successful run (the process
     was down): each runs ONCE now — missed runs coalesce into one catch-up run. A job that never
     ran runs now if ``run_when_never_ran``; metrics older than a day always run."""
-    from onestop.extensions import db
 
-    from .scheduler import trigger_for
+    from .scheduler import trigger_for  # here, not at the top: jobs.scheduler imports JOBS from this module
 
     tz = str(app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
     names: list[str] = []

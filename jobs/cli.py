@@ -16,6 +16,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.globals import app_ctx
 
+from onestop.extensions import db
+
+from . import BY_NAME, JOBS, due_catch_up, last_run, run_job, wall_clock
+from .locks import lock_for_app
+from .scheduler import build_scheduler, trigger_for
+
 jobs_cli = AppGroup("jobs", help="The scheduler (one process; never inside web workers).")
 
 
@@ -42,9 +48,6 @@ def _parse_now(value: str, tz: str) -> datetime:
                    "(config SCHEDULER_STANDBY_RETRY_SECONDS, default 5).")
 def run_cmd(standby: bool, retry_seconds: float | None) -> None:
     """Run the scheduler (single instance)."""
-    from . import due_catch_up, run_job, wall_clock
-    from .locks import lock_for_app
-    from .scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = app_ctx.app  # the application itself, not the context-local proxy
@@ -87,10 +90,7 @@ def run_cmd(standby: bool, retry_seconds: float | None) -> None:
 @jobs_cli.command("list")
 def list_cmd() -> None:
     """Jobs, their schedule and next run times."""
-    from onestop.extensions import db
 
-    from . import JOBS, last_run, wall_clock
-    from .scheduler import trigger_for
 
     tz = str(current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
     now = wall_clock()
@@ -112,7 +112,6 @@ def list_cmd() -> None:
 @click.option("--job", "only", multiple=True, help="Run only these jobs (default: every job).")
 def tick_cmd(now_s: str, only: tuple[str, ...]) -> None:
     """Run every job once as of NOW (catch up by hand; tests use it)."""
-    from . import BY_NAME, JOBS, run_job
 
     now = _parse_now(now_s, str(current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh")))
     names = list(only) or [j.name for j in JOBS]

@@ -16,6 +16,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from onestop.extensions import db
+
 # A fixed 64-bit key: "onestop" scheduler. Other advisory-lock users must pick another.
 ADVISORY_KEY = 0x6F6E6573_746F7031
 
@@ -105,8 +107,6 @@ class SchedulerLock:
 
 
 def lock_for_app(app: Any) -> SchedulerLock:
-    from onestop.extensions import db
-
     with app.app_context():
         engine = db.engine
     return SchedulerLock(engine, str(app.config.get("SCHEDULER_LOCK_FILE", "instance/scheduler.lock")))

@@ -118,14 +118,17 @@ def _wrap_wsgi(app: Flask) -> None:
 
 def _init_calendars(app: Flask) -> CalendarStore:
     """The app's working-calendar store (onestop/services/admin/calendars.py): on the app, registered on
-    its engines so that services reach it from their session. Its clock is the wall clock."""
+    its engines so that services reach it from their session. Its clock is the wall clock, its
+    interval between two reads of the calendar generation runs on the monotonic clock."""
+    import time
     from datetime import UTC, datetime
 
     from .services.admin.calendars import CalendarStore
 
     store = CalendarStore(clock=lambda: datetime.now(UTC), first_year=int(app.config["CALENDAR_FIRST_YEAR"]),
                           years_ahead=int(app.config["CALENDAR_YEARS_AHEAD"]),
-                          tz=str(app.config["TIMEZONE"]))
+                          tz=str(app.config["TIMEZONE"]),
+                          check_seconds=float(app.config["CALENDAR_CHECK_SECONDS"]), ticker=time.monotonic)
     with app.app_context():
         _bind_engines(app, store)
     return store

@@ -13,6 +13,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from config import configured_workers
+
 from .database.base import Base
 
 
@@ -57,8 +59,6 @@ class _Limiter(Limiter):
     their own (:func:`rate_limit_refusal`)."""
 
     def init_app(self, app: Flask) -> None:
-        from config import configured_workers
-
         workers = app.config.get("WORKERS") or configured_workers(os.environ)
         problem = rate_limit_refusal(env_name=str(app.config.get("ENV_NAME") or ""), workers=int(workers),
                                      storage_uri=str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -9,10 +10,20 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from jobs.cli import jobs_cli
 
+from ..demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+from ..domain.deadlines import compute_due, parse_limit
 from ..domain.errors import DomainError
+from ..extensions import db
+from ..models import Procedure
+from ..services.admin import imports
+from ..services.admin.accounts import create_user, issue_token
+from ..services.admin.agencies import by_identifier
+from ..services.admin.calendars import calendar_for, national_calendar
+from ..web.sentences import trace_lines
 from . import dvcqg, messaging, ops, reports
 
 onestop_cli = AppGroup("onestop", help="onestop operator commands.")
@@ -46,11 +57,6 @@ def _now() -> datetime:
 def due_date(procedure_code: str | None, limit: str | None, unit: str | None, received: str,
              agency_code: str | None, channel: str, lang: str) -> None:
     """Print the statutory due time (ISO 8601) and how it was computed."""
-    from ..domain.deadlines import compute_due, parse_limit
-    from ..extensions import db
-    from ..models import Procedure
-    from ..services.admin.agencies import by_identifier
-    from ..services.admin.calendars import calendar_for, national_calendar
 
     try:
         if bool(procedure_code) == bool(limit is not None or unit):
@@ -79,9 +85,6 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
     except DomainError as exc:
         _fail(str(exc.args[0] if exc.args else exc))
         return
-    from flask_babel import force_locale
-
-    from ..web.sentences import trace_lines
 
     click.echo(due.due_at.isoformat())
     with force_locale(lang):
@@ -100,8 +103,6 @@ def due_date(procedure_code: str | None, limit: str | None, unit: str | None, re
 def create_user_cmd(username: str, role: str, agency_code: str, full_name: str, email: str,
                     password_stdin: bool, api_token: bool) -> None:
     """Create a staff account."""
-    from ..extensions import db
-    from ..services.admin.accounts import create_user, issue_token
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -122,8 +123,6 @@ def create_user_cmd(username: str, role: str, agency_code: str, full_name: str, 
 
 
 def _import(kind: str, path: str) -> None:
-    from ..extensions import db
-    from ..services.admin import imports
 
     try:
         rows = imports.read_rows(path)
@@ -158,13 +157,10 @@ def import_procedures_cmd(path: str) -> None:
               help="Average dossiers a working day (province-wide)")
 def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
     """Seed a realistic demo province (idempotent) and print the demo logins."""
-    from ..demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
-    from ..extensions import db
 
     if not current_app.config.get("DEMO"):
         # The demo accounts share a published password: never in production.
         _fail("seed-demo chỉ chạy ở chế độ demo (ONESTOP_ENV=development hoặc ONESTOP_DEMO=true).")
-    import time
 
     started = time.perf_counter()
     committed, month_seen = 0, ""
@@ -196,8 +192,6 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
 @onestop_cli.command("demo-logins")
 def demo_logins_cmd() -> None:
     """Print the demo accounts."""
-    from ..demo.seed import DEMO_PASSWORD, demo_logins
-    from ..extensions import db
 
     lines = demo_logins(db.session)
     if lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, date, datetime, time
 from typing import NoReturn
@@ -11,6 +12,16 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from ..extensions import db
+from ..integrations.dvcqg.client import PortalClient, PortalError
+from ..integrations.dvcqg.fake import FakePortalServer, create_fake_app, demo_submissions
+from ..integrations.dvcqg.outbox import enqueue_since, resend, status_counts, sync_enabled
+from ..integrations.dvcqg.sync import sync_now
+from ..models import Dossier
+from ..models.dvcqg import DvcqgOutbox as O
+from ..services.errors import NotFound
 
 dvcqg = AppGroup("dvcqg", help="Cổng Dịch vụ công quốc gia: đồng bộ và nhận hồ sơ (the national portal).")
 
@@ -26,8 +37,6 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _require_sync() -> None:
-    from ..integrations.dvcqg.outbox import sync_enabled
-
     if not sync_enabled(current_app.config):
         _fail("chưa cấu hình ONESTOP_DVCQG_URL và ONESTOP_DVCQG_UNIT_CODE (sync is off).")
 
@@ -44,12 +53,7 @@ def _parse_day(text: str) -> date:
 @dvcqg.command("status")
 def status_cmd() -> None:
     """Counts of synced, pending and failed changes; the latest failures with the portal's message."""
-    from sqlalchemy import select
 
-    from ..extensions import db
-    from ..integrations.dvcqg.outbox import status_counts, sync_enabled
-    from ..models import Dossier
-    from ..models.dvcqg import DvcqgOutbox as O
 
     counts = status_counts(db.session)
     state = f"on: {current_app.config['DVCQG_URL']}" if sync_enabled(current_app.config) else "off"
@@ -68,9 +72,6 @@ def status_cmd() -> None:
 @click.option("--no-intake", is_flag=True, help="Only send; do not take online submissions in")
 def sync_cmd(since_s: str | None, no_intake: bool) -> None:
     """Send the queue now (and take online submissions in)."""
-    from ..extensions import db
-    from ..integrations.dvcqg.outbox import enqueue_since
-    from ..integrations.dvcqg.sync import sync_now
 
     _require_sync()
     now = datetime.now(UTC)
@@ -92,9 +93,6 @@ def sync_cmd(since_s: str | None, no_intake: bool) -> None:
 @click.argument("code")
 def resend_cmd(code: str) -> None:
     """Queue a dossier's failed changes again (or its latest one)."""
-    from ..extensions import db
-    from ..integrations.dvcqg.outbox import resend
-    from ..services.errors import NotFound
 
     _require_sync()
     try:
@@ -108,9 +106,6 @@ def resend_cmd(code: str) -> None:
 @click.argument("period")
 def score_cmd(period: str) -> None:
     """The 766 score the portal published for PERIOD (YYYY-MM): CKMB TDGQ TTTT MDHL MDSH TONG_SCORE."""
-    import re
-
-    from ..integrations.dvcqg.client import PortalClient, PortalError
 
     if not re.fullmatch(r"\d{4}-\d{2}", period.strip()):
         _fail(f"'{period}' không phải kỳ YYYY-MM.")
@@ -140,7 +135,6 @@ def fake_portal_cmd(host: str, port: int, unit_code: str | None, username: str |
                     password: str | None, demo: bool) -> None:
     """Run the local fake of the national portal (strict JSON Schemas; /_control/dump shows what it
     got)."""
-    from ..integrations.dvcqg.fake import FakePortalServer, create_fake_app, demo_submissions
 
     cfg = current_app.config
     app = create_fake_app(unit_code or str(cfg.get("DVCQG_UNIT_CODE") or "000.00.00.H25"),

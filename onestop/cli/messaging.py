@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from ..integrations.messaging.fake import FakeMessagingServer
+
 
 def register(group: click.Group) -> None:
     @group.command("fake-messaging")
@@ -13,7 +15,6 @@ def register(group: click.Group) -> None:
     @click.option("--port", type=int, default=8090)
     def fake_messaging_cmd(host: str, port: int) -> None:
         """Run the fake Zalo ZNS and SMS gateway; prints the settings that point the app at it."""
-        from ..integrations.messaging.fake import FakeMessagingServer
 
         server = FakeMessagingServer(host=host, port=port)
         root = server.root_url

@@ -22,6 +22,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import URL, make_url
 
+from ..extensions import db
+
 
 def register(group: AppGroup) -> None:
     group.add_command(backup_cmd)
@@ -169,7 +171,6 @@ def restore_cmd(path: str, yes: bool) -> None:
         _fail(f"Khôi phục sẽ GHI ĐÈ toàn bộ dữ liệu hiện tại ({dst}). Dừng ứng dụng web và bộ lập lịch, "
               "rồi chạy lại với --yes.")
         return
-    from ..extensions import db
 
     # Drop our pooled connections; the backup API then replaces every page under a write lock.
     db.session.remove()  # type: ignore[attr-defined]  # the scoped session

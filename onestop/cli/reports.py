@@ -14,6 +14,10 @@ import click
 
 from ..domain.errors import DomainError
 from ..domain.metrics import FORM06_COLUMNS
+from ..extensions import db
+from ..services.admin.agencies import by_identifier
+from ..services.numbers import as_of_label, format_rate
+from ..services.reporting import exports, reports
 
 # Short column headers for a terminal (the XLSX carries the full Vietnamese wording).
 SHORT_HEADERS = ("Tổng", "T.tuyến", "T.tiếp/BC", "Kỳ trước", "Đã GQ", "Trước hạn", "Đúng hạn", "Quá hạn",
@@ -58,10 +62,6 @@ def register(group: click.Group) -> None:
     @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), help="Also write the workbook here")
     def form06_cmd(agency_code: str, date_from: str, date_to: str, by: str, xlsx_path: str | None) -> None:
         """Print Form 06 for the agency subtree and period, as of the earlier of now and its end."""
-        from ..extensions import db
-        from ..services.admin.agencies import by_identifier
-        from ..services.numbers import as_of_label, format_rate
-        from ..services.reporting import exports, reports
 
         start, end = _date(date_from, "--from"), _date(date_to, "--to")
         try:

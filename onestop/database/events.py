@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
@@ -81,10 +82,6 @@ def _may_write() -> bool:
     """False inside a GET/HEAD/OPTIONS request or wherever ``g.db_read_only`` is set (a view
     that only reads, or the look-up API's fast path, which runs in an application context
     without a request context)."""
-    try:
-        from flask import g, has_app_context, has_request_context, request
-    except ImportError:  # pragma: no cover
-        return True
     if not has_app_context():
         return True
     # A view that only reads may say so even on a POST (e.g. the citizen look-up form).

@@ -56,6 +56,7 @@ from ..services.dossiers.inputs import (
     WithdrawInput,
 )
 from ..services.dossiers.reception import ReceptionInput, receive_dossier
+from ..services.public.feedback import FACTORS, submit_rating
 
 DEFAULT_SEED = 20260301
 DESK_KINDS = ("commune_service_centre", "service_centre")
@@ -596,7 +597,6 @@ class _History:
         at = returned_at + timedelta(minutes=rng.randint(10, 3 * 24 * 60))
         if at > self.now:
             return
-        from ..services.public.feedback import FACTORS, submit_rating
 
         base = 3 if late else 4
         scores = {name: min(5, max(1, base + rng.choice((-1, 0, 0, 1, 1)))) for name, _ in FACTORS}

@@ -14,6 +14,9 @@ from ..models import Agency, Dossier, User
 from ..services.admin import imports
 from ..services.admin.accounts import create_user, hash_password
 from ..services.dossiers.applicant import fold
+from ..services.dossiers.estimates import refresh_estimates
+from ..services.reporting.scores import seed_scoring_rules
+from .bulk import bulk_history
 
 SEED_DIR = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "demo-2026-onestop"
@@ -96,15 +99,12 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
         return f"Dữ liệu đã có ({has_dossiers} hồ sơ) — không tạo thêm."
     ref = seed_reference(session)
     users = seed_users(session, now)
-    from ..services.reporting.scores import seed_scoring_rules
 
     rules = seed_scoring_rules(session, now)
     if checkpoint is not None:
         checkpoint("reference", None, 0)
     history = "history: already present"
     if not has_dossiers:
-        from .bulk import bulk_history
-
         def day_done(day: date, n: int) -> None:
             if checkpoint is not None:
                 checkpoint("history", day, n)
@@ -112,8 +112,6 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
         n = bulk_history(session, now=now, months=months, per_day=per_day, checkpoint=day_done)
         history = f"history: {n} dossiers"
         if months > 0 and per_day > 0:
-            from ..services.dossiers.estimates import refresh_estimates
-
             # The estimate beside the legal date (services/dossiers/estimates.py) has its data at once.
             refresh_estimates(session, now)
     return f"Demo: {ref}, users +{users}, scoring rules +{rules}, {history}."

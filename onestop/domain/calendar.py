@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
+
 from onestop.domain.errors import CalendarYearMissing, DomainError
 
 __all__ = [
@@ -222,7 +224,6 @@ def national_holidays(first_year: int, last_year: int) -> tuple[dict[date, str],
     days are the Saturdays the Government moved a working day to (``weekend_workdays``), e.g.
     2024-05-04, 2025-04-26, 2026-08-22.
     """
-    import holidays  # local import: only needed to seed a calendar
 
     if first_year > last_year:
         raise DomainError(f"Khoảng năm không hợp lệ: {first_year}–{last_year}. (Invalid year range.)")

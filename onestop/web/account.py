@@ -4,17 +4,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db, limiter
-from ..services.admin.accounts import authenticate
+from ..services.admin.accounts import authenticate, end_sessions
+from ..services.admin.accounts import change_password as change
 from ..services.errors import ValidationFailed
 from .auth import client_ip, utcnow, wants_json_answer
+from .errors import json_error
 from .sentences import error_text
 
 bp = Blueprint("account", __name__)
@@ -55,10 +57,6 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    from flask_login import current_user
-
-    from ..services.admin.accounts import end_sessions
-
     # The session cookie is signed, not stored: a copy taken before the logout stays valid
     # unless the user's session generation moves on (this ends their other sessions too).
     end_sessions(current_user._get_current_object())
@@ -77,9 +75,6 @@ class PasswordForm(FlaskForm):
 @login_required
 def change_password() -> Any:
     """Change one's own password; forced after an admin reset (must_change_password)."""
-    from flask_login import current_user
-
-    from ..services.admin.accounts import change_password as change
 
     form = PasswordForm()
     errors: dict[str, str] = {}
@@ -106,8 +101,6 @@ def enforce_password_change() -> Any:
     session-authenticated request, HTML or JSON, is refused until it is changed. A bearer
     token is its own credential (issued and revoked by an admin) and is not affected
     (docs/security.md, "Staff sessions and API")."""
-    from flask import g, session
-    from flask_login import current_user
 
     # Cheap tests first: static files and requests without a signed-in session never load
     # the user for this.
@@ -120,8 +113,6 @@ def enforce_password_change() -> Any:
         return None  # the session was stale; the request's bearer token authenticated it
     message = _("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục.")
     if wants_json_answer():
-        from .errors import json_error
-
         return json_error(403, "password_change_required", message)
     flash(message, "warning")
     return redirect(url_for("account.change_password"))

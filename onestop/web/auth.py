@@ -12,6 +12,8 @@ from flask_login import current_user, login_required, login_url
 
 from ..extensions import db, login_manager
 from ..models import User
+from ..services.admin.accounts import user_for_token
+from .errors import json_error
 
 View = Callable[..., ResponseReturnValue]
 
@@ -30,8 +32,6 @@ def init_auth(app: Flask) -> None:
     def _unauthorized() -> Any:
         # JSON callers get the API's error shape, not a redirect to an HTML form.
         if wants_json_answer():
-            from .errors import json_error
-
             return json_error(401, "unauthorized", "Cần đăng nhập hoặc token Bearer.")
         return redirect(login_url(login_manager.login_view, next_url=request.url))
 
@@ -40,7 +40,6 @@ def init_auth(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
             return None
-        from ..services.admin.accounts import user_for_token
 
         user = user_for_token(db.session, header[7:].strip(), now=utcnow())
         g.auth_by_token = user is not None

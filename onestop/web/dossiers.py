@@ -59,6 +59,7 @@ from ..services.dossiers.handoffs import chain_step_names, unfinished_chain_step
 from ..services.dossiers.inputs import ActionInput, input_from
 from ..services.dossiers.reception import reissue_secret
 from ..services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..services.public.lookup import lookup_url as build
 from .auth import roles_required, utcnow
 from .forms import RETURN_METHOD_CHOICES, ActionForm, SimplePostForm
 from .reception import pop_secret
@@ -114,7 +115,6 @@ FORM_TITLES: dict[str, str] = {
 def lookup_url(code: str) -> str:
     """The citizen lookup URL printed as a QR code on the receipt (one definition,
     in services.public.lookup)."""
-    from ..services.public.lookup import lookup_url as build
 
     return build(str(current_app.config.get("PUBLIC_BASE_URL", "")), code)
 
@@ -122,7 +122,7 @@ def lookup_url(code: str) -> str:
 def qr_data_uri_for(code: str) -> str:
     """The receipt's QR as an inline PNG (CSP allows img-src data:), drawn by the
     citizen app's qr module so the receipt and /lookup/qr/<code>.png are the same image."""
-    from .public.qr import qr_data_uri
+    from .public.qr import qr_data_uri  # here: web.public → public.page → web.files → web.dossiers
 
     return qr_data_uri(code)
 

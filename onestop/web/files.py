@@ -18,11 +18,13 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain import files as fdom
+from ..domain.status import Channel
 from ..extensions import db
+from ..integrations.dvcqg.client import PortalClient, PortalError
 from ..integrations.storage import Storage, StorageError, storage_for
 from ..models import Dossier
 from ..services.dossiers import files as files_svc
@@ -46,7 +48,7 @@ def storage() -> Storage:
 
 
 def _dossier(code: str) -> Dossier:
-    from .dossiers import load_visible
+    from .dossiers import load_visible  # here: web.dossiers → web.reception → web.files is a cycle
 
     return load_visible(code)
 
@@ -264,8 +266,6 @@ def facts(code: str) -> Any:
 
 
 def _national_documents(d: Dossier) -> list[dict[str, Any]]:
-    from ..domain.status import Channel
-    from ..integrations.dvcqg.client import PortalClient
 
     client = PortalClient.from_config(current_app.config)
     try:
@@ -280,9 +280,6 @@ def _national_documents(d: Dossier) -> list[dict[str, Any]]:
 def national(code: str) -> Any:
     """Look the citizen up in the national document store (through the portal) and, with ``pick``,
     attach the chosen document as a component (state 3, DuocLayTuKhoDMQG)."""
-    from flask import render_template
-
-    from ..integrations.dvcqg.client import PortalError
 
     d = _dossier(code)
     if not SimplePostForm().validate():

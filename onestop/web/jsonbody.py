@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import request
 
+from ..services.errors import ValidationFailed
+
 # The deepest body the API's schemas describe is 3 levels (a list of documents); 32 leaves
 # room and keeps any recursive walk far from Python's recursion limit.
 MAX_DEPTH = 32
@@ -98,8 +100,6 @@ def request_json(*, required: bool) -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
-            from ..services.errors import ValidationFailed
-
             raise ValidationFailed({"body": "Cần nội dung JSON."})
         return None
     return parse(raw)

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import text
+
+from ..extensions import db
+from ..services.dossiers import queries
+from ..services.dossiers.queries import WAITING_LONG_DAYS
+from .auth import utcnow
 
 bp = Blueprint("main", __name__)
 
@@ -16,30 +22,20 @@ def index() -> Any:
     waiting = None
     if current_user.role in ("clerk", "head"):
         # The desk's return queue (results ready, not yet returned), counted on the home page.
-        from ..extensions import db
-        from ..services.dossiers import queries
-        from .auth import utcnow
 
         waiting = queries.waiting_to_return_counts(db.session, current_user, now=utcnow())
-    from ..services.dossiers.queries import WAITING_LONG_DAYS
 
     return render_template("main/home.html", waiting=waiting, waiting_long_days=WAITING_LONG_DAYS)
 
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    from sqlalchemy import text
-
-    from ..extensions import db
-
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
 
 
 @bp.get("/lang/<code>")
 def set_lang(code: str) -> Any:
-    from flask import current_app, request, session
-
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     ref = request.referrer or ""

@@ -37,6 +37,7 @@ from ..integrations.storage import StorageError
 from ..models import Procedure
 from ..services.dossiers import queries, reception_panel
 from ..services.dossiers.applicant import Applicant
+from ..services.dossiers.estimates import estimate_for_dossier
 from ..services.dossiers.reception import ReceptionInput, receive_dossier, reception_errors
 from ..services.errors import Forbidden, ValidationFailed
 from . import reception_scans, sentences
@@ -372,7 +373,6 @@ def same_day_reason_global(d: Any) -> str:
 @bp.app_template_global("estimate_text")
 def estimate_text_global(d: Any) -> str:
     """The honest estimate for a dossier (services/dossiers/estimates.py), "" when too few cases."""
-    from ..services.dossiers.estimates import estimate_for_dossier
 
     return sentences.estimate_text(estimate_for_dossier(db.session, d))
 

@@ -27,6 +27,7 @@ from ..services.reporting.replica import replica_as_of
 from . import sentences
 from .auth import View, roles_required, utcnow
 from .errors import json_error
+from .i18n import local_tz
 
 bp = Blueprint("reports", __name__)
 ROLES = ("head", "admin")
@@ -89,8 +90,6 @@ def _picked_value(kind: str, args: Any) -> str:
 
 
 def _tz() -> Any:
-    from .i18n import local_tz
-
     return local_tz()
 
 

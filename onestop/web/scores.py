@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -33,8 +34,6 @@ def _tz() -> str:
 
 
 def _today() -> date:
-    from zoneinfo import ZoneInfo
-
     return utcnow().astimezone(ZoneInfo(_tz())).date()
 
 

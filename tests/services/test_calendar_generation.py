@@ -1,5 +1,7 @@
 """A calendar edit reaches every process (the calendar generation, onestop/services/admin/calendars.py):
-two real processes on one committed database, then the per-unit check and the bump sites."""
+two real processes on one committed database — checking at every unit of work, and once per
+``CALENDAR_CHECK_SECONDS`` as production does (the edit then reaches the other process within that
+bound) — then the per-unit check, the interval and the bump sites."""
 from __future__ import annotations
 
 import json
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from config import Config
 from onestop.extensions import db
 from onestop.models import CalendarState
 from onestop.services.admin import agencies, calendar_changes, calendars, imports
@@ -29,8 +32,9 @@ TIMEOUT = 120  # seconds: an upper bound for one answer (a loaded CI machine), n
 class Worker:
     """The other process, driven line by line; every read is bounded by TIMEOUT."""
 
-    def __init__(self, url: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.services.calendar_worker", url], cwd=ROOT,
+    def __init__(self, url: str, check_seconds: float = 0.0) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.services.calendar_worker", url,
+                                      str(check_seconds)], cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -69,6 +73,32 @@ def worker(committed) -> Iterator[Worker]:
     w = Worker(committed.config["SQLALCHEMY_DATABASE_URI"])
     yield w
     w.close()
+
+
+@pytest.fixture
+def interval_worker(committed) -> Iterator[Worker]:
+    """The other process with production's interval between two reads of the generation."""
+    w = Worker(committed.config["SQLALCHEMY_DATABASE_URI"], Config.CALENDAR_CHECK_SECONDS)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def ticks(app_store) -> list[float]:
+    """This process's store with production's interval, on a ticker the test moves."""
+    now = [0.0]
+    saved = app_store.check_seconds, app_store.ticker
+    app_store.check_seconds, app_store.ticker = Config.CALENDAR_CHECK_SECONDS, lambda: now[0]
+    app_store.clear()
+    yield now
+    app_store.check_seconds, app_store.ticker = saved
+    app_store.clear()
+
+
+@pytest.fixture
+def app_store(request):
+    app = request.getfixturevalue("committed" if "committed" in request.fixturenames else "app")
+    return app.extensions["onestop.calendars"]
 
 
 def _working(app, identifier: str, day: date) -> bool:
@@ -125,6 +155,34 @@ def test_office_hours_edit_reaches_the_other_process(committed, worker):
             db.session.commit()
 
 
+def test_with_the_interval_an_edit_reaches_the_other_process_within_it(committed, interval_worker, ticks):
+    app, worker, bound = committed, interval_worker, Config.CALENDAR_CHECK_SECONDS
+    assert 0 < bound <= 5
+    monday, tuesday = date(2026, 5, 4), date(2026, 5, 5)
+    assert worker.ask("working", CENTRE, monday.isoformat())["working"] is True
+    assert _working(app, CENTRE, tuesday)
+
+    with app.app_context():
+        calendar_changes.add_calendar_exception(
+            db.session, on=monday, working=False, note="Lũ quét", agency=agency(db.session, COMMUNE),
+            actor=user(db.session, "t_admin"), now=NOW)
+        db.session.commit()
+    # The process that made the edit has it at once: its commit ended the interval.
+    assert not _working(app, CENTRE, monday)
+    # The other one read the generation less than the interval ago: it keeps what it built …
+    assert worker.ask("working", CENTRE, monday.isoformat())["working"] is True
+    # … and has the edit once the interval has run.
+    assert worker.ask("wait", str(bound)) == {"ok": True}
+    assert worker.ask("working", CENTRE, monday.isoformat())["working"] is False
+
+    # The other way round, on this process's interval.
+    assert worker.ask("close", COMMUNE, tuesday.isoformat()) == {"ok": True}
+    ticks[0] += bound / 2
+    assert _working(app, CENTRE, tuesday)
+    ticks[0] += bound / 2
+    assert not _working(app, CENTRE, tuesday)
+
+
 # ---------------------------------------------------------------- in one process
 
 
@@ -156,6 +214,28 @@ def test_the_store_is_the_apps_and_the_generation_is_read_once_per_unit(app, ses
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert store.generation == _generation(session)
+
+
+def test_with_the_interval_the_generation_is_read_once_per_interval(app, session, ticks):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "calendar_state" in statement:
+            statements.append(statement)
+
+    centre = agency(session, CENTRE)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):  # five units of work inside one interval: one read
+            session.commit()
+            calendars.calendar_for(session, centre)
+        assert len(statements) == 1
+        ticks[0] += Config.CALENDAR_CHECK_SECONDS
+        session.commit()
+        calendars.calendar_for(session, centre)
+        assert len(statements) == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_editing_session_sees_its_own_edit_before_commit(session):

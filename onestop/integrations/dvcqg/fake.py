@@ -25,6 +25,9 @@ from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 from jsonschema import Draft202012Validator
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .mapping import portal_date
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -370,8 +373,6 @@ class FakePortalServer:
     """The fake on a real socket in a background thread (tests, benchmark)."""
 
     def __init__(self, app: Flask | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
         class KeepAlive(WSGIRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive: a sync run reuses one connection
 
@@ -417,7 +418,6 @@ DEMO_SUBMISSIONS_NOTE = "Hồ sơ nộp trực tuyến trên Cổng DVCQG (dữ 
 
 def demo_submissions(now: datetime) -> list[dict[str, Any]]:
     """A few online submissions to the demo province's commune desks (DEMO data, docs/data.md)."""
-    from .mapping import portal_date
 
     base = now - timedelta(hours=3)
     people = [("Nguyễn Thị Hoa", "001190000111", "0912000111", "1.001193"),

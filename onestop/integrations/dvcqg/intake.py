@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError
-from ...models import Agency
+from ...models import Agency, Dossier
 from ...models.dvcqg import DvcqgIntake
 from ...services.dossiers.applicant import Applicant
 from ...services.dossiers.reception import ReceptionInput, receive_dossier
@@ -110,7 +110,6 @@ def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: da
         if prior is not None:
             if prior.content_hash == digest:
                 result.repeated += 1
-                from ...models import Dossier
 
                 dossier_code = session.scalar(select(Dossier.code).where(Dossier.id == prior.dossier_id))
                 result.acknowledgements.append({"MaHoSoQG": code, "KetQua": 1, "MaHoSo": dossier_code})

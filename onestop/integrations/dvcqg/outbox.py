@@ -16,6 +16,7 @@ first, then the progress rows in ``seq`` order, then the rating.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -23,11 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import and_, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import Dossier, DossierEvent, Rating
 from ...models.dvcqg import DvcqgAttempt, DvcqgOutbox
+from ...services.errors import NotFound
 from ...services.sql import rows_affected
 from . import mapping
 from .client import RECORD_CHUNK, PortalClient, PortalRejected, PortalUnavailable, chunks
@@ -40,8 +43,6 @@ _ROWCOUNT = {"preserve_rowcount": True}  # INSERT … SELECT counts on psycopg t
 def sync_enabled(config: Mapping[str, Any] | None = None) -> bool:
     """Sync is off unless the portal's URL and the unit code are set (ONESTOP_DVCQG_*)."""
     if config is None:
-        from flask import current_app, has_app_context
-
         if not has_app_context():
             return False
         config = current_app.config
@@ -134,7 +135,6 @@ def _load(session: Session, dossier_ids: list[int]) -> dict[int, Dossier]:
 def _files(session: Session, dossier_ids: list[int]) -> dict[int, list[Any]] | None:
     """The dossiers' stored files (components, results) where the tracker keeps files
     (``models/files.py``); None where it does not, so the file fields are omitted as unknown."""
-    import importlib
 
     try:
         model: Any = importlib.import_module("onestop.models.files").DossierFile
@@ -316,8 +316,6 @@ def resend(session: Session, code: str, now: datetime) -> int:
     the current record and that progress row go again. Returns the rows re-queued."""
     d_id = session.scalar(select(Dossier.id).where(Dossier.code == code.strip().upper()))
     if d_id is None:
-        from ...services.errors import NotFound
-
         raise NotFound(f"Không tìm thấy hồ sơ {code}.")
     dead = list(session.scalars(select(Ob.id).where(Ob.dossier_id == d_id, Ob.state == "dead")))
     ids = dead or list(session.scalars(select(Ob.id).where(Ob.dossier_id == d_id, Ob.kind == "event")

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ZNS_TEMPLATES = ("supplement", "apology", "result_ready")
 
@@ -21,8 +22,6 @@ ZNS_TEMPLATES = ("supplement", "apology", "result_ready")
 class FakeMessagingServer:
     def __init__(self, *, zalo_token: str = "zalo-test-token", sms_token: str = "sms-test-token",
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
         class Quiet(WSGIRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import boto3
+
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
@@ -102,8 +104,6 @@ class S3Storage:
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str | None = None, access_key: str | None = None,
                  secret_key: str | None = None) -> None:
-        import boto3
-
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client: S3Client = boto3.client(

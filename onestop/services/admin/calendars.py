@@ -13,10 +13,13 @@ every edit that changes a calendar — an exception added or removed, an agency'
 zone or place in the tree — bumps the *calendar generation* (one row, ``calendar_state``) in the
 same transaction as the edit. A store remembers the generation its calendars were built under;
 the first calendar use of each unit of work (a request, a job run, a CLI command: one ORM
-transaction) reads that row — one single-row primary-key SELECT — and a store that is behind
-drops what it built. The editing session itself, until it commits, bypasses the shared entries
-and reads its own (uncommitted) exceptions. docs/operations.md, "Lịch làm việc giữa các tiến
-trình", describes it for operators.
+transaction) reads that row — one single-row primary-key SELECT — unless this process read it
+less than ``check_seconds`` ago (``CALENDAR_CHECK_SECONDS``, default 2 s: a busy process then pays
+one SELECT per interval, not one per request), and a store that is behind drops what it built.
+So an edit committed elsewhere is in force in every process at most ``check_seconds`` after its
+commit, and at once in the process that made it (its commit expires the interval). The editing
+session itself, until it commits, bypasses the shared entries and reads its own (uncommitted)
+exceptions. docs/operations.md, "Lịch làm việc giữa các tiến trình", describes it for operators.
 
 The years covered are computed from today when a unit starts (never a constant that runs out):
 at least five years past today (:func:`onestop.domain.calendar.calendar_years`).
@@ -31,14 +34,23 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, event, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Session, scoped_session
 
 from ...database.events import autocommit_read
-from ...domain.calendar import DEFAULT_FIRST_YEAR, DEFAULT_YEARS_AHEAD, CalendarException, OfficeHours, WorkingCalendar, calendar_years, lunar_new_year_days
+from ...domain.calendar import (
+    DEFAULT_FIRST_YEAR,
+    DEFAULT_YEARS_AHEAD,
+    CalendarException,
+    OfficeHours,
+    WorkingCalendar,
+    calendar_years,
+    lunar_new_year_days,
+)
 from ...domain.errors import DomainError
 from ...models import Agency, CalendarExceptionRow, CalendarState, TetConfirmation, User
+from ..notify.notifications import notify
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 FIRST_YEAR = DEFAULT_FIRST_YEAR  # the calendar's first year (its last one moves with today)
@@ -56,7 +68,8 @@ class CalendarStore:
     """One application's built calendars, valid for one (generation, years) at a time."""
 
     def __init__(self, *, clock: Callable[[], datetime], first_year: int = DEFAULT_FIRST_YEAR,
-                 years_ahead: int = DEFAULT_YEARS_AHEAD, tz: str = DEFAULT_TZ) -> None:
+                 years_ahead: int = DEFAULT_YEARS_AHEAD, tz: str = DEFAULT_TZ, check_seconds: float = 0.0,
+                 ticker: Callable[[], float] | None = None) -> None:
         self.first_year = first_year
         self.years_ahead = years_ahead
         self.tz = ZoneInfo(tz)
@@ -64,6 +77,14 @@ class CalendarStore:
         # never read it themselves); tests inject a fixed one.
         self.clock = clock
         self.builds = 0  # calendars built since start (operations metric, tests)
+        # How long a generation read stays good for this process's units of work (0, or no
+        # ticker: every unit reads it), measured on ``ticker`` — the app factory supplies a
+        # monotonic clock, as it does the wall clock above; tests inject one they move.
+        self.check_seconds = check_seconds
+        self.ticker: Callable[[], float] = ticker or (lambda: 0.0)
+        if ticker is None:
+            self.check_seconds = 0.0
+        self._checked: tuple[float, Token] | None = None
         self._lock = threading.Lock()
         self._current: tuple[Token, tuple[int, int]] | None = None
         self._by_key: dict[Hashable, WorkingCalendar] = {}
@@ -79,6 +100,7 @@ class CalendarStore:
     def clear(self) -> None:
         with self._lock:
             self._current = None
+            self._checked = None
             self._by_key.clear()
             self._by_content.clear()
 
@@ -94,6 +116,21 @@ class CalendarStore:
                 self._current = (token, years)
                 self._by_key.clear()
                 self._by_content.clear()
+
+    def recent(self) -> Token | None:
+        """The generation read less than ``check_seconds`` ago by this process, if any."""
+        checked = self._checked
+        if checked is None or self.check_seconds <= 0 or self.ticker() - checked[0] >= self.check_seconds:
+            return None
+        return checked[1]
+
+    def checked(self, token: Token) -> None:
+        """A unit of work has just read ``token`` from the database."""
+        self._checked = (self.ticker(), token)
+
+    def expire(self) -> None:
+        """The next unit of work reads the generation again (this process committed an edit)."""
+        self._checked = None
 
     def get(self, key: Hashable, unit: _Unit) -> WorkingCalendar | None:
         with self._lock:
@@ -168,13 +205,17 @@ def _read_generation(session: Session) -> Token:
 
 
 def _unit(session: Session) -> tuple[CalendarStore, _Unit]:
-    """The store, and this unit of work's generation check — done once per transaction."""
+    """The store, and this unit of work's generation check — done once per transaction, and
+    read from the database at most once per ``check_seconds`` per process."""
     real = _real(session)
     store = store_of(real)
     unit = real.info.get(_UNIT_KEY)
     if unit is not None and unit.txn is real.get_transaction():
         return store, cast(_Unit, unit)
-    token = _read_generation(real)
+    token = store.recent()
+    if token is None:
+        token = _read_generation(real)
+        store.checked(token)
     unit = _Unit(real.get_transaction(), token, store.years())
     store.observe(token, unit.years)
     real.info[_UNIT_KEY] = unit
@@ -196,8 +237,12 @@ def bump_generation(session: Session, now: datetime | None = None) -> None:
         session.add(CalendarState(id=1, generation=1, stamp=stamp, changed_at=now))
         session.flush()
     real = _real(session)
+    store = store_of(real)
     # Until this transaction ends, this session must see its own edit: no shared entries.
-    real.info[_UNIT_KEY] = _Unit(real.get_transaction(), None, store_of(real).years(), dirty=True)
+    real.info[_UNIT_KEY] = _Unit(real.get_transaction(), None, store.years(), dirty=True)
+    # Once it commits, this process's next unit of work reads the new generation at once, whatever
+    # the interval (a rolled-back edit only costs one extra read at a later commit).
+    event.listen(real, "after_commit", lambda _session: store.expire(), once=True)
 
 
 def covered_years(session: Session) -> range:
@@ -361,7 +406,8 @@ def tet_years(session: Session, now: datetime) -> list[TetYear]:
             status = "changed"
         else:
             status = "confirmed"
-        near = [e for e in edits if days and days[0] - TET_EDIT_WINDOW <= e.on_date <= days[-1] + TET_EDIT_WINDOW]
+        near = [e for e in edits
+                if days and days[0] - TET_EDIT_WINDOW <= e.on_date <= days[-1] + TET_EDIT_WINDOW]
         out.append(TetYear(year, days, status, conf, names.get(conf.confirmed_by_id, "") if conf and
                            conf.confirmed_by_id else "", near))
     return out
@@ -381,7 +427,8 @@ def confirm_tet(session: Session, year: int, *, actor_id: int | None, now: datet
                           f"(Only the years {first}–{last} can be confirmed.)")
     days = lunar_new_year_days(year, year).get(year, ())
     if not days:
-        raise DomainError(f"Gói lịch (holidays) không có ngày Tết năm {year}; nhập ngày nghỉ Tết làm ngoại lệ. "
+        raise DomainError(f"Gói lịch (holidays) không có ngày Tết năm {year}; "
+                          "nhập ngày nghỉ Tết làm ngoại lệ. "
                           f"(The holidays package has no Tết for {year}.)")
     row = session.get(TetConfirmation, year)
     if row is None:
@@ -413,7 +460,6 @@ def _record_tet_edit(session: Session, on: date, actor_id: int | None, now: date
 def warn_unconfirmed_tet(session: Session, now: datetime) -> dict[str, Any]:
     """In November (jobs/calendar_check.py): tell the active admins, once per year and estimate,
     that next year's Tết in the calendar is still the package's estimate."""
-    from ..notify.notifications import notify
 
     year = now.astimezone(store_of(session).tz).year + 1
     flagged = next((t for t in unconfirmed_tet_years(session, now) if t.year == year and t.days), None)

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,8 +33,6 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
     if not p.exists():
         raise ValidationFailed({"file": f"Không tìm thấy tệp {p}."})
     if p.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
         wb = load_workbook(p, read_only=True, data_only=True)
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)

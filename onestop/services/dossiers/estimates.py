@@ -24,11 +24,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, and_, case, delete, fun
 from sqlalchemy.orm import Session
 
 from ...database.base import UTCDateTime
+from ...domain.errors import DomainError
 from ...domain.status import DossierStatus
-from ...models import Agency, Dossier, Procedure
+from ...models import Agency, Dossier, HandoffLeg, Procedure
 from ...models.estimate import ProcedureEstimate
 from ..admin.agencies import resolve_kind
 from ..admin.calendars import national_calendar
+from ..reporting.reports import resolver_id
 
 WINDOW_DAYS = 90
 MIN_CASES = 10
@@ -84,7 +86,6 @@ def _fill_days(session: Session, start: datetime, now: datetime) -> None:
 
 def samples_query(now: datetime, window_days: int = WINDOW_DAYS) -> Any:
     """(procedure_id, agency_id, days) for each result of the window: a subquery."""
-    from ..reporting.reports import resolver_id
 
     since = now - timedelta(days=window_days)
     r = _days.alias("r")
@@ -187,7 +188,6 @@ def estimate_for(session: Session, procedure_id: int, agency_id: int | None,
 
 def resolving_agency_at(session: Session, procedure: Procedure, desk: Agency) -> Agency | None:
     """The agency that will resolve ``procedure`` received at ``desk`` (as ``transfer`` picks it)."""
-    from ...domain.errors import DomainError
 
     kind = procedure.steps[0].agency_kind if procedure.steps else procedure.lead_kind
     try:
@@ -199,7 +199,6 @@ def resolving_agency_at(session: Session, procedure: Procedure, desk: Agency) ->
 def estimate_for_dossier(session: Session, d: Dossier) -> Estimate | None:
     """The estimate for a dossier: at its resolving agency (the first hand-off's receiver, else
     the one ``transfer`` will pick)."""
-    from ...models import HandoffLeg
 
     agency_id = session.scalar(select(HandoffLeg.to_agency_id).where(HandoffLeg.dossier_id == d.id,
                                                                      HandoffLeg.seq == 1))

@@ -8,6 +8,9 @@ adds the row (``attach``) and commits. A failed commit leaves an object with no 
 ``purge_orphans`` deletes after a grace period; a row never points at a missing object."""
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -264,7 +267,6 @@ def set_dossier_facts(session: Session, dossier: Dossier, *, actor: User, vneid_
     """Record what the 766 index reads about the dossier itself: identity verified through VNeID, how
     the fee was paid (1 national payment platform, 2 provincial gateway, None not online), the amount,
     and the national databases consulted. The receiving desk or the holder; all or nothing."""
-    import re
 
     if not may_attach(actor, dossier):
         raise Forbidden("Bạn không có quyền cập nhật hồ sơ này.")
@@ -300,8 +302,6 @@ def import_national(session: Session, storage: Storage, dossier: Dossier, *, act
     is checked like an upload (content sniffed, size, hash), stored first, then the row is added —
     state 3 (an earlier result reused), already approved by its issuer. The caller commits, and
     deletes the object again if the commit fails."""
-    import base64
-    import binascii
 
     if not may_attach(actor, dossier):
         raise Forbidden("Bạn không có quyền đính kèm tệp vào hồ sơ này.")

@@ -14,14 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, false, func, or_, select, union_all
+from sqlalchemy import Select, and_, case, false, func, or_, select, union_all, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierStatus, Role
 from ...domain.timing import TimeLeft, Timing
 from ...models import Agency, Dossier, HandoffLeg, Notification, Procedure, User
 from ..admin.agencies import subtree_ids_query
-from .applicant import fold
+from .applicant import fold, normalize_phone
 from .timing import open_pause_start, timing_for
 from .timing_sql import is_paused_open
 
@@ -188,8 +188,6 @@ def parse_search(text: str) -> SearchQuery | None:
     if not text:
         return None
     if _DIGITS_ONLY.match(text) and sum(c.isdigit() for c in text) >= 3:
-        from .applicant import normalize_phone
-
         return SearchQuery("digits", normalize_phone(text))
     if _CODE_LIKE.match(text):
         return SearchQuery("code", text.upper())
@@ -423,7 +421,6 @@ def unread_count(session: Session, user: User) -> int:
 
 def mark_read(session: Session, user: User, *, now: datetime, notification_id: int | None = None) -> int:
     """Mark one (or all) of the user's notifications read: one UPDATE."""
-    from sqlalchemy import update
 
     stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:

@@ -23,11 +23,27 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, ColumnElement, Integer, Select, String, and_, cast, exists, func, literal, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ...models import Notification, OutboxMessage
+from ...domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
+from ...integrations.messaging.senders import HttpSmsSender, ZaloZnsSender
+from ...models import Dossier, DossierEvent, Notification, OutboxMessage
 from ..sql import rows_affected
 
 log = logging.getLogger(__name__)
@@ -164,8 +180,6 @@ def queue_message(session: Session, *, channel: str, recipient: str, subject: st
                                         "dossier_id", "created_at", "attempts", "next_attempt_at",
                                         "last_error"), q)
     if inserted and template_id:
-        from sqlalchemy import update
-
         session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
                         .values(template_id=template_id, template_data=dict(template_data or {})))
     return inserted > 0
@@ -175,8 +189,6 @@ def queue_message(session: Session, *, channel: str, recipient: str, subject: st
 
 
 def _label_case(column: Any, labels: Mapping[Any, str]) -> ColumnElement[str]:
-    from sqlalchemy import case
-
     return case(*[(column == str(k), literal(v, String)) for k, v in labels.items()],
                 else_=literal("", String))
 
@@ -186,8 +198,6 @@ def enqueue_status_emails(session: Session, *, since: datetime, now: datetime) -
     receipt, supplement request, refusal, apology and new date, result ready, return, stop …
     One INSERT … SELECT over the event log (indexed by time); the key is the event id, so an
     overlapping window never sends twice."""
-    from ...domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
-    from ...models import Dossier, DossierEvent
 
     d = Dossier.__table__
     e = DossierEvent.__table__
@@ -269,7 +279,6 @@ class LoggingSender:
 def senders_from_config(config: Mapping[str, Any]) -> dict[str, Sender]:
     """E-mail through SMTP; SMS and Zalo only when their provider is configured (off unless set,
     docs/operations.md): a channel without a sender keeps its messages queued, untried."""
-    from ...integrations.messaging.senders import HttpSmsSender, ZaloZnsSender
 
     senders: dict[str, Sender] = {"email": SmtpSender.from_config(config)}
     if config.get("SMS_GATEWAY_URL"):

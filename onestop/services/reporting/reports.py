@@ -75,6 +75,7 @@ from ...models import (
     User,
 )
 from .. import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
+from ..admin import calendars
 from ..admin.agencies import subtree_ids_query
 from ..admin.calendars import calendar_for
 from ..dossiers.timing import open_pause_start
@@ -521,7 +522,6 @@ def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> 
     Only years the working calendar covers can be reported on: from CALENDAR_FIRST_YEAR (its end
     moves with today, and a period not yet over is measured as of now)."""
     first, last = _parse_period(kind, value, start, end)
-    from ..admin import calendars
 
     if first.year < calendars.FIRST_YEAR or last.year > calendars.MAX_YEAR:
         raise ValidationFailed({"period": f"Kỳ báo cáo phải từ năm {calendars.FIRST_YEAR} "

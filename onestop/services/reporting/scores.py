@@ -21,7 +21,17 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError
 from ...domain.index766 import EXTRA_RULES_766
-from ...domain.scoring import PAR_TTHC_RULES, RULES_766, ScoringRule, at_risk, rate, rule_kind, score, what_if
+from ...domain.scoring import (
+    PAR_TTHC_RULES,
+    RULES_766,
+    ScoringRule,
+    at_risk,
+    rate,
+    rule_kind,
+    satisfaction_rate,
+    score,
+    what_if,
+)
 from ...domain.status import RUNNING
 from ...models import Agency, Dossier, Procedure, ScoringRuleRow
 from ..admin.calendars import calendar_for
@@ -114,7 +124,6 @@ def measured_values(counts: Counts, online_services: tuple[int, int]) -> dict[st
     """Each measure with its numerator and denominator. Satisfaction (Decision 766 indicator 5.4)
     counts DOSSIERS: 100 % − (% overdue + % of dossiers with a "dissatisfied" rating or an upheld complaint),
     docs/rules.md, "Form 06 and the on-time rate"."""
-    from ...domain.scoring import satisfaction_rate
 
     unhappy = min(counts.received_total, counts.unhappy)
     return {
@@ -228,6 +237,7 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
     as_of = min(now, end_m)
     counts = subtree_counts(session, agency, start_m, as_of, tz, by=scope) if as_of > start_m else Counts()
     values = measured_values(counts, online_service_counts(session))
+    # here, not at the top: services.reporting.index766 imports this module (an import cycle)
     from .index766 import file_measures  # the 766 measures from files, identity, payment, sync
 
     values.update(file_values if file_values is not None
