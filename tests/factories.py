@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import Flask, g
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestop.demo.seed import seed_reference
+from onestop.domain.status import DossierStatus
+from onestop.extensions import db, limiter
 from onestop.models import Agency, Procedure, User
 from onestop.services.admin.accounts import create_user
+from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.applicant import Applicant
+from onestop.services.dossiers.inputs import CompleteInput
 from onestop.services.dossiers.reception import ReceptionInput, ReceptionResult, receive_dossier
+from tests.times import MONDAY, TUESDAY_10
 
 PASSWORD = "test-pass-123"
 
@@ -78,3 +85,31 @@ def receive(
         channel=channel, outcome=outcome, **kw,
     )
     return receive_dossier(session, data, agency=actor.agency, actor=actor, now=now)
+
+
+def returned(session: Session, **kw: Any) -> ReceptionResult:
+    """A dossier received on MONDAY, finished and returned to the citizen on TUESDAY_10 (the
+    moment the citizen-surface tests look it up), committed."""
+    res = receive(session, now=MONDAY, **kw)
+    d = res.dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
+    apply_action(session, d, "complete", CompleteInput(result="Đã cấp"), actor=user(session, "t_head"),
+                 now=TUESDAY_10)
+    apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=TUESDAY_10)
+    session.commit()
+    assert d.status == DossierStatus.RETURNED
+    return res
+
+
+def client_as(app: Flask, username: str | None) -> FlaskClient:
+    """A fresh test client signed in as ``username`` by its session cookie (no POST /login, so
+    nothing is throttled or audited), or anonymous for None."""
+    limiter.reset()
+    g.pop("_login_user", None)  # the test's app context is shared: forget the cached user
+    c = app.test_client()
+    if username:
+        uid = user(db.session, username).id
+        with c.session_transaction() as s:
+            s["_user_id"] = str(uid)
+            s["_fresh"] = True
+    return c

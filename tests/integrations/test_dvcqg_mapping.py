@@ -11,10 +11,7 @@ from jsonschema import Draft202012Validator
 from onestop.domain.status import DossierStatus
 from onestop.integrations.dvcqg import mapping
 from onestop.integrations.dvcqg.fake import SCHEMA_DIR
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour - 7, minute, tzinfo=UTC)
+from tests.times import hanoi
 
 
 def schema(name: str) -> Draft202012Validator:
@@ -37,10 +34,10 @@ def dossier(**kw) -> NS:
         "procedure": NS(code="1.004884", name="Đăng ký thường trú", field="Đăng ký, quản lý cư trú",
                      fee="15.000đ/lần (trực tiếp); 7.000đ/lần (trực tuyến)"),
         "applicant_name": "Nguyễn Văn An", "applicant_id_number": "001090012345", "applicant_phone": "0912345678",
-        "applicant_email": "", "channel": "direct", "submitted_at": utc(2, 9), "received_at": utc(2, 9),
-        "due_at": utc(5, 17), "promised_due_at": None, "status": "processing", "finished_at": None, "returned_at": None,
+        "applicant_email": "", "channel": "direct", "submitted_at": hanoi(2026, 3, 2, 9), "received_at": hanoi(2026, 3, 2, 9),
+        "due_at": hanoi(2026, 3, 5, 17), "promised_due_at": None, "status": "processing", "finished_at": None, "returned_at": None,
         "result_note": "", "note": "", "documents": [{"name": "Tờ khai", "provided": True}], "current_agency": UBND,
-        "events": [ev(1, "receive", utc(2, 9), "received", {"due_at": utc(5, 17).isoformat()})],
+        "events": [ev(1, "receive", hanoi(2026, 3, 2, 9), "received", {"due_at": hanoi(2026, 3, 5, 17).isoformat()})],
     }
     base.update(kw)
     return NS(**base)
@@ -96,10 +93,10 @@ def test_fees_plain_amount_priced_free_text_named_zero_none():
 
 
 def test_returned_dossier_has_end_return_form_and_result():
-    events = [ev(1, "receive", utc(2, 9), "received", {"due_at": utc(5, 17).isoformat()}),
-              ev(2, "complete", utc(4, 10), "result_ready"),
-              ev(3, "return_result", utc(4, 15), "returned", {"method": "postal"})]
-    rec = mapping.dossier_record(dossier(status="returned", finished_at=utc(4, 10), returned_at=utc(4, 15),
+    events = [ev(1, "receive", hanoi(2026, 3, 2, 9), "received", {"due_at": hanoi(2026, 3, 5, 17).isoformat()}),
+              ev(2, "complete", hanoi(2026, 3, 4, 10), "result_ready"),
+              ev(3, "return_result", hanoi(2026, 3, 4, 15), "returned", {"method": "postal"})]
+    rec = mapping.dossier_record(dossier(status="returned", finished_at=hanoi(2026, 3, 4, 10), returned_at=hanoi(2026, 3, 4, 15),
                                          result_note="Giấy xác nhận thường trú", events=events))
     assert rec["TrangThaiHoSo"] == 10
     assert rec["NgayKetThucXuLy"] == "20260304100000" and rec["NgayTra"] == "20260304150000"
@@ -108,21 +105,21 @@ def test_returned_dossier_has_end_return_form_and_result():
 
 
 def test_refusal_has_its_date():
-    rec = mapping.dossier_record(dossier(status="refused", finished_at=utc(2, 9), received_at=None, due_at=None))
+    rec = mapping.dossier_record(dossier(status="refused", finished_at=hanoi(2026, 3, 2, 9), received_at=None, due_at=None))
     assert rec["TrangThaiHoSo"] == 3 and rec["NgayTuChoi"] == "20260302090000"
 
 
 def test_supplement_rounds_carry_the_appointment_before_and_after():
     events = [
-        ev(1, "receive", utc(2, 9), "received", {"due_at": utc(5, 17).isoformat()}),
-        ev(2, "transfer", utc(2, 9), "processing"),
-        ev(3, "request_supplement", utc(3, 9), "awaiting_supplement",
+        ev(1, "receive", hanoi(2026, 3, 2, 9), "received", {"due_at": hanoi(2026, 3, 5, 17).isoformat()}),
+        ev(2, "transfer", hanoi(2026, 3, 2, 9), "processing"),
+        ev(3, "request_supplement", hanoi(2026, 3, 3, 9), "awaiting_supplement",
            {"missing_items": ["Sổ hộ khẩu"], "reason": "Thiếu giấy tờ"}, actor=OFFICER),
-        ev(4, "provide_supplement", utc(4, 9), "processing",
-           {"old_due_at": utc(5, 17).isoformat(), "due_at": utc(6, 17).isoformat()}),
-        ev(5, "request_supplement", utc(5, 9), "awaiting_supplement", {"missing_items": ["Ảnh"], "reason": "Mờ"}),
+        ev(4, "provide_supplement", hanoi(2026, 3, 4, 9), "processing",
+           {"old_due_at": hanoi(2026, 3, 5, 17).isoformat(), "due_at": hanoi(2026, 3, 6, 17).isoformat()}),
+        ev(5, "request_supplement", hanoi(2026, 3, 5, 9), "awaiting_supplement", {"missing_items": ["Ảnh"], "reason": "Mờ"}),
     ]
-    rounds = mapping.dossier_record(dossier(status="awaiting_supplement", due_at=utc(6, 17),
+    rounds = mapping.dossier_record(dossier(status="awaiting_supplement", due_at=hanoi(2026, 3, 6, 17),
                                             events=events))["DanhSachHoSoBoSung"]
     assert rounds[0] == {"HoSoBoSungId": "000.01.31.H25-260302-0001-BS1", "NoiDungBoSung": "Thiếu giấy tờ; Sổ hộ khẩu",
                          "NgayBoSung": "20260303090000", "TrangThaiBoSung": 1, "NgayHenTraTruoc": "20260305170000",
@@ -133,15 +130,15 @@ def test_supplement_rounds_carry_the_appointment_before_and_after():
 
 
 def test_desk_supplement_before_reception_is_not_a_round():
-    events = [ev(1, "request_supplement", utc(2, 9), "incomplete", {"missing_items": ["x"], "reason": "y"})]
+    events = [ev(1, "request_supplement", hanoi(2026, 3, 2, 9), "incomplete", {"missing_items": ["x"], "reason": "y"})]
     rec = mapping.dossier_record(dossier(status="incomplete", received_at=None, due_at=None, events=events))
     assert rec["TrangThaiHoSo"] == 5 and "DanhSachHoSoBoSung" not in rec
 
 
 def test_lien_thong_hand_off_is_a_progress_row_of_the_same_dossier():
     d = dossier()
-    hand_off = ev(3, "hand_off", utc(2, 10), "processing", {"to_agency_name": "Công an xã Tân Lạc",
-                                                           "leg_due_at": utc(3, 11, 15).isoformat()},
+    hand_off = ev(3, "hand_off", hanoi(2026, 3, 2, 10), "processing", {"to_agency_name": "Công an xã Tân Lạc",
+                                                           "leg_due_at": hanoi(2026, 3, 3, 11, 15).isoformat()},
                   actor=OFFICER, agency=UBND)
     row = mapping.progress_row(d, hand_off)
     assert row["MaHoSo"] == d.code and row["TrangThai"] == 4
@@ -152,7 +149,7 @@ def test_lien_thong_hand_off_is_a_progress_row_of_the_same_dossier():
 
 
 def test_rating_payload_from_sipas_factors():
-    rating = NS(created_at=utc(6, 9), score_access=5, score_procedure=4, score_officer=5, score_result=5,
+    rating = NS(created_at=hanoi(2026, 3, 6, 9), score_access=5, score_procedure=4, score_officer=5, score_result=5,
                 score_feedback=3, satisfied=True, comment="")
     item = mapping.rating_record(dossier(), rating)
     assert item == {"MaHoSo": "000.01.31.H25-260302-0001", "NgayDanhGia": "20260306090000", "DiemTiepCan": 5,
@@ -171,7 +168,7 @@ def test_stored_files_fill_documents_digitisation_and_results():
         NS(id=10, kind="result", title="Giấy xác nhận", filename="kq.pdf", component_no=None,
            digitisation_state=1, from_national_store=False, result_code="GXN", approval_state=2),
     ]
-    rec = mapping.dossier_record(dossier(status="result_ready", finished_at=utc(4, 10), result_note="KQ"), files)
+    rec = mapping.dossier_record(dossier(status="result_ready", finished_at=hanoi(2026, 3, 4, 10), result_note="KQ"), files)
     assert rec["TaiLieuNop"] == [
         {"TepDinhKemId": "7", "TenTepDinhKem": "Tờ khai", "IsDeleted": False, "MaThanhPhanHoSo": "1",
          "DuocSoHoa": 1, "DuocTaiSuDung": 0, "DuocLayTuKhoDMQG": 0},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -35,13 +35,9 @@ from onestop.services.dossiers.inputs import (
     WithdrawInput,
 )
 from tests.factories import receive, user
+from tests.times import hanoi
 
 UNIT = "000.00.00.H25"
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    """March 2026, Hà Nội local time."""
-    return datetime(2026, 3, day, 0, minute, tzinfo=UTC) + timedelta(hours=hour - 7)
 
 
 @pytest.fixture
@@ -71,12 +67,12 @@ def dump(portal: FakePortalServer) -> dict:
 
 
 def full_journey(session, day: int = 2):
-    d = receive(session, now=utc(day, 9)).dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=utc(day, 9, 5))
+    d = receive(session, now=hanoi(2026, 3, day, 9)).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 3, day, 9, 5))
     apply_action(session, d, "complete",
-                 CompleteInput(result="Xác nhận"), actor=user(session, "t_officer"), now=utc(day, 14))
+                 CompleteInput(result="Xác nhận"), actor=user(session, "t_officer"), now=hanoi(2026, 3, day, 14))
     apply_action(session, d, "return_result",
-                 ReturnInput(method="direct"), actor=user(session, "t_clerk"), now=utc(day, 15))
+                 ReturnInput(method="direct"), actor=user(session, "t_clerk"), now=hanoi(2026, 3, day, 15))
     return d
 
 
@@ -84,7 +80,7 @@ def full_journey(session, day: int = 2):
 
 
 def test_nothing_is_queued_when_sync_is_off(app, session):
-    receive(session, now=utc(2, 9))
+    receive(session, now=hanoi(2026, 3, 2, 9))
     session.flush()
     assert session.scalar(select(func.count()).select_from(DvcqgOutbox)) == 0
 
@@ -99,14 +95,14 @@ def test_each_event_is_queued_in_the_transaction_of_the_change(app, session, syn
     nested = session.begin_nested()
     with pytest.raises(Exception):  # noqa: B017
         apply_action(session, d, "stop",
-                     StopInput(reason="x"), actor=user(session, "t_officer"), now=utc(2, 16))
+                     StopInput(reason="x"), actor=user(session, "t_officer"), now=hanoi(2026, 3, 2, 16))
     nested.rollback()
     assert session.scalar(select(func.count()).select_from(DvcqgOutbox).where(DvcqgOutbox.dossier_id == d.id)) == 4
 
 
 def test_push_sends_record_then_progress_and_the_portal_view_equals_ours(app, session, sync_on):
     d = full_journey(session)
-    res = send_pending(session, client_for(sync_on), utc(2, 16))
+    res = send_pending(session, client_for(sync_on), hanoi(2026, 3, 2, 16))
     assert (res.sent, res.retried, res.dead) == (4, 0, 0)
     seen = dump(sync_on)
     assert seen["dossiers"][d.code] == current_record(session, d)
@@ -122,25 +118,25 @@ def test_rating_goes_up_after_the_dossier(app, session, sync_on):
 
     rating = Rating(dossier_id=d.id, agency_id=d.receiving_agency_id, score_access=5, score_procedure=4,
                     score_officer=5, score_result=5, score_feedback=4, satisfied=True, comment="Tốt",
-                    created_at=utc(2, 16))
+                    created_at=hanoi(2026, 3, 2, 16))
     session.add(rating)
     session.flush()
     from onestop.integrations.dvcqg.outbox import enqueue_rating
 
     enqueue_rating(session, rating)
     session.flush()
-    send_pending(session, client_for(sync_on), utc(2, 17))
+    send_pending(session, client_for(sync_on), hanoi(2026, 3, 2, 17))
     assert dump(sync_on)["ratings"][d.code]["DiemThuTuc"] == 4
     assert status_counts(session)["synced"] == 5
 
 
 def test_an_already_known_dossier_is_updated_and_resending_is_harmless(app, session, sync_on):
-    d = receive(session, now=utc(2, 9)).dossier
-    send_pending(session, client_for(sync_on), utc(2, 10))
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
+    send_pending(session, client_for(sync_on), hanoi(2026, 3, 2, 10))
     # The portal keeps it; our row is put back as if the outcome had been lost (crash after send).
-    resend(session, d.code, utc(2, 11))
+    resend(session, d.code, hanoi(2026, 3, 2, 11))
     session.flush()
-    res = send_pending(session, client_for(sync_on), utc(2, 12))
+    res = send_pending(session, client_for(sync_on), hanoi(2026, 3, 2, 12))
     assert res.sent == 1 and res.dead == 0
     seen = dump(sync_on)
     assert len(seen["progress"][d.code]) == 1  # the same progress row twice is stored once
@@ -148,12 +144,12 @@ def test_an_already_known_dossier_is_updated_and_resending_is_harmless(app, sess
 
 
 def test_refused_record_backs_off_then_is_dead_with_the_portal_message(app, session, sync_on, monkeypatch):
-    good = receive(session, now=utc(2, 9)).dossier
-    bad = receive(session, now=utc(2, 9, 1), name="Trần Thị Bé").dossier
+    good = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
+    bad = receive(session, now=hanoi(2026, 3, 2, 9, 1), name="Trần Thị Bé").dossier
     # A dossier whose code is not of the unit's province: the portal refuses it.
     session.execute(Dossier.__table__.update().where(Dossier.id == bad.id).values(code="000.00.01.H99-260302-0001"))
     session.expire_all()
-    now = utc(2, 10)
+    now = hanoi(2026, 3, 2, 10)
     res = send_pending(session, client_for(sync_on), now, max_attempts=3, base_backoff_seconds=60)
     assert (res.sent, res.retried, res.dead) == (1, 1, 0)  # the good one is not held back
     row = session.scalars(select(DvcqgOutbox).where(DvcqgOutbox.dossier_id == bad.id)).one()
@@ -174,9 +170,9 @@ def test_refused_record_backs_off_then_is_dead_with_the_portal_message(app, sess
 
 @pytest.mark.parametrize("mode", ["5xx", "malformed", "timeout"])
 def test_portal_failures_are_retried_never_dead_lettered(app, session, sync_on, mode):
-    d = receive(session, now=utc(2, 9)).dossier
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
     control(sync_on, "fail", {"mode": mode, "count": -1, "delay": 1.5})
-    now = utc(2, 10)
+    now = hanoi(2026, 3, 2, 10)
     for i in range(12):  # far more than max_attempts
         res = send_pending(session, client_for(sync_on, timeout=0.5), now + timedelta(hours=i), max_attempts=3)
         assert res.unavailable
@@ -188,17 +184,17 @@ def test_portal_failures_are_retried_never_dead_lettered(app, session, sync_on, 
 
 
 def test_expired_session_logs_in_again(app, session, sync_on):
-    d = receive(session, now=utc(2, 9)).dossier
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
     client = client_for(sync_on)
     client.login()
     control(sync_on, "fail", {"mode": "expire", "count": 1})
-    assert send_pending(session, client, utc(2, 10)).sent == 1
+    assert send_pending(session, client, hanoi(2026, 3, 2, 10)).sent == 1
     assert d.code in dump(sync_on)["dossiers"]
 
 
 def test_portal_down_for_a_day_is_caught_up_in_order(app, session, sync_on):
     control(sync_on, "fail", {"mode": "5xx", "count": -1})
-    start = utc(2, 8)
+    start = hanoi(2026, 3, 2, 8)
     dossiers = []
     for i in range(6):
         d = receive(session, now=start + timedelta(minutes=10 * i), name=f"Nguyễn Văn {chr(65 + i)}").dossier
@@ -222,16 +218,16 @@ def test_portal_down_for_a_day_is_caught_up_in_order(app, session, sync_on):
 def test_backfill_since_queues_history_once(app, session, sync_on, monkeypatch):
     monkeypatch.setitem(app.config, "DVCQG_URL", "")  # sync was off when these happened
     full_journey(session, day=2)
-    d2 = receive(session, now=utc(4, 9)).dossier
+    d2 = receive(session, now=hanoi(2026, 3, 4, 9)).dossier
     monkeypatch.setitem(app.config, "DVCQG_URL", sync_on.base_url)
-    assert enqueue_since(session, utc(3, 0), utc(5, 9)) == 1
-    assert enqueue_since(session, utc(3, 0), utc(5, 9)) == 0
-    send_pending(session, client_for(sync_on), utc(5, 9))
+    assert enqueue_since(session, hanoi(2026, 3, 3, 0), hanoi(2026, 3, 5, 9)) == 1
+    assert enqueue_since(session, hanoi(2026, 3, 3, 0), hanoi(2026, 3, 5, 9)) == 0
+    send_pending(session, client_for(sync_on), hanoi(2026, 3, 5, 9))
     assert list(dump(sync_on)["dossiers"]) == [d2.code]
 
 
 def test_job_sync_now_reports_off_when_not_configured(app, session):
-    assert sync_now(session, {"DVCQG_URL": "", "DVCQG_UNIT_CODE": ""}, utc(2, 9)) == {"enabled": False}
+    assert sync_now(session, {"DVCQG_URL": "", "DVCQG_UNIT_CODE": ""}, hanoi(2026, 3, 2, 9)) == {"enabled": False}
 
 
 # ------------------------------------------------------------------ intake
@@ -248,7 +244,7 @@ def submission(code: str, **kw) -> dict:
 
 def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_other(app, session, sync_on):
     control(sync_on, "submissions", [submission("G22-0001")])
-    now = utc(3, 7)  # the job runs the next morning (Tue 07:00 local)
+    now = hanoi(2026, 3, 3, 7)  # the job runs the next morning (Tue 07:00 local)
     out = sync_now(session, app.config, now)
     assert out["intake"] == {"accepted": 1, "refused": 0, "repeated": 0}
     intake = session.scalars(select(DvcqgIntake)).one()
@@ -258,19 +254,19 @@ def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_othe
     from onestop.services.dossiers.queries import inbox
 
     assert d in inbox(session, user(session, "t_clerk"))  # the receiving desk's inbox
-    assert d.submitted_at == utc(2, 20)  # filed Monday 20:00 on the portal
+    assert d.submitted_at == hanoi(2026, 3, 2, 20)  # filed Monday 20:00 on the portal
     assert dump(sync_on)["acknowledged"]["G22-0001"]["MaHoSo"] == d.code
     # Its registration went up as status 1 in the same run.
     assert dump(sync_on)["dossiers"][d.code]["TrangThaiHoSo"] == 1
     # Idempotent by the portal's code: pulled again, nothing new.
     control(sync_on, "reset", {})
     control(sync_on, "submissions", [submission("G22-0001")])
-    assert sync_now(session, app.config, utc(3, 7, 5))["intake"]["repeated"] == 1
+    assert sync_now(session, app.config, hanoi(2026, 3, 3, 7, 5))["intake"]["repeated"] == 1
     assert session.scalar(select(func.count()).select_from(Dossier).where(Dossier.channel == "online")) == 1
     # The clerk receives it: the receipt, and the due time under the online rule.
-    apply_action(session, d, "receive", actor=user(session, "t_clerk"), now=utc(3, 8))
+    apply_action(session, d, "receive", actor=user(session, "t_clerk"), now=hanoi(2026, 3, 3, 8))
     rule = d.procedure.deadline_rule("online")
-    expected = compute_due(utc(3, 8), rule, calendar_for(session, d.receiving_agency), channel="online")
+    expected = compute_due(hanoi(2026, 3, 3, 8), rule, calendar_for(session, d.receiving_agency), channel="online")
     assert d.status == "received" and d.due_at == expected.due_at
 
 
@@ -285,20 +281,20 @@ def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_othe
 def test_bad_submissions_are_refused_with_a_reason_and_create_nothing(app, session, sync_on, item, reason):
     before = session.scalar(select(func.count()).select_from(Dossier))
     control(sync_on, "submissions", [item])
-    out = sync_now(session, app.config, utc(3, 7))
+    out = sync_now(session, app.config, hanoi(2026, 3, 3, 7))
     assert out["intake"]["accepted"] == 0 and out["intake"]["refused"] == 1
     logged = session.scalars(select(DvcqgIntake)).one()
     assert logged.outcome == "refused" and reason in logged.reason and logged.dossier_id is None
     assert session.scalar(select(func.count()).select_from(Dossier)) == before
-    assert session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.at == utc(2, 20))) == 0
+    assert session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.at == hanoi(2026, 3, 2, 20))) == 0
 
 
 def test_a_portal_code_reused_for_other_content_is_refused(app, session, sync_on):
     control(sync_on, "submissions", [submission("G22-0009")])
-    sync_now(session, app.config, utc(3, 7))
+    sync_now(session, app.config, hanoi(2026, 3, 3, 7))
     control(sync_on, "reset", {})
     control(sync_on, "submissions", [submission("G22-0009", ChuHoSo="Người Khác")])
-    out = sync_now(session, app.config, utc(3, 8))
+    out = sync_now(session, app.config, hanoi(2026, 3, 3, 8))
     assert out["intake"]["refused"] == 1
     assert "đã được dùng" in session.scalars(select(DvcqgIntake).where(DvcqgIntake.outcome == "refused")).one().reason
 
@@ -313,7 +309,7 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
     rnd = random.Random(766)
     clerk, officer, police = (user(session, n) for n in ("t_clerk", "t_officer", "t_police"))
     dossiers = []
-    t = utc(2, 8)
+    t = hanoi(2026, 3, 2, 8)
     for i in range(24):
         t += timedelta(minutes=7)
         lien_thong = rnd.random() < 0.4
@@ -359,7 +355,7 @@ def test_reconciliation_after_a_random_workload(app, session, sync_on):
                 apply_action(session, d, "return_result", actor=clerk, now=step + timedelta(minutes=2))
         if rnd.random() < 0.3:  # sync in the middle of the workload too
             send_pending(session, client_for(sync_on), step + timedelta(minutes=3))
-    send_pending(session, client_for(sync_on), utc(20, 8))
+    send_pending(session, client_for(sync_on), hanoi(2026, 3, 20, 8))
     done = {e.action for d in dossiers for e in session.scalars(select(DossierEvent).where(
         DossierEvent.dossier_id == d.id))}
     assert {"hand_off", "request_supplement", "provide_supplement", "request_payment", "apologise", "stop",
@@ -410,9 +406,9 @@ def test_fake_portal_is_strict_about_the_published_shapes(portal):
 
 
 def test_slow_answers_within_the_time_out_succeed_and_the_766_score_is_served(app, session, sync_on):
-    d = receive(session, now=utc(2, 9)).dossier
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
     control(sync_on, "fail", {"mode": "slow", "delay": 0.3, "count": 2})
-    assert send_pending(session, client_for(sync_on, timeout=2), utc(2, 10)).sent == 1
+    assert send_pending(session, client_for(sync_on, timeout=2), hanoi(2026, 3, 2, 10)).sent == 1
     assert d.code in dump(sync_on)["dossiers"]
     control(sync_on, "score", {"kyBaoCao": "2026-03", "CKMB": 16.5, "TDGQ": 18.2, "TTTT": 9.0, "MDHL": 17.1,
                                "MDSH": 12.0, "TONG_SCORE": 72.8})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,9 +20,9 @@ from onestop.domain.status import DossierAction as A
 from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import AssignInput
-from tests.factories import receive, user
+from tests.factories import client_as, receive, user
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 # A generous absolute ceiling as well: a page that needs more has a design problem.
 CEILING = 40
 
@@ -50,27 +49,13 @@ def add_dossiers(session, n: int, *, assign: bool = True) -> list[str]:  # type:
     clerk, head, officer = (user(session, u) for u in ("t_clerk", "t_head", "t_officer"))
     codes = []
     for i in range(n):
-        d = receive(session, now=MON, name="Nguyễn Văn An", address=f"Số {i} xóm Mới").dossier
-        apply_action(session, d, A.TRANSFER, actor=clerk, now=MON)
+        d = receive(session, now=MONDAY, name="Nguyễn Văn An", address=f"Số {i} xóm Mới").dossier
+        apply_action(session, d, A.TRANSFER, actor=clerk, now=MONDAY)
         if assign and i % 2 == 0:
-            apply_action(session, d, A.ASSIGN, AssignInput(officer_id=officer.id), actor=head, now=MON)
+            apply_action(session, d, A.ASSIGN, AssignInput(officer_id=officer.id), actor=head, now=MONDAY)
         codes.append(d.code)
     session.commit()
     return codes
-
-
-def client_as(app: Flask, username: str | None) -> Any:
-    from onestop.extensions import db, limiter
-
-    limiter.reset()
-    g.pop("_login_user", None)
-    c = app.test_client()
-    if username:
-        uid = user(db.session, username).id
-        with c.session_transaction() as s:
-            s["_user_id"] = str(uid)
-            s["_fresh"] = True
-    return c
 
 
 def measure(app: Flask, who: str | None, do: Any) -> tuple[int, list[str], str]:
@@ -100,10 +85,10 @@ PAGES = {
 @pytest.mark.parametrize("page", list(PAGES))
 def test_page_query_count_does_not_grow_with_the_dossiers_listed(app: Flask, session, page: str) -> None:  # type: ignore[no-untyped-def]
     who, call = PAGES[page]
-    focus = receive(session, now=MON)
-    apply_action(session, focus.dossier, A.TRANSFER, actor=user(session, "t_clerk"), now=MON)
+    focus = receive(session, now=MONDAY)
+    apply_action(session, focus.dossier, A.TRANSFER, actor=user(session, "t_clerk"), now=MONDAY)
     world = {"code": focus.dossier.code, "secret": focus.secret,
-             "token": issue_token(session, user(session, "t_head"), now=MON)}
+             "token": issue_token(session, user(session, "t_head"), now=MONDAY)}
     add_dossiers(session, 2)
     few, few_sql, _ = measure(app, who, lambda c: call(c, world))
     codes = add_dossiers(session, 27)

@@ -17,11 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 
 from onestop.domain.status import DossierAction as A
 from onestop.services.admin.accounts import issue_token
@@ -34,29 +33,15 @@ from onestop.services.dossiers.inputs import (
     SupplementRequestInput,
     TransferInput,
 )
-from tests.factories import receive, user
+from tests.factories import client_as, receive, user
+from tests.times import MONDAY, TUESDAY
 
-RECEIVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội; overdue by the time tests run
-LATER = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+RECEIVED = MONDAY  # Monday 09:00 in Hà Nội; overdue by the time tests run
+LATER = TUESDAY
 XSS = ('<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'javascript:alert(1)')
 PAYLOAD = " ".join(XSS)
 RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror", 'href="javascript:', "href='javascript:")
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-def client_as(app: Flask, username: str | None) -> Any:
-    from onestop.extensions import db, limiter
-    from tests.factories import user as get_user
-
-    limiter.reset()
-    g.pop("_login_user", None)  # the test's app context is shared: forget the cached user
-    c = app.test_client()
-    if username:
-        uid = get_user(db.session, username).id
-        with c.session_transaction() as s:
-            s["_user_id"] = str(uid)
-            s["_fresh"] = True
-    return c
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -35,8 +34,9 @@ from onestop.services.admin.accounts import issue_token
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import HandOffInput
 from tests.factories import agency, receive, user
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 ROLES = ("anon", "clerk", "officer", "head", "admin")
 USERNAMES = {"clerk": "t_clerk", "officer": "t_officer", "head": "t_head", "admin": "t_admin"}
 LOGIN = "login"  # 302 to the login page

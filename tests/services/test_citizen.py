@@ -16,14 +16,14 @@ from onestop.services.public.feedback import (
     submit_rating,
 )
 from tests.factories import agency, receive, user
+from tests.times import MONDAY
 
 # Thursday 12/02/2026 10:00 in Hà Nội: Tết 2026 closes 14/02 … 22/02.
 THU = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 SCORES = {"score_access": 5, "score_procedure": 4, "score_officer": 5, "score_result": 5, "score_feedback": 4}
 
 
-def _returned(session, now=MON):
+def _returned(session, now=MONDAY):
     d = receive(session, now=now).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=now)
     apply_action(session, d, "complete",
@@ -44,10 +44,10 @@ def test_complaint_is_due_at_close_of_the_15th_working_day_across_tet(session):
 
 
 def test_complaint_codes_are_sequential_per_day_and_routed_to_the_current_agency(session):
-    d = receive(session, now=MON).dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    a = register_feedback(session, d, content="Một", now=MON)
-    b = register_feedback(session, d, content="Hai", kind="suggestion", now=MON)
+    d = receive(session, now=MONDAY).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
+    a = register_feedback(session, d, content="Một", now=MONDAY)
+    b = register_feedback(session, d, content="Hai", kind="suggestion", now=MONDAY)
     assert (a.code, b.code) == ("PAKN-260302-0001", "PAKN-260302-0002")
     assert a.agency_id == agency(session, "000.00.31.H25").id  # UBND xã Tân Lạc holds it now
 
@@ -71,39 +71,39 @@ def test_complaint_lifecycle_open_overdue_answered(session):
 
 
 def test_feedback_rejects_empty_and_over_long_content(session):
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     with pytest.raises(ValidationFailed):
-        register_feedback(session, d, content="  ", now=MON)
+        register_feedback(session, d, content="  ", now=MONDAY)
     with pytest.raises(ValidationFailed):
-        register_feedback(session, d, content="x" * 2001, now=MON)
+        register_feedback(session, d, content="x" * 2001, now=MONDAY)
     with pytest.raises(ValidationFailed):
-        register_feedback(session, d, content="ok", kind="praise", now=MON)
+        register_feedback(session, d, content="ok", kind="praise", now=MONDAY)
 
 
 def test_rating_once_per_dossier_only_after_return(session):
-    open_d = receive(session, now=MON).dossier
+    open_d = receive(session, now=MONDAY).dossier
     with pytest.raises(Conflict):
-        submit_rating(session, open_d, scores=SCORES, satisfied=True, comment="", now=MON)
+        submit_rating(session, open_d, scores=SCORES, satisfied=True, comment="", now=MONDAY)
     d = _returned(session)
-    r = submit_rating(session, d, scores=SCORES, satisfied=True, comment="<b>tốt</b>", now=MON)
+    r = submit_rating(session, d, scores=SCORES, satisfied=True, comment="<b>tốt</b>", now=MONDAY)
     assert r.comment == "<b>tốt</b>" and r.agency_id == d.receiving_agency_id
     with pytest.raises(Conflict):
-        submit_rating(session, d, scores=SCORES, satisfied=False, comment="", now=MON)
+        submit_rating(session, d, scores=SCORES, satisfied=False, comment="", now=MONDAY)
 
 
 def test_rating_scores_must_be_1_to_5(session):
     d = _returned(session)
     with pytest.raises(ValidationFailed) as exc:
-        submit_rating(session, d, scores={**SCORES, "score_officer": 6}, satisfied=None, comment="", now=MON)
+        submit_rating(session, d, scores={**SCORES, "score_officer": 6}, satisfied=None, comment="", now=MONDAY)
     assert set(exc.value.errors) == {"score_officer", "satisfied"}
 
 
 def test_satisfaction_figures_count_ratings_and_complaints_in_the_subtree(session):
     d1, d2 = _returned(session), _returned(session)
-    submit_rating(session, d1, scores=SCORES, satisfied=True, comment="", now=MON)
-    submit_rating(session, d2, scores=SCORES, satisfied=False, comment="", now=MON)
-    register_feedback(session, d2, content="Chậm", now=MON)
-    register_feedback(session, d2, content="Gợi ý", kind="suggestion", now=MON)
+    submit_rating(session, d1, scores=SCORES, satisfied=True, comment="", now=MONDAY)
+    submit_rating(session, d2, scores=SCORES, satisfied=False, comment="", now=MONDAY)
+    register_feedback(session, d2, content="Chậm", now=MONDAY)
+    register_feedback(session, d2, content="Gợi ý", kind="suggestion", now=MONDAY)
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
     commune = agency(session, "000.00.31.H25")  # UBND xã Tân Lạc: its subtree holds the desk
     f = satisfaction_figures(session, commune, start, end)
@@ -134,10 +134,10 @@ def test_complaints_are_capped_per_dossier_per_local_day(session):
     from onestop.services.public.feedback import FEEDBACK_PER_DOSSIER_PER_DAY
 
     assert FEEDBACK_PER_DOSSIER_PER_DAY == 3
-    d = receive(session, now=MON).dossier
-    other = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
+    other = receive(session, now=MONDAY).dossier
     late_evening = datetime(2026, 3, 2, 16, 59, tzinfo=UTC)  # 23:59 in Hà Nội, still Monday
-    codes = [register_feedback(session, d, content=f"Lần {i}", kind=kind, now=MON).code
+    codes = [register_feedback(session, d, content=f"Lần {i}", kind=kind, now=MONDAY).code
              for i, kind in enumerate(("complaint", "suggestion", "complaint"))]
     before = session.query(Feedback).count()
     with pytest.raises(Conflict) as exc:
@@ -151,10 +151,10 @@ def test_complaints_are_capped_per_dossier_per_local_day(session):
 
 
 def test_the_cap_is_a_parameter(session):
-    d = receive(session, now=MON).dossier
-    register_feedback(session, d, content="Một", now=MON, max_per_day=1)
+    d = receive(session, now=MONDAY).dossier
+    register_feedback(session, d, content="Một", now=MONDAY, max_per_day=1)
     with pytest.raises(Conflict):
-        register_feedback(session, d, content="Hai", now=MON, max_per_day=1)
+        register_feedback(session, d, content="Hai", now=MONDAY, max_per_day=1)
 
 
 def test_complaint_numbers_do_not_run_out_after_9999(session):
@@ -162,15 +162,15 @@ def test_complaint_numbers_do_not_run_out_after_9999(session):
     10001 (compared as numbers, not as text), and earlier numbers keep their form."""
     from onestop.models import Feedback
 
-    d = receive(session, now=MON).dossier
-    first = register_feedback(session, d, content="Một", now=MON)
+    d = receive(session, now=MONDAY).dossier
+    first = register_feedback(session, d, content="Một", now=MONDAY)
     assert first.code == "PAKN-260302-0001"
     session.add(Feedback(code="PAKN-260302-9999", dossier_id=d.id, agency_id=first.agency_id, kind="complaint",
-                         content="x", status="open", created_at=MON, due_at=first.due_at))
+                         content="x", status="open", created_at=MONDAY, due_at=first.due_at))
     session.flush()
-    other = receive(session, now=MON).dossier
-    a = register_feedback(session, other, content="Hai", now=MON)
-    b = register_feedback(session, other, content="Ba", now=MON)
+    other = receive(session, now=MONDAY).dossier
+    a = register_feedback(session, other, content="Hai", now=MONDAY)
+    b = register_feedback(session, other, content="Ba", now=MONDAY)
     assert (a.code, b.code) == ("PAKN-260302-10000", "PAKN-260302-10001")
 
 
@@ -183,13 +183,13 @@ def test_parallel_complaints_on_one_dossier_stop_at_the_cap(committed):
 
     app = committed
     with app.app_context():
-        dossier_id = receive(db.session, now=MON).dossier.id
+        dossier_id = receive(db.session, now=MONDAY).dossier.id
         db.session.commit()
         db.session.remove()
 
     def work(i: int) -> str:
         d = db.session.get(Dossier, dossier_id)
-        return register_feedback(db.session, d, content=f"Phản ánh {i}", now=MON).code
+        return register_feedback(db.session, d, content=f"Phản ánh {i}", now=MONDAY).code
 
     results = _run_together(app, 8, work)
     codes = sorted(r for r in results if isinstance(r, str))

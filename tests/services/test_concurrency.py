@@ -21,9 +21,8 @@ from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import ActionInput, AssignInput, CompleteInput
 from onestop.services.errors import Conflict
 from tests.factories import receive, user
+from tests.times import MONDAY
 
-# Monday 02/03/2026 09:00 and 10:00 in Hà Nội.
-MON_9 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 MON_10 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
@@ -58,7 +57,7 @@ def _run_together(app: Flask, n: int, work: Callable[[int], Any]) -> list[Any]:
 @pytest.mark.parametrize("n", [50, 100])
 def test_parallel_receptions_get_distinct_consecutive_codes(committed: Flask, n: int) -> None:
     def work(i: int) -> str:
-        return receive(db.session, now=MON_9, name="Nguyễn Văn An").dossier.code
+        return receive(db.session, now=MONDAY, name="Nguyễn Văn An").dossier.code
 
     results = _run_together(committed, n, work)
     errors = [r for r in results if isinstance(r, Exception)]
@@ -73,7 +72,7 @@ def test_parallel_receptions_get_distinct_consecutive_codes(committed: Flask, n:
 
 def _received_dossier(app: Flask) -> tuple[int, int]:
     with app.app_context():
-        d = receive(db.session, now=MON_9).dossier
+        d = receive(db.session, now=MONDAY).dossier
         db.session.commit()
         out = d.id, d.version
         db.session.remove()
@@ -83,10 +82,10 @@ def _received_dossier(app: Flask) -> tuple[int, int]:
 def _processing_dossier(app: Flask) -> tuple[int, int]:
     with app.app_context():
         s = db.session
-        d = receive(s, now=MON_9).dossier
-        apply_action(s, d, "transfer", actor=user(s, "t_clerk"), now=MON_9)
+        d = receive(s, now=MONDAY).dossier
+        apply_action(s, d, "transfer", actor=user(s, "t_clerk"), now=MONDAY)
         apply_action(s, d, "assign",
-                     AssignInput(officer_id=user(s, "t_officer").id), actor=user(s, "t_head"), now=MON_9)
+                     AssignInput(officer_id=user(s, "t_officer").id), actor=user(s, "t_head"), now=MONDAY)
         s.commit()
         out = d.id, d.version
         s.remove()

@@ -10,14 +10,15 @@ from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import SupplementRequestInput
 from onestop.services.reporting import reports
 from tests.factories import agency, user
-from tests.services.test_reports_data import open_, vn
+from tests.services.test_reports_data import open_
 from tests.services.test_reports_delays import POLICE
+from tests.times import hanoi
 
 
 def _at_police(session):
-    d = open_(session, vn(2026, 3, 2), code="3.000722")
-    apply_action(session, d, "hand_off", actor=user(session, "t_officer"), now=vn(2026, 3, 3, 10))
-    apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=vn(2026, 3, 3, 10))
+    d = open_(session, hanoi(2026, 3, 2, 9), code="3.000722")
+    apply_action(session, d, "hand_off", actor=user(session, "t_officer"), now=hanoi(2026, 3, 3, 10))
+    apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=hanoi(2026, 3, 3, 10))
     return d
 
 
@@ -30,8 +31,8 @@ def test_a_leg_paused_in_time_is_not_late(session):
     d = _at_police(session)
     apply_action(session, d, "request_supplement",
                  SupplementRequestInput(reason="Thiếu", missing_items=("Tờ khai",)),
-                 actor=None, now=vn(2026, 3, 3, 11))
-    report = _report(session, vn(2026, 3, 9, 9))
+                 actor=None, now=hanoi(2026, 3, 3, 11))
+    report = _report(session, hanoi(2026, 3, 9, 9))
     police = next(a for a in report.agencies if a.agency_name == POLICE)
     assert (police.open, police.open_late, police.used_minutes, police.over_minutes) == (1, 0, 60, 0)
     assert report.late_dossiers == []
@@ -41,8 +42,8 @@ def test_a_leg_paused_after_its_share_ran_out_is_still_late(session):
     d = _at_police(session)
     apply_action(session, d, "request_supplement",
                  SupplementRequestInput(reason="Thiếu", missing_items=("Tờ khai",)),
-                 actor=None, now=vn(2026, 3, 9, 8))
-    report = _report(session, vn(2026, 3, 9, 9))
+                 actor=None, now=hanoi(2026, 3, 9, 8))
+    report = _report(session, hanoi(2026, 3, 9, 9))
     police = next(a for a in report.agencies if a.agency_name == POLICE)
     assert (police.open, police.open_late) == (0, 1)
     assert [x.code for x in report.late_dossiers] == [d.code]

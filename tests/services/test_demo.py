@@ -3,7 +3,6 @@ consistent event log, idempotent seeding. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from itertools import pairwise
 
 from sqlalchemy import func, select
@@ -12,9 +11,10 @@ from onestop.demo.seed import seed_demo
 from onestop.domain.status import FINISHED, DossierStatus
 from onestop.models import Agency, Dossier, DossierEvent, Rating, User
 from onestop.services.admin.calendars import calendar_for
+from tests.times import MONDAY
 
 # Monday 02/03/2026 09:00 in Hà Nội.
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOW = MONDAY
 CREATION_ACTIONS = {"receive", "request_supplement", "refuse", "submit_online"}
 
 

@@ -3,7 +3,7 @@ procedure and resolving agency over 90 days, hidden under 10 cases; SQL on both 
 Python reference (percentile_cont's linear interpolation on the calendar's working-day count)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,7 @@ from onestop.services.dossiers.estimates import compute_estimates, estimate_for_
 from onestop.services.dossiers.inputs import CompleteInput
 from onestop.web import sentences
 from tests.factories import receive, user
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
+from tests.times import MONDAY
 
 
 def percentile_cont(values: list[int], p: float) -> Decimal:
@@ -34,7 +33,7 @@ def _results(session, spans: list[int]) -> list[int]:
     cal = national_calendar(session)
     out = []
     for k, span in enumerate(spans):
-        got = MON + timedelta(days=k % 5, hours=k % 3)
+        got = MONDAY + timedelta(days=k % 5, hours=k % 3)
         d = receive(session, now=got).dossier
         apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=got + timedelta(minutes=5))
         done = got + timedelta(days=span, minutes=30)
@@ -50,7 +49,7 @@ SPANS = [0, 1, 1, 2, 3, 3, 4, 6, 7, 9, 13, 2]
 
 def test_median_and_p90_match_the_reference_on_both_methods(session):
     days = _results(session, SPANS)
-    now = MON + timedelta(days=30)
+    now = MONDAY + timedelta(days=30)
     rows = compute_estimates(session, now)
     assert len(rows) == 1
     _, _, cases, med, p90 = rows[0]
@@ -63,16 +62,16 @@ def test_median_and_p90_match_the_reference_on_both_methods(session):
 
 def test_fewer_than_ten_cases_show_nothing_and_old_results_leave_the_window(session):
     _results(session, SPANS[:9])
-    assert compute_estimates(session, MON + timedelta(days=30)) == []
+    assert compute_estimates(session, MONDAY + timedelta(days=30)) == []
     _results(session, SPANS[9:])
-    assert compute_estimates(session, MON + timedelta(days=30)) != []
-    assert compute_estimates(session, MON + timedelta(days=130)) == []  # older than 90 days
+    assert compute_estimates(session, MONDAY + timedelta(days=30)) != []
+    assert compute_estimates(session, MONDAY + timedelta(days=130)) == []  # older than 90 days
 
 
 def test_refresh_stores_and_the_dossier_reads_it_labelled_as_an_estimate(session):
     _results(session, SPANS)
-    d = receive(session, now=MON + timedelta(days=29)).dossier
-    res = refresh_estimates(session, MON + timedelta(days=30))
+    d = receive(session, now=MONDAY + timedelta(days=29)).dossier
+    res = refresh_estimates(session, MONDAY + timedelta(days=30))
     assert res["groups"] == 1 and session.query(ProcedureEstimate).count() == 1
     est = estimate_for_dossier(session, d)
     assert est is not None and est.cases == len(SPANS)
@@ -81,7 +80,7 @@ def test_refresh_stores_and_the_dossier_reads_it_labelled_as_an_estimate(session
     assert text.startswith("Ước tính: thường xong") and "ngày làm việc" in text and "tham khảo" in text
     with current_app.test_request_context(), force_locale("en"):
         assert sentences.estimate_text(est).startswith("Estimate: usually done in")
-    refresh_estimates(session, MON + timedelta(days=200))  # nothing in the window any more
+    refresh_estimates(session, MONDAY + timedelta(days=200))  # nothing in the window any more
     assert estimate_for_dossier(session, d) is None
 
 
@@ -97,8 +96,8 @@ def test_panel_receipt_and_lookup_show_the_estimate_beside_the_legal_date(client
     from tests.factories import PASSWORD
 
     _results(session, SPANS)
-    now = MON + timedelta(days=29)
-    refresh_estimates(session, MON + timedelta(days=28))
+    now = MONDAY + timedelta(days=29)
+    refresh_estimates(session, MONDAY + timedelta(days=28))
     session.flush()
     r = client.post("/login", data={"username": "t_clerk", "password": PASSWORD})
     assert r.status_code == 303

@@ -12,7 +12,8 @@ from onestop.services.reporting import exports, reports
 from onestop.services.reporting.exports import safe
 from onestop.services.reporting.reports import OpenRow
 from tests.factories import agency
-from tests.services.test_reports_data import LATER, MARCH, build_march, vn
+from tests.services.test_reports_data import LATER, MARCH, build_march
+from tests.times import hanoi
 
 COMMUNE = "000.00.31.H25"
 
@@ -57,7 +58,7 @@ def test_form06_workbook_is_laid_out_like_the_official_form(session):
 def _row(name: str, note_like_agency: str = "UBND xã Tân Lạc") -> OpenRow:
     return OpenRow(id=1, code="000.01.31.H25-260302-0001", applicant_name=name, procedure_code="1.004884",
                    procedure_name="Thủ tục đăng ký lại khai sinh", field="Hộ tịch", channel="direct",
-                   agency_name=note_like_agency, officer_name="@SUM(1)", due_at=vn(2026, 3, 9, 17),
+                   agency_name=note_like_agency, officer_name="@SUM(1)", due_at=hanoi(2026, 3, 9, 17),
                    promised_due_at=None, status="processing",
                    left=TimeLeft(minutes=-960, days=2, hours=0, mins=0), late_minutes=960)
 

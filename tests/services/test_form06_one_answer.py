@@ -32,7 +32,7 @@ from onestop.services.reporting import reports
 from onestop.services.reporting.metrics import snapshot_metrics
 from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
-from tests.services.test_reports_data import vn
+from tests.times import hanoi
 
 TZ = "Asia/Ho_Chi_Minh"
 PROVINCE = "000.00.00.H25"
@@ -40,7 +40,7 @@ CENTRE = "000.00.01.H25"  # TTPVHCC tỉnh: receives provincial procedures
 EDUCATION = "000.00.07.H25"  # Sở Giáo dục và Đào tạo: resolves 1.005095 / 3.000465
 COMMUNE = "000.00.31.H25"
 COMMUNE_DESK = "000.01.31.H25"
-NOW = vn(2026, 11, 20, 10)  # November 2026 is not over
+NOW = hanoi(2026, 11, 20, 10)  # November 2026 is not over
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 FINISHED_VALUES = {s.value for s in FINISHED}
@@ -73,7 +73,7 @@ def _working_moment(rng: random.Random, first: date, last: date) -> datetime:
     while True:
         day = first + timedelta(days=rng.randrange((last - first).days + 1))
         if day.weekday() < 5:
-            return vn(day.year, day.month, day.day, rng.choice([8, 9, 10, 14, 15, 16]), rng.choice([0, 30]))
+            return hanoi(day.year, day.month, day.day, rng.choice([8, 9, 10, 14, 15, 16]), rng.choice([0, 30]))
 
 
 def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
@@ -256,11 +256,11 @@ def test_measures_for_one_scope_and_moment_agree_everywhere(session):
 def test_a_period_not_yet_over_is_measured_as_of_now(session):
     # 1.004884: 5 working days. Received Mon 16/11 09:00 → due Mon 23/11 17:00: on 20/11 it is
     # within time; judged at the period's end (30/11) it would be overdue.
-    d = receive(session, now=vn(2026, 11, 16, 9), procedure_code="1.004884").dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, 16, 9, 5))
+    d = receive(session, now=hanoi(2026, 11, 16, 9), procedure_code="1.004884").dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, 16, 9, 5))
     # Received Mon 09/11 → due Mon 16/11 17:00, still open on 20/11: overdue.
-    late = receive(session, now=vn(2026, 11, 9, 9), procedure_code="1.004884").dossier
-    apply_action(session, late, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, 9, 9, 5))
+    late = receive(session, now=hanoi(2026, 11, 9, 9), procedure_code="1.004884").dossier
+    apply_action(session, late, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, 9, 9, 5))
     commune = agency(session, COMMUNE)
     report = reports.form06(session, commune, *NOVEMBER, now=NOW)
     assert (report.totals.in_progress_within, report.totals.in_progress_overdue) == (1, 1)
@@ -269,18 +269,18 @@ def test_a_period_not_yet_over_is_measured_as_of_now(session):
     score = score_agency(session, commune, *NOVEMBER, now=NOW, tz=TZ)
     assert (score.counts.in_progress_within, score.counts.in_progress_overdue) == (1, 1)
     # After the period, the same form is as of its end: both are overdue then.
-    after = reports.form06(session, commune, *NOVEMBER, now=vn(2026, 12, 5))
+    after = reports.form06(session, commune, *NOVEMBER, now=hanoi(2026, 12, 5, 9))
     assert (after.totals.in_progress_within, after.totals.in_progress_overdue) == (0, 2)
     assert after.period_over
 
 
 def test_more_than_one_supplement_request_makes_an_open_dossier_overdue_everywhere(session):
-    d = receive(session, now=vn(2026, 11, 16, 9), procedure_code="1.004222").dossier  # 7 working days
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, 16, 9, 5))
-    _act(session, d, "request_supplement", vn(2026, 11, 16, 14),
+    d = receive(session, now=hanoi(2026, 11, 16, 9), procedure_code="1.004222").dossier  # 7 working days
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, 16, 9, 5))
+    _act(session, d, "request_supplement", hanoi(2026, 11, 16, 14),
          SupplementRequestInput(reason="Thiếu", missing_items=("A",)), )
-    _act(session, d, "provide_supplement", vn(2026, 11, 17, 9))
-    _act(session, d, "request_supplement", vn(2026, 11, 17, 14),
+    _act(session, d, "provide_supplement", hanoi(2026, 11, 17, 9))
+    _act(session, d, "request_supplement", hanoi(2026, 11, 17, 14),
          SupplementRequestInput(reason="Thiếu", missing_items=("B",)), )
     assert d.due_at > NOW
     commune = agency(session, COMMUNE)
@@ -299,8 +299,8 @@ def test_more_than_one_supplement_request_makes_an_open_dossier_overdue_everywhe
 
 def test_a_department_served_by_the_provincial_centre_gets_its_form_as_resolver(session):
     for day in (2, 3, 4):
-        d = receive(session, now=vn(2026, 11, day, 9), procedure_code="1.005095", clerk="t_pclerk").dossier
-        _act(session, d, "transfer", vn(2026, 11, day, 9, 30))
+        d = receive(session, now=hanoi(2026, 11, day, 9), procedure_code="1.005095", clerk="t_pclerk").dossier
+        _act(session, d, "transfer", hanoi(2026, 11, day, 9, 30))
         assert d.current_agency.identifier == EDUCATION
     education, centre = agency(session, EDUCATION), agency(session, CENTRE)
     by_desk = reports.form06(session, education, *NOVEMBER, now=NOW, by="desk")
@@ -318,15 +318,15 @@ def test_satisfaction_counts_dossiers_not_ratings(session):
     commune = agency(session, COMMUNE)
     dossiers = []
     for day in (2, 3, 4, 5):
-        d = receive(session, now=vn(2026, 11, day, 9), procedure_code="1.004884").dossier
-        apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, day, 9, 5))
-        _act(session, d, "complete", vn(2026, 11, day, 15), CompleteInput(result="Xong"))
-        _act(session, d, "return_result", vn(2026, 11, day, 16), ReturnInput(method="direct"))
+        d = receive(session, now=hanoi(2026, 11, day, 9), procedure_code="1.004884").dossier
+        apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, day, 9, 5))
+        _act(session, d, "complete", hanoi(2026, 11, day, 15), CompleteInput(result="Xong"))
+        _act(session, d, "return_result", hanoi(2026, 11, day, 16), ReturnInput(method="direct"))
         dossiers.append(d)
     # One dossier both rated "dissatisfied" and complained about: ONE unhappy dossier, not two.
-    submit_rating(session, dossiers[0], scores=GOOD, satisfied=False, comment="", now=vn(2026, 11, 6, 9))
-    register_feedback(session, dossiers[0], content="Thái độ chưa tốt", kind="complaint", now=vn(2026, 11, 6, 10))
-    submit_rating(session, dossiers[1], scores=GOOD, satisfied=True, comment="", now=vn(2026, 11, 6, 9))
+    submit_rating(session, dossiers[0], scores=GOOD, satisfied=False, comment="", now=hanoi(2026, 11, 6, 9))
+    register_feedback(session, dossiers[0], content="Thái độ chưa tốt", kind="complaint", now=hanoi(2026, 11, 6, 10))
+    submit_rating(session, dossiers[1], scores=GOOD, satisfied=True, comment="", now=hanoi(2026, 11, 6, 9))
     score = score_agency(session, commune, *NOVEMBER, now=NOW, tz=TZ)
     assert score.counts.unhappy == 1
     sat = next(c for c in score.criteria if c.criterion == "766.5.4")

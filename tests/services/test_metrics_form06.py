@@ -2,23 +2,20 @@
 for a closed period its Form 06 buckets must equal the reports area's ``form06``."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from onestop.domain.metrics import FORM06_COLUMNS
 from onestop.services.reporting.metrics import subtree_counts
 from onestop.services.reporting.reports import form06
 from tests.factories import agency
 from tests.services.test_scores_rules import build_march
-
-
-def hn(y: int, m: int, d: int, hh: int = 0) -> datetime:
-    return datetime(y, m, d, hh, tzinfo=UTC) - timedelta(hours=7)
+from tests.times import hanoi
 
 
 def test_closed_period_buckets_equal_form06(session):
     build_march(session)
     commune = agency(session, "000.00.31.H25")
-    report = form06(session, commune, date(2026, 3, 1), date(2026, 3, 19), now=hn(2026, 6, 1))
-    mine = subtree_counts(session, commune, hn(2026, 3, 1), hn(2026, 3, 20), "Asia/Ho_Chi_Minh")
+    report = form06(session, commune, date(2026, 3, 1), date(2026, 3, 19), now=hanoi(2026, 6, 1))
+    mine = subtree_counts(session, commune, hanoi(2026, 3, 1), hanoi(2026, 3, 20), "Asia/Ho_Chi_Minh")
     assert {c: getattr(mine, c) for c in FORM06_COLUMNS} == report.totals.counts()
     assert mine.received_total == 6

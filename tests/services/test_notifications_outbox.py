@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from typing import Any
@@ -25,8 +25,9 @@ from onestop.services.notify.notifications import (
     queue_message,
 )
 from tests.factories import receive, user
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
+NOW = MONDAY
 
 
 def free_port() -> int:

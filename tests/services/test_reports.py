@@ -22,8 +22,8 @@ from tests.services.test_reports_data import (
     open_,
     provide,
     supplement,
-    vn,
 )
+from tests.times import hanoi
 
 COMMUNE = "000.00.31.H25"  # UBND xã Tân Lạc (its service centre receives)
 
@@ -69,33 +69,33 @@ def test_a_past_period_is_identical_after_later_finishes_and_due_changes(session
     before = reports.form06(session, commune, *MARCH, now=LATER).as_json()
     paused_due = data.paused.due_at
     # After the period: the supplement arrives (the due time moves, recorded as an event) …
-    provide(session, data.paused, vn(2026, 4, 2))
+    provide(session, data.paused, hanoi(2026, 4, 2, 9))
     assert data.paused.due_at != paused_due
     # … the overdue and the within dossiers are finished, and the within one gets a second supplement.
-    complete(session, data.open_overdue, vn(2026, 4, 3))
-    supplement(session, data.open_within, vn(2026, 4, 1))
-    provide(session, data.open_within, vn(2026, 4, 1, 14))
-    supplement(session, data.open_within, vn(2026, 4, 2))
+    complete(session, data.open_overdue, hanoi(2026, 4, 3, 9))
+    supplement(session, data.open_within, hanoi(2026, 4, 1, 9))
+    provide(session, data.open_within, hanoi(2026, 4, 1, 14))
+    supplement(session, data.open_within, hanoi(2026, 4, 2, 9))
     session.flush()
     assert reports.form06(session, commune, *MARCH, now=LATER).as_json() == before
 
 
 def test_due_in_force_at_the_end_is_read_from_the_event_log(session):
-    d = open_(session, vn(2026, 3, 20, 10))
-    supplement(session, d, vn(2026, 3, 26))
+    d = open_(session, hanoi(2026, 3, 20, 10))
+    supplement(session, d, hanoi(2026, 3, 26, 9))
     old_due = d.due_at
-    provide(session, d, vn(2026, 4, 2))
+    provide(session, d, hanoi(2026, 4, 2, 9))
     new_due = d.due_at
     assert new_due > old_due
-    due = reports.due_in_force_at(session, Dossier.id, Dossier.due_at, vn(2026, 4, 1, 0, 0))
+    due = reports.due_in_force_at(session, Dossier.id, Dossier.due_at, hanoi(2026, 4, 1, 0, 0))
     assert session.scalar(select(due).where(Dossier.id == d.id)) == old_due
-    due_now = reports.due_in_force_at(session, Dossier.id, Dossier.due_at, vn(2026, 4, 3, 0, 0))
+    due_now = reports.due_in_force_at(session, Dossier.id, Dossier.due_at, hanoi(2026, 4, 3, 0, 0))
     assert session.scalar(select(due_now).where(Dossier.id == d.id)) == new_due
 
 
 def test_pause_started_after_the_deadline_does_not_stop_lateness(session):
-    d = open_(session, vn(2026, 3, 2))  # due Mon 09/03 17:00
-    supplement(session, d, vn(2026, 3, 12))
+    d = open_(session, hanoi(2026, 3, 2, 9))  # due Mon 09/03 17:00
+    supplement(session, d, hanoi(2026, 3, 12, 9))
     report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=LATER)
     assert report.totals.in_progress_overdue == 1 and report.totals.in_progress_within == 0
 
@@ -105,12 +105,12 @@ def test_closing_a_period_stores_a_snapshot_once_and_only_after_it_ended(session
     commune = agency(session, COMMUNE)
     head = user(session, "t_head")
     with pytest.raises(ValidationFailed):
-        reports.close_period(session, commune, *MARCH, actor=head, now=vn(2026, 3, 31, 20))
-    snap = reports.close_period(session, commune, *MARCH, actor=head, now=vn(2026, 4, 1, 8))
+        reports.close_period(session, commune, *MARCH, actor=head, now=hanoi(2026, 3, 31, 20))
+    snap = reports.close_period(session, commune, *MARCH, actor=head, now=hanoi(2026, 4, 1, 8))
     assert snap.data["totals"]["received_total"] == 9
     assert snap.data["rows"][1]["field"] == "Hộ tịch"
     with pytest.raises(Conflict):
-        reports.close_period(session, commune, *MARCH, actor=head, now=vn(2026, 4, 2, 8))
+        reports.close_period(session, commune, *MARCH, actor=head, now=hanoi(2026, 4, 2, 8))
     assert session.scalar(select(ReportSnapshot.closed_by_id)) == head.id
 
 
@@ -163,7 +163,7 @@ def test_sql_agrees_with_the_pure_rule_and_identities_hold_on_random_data(sessio
     codes = ["1.004884", "1.004222", "1.000894", "1.001022"]
     events = []
     for _ in range(40):
-        when = vn(2026, 2, 1) + timedelta(days=rng.randrange(0, 70), hours=rng.randrange(0, 8))
+        when = hanoi(2026, 2, 1, 9) + timedelta(days=rng.randrange(0, 70), hours=rng.randrange(0, 8))
         d = open_(session, when, code=rng.choice(codes), channel=rng.choice(["direct", "online", "postal"]))
         t = when + timedelta(hours=2)
         for _step in range(rng.randrange(0, 3)):
@@ -202,9 +202,9 @@ def test_each_dossier_reads_its_own_due_change_not_another_dossiers(session):
     commune = agency(session, COMMUNE)
     # Another dossier, due Mon 09/03, paused 03/03, supplied only after the period: its event after the
     # end carries an old due time (09/03) earlier than the paused dossier's pause start (26/03).
-    other = open_(session, vn(2026, 3, 2))
-    supplement(session, other, vn(2026, 3, 3))
-    provide(session, other, vn(2026, 4, 2))
+    other = open_(session, hanoi(2026, 3, 2, 9))
+    supplement(session, other, hanoi(2026, 3, 3, 9))
+    provide(session, other, hanoi(2026, 4, 2, 9))
     report = reports.form06(session, commune, *MARCH, now=LATER)
     # The paused dossier stays within time; the other was paused before its due time: within too.
     assert report.totals.in_progress_within == 3

@@ -9,15 +9,11 @@ from onestop.models import Dossier
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import CompleteInput, SupplementRequestInput, WithdrawInput
 from tests.factories import receive, user
+from tests.times import hanoi
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 # A moment long after the test periods: Form 06 of a period that is over, as of its end.
 LATER = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def vn(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """A local (UTC+7) wall-clock time as an aware UTC datetime."""
-    return datetime(y, m, d, hh, mm, tzinfo=UTC) - timedelta(hours=7)
 
 
 def open_(session, when: datetime, *, code: str = "1.004884", channel: str = "direct", name: str = "Nguyễn Văn An",
@@ -68,41 +64,41 @@ class March:
 
 def build_march(session) -> March:
     # Received Wed 25/02 (due Wed 04/03 17:00), finished Tue 03/03: carried over, resolved early.
-    carried = open_(session, vn(2026, 2, 25))
-    complete(session, carried, vn(2026, 3, 3, 10))
+    carried = open_(session, hanoi(2026, 2, 25, 9))
+    complete(session, carried, hanoi(2026, 3, 3, 10))
     # Received and finished in February: not counted.
-    gone = open_(session, vn(2026, 2, 26))
-    complete(session, gone, vn(2026, 2, 27, 10))
+    gone = open_(session, hanoi(2026, 2, 26, 9))
+    complete(session, gone, hanoi(2026, 2, 27, 10))
     # Online Mon 02/03 (due Mon 09/03 17:00), finished 09/03 10:00: on time.
-    on_time = open_(session, vn(2026, 3, 2), channel="online")
-    complete(session, on_time, vn(2026, 3, 9, 10))
+    on_time = open_(session, hanoi(2026, 3, 2, 9), channel="online")
+    complete(session, on_time, hanoi(2026, 3, 9, 10))
     # Direct Mon 02/03, finished Tue 10/03: late.
-    late = open_(session, vn(2026, 3, 2))
-    complete(session, late, vn(2026, 3, 10, 10))
+    late = open_(session, hanoi(2026, 3, 2, 9))
+    complete(session, late, hanoi(2026, 3, 10, 10))
     # Postal Tue 03/03, two supplement requests, finished early: late (Decision 766: > 1 request).
-    two = open_(session, vn(2026, 3, 3), channel="postal")
-    supplement(session, two, vn(2026, 3, 4))
-    provide(session, two, vn(2026, 3, 4, 14))
-    supplement(session, two, vn(2026, 3, 5))
-    provide(session, two, vn(2026, 3, 5, 14))
-    complete(session, two, vn(2026, 3, 6, 10))
+    two = open_(session, hanoi(2026, 3, 3, 9), channel="postal")
+    supplement(session, two, hanoi(2026, 3, 4, 9))
+    provide(session, two, hanoi(2026, 3, 4, 14))
+    supplement(session, two, hanoi(2026, 3, 5, 9))
+    provide(session, two, hanoi(2026, 3, 5, 14))
+    complete(session, two, hanoi(2026, 3, 6, 10))
     # Direct Wed 04/03, withdrawn Thu 05/03: resolved (early).
-    withdrawn = open_(session, vn(2026, 3, 4))
+    withdrawn = open_(session, hanoi(2026, 3, 4, 9))
     apply_action(session, withdrawn, "withdraw",
                  WithdrawInput(reason="Công dân rút hồ sơ"),
-                 actor=user(session, "t_clerk"), now=vn(2026, 3, 5))
+                 actor=user(session, "t_clerk"), now=hanoi(2026, 3, 5, 9))
     # Direct Fri 20/03 (due Fri 27/03 17:00), open at the end: overdue.
-    overdue = open_(session, vn(2026, 3, 20))
+    overdue = open_(session, hanoi(2026, 3, 20, 9))
     # Direct Fri 27/03 (due Fri 03/04): within.
-    within = open_(session, vn(2026, 3, 27))
+    within = open_(session, hanoi(2026, 3, 27, 9))
     # Direct Fri 20/03, supplement asked Thu 26/03 before the due time, still paused at the end: within.
-    paused = open_(session, vn(2026, 3, 20, 10))
-    supplement(session, paused, vn(2026, 3, 26))
+    paused = open_(session, hanoi(2026, 3, 20, 10))
+    supplement(session, paused, hanoi(2026, 3, 26, 9))
     # Cư trú (7 working days): Thu 05/03 → due Mon 16/03, open: overdue.
-    residence = open_(session, vn(2026, 3, 5), code="1.004222")
+    residence = open_(session, hanoi(2026, 3, 5, 9), code="1.004222")
     # Refused at the desk (no clock): not counted. Received in April: not counted.
-    receive(session, now=vn(2026, 3, 10), outcome="refuse", reason="Không thuộc thẩm quyền")
-    open_(session, vn(2026, 4, 1))
+    receive(session, now=hanoi(2026, 3, 10, 9), outcome="refuse", reason="Không thuộc thẩm quyền")
+    open_(session, hanoi(2026, 4, 1, 9))
     session.flush()
     return March(carried, on_time, late, two, withdrawn, overdue, within, paused, residence)
 

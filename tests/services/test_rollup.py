@@ -18,7 +18,7 @@ from onestop.services.reporting import reports
 from onestop.services.reporting.rollup import refresh_rollup
 from tests.factories import agency, receive
 from tests.services.test_form06_one_answer import NOW, SCOPES, TZ, _act, build_random
-from tests.services.test_reports_data import vn
+from tests.times import hanoi
 
 PERIODS = [
     (date(2026, 9, 1), date(2026, 9, 30)),
@@ -53,29 +53,29 @@ def _both_ways(session, now=NOW) -> int:
 def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     dossiers = build_random(session, seed)
     # The job ran on the night of 01/11: September and October are closed.
-    first = refresh_rollup(session, vn(2026, 11, 1, 0, 20))
+    first = refresh_rollup(session, hanoi(2026, 11, 1, 0, 20))
     assert first["closed_before"] == "2026-11-01"
     assert session.scalar(select(func.count()).select_from(ReportRollupDay)) > 0
     assert _both_ways(session) > 0
 
     # Late arrivals on closed days, inserted after the watermark.
-    late = receive(session, now=vn(2026, 10, 30, 23, 55), channel="online").dossier
-    _act(session, late, "transfer", vn(2026, 10, 30, 23, 56))
-    _act(session, late, "complete", vn(2026, 10, 30, 23, 59), CompleteInput(result="Đã cấp"))
-    early = receive(session, now=vn(2026, 10, 1, 0, 5), channel="online").dossier  # just after midnight
-    _act(session, early, "withdraw", vn(2026, 10, 31, 23, 59), WithdrawInput(reason="Công dân rút"))
+    late = receive(session, now=hanoi(2026, 10, 30, 23, 55), channel="online").dossier
+    _act(session, late, "transfer", hanoi(2026, 10, 30, 23, 56))
+    _act(session, late, "complete", hanoi(2026, 10, 30, 23, 59), CompleteInput(result="Đã cấp"))
+    early = receive(session, now=hanoi(2026, 10, 1, 0, 5), channel="online").dossier  # just after midnight
+    _act(session, early, "withdraw", hanoi(2026, 10, 31, 23, 59), WithdrawInput(reason="Công dân rút"))
     waiting = [d for d in dossiers if not d.legs and d.finished_at is None and d.received_at is not None]
     if waiting:  # a hand-off today changes the resolver of a dossier received on a closed day
-        _act(session, waiting[0], "transfer", vn(2026, 11, 19, 9))
+        _act(session, waiting[0], "transfer", hanoi(2026, 11, 19, 9))
     session.flush()
     stale = _both_ways(session)  # the closed days touched since are computed live
     assert stale > 0
 
     # The job re-rolls the touched days; twice (the second run rotates the watermark).
-    again = refresh_rollup(session, vn(2026, 11, 20, 0, 20))
+    again = refresh_rollup(session, hanoi(2026, 11, 20, 0, 20))
     assert again["rerolled_days"] >= 2
     _both_ways(session)
-    refresh_rollup(session, vn(2026, 11, 20, 1, 20))
+    refresh_rollup(session, hanoi(2026, 11, 20, 1, 20))
     _both_ways(session)
     state = session.get(ReportRollupState, 1)
     assert state.closed_before == date(2026, 11, 20)
@@ -93,9 +93,9 @@ def _received(counts) -> int:
 def test_rollup_actually_serves_closed_days(session, kind, first, last):
     """The roll-up rows are what the report reads: a wrong row shows (so the equality is not vacuous)."""
     build_random(session, 11, n=30)
-    refresh_rollup(session, vn(2026, 11, 1, 0, 20))
-    refresh_rollup(session, vn(2026, 11, 1, 1, 20))
-    refresh_rollup(session, vn(2026, 11, 1, 2, 20))  # no touched days left
+    refresh_rollup(session, hanoi(2026, 11, 1, 0, 20))
+    refresh_rollup(session, hanoi(2026, 11, 1, 1, 20))
+    refresh_rollup(session, hanoi(2026, 11, 1, 2, 20))  # no touched days left
     ag = agency(session, "000.00.00.H25")
     start_m, as_of = reports.measured_at(ag, first, last, NOW)
     before = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=True)
@@ -118,7 +118,7 @@ def test_no_rollup_yet_reads_live(session):
     assert session.scalar(select(func.count()).select_from(Dossier)) > 0
     assert reports._form06_with_rollup(session, ag, start_m, as_of, tz=TZ, by="desk",
                                        group_by_agency=False) is None
-    refresh_rollup(session, vn(2026, 11, 1, 0, 20))
+    refresh_rollup(session, hanoi(2026, 11, 1, 0, 20))
     assert reports._form06_with_rollup(session, ag, start_m, as_of, tz=TZ, by="desk",
                                        group_by_agency=False) is not None
     # A start that is not a local midnight is served live.

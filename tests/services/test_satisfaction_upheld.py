@@ -18,19 +18,19 @@ from onestop.services.public.feedback import answer_feedback, register_feedback,
 from onestop.services.reporting.metrics import subtree_counts
 from onestop.services.reporting.scores import score_agency
 from tests.factories import agency, receive, user
-from tests.services.test_reports_data import vn
+from tests.times import hanoi
 
 TZ = "Asia/Ho_Chi_Minh"
 COMMUNE = "000.00.31.H25"
-NOW = vn(2026, 11, 20, 10)
+NOW = hanoi(2026, 11, 20, 10)
 
 
 def _returned(session, day: int):
-    d = receive(session, now=vn(2026, 11, day, 9), procedure_code="1.004884").dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=vn(2026, 11, day, 9, 5))
-    apply_action(session, d, "complete", CompleteInput(result="Xong"), actor=None, now=vn(2026, 11, day, 15))
+    d = receive(session, now=hanoi(2026, 11, day, 9), procedure_code="1.004884").dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, day, 9, 5))
+    apply_action(session, d, "complete", CompleteInput(result="Xong"), actor=None, now=hanoi(2026, 11, day, 15))
     apply_action(session, d, "return_result",
-                 ReturnInput(method="direct"), actor=None, now=vn(2026, 11, day, 16))
+                 ReturnInput(method="direct"), actor=None, now=hanoi(2026, 11, day, 16))
     return d
 
 
@@ -44,11 +44,11 @@ def test_a_rejected_complaint_does_not_make_a_dossier_dissatisfied_an_upheld_one
     commune = agency(session, COMMUNE)
     head = user(session, "t_head")
     d_rejected, d_upheld, d_open, _d_quiet = (_returned(session, day) for day in (2, 3, 4, 5))
-    answered = vn(2026, 11, 10, 9)
+    answered = hanoi(2026, 11, 10, 9)
     for d, upheld in ((d_rejected, False), (d_upheld, True)):
-        fb = register_feedback(session, d, content="Chậm", kind="complaint", now=vn(2026, 11, 6, 10))
+        fb = register_feedback(session, d, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))
         answer_feedback(session, fb.id, answer="Đã xem xét.", upheld=upheld, actor=head, now=answered)
-    register_feedback(session, d_open, content="Chậm", kind="complaint", now=vn(2026, 11, 6, 10))  # undecided
+    register_feedback(session, d_open, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))  # undecided
     score = score_agency(session, commune, *_november(), now=NOW, tz=TZ)
     assert score.counts.unhappy == 1
     sat = next(c for c in score.criteria if c.criterion == "766.5.4")
@@ -65,17 +65,17 @@ def test_a_rejected_complaint_does_not_make_a_dossier_dissatisfied_an_upheld_one
 def test_answering_a_complaint_requires_the_upheld_decision_and_audits_it(session):
     d = _returned(session, 2)
     head = user(session, "t_head")
-    fb = register_feedback(session, d, content="Chậm", kind="complaint", now=vn(2026, 11, 6, 10))
+    fb = register_feedback(session, d, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))
     with pytest.raises(ValidationFailed) as exc:
-        answer_feedback(session, fb.id, answer="Đã xem xét.", actor=head, now=vn(2026, 11, 7, 9))
+        answer_feedback(session, fb.id, answer="Đã xem xét.", actor=head, now=hanoi(2026, 11, 7, 9))
     assert "upheld" in exc.value.errors
     assert fb.status == "open" and fb.upheld is None and fb.answered_at is None  # left as it was
     answer_feedback(session, fb.id, answer="Đúng, xin lỗi ông/bà.", upheld=True, actor=head,
-                    now=vn(2026, 11, 7, 9))
+                    now=hanoi(2026, 11, 7, 9))
     assert fb.status == "answered" and fb.upheld is True
     log = session.scalars(select(AuditLog).where(AuditLog.action == "feedback.answer")).one()
     assert log.actor_id == head.id and log.target == fb.code and log.details["upheld"] is True
     # A suggestion has nothing to uphold: the decision stays empty whatever is sent.
-    sug = register_feedback(session, d, content="Nên có chỗ gửi xe", kind="suggestion", now=vn(2026, 11, 6, 11))
-    answer_feedback(session, sug.id, answer="Cảm ơn.", upheld=True, actor=head, now=vn(2026, 11, 7, 9))
+    sug = register_feedback(session, d, content="Nên có chỗ gửi xe", kind="suggestion", now=hanoi(2026, 11, 6, 11))
+    answer_feedback(session, sug.id, answer="Cảm ơn.", upheld=True, actor=head, now=hanoi(2026, 11, 7, 9))
     assert sug.status == "answered" and sug.upheld is None

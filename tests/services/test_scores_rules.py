@@ -2,7 +2,7 @@
 Friday 20/03/2026 09:00 — and the nightly metrics snapshot that holds the same counts."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,13 +21,9 @@ from onestop.services.reporting.scores import (
     update_rule,
 )
 from tests.factories import agency, receive, user
+from tests.times import hanoi
 
-
-def hn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=UTC) - timedelta(hours=7)
-
-
-AS_OF = hn(2026, 3, 20, 9)  # Friday
+AS_OF = hanoi(2026, 3, 20, 9)  # Friday
 
 
 def _finish(session, d, at):
@@ -38,21 +34,21 @@ def _finish(session, d, at):
 def build_march(session) -> None:
     """1 early, 1 on time, 1 late (with an apology), 1 open overdue, 2 open within (1 online)."""
     clerk, head = user(session, "t_clerk"), user(session, "t_head")
-    mon = hn(2026, 3, 2, 9)  # 5 working days → due Monday 09/03 17:00
+    mon = hanoi(2026, 3, 2, 9)  # 5 working days → due Monday 09/03 17:00
     ds = [receive(session, now=mon).dossier for _ in range(4)]
     for d in ds:
-        assert d.due_at == hn(2026, 3, 9, 17)
+        assert d.due_at == hanoi(2026, 3, 9, 17)
         apply_action(session, d, "transfer", actor=clerk, now=mon)
-    _finish(session, ds[0], hn(2026, 3, 4, 10))  # early
-    _finish(session, ds[1], hn(2026, 3, 9, 16))  # on time (same day)
+    _finish(session, ds[0], hanoi(2026, 3, 4, 10))  # early
+    _finish(session, ds[1], hanoi(2026, 3, 9, 16))  # on time (same day)
     apply_action(session, ds[2], "apologise",
-                 ApologyInput(reason="Chờ xác minh", new_due_at=hn(2026, 3, 12, 17)),
-                 actor=head, now=hn(2026, 3, 6, 9))
-    _finish(session, ds[2], hn(2026, 3, 10, 9))  # late, apologised
+                 ApologyInput(reason="Chờ xác minh", new_due_at=hanoi(2026, 3, 12, 17)),
+                 actor=head, now=hanoi(2026, 3, 6, 9))
+    _finish(session, ds[2], hanoi(2026, 3, 10, 9))  # late, apologised
     # ds[3] stays open: overdue since 09/03 17:00
-    d5 = receive(session, now=hn(2026, 3, 18, 9)).dossier  # due Wednesday 25/03 17:00
-    assert d5.due_at == hn(2026, 3, 25, 17)
-    receive(session, now=hn(2026, 3, 19, 9), channel="online")  # due 26/03
+    d5 = receive(session, now=hanoi(2026, 3, 18, 9)).dossier  # due Wednesday 25/03 17:00
+    assert d5.due_at == hanoi(2026, 3, 25, 17)
+    receive(session, now=hanoi(2026, 3, 19, 9), channel="online")  # due 26/03
 
 
 def test_seeding_scoring_rules_is_idempotent_and_keeps_admin_edits(session):
@@ -94,7 +90,7 @@ def test_scores_for_the_commune_in_march_with_literal_numbers(session):
     assert online.denominator == total and online.numerator == full
     # What-if over the next 3 working days (to Wednesday 25/03 17:00): one dossier is due.
     wi = rep.what_if
-    assert wi is not None and wi.due_next == 1 and wi.horizon == hn(2026, 3, 25, 17)
+    assert wi is not None and wi.due_next == 1 and wi.horizon == hanoi(2026, 3, 25, 17)
     assert wi.rate_if_on_time == Decimal("0.6667") and wi.points_if_on_time["766.2.1"] == Decimal("13.33")
     assert wi.rate_if_late == Decimal("0.5000") and wi.points_if_late["766.2.1"] == Decimal("10.00")
     # The other 766 indicators (services/reporting/index766.py): nothing synced, paid online, digitised,

@@ -33,7 +33,7 @@ from onestop.services.dossiers.timing import (
 )
 from onestop.services.dossiers.timing_sql import timing_case
 from tests.factories import agency, procedure, receive, user
-from tests.services.test_reports_data import vn
+from tests.times import hanoi
 
 COMMUNE = "000.01.31.H25"
 OPEN = [DossierStatus.RECEIVED, DossierStatus.PROCESSING, DossierStatus.AWAITING_SUPPLEMENT,
@@ -41,10 +41,10 @@ OPEN = [DossierStatus.RECEIVED, DossierStatus.PROCESSING, DossierStatus.AWAITING
 FINISHED = [DossierStatus.STOPPED, DossierStatus.WITHDRAWN, DossierStatus.RESULT_READY, DossierStatus.RETURNED]
 
 NOWS = [
-    vn(2026, 3, 11, 10),        # a Wednesday morning
-    vn(2026, 3, 13, 16, 59),    # Friday, a minute before closing (due soon runs over the weekend)
-    vn(2026, 3, 11, 23, 59),    # a minute before local midnight
-    vn(2026, 3, 15, 12),        # a Sunday
+    hanoi(2026, 3, 11, 10),        # a Wednesday morning
+    hanoi(2026, 3, 13, 16, 59),    # Friday, a minute before closing (due soon runs over the weekend)
+    hanoi(2026, 3, 11, 23, 59),    # a minute before local midnight
+    hanoi(2026, 3, 15, 12),        # a Sunday
 ]
 
 

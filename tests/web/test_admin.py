@@ -24,8 +24,8 @@ from onestop.services.admin.accounts import check_password, token_digest
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import WithdrawInput
 from tests.factories import PASSWORD, agency, receive, user
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 Hà Nội
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
@@ -33,11 +33,6 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 def fixed_clock():
     with patch("onestop.web.admin.utcnow", return_value=NOW), patch("onestop.web.api.utcnow", return_value=NOW):
         yield
-
-
-def login(client, username: str = "t_admin") -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.status_code
 
 
 def audits(session, action: str) -> list[AuditLog]:
@@ -49,8 +44,8 @@ PAGES = ["/admin", "/admin/agencies", "/admin/users", "/admin/procedures", "/adm
 
 
 @pytest.mark.parametrize("username", ["t_clerk", "t_officer", "t_head", "t_dept_head"])
-def test_admin_screens_are_forbidden_to_other_roles(client, session, username):
-    login(client, username)
+def test_admin_screens_are_forbidden_to_other_roles(auth, client, session, username):
+    auth.login(username)
     for url in PAGES:
         assert client.get(url).status_code == 403, url
     assert client.post("/admin/calendar", data={"on_date": "2026-03-04", "working": "0", "note": "x"}).status_code == 403
@@ -62,8 +57,8 @@ def test_anonymous_is_sent_to_login(client, session):
     assert r.status_code in (302, 303) and "/login" in r.headers["Location"]
 
 
-def test_every_admin_page_renders_for_the_admin(client, session):
-    login(client)
+def test_every_admin_page_renders_for_the_admin(auth, client, session):
+    auth.login("t_admin")
     a = agency(session, "000.00.31.H25")
     u = user(session, "t_clerk")
     for url in PAGES + [f"/admin/agencies/{a.id}", f"/admin/users/{u.id}", "/admin/users?q=clerk"]:
@@ -72,8 +67,8 @@ def test_every_admin_page_renders_for_the_admin(client, session):
         assert "<script>" not in r.get_data(as_text=True)
 
 
-def test_create_agency_places_it_in_the_tree_and_is_audited(client, session):
-    login(client)
+def test_create_agency_places_it_in_the_tree_and_is_audited(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/agencies", data={
         "identifier": "000.03.31.H25", "name": "Trạm Y tế xã Tân Lạc", "short_name": "TYT Tân Lạc",
         "level": "unit", "kind": "other", "parent": "000.00.31.H25",
@@ -86,8 +81,8 @@ def test_create_agency_places_it_in_the_tree_and_is_audited(client, session):
     assert "Trạm Y tế xã Tân Lạc" in client.get("/admin/agencies").get_data(as_text=True)
 
 
-def test_create_agency_with_bad_fields_shows_vietnamese_messages(client, session):
-    login(client)
+def test_create_agency_with_bad_fields_shows_vietnamese_messages(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/agencies", data={"identifier": "abc", "name": "", "level": "unit", "kind": "other",
                                              "parent": "", "office_hours": "sáng", "valid_from": ""})
     assert r.status_code == 422
@@ -96,8 +91,8 @@ def test_create_agency_with_bad_fields_shows_vietnamese_messages(client, session
     assert session.scalar(select(func.count()).select_from(Agency).where(Agency.identifier == "abc")) == 0
 
 
-def test_rename_keeps_the_old_name_and_reparenting_moves_the_subtree(client, session):
-    login(client)
+def test_rename_keeps_the_old_name_and_reparenting_moves_the_subtree(auth, client, session):
+    auth.login("t_admin")
     commune = agency(session, "000.00.31.H25")
     desk = agency(session, "000.01.31.H25")
     other = agency(session, "000.00.32.H25")
@@ -115,8 +110,8 @@ def test_rename_keeps_the_old_name_and_reparenting_moves_the_subtree(client, ses
     assert set(details) == {"name", "path"}
 
 
-def test_an_agency_cannot_be_moved_under_its_own_child(client, session):
-    login(client)
+def test_an_agency_cannot_be_moved_under_its_own_child(auth, client, session):
+    auth.login("t_admin")
     commune = agency(session, "000.00.31.H25")
     r = client.post(f"/admin/agencies/{commune.id}", data={
         "name": commune.name, "short_name": commune.short_name, "parent": "000.01.31.H25",
@@ -127,8 +122,8 @@ def test_an_agency_cannot_be_moved_under_its_own_child(client, session):
     assert agency(session, "000.00.31.H25").parent.identifier == "000.00.00.H25"
 
 
-def test_merger_sets_the_end_date_and_the_successor(client, session):
-    login(client)
+def test_merger_sets_the_end_date_and_the_successor(auth, client, session):
+    auth.login("t_admin")
     a = agency(session, "000.00.33.H25")
     r = client.post(f"/admin/agencies/{a.id}", data={
         "name": a.name, "short_name": a.short_name, "parent": "000.00.00.H25", "office_hours": a.office_hours,
@@ -145,8 +140,8 @@ def _secret(html: str) -> str:
     return m.group(1)
 
 
-def test_create_user_shows_a_temporary_password_once(client, session):
-    login(client)
+def test_create_user_shows_a_temporary_password_once(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/users", data={"username": "nv_moi", "full_name": "Lê Văn Mới", "email": "",
                                           "role": "officer", "agency": "000.00.31.H25"})
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
@@ -159,15 +154,15 @@ def test_create_user_shows_a_temporary_password_once(client, session):
     assert password not in client.get(f"/admin/users/{u.id}").get_data(as_text=True)
 
 
-def test_create_user_refuses_a_duplicate_name(client, session):
-    login(client)
+def test_create_user_refuses_a_duplicate_name(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/users", data={"username": "t_clerk", "full_name": "X", "role": "clerk",
                                           "agency": "000.01.31.H25"})
     assert r.status_code == 422 and "đã tồn tại" in r.get_data(as_text=True)
 
 
-def test_reset_password_and_deactivate(client, session):
-    login(client)
+def test_reset_password_and_deactivate(auth, client, session):
+    auth.login("t_admin")
     u = user(session, "t_officer2")
     r = client.post(f"/admin/users/{u.id}/password")
     password = _secret(r.get_data(as_text=True))
@@ -180,16 +175,16 @@ def test_reset_password_and_deactivate(client, session):
     assert {a.action for a in session.scalars(select(AuditLog)).all()} >= {"user.reset_password", "user.deactivate"}
 
 
-def test_admin_cannot_lock_themself_out(client, session):
-    login(client)
+def test_admin_cannot_lock_themself_out(auth, client, session):
+    auth.login("t_admin")
     me = user(session, "t_admin")
     client.post(f"/admin/users/{me.id}/active", data={"active": "0"})
     session.expire_all()
     assert user(session, "t_admin").active
 
 
-def test_api_token_is_shown_once_stored_hashed_scoped_and_revocable(client, session):
-    login(client)
+def test_api_token_is_shown_once_stored_hashed_scoped_and_revocable(auth, client, session):
+    auth.login("t_admin")
     clerk = user(session, "t_clerk")
     r = client.post(f"/admin/users/{clerk.id}/tokens", data={"name": "Cổng DVC tỉnh"})
     raw = _secret(r.get_data(as_text=True))
@@ -203,8 +198,8 @@ def test_api_token_is_shown_once_stored_hashed_scoped_and_revocable(client, sess
                                               .order_by(AuditLog.id))] == ["token.issue", "token.revoke"]
 
 
-def test_deactivated_users_tokens_stop_working(client, session):
-    login(client)
+def test_deactivated_users_tokens_stop_working(auth, client, session):
+    auth.login("t_admin")
     clerk = user(session, "t_clerk")
     raw = _secret(client.post(f"/admin/users/{clerk.id}/tokens", data={"name": "x"}).get_data(as_text=True))
     client.post(f"/admin/users/{clerk.id}/active", data={"active": "0"})
@@ -222,8 +217,8 @@ def _proc_form(**over):
     return data
 
 
-def test_procedure_chain_shares_must_sum_to_100_and_nothing_changes_otherwise(client, session):
-    login(client)
+def test_procedure_chain_shares_must_sum_to_100_and_nothing_changes_otherwise(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/procedures/3.000722", data=_proc_form(**{
         "steps-0-agency_kind": "people_committee", "steps-0-share_percent": "50",
         "steps-1-agency_kind": "commune_police", "steps-1-share_percent": "30"}))
@@ -233,8 +228,8 @@ def test_procedure_chain_shares_must_sum_to_100_and_nothing_changes_otherwise(cl
     assert [s.agency_kind for s in p.steps] == ["people_committee", "commune_police", "social_insurance"]
 
 
-def test_procedure_edit_replaces_limit_documents_and_steps_and_is_audited(client, session):
-    login(client)
+def test_procedure_edit_replaces_limit_documents_and_steps_and_is_audited(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/procedures/3.000722", data=_proc_form(**{
         "limit_value": "4", "cutoff": "15:30", "supplement_regime": "restart",
         "steps-0-agency_kind": "people_committee", "steps-0-share_percent": "60",
@@ -249,8 +244,8 @@ def test_procedure_edit_replaces_limit_documents_and_steps_and_is_audited(client
     assert set(audits(session, "procedure.update")[0].details) >= {"limit", "cutoff", "regime", "steps"}
 
 
-def test_procedure_form_rejects_bad_time_and_unit(client, session):
-    login(client)
+def test_procedure_form_rejects_bad_time_and_unit(auth, client, session):
+    auth.login("t_admin")
     r = client.post("/admin/procedures/1.004884", data=_proc_form(cutoff="25:00", limit_unit="weeks"))
     assert r.status_code == 422
     assert "Giờ dạng HH:MM" in r.get_data(as_text=True)
@@ -261,14 +256,14 @@ def _events(session, d, action):
                                                       DossierEvent.action == action)).all()
 
 
-def test_closure_replans_the_running_dossiers_it_affects_as_recorded_events(client, session):
-    login(client)
-    inside = receive(session, now=MON).dossier  # 5 working days: due Mon 09/03 17:00
-    apply_action(session, inside, A.TRANSFER, actor=user(session, "t_clerk"), now=MON)
-    other_commune = receive(session, now=MON, clerk="t_clerk_other").dossier
-    finished = receive(session, now=MON).dossier
+def test_closure_replans_the_running_dossiers_it_affects_as_recorded_events(auth, client, session):
+    auth.login("t_admin")
+    inside = receive(session, now=MONDAY).dossier  # 5 working days: due Mon 09/03 17:00
+    apply_action(session, inside, A.TRANSFER, actor=user(session, "t_clerk"), now=MONDAY)
+    other_commune = receive(session, now=MONDAY, clerk="t_clerk_other").dossier
+    finished = receive(session, now=MONDAY).dossier
     apply_action(session, finished, A.WITHDRAW,
-                 WithdrawInput(reason="Rút"), actor=user(session, "t_clerk"), now=MON)
+                 WithdrawInput(reason="Rút"), actor=user(session, "t_clerk"), now=MONDAY)
     session.commit()
     due_before = inside.due_at
     other_due = other_commune.due_at
@@ -293,9 +288,9 @@ def test_closure_replans_the_running_dossiers_it_affects_as_recorded_events(clie
     assert audits(session, "calendar.delete")
 
 
-def test_a_closure_outside_every_clock_range_replans_nothing(client, session):
-    login(client)
-    d = receive(session, now=MON).dossier
+def test_a_closure_outside_every_clock_range_replans_nothing(auth, client, session):
+    auth.login("t_admin")
+    d = receive(session, now=MONDAY).dossier
     session.commit()
     before = (d.due_at, d.version)
     r = client.post("/admin/calendar", data={"on_date": "2026-04-15", "working": "0", "note": "Nghỉ",
@@ -305,8 +300,8 @@ def test_a_closure_outside_every_clock_range_replans_nothing(client, session):
     assert (d.due_at, d.version) == before and not _events(session, d, "replan")
 
 
-def test_duplicate_calendar_exception_is_refused_with_a_message(client, session):
-    login(client)
+def test_duplicate_calendar_exception_is_refused_with_a_message(auth, client, session):
+    auth.login("t_admin")
     data = {"on_date": "2026-04-15", "working": "0", "note": "Nghỉ", "agency": ""}
     client.post("/admin/calendar", data=data)
     r = client.post("/admin/calendar", data=data, follow_redirects=True)
@@ -314,12 +309,12 @@ def test_duplicate_calendar_exception_is_refused_with_a_message(client, session)
     assert session.scalar(select(func.count()).select_from(CalendarExceptionRow)) == 1
 
 
-def test_users_list_has_no_n_plus_one(client, session):
+def test_users_list_has_no_n_plus_one(auth, client, session):
     from sqlalchemy import event
 
     from onestop.extensions import db
 
-    login(client)
+    auth.login("t_admin")
     count = {"n": 0}
 
     def on_exec(*_a, **_k):
@@ -335,8 +330,8 @@ def test_users_list_has_no_n_plus_one(client, session):
     assert n_users > 10 and count["n"] < 10
 
 
-def test_calendar_page_flags_unconfirmed_tet_and_an_admin_confirms_it(client, session):
-    login(client)
+def test_calendar_page_flags_unconfirmed_tet_and_an_admin_confirms_it(auth, client, session):
+    auth.login("t_admin")
     page = client.get("/admin/calendar").get_data(as_text=True)
     assert "Chưa xác nhận" in page and "04/02/2027" in page and "10/02/2027" in page
     r = client.post("/admin/calendar/tet/2027/confirm")
@@ -351,6 +346,6 @@ def test_calendar_page_flags_unconfirmed_tet_and_an_admin_confirms_it(client, se
     assert "Chỉ xác nhận Tết các năm" in r.get_data(as_text=True)
 
 
-def test_only_admins_confirm_tet(client, session):
-    login(client, "t_head")
+def test_only_admins_confirm_tet(auth, client, session):
+    auth.login("t_head")
     assert client.post("/admin/calendar/tet/2027/confirm").status_code == 403

@@ -11,14 +11,8 @@ from sqlalchemy import select
 from onestop.models import Dossier, Notification
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import AssignInput, SupplementRequestInput
-from tests.factories import PASSWORD, receive, user
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def login(client: Any, username: str) -> None:
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
+from tests.factories import receive, user
+from tests.times import MONDAY
 
 
 def processing(session: Any, now: datetime, procedure_code: str = "1.004884") -> Dossier:
@@ -27,15 +21,15 @@ def processing(session: Any, now: datetime, procedure_code: str = "1.004884") ->
     return d
 
 
-def test_worklist_sorted_by_time_left_paused_last_with_labels(client, session):
-    paused = processing(session, MON)  # due Mon 09/03 17:00
+def test_worklist_sorted_by_time_left_paused_last_with_labels(auth, client, session):
+    paused = processing(session, MONDAY)  # due Mon 09/03 17:00
     apply_action(session, paused, "request_supplement",
                  SupplementRequestInput(missing_items=("X",), reason="Thiếu"),
-                 actor=user(session, "t_officer"), now=MON)
+                 actor=user(session, "t_officer"), now=MONDAY)
     later = processing(session, datetime(2026, 3, 4, 2, 0, tzinfo=UTC))  # due Wed 11/03
-    sooner = processing(session, MON)  # due Mon 09/03
+    sooner = processing(session, MONDAY)  # due Mon 09/03
     session.commit()
-    login(client, "t_officer")
+    auth.login("t_officer")
     with patch("onestop.web.dossiers.utcnow", return_value=datetime(2026, 3, 6, 2, 0, tzinfo=UTC)):
         html = client.get("/worklist").get_data(as_text=True)
     pos = [html.index(d.code) for d in (sooner, later, paused)]
@@ -44,23 +38,23 @@ def test_worklist_sorted_by_time_left_paused_last_with_labels(client, session):
     assert "Tạm dừng" in html
 
 
-def test_worklist_shows_overdue_and_apology_prompt(client, session):
-    d = processing(session, MON)
+def test_worklist_shows_overdue_and_apology_prompt(auth, client, session):
+    d = processing(session, MONDAY)
     session.commit()
-    login(client, "t_officer")
+    auth.login("t_officer")
     with patch("onestop.web.dossiers.utcnow", return_value=datetime(2026, 3, 12, 3, 0, tzinfo=UTC)):
         html = client.get("/worklist").get_data(as_text=True)
     assert d.code in html and "Quá hạn" in html and "Quá 2 ngày" in html and "Cần xin lỗi" in html
 
 
-def test_inbox_lists_unassigned_first_and_head_assigns_inline(client, session):
-    a = processing(session, MON)
-    b = processing(session, MON)
+def test_inbox_lists_unassigned_first_and_head_assigns_inline(auth, client, session):
+    a = processing(session, MONDAY)
+    b = processing(session, MONDAY)
     apply_action(session, a, "assign",
                  AssignInput(officer_id=user(session, "t_officer").id),
-                 actor=user(session, "t_head"), now=MON)
+                 actor=user(session, "t_head"), now=MONDAY)
     session.commit()
-    login(client, "t_head")
+    auth.login("t_head")
     html = client.get("/inbox").get_data(as_text=True)
     assert html.index(b.code) < html.index(a.code)
     assert f'/dossiers/{b.code}/actions/assign' in html
@@ -72,21 +66,21 @@ def test_inbox_lists_unassigned_first_and_head_assigns_inline(client, session):
     assert session.scalar(select(Dossier).where(Dossier.code == b.code)).assignee_id == officer2.id
 
 
-def test_officer_inbox_has_no_assign_controls(client, session):
-    d = processing(session, MON)
+def test_officer_inbox_has_no_assign_controls(auth, client, session):
+    d = processing(session, MONDAY)
     session.commit()
-    login(client, "t_officer")
+    auth.login("t_officer")
     html = client.get("/inbox").get_data(as_text=True)
     assert d.code in html and "/actions/assign" not in html
 
 
-def test_notifications_listed_and_marked_read(client, session):
-    d = processing(session, MON)
+def test_notifications_listed_and_marked_read(auth, client, session):
+    d = processing(session, MONDAY)
     me = user(session, "t_officer")
     session.add(Notification(user_id=me.id, dossier_id=d.id, kind="due_soon", message="Hồ sơ sắp đến hạn",
-                             dedupe_key=f"t-{d.id}", created_at=MON))
+                             dedupe_key=f"t-{d.id}", created_at=MONDAY))
     session.commit()
-    login(client, "t_officer")
+    auth.login("t_officer")
     html = client.get("/notifications").get_data(as_text=True)
     assert "Hồ sơ sắp đến hạn" in html and d.code in html and "1 chưa đọc" in html
     n = session.scalar(select(Notification).where(Notification.user_id == me.id))
@@ -95,11 +89,11 @@ def test_notifications_listed_and_marked_read(client, session):
     assert session.get(Notification, n.id).read_at is not None
 
 
-def test_dossier_page_header_trace_and_forms(client, session):
-    d = processing(session, MON)
+def test_dossier_page_header_trace_and_forms(auth, client, session):
+    d = processing(session, MONDAY)
     session.commit()
-    login(client, "t_officer")
-    with patch("onestop.web.dossiers.utcnow", return_value=MON):
+    auth.login("t_officer")
+    with patch("onestop.web.dossiers.utcnow", return_value=MONDAY):
         html = client.get(f"/dossiers/{d.code}").get_data(as_text=True)
     for text in (d.code, "Đang xử lý", "Trong hạn", "Còn 5 ngày", "09/03/2026", "Vì sao là ngày này?",
                  "Quá trình xử lý", "Mẫu 01", "Mẫu 06", "Tiếp nhận", "Chuyển xử lý"):
@@ -112,9 +106,9 @@ def test_dossier_page_header_trace_and_forms(client, session):
     assert client.get(f"/dossiers/{d.code}/print/04").status_code == 404  # no apology yet
 
 
-def test_admin_sees_the_dossier_but_no_action_buttons(client, session):
-    d = processing(session, MON)
+def test_admin_sees_the_dossier_but_no_action_buttons(auth, client, session):
+    d = processing(session, MONDAY)
     session.commit()
-    login(client, "t_admin")
+    auth.login("t_admin")
     html = client.get(f"/dossiers/{d.code}").get_data(as_text=True)
     assert d.code in html and "/actions/" not in html

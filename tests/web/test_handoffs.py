@@ -3,7 +3,7 @@ acknowledgement from its /handoffs page, onward, complete, return; senders see
 unacknowledged hand-offs; form 06 prints one row per leg with its result."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
@@ -11,10 +11,7 @@ from sqlalchemy import select
 
 from onestop.models import Dossier
 from tests.factories import receive
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour - 7, minute, tzinfo=UTC)
+from tests.times import hanoi
 
 
 def act(client: Any, session: Any, code: str, action: str, now: datetime, **data: Any) -> Any:
@@ -31,33 +28,33 @@ def get(session: Any, code: str) -> Dossier:
 
 
 def test_three_agency_chain_through_the_web(auth, client, session):
-    code = receive(session, now=utc(2, 9), procedure_code="3.000722").dossier.code
+    code = receive(session, now=hanoi(2026, 3, 2, 9), procedure_code="3.000722").dossier.code
     session.commit()
     auth.login("t_clerk")
-    assert act(client, session, code, "transfer", utc(2, 9)).status_code == 303
+    assert act(client, session, code, "transfer", hanoi(2026, 3, 2, 9)).status_code == 303
 
     auth.login("t_officer")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "/actions/hand_off" in page and "Công an xã Tân Lạc" in page  # default: next step
-    assert act(client, session, code, "hand_off", utc(2, 10)).status_code == 303
+    assert act(client, session, code, "hand_off", hanoi(2026, 3, 2, 10)).status_code == 303
     sent = client.get("/handoffs").get_data(as_text=True)  # the sender sees it unacknowledged
     assert code in sent and "bên nhận chưa xác nhận" in sent
 
     auth.login("t_police")
     waiting = client.get("/handoffs").get_data(as_text=True)
     assert code in waiting and "Xác nhận đã nhận" in waiting
-    r = act(client, session, code, "acknowledge", utc(2, 14), next="/handoffs")
+    r = act(client, session, code, "acknowledge", hanoi(2026, 3, 2, 14), next="/handoffs")
     assert r.status_code == 303 and r.headers["Location"].endswith("/handoffs")
     client.get("/handoffs")  # shows (and consumes) the success flash
     assert code not in client.get("/handoffs").get_data(as_text=True)
-    assert act(client, session, code, "hand_off", utc(3, 11)).status_code == 303
+    assert act(client, session, code, "hand_off", hanoi(2026, 3, 3, 11)).status_code == 303
 
     auth.login("t_bhxh")
-    assert act(client, session, code, "acknowledge", utc(3, 13, 30)).status_code == 303
-    assert act(client, session, code, "complete", utc(5, 9), result="Đã cấp thẻ BHYT").status_code == 303
+    assert act(client, session, code, "acknowledge", hanoi(2026, 3, 3, 13, 30)).status_code == 303
+    assert act(client, session, code, "complete", hanoi(2026, 3, 5, 9), result="Đã cấp thẻ BHYT").status_code == 303
 
     auth.login("t_clerk")
-    assert act(client, session, code, "return_result", utc(5, 10), method="direct").status_code == 303
+    assert act(client, session, code, "return_result", hanoi(2026, 3, 5, 10), method="direct").status_code == 303
     d = get(session, code)
     assert d.status == "returned" and d.code == code
     assert [lg.result for lg in d.legs] == ["early", "on_time", "late"]
@@ -71,14 +68,14 @@ def test_three_agency_chain_through_the_web(auth, client, session):
 
 
 def test_receiver_of_another_agency_cannot_acknowledge(auth, client, session):
-    code = receive(session, now=utc(2, 9), procedure_code="3.000722").dossier.code
+    code = receive(session, now=hanoi(2026, 3, 2, 9), procedure_code="3.000722").dossier.code
     session.commit()
     auth.login("t_clerk")
-    act(client, session, code, "transfer", utc(2, 9))
+    act(client, session, code, "transfer", hanoi(2026, 3, 2, 9))
     auth.login("t_officer")
-    act(client, session, code, "hand_off", utc(2, 10))
+    act(client, session, code, "hand_off", hanoi(2026, 3, 2, 10))
     auth.login("t_bhxh")  # BHXH is the third leg, not this one
     before = get(session, code).version
-    r = act(client, session, code, "acknowledge", utc(2, 11))
+    r = act(client, session, code, "acknowledge", hanoi(2026, 3, 2, 11))
     assert r.status_code in (403, 404)
     assert get(session, code).version == before and get(session, code).legs[-1].acknowledged_at is None

@@ -2,21 +2,17 @@
 messages and their delivery status on the dossier page, bulk assignment all or nothing."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from onestop.models import Dossier, OutboxMessage
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import SupplementRequestInput
-from tests.factories import PASSWORD, receive, user
+from tests.factories import receive, user
+from tests.times import MONDAY
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def login(client, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.status_code
+NOW = MONDAY
 
 
 def _transferred(session, **kw):
@@ -25,7 +21,7 @@ def _transferred(session, **kw):
     return d
 
 
-def test_dossier_page_shows_consent_and_each_messages_delivery_status(client, session):
+def test_dossier_page_shows_consent_and_each_messages_delivery_status(auth, client, session):
     d = _transferred(session, notify_consent=True, notify_channel="zalo")
     apply_action(session, d, "request_supplement",
                  SupplementRequestInput(reason="Thiếu", missing_items=("Bản sao CCCD",)),
@@ -33,7 +29,7 @@ def test_dossier_page_shows_consent_and_each_messages_delivery_status(client, se
     msg = session.scalar(select(OutboxMessage))
     msg.attempts, msg.last_error = 2, "HTTP 503"
     session.commit()
-    login(client, "t_head")
+    auth.login("t_head")
     html = client.get(f"/dossiers/{d.code}").get_data(as_text=True)
     section = html[html.index('id="citizen-messages"'):]
     assert "Đồng ý nhận thông báo qua Zalo." in section
@@ -44,22 +40,22 @@ def test_dossier_page_shows_consent_and_each_messages_delivery_status(client, se
     assert "Công dân không đăng ký nhận thông báo." in page
 
 
-def test_menu_shows_the_unread_count(client, session):
+def test_menu_shows_the_unread_count(auth, client, session):
     _transferred(session)  # the transfer tells UBND's head
     session.commit()
-    login(client, "t_head")
+    auth.login("t_head")
     html = client.get("/").get_data(as_text=True)
     assert 'id="nav-unread" data-count="1"' in html and "chưa đọc" in html
     client.post("/notifications/read", data={})
     assert 'data-count="0"' in client.get("/").get_data(as_text=True)
 
 
-def test_bulk_assignment_through_the_inbox_is_all_or_nothing(client, session):
+def test_bulk_assignment_through_the_inbox_is_all_or_nothing(auth, client, session):
     a, b = _transferred(session), _transferred(session)
     officer = user(session, "t_officer")
     session.commit()
     versions = {f"version-{d.id}": str(d.version) for d in (a, b)}
-    login(client, "t_head")
+    auth.login("t_head")
     # b's version is stale (changed meanwhile): neither is assigned, the message names b.
     stale = dict(versions, **{f"version-{b.id}": str(b.version - 1)})
     r = client.post("/inbox/assign",

@@ -7,7 +7,7 @@ xã Tân Lạc: the sender (UBND xã, its parent in the agency tree) may not ack
 back."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -26,9 +26,9 @@ from onestop.services.dossiers.inputs import (
     SupplementRequestInput,
 )
 from tests.factories import agency, receive, user
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
-LATER = MON + timedelta(hours=1)
+LATER = MONDAY + timedelta(hours=1)
 
 # What each role may do, written out here (not read from workflow.ROLE_ACTIONS) so
 # that a change in the table has to be a deliberate change in this test too.
@@ -78,26 +78,26 @@ def make(session, state: str) -> Dossier:
     """A dossier of procedure 1.004884 (5 working days) received Monday 09:00 at the
     Tân Lạc desk and brought into ``state`` through the services."""
     if state == "new_online":
-        return receive(session, now=MON, outcome="submit_online", channel="online").dossier
-    d = receive(session, now=MON).dossier
+        return receive(session, now=MONDAY, outcome="submit_online", channel="online").dossier
+    d = receive(session, now=MONDAY).dossier
     if state == "received":
         return d
     head = user(session, "t_head")
-    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=MONDAY)
     if state == "processing":
         return d
     if state == "awaiting_supplement":
         apply_action(session, d, A.REQUEST_SUPPLEMENT,
-                     SupplementRequestInput(reason="Thiếu", missing_items=("x",)), actor=head, now=MON)
+                     SupplementRequestInput(reason="Thiếu", missing_items=("x",)), actor=head, now=MONDAY)
     elif state == "awaiting_payment":
-        apply_action(session, d, A.REQUEST_PAYMENT, PaymentRequestInput(reason="Lệ phí"), actor=head, now=MON)
+        apply_action(session, d, A.REQUEST_PAYMENT, PaymentRequestInput(reason="Lệ phí"), actor=head, now=MONDAY)
     elif state in ("handed_off", "acknowledged"):
         apply_action(session, d, A.HAND_OFF,
-                     HandOffInput(to_agency_id=agency(session, POLICE).id), actor=head, now=MON)
+                     HandOffInput(to_agency_id=agency(session, POLICE).id), actor=head, now=MONDAY)
         if state == "acknowledged":
-            apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=MON)
+            apply_action(session, d, A.ACKNOWLEDGE, actor=user(session, "t_police"), now=MONDAY)
     elif state == "result_ready":
-        apply_action(session, d, A.COMPLETE, CompleteInput(result="Đã cấp"), actor=head, now=MON)
+        apply_action(session, d, A.COMPLETE, CompleteInput(result="Đã cấp"), actor=head, now=MONDAY)
     else:
         raise AssertionError(state)
     return d
@@ -114,7 +114,7 @@ def snapshot(session, d: Dossier) -> tuple[Any, ...]:
 
 
 def bearer(session, username: str) -> dict[str, str]:
-    raw = issue_token(session, user(session, username), now=MON)
+    raw = issue_token(session, user(session, username), now=MONDAY)
     return {"Authorization": f"Bearer {raw}"}
 
 
@@ -212,7 +212,7 @@ def test_officers_act_only_on_their_own_or_unassigned_dossiers(client, session) 
     d = make(session, "processing")
     apply_action(session, d, A.ASSIGN,
                  AssignInput(officer_id=user(session, "t_officer").id),
-                 actor=user(session, "t_head"), now=MON)
+                 actor=user(session, "t_head"), now=MONDAY)
     h2, h1 = bearer(session, "t_officer2"), bearer(session, "t_officer")
     session.commit()
     before = snapshot(session, d)

@@ -9,20 +9,16 @@ from unittest.mock import patch
 import pytest
 
 from onestop.models import Rating
-from tests.factories import PASSWORD
-from tests.services.test_reports_data import build_march, vn
+from tests.services.test_reports_data import build_march
+from tests.times import hanoi
 
-NOW = vn(2026, 4, 1, 9)
+NOW = hanoi(2026, 4, 1, 9)
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock():
     with patch("onestop.web.reports.utcnow", return_value=NOW):
         yield
-
-
-def login(client, username: str = "t_head") -> None:
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -33,33 +29,33 @@ def login(client, username: str = "t_head") -> None:
     ({"kind": "month", "year": "2026", "month": "2", "value": "2026-03"},
      "từ ngày 01/03/2026 đến ngày 31/03/2026"),
 ])
-def test_form06_period_from_the_lists(client, session, args, expected):
+def test_form06_period_from_the_lists(auth, client, session, args, expected):
     session.commit()
-    login(client)
+    auth.login("t_head")
     html = client.get("/reports/form06", query_string=args).get_data(as_text=True)
     assert expected in html
     for name in ("year", "month", "quarter"):
         assert f'id="f-{name}" name="{name}"' in html
 
 
-def test_form06_lists_show_the_period_shown(client, session):
+def test_form06_lists_show_the_period_shown(auth, client, session):
     session.commit()
-    login(client)
+    auth.login("t_head")
     html = client.get("/reports/form06", query_string={"kind": "quarter", "year": "2026", "quarter": "3"}) \
         .get_data(as_text=True)
     assert '<option value="2026" selected>' in html and '<option value="3" selected>III</option>' in html
 
 
-def test_a_bad_pick_is_refused_with_a_message(client, session):
+def test_a_bad_pick_is_refused_with_a_message(auth, client, session):
     session.commit()
-    login(client)
+    auth.login("t_head")
     r = client.get("/reports/form06", query_string={"kind": "quarter", "year": "2026", "quarter": "9"},
                    follow_redirects=True)
     text = r.get_data(as_text=True)
     assert "Kỳ báo cáo không hợp lệ" in text or "Kỳ báo cáo phải" in text
 
 
-def test_chart_data_has_the_satisfaction_counts(client, session):
+def test_chart_data_has_the_satisfaction_counts(auth, client, session):
     from onestop.models import Dossier
 
     build_march(session)
@@ -71,20 +67,20 @@ def test_chart_data_has_the_satisfaction_counts(client, session):
                            score_procedure=5,
                            score_officer=5, score_result=5, score_feedback=5))
     session.commit()
-    login(client)
+    auth.login("t_head")
     sat = client.get("/reports/charts/data.json").get_json()["satisfaction"]
     assert sat["satisfied"] == 2 and sat["dissatisfied"] == 1 and sat["ratings"] == 3
     html = client.get("/reports/charts").get_data(as_text=True)
     assert 'id="chart-satisfaction"' in html and 'class="chart-box' in html
 
 
-def test_scores_show_names_not_rule_ids(client, session):
+def test_scores_show_names_not_rule_ids(auth, client, session):
     import re
 
     build_march(session)
     session.commit()
     with patch("onestop.web.scores.utcnow", return_value=NOW):
-        login(client)
+        auth.login("t_head")
         html = client.get("/scores?period=2026-03").get_data(as_text=True)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<main"):]))
     assert "par.tthc" not in text and "766.2.1" not in text, text[:400]
@@ -93,7 +89,7 @@ def test_scores_show_names_not_rule_ids(client, session):
     assert re.search(r"Tỷ lệ hồ sơ TTHC giải quyết đúng hạn: \d", text)
 
 
-def test_delays_are_in_working_days_and_hours(client, session):
+def test_delays_are_in_working_days_and_hours(auth, client, session):
     """3.000722 at the commune: 3 working days = 1,350 office minutes, 450 a working day; the police
     leg used 1,290 minutes and overran its share by 885 (tests/services/test_reports_delays.py)."""
     from onestop.services.dossiers.actions import apply_action
@@ -101,22 +97,22 @@ def test_delays_are_in_working_days_and_hours(client, session):
     from tests.factories import user
     from tests.services.test_reports_data import open_
 
-    d = open_(session, vn(2026, 3, 2), code="3.000722")
-    apply_action(session, d, "hand_off", actor=user(session, "t_officer"), now=vn(2026, 3, 3, 10))
-    apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=vn(2026, 3, 3, 10))
-    apply_action(session, d, "hand_off", actor=user(session, "t_police"), now=vn(2026, 3, 6, 9))
-    apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 9))
+    d = open_(session, hanoi(2026, 3, 2, 9), code="3.000722")
+    apply_action(session, d, "hand_off", actor=user(session, "t_officer"), now=hanoi(2026, 3, 3, 10))
+    apply_action(session, d, "acknowledge", actor=user(session, "t_police"), now=hanoi(2026, 3, 3, 10))
+    apply_action(session, d, "hand_off", actor=user(session, "t_police"), now=hanoi(2026, 3, 6, 9))
+    apply_action(session, d, "acknowledge", actor=user(session, "t_bhxh"), now=hanoi(2026, 3, 6, 9))
     apply_action(session, d, "complete",
-                 CompleteInput(result="Xong"), actor=user(session, "t_bhxh"), now=vn(2026, 3, 6, 14))
+                 CompleteInput(result="Xong"), actor=user(session, "t_bhxh"), now=hanoi(2026, 3, 6, 14))
     session.commit()
-    login(client)
+    auth.login("t_head")
     html = client.get("/reports/delays?kind=month&value=2026-03").get_data(as_text=True)
     assert "2 ngày làm việc 6 giờ 30 phút" in html  # used
     assert "1 ngày làm việc 7 giờ 15 phút" in html  # over its share
     assert "21 giờ" not in html  # 1,290 minutes are no longer "21 giờ 30 phút"
 
 
-def test_chart_bars_are_per_resolving_agency(client, session):
+def test_chart_bars_are_per_resolving_agency(auth, client, session):
     """The commune's dossiers are received at its service centre and resolved by the UBND: the bars
     count them for the UBND (the resolver), as many as Form 06 by resolver says were resolved."""
     from datetime import date
@@ -126,7 +122,7 @@ def test_chart_bars_are_per_resolving_agency(client, session):
 
     build_march(session)
     session.commit()
-    login(client)
+    auth.login("t_head")
     data = client.get("/reports/charts/data.json").get_json()
     bars = {b["agency"]: b["on_time"] + b["late"] for b in data["agencies"]}
     assert bars.get("UBND xã Tân Lạc", 0) > 0, bars

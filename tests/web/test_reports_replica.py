@@ -12,9 +12,10 @@ from sqlalchemy import event
 
 from onestop.services.reporting.replica import as_of_for, replica_as_of
 from tests.factories import PASSWORD
-from tests.services.test_reports_data import build_march, vn
+from tests.services.test_reports_data import build_march
+from tests.times import hanoi
 
-NOW = vn(2026, 4, 1, 9)
+NOW = hanoi(2026, 4, 1, 9)
 
 
 @pytest.fixture(autouse=True)

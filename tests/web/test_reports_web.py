@@ -12,9 +12,10 @@ from onestop.models import ReportSnapshot
 from onestop.services.admin.accounts import issue_token
 from onestop.services.reporting import reports
 from tests.factories import agency, user
-from tests.services.test_reports_data import LATER, MARCH, build_march, open_, vn
+from tests.services.test_reports_data import LATER, MARCH, build_march, open_
+from tests.times import hanoi
 
-NOW = vn(2026, 4, 1, 9)  # Wednesday 01/04/2026 09:00 in Hà Nội
+NOW = hanoi(2026, 4, 1, 9)  # Wednesday 01/04/2026 09:00 in Hà Nội
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +52,7 @@ def test_dashboard_counts_and_links_each_overdue_dossier(auth, client, session):
 
 
 def test_due_soon_rows_link_to_the_apology_form(auth, client, session):
-    d = open_(session, vn(2026, 3, 25, 9))  # 5 working days → due Wed 01/04 17:00
+    d = open_(session, hanoi(2026, 3, 25, 9))  # 5 working days → due Wed 01/04 17:00
     session.commit()
     auth.login("t_head")
     html = client.get("/reports/dashboard").get_data(as_text=True)
@@ -224,7 +225,7 @@ def _education_dossier(session, when):
 
 
 def test_api_form06_by_resolver_gives_the_department_its_form(client, session):
-    _education_dossier(session, vn(2026, 3, 10))
+    _education_dossier(session, hanoi(2026, 3, 10, 9))
     raw = issue_token(session, user(session, "t_admin"), now=NOW, name="test")
     session.commit()
     auth = {"Authorization": f"Bearer {raw}"}
@@ -251,8 +252,8 @@ def test_a_department_heads_default_view_is_their_agency_as_resolver(auth, clien
     from onestop.services.dossiers.actions import apply_action
     from tests.factories import receive
 
-    d = receive(session, now=vn(2026, 3, 10), procedure_code="2.001610", clerk="t_pclerk").dossier
-    apply_action(session, d, "transfer", actor=None, now=vn(2026, 3, 10, 9, 10))
+    d = receive(session, now=hanoi(2026, 3, 10, 9), procedure_code="2.001610", clerk="t_pclerk").dossier
+    apply_action(session, d, "transfer", actor=None, now=hanoi(2026, 3, 10, 9, 10))
     assert d.current_agency.identifier == "000.00.02.H25"  # Sở Tài chính
     session.commit()
     auth.login("t_dept_head")
@@ -271,7 +272,7 @@ def test_a_department_heads_default_view_is_their_agency_as_resolver(auth, clien
 
 
 def test_cli_by_resolver(app, session):
-    _education_dossier(session, vn(2026, 3, 10))
+    _education_dossier(session, hanoi(2026, 3, 10, 9))
     session.commit()
     runner = app.test_cli_runner()
     r = runner.invoke(

@@ -3,7 +3,7 @@ user may see), phone numbers stored normalised, and the desk's "waiting to retur
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -11,14 +11,8 @@ from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.applicant import normalize_phone
 from onestop.services.dossiers.inputs import CompleteInput, ReturnInput
 from onestop.services.dossiers.queries import _successor, parse_search
-from tests.factories import PASSWORD, receive, user
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303
+from tests.factories import receive, user
+from tests.times import MONDAY
 
 
 def test_phone_numbers_are_normalised_the_domestic_way():
@@ -31,7 +25,7 @@ def test_phone_numbers_are_normalised_the_domestic_way():
 
 
 def test_the_stored_phone_is_the_normalised_one(session):
-    d = receive(session, now=MON, phone="+84 987 654 321", id_number="001 090 012 345").dossier
+    d = receive(session, now=MONDAY, phone="+84 987 654 321", id_number="001 090 012 345").dossier
     assert d.applicant_phone == "0987654321"
     assert d.applicant_id_number == "001090012345"
 
@@ -46,13 +40,13 @@ def test_the_box_understands_what_was_typed():
     assert _successor("H25-") == "H26" and _successor("999") is None
 
 
-def test_search_finds_by_code_name_id_and_phone_only_what_the_user_may_see(client, session):
-    mine = receive(session, now=MON, name="Quách Thị Hồng Nhung", id_number="001190099999",
+def test_search_finds_by_code_name_id_and_phone_only_what_the_user_may_see(auth, client, session):
+    mine = receive(session, now=MONDAY, name="Quách Thị Hồng Nhung", id_number="001190099999",
                    phone="+84 356 111 222").dossier
-    other = receive(session, now=MON, clerk="t_clerk_other", name="Quách Thị Hồng Nhàn",
+    other = receive(session, now=MONDAY, clerk="t_clerk_other", name="Quách Thị Hồng Nhàn",
                     id_number="001190088888", phone="0356111333").dossier
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
 
     def found(q: str) -> str:
         r = client.get("/search", query_string={"q": q})
@@ -68,21 +62,21 @@ def test_search_finds_by_code_name_id_and_phone_only_what_the_user_may_see(clien
     assert mine.code not in found("nhung quach")  # names are matched from their start
     # The other desk's clerk finds its own by the same words.
     client.post("/logout", data={})
-    login(client, "t_clerk_other")
+    auth.login("t_clerk_other")
     page = client.get("/search", query_string={"q": "quach thi hong"}).get_data(as_text=True)
     assert other.code in page and mine.code not in page
 
 
-def test_a_whole_code_goes_straight_to_the_dossier(client, session):
-    d = receive(session, now=MON).dossier
+def test_a_whole_code_goes_straight_to_the_dossier(auth, client, session):
+    d = receive(session, now=MONDAY).dossier
     session.flush()
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     r = client.get("/search", query_string={"q": d.code.lower()})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/dossiers/{d.code}")
 
 
-def test_the_search_box_is_in_the_menu(client, session):
-    login(client, "t_clerk")
+def test_the_search_box_is_in_the_menu(auth, client, session):
+    auth.login("t_clerk")
     page = client.get("/").get_data(as_text=True)
     assert 'id="nav-search-q"' in page and 'action="/search"' in page
 
@@ -96,16 +90,16 @@ def _ready(session: Any, at: datetime) -> Any:
     return d
 
 
-def test_waiting_to_return_queue_and_its_counts_on_the_home_page(client, session):
-    old = _ready(session, MON)
-    new = _ready(session, MON + timedelta(days=9))
-    returned = _ready(session, MON + timedelta(days=9, hours=1))
+def test_waiting_to_return_queue_and_its_counts_on_the_home_page(auth, client, session):
+    old = _ready(session, MONDAY)
+    new = _ready(session, MONDAY + timedelta(days=9))
+    returned = _ready(session, MONDAY + timedelta(days=9, hours=1))
     apply_action(session, returned, "return_result",
                  ReturnInput(method="direct", receiver="Nguyễn Văn An"), actor=user(session, "t_clerk"),
-                 now=MON + timedelta(days=9, hours=2))
+                 now=MONDAY + timedelta(days=9, hours=2))
     session.flush()
-    login(client, "t_clerk")
-    now = MON + timedelta(days=10)
+    auth.login("t_clerk")
+    now = MONDAY + timedelta(days=10)
     with patch("onestop.web.reception.utcnow", return_value=now), \
             patch("onestop.web.auth.utcnow", return_value=now):
         page = client.get("/reception/waiting-return").get_data(as_text=True)
@@ -116,6 +110,6 @@ def test_waiting_to_return_queue_and_its_counts_on_the_home_page(client, session
     assert 'id="home-waiting"' in home and "2 hồ sơ" in home and "1 hồ sơ chờ quá 7 ngày" in home
     # Another commune's desk sees none of them.
     client.post("/logout", data={})
-    login(client, "t_clerk_other")
+    auth.login("t_clerk_other")
     other = client.get("/reception/waiting-return").get_data(as_text=True)
     assert old.code not in other and "0 hồ sơ đã có kết quả" in other
