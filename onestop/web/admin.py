@@ -55,7 +55,7 @@ from ..services.admin import procedures as procedures_svc
 from ..services.dossiers.applicant import fold
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
-from .forms import VNDateField
+from .forms import VNDateField, attach_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -194,16 +194,6 @@ def _flash_errors(exc: ValidationFailed | DomainError) -> None:
         flash(exc.message, "danger")
 
 
-def _attach(form: FlaskForm, exc: ValidationFailed) -> None:
-    """Show a service's field errors beside the form's fields."""
-    for name, msg in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [msg]
-        else:
-            flash(msg, "danger")
-
-
 class _Saving:
     """One admin change as one unit of work: committed when the ``with`` block ends; a change the
     service refuses (field errors; with ``rules``, a domain rule too) is rolled back and shown beside
@@ -229,7 +219,7 @@ class _Saving:
             return False
         db.session.rollback()
         if self.form is not None and isinstance(exc, ValidationFailed):
-            _attach(self.form, exc)
+            attach_errors(self.form, exc)
         else:
             assert isinstance(exc, ValidationFailed | DomainError)
             _flash_errors(exc)
@@ -402,7 +392,7 @@ def audit_log() -> Any:
                 dossier_code=form.dossier.data or "",
                 page=int(page) if page.isdigit() else 1)
         except ValidationFailed as exc:
-            _attach(form, exc)
+            attach_errors(form, exc)
             status = 422
     else:
         status = 422

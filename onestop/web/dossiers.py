@@ -23,7 +23,7 @@ Choices (documented for reviewers):
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -205,7 +205,8 @@ def printable_forms(d: Dossier, events: list[DossierEvent]) -> list[tuple[str, s
     return [(n, FORM_TITLES[n]) for n in out]
 
 
-def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, errors: dict[str, str] | None = None,
+def render_show(d: Dossier, *, status: int = 200, failed: A | None = None,
+                errors: dict[str, str] | None = None,
                 posted: ActionForm | None = None) -> Any:
     now = utcnow()
     # The policy decides what can be taken now; the page offers those it has a form for.
@@ -214,7 +215,8 @@ def render_show(d: Dossier, *, status: int = 200, failed: A | None = None, error
              for a in actions}
     events = _timeline(d)
     waiting = policy.waiting_leg(d)
-    chain_missing = chain_step_names(db.session, d, unfinished_chain_steps(d)) if A.COMPLETE in actions else []
+    chain_missing = (chain_step_names(db.session, d, unfinished_chain_steps(d)) if A.COMPLETE in actions
+                     else [])
     trace: list[str] = []
     if d.clock_base_at is not None:
         try:
@@ -242,44 +244,51 @@ def show(code: str) -> Any:
     return render_show(load_visible(code))
 
 
+# Text fields of the form that go to the input as typed: the form's name → the input's.
+_TEXT_FIELDS = {"reason": "reason", "note": "note", "result": "result", "chain_reason": "reason"}
+
+
 def _parse_action_data(action: A, form: ActionForm, d: Dossier) -> ActionInput:
-    """Turn the posted fields into the action's typed input."""
-    data: dict[str, object] = {}
+    """Turn the posted fields into the action's typed input (names resolved to ids here)."""
     fields = ACTION_FIELDS[action]
-    if "reason" in fields:
-        data["reason"] = form.reason.data or ""
+    data: dict[str, object] = {to: form[name].data or "" for name, to in _TEXT_FIELDS.items()
+                               if name in fields}
     if "missing_items" in fields:
         data["missing_items"] = tuple((form.missing_items.data or "").splitlines())
-    if "note" in fields:
-        data["note"] = form.note.data or ""
-    if "result" in fields:
-        data["result"] = form.result.data or ""
-    if "chain_reason" in fields:
-        data["reason"] = form.chain_reason.data or ""
     if "method" in fields:
         data["method"] = form.method.data or "direct"
         data["receiver"] = form.receiver.data or ""
     if "officer" in fields:
-        raw = form.officer.data or ""
-        officer = db.session.get(User, int(raw)) if raw.isdigit() else None
-        if officer is None:
-            raise ValidationFailed({"officer": _("Chọn một chuyên viên.")})
-        data["officer_id"] = officer.id
+        data["officer_id"] = _officer_id(form.officer.data or "")
     if "to_agency" in fields and form.to_agency.data:
-        to = db.session.scalar(select(Agency).where(Agency.identifier == form.to_agency.data))
-        if to is None:
-            raise ValidationFailed({"to_agency": _("Cơ quan nhận không tồn tại.")})
-        data["to_agency_id"] = to.id
+        data["to_agency_id"] = _agency_id(form.to_agency.data)
     if "new_due_on" in fields:
-        day = form.new_due_on.data
-        if day is None:
-            raise ValidationFailed({"new_due_at": _("Nhập ngày hẹn trả mới (dd/mm/yyyy).")})
-        # The new appointment is the close of office hours of that day at the desk.
-        try:
-            data["new_due_at"] = calendar_for(db.session, d.receiving_agency).closing(day)
-        except DomainError as exc:
-            raise ValidationFailed({"new_due_at": exc.message}) from exc
+        data["new_due_at"] = _new_due_at(form.new_due_on.data, d)
     return input_from(input_type_for(action), data)
+
+
+def _officer_id(raw: str) -> int:
+    officer = db.session.get(User, int(raw)) if raw.isdigit() else None
+    if officer is None:
+        raise ValidationFailed({"officer": _("Chọn một chuyên viên.")})
+    return officer.id
+
+
+def _agency_id(identifier: str) -> int:
+    to = db.session.scalar(select(Agency).where(Agency.identifier == identifier))
+    if to is None:
+        raise ValidationFailed({"to_agency": _("Cơ quan nhận không tồn tại.")})
+    return to.id
+
+
+def _new_due_at(day: date | None, d: Dossier) -> datetime:
+    """The new appointment is the close of office hours of that day at the desk."""
+    if day is None:
+        raise ValidationFailed({"new_due_at": _("Nhập ngày hẹn trả mới (dd/mm/yyyy).")})
+    try:
+        return calendar_for(db.session, d.receiving_agency).closing(day)
+    except DomainError as exc:
+        raise ValidationFailed({"new_due_at": exc.message}) from exc
 
 
 @bp.post("/dossiers/<code>/actions/<action>")
@@ -315,14 +324,8 @@ def act(code: str, action: str) -> Any:
     except ValidationFailed as exc:
         db.session.rollback()
         flash(_("Thao tác “%(a)s” chưa thực hiện: vui lòng sửa các mục được đánh dấu.", a=label), "danger")
-        errors = {name: error_text(message) for name, message in exc.errors.items()}
-        if "new_due_at" in errors:
-            errors["new_due_on"] = errors.pop("new_due_at")
-        if act_enum == A.COMPLETE and "reason" in errors:
-            errors["chain_reason"] = errors.pop("reason")
-        if act_enum == A.COMPLETE and "result_document" in errors:  # shown by the result field
-            errors["result"] = " ".join(filter(None, (errors.get("result"), errors.pop("result_document"))))
-        return render_show(_reload(code), status=422, failed=act_enum, errors=errors, posted=form)
+        return render_show(_reload(code), status=422, failed=act_enum, errors=_form_errors(act_enum, exc),
+                           posted=form)
     except Conflict:
         db.session.rollback()
         flash(_(CONFLICT_MESSAGE), "warning")
@@ -341,14 +344,32 @@ def act(code: str, action: str) -> Any:
         return render_show(_reload(code), status=409)
     db.session.commit()
     flash(_("Đã thực hiện: %(a)s — hồ sơ %(code)s.", a=label, code=d.code), "success")
-    if act_enum == A.APOLOGISE:
+    return _after(act_enum, d)
+
+
+def _after(action: A, d: Dossier) -> Any:
+    """Where a done action goes: the printed notice it issues (form 04, 05), the page it was
+    taken from, or the dossier."""
+    if action == A.APOLOGISE:
         return redirect(url_for(".print_form", code=d.code, form_no="04"), code=303)
-    if act_enum == A.STOP:
+    if action == A.STOP:
         return redirect(url_for(".print_form", code=d.code, form_no="05"), code=303)
     nxt = request.form.get("next", "")
     if nxt.startswith("/") and not nxt.startswith("//"):
         return redirect(nxt, code=303)
     return redirect(url_for(".show", code=d.code), code=303)
+
+
+def _form_errors(action: A, exc: ValidationFailed) -> dict[str, str]:
+    """The service's field errors under the names of the form's fields."""
+    errors = {name: error_text(message) for name, message in exc.errors.items()}
+    if "new_due_at" in errors:
+        errors["new_due_on"] = errors.pop("new_due_at")
+    if action == A.COMPLETE and "reason" in errors:
+        errors["chain_reason"] = errors.pop("reason")
+    if action == A.COMPLETE and "result_document" in errors:  # shown by the result field
+        errors["result"] = " ".join(filter(None, (errors.get("result"), errors.pop("result_document"))))
+    return errors
 
 
 def _reload(code: str) -> Dossier:
@@ -386,7 +407,8 @@ def _parse_dt(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def _receipt_context(d: Dossier, secret: str | None, events: list[DossierEvent] | None = None) -> dict[str, Any]:
+def _receipt_context(d: Dossier, secret: str | None,
+                     events: list[DossierEvent] | None = None) -> dict[str, Any]:
     """Form 01 (receipt and appointment), with the look-up secret when one was just made."""
     events = events if events is not None else _timeline(d)
     event = _last_event(events, A.RECEIVE)

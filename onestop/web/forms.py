@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,6 +21,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
+
+from ..services.errors import ValidationFailed
 
 CHANNEL_CHOICES = [
     ("direct", _l("Trực tiếp")),
@@ -130,3 +133,14 @@ class RegisterFilterForm(FlaskForm):
 
 class SimplePostForm(FlaskForm):
     """CSRF-only form (mark read, reissue secret)."""
+
+
+def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
+    """Show a service's field errors beside the form's fields; one without a field is flashed
+    (docs/architecture.md §4: services validate rules, the view shows them beside the field)."""
+    for name, msg in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [msg]
+        else:
+            flash(msg, "danger")

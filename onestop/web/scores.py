@@ -23,6 +23,7 @@ from ..services.reporting.scores import MEASURES, ScoreReport, score_agency, see
 from . import sentences
 from .auth import roles_required, utcnow
 from .errors import json_error
+from .forms import attach_errors
 
 bp = Blueprint("scores", __name__)
 
@@ -203,12 +204,7 @@ def rules() -> Any:
                 return redirect(url_for("scores.rules"), 303)
             except ValidationFailed as exc:
                 db.session.rollback()
-                for name, msg in exc.errors.items():
-                    field = getattr(form, name, None)
-                    if field is not None and hasattr(field, "errors"):
-                        field.errors = list(field.errors) + [msg]
-                    else:
-                        flash(msg, "danger")
+                attach_errors(form, exc)
         status = 422
     else:
         edit_id = request.args.get("edit", type=int)
