@@ -70,7 +70,8 @@ def full_journey(session, day: int = 2):
     d = receive(session, now=hanoi(2026, 3, day, 9)).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 3, day, 9, 5))
     apply_action(session, d, "complete",
-                 CompleteInput(result="Xác nhận"), actor=user(session, "t_officer"), now=hanoi(2026, 3, day, 14))
+                 CompleteInput(result="Xác nhận"), actor=user(session, "t_officer"),
+                 now=hanoi(2026, 3, day, 14))
     apply_action(session, d, "return_result",
                  ReturnInput(method="direct"), actor=user(session, "t_clerk"), now=hanoi(2026, 3, day, 15))
     return d
@@ -97,7 +98,8 @@ def test_each_event_is_queued_in_the_transaction_of_the_change(app, session, syn
         apply_action(session, d, "stop",
                      StopInput(reason="x"), actor=user(session, "t_officer"), now=hanoi(2026, 3, 2, 16))
     nested.rollback()
-    assert session.scalar(select(func.count()).select_from(DvcqgOutbox).where(DvcqgOutbox.dossier_id == d.id)) == 4
+    assert session.scalar(
+        select(func.count()).select_from(DvcqgOutbox).where(DvcqgOutbox.dossier_id == d.id)) == 4
 
 
 def test_push_sends_record_then_progress_and_the_portal_view_equals_ours(app, session, sync_on):
@@ -147,7 +149,8 @@ def test_refused_record_backs_off_then_is_dead_with_the_portal_message(app, sess
     good = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
     bad = receive(session, now=hanoi(2026, 3, 2, 9, 1), name="Trần Thị Bé").dossier
     # A dossier whose code is not of the unit's province: the portal refuses it.
-    session.execute(Dossier.__table__.update().where(Dossier.id == bad.id).values(code="000.00.01.H99-260302-0001"))
+    session.execute(
+        Dossier.__table__.update().where(Dossier.id == bad.id).values(code="000.00.01.H99-260302-0001"))
     session.expire_all()
     now = hanoi(2026, 3, 2, 10)
     res = send_pending(session, client_for(sync_on), now, max_attempts=3, base_backoff_seconds=60)
@@ -155,7 +158,8 @@ def test_refused_record_backs_off_then_is_dead_with_the_portal_message(app, sess
     row = session.scalars(select(DvcqgOutbox).where(DvcqgOutbox.dossier_id == bad.id)).one()
     assert row.state == "pending" and row.attempts == 1 and "không thuộc đơn vị" in row.last_error
     assert row.next_attempt_at == now + timedelta(seconds=60)
-    assert send_pending(session, client_for(sync_on), now + timedelta(seconds=30)).dossiers == 0  # not yet due
+    # not yet due
+    assert send_pending(session, client_for(sync_on), now + timedelta(seconds=30)).dossiers == 0
     send_pending(session, client_for(sync_on), now + timedelta(minutes=2), max_attempts=3)
     send_pending(session, client_for(sync_on), now + timedelta(minutes=10), max_attempts=3)
     session.refresh(row)
@@ -174,7 +178,8 @@ def test_portal_failures_are_retried_never_dead_lettered(app, session, sync_on, 
     control(sync_on, "fail", {"mode": mode, "count": -1, "delay": 1.5})
     now = hanoi(2026, 3, 2, 10)
     for i in range(12):  # far more than max_attempts
-        res = send_pending(session, client_for(sync_on, timeout=0.5), now + timedelta(hours=i), max_attempts=3)
+        res = send_pending(session, client_for(sync_on, timeout=0.5), now + timedelta(hours=i),
+                           max_attempts=3)
         assert res.unavailable
     row = session.scalars(select(DvcqgOutbox).where(DvcqgOutbox.dossier_id == d.id)).one()
     assert row.state == "pending" and row.attempts == 12
@@ -198,7 +203,8 @@ def test_portal_down_for_a_day_is_caught_up_in_order(app, session, sync_on):
     dossiers = []
     for i in range(6):
         d = receive(session, now=start + timedelta(minutes=10 * i), name=f"Nguyễn Văn {chr(65 + i)}").dossier
-        apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=start + timedelta(minutes=10 * i + 1))
+        apply_action(session, d, "transfer", actor=user(session, "t_clerk"),
+                     now=start + timedelta(minutes=10 * i + 1))
         dossiers.append(d)
         # The job runs every few minutes through the day; every run fails.
         send_pending(session, client_for(sync_on), start + timedelta(minutes=10 * i + 2))
@@ -227,7 +233,8 @@ def test_backfill_since_queues_history_once(app, session, sync_on, monkeypatch):
 
 
 def test_job_sync_now_reports_off_when_not_configured(app, session):
-    assert sync_now(session, {"DVCQG_URL": "", "DVCQG_UNIT_CODE": ""}, hanoi(2026, 3, 2, 9)) == {"enabled": False}
+    assert sync_now(session, {"DVCQG_URL": "", "DVCQG_UNIT_CODE": ""},
+                    hanoi(2026, 3, 2, 9)) == {"enabled": False}
 
 
 # ------------------------------------------------------------------ intake
@@ -266,7 +273,8 @@ def test_online_submission_lands_in_the_desk_inbox_and_is_received_like_any_othe
     # The clerk receives it: the receipt, and the due time under the online rule.
     apply_action(session, d, "receive", actor=user(session, "t_clerk"), now=hanoi(2026, 3, 3, 8))
     rule = d.procedure.deadline_rule("online")
-    expected = compute_due(hanoi(2026, 3, 3, 8), rule, calendar_for(session, d.receiving_agency), channel="online")
+    expected = compute_due(hanoi(2026, 3, 3, 8), rule, calendar_for(session, d.receiving_agency),
+                           channel="online")
     assert d.status == "received" and d.due_at == expected.due_at
 
 
@@ -286,7 +294,8 @@ def test_bad_submissions_are_refused_with_a_reason_and_create_nothing(app, sessi
     logged = session.scalars(select(DvcqgIntake)).one()
     assert logged.outcome == "refused" and reason in logged.reason and logged.dossier_id is None
     assert session.scalar(select(func.count()).select_from(Dossier)) == before
-    assert session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.at == hanoi(2026, 3, 2, 20))) == 0
+    assert session.scalar(
+        select(func.count()).select_from(DossierEvent).where(DossierEvent.at == hanoi(2026, 3, 2, 20))) == 0
 
 
 def test_a_portal_code_reused_for_other_content_is_refused(app, session, sync_on):
@@ -296,7 +305,8 @@ def test_a_portal_code_reused_for_other_content_is_refused(app, session, sync_on
     control(sync_on, "submissions", [submission("G22-0009", ChuHoSo="Người Khác")])
     out = sync_now(session, app.config, hanoi(2026, 3, 3, 8))
     assert out["intake"]["refused"] == 1
-    assert "đã được dùng" in session.scalars(select(DvcqgIntake).where(DvcqgIntake.outcome == "refused")).one().reason
+    refused = session.scalars(select(DvcqgIntake).where(DvcqgIntake.outcome == "refused")).one()
+    assert "đã được dùng" in refused.reason
 
 
 # ------------------------------------------------------------------ reconciliation

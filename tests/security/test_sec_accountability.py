@@ -39,7 +39,8 @@ def fresh(session: Any, code: str) -> Dossier:
 
 def snapshot(session: Any, code: str) -> tuple[Any, ...]:
     d = fresh(session, code)
-    events = session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.dossier_id == d.id))
+    events = session.scalar(
+        select(func.count()).select_from(DossierEvent).where(DossierEvent.dossier_id == d.id))
     legs = [(lg.acknowledged_by_id, lg.acknowledged_at, lg.finished_at)
             for lg in session.scalars(select(HandoffLeg).where(HandoffLeg.dossier_id == d.id)
                                       .order_by(HandoffLeg.seq))]
@@ -133,7 +134,8 @@ def test_sender_cannot_acknowledge_hand_back_or_finish_through_the_api(client, s
     assert snapshot(session, code) == before
     police = token(session, "t_police")
     assert api_act(client, police, code, "acknowledge", hanoi(2026, 3, 2, 11)).status_code == 200
-    for action, body in (("hand_back", {}), ("complete", {"result": "x", "reason": "y"}), ("stop", {"reason": "x"})):
+    for action, body in (("hand_back", {}), ("complete", {"result": "x", "reason": "y"}),
+                         ("stop", {"reason": "x"})):
         before = snapshot(session, code)
         r = api_act(client, sender, code, action, hanoi(2026, 3, 2, 12), **body)
         assert r.status_code == 403, (action, r.get_json())
@@ -146,7 +148,8 @@ def test_the_receiver_can_only_acknowledge_while_the_leg_waits(client, session) 
     got = client.get(f"/api/v1/dossiers/{code}", headers={"Authorization": f"Bearer {police}"}).get_json()
     # Acknowledge first; only the apology (and an assignment) may come before it.
     assert "acknowledge" in got["allowed_actions"]
-    assert not {"hand_off", "hand_back", "complete", "stop", "request_supplement"} & set(got["allowed_actions"])
+    assert not {"hand_off", "hand_back", "complete", "stop",
+                "request_supplement"} & set(got["allowed_actions"])
     before = snapshot(session, code)
     r = api_act(client, police, code, "stop", hanoi(2026, 3, 2, 10, 30), reason="x")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "invalid_state"
@@ -173,7 +176,8 @@ def test_finish_needs_a_result_on_the_web_and_the_api(auth, client, session) -> 
     assert fresh(session, code).result_note == "Đã cấp"
 
 
-def test_a_chain_dossier_does_not_finish_after_two_of_its_three_steps_without_a_reason(auth, client, session) -> None:
+def test_a_chain_dossier_does_not_finish_after_two_of_its_three_steps_without_a_reason(auth, client,
+                                                                                       session) -> None:
     code = chain_dossier(session, "held")  # UBND and the police took their steps; BHXH not yet
     police = token(session, "t_police")
     before = snapshot(session, code)
@@ -184,17 +188,20 @@ def test_a_chain_dossier_does_not_finish_after_two_of_its_three_steps_without_a_
     auth.login("t_police")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "Lý do kết thúc khi chưa đủ các bước liên thông" in page
-    r = web_act(client, session, code, "complete", hanoi(2026, 3, 2, 14), result="Đã đăng ký thường trú", confirmed="1")
+    r = web_act(client, session, code, "complete", hanoi(2026, 3, 2, 14), result="Đã đăng ký thường trú",
+                confirmed="1")
     assert r.status_code == 422
     assert snapshot(session, code) == before
-    r = web_act(client, session, code, "complete", hanoi(2026, 3, 2, 14), result="Đã đăng ký thường trú", confirmed="1",
+    r = web_act(client, session, code, "complete", hanoi(2026, 3, 2, 14), result="Đã đăng ký thường trú",
+                confirmed="1",
                 chain_reason="Công dân đề nghị không làm thẻ BHYT (đã có thẻ)")
     assert r.status_code == 303
     d = fresh(session, code)
     assert d.status == "result_ready"
     ev = d.events[-1]
     assert ev.action == "complete" and ev.note == "Công dân đề nghị không làm thẻ BHYT (đã có thẻ)"
-    assert ev.payload["chain_incomplete_reason"] == ev.note and [s["seq"] for s in ev.payload["skipped_steps"]] == [3]
+    assert ev.payload["chain_incomplete_reason"] == ev.note
+    assert [s["seq"] for s in ev.payload["skipped_steps"]] == [3]
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "Kết thúc khi chưa đủ các bước liên thông" in page and "đã có thẻ" in page
 
@@ -243,7 +250,8 @@ def test_attached_components_make_a_result_file_required(auth, client, session) 
     attach(session, d, actor=user(session, "t_head"), kind="result", component_no=None, key="t/result",
            upload=pdf, meta=DocMeta(doc_number="12/GCN"), now=hanoi(2026, 3, 2, 10))
     ev = apply_action(session, d, A.COMPLETE,
-                      CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=hanoi(2026, 3, 2, 10))
+                      CompleteInput(result="Đã cấp"), actor=user(session, "t_head"),
+                      now=hanoi(2026, 3, 2, 10))
     assert ev.payload["result_files"] == 1
 
 
@@ -252,14 +260,16 @@ def test_attached_components_make_a_result_file_required(auth, client, session) 
     ("stop", {"reason": "Không đủ điều kiện"}),
     ("withdraw", {"reason": "Công dân có đơn rút"}),
 ])
-def test_irreversible_actions_ask_for_confirmation_without_script(auth, client, session, action, data) -> None:
+def test_irreversible_actions_ask_for_confirmation_without_script(auth, client, session, action,
+                                                                  data) -> None:
     d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
     apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=hanoi(2026, 3, 2, 9))
     session.commit()
     code = d.code
     auth.login("t_clerk" if action == "withdraw" else "t_head")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
-    assert re.search(rf'action="/dossiers/{re.escape(code)}/actions/{action}".*?data-confirm="', page, re.DOTALL)
+    assert re.search(rf'action="/dossiers/{re.escape(code)}/actions/{action}".*?data-confirm="',
+                     page, re.DOTALL)
     before = snapshot(session, code)
     r = web_act(client, session, code, action, hanoi(2026, 3, 2, 10), **data)  # no confirmed=1: the page asks
     html = r.get_data(as_text=True)
@@ -301,7 +311,8 @@ def _session_payload(client: Any) -> str:
 def test_an_agency_that_only_took_part_cannot_reissue_the_secret(auth, client, session) -> None:
     code = chain_dossier(session, "bhxh")
     d = fresh(session, code)
-    apply_action(session, d, A.HAND_BACK, actor=user(session, "t_bhxh"), now=hanoi(2026, 3, 3, 9))  # back to the police
+    # back to the police
+    apply_action(session, d, A.HAND_BACK, actor=user(session, "t_bhxh"), now=hanoi(2026, 3, 3, 9))
     session.commit()
     auth.login("t_bhxh")  # social insurance: took part, may still view
     assert client.get(f"/dossiers/{code}").status_code == 200
@@ -315,7 +326,8 @@ def test_an_agency_that_only_took_part_cannot_reissue_the_secret(auth, client, s
 
 
 @pytest.mark.parametrize("who", ["t_clerk", "t_police"])
-def test_the_desk_and_the_holder_reissue_shown_once_recorded_and_not_in_the_cookie(auth, client, session, who) -> None:
+def test_the_desk_and_the_holder_reissue_shown_once_recorded_and_not_in_the_cookie(auth, client, session,
+                                                                                   who) -> None:
     code = chain_dossier(session, "held")
     before = snapshot(session, code)
     auth.login(who)
@@ -374,14 +386,16 @@ def test_another_agencys_dossier_answers_like_an_unknown_one_on_the_web(auth, cl
         assert client.post(f"/dossiers/{unknown_code}/{path}", data={"version": 1}).status_code == 404
 
 
-def test_a_new_dossiers_secret_is_sealed_in_the_session_until_the_receipt_prints(auth, client, session) -> None:
+def test_a_new_dossiers_secret_is_sealed_in_the_session_until_the_receipt_prints(auth, client,
+                                                                                 session) -> None:
     """Reception keeps post/redirect/get (a reload must not receive the dossier twice), so the
     secret crosses one redirect in the session: sealed (encrypted and authenticated with a key
     derived from the app's secret key), short-lived, and popped at the first display."""
     auth.login("t_clerk")
     with patch("onestop.web.reception.utcnow", return_value=hanoi(2026, 3, 2, 9)):
         r = client.post("/reception/new", data={"procedure": "1.004884", "applicant_name": "Nguyễn Thị Bình",
-                                                "applicant_id_number": "001190012345", "applicant_phone": "0987654321"})
+                                                "applicant_id_number": "001190012345",
+                                                "applicant_phone": "0987654321"})
     assert r.status_code == 303
     cookie = _session_payload(client)
     page = client.get(r.headers["Location"]).get_data(as_text=True)

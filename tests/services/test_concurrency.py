@@ -122,8 +122,8 @@ def test_parallel_conflicting_actions_apply_exactly_once(
     with committed.app_context():
         d = db.session.get(Dossier, dossier_id)
         assert d is not None and d.version > version
-        events = db.session.scalars(
-            select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.seq)).all()
+        events = db.session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
+                                    .order_by(DossierEvent.seq)).all()
         assert [e.action for e in events].count(action) == 1
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert events[-1].to_status == d.status

@@ -55,7 +55,8 @@ def _act(session, d: Dossier, action: str, when: datetime, data: ActionInput | N
 
 def _commune(session, when: datetime, rng: random.Random) -> Dossier:
     code = rng.choice(["1.004884", "1.004222", "1.001022"])
-    d = receive(session, now=when, procedure_code=code, channel=rng.choice(["direct", "online", "postal"])).dossier
+    d = receive(session, now=when, procedure_code=code,
+                channel=rng.choice(["direct", "online", "postal"])).dossier
     _act(session, d, "transfer", when + timedelta(minutes=5))
     return d
 
@@ -73,7 +74,8 @@ def _working_moment(rng: random.Random, first: date, last: date) -> datetime:
     while True:
         day = first + timedelta(days=rng.randrange((last - first).days + 1))
         if day.weekday() < 5:
-            return hanoi(day.year, day.month, day.day, rng.choice([8, 9, 10, 14, 15, 16]), rng.choice([0, 30]))
+            return hanoi(day.year, day.month, day.day, rng.choice([8, 9, 10, 14, 15, 16]),
+                         rng.choice([0, 30]))
 
 
 def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
@@ -171,8 +173,10 @@ def python_form06(session, ag, start: date, end: date, *, now: datetime, by: str
         open_pauses = [p.started_at for p in pauses
                        if p.started_at < as_of and (p.ended_at is None or p.ended_at >= as_of)]
         requests = sum(1 for ev in d.events if ev.action == "request_supplement" and ev.at < as_of)
-        row = form06_bucket(received_at=d.received_at, finished_at=d.finished_at, due_at=due, channel=d.channel,
-                            supplement_requests=requests, paused_since=min(open_pauses) if open_pauses else None,
+        row = form06_bucket(received_at=d.received_at, finished_at=d.finished_at, due_at=due,
+                            channel=d.channel,
+                            supplement_requests=requests,
+                            paused_since=min(open_pauses) if open_pauses else None,
                             start_moment=start_m, end_moment=as_of, tz=TZ, field=d.procedure.field)
         if row is None:
             continue
@@ -181,7 +185,8 @@ def python_form06(session, ag, start: date, end: date, *, now: datetime, by: str
         if late and d.promised_due_at is not None:
             out.late_apologised += 1
         unhappy = any(r.satisfied is False and r.created_at < as_of for r in _ratings(session, d)) or any(
-            f.kind == "complaint" and f.upheld is True and f.answered_at < as_of for f in _feedback(session, d))
+            f.kind == "complaint" and f.upheld is True and f.answered_at < as_of
+            for f in _feedback(session, d))
         out.unhappy += int(unhappy)
     return out
 
@@ -244,7 +249,8 @@ def test_measures_for_one_scope_and_moment_agree_everywhere(session):
         ag = agency(session, ident)
         f = reports.form06(session, ag, *NOVEMBER, now=NOW).totals
         snap = session.scalar(select(MetricSnapshot).where(
-            MetricSnapshot.agency_id == ag.id, MetricSnapshot.field == "", MetricSnapshot.period_kind == "month",
+            MetricSnapshot.agency_id == ag.id, MetricSnapshot.field == "",
+            MetricSnapshot.period_kind == "month",
             MetricSnapshot.period_start == NOVEMBER[0]))
         assert snap is not None
         assert {k: snap.data[k] for k in f.counts()} == f.counts()
@@ -325,7 +331,8 @@ def test_satisfaction_counts_dossiers_not_ratings(session):
         dossiers.append(d)
     # One dossier both rated "dissatisfied" and complained about: ONE unhappy dossier, not two.
     submit_rating(session, dossiers[0], scores=GOOD, satisfied=False, comment="", now=hanoi(2026, 11, 6, 9))
-    register_feedback(session, dossiers[0], content="Thái độ chưa tốt", kind="complaint", now=hanoi(2026, 11, 6, 10))
+    register_feedback(session, dossiers[0], content="Thái độ chưa tốt", kind="complaint",
+                      now=hanoi(2026, 11, 6, 10))
     submit_rating(session, dossiers[1], scores=GOOD, satisfied=True, comment="", now=hanoi(2026, 11, 6, 9))
     score = score_agency(session, commune, *NOVEMBER, now=NOW, tz=TZ)
     assert score.counts.unhappy == 1

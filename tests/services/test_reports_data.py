@@ -16,7 +16,8 @@ MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 LATER = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def open_(session, when: datetime, *, code: str = "1.004884", channel: str = "direct", name: str = "Nguyễn Văn An",
+def open_(session, when: datetime, *, code: str = "1.004884", channel: str = "direct",
+          name: str = "Nguyễn Văn An",
           note: str = "") -> Dossier:
     d = receive(session, now=when, procedure_code=code, channel=channel, name=name, note=note).dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=when + timedelta(minutes=5))
