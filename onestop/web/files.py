@@ -31,6 +31,7 @@ from ..services.dossiers import files as files_svc
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from .auth import roles_required, utcnow
 from .forms import SimplePostForm
+from .sentences import error_text
 
 bp = Blueprint("files", __name__)
 
@@ -74,7 +75,7 @@ def _fail(d: Dossier, exc: ServiceError) -> Any:
     db.session.rollback()
     messages = exc.errors.values() if isinstance(exc, ValidationFailed) else [str(exc)]
     for m in messages:
-        flash(m, "danger")
+        flash(error_text(m), "danger")
     return _back(d)
 
 

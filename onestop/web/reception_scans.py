@@ -22,6 +22,7 @@ from ..integrations.storage import Storage, StorageError
 from ..models import Dossier, User
 from ..services.dossiers import files as files_svc
 from ..services.errors import ValidationFailed
+from .sentences import error_text
 
 # The widest procedure in the catalogue lists fewer components; the request body is bounded by it.
 MAX_SCANS = 12
@@ -68,7 +69,7 @@ def read_scans(components: int) -> tuple[list[Scan], dict[str, str]]:
         try:
             upload = files_svc.check_upload(fs.read(limit + 1), fs.filename, max_bytes=limit)
         except ValidationFailed as exc:
-            errors[FIELD.format(no)] = exc.errors.get("file", "Tệp không hợp lệ.")
+            errors[FIELD.format(no)] = error_text(exc.errors.get("file", "Tệp không hợp lệ."))
             continue
         scans.append(Scan(no, upload))
     return scans, errors

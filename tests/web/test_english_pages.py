@@ -10,6 +10,7 @@ ASCII. The one Vietnamese word allowed is the language switch's own name, "Tiế
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
@@ -478,6 +479,17 @@ def test_an_action_the_service_refuses_says_why_in_english(session: Any, client:
     vietnamese = _en(client, "post", f"/dossiers/{d.code}/actions/stop?lang=vi",
                      data={"version": version, "confirmed": "1", "reason": ""}).get_data(as_text=True)
     assert "Nhập lý do dừng xử lý (thông báo mẫu 05)." in vietnamese
+
+
+def test_a_refused_upload_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
+    code = dossiers["new_online"][0]
+    _login(client, "t_clerk")
+    r = _en(client, "post", f"/dossiers/{code}/files?lang=en", content_type="multipart/form-data",
+            data={"kind": "component", "component_no": "1", "file": (io.BytesIO(b"just text"), "scan.pdf")})
+    assert r.status_code == 303
+    html = _en(client, "get", f"/dossiers/{code}?lang=en").get_data(as_text=True)
+    assert "Only PDF, JPEG or PNG files are accepted (checked by their content)." in html
+    assert not vietnamese_in(visible_text(html), _data_values(session))
 
 
 def test_a_refused_password_change_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:

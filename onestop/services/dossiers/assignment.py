@@ -17,7 +17,7 @@ from ...domain.status import OPEN, PAUSED, PRE_RECEPTION, DossierAction
 from ...domain.timing import due_soon_from
 from ...models import Dossier, User
 from ..admin.calendars import calendar_for
-from ..errors import ValidationFailed
+from ..errors import N_, ValidationFailed
 from .actions import apply_action
 from .inputs import AssignInput
 
@@ -62,9 +62,9 @@ def bulk_assign(session: Session, dossiers: Iterable[Dossier], officer: User, *,
     dossier's code attached as ``failed_code``; the caller rolls back the whole transaction."""
     batch = list(dossiers)
     if not batch:
-        raise ValidationFailed({"dossiers": "Chọn ít nhất một hồ sơ để giao."})
+        raise ValidationFailed({"dossiers": N_("Chọn ít nhất một hồ sơ để giao.")})
     if len(batch) > MAX_BULK:
-        raise ValidationFailed({"dossiers": f"Giao tối đa {MAX_BULK} hồ sơ một lần."})
+        raise ValidationFailed({"dossiers": N_("Giao tối đa %(n)s hồ sơ một lần.", n=MAX_BULK)})
     for d in batch:
         try:
             apply_action(session, d, DossierAction.ASSIGN,

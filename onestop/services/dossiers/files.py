@@ -27,7 +27,7 @@ from ...models import Dossier, User
 from ...models.files import DossierFile
 from .. import policy
 from ..admin.agencies import in_subtree
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import N_, Forbidden, NotFound, ValidationFailed
 
 KEY_PREFIX = "files"
 
@@ -44,12 +44,12 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int) -> CheckedUpload
     """The upload's sniffed type, safe display name and hash; ValidationFailed (field ``file``) when
     it is empty, too large, or not a PDF, JPEG or PNG by its content."""
     if not data:
-        raise ValidationFailed({"file": "Chưa chọn tệp hoặc tệp rỗng."})
+        raise ValidationFailed({"file": N_("Chưa chọn tệp hoặc tệp rỗng.")})
     if len(data) > max_bytes:
-        raise ValidationFailed({"file": f"Tệp quá lớn: tối đa {max_bytes // (1024 * 1024)} MB."})
+        raise ValidationFailed({"file": N_("Tệp quá lớn: tối đa %(mb)s MB.", mb=max_bytes // (1024 * 1024))})
     mime = f.sniff(data[:16])
     if mime is None:
-        raise ValidationFailed({"file": "Chỉ nhận tệp PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp)."})
+        raise ValidationFailed({"file": N_("Chỉ nhận tệp PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp).")})
     return CheckedUpload(data, mime, f.safe_filename(filename, mime), f.sha256_hex(data))
 
 
@@ -77,7 +77,7 @@ def _component_title(dossier: Dossier, component_no: int | None) -> str:
     if component_no is None:
         return ""
     if not 1 <= component_no <= len(docs):
-        raise ValidationFailed({"component_no": "Thành phần hồ sơ không có trong danh mục của thủ tục."})
+        raise ValidationFailed({"component_no": N_("Thành phần hồ sơ không có trong danh mục của thủ tục.")})
     return str(docs[component_no - 1])
 
 
@@ -92,13 +92,13 @@ class DocMeta:
     def errors(self) -> dict[str, str]:
         e: dict[str, str] = {}
         if len(self.doc_number) > 100:
-            e["doc_number"] = "Số, ký hiệu tối đa 100 ký tự."
+            e["doc_number"] = N_("Số, ký hiệu tối đa 100 ký tự.")
         if len(self.issuer) > 200:
-            e["issuer"] = "Cơ quan cấp tối đa 200 ký tự."
+            e["issuer"] = N_("Cơ quan cấp tối đa 200 ký tự.")
         if self.issued_on and self.valid_until and self.valid_until < self.issued_on:
-            e["valid_until"] = "Ngày hết hiệu lực phải sau ngày cấp."
+            e["valid_until"] = N_("Ngày hết hiệu lực phải sau ngày cấp.")
         if len(self.result_code) > 60:
-            e["result_code"] = "Mã kết quả tối đa 60 ký tự."
+            e["result_code"] = N_("Mã kết quả tối đa 60 ký tự.")
         return e
 
 
@@ -109,7 +109,7 @@ def attach(session: Session, dossier: Dossier, *, actor: User, kind: str, compon
     if not may_attach(actor, dossier):
         raise Forbidden("Bạn không có quyền đính kèm tệp vào hồ sơ này.")
     if kind not in f.KINDS:
-        raise ValidationFailed({"kind": "Loại tệp phải là thành phần hồ sơ hoặc kết quả."})
+        raise ValidationFailed({"kind": N_("Loại tệp phải là thành phần hồ sơ hoặc kết quả.")})
     errors = meta.errors()
     if errors:
         raise ValidationFailed(errors)
@@ -196,7 +196,7 @@ def set_approval(session: Session, row: DossierFile, *, actor: User, state: int,
     if not may_attach(actor, dossier):
         raise Forbidden("Bạn không có quyền duyệt giấy tờ của hồ sơ này.")
     if state not in (f.APPROVED, f.REJECTED):
-        raise ValidationFailed({"approval_state": "Trạng thái duyệt phải là 'đã duyệt' hoặc 'từ chối'."})
+        raise ValidationFailed({"approval_state": N_("Trạng thái duyệt phải là 'đã duyệt' hoặc 'từ chối'.")})
     row.approval_state = state
     row.approved_by_id = actor.id
     row.approved_at = now
@@ -237,7 +237,8 @@ def purge_orphans(session: Session, storage: Storage, *, now: datetime, grace: t
     chunk: list[str] = []
 
     def flush_chunk() -> int:
-        known = set(session.scalars(select(DossierFile.storage_key).where(DossierFile.storage_key.in_(chunk))))
+        known = set(session.scalars(select(DossierFile.storage_key)
+                                    .where(DossierFile.storage_key.in_(chunk))))
         gone = 0
         for key in chunk:
             if key not in known:
@@ -272,12 +273,13 @@ def set_dossier_facts(session: Session, dossier: Dossier, *, actor: User, vneid_
         raise Forbidden("Bạn không có quyền cập nhật hồ sơ này.")
     errors: dict[str, str] = {}
     if payment_channel not in (None, 1, 2):
-        errors["payment_channel"] = "Hình thức thanh toán: 1 (Nền tảng thanh toán quốc gia), 2 (cổng của tỉnh) hoặc không."
+        errors["payment_channel"] = N_("Hình thức thanh toán: 1 (Nền tảng thanh toán quốc gia), 2 (cổng của "
+                                       "tỉnh) hoặc không.")
     if fee_paid is not None and not 0 <= fee_paid <= 10**12:
-        errors["fee_paid"] = "Số tiền phí, lệ phí không hợp lệ."
+        errors["fee_paid"] = N_("Số tiền phí, lệ phí không hợp lệ.")
     codes = [c.strip().upper() for c in csdl_codes if c.strip()]
     if len(codes) > 20 or any(not re.match(CSDL_CODE, c) for c in codes):
-        errors["csdl_codes"] = "Mã CSDL: chữ in hoa, số, dấu gạch; tối đa 20 mã."
+        errors["csdl_codes"] = N_("Mã CSDL: chữ in hoa, số, dấu gạch; tối đa 20 mã.")
     if errors:
         raise ValidationFailed(errors)
     dossier.vneid_verified = vneid_verified
@@ -309,10 +311,12 @@ def import_national(session: Session, storage: Storage, dossier: Dossier, *, act
     try:
         data = base64.b64decode(str(doc.get("NoiDungTep") or ""), validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationFailed({"file": "Giấy tờ từ kho dữ liệu không kèm tệp hợp lệ."}) from None
+        raise ValidationFailed({"file": N_("Giấy tờ từ kho dữ liệu không kèm tệp hợp lệ.")}) from None
     upload = check_upload(data, str(doc.get("TenGiayTo") or "giay-to"), max_bytes=max_bytes)
-    meta = DocMeta(doc_number=str(doc.get("SoKyHieu") or "")[:100], issuer=str(doc.get("CoQuanCap") or "")[:200],
-                   issued_on=_portal_date(doc.get("NgayCap")), valid_until=_portal_date(doc.get("NgayHetHieuLuc")),
+    meta = DocMeta(doc_number=str(doc.get("SoKyHieu") or "")[:100],
+                   issuer=str(doc.get("CoQuanCap") or "")[:200],
+                   issued_on=_portal_date(doc.get("NgayCap")),
+                   valid_until=_portal_date(doc.get("NgayHetHieuLuc")),
                    result_code=str(doc.get("MaKetQua") or "")[:60])
     key = store_upload(storage, upload, now)
     try:

@@ -13,7 +13,7 @@ from ...domain.errors import DomainError
 from ...domain.timing import classify_finished
 from ...models import Agency, Dossier, HandoffLeg, ProcedureStep, User
 from ..admin.agencies import resolve_kind
-from ..errors import NotFound, ValidationFailed
+from ..errors import N_, NotFound, ValidationFailed
 from .clock import calendar_of
 from .inputs import ActionInput, HandBackInput, HandOffInput, TransferInput
 
@@ -95,7 +95,7 @@ def named_agency(session: Session, agency_id: int | None) -> Agency | None:
         return None
     agency = session.get(Agency, agency_id)
     if agency is None:
-        raise ValidationFailed({"to_agency": "Cơ quan nhận không tồn tại."})
+        raise ValidationFailed({"to_agency": N_("Cơ quan nhận không tồn tại.")})
     return agency
 
 
@@ -149,7 +149,8 @@ def hand_off(session: Session, d: Dossier, inp: HandOffInput, actor: User | None
             raise DomainError("Thủ tục không còn bước liên thông tiếp theo.")
         to = resolve_kind(session, next_step.agency_kind, d.receiving_agency)
     if to.id == d.current_agency_id:
-        raise ValidationFailed({"to_agency": "Không thể chuyển liên thông cho chính cơ quan đang giữ hồ sơ."})
+        raise ValidationFailed(
+            {"to_agency": N_("Không thể chuyển liên thông cho chính cơ quan đang giữ hồ sơ.")})
     return _pass_on(session, d, to, step_seq=next_step.seq if next_step is not None else None,
                     actor=actor, now=now)
 
