@@ -123,7 +123,6 @@ def create_user_cmd(username: str, role: str, agency_code: str, full_name: str, 
 
 
 def _import(kind: str, path: str) -> None:
-
     try:
         rows = imports.read_rows(path)
         fn = imports.import_agencies if kind == "agencies" else imports.import_procedures

@@ -267,7 +267,6 @@ def facts(code: str) -> Any:
 
 
 def _national_documents(d: Dossier) -> list[dict[str, Any]]:
-
     client = PortalClient.from_config(current_app.config)
     try:
         return client.national_documents(d.applicant_id_number, Channel(d.channel).national_code,
