@@ -25,9 +25,8 @@ from onestop.services.dossiers.inputs import (
 )
 from onestop.services.errors import ValidationFailed
 from tests.factories import receive, user
+from tests.times import MONDAY, TUESDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 02/03/2026 09:00 in Hà Nội
-TUE = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 FRI = datetime(2026, 3, 6, 2, 0, tzinfo=UTC)
 
 
@@ -41,10 +40,10 @@ def _state(session, d: Dossier) -> tuple[str, int, int, int, int]:
 
 
 def _processing(session) -> Dossier:
-    d = receive(session, now=MON).dossier
-    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=MON)
+    d = receive(session, now=MONDAY).dossier
+    apply_action(session, d, A.TRANSFER, actor=user(session, "t_clerk"), now=MONDAY)
     apply_action(session, d, A.ASSIGN, AssignInput(officer_id=user(session, "t_officer").id),
-                 actor=user(session, "t_head"), now=MON)
+                 actor=user(session, "t_head"), now=MONDAY)
     return d
 
 
@@ -55,10 +54,10 @@ def _processing(session) -> Dossier:
     (A.TRANSFER, {"to_agency_id": 1}),                           # a loose dict
 ])
 def test_an_input_of_another_action_is_refused_before_anything_changes(session, action, wrong):
-    d = _processing(session) if action != A.TRANSFER else receive(session, now=MON).dossier
+    d = _processing(session) if action != A.TRANSFER else receive(session, now=MONDAY).dossier
     before = _state(session, d)
     with pytest.raises(TypeError, match=action.value):
-        apply_action(session, d, action, wrong, actor=user(session, "t_officer"), now=TUE)
+        apply_action(session, d, action, wrong, actor=user(session, "t_officer"), now=TUESDAY)
     assert _state(session, d) == before
 
 
@@ -97,7 +96,7 @@ def test_a_missing_input_is_the_input_with_its_defaults(session):
     session.commit()  # the refusal is rolled back by the caller, as the web and API do
     before = _state(session, d)
     with pytest.raises(ValidationFailed) as exc:
-        apply_action(session, d, A.STOP, actor=user(session, "t_head"), now=TUE)
+        apply_action(session, d, A.STOP, actor=user(session, "t_head"), now=TUESDAY)
     assert exc.value.errors == {"reason": StopInput.REASON_MISSING}
     session.rollback()
     d = session.get(Dossier, d.id)
@@ -112,7 +111,7 @@ def test_stop_and_withdrawal_end_the_same_way(session, action, cls, who):
     d = _processing(session)
     apply_action(session, d, A.REQUEST_SUPPLEMENT,
                  SupplementRequestInput(reason="Thiếu", missing_items=("A",)),
-                 actor=user(session, "t_officer"), now=TUE)
+                 actor=user(session, "t_officer"), now=TUESDAY)
     session.commit()
     old_due = d.due_at
     with pytest.raises(ValidationFailed) as exc:

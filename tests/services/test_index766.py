@@ -14,15 +14,15 @@ from onestop.models import ScoringRuleRow
 from onestop.services.dossiers import files as files_svc
 from onestop.services.errors import ValidationFailed
 from onestop.services.reporting.index766 import compare, index766, parse_index_period
-from tests.factories import PASSWORD, agency, receive, user
+from tests.factories import agency, receive, user
+from tests.times import MONDAY, TUESDAY_10
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-TUE = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+TUE = TUESDAY_10
 AS_OF = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\n%%EOF\n"
 
 
-def _scan(session, store, d, no, now=MON):  # type: ignore[no-untyped-def]
+def _scan(session, store, d, no, now=MONDAY):  # type: ignore[no-untyped-def]
     up = files_svc.check_upload(PDF + str(d.id * 10 + no).encode(), "s.pdf", max_bytes=10**6)
     key = files_svc.store_upload(store, up, now)
     return files_svc.attach(session, d, actor=user(session, "t_clerk"), kind="component", component_no=no,
@@ -45,15 +45,15 @@ def test_periods_month_quarter_year_and_bad_ones():
 def test_digitisation_reuse_identity_move_with_the_files_and_the_laggards_are_listed(session, tmp_path):
     store = LocalStorage(tmp_path)
     commune = agency(session, "000.00.31.H25")
-    a = receive(session, now=MON).dossier
-    b = receive(session, now=MON, id_number="001090054321").dossier
+    a = receive(session, now=MONDAY).dossier
+    b = receive(session, now=MONDAY, id_number="001090054321").dossier
     c = receive(session, now=TUE).dossier
     before = index766(session, commune, "2026-03", now=AS_OF, trend=False)
     assert _ind(before, "766.4.2").criterion.measured == Decimal(0)
     assert set(_ind(before, "766.4.2").dossiers) == {a.code, b.code, c.code}
 
     src = _scan(session, store, a, 1)
-    files_svc.set_approval(session, src, actor=user(session, "t_clerk"), state=2, now=MON)
+    files_svc.set_approval(session, src, actor=user(session, "t_clerk"), state=2, now=MONDAY)
     _scan(session, store, b, 1)
     files_svc.reuse(session, c, actor=user(session, "t_clerk"), source_id=src.id, component_no=2, now=TUE)
     c.vneid_verified = True
@@ -72,7 +72,7 @@ def test_digitisation_reuse_identity_move_with_the_files_and_the_laggards_are_li
 def test_as_of_the_period_end_later_uploads_do_not_count(session, tmp_path):
     store = LocalStorage(tmp_path)
     commune = agency(session, "000.00.31.H25")
-    d = receive(session, now=MON).dossier
+    d = receive(session, now=MONDAY).dossier
     _scan(session, store, d, 1, now=datetime(2026, 4, 2, 3, 0, tzinfo=UTC))  # scanned in April
     march = index766(session, commune, "2026-03", now=datetime(2026, 4, 10, tzinfo=UTC), trend=False)
     assert _ind(march, "766.4.2").criterion.numerator == 0
@@ -83,7 +83,7 @@ def test_as_of_the_period_end_later_uploads_do_not_count(session, tmp_path):
 
 def test_points_follow_the_editable_rule(session):
     commune = agency(session, "000.00.31.H25")
-    receive(session, now=MON)
+    receive(session, now=MONDAY)
     index766(session, commune, "2026-03", now=AS_OF, trend=False)  # seeds the rules
     row = session.scalar(select(ScoringRuleRow).where(ScoringRuleRow.criterion == "766.5.2"))
     row.max_points = Decimal(5)
@@ -94,7 +94,7 @@ def test_points_follow_the_editable_rule(session):
 
 def test_published_score_compared_and_the_gap_explained(session):
     commune = agency(session, "000.00.31.H25")
-    receive(session, now=MON)
+    receive(session, now=MONDAY)
     res = index766(session, commune, "2026-03", now=AS_OF, trend=False,
                    published={"CKMB": "1.5", "TDGQ": "20", "TTTT": "3", "MDSH": "0", "MDHL": "6",
                               "TONG_SCORE": "30.5"})
@@ -107,15 +107,15 @@ def test_published_score_compared_and_the_gap_explained(session):
 
 def test_monthly_trend_covers_the_year_to_the_period(session):
     commune = agency(session, "000.00.31.H25")
-    receive(session, now=MON)
+    receive(session, now=MONDAY)
     res = index766(session, commune, "2026-03", now=AS_OF)
     assert [m["month"] for m in res.trend] == ["2026-01", "2026-02", "2026-03"]
 
 
-def test_page_and_api(session, client):
-    receive(session, now=MON)
+def test_page_and_api(auth, session, client):
+    receive(session, now=MONDAY)
     session.commit()
-    assert client.post("/login", data={"username": "t_head", "password": PASSWORD}).status_code == 303
+    auth.login("t_head")
     r = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk")
     assert r.status_code == 200
     body = r.get_json()
@@ -129,8 +129,8 @@ def test_page_and_api(session, client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-criterion="766.4.3"' in html and "chart-766" in html
-    client.post("/logout")
-    client.post("/login", data={"username": "t_clerk", "password": PASSWORD})
+    auth.logout()
+    auth.login("t_clerk")
     assert client.get("/api/v1/index766?period=2026-03").status_code == 403
 
 
@@ -145,18 +145,18 @@ def test_trend_counts_the_first_hours_of_a_local_day(session):
                                            Decimal(0))
 
 
-def test_trend_shows_a_month_without_dossiers_as_no_data_not_full_marks(session, client):
+def test_trend_shows_a_month_without_dossiers_as_no_data_not_full_marks(auth, session, client):
     # Only March has a dossier: January and February have nothing to measure, so the chart must not
     # draw them as full marks (the "no dossiers → full marks" rule is for scoring, not for a trend).
     commune = agency(session, "000.00.31.H25")
-    receive(session, now=MON)
+    receive(session, now=MONDAY)
     res = index766(session, commune, "2026-03", now=AS_OF)
     by_month = {m["month"]: m for m in res.trend}
     for empty in ("2026-01", "2026-02"):
         assert by_month[empty]["points"] is None and by_month[empty]["no_data"] is True
     assert by_month["2026-03"]["no_data"] is False and by_month["2026-03"]["points"] is not None
     session.commit()
-    client.post("/login", data={"username": "t_head", "password": PASSWORD})
+    auth.login("t_head")
     body = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_json()
     assert [m["points"] is None for m in body["trend"]][-1] is False
     html = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_data(as_text=True)

@@ -2,7 +2,7 @@
 wrongly typed API field is a 422 under its name and changes nothing."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
@@ -11,12 +11,7 @@ from sqlalchemy import func, select
 from onestop.models import Dossier, DossierEvent
 from onestop.services.admin.accounts import issue_token
 from tests.factories import PASSWORD, receive, user
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    """A Hà Nội wall-clock time in March 2026, as UTC."""
-    return datetime(2026, 3, day, hour - 7, minute, tzinfo=UTC)
-
+from tests.times import hanoi
 
 CHAIN = "3.000722"  # commune desk → commune → police → social insurance (liên thông)
 
@@ -55,26 +50,26 @@ def _web(client: Any, session: Any, code: str, who: str, action: str, now: datet
 
 
 def test_every_action_with_data_from_the_web_form(client, session):
-    code = receive(session, now=utc(2, 9), procedure_code=CHAIN).dossier.code
+    code = receive(session, now=hanoi(2026, 3, 2, 9), procedure_code=CHAIN).dossier.code
     police = user(session, "t_police").agency.identifier
     desk_officer = user(session, "t_officer")
     session.commit()
-    _web(client, session, code, "t_clerk", "transfer", utc(2, 9), note="Kèm phiếu kiểm soát")
-    _web(client, session, code, "t_head", "assign", utc(2, 9, 30), officer=str(desk_officer.id))
-    _web(client, session, code, "t_officer", "request_payment", utc(2, 10), reason="Lệ phí 50.000 đ")
-    _web(client, session, code, "t_clerk", "confirm_payment", utc(2, 11), note="Đã nộp")
-    _web(client, session, code, "t_officer", "hand_off", utc(2, 14), to_agency=police)
-    _web(client, session, code, "t_police", "acknowledge", utc(2, 15))
-    _web(client, session, code, "t_police", "hand_back", utc(3, 9), to_agency="")
-    _web(client, session, code, "t_officer", "acknowledge", utc(3, 10))
-    _web(client, session, code, "t_officer", "request_supplement", utc(3, 11),
+    _web(client, session, code, "t_clerk", "transfer", hanoi(2026, 3, 2, 9), note="Kèm phiếu kiểm soát")
+    _web(client, session, code, "t_head", "assign", hanoi(2026, 3, 2, 9, 30), officer=str(desk_officer.id))
+    _web(client, session, code, "t_officer", "request_payment", hanoi(2026, 3, 2, 10), reason="Lệ phí 50.000 đ")
+    _web(client, session, code, "t_clerk", "confirm_payment", hanoi(2026, 3, 2, 11), note="Đã nộp")
+    _web(client, session, code, "t_officer", "hand_off", hanoi(2026, 3, 2, 14), to_agency=police)
+    _web(client, session, code, "t_police", "acknowledge", hanoi(2026, 3, 2, 15))
+    _web(client, session, code, "t_police", "hand_back", hanoi(2026, 3, 3, 9), to_agency="")
+    _web(client, session, code, "t_officer", "acknowledge", hanoi(2026, 3, 3, 10))
+    _web(client, session, code, "t_officer", "request_supplement", hanoi(2026, 3, 3, 11),
          missing_items="Bản sao giấy chứng sinh\nTờ khai", reason="Thiếu giấy tờ")
-    _web(client, session, code, "t_clerk", "provide_supplement", utc(4, 9))
-    _web(client, session, code, "t_officer", "apologise", utc(4, 10), reason="Chờ xác minh",
+    _web(client, session, code, "t_clerk", "provide_supplement", hanoi(2026, 3, 4, 9))
+    _web(client, session, code, "t_officer", "apologise", hanoi(2026, 3, 4, 10), reason="Chờ xác minh",
          new_due_on="2026-03-31")
-    _web(client, session, code, "t_officer", "complete", utc(5, 10), result="Giấy khai sinh",
+    _web(client, session, code, "t_officer", "complete", hanoi(2026, 3, 5, 10), result="Giấy khai sinh",
          chain_reason="Không cần bước BHXH")
-    _web(client, session, code, "t_clerk", "return_result", utc(5, 15), method="postal",
+    _web(client, session, code, "t_clerk", "return_result", hanoi(2026, 3, 5, 15), method="postal",
          receiver="Nguyễn Văn An")
     events = {e.action: e for e in _events(session, code)}
     assert events["transfer"].note == "Kèm phiếu kiểm soát"
@@ -88,12 +83,12 @@ def test_every_action_with_data_from_the_web_form(client, session):
 
 
 def test_stop_and_withdraw_from_the_web_form(client, session):
-    codes = [receive(session, now=utc(2, 9)).dossier.code for _ in range(2)]
+    codes = [receive(session, now=hanoi(2026, 3, 2, 9)).dossier.code for _ in range(2)]
     session.commit()
     for code in codes:
-        _web(client, session, code, "t_clerk", "transfer", utc(2, 9))
-    _web(client, session, codes[0], "t_head", "stop", utc(3, 9), reason="Không đủ điều kiện")
-    _web(client, session, codes[1], "t_clerk", "withdraw", utc(3, 9), reason="Công dân đề nghị")
+        _web(client, session, code, "t_clerk", "transfer", hanoi(2026, 3, 2, 9))
+    _web(client, session, codes[0], "t_head", "stop", hanoi(2026, 3, 3, 9), reason="Không đủ điều kiện")
+    _web(client, session, codes[1], "t_clerk", "withdraw", hanoi(2026, 3, 3, 9), reason="Công dân đề nghị")
     assert [_get(session, c).status for c in codes] == ["stopped", "withdrawn"]
     assert _events(session, codes[0])[-1].payload["reason"] == "Không đủ điều kiện"
 
@@ -101,7 +96,7 @@ def test_stop_and_withdraw_from_the_web_form(client, session):
 # ---------------------------------------------------------------- API
 
 def _token(session: Any, username: str) -> dict[str, str]:
-    raw = issue_token(session, user(session, username), now=utc(2, 8), name="test")
+    raw = issue_token(session, user(session, username), now=hanoi(2026, 3, 2, 8), name="test")
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
 
@@ -112,24 +107,24 @@ def _api(client: Any, headers: dict[str, str], code: str, action: str, now: date
 
 
 def test_every_action_with_data_from_the_api(client, session):
-    code = receive(session, now=utc(2, 9), procedure_code=CHAIN).dossier.code
+    code = receive(session, now=hanoi(2026, 3, 2, 9), procedure_code=CHAIN).dossier.code
     police_id = user(session, "t_police").agency.identifier
     clerk, head, officer, police = (_token(session, u)
                                     for u in ("t_clerk", "t_head", "t_officer", "t_police"))
     steps: list[tuple[dict[str, str], str, datetime, dict[str, Any]]] = [
-        (clerk, "transfer", utc(2, 9), {"note": "Kèm phiếu"}),
-        (head, "assign", utc(2, 9, 30), {"officer": "t_officer"}),
-        (officer, "request_payment", utc(2, 10), {"reason": "Lệ phí"}),
-        (clerk, "confirm_payment", utc(2, 11), {}),
-        (officer, "hand_off", utc(2, 14), {"to_agency": police_id}),
-        (police, "acknowledge", utc(2, 15), {}),
-        (police, "hand_back", utc(3, 9), {}),
-        (officer, "acknowledge", utc(3, 10), {}),
-        (officer, "request_supplement", utc(3, 11), {"reason": "Thiếu", "missing_items": ["Bản sao"]}),
-        (clerk, "provide_supplement", utc(4, 9), {}),
-        (officer, "apologise", utc(4, 10), {"reason": "Chờ xác minh", "new_due_at": "2026-03-31"}),
-        (officer, "complete", utc(5, 10), {"result": "Giấy khai sinh", "reason": "Không cần bước BHXH"}),
-        (clerk, "return_result", utc(5, 15), {"method": "online", "receiver": "Nguyễn Văn An"}),
+        (clerk, "transfer", hanoi(2026, 3, 2, 9), {"note": "Kèm phiếu"}),
+        (head, "assign", hanoi(2026, 3, 2, 9, 30), {"officer": "t_officer"}),
+        (officer, "request_payment", hanoi(2026, 3, 2, 10), {"reason": "Lệ phí"}),
+        (clerk, "confirm_payment", hanoi(2026, 3, 2, 11), {}),
+        (officer, "hand_off", hanoi(2026, 3, 2, 14), {"to_agency": police_id}),
+        (police, "acknowledge", hanoi(2026, 3, 2, 15), {}),
+        (police, "hand_back", hanoi(2026, 3, 3, 9), {}),
+        (officer, "acknowledge", hanoi(2026, 3, 3, 10), {}),
+        (officer, "request_supplement", hanoi(2026, 3, 3, 11), {"reason": "Thiếu", "missing_items": ["Bản sao"]}),
+        (clerk, "provide_supplement", hanoi(2026, 3, 4, 9), {}),
+        (officer, "apologise", hanoi(2026, 3, 4, 10), {"reason": "Chờ xác minh", "new_due_at": "2026-03-31"}),
+        (officer, "complete", hanoi(2026, 3, 5, 10), {"result": "Giấy khai sinh", "reason": "Không cần bước BHXH"}),
+        (clerk, "return_result", hanoi(2026, 3, 5, 15), {"method": "online", "receiver": "Nguyễn Văn An"}),
     ]
     for headers, action, now, body in steps:
         r = _api(client, headers, code, action, now, **body)
@@ -142,12 +137,12 @@ def test_every_action_with_data_from_the_api(client, session):
 
 
 def test_api_refuses_a_wrongly_typed_field_under_its_name_and_changes_nothing(client, session):
-    code = receive(session, now=utc(2, 9)).dossier.code
+    code = receive(session, now=hanoi(2026, 3, 2, 9)).dossier.code
     clerk = _token(session, "t_clerk")
     before = [(e.seq, e.action) for e in _events(session, code)]
     for body, field in (({"reason": 5}, "reason"), ({"missing_items": "Bản sao"}, "missing_items"),
                         ({"to_agency": "000.00.99.H99"}, "to_agency")):
-        r = _api(client, clerk, code, "transfer", utc(2, 9), **body)
+        r = _api(client, clerk, code, "transfer", hanoi(2026, 3, 2, 9), **body)
         assert r.status_code == 422, (body, r.get_json())
         assert field in r.get_json()["error"]["fields"], r.get_json()
     d = _get(session, code)

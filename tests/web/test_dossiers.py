@@ -10,18 +10,11 @@ from unittest.mock import patch
 from sqlalchemy import func, select
 
 from onestop.models import Dossier, DossierEvent
-from tests.factories import PASSWORD, receive
+from tests.factories import receive
+from tests.times import MONDAY, TUESDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)   # Monday 02/03/2026 09:00 Hà Nội
-TUE = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)   # Tuesday 09:00
 WED = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)   # Wednesday 09:00
 THU = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)   # Thursday 09:00
-
-
-def login(client: Any, username: str) -> None:
-    client.post("/logout")
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 303, r.get_data(as_text=True)[:300]
 
 
 def at(now: datetime) -> Any:
@@ -41,7 +34,7 @@ def snapshot(session: Any, code: str) -> tuple[str, int, int, str | None]:
     return d.status, d.version, int(n or 0), d.assignee_id
 
 
-def act(client: Any, session: Any, code: str, action: str, now: datetime = MON, **data: Any) -> Any:
+def act(client: Any, session: Any, code: str, action: str, now: datetime = MONDAY, **data: Any) -> Any:
     session.expire_all()
     version = data.pop("version", None) or get(session, code).version
     with at(now):
@@ -49,23 +42,23 @@ def act(client: Any, session: Any, code: str, action: str, now: datetime = MON, 
 
 
 def received(session: Any, **kw: Any) -> str:
-    code = receive(session, now=kw.pop("now", MON), **kw).dossier.code
+    code = receive(session, now=kw.pop("now", MONDAY), **kw).dossier.code
     session.commit()
     return code
 
 
-def in_processing(client: Any, session: Any, **kw: Any) -> str:
+def in_processing(auth, client: Any, session: Any, **kw: Any) -> str:
     code = received(session, **kw)
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert act(client, session, code, "transfer").status_code == 303
     return code
 
 
 # ---------------------------------------------------------------- transitions
 
-def test_supplement_at_reception_then_receive(client, session):
-    login(client, "t_clerk")
-    with patch("onestop.web.reception.utcnow", return_value=MON):
+def test_supplement_at_reception_then_receive(auth, client, session):
+    auth.login("t_clerk")
+    with patch("onestop.web.reception.utcnow", return_value=MONDAY):
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "Trần Văn Cường", "applicant_id_number": "001190012345",
             "applicant_phone": "0987654321", "outcome": "request_supplement",
@@ -77,57 +70,57 @@ def test_supplement_at_reception_then_receive(client, session):
     for text in (d.code, "Bản sao giấy khai sinh", "Ảnh 4x6", "Thiếu giấy tờ theo danh mục",
                  "Người nộp hồ sơ", "Người tiếp nhận", "02/03/2026"):
         assert text in form
-    assert act(client, session, d.code, "receive", now=TUE).status_code == 303
+    assert act(client, session, d.code, "receive", now=TUESDAY).status_code == 303
     d = get(session, d.code)
-    assert d.status == "received" and d.received_at == TUE and d.due_at is not None
+    assert d.status == "received" and d.received_at == TUESDAY and d.due_at is not None
 
 
-def test_refuse_at_reception_prints_form_03_with_reason(client, session):
-    login(client, "t_clerk")
-    with patch("onestop.web.reception.utcnow", return_value=MON):
+def test_refuse_at_reception_prints_form_03_with_reason(auth, client, session):
+    auth.login("t_clerk")
+    with patch("onestop.web.reception.utcnow", return_value=MONDAY):
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "Lê Thị Dung", "applicant_id_number": "001190012345",
             "applicant_phone": "0987654321", "outcome": "refuse", "reason": "Không thuộc thẩm quyền của xã"})
     assert r.status_code == 303 and r.headers["Location"].endswith("/print/03")
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
-    assert d.status == "refused" and d.finished_at == MON
+    assert d.status == "refused" and d.finished_at == MONDAY
     html = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Không thuộc thẩm quyền của xã" in html and "Thủ trưởng cơ quan" in html and d.code in html
 
 
-def test_transfer_assign_complete_return(client, session):
-    code = in_processing(client, session)
+def test_transfer_assign_complete_return(auth, client, session):
+    code = in_processing(auth, client, session)
     d = get(session, code)
     assert d.status == "processing" and d.current_agency.identifier == "000.00.31.H25"
-    login(client, "t_head")
+    auth.login("t_head")
     from tests.factories import user
 
     r = act(client, session, code, "assign", officer=str(user(session, "t_officer").id))
     assert r.status_code == 303
     assert get(session, code).assignee.username == "t_officer"
-    login(client, "t_officer")
-    assert act(client, session, code, "complete", now=TUE, result="Đã cấp bản sao").status_code == 303
+    auth.login("t_officer")
+    assert act(client, session, code, "complete", now=TUESDAY, result="Đã cấp bản sao").status_code == 303
     d = get(session, code)
-    assert d.status == "result_ready" and d.finished_at == TUE
-    login(client, "t_clerk")
+    assert d.status == "result_ready" and d.finished_at == TUESDAY
+    auth.login("t_clerk")
     assert act(client, session, code, "return_result", now=WED, method="postal").status_code == 303
     d = get(session, code)
     assert d.status == "returned" and d.returned_at == WED
     assert [e.action for e in d.events] == ["receive", "transfer", "assign", "complete", "return_result"]
 
 
-def test_supplement_in_processing_pauses_and_moves_due_by_paused_working_time(client, session):
-    code = in_processing(client, session)  # 1.004884: 5 working days, regime "pause"
+def test_supplement_in_processing_pauses_and_moves_due_by_paused_working_time(auth, client, session):
+    code = in_processing(auth, client, session)  # 1.004884: 5 working days, regime "pause"
     due0 = get(session, code).due_at
     assert due0 == datetime(2026, 3, 9, 10, 0, tzinfo=UTC)  # Mon 09/03 17:00 +07
-    login(client, "t_officer")
-    r = act(client, session, code, "request_supplement", now=TUE, missing_items="Sổ hộ khẩu", reason="Thiếu")
+    auth.login("t_officer")
+    r = act(client, session, code, "request_supplement", now=TUESDAY, missing_items="Sổ hộ khẩu", reason="Thiếu")
     assert r.status_code == 303
     d = get(session, code)
     assert d.status == "awaiting_supplement" and d.supplement_count == 1
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "Tạm dừng" in page
-    login(client, "t_clerk")
+    auth.login("t_clerk")
     assert act(client, session, code, "provide_supplement", now=WED).status_code == 303
     d = get(session, code)
     assert d.status == "processing"
@@ -135,12 +128,12 @@ def test_supplement_in_processing_pauses_and_moves_due_by_paused_working_time(cl
     assert d.due_at == datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 
 
-def test_supplement_restart_regime_counts_the_limit_afresh(client, session):
+def test_supplement_restart_regime_counts_the_limit_afresh(auth, client, session):
     # 1.013992: 7 working days, regime "restart"; received at the provincial centre.
     code = received(session, procedure_code="1.013992", clerk="t_pclerk")
     assert get(session, code).due_at == datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
-    login(client, "t_pclerk")
-    assert act(client, session, code, "request_supplement", now=TUE, missing_items="Trích đo",
+    auth.login("t_pclerk")
+    assert act(client, session, code, "request_supplement", now=TUESDAY, missing_items="Trích đo",
                reason="Thiếu").status_code == 303
     assert act(client, session, code, "provide_supplement", now=THU).status_code == 303
     d = get(session, code)
@@ -148,18 +141,18 @@ def test_supplement_restart_regime_counts_the_limit_afresh(client, session):
     assert d.due_at == datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # 7 working days after Thu 05/03
 
 
-def test_request_and_confirm_payment(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
-    assert act(client, session, code, "request_payment", now=TUE, reason="Lệ phí 50.000đ").status_code == 303
+def test_request_and_confirm_payment(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
+    assert act(client, session, code, "request_payment", now=TUESDAY, reason="Lệ phí 50.000đ").status_code == 303
     assert get(session, code).status == "awaiting_payment"
     assert act(client, session, code, "confirm_payment", now=WED).status_code == 303
     assert get(session, code).status == "processing"
 
 
-def test_apology_once_with_new_date_and_second_refused(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_apology_once_with_new_date_and_second_refused(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     late = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)  # Mon 09/03 09:00: due at 17:00 the same day
     with at(late):
         page = client.get(f"/dossiers/{code}").get_data(as_text=True)
@@ -181,28 +174,28 @@ def test_apology_once_with_new_date_and_second_refused(client, session):
     assert snapshot(session, code) == before
 
 
-def test_stop_prints_notice(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
-    r = act(client, session, code, "stop", now=TUE, reason="Đối tượng không đủ điều kiện")
+def test_stop_prints_notice(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
+    r = act(client, session, code, "stop", now=TUESDAY, reason="Đối tượng không đủ điều kiện")
     assert r.status_code == 303 and r.headers["Location"].endswith("/print/05")
     assert get(session, code).status == "stopped"
     html = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Đối tượng không đủ điều kiện" in html and "Thủ trưởng cơ quan" in html and code in html
 
 
-def test_withdraw_at_the_citizens_request(client, session):
-    code = in_processing(client, session)
-    r = act(client, session, code, "withdraw", now=TUE, reason="Công dân có đơn rút hồ sơ")
+def test_withdraw_at_the_citizens_request(auth, client, session):
+    code = in_processing(auth, client, session)
+    r = act(client, session, code, "withdraw", now=TUESDAY, reason="Công dân có đơn rút hồ sơ")
     assert r.status_code == 303
     assert get(session, code).status == "withdrawn"
 
 
 # ---------------------------------------------------------------- guards
 
-def test_stale_version_gives_conflict_and_changes_nothing(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_stale_version_gives_conflict_and_changes_nothing(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     stale = get(session, code).version - 1
     before = snapshot(session, code)
     r = act(client, session, code, "complete", version=stale, result="x")
@@ -211,9 +204,9 @@ def test_stale_version_gives_conflict_and_changes_nothing(client, session):
     assert snapshot(session, code) == before
 
 
-def test_wrong_role_is_403_and_changes_nothing(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_wrong_role_is_403_and_changes_nothing(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     before = snapshot(session, code)
     # Assigning is legal in this status but a head's action, not an officer's. (A wrong
     # status is answered 409 first, whoever asks: see test_wrong_status_is_409.)
@@ -222,13 +215,13 @@ def test_wrong_role_is_403_and_changes_nothing(client, session):
     assert snapshot(session, code) == before
 
 
-def test_officer_cannot_act_on_a_colleagues_dossier(client, session):
+def test_officer_cannot_act_on_a_colleagues_dossier(auth, client, session):
     from tests.factories import user
 
-    code = in_processing(client, session)
-    login(client, "t_head")
+    code = in_processing(auth, client, session)
+    auth.login("t_head")
     act(client, session, code, "assign", officer=str(user(session, "t_officer").id))
-    login(client, "t_officer2")
+    auth.login("t_officer2")
     before = snapshot(session, code)
     r = act(client, session, code, "complete", result="x")
     assert r.status_code == 403
@@ -237,9 +230,9 @@ def test_officer_cannot_act_on_a_colleagues_dossier(client, session):
     assert "/actions/complete" not in page
 
 
-def test_other_agency_cannot_see_or_act_404(client, session):
-    code = in_processing(client, session)
-    login(client, "t_head_other")
+def test_other_agency_cannot_see_or_act_404(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_head_other")
     assert client.get(f"/dossiers/{code}").status_code == 404
     before = snapshot(session, code)
     assert act(client, session, code, "stop", reason="x").status_code == 404
@@ -247,22 +240,22 @@ def test_other_agency_cannot_see_or_act_404(client, session):
     assert snapshot(session, code) == before
 
 
-def test_only_allowed_action_buttons_are_shown(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_only_allowed_action_buttons_are_shown(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     for a in ("request_supplement", "request_payment", "stop", "complete", "apologise"):
         assert f"/actions/{a}" in page
     for a in ("assign", "transfer", "return_result", "receive", "hand_off", "acknowledge"):
         assert f"/actions/{a}\"" not in page
-    login(client, "t_head")
+    auth.login("t_head")
     page = client.get(f"/dossiers/{code}").get_data(as_text=True)
     assert "/actions/assign" in page
 
 
-def test_action_field_errors_are_shown_next_to_fields(client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_action_field_errors_are_shown_next_to_fields(auth, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     before = snapshot(session, code)
     r = act(client, session, code, "request_supplement", missing_items="", reason="")
     assert r.status_code == 422
@@ -271,9 +264,9 @@ def test_action_field_errors_are_shown_next_to_fields(client, session):
     assert snapshot(session, code) == before
 
 
-def test_post_without_csrf_token_is_refused(app, client, session):
-    code = in_processing(client, session)
-    login(client, "t_officer")
+def test_post_without_csrf_token_is_refused(auth, app, client, session):
+    code = in_processing(auth, client, session)
+    auth.login("t_officer")
     before = snapshot(session, code)
     app.config["WTF_CSRF_ENABLED"] = True
     try:

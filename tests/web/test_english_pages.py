@@ -50,7 +50,8 @@ from onestop.services.dossiers.scanning import (
 )
 from onestop.services.errors import N_
 from onestop.web.sentences import error_text
-from tests.factories import PASSWORD, agency, receive, user
+from tests.factories import agency, receive, user
+from tests.times import hanoi
 
 _TONES = "\u0300\u0301\u0309\u0303\u0323"  # grave, acute, hook above, tilde, dot below
 _VOWELS = "aăâeêioôơuưy"
@@ -153,11 +154,6 @@ def _data_values(session: Any) -> list[str]:
 
 # ---------------------------------------------------------------- dossiers in every status
 
-def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    """A Hà Nội wall-clock time in 2026, as UTC."""
-    return datetime(2026, month, day, hour - 7, minute, tzinfo=UTC)
-
-
 ASCII_APPLICANT = {"name": "Tran Van Binh", "address": "12 Hang Bai street", "id_number": "001090099999",
                    "phone": "0912000111"}
 
@@ -180,58 +176,58 @@ def _build(session: Any) -> dict[str, tuple[str, str]]:
         return res.dossier
 
     # Thursday before Tết 2026: skipped Saturday, Sunday and the Tết days.
-    rec("received_tet", utc(2, 12, 10))
+    rec("received_tet", hanoi(2026, 2, 12, 10))
     # Friday 21/08/2026: the working Saturday 22/08 counts.
-    d = rec("processing_saturday", utc(8, 21, 9))
-    _act(session, d, "transfer", "t_clerk", utc(8, 21, 10))
+    d = rec("processing_saturday", hanoi(2026, 8, 21, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 8, 21, 10))
     # After closing, then a supplement request answered (an ended pause), then a payment pending.
-    d = rec("awaiting_payment", utc(3, 2, 18))
-    _act(session, d, "transfer", "t_clerk", utc(3, 3, 9))
-    _act(session, d, "request_supplement", "t_head", utc(3, 3, 10),
+    d = rec("awaiting_payment", hanoi(2026, 3, 2, 18))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 3, 9))
+    _act(session, d, "request_supplement", "t_head", hanoi(2026, 3, 3, 10),
          SupplementRequestInput(reason="Photo is unreadable",
                                 missing_items=("A readable copy of the ID card",)))
-    _act(session, d, "provide_supplement", "t_clerk", utc(3, 4, 9))
-    _act(session, d, "request_payment", "t_head", utc(3, 4, 10),
+    _act(session, d, "provide_supplement", "t_clerk", hanoi(2026, 3, 4, 9))
+    _act(session, d, "request_payment", "t_head", hanoi(2026, 3, 4, 10),
          PaymentRequestInput(reason="Registration fee 50000 VND"))
     # Waiting for a supplement (open pause).
-    d = rec("awaiting_supplement", utc(3, 2, 9))
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_supplement", "t_head", utc(3, 2, 11),
+    d = rec("awaiting_supplement", hanoi(2026, 3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
+    _act(session, d, "request_supplement", "t_head", hanoi(2026, 3, 2, 11),
          SupplementRequestInput(reason="Missing page", missing_items=("Page 2 of the form",)))
     # Online, filed at night.
-    rec("new_online", utc(4, 24, 20), channel="online", outcome="submit_online")
-    rec("incomplete", utc(3, 2, 9), outcome="request_supplement", reason="Form not signed",
+    rec("new_online", hanoi(2026, 4, 24, 20), channel="online", outcome="submit_online")
+    rec("incomplete", hanoi(2026, 3, 2, 9), outcome="request_supplement", reason="Form not signed",
         missing_items=["A signed form"])
-    rec("refused", utc(3, 2, 9), outcome="refuse", reason="Not our competence")
+    rec("refused", hanoi(2026, 3, 2, 9), outcome="refuse", reason="Not our competence")
     # Liên thông: handed off along the chain.
-    d = rec("handed_off", utc(3, 2, 9), procedure_code="3.000722")
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 9, 30))
-    _act(session, d, "hand_off", "t_officer", utc(3, 2, 10))
+    d = rec("handed_off", hanoi(2026, 3, 2, 9), procedure_code="3.000722")
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 9, 30))
+    _act(session, d, "hand_off", "t_officer", hanoi(2026, 3, 2, 10))
     # Apology with a new date, then finished late.
-    d = rec("result_ready_late", utc(3, 2, 9))
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "apologise", "t_head", utc(3, 6, 9),
-         ApologyInput(reason="Waiting for the archive", new_due_at=utc(3, 20, 17)))
-    _act(session, d, "complete", "t_head", utc(3, 16, 9), CompleteInput(result="Certificate issued"))
+    d = rec("result_ready_late", hanoi(2026, 3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
+    _act(session, d, "apologise", "t_head", hanoi(2026, 3, 6, 9),
+         ApologyInput(reason="Waiting for the archive", new_due_at=hanoi(2026, 3, 20, 17)))
+    _act(session, d, "complete", "t_head", hanoi(2026, 3, 16, 9), CompleteInput(result="Certificate issued"))
     # Returned on time.
-    d = rec("returned", utc(3, 2, 9))
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "complete", "t_head", utc(3, 3, 9), CompleteInput(result="Certificate issued"))
-    _act(session, d, "return_result", "t_clerk", utc(3, 3, 10))
+    d = rec("returned", hanoi(2026, 3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
+    _act(session, d, "complete", "t_head", hanoi(2026, 3, 3, 9), CompleteInput(result="Certificate issued"))
+    _act(session, d, "return_result", "t_clerk", hanoi(2026, 3, 3, 10))
     # Stopped and withdrawn during a pause.
-    d = rec("stopped", utc(3, 2, 9))
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_payment", "t_head", utc(3, 3, 9), PaymentRequestInput(reason="Fee"))
-    _act(session, d, "stop", "t_head", utc(3, 4, 9), StopInput(reason="Applicant did not pay"))
-    d = rec("withdrawn", utc(3, 2, 9))
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
-    _act(session, d, "request_supplement", "t_head", utc(3, 3, 9),
+    d = rec("stopped", hanoi(2026, 3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
+    _act(session, d, "request_payment", "t_head", hanoi(2026, 3, 3, 9), PaymentRequestInput(reason="Fee"))
+    _act(session, d, "stop", "t_head", hanoi(2026, 3, 4, 9), StopInput(reason="Applicant did not pay"))
+    d = rec("withdrawn", hanoi(2026, 3, 2, 9))
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
+    _act(session, d, "request_supplement", "t_head", hanoi(2026, 3, 3, 9),
          SupplementRequestInput(reason="Missing page", missing_items=("Page 3",)))
-    _act(session, d, "withdraw", "t_clerk", utc(3, 4, 9), WithdrawInput(reason="Applicant asked"))
+    _act(session, d, "withdraw", "t_clerk", hanoi(2026, 3, 4, 9), WithdrawInput(reason="Applicant asked"))
     # A calendar-day limit whose last day rolls over the 30/04–01/05 holidays.
-    rec("calendar_days", utc(4, 16, 10), procedure_code="1.011607")
+    rec("calendar_days", hanoi(2026, 4, 16, 10), procedure_code="1.011607")
     # Working hours.
-    rec("working_hours", utc(3, 2, 16), procedure_code="2.001159")
+    rec("working_hours", hanoi(2026, 3, 2, 16), procedure_code="2.001159")
     session.commit()
     return out
 
@@ -311,17 +307,12 @@ def test_the_lookup_api_in_english_has_no_vietnamese(session: Any, client: Any, 
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
-def _login(client: Any, username: str) -> None:
-    client.post("/logout")
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 303
-
-
 def test_the_staff_dossier_page_and_printed_forms_in_english_have_no_vietnamese(
-    session: Any, client: Any, dossiers: Any,
+    auth, session: Any, client: Any, dossiers: Any,
 ) -> None:
     data_values = _data_values(session)
     assert agency(session, "000.01.31.H25") is not None
-    _login(client, "t_admin")
+    auth.login("t_admin")
     problems: dict[str, list[str]] = {}
     for key, (code, _secret) in dossiers.items():
         for url in (f"/dossiers/{code}?lang=en",
@@ -346,10 +337,10 @@ STAFF_PAGES = {
     "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar", "/admin/audit",
                 "/scores/rules"),
 }
-def _staff_problems(session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+def _staff_problems(auth, session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
     pages_html: dict[str, str] = {}
     for who, urls in pages.items():
-        _login(client, who)
+        auth.login(who)
         for url in urls:
             r = _en(client, "get", url + ("&" if "?" in url else "?") + "lang=en")
             assert r.status_code == 200, (who, url, r.status_code)
@@ -364,8 +355,8 @@ def _staff_problems(session: Any, client: Any, pages: dict[str, tuple[str, ...]]
     return problems
 
 
-def test_the_main_staff_pages_in_english_have_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
-    problems = _staff_problems(session, client, STAFF_PAGES)
+def test_the_main_staff_pages_in_english_have_no_vietnamese(auth, session: Any, client: Any, dossiers: Any) -> None:
+    problems = _staff_problems(auth, session, client, STAFF_PAGES)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
@@ -381,41 +372,41 @@ def _raise_every_notification(session: Any) -> None:
     chain, the 15-minute scan, the morning digest, the feedback and supplement scans and the
     November calendar checks."""
     chain = "3.000722"
-    d = receive(session, now=utc(4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
-    _act(session, d, "transfer", "t_clerk", utc(4, 27, 9, 10))
+    d = receive(session, now=hanoi(2026, 4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 4, 27, 9, 10))
     officer = user(session, "t_officer")
-    _act(session, d, "assign", "t_head", utc(4, 27, 9, 20), AssignInput(officer_id=officer.id))
-    _act(session, d, "hand_off", "t_officer", utc(4, 27, 9, 30), HandOffInput(note="Please register"))
-    _act(session, d, "acknowledge", "t_police", utc(4, 27, 9, 40))
-    _act(session, d, "hand_back", "t_police", utc(4, 27, 9, 50), HandBackInput(note="Registered"))
-    _act(session, d, "acknowledge", "t_officer", utc(4, 27, 10))
+    _act(session, d, "assign", "t_head", hanoi(2026, 4, 27, 9, 20), AssignInput(officer_id=officer.id))
+    _act(session, d, "hand_off", "t_officer", hanoi(2026, 4, 27, 9, 30), HandOffInput(note="Please register"))
+    _act(session, d, "acknowledge", "t_police", hanoi(2026, 4, 27, 9, 40))
+    _act(session, d, "hand_back", "t_police", hanoi(2026, 4, 27, 9, 50), HandBackInput(note="Registered"))
+    _act(session, d, "acknowledge", "t_officer", hanoi(2026, 4, 27, 10))
     # A leg still at the police post, past its share of the time.
-    d = receive(session, now=utc(4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
-    _act(session, d, "transfer", "t_clerk", utc(4, 27, 9, 10))
-    _act(session, d, "hand_off", "t_officer", utc(4, 27, 9, 30))
-    _act(session, d, "acknowledge", "t_police", utc(4, 27, 9, 40))
+    d = receive(session, now=hanoi(2026, 4, 27, 9), procedure_code=chain, **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 4, 27, 9, 10))
+    _act(session, d, "hand_off", "t_officer", hanoi(2026, 4, 27, 9, 30))
+    _act(session, d, "acknowledge", "t_police", hanoi(2026, 4, 27, 9, 40))
     # A supplement window that lapses: reminded at the first scan, escalated a working day later.
-    d = receive(session, now=utc(4, 27, 9), **ASCII_APPLICANT).dossier
-    _act(session, d, "request_supplement", "t_clerk", utc(4, 27, 9, 10),
-         SupplementRequestInput(reason="Missing page", missing_items=("Page 4",), respond_by=utc(4, 28, 17)))
-    receive(session, now=utc(5, 4, 9), procedure_code="1.000894", **ASCII_APPLICANT)  # due soon at 10:00
+    d = receive(session, now=hanoi(2026, 4, 27, 9), **ASCII_APPLICANT).dossier
+    _act(session, d, "request_supplement", "t_clerk", hanoi(2026, 4, 27, 9, 10),
+         SupplementRequestInput(reason="Missing page", missing_items=("Page 4",), respond_by=hanoi(2026, 4, 28, 17)))
+    receive(session, now=hanoi(2026, 5, 4, 9), procedure_code="1.000894", **ASCII_APPLICANT)  # due soon at 10:00
     session.add(Feedback(code="PAKN-1", dossier_id=d.id, agency_id=agency(session, "000.00.31.H25").id,
-                         content="Slow", created_at=utc(4, 27, 9), due_at=utc(4, 30, 17)))
+                         content="Slow", created_at=hanoi(2026, 4, 27, 9), due_at=hanoi(2026, 4, 30, 17)))
     session.flush()
-    scan_supplements(session, utc(5, 4, 8))
-    scan_supplements(session, utc(5, 5, 9))
-    scan_dossiers(session, utc(5, 4, 10))
-    scan_feedback(session, utc(5, 4, 10))
-    digest_heads(session, utc(5, 5, 7))
-    check_next_year_calendar(session, utc(11, 2, 8),
+    scan_supplements(session, hanoi(2026, 5, 4, 8))
+    scan_supplements(session, hanoi(2026, 5, 5, 9))
+    scan_dossiers(session, hanoi(2026, 5, 4, 10))
+    scan_feedback(session, hanoi(2026, 5, 4, 10))
+    digest_heads(session, hanoi(2026, 5, 5, 7))
+    check_next_year_calendar(session, hanoi(2026, 11, 2, 8),
                              WorkingCalendar(2026, 2026, closed={}, working_weekend={}))
     check_next_year_calendar(session, datetime(2025, 11, 3, 1, tzinfo=UTC),
                              WorkingCalendar(2025, 2026, closed={}, working_weekend={}))
-    warn_unconfirmed_tet(session, utc(11, 2, 8))
+    warn_unconfirmed_tet(session, hanoi(2026, 11, 2, 8))
     session.commit()
 
 
-def test_the_notifications_in_english_have_no_vietnamese(session: Any, client: Any, dossiers: Any) -> None:
+def test_the_notifications_in_english_have_no_vietnamese(auth, session: Any, client: Any, dossiers: Any) -> None:
     _raise_every_notification(session)
     kinds = set(session.scalars(select(Notification.kind)))
     assert kinds == NOTIFICATION_KINDS
@@ -425,9 +416,9 @@ def test_the_notifications_in_english_have_no_vietnamese(session: Any, client: A
     readers = {u.username for u in session.scalars(
         select(User).where(User.id.in_(select(Notification.user_id))))}
     assert {"t_clerk", "t_officer", "t_head", "t_admin", "t_police"} <= readers
-    problems = _staff_problems(session, client, {who: ("/notifications",) for who in sorted(readers)})
+    problems = _staff_problems(auth, session, client, {who: ("/notifications",) for who in sorted(readers)})
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
-    _login(client, "t_head")
+    auth.login("t_head")
     english = _en(client, "get", "/notifications?lang=en").get_data(as_text=True)
     assert "is overdue. An apology letter with a new return date must be issued" in english
     assert "overdue dossiers" in english and "Not assigned" in english
@@ -436,13 +427,13 @@ def test_the_notifications_in_english_have_no_vietnamese(session: Any, client: A
 
 
 def test_a_notification_raised_before_its_values_were_stored_shows_its_sentence(
-    session: Any, client: Any,
+    auth, session: Any, client: Any,
 ) -> None:
     clerk = user(session, "t_clerk")
     session.add(Notification(user_id=clerk.id, kind="overdue", message="Hồ sơ X đã quá hạn giải quyết.",
-                             params=None, dedupe_key="legacy:1", created_at=utc(3, 2, 9)))
+                             params=None, dedupe_key="legacy:1", created_at=hanoi(2026, 3, 2, 9)))
     session.commit()
-    _login(client, "t_clerk")
+    auth.login("t_clerk")
     assert "Hồ sơ X đã quá hạn giải quyết." in _en(client, "get", "/notifications?lang=en").get_data(
         as_text=True)
 
@@ -457,12 +448,12 @@ REFUSALS = {
 }
 
 
-def test_an_action_the_service_refuses_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
-    d = receive(session, now=utc(3, 2, 9), **ASCII_APPLICANT).dossier
-    _act(session, d, "transfer", "t_clerk", utc(3, 2, 10))
+def test_an_action_the_service_refuses_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
+    d = receive(session, now=hanoi(2026, 3, 2, 9), **ASCII_APPLICANT).dossier
+    _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
     session.commit()
     data_values = _data_values(session)
-    _login(client, "t_head")
+    auth.login("t_head")
     problems: dict[str, list[str]] = {}
     for action, (fields, expected) in REFUSALS.items():
         session.expire_all()
@@ -481,9 +472,9 @@ def test_an_action_the_service_refuses_says_why_in_english(session: Any, client:
     assert "Nhập lý do dừng xử lý (thông báo mẫu 05)." in vietnamese
 
 
-def test_a_refused_upload_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
+def test_a_refused_upload_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
     code = dossiers["new_online"][0]
-    _login(client, "t_clerk")
+    auth.login("t_clerk")
     r = _en(client, "post", f"/dossiers/{code}/files?lang=en", content_type="multipart/form-data",
             data={"kind": "component", "component_no": "1", "file": (io.BytesIO(b"just text"), "scan.pdf")})
     assert r.status_code == 303
@@ -492,8 +483,8 @@ def test_a_refused_upload_says_why_in_english(session: Any, client: Any, dossier
     assert not vietnamese_in(visible_text(html), _data_values(session))
 
 
-def test_a_refused_password_change_says_why_in_english(session: Any, client: Any, dossiers: Any) -> None:
-    _login(client, "t_clerk")
+def test_a_refused_password_change_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
+    auth.login("t_clerk")
     r = _en(client, "post", "/account/password?lang=en",
             data={"current": "not-my-password-1", "new": "short", "confirm": "other"})
     assert r.status_code == 422

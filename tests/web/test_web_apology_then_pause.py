@@ -13,7 +13,7 @@ NEXT_TUE_10 = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
 
 def test_web_supplement_after_an_apology(auth, client, session):
-    code = in_processing(client, session)
+    code = in_processing(auth, client, session)
     auth.login("t_officer")
     assert act(client, session, code, "apologise", now=TUESDAY, reason="Chờ xác minh",
                new_due_on="2026-03-12").status_code == 303
