@@ -97,47 +97,60 @@ def build_random(session, seed: int, n: int = 70) -> list[Dossier]:
             if status in FINISHED_VALUES or status == DossierStatus.RECEIVED.value:
                 break
             if status == DossierStatus.PROCESSING.value:
-                # Pauses after an apology too: the promised date moves with the due time (rules T14).
-                if roll < 0.25 and d.supplement_count < 3:
-                    _act(session, d, "request_supplement", t,
-                         SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Tờ khai",)))
-                elif roll < 0.33:
-                    _act(session, d, "request_payment", t, PaymentRequestInput(reason="Lệ phí"))
-                elif roll < 0.43 and d.promised_due_at is None and d.due_at is not None and t < d.due_at:
-                    _act(session, d, "apologise", t,
-                         ApologyInput(reason="Chậm do xác minh", new_due_at=d.due_at + timedelta(days=3)))
-                elif roll < 0.75:
-                    _act(session, d, "complete", t, CompleteInput(result="Đã cấp"))
-                    if rng.random() < 0.6 and t + timedelta(hours=2) < NOW:
-                        _act(session, d, "return_result", t + timedelta(hours=1),
-                             ReturnInput(method="direct"), )
-                        submit_rating(session, d, scores=GOOD, satisfied=rng.random() < 0.7, comment="",
-                                      now=t + timedelta(hours=2))
-                elif roll < 0.82:
-                    _act(session, d, "stop", t, StopInput(reason="Không đủ điều kiện"))
-                elif roll < 0.88:
-                    _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
-            elif status == DossierStatus.AWAITING_SUPPLEMENT.value:
-                if roll < 0.6:
-                    _act(session, d, "provide_supplement", t)
-                elif roll < 0.7:
-                    _act(session, d, "stop", t, StopInput(reason="Không bổ sung"))
-                elif roll < 0.8:
-                    _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
-            elif status == DossierStatus.AWAITING_PAYMENT.value:
-                if roll < 0.6:
-                    _act(session, d, "confirm_payment", t)
-                elif roll < 0.75:
-                    _act(session, d, "withdraw", t, WithdrawInput(reason="Không nộp phí"))
-        if rng.random() < 0.12:
-            fb = register_feedback(session, d, content="Chậm trả kết quả", kind="complaint",
-                                   now=min(NOW - timedelta(minutes=5), t))
-            if rng.random() < 0.7:  # decided (upheld or not) some hours later, maybe after NOW
-                fb.status, fb.answer, fb.upheld = "answered", "Đã xem xét", rng.random() < 0.5
-                fb.answered_at = fb.created_at + timedelta(hours=rng.choice([1, 30, 300]))
+                _processing_step(session, d, t, roll, rng)
+            else:
+                _paused_step(session, d, t, roll)
+        _maybe_complaint(session, d, t, rng)
         out.append(d)
     session.flush()
     return out
+
+
+def _processing_step(session, d: Dossier, t: datetime, roll: float, rng: random.Random) -> None:
+    # Pauses after an apology too: the promised date moves with the due time (rules T14).
+    if roll < 0.25 and d.supplement_count < 3:
+        _act(session, d, "request_supplement", t,
+             SupplementRequestInput(reason="Thiếu giấy tờ", missing_items=("Tờ khai",)))
+    elif roll < 0.33:
+        _act(session, d, "request_payment", t, PaymentRequestInput(reason="Lệ phí"))
+    elif roll < 0.43 and d.promised_due_at is None and d.due_at is not None and t < d.due_at:
+        _act(session, d, "apologise", t,
+             ApologyInput(reason="Chậm do xác minh", new_due_at=d.due_at + timedelta(days=3)))
+    elif roll < 0.75:
+        _act(session, d, "complete", t, CompleteInput(result="Đã cấp"))
+        if rng.random() < 0.6 and t + timedelta(hours=2) < NOW:
+            _act(session, d, "return_result", t + timedelta(hours=1),
+                 ReturnInput(method="direct"), )
+            submit_rating(session, d, scores=GOOD, satisfied=rng.random() < 0.7, comment="",
+                          now=t + timedelta(hours=2))
+    elif roll < 0.82:
+        _act(session, d, "stop", t, StopInput(reason="Không đủ điều kiện"))
+    elif roll < 0.88:
+        _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
+
+
+def _paused_step(session, d: Dossier, t: datetime, roll: float) -> None:
+    if d.status == DossierStatus.AWAITING_SUPPLEMENT.value:
+        if roll < 0.6:
+            _act(session, d, "provide_supplement", t)
+        elif roll < 0.7:
+            _act(session, d, "stop", t, StopInput(reason="Không bổ sung"))
+        elif roll < 0.8:
+            _act(session, d, "withdraw", t, WithdrawInput(reason="Công dân rút"))
+    elif d.status == DossierStatus.AWAITING_PAYMENT.value:
+        if roll < 0.6:
+            _act(session, d, "confirm_payment", t)
+        elif roll < 0.75:
+            _act(session, d, "withdraw", t, WithdrawInput(reason="Không nộp phí"))
+
+
+def _maybe_complaint(session, d: Dossier, t: datetime, rng: random.Random) -> None:
+    if rng.random() < 0.12:
+        fb = register_feedback(session, d, content="Chậm trả kết quả", kind="complaint",
+                               now=min(NOW - timedelta(minutes=5), t))
+        if rng.random() < 0.7:  # decided (upheld or not) some hours later, maybe after NOW
+            fb.status, fb.answer, fb.upheld = "answered", "Đã xem xét", rng.random() < 0.5
+            fb.answered_at = fb.created_at + timedelta(hours=rng.choice([1, 30, 300]))
 
 
 # ---------------------------------------------------------------- the pure reference
