@@ -4,21 +4,17 @@ moved after the last scan — by a calendar edit or the end of a pause — is st
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from onestop.services.admin.calendar_changes import add_calendar_exception, delete_calendar_exception
 from sqlalchemy import select
 
 from jobs import run_job
 from onestop.models import CalendarExceptionRow, Dossier, Notification
+from onestop.services.admin.calendar_changes import add_calendar_exception, delete_calendar_exception
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import AssignInput, PaymentRequestInput
 from tests.factories import receive, user
-
-
-def hn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    """A Hà Nội wall-clock time as an aware UTC datetime (+07:00, no DST)."""
-    return datetime(y, m, d, hh, mm, tzinfo=UTC) - timedelta(hours=7)
+from tests.times import hanoi
 
 
 def scan_notes(session) -> Counter[tuple[str, int]]:
@@ -36,21 +32,21 @@ def flags(session, d: Dossier) -> tuple[datetime | None, datetime | None]:
 
 def test_a_scan_after_a_long_gap_catches_every_crossing_exactly_once(app, session):
     # Five working days each (1.004884): due Mon 09/03, Tue 10/03, Wed 11/03 and Thu 12/03, 17:00.
-    late = [receive(session, now=hn(2026, 3, day, 9)).dossier for day in (2, 3, 4)]
-    soon = receive(session, now=hn(2026, 3, 5, 9)).dossier
+    late = [receive(session, now=hanoi(2026, 3, day, 9)).dossier for day in (2, 3, 4)]
+    soon = receive(session, now=hanoi(2026, 3, 5, 9)).dossier
     # A dossier whose clock a payment pause stopped before its due time stays unflagged.
-    paused = receive(session, now=hn(2026, 3, 2, 9)).dossier
-    apply_action(session, paused, "transfer", actor=user(session, "t_clerk"), now=hn(2026, 3, 2, 9, 5))
+    paused = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
+    apply_action(session, paused, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 3, 2, 9, 5))
     apply_action(session, paused, "assign",
                  AssignInput(officer_id=user(session, "t_officer").id),
-                 actor=user(session, "t_head"), now=hn(2026, 3, 2, 10))
+                 actor=user(session, "t_head"), now=hanoi(2026, 3, 2, 10))
     apply_action(session, paused, "request_payment",
                  PaymentRequestInput(reason="Lệ phí"),
-                 actor=user(session, "t_officer"), now=hn(2026, 3, 3, 9))
+                 actor=user(session, "t_officer"), now=hanoi(2026, 3, 3, 9))
     session.commit()
-    assert run_job(app, "overdue", hn(2026, 3, 5, 10))["overdue"] == 0
+    assert run_job(app, "overdue", hanoi(2026, 3, 5, 10))["overdue"] == 0
     # The scheduler is down from Thursday 05/03 to Thursday 12/03 09:00.
-    catch_up = hn(2026, 3, 12, 9)
+    catch_up = hanoi(2026, 3, 12, 9)
     first = run_job(app, "overdue", catch_up)
     assert (first["overdue"], first["due_soon"]) == (3, 1)
     for d in late:
@@ -64,47 +60,47 @@ def test_a_scan_after_a_long_gap_catches_every_crossing_exactly_once(app, sessio
     expected = {("overdue", d.id): 1 for d in late} | {("due_soon", soon.id): 1}
     assert scan_notes(session) == expected  # unassigned: the commune's one head, once per dossier
     # Then the due-soon dossier crosses its due time: flagged overdue once more, and only it.
-    after = run_job(app, "overdue", hn(2026, 3, 12, 17, 15))
-    assert after["overdue"] == 1 and flags(session, soon) == (catch_up, hn(2026, 3, 12, 17, 15))
+    after = run_job(app, "overdue", hanoi(2026, 3, 12, 17, 15))
+    assert after["overdue"] == 1 and flags(session, soon) == (catch_up, hanoi(2026, 3, 12, 17, 15))
 
 
 def test_a_due_time_moved_back_before_the_last_scan_by_a_calendar_edit_is_caught(app, session):
-    d = receive(session, now=hn(2026, 3, 2, 9)).dossier
-    assert d.due_at == hn(2026, 3, 9, 17)
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
+    assert d.due_at == hanoi(2026, 3, 9, 17)
     admin = user(session, "t_admin")
     # Wednesday 04/03 closed nationwide: the due time moves to Tuesday 10/03 17:00.
     add_calendar_exception(session, on=date(2026, 3, 4), working=False, note="Bão", agency=None,
-                           actor=admin, now=hn(2026, 3, 3, 9))
+                           actor=admin, now=hanoi(2026, 3, 3, 9))
     session.commit()
-    assert d.due_at == hn(2026, 3, 10, 17)
-    assert run_job(app, "overdue", hn(2026, 3, 9, 17, 30))["overdue"] == 0
+    assert d.due_at == hanoi(2026, 3, 10, 17)
+    assert run_job(app, "overdue", hanoi(2026, 3, 9, 17, 30))["overdue"] == 0
     # The closure is withdrawn after that scan: the due time goes back to 09/03 17:00, before it.
     row = session.scalar(select(CalendarExceptionRow))
-    assert delete_calendar_exception(session, row.id, actor=admin, now=hn(2026, 3, 9, 17, 40)) == 1
+    assert delete_calendar_exception(session, row.id, actor=admin, now=hanoi(2026, 3, 9, 17, 40)) == 1
     session.commit()
-    now = hn(2026, 3, 9, 17, 45)
+    now = hanoi(2026, 3, 9, 17, 45)
     assert run_job(app, "overdue", now)["overdue"] == 1
     assert flags(session, d)[1] == now
     assert run_job(app, "overdue", now + timedelta(minutes=15))["overdue"] == 0
 
 
 def test_a_pause_ending_after_the_old_due_time_is_caught_at_the_new_one(app, session):
-    d = receive(session, now=hn(2026, 3, 2, 9)).dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hn(2026, 3, 2, 9, 5))
+    d = receive(session, now=hanoi(2026, 3, 2, 9)).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 3, 2, 9, 5))
     apply_action(session, d, "assign",
                  AssignInput(officer_id=user(session, "t_officer").id),
-                 actor=user(session, "t_head"), now=hn(2026, 3, 2, 10))
+                 actor=user(session, "t_head"), now=hanoi(2026, 3, 2, 10))
     apply_action(session, d, "request_payment",
                  PaymentRequestInput(reason="Lệ phí"),
-                 actor=user(session, "t_officer"), now=hn(2026, 3, 3, 9))
+                 actor=user(session, "t_officer"), now=hanoi(2026, 3, 3, 9))
     session.commit()
     old_due = d.due_at
     # Past the old due time, but the clock stopped in time: not overdue.
     assert run_job(app, "overdue", old_due + timedelta(hours=16))["overdue"] == 0
-    apply_action(session, d, "confirm_payment", actor=user(session, "t_officer"), now=hn(2026, 3, 10, 10))
+    apply_action(session, d, "confirm_payment", actor=user(session, "t_officer"), now=hanoi(2026, 3, 10, 10))
     session.commit()
     new_due = d.due_at
-    assert new_due is not None and new_due > hn(2026, 3, 10, 10) > old_due
+    assert new_due is not None and new_due > hanoi(2026, 3, 10, 10) > old_due
     assert run_job(app, "overdue", new_due - timedelta(minutes=1))["overdue"] == 0
     assert run_job(app, "overdue", new_due + timedelta(minutes=15))["overdue"] == 1
     assert flags(session, d)[1] == new_due + timedelta(minutes=15)
