@@ -51,10 +51,12 @@ def test_three_agency_chain_through_the_web(auth, client, session):
 
     auth.login("t_bhxh")
     assert act(client, session, code, "acknowledge", hanoi(2026, 3, 3, 13, 30)).status_code == 303
-    assert act(client, session, code, "complete", hanoi(2026, 3, 5, 9), result="Đã cấp thẻ BHYT").status_code == 303
+    assert act(client, session, code, "complete", hanoi(2026, 3, 5, 9),
+               result="Đã cấp thẻ BHYT").status_code == 303
 
     auth.login("t_clerk")
-    assert act(client, session, code, "return_result", hanoi(2026, 3, 5, 10), method="direct").status_code == 303
+    assert act(client, session, code, "return_result", hanoi(2026, 3, 5, 10),
+               method="direct").status_code == 303
     d = get(session, code)
     assert d.status == "returned" and d.code == code
     assert [lg.result for lg in d.legs] == ["early", "on_time", "late"]
