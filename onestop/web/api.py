@@ -37,7 +37,7 @@ from ..services import policy
 from ..services.admin.accounts import user_for_token
 from ..services.admin.calendars import calendar_for
 from ..services.dossiers import idempotency
-from ..services.dossiers.actions import apply_action, get_by_code, input_type_for
+from ..services.dossiers.actions import CONFLICT_MESSAGE, apply_action, get_by_code, input_type_for
 from ..services.dossiers.applicant import Applicant
 from ..services.dossiers.inputs import input_from
 from ..services.dossiers.reception import ReceptionInput, receive_dossier
@@ -126,7 +126,7 @@ def _domain(exc: DomainError) -> Any:
 
 @bp.errorhandler(StaleDataError)
 def _stale(exc: StaleDataError) -> Any:
-    return _fail(409, "conflict", "Hồ sơ đã được người khác thay đổi trong lúc bạn thao tác — vui lòng tải lại.")
+    return _fail(409, "conflict", CONFLICT_MESSAGE)
 
 
 @bp.errorhandler(IntegrityError)
@@ -233,8 +233,8 @@ def create_dossier() -> Any:
     a = body["applicant"]
     data = ReceptionInput(
         procedure_code=body["procedure_code"],
-        applicant=Applicant(name=a.get("name", ""), id_number=a.get("id_number", ""), phone=a.get("phone", ""),
-                            email=a.get("email", ""), address=a.get("address", "")),
+        applicant=Applicant(name=a.get("name", ""), id_number=a.get("id_number", ""),
+                            phone=a.get("phone", ""), email=a.get("email", ""), address=a.get("address", "")),
         channel=body.get("channel", "direct"), outcome=body.get("outcome", "receive"),
         documents=[{"name": x["name"], "provided": bool(x.get("provided", False))}
                    for x in body.get("documents", [])],
