@@ -18,6 +18,7 @@ from ..services.reporting.index766 import Index766, index766
 from . import sentences
 from .auth import roles_required, utcnow
 from .scores import ROLES, _agencies, _by, _today, _tz, api_refusal, input_error, rule_error
+from .sentences import error_text
 
 bp = Blueprint("index766", __name__)
 
@@ -69,7 +70,8 @@ def page() -> Any:
             result = _compute(agency, period, by)
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
-            errors["period"] = "; ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else str(exc)
+            errors["period"] = ("; ".join(map(error_text, exc.errors.values()))
+                                if isinstance(exc, ValidationFailed) else str(exc))
     for msg in errors.values():
         flash(msg, "danger")
     trend = json.dumps(result.trend if result else [])
@@ -106,17 +108,20 @@ def _describe_api() -> None:
                 "criterion", "measured", "numerator", "denominator", "points", "max_points", "formula",
                 "pulling_down"]}},
             "total": {"type": "object"}, "published": {"type": ["object", "null"]},
-            "comparison": {"type": "array"}, "trend": {"type": "array"}, "what_if": {"type": ["object", "null"]},
+            "comparison": {"type": "array"}, "trend": {"type": "array"},
+            "what_if": {"type": ["object", "null"]},
         }})
     register_path("/api/v1/index766", {"get": {
         "operationId": "index766", "summary": "Chỉ số 766 dự tính: từng chỉ số, hồ sơ kéo điểm, so với Cổng",
         "security": [{"bearer": []}],
         "parameters": [
-            {"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20}},
+            {"name": "agency", "in": "query", "required": False,
+             "schema": {"type": "string", "maxLength": 20}},
             {"name": "period", "in": "query", "required": False,
              "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"},
              "description": "YYYY-MM, YYYY-Qn hoặc YYYY"},
-            {"name": "by", "in": "query", "required": False, "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+            {"name": "by", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["desk", "resolver"]}},
         ],
         "responses": {"200": _json(ref("Index766")), "400": _error_response("Tham số không hợp lệ."),
                       **ERRORS_STAFF},

@@ -28,6 +28,7 @@ from . import sentences
 from .auth import View, roles_required, utcnow
 from .errors import json_error
 from .i18n import local_tz
+from .sentences import error_text
 
 bp = Blueprint("reports", __name__)
 ROLES = ("head", "admin")
@@ -113,7 +114,7 @@ def _filters() -> reports.OverdueFilters:
 def _flash_error(exc: Exception) -> None:
     if isinstance(exc, ValidationFailed):
         for msg in exc.errors.values():
-            flash(msg, "danger")
+            flash(error_text(msg), "danger")
     else:
         flash(str(exc.args[0] if exc.args else exc), "danger")
 

@@ -337,7 +337,11 @@ STAFF_PAGES = {
     "t_admin": ("/admin/users", "/admin/agencies", "/admin/procedures", "/admin/calendar", "/admin/audit",
                 "/scores/rules"),
 }
-def _staff_problems(auth, session: Any, client: Any, pages: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+
+
+def _staff_problems(
+    auth: Any, session: Any, client: Any, pages: dict[str, tuple[str, ...]],
+) -> dict[str, list[str]]:
     pages_html: dict[str, str] = {}
     for who, urls in pages.items():
         auth.login(who)
@@ -355,7 +359,9 @@ def _staff_problems(auth, session: Any, client: Any, pages: dict[str, tuple[str,
     return problems
 
 
-def test_the_main_staff_pages_in_english_have_no_vietnamese(auth, session: Any, client: Any, dossiers: Any) -> None:
+def test_the_main_staff_pages_in_english_have_no_vietnamese(
+    auth, session: Any, client: Any, dossiers: Any,
+) -> None:
     problems = _staff_problems(auth, session, client, STAFF_PAGES)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
@@ -388,8 +394,10 @@ def _raise_every_notification(session: Any) -> None:
     # A supplement window that lapses: reminded at the first scan, escalated a working day later.
     d = receive(session, now=hanoi(2026, 4, 27, 9), **ASCII_APPLICANT).dossier
     _act(session, d, "request_supplement", "t_clerk", hanoi(2026, 4, 27, 9, 10),
-         SupplementRequestInput(reason="Missing page", missing_items=("Page 4",), respond_by=hanoi(2026, 4, 28, 17)))
-    receive(session, now=hanoi(2026, 5, 4, 9), procedure_code="1.000894", **ASCII_APPLICANT)  # due soon at 10:00
+         SupplementRequestInput(reason="Missing page", missing_items=("Page 4",),
+                                respond_by=hanoi(2026, 4, 28, 17)))
+    # Due soon at the 10:00 scan.
+    receive(session, now=hanoi(2026, 5, 4, 9), procedure_code="1.000894", **ASCII_APPLICANT)
     session.add(Feedback(code="PAKN-1", dossier_id=d.id, agency_id=agency(session, "000.00.31.H25").id,
                          content="Slow", created_at=hanoi(2026, 4, 27, 9), due_at=hanoi(2026, 4, 30, 17)))
     session.flush()
@@ -406,7 +414,9 @@ def _raise_every_notification(session: Any) -> None:
     session.commit()
 
 
-def test_the_notifications_in_english_have_no_vietnamese(auth, session: Any, client: Any, dossiers: Any) -> None:
+def test_the_notifications_in_english_have_no_vietnamese(
+    auth, session: Any, client: Any, dossiers: Any,
+) -> None:
     _raise_every_notification(session)
     kinds = set(session.scalars(select(Notification.kind)))
     assert kinds == NOTIFICATION_KINDS
@@ -448,7 +458,9 @@ REFUSALS = {
 }
 
 
-def test_an_action_the_service_refuses_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
+def test_an_action_the_service_refuses_says_why_in_english(
+    auth, session: Any, client: Any, dossiers: Any,
+) -> None:
     d = receive(session, now=hanoi(2026, 3, 2, 9), **ASCII_APPLICANT).dossier
     _act(session, d, "transfer", "t_clerk", hanoi(2026, 3, 2, 10))
     session.commit()
@@ -483,7 +495,23 @@ def test_a_refused_upload_says_why_in_english(auth, session: Any, client: Any, d
     assert not vietnamese_in(visible_text(html), _data_values(session))
 
 
-def test_a_refused_password_change_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
+def test_a_refused_report_period_says_why_in_english(auth, session: Any, client: Any, dossiers: Any) -> None:
+    auth.login("t_head")
+    assert _en(client, "get", "/reports/form06?kind=month&value=2026-13&lang=en").status_code in (302, 303)
+    answers = {"bad month": _en(client, "get", "/reports/form06?lang=en"),  # the flash, after the redirect
+               "bad 766 period": _en(client, "get", "/index766?period=26-11&lang=en")}
+    html = answers["bad month"].get_data(as_text=True)
+    assert "The reporting period is not valid (month YYYY-MM" in html
+    assert "The period must be YYYY-MM, YYYY-Qn or YYYY" in answers["bad 766 period"].get_data(as_text=True)
+    data_values = _data_values(session)
+    problems = {name: bad for name, r in answers.items()
+                if (bad := vietnamese_in(visible_text(r.get_data(as_text=True)), data_values))}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_a_refused_password_change_says_why_in_english(
+    auth, session: Any, client: Any, dossiers: Any,
+) -> None:
     auth.login("t_clerk")
     r = _en(client, "post", "/account/password?lang=en",
             data={"current": "not-my-password-1", "new": "short", "confirm": "other"})

@@ -44,7 +44,7 @@ from ...domain.scoring import rate
 from ...models import Agency, Dossier, Procedure
 from ...models.dvcqg import DvcqgOutbox
 from ...models.files import DossierFile
-from ..errors import ValidationFailed
+from ..errors import N_, ValidationFailed
 from .reports import By, check_by, measured_at, parse_period, scope_condition
 from .scores import CriterionScore, Measured, RuleText, ScoreReport, score_agency
 
@@ -64,8 +64,8 @@ def parse_index_period(value: str) -> tuple[date, date]:
         return parse_period("quarter", value)
     if re.fullmatch(r"\d{4}", value):
         return parse_period("year", value)
-    raise ValidationFailed({"period": "Kỳ phải có dạng YYYY-MM, YYYY-Qn hoặc YYYY "
-                                      "(ví dụ 2026-11, 2026-Q3, 2026)."})
+    raise ValidationFailed({"period": N_("Kỳ phải có dạng YYYY-MM, YYYY-Qn hoặc YYYY "
+                                         "(ví dụ 2026-11, 2026-Q3, 2026).")})
 
 
 def _fee_procedures(session: Session) -> list[int]:

@@ -80,7 +80,7 @@ from ..admin.agencies import subtree_ids_query
 from ..admin.calendars import calendar_for
 from ..dossiers.timing import open_pause_start
 from ..dossiers.timing_sql import finished_timing_case, is_overdue_open, open_timing_case
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..numbers import percent_value
 from . import rollup as _rollup
 
@@ -97,8 +97,8 @@ def check_by(value: str | None) -> By:
         return "desk"
     if v == "resolver":
         return "resolver"
-    raise ValidationFailed({"by": "Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' "
-                                  "(theo cơ quan giải quyết)."})
+    raise ValidationFailed({"by": N_("Tham số 'by' phải là 'desk' (theo nơi tiếp nhận) hoặc 'resolver' "
+                                     "(theo cơ quan giải quyết).")})
 
 
 # ---------------------------------------------------------------- dialect helpers
@@ -524,8 +524,8 @@ def parse_period(kind: str, value: str = "", start: str = "", end: str = "") -> 
     first, last = _parse_period(kind, value, start, end)
 
     if first.year < calendars.FIRST_YEAR or last.year > calendars.MAX_YEAR:
-        raise ValidationFailed({"period": f"Kỳ báo cáo phải từ năm {calendars.FIRST_YEAR} "
-                                          "(lịch làm việc của hệ thống)."})
+        raise ValidationFailed({"period": N_("Kỳ báo cáo phải từ năm %(year)s (lịch làm việc của hệ thống).",
+                                             year=calendars.FIRST_YEAR)})
     return first, last
 
 
@@ -550,16 +550,16 @@ def _parse_period(kind: str, value: str = "", start: str = "", end: str = "") ->
         if kind == "custom":
             a, b = date.fromisoformat(start), date.fromisoformat(end)
             if b < a:
-                raise ValidationFailed({"to": "Ngày kết thúc phải sau ngày bắt đầu."})
+                raise ValidationFailed({"to": N_("Ngày kết thúc phải sau ngày bắt đầu.")})
             if (b - a).days > 3700:
-                raise ValidationFailed({"to": "Kỳ báo cáo tối đa 10 năm."})
+                raise ValidationFailed({"to": N_("Kỳ báo cáo tối đa 10 năm.")})
             return a, b
     except ValidationFailed:
         raise
     except (ValueError, TypeError):
         pass
-    raise ValidationFailed({"period": "Kỳ báo cáo không hợp lệ (tháng YYYY-MM, quý YYYY-Qn, năm YYYY "
-                                      "hoặc từ ngày – đến ngày)."})
+    raise ValidationFailed({"period": N_("Kỳ báo cáo không hợp lệ (tháng YYYY-MM, quý YYYY-Qn, năm YYYY "
+                                         "hoặc từ ngày – đến ngày).")})
 
 
 def close_period(session: Session, agency: Agency, start: date, end: date, *, actor: User | None,
@@ -567,7 +567,7 @@ def close_period(session: Session, agency: Agency, start: date, end: date, *, ac
     """Close a period: store its Form 06 as it is now (ReportSnapshot). A period can be closed once,
     and only after it has ended (local date), so the snapshot never misses dossiers of its last day."""
     if now.astimezone(_tz(agency)).date() <= end:
-        raise ValidationFailed({"period": "Chỉ chốt được kỳ báo cáo đã kết thúc."})
+        raise ValidationFailed({"period": N_("Chỉ chốt được kỳ báo cáo đã kết thúc.")})
     existing = session.scalar(select(ReportSnapshot).where(
         ReportSnapshot.agency_id == agency.id, ReportSnapshot.report == "form06",
         ReportSnapshot.period_from == start, ReportSnapshot.period_to == end))
@@ -693,7 +693,7 @@ def _parse_cursor(after: str | None) -> tuple[datetime, int] | None:
             raise ValueError
         return moment, int(ident)
     except ValueError:
-        raise ValidationFailed({"after": "Tham số phân trang không hợp lệ."}) from None
+        raise ValidationFailed({"after": N_("Tham số phân trang không hợp lệ.")}) from None
 
 
 def _working_days_back(session: Session, agency: Agency, now: datetime, n: int) -> datetime:
