@@ -67,6 +67,25 @@ def test_the_api_answers(app, session, client, clock):
         assert headers["Cache-Control"] == "no-store"
 
 
+def test_the_api_opens_no_session_and_the_page_keeps_its_own(app, client, monkeypatch):
+    """The JSON look-up is stateless: a session cookie sent with it is neither read nor written
+    (its signature is never checked), while the page still opens the look-up session."""
+    sessions = app.extensions["onestop.public"].session_interface
+    real = sessions.get_signing_serializer
+    opened: list[str] = []
+
+    def serializer(a):  # type: ignore[no-untyped-def]
+        opened.append("opened")
+        return real(a)
+
+    monkeypatch.setattr(sessions, "get_signing_serializer", serializer)
+    client.set_cookie("session", "not-even-signed")
+    assert client.get("/api/v1/lookup/X?secret=Y").status_code == 404
+    assert opened == []
+    assert client.get("/lookup?code=X").status_code == 200
+    assert opened
+
+
 @pytest.mark.parametrize("first", ["api", "page"])
 def test_the_page_and_the_api_share_one_bucket(app, session, client, clock, first):
     old = app.config["LOOKUP_RATE_LIMIT"]

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin
 from werkzeug.routing import Rule
 
@@ -25,7 +26,8 @@ from . import api, page, qr, transparency
 
 # The citizen surface's paths (docs/architecture.md §3): /lookup, /lookup/..., /public,
 # /public/..., /api/v1/lookup/<code>.
-PREFIXES = ("/lookup", "/public", "/api/v1/lookup/")
+API_PREFIX = "/api/v1/lookup/"
+PREFIXES = ("/lookup", "/public", API_PREFIX)
 
 WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
@@ -34,6 +36,7 @@ def init_public(app: Flask) -> None:
     """The citizen app's blueprints and templates' context (before the limiter binds: a NUL is
     refused before a guess is counted)."""
     init_common(app)
+    app.session_interface = CitizenSessions()
     for module in (page, api, qr, transparency):
         app.register_blueprint(module.bp)
 
@@ -41,6 +44,18 @@ def init_public(app: Flask) -> None:
     def _citizen_globals() -> dict[str, Any]:
         # The shared layout asks who is signed in: nobody is, on the citizen surface.
         return {"current_user": AnonymousUserMixin()}
+
+
+class CitizenSessions(SecureCookieSessionInterface):
+    """The signed cookie session, except on the JSON API: it is stateless (api.py), so a cookie
+    sent with it is neither verified nor written — Flask's null session, whose cost is nothing
+    (docs/benchmarks.md, "Look-up vs bare endpoint"). The page keeps the look-up session
+    (guard.py)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return None  # Flask then uses make_null_session
+        return super().open_session(app, request)
 
 
 def is_public_path(path: str) -> bool:
