@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 from ..services.errors import ValidationFailed
+from .sentences import error_text
 
 CHANNEL_CHOICES = [
     ("direct", _l("Trực tiếp")),
@@ -138,7 +139,8 @@ class SimplePostForm(FlaskForm):
 def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
     """Show a service's field errors beside the form's fields; one without a field is flashed
     (docs/architecture.md §4: services validate rules, the view shows them beside the field)."""
-    for name, msg in exc.errors.items():
+    for name, refused in exc.errors.items():
+        msg = error_text(refused)
         field = getattr(form, name, None)
         if field is not None and hasattr(field, "errors"):
             field.errors = list(field.errors) + [msg]

@@ -24,6 +24,7 @@ from . import sentences
 from .auth import roles_required, utcnow
 from .errors import json_error
 from .forms import attach_errors
+from .sentences import error_text
 
 bp = Blueprint("scores", __name__)
 
@@ -103,7 +104,8 @@ def index() -> Any:
             db.session.commit()  # the default rules, seeded on first use
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash("; ".join(map(error_text, exc.errors.values())) if isinstance(exc, ValidationFailed)
+                  else str(exc), "danger")
     return render_template("scores/index.html", report=report, agencies=_agencies(),
                            agency=agency, start=start, end=end, days=days, measures=MEASURES,
                            by=report.by if report else _by(request.args, {})), \

@@ -509,6 +509,21 @@ def test_a_refused_report_period_says_why_in_english(auth, session: Any, client:
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
+def test_a_refused_scoring_rule_says_why_in_english(
+    auth: Any, session: Any, client: Any, dossiers: Any,
+) -> None:
+    auth.login("t_admin")
+    assert _en(client, "get", "/scores/rules?lang=en").status_code == 200  # seeds the default rules
+    rule = session.scalars(select(ScoringRuleRow).order_by(ScoringRuleRow.id)).first()
+    r = _en(client, "post", "/scores/rules?lang=en",
+            data={"rule_id": str(rule.id), "max_points": "2", "kind": "tiers", "tiers": "1:x",
+                  "effective_from": "2026-01-01"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Tier &#39;1:x&#39; is not valid." in html or "Tier '1:x' is not valid." in html
+    assert not vietnamese_in(visible_text(html), _data_values(session))
+
+
 def test_a_refused_password_change_says_why_in_english(
     auth, session: Any, client: Any, dossiers: Any,
 ) -> None:

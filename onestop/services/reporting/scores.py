@@ -35,7 +35,7 @@ from ...domain.scoring import (
 from ...domain.status import RUNNING
 from ...models import Agency, Dossier, Procedure, ScoringRuleRow
 from ..admin.calendars import calendar_for
-from ..errors import NotFound, ValidationFailed
+from ..errors import N_, NotFound, ValidationFailed
 from .metrics import Counts, subtree_counts
 from .reports import check_by, scope_condition
 
@@ -218,7 +218,7 @@ class ScoreReport:
 
 def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
     if end < start:
-        raise ValidationFailed({"to": "Ngày kết thúc phải sau ngày bắt đầu."})
+        raise ValidationFailed({"to": N_("Ngày kết thúc phải sau ngày bắt đầu.")})
     zone = ZoneInfo(tz)
     return datetime.combine(start, time(0), zone), datetime.combine(end + timedelta(days=1), time(0), zone)
 
@@ -265,7 +265,7 @@ def what_if_for(session: Session, report: ScoreReport, *, now: datetime, days: i
     indicator 2.1 rate (they are already counted within time: ``domain.scoring.what_if``); if they all
     go late it drops to ``at_risk``. Points for each on-time criterion in force."""
     if not 0 <= days <= 60:
-        raise ValidationFailed({"days": "Số ngày làm việc từ 0 đến 60."})
+        raise ValidationFailed({"days": N_("Số ngày làm việc từ 0 đến 60.")})
     cal = calendar_for(session, report.agency)
     today = cal.local_date(now)
     last = cal.next_working_day(today, include_self=True) if days == 0 else cal.add_working_days(today, days)
@@ -305,7 +305,7 @@ def _dec(value: str, name: str, errors: dict[str, str]) -> Decimal | None:
     try:
         return Decimal(value)
     except InvalidOperation:
-        errors[name] = "Nhập một số, ví dụ 0.9 hoặc 90%."
+        errors[name] = N_("Nhập một số, ví dụ 0.9 hoặc 90%.")
         return None
 
 
@@ -316,14 +316,14 @@ def parse_tiers(text: str) -> list[list[str]]:
         if not part.strip():
             continue
         if ":" not in part:
-            raise ValidationFailed({"tiers": f"Bậc '{part.strip()}' phải có dạng tỷ lệ:điểm, "
-                                             "ví dụ 0.95:1.5."})
+            raise ValidationFailed({"tiers": N_("Bậc '%(tier)s' phải có dạng tỷ lệ:điểm, ví dụ 0.95:1.5.",
+                                                tier=part.strip())})
         b, p = (x.strip() for x in part.split(":", 1))
         try:
             bound = Decimal(b.rstrip("%")) / (100 if b.endswith("%") else 1)
             points = Decimal(p)
         except InvalidOperation:
-            raise ValidationFailed({"tiers": f"Bậc '{part.strip()}' không hợp lệ."}) from None
+            raise ValidationFailed({"tiers": N_("Bậc '%(tier)s' không hợp lệ.", tier=part.strip())}) from None
         tiers.append([str(bound), str(points)])
     return tiers
 
@@ -341,9 +341,9 @@ def update_rule(session: Session, rule_id: int, *, title: str, max_points: str, 
     if th is not None and th > 1:
         th = th / 100  # "90" means 90 %
     if mp is None and "max_points" not in errors:
-        errors["max_points"] = "Nhập điểm tối đa."
+        errors["max_points"] = N_("Nhập điểm tối đa.")
     if kind not in ("proportional", "tiers"):
-        errors["kind"] = "Chọn cách tính: tỷ lệ hoặc theo bậc."
+        errors["kind"] = N_("Chọn cách tính: tỷ lệ hoặc theo bậc.")
     tier_list = parse_tiers(tiers) if kind == "tiers" else []
     if errors:
         raise ValidationFailed(errors)
@@ -356,7 +356,7 @@ def update_rule(session: Session, rule_id: int, *, title: str, max_points: str, 
     except DomainError as exc:
         raise ValidationFailed({"rule": str(exc)}) from None
     if mp <= 0:
-        raise ValidationFailed({"max_points": "Điểm tối đa phải lớn hơn 0."})
+        raise ValidationFailed({"max_points": N_("Điểm tối đa phải lớn hơn 0.")})
     row.title = title.strip() or row.title
     row.max_points = mp
     row.kind = kind
