@@ -11,10 +11,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.times import MONDAY
 
 # ---------------------------------------------------------------- production: one count for all workers
 
@@ -213,7 +214,7 @@ def _two_nodes_guessing(app, storage_uri: str, prefix: str) -> dict[str, object]
     from tests.factories import receive
 
     with app.app_context():
-        res = receive(db.session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912340057")
+        res = receive(db.session, now=MONDAY, phone="0912340057")
         db.session.commit()
         code, secret = res.dossier.code, res.secret
         db.session.remove()

@@ -3,30 +3,18 @@ it the answer is refused with a clear message and the complaint stays open; with
 stored and shown."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import pytest
-
 from onestop.models import Feedback
 from onestop.services.public.feedback import register_feedback
 from tests.factories import receive
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+from tests.times import MONDAY
 
 
-@pytest.fixture()
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
-
-
-def test_a_complaint_is_answered_only_with_its_conclusion(session, client, clock):
-    d = receive(session, now=MON).dossier
-    fb = register_feedback(session, d, content="Chậm", kind="complaint", now=MON)
-    sug = register_feedback(session, d, content="Nên có ghế chờ", kind="suggestion", now=MON)
+def test_a_complaint_is_answered_only_with_its_conclusion(auth, session, client, clock):
+    d = receive(session, now=MONDAY).dossier
+    fb = register_feedback(session, d, content="Chậm", kind="complaint", now=MONDAY)
+    sug = register_feedback(session, d, content="Nên có ghế chờ", kind="suggestion", now=MONDAY)
     session.commit()
-    client.post("/login", data={"username": "t_head", "password": "test-pass-123"})
+    auth.login("t_head")
     inbox = client.get("/feedback").get_data(as_text=True)
     assert f'id="upheld-yes-{fb.id}"' in inbox and f'id="upheld-yes-{sug.id}"' not in inbox
     r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã xem xét"}, follow_redirects=True)

@@ -8,33 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onestop.domain.status import DossierStatus
 from onestop.services.dossiers.actions import apply_action
-from onestop.services.dossiers.inputs import ApologyInput, CompleteInput, SupplementRequestInput
-from tests.factories import receive, user
+from onestop.services.dossiers.inputs import ApologyInput, SupplementRequestInput
+from tests.factories import receive, returned, user
+from tests.times import MONDAY, TUESDAY_10
 
-# Monday 02/03/2026 09:00 in Hà Nội.
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)  # Tuesday 10:00
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The web layer's one clock read, pinned (tests never depend on the wall clock)."""
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
-
-
-def _returned(session, **kw):
-    res = receive(session, now=MON, **kw)
-    d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete",
-                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
-    apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
-    session.commit()
-    assert d.status == DossierStatus.RETURNED
-    return res
+LATER = TUESDAY_10
 
 
 def _normalise(body: str, code: str) -> str:
@@ -43,7 +22,7 @@ def _normalise(body: str, code: str) -> str:
 
 
 def test_correct_secret_shows_plain_words_result(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     r = client.post("/lookup", data={"code": res.dossier.code.lower(), "secret": res.secret})
     html = r.get_data(as_text=True)
@@ -59,7 +38,7 @@ def test_correct_secret_shows_plain_words_result(session, client, clock):
 
 
 def test_wrong_secret_unknown_and_malformed_codes_are_indistinguishable(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     code = res.dossier.code
     unknown = code[:-4] + "9999"
@@ -76,7 +55,7 @@ def test_wrong_secret_unknown_and_malformed_codes_are_indistinguishable(session,
 
 
 def test_phone_last_four_unlocks_and_wrong_four_does_not(session, client, clock):
-    res = receive(session, now=MON, phone="0912345678")
+    res = receive(session, now=MONDAY, phone="0912345678")
     session.commit()
     ok = client.post("/lookup", data={"code": res.dossier.code, "phone4": "5678"})
     bad = client.post("/lookup", data={"code": res.dossier.code, "phone4": "5679"})
@@ -85,7 +64,7 @@ def test_phone_last_four_unlocks_and_wrong_four_does_not(session, client, clock)
 
 
 def test_personal_data_is_masked(session, client, clock):
-    res = receive(session, now=MON, name="Nguyễn Văn An", phone="0912345678", id_number="001090012345")
+    res = receive(session, now=MONDAY, name="Nguyễn Văn An", phone="0912345678", id_number="001090012345")
     session.commit()
     html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
         as_text=True)
@@ -127,7 +106,7 @@ def test_rate_limit_returns_429_with_retry_after(app, session, client, clock):
 
 
 def test_api_returns_open311_fields(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     r = client.get(f"/api/v1/lookup/{res.dossier.code}?secret={res.secret}")
     assert r.status_code == 200
@@ -146,7 +125,7 @@ def test_api_returns_open311_fields(session, client, clock):
 
 
 def test_api_wrong_and_unknown_are_the_same_404(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     code = res.dossier.code
     a = client.get(f"/api/v1/lookup/{code}?secret=WRONGSEC")
@@ -159,19 +138,19 @@ def test_api_wrong_and_unknown_are_the_same_404(session, client, clock):
 
 
 def test_api_phone_last_four(session, client, clock):
-    res = receive(session, now=MON, phone="0987654321")
+    res = receive(session, now=MONDAY, phone="0987654321")
     session.commit()
     assert client.get(f"/api/v1/lookup/{res.dossier.code}?phone4=4321").status_code == 200
 
 
 def test_apology_promised_date_and_reason_are_shown(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     apply_action(session, d, "apologise",
                  ApologyInput(reason="Chờ xác minh thông tin hộ tịch",
                               new_due_at=datetime(2026, 3, 12, 10, 0, tzinfo=UTC)),
-                 actor=user(session, "t_head"), now=MON)
+                 actor=user(session, "t_head"), now=MONDAY)
     session.commit()
     html = client.post("/lookup", data={"code": d.code, "secret": res.secret}).get_data(as_text=True)
     assert "17:00 12/03/2026" in html and "Chờ xác minh thông tin hộ tịch" in html
@@ -182,12 +161,12 @@ def test_apology_promised_date_and_reason_are_shown(session, client, clock):
 
 
 def test_supplement_pause_and_items_are_shown(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     apply_action(session, d, "request_supplement",
                  SupplementRequestInput(reason="Thiếu bản sao", missing_items=("Bản sao Giấy khai sinh",)),
-                 actor=user(session, "t_head"), now=MON)
+                 actor=user(session, "t_head"), now=MONDAY)
     session.commit()
     html = client.post("/lookup", data={"code": d.code, "secret": res.secret}).get_data(as_text=True)
     assert "Chờ công dân bổ sung giấy tờ" in html and "Bản sao Giấy khai sinh" in html
@@ -205,7 +184,7 @@ def _rating_data(code: str, secret: str, **over: str) -> dict[str, str]:
 def test_rating_once_only_and_comment_rendered_inert(session, client, clock):
     from onestop.models import Rating
 
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     page = client.post("/lookup", data={"code": code, "secret": res.secret}).get_data(as_text=True)
     assert "Tiếp cận dịch vụ" in page and "Gửi đánh giá" in page
@@ -225,7 +204,7 @@ def test_rating_once_only_and_comment_rendered_inert(session, client, clock):
 def test_rating_needs_the_secret_again(session, client, clock):
     from onestop.models import Rating
 
-    res = _returned(session)
+    res = returned(session)
     r = client.post("/lookup/rating", data=_rating_data(res.dossier.code, "WRONGSEC"))
     assert r.status_code == 200 and "Không tìm thấy hồ sơ khớp" in r.get_data(as_text=True)
     assert session.query(Rating).count() == 0
@@ -234,7 +213,7 @@ def test_rating_needs_the_secret_again(session, client, clock):
 def test_rating_refused_before_the_result_is_returned(session, client, clock):
     from onestop.models import Rating
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     r = client.post("/lookup/rating", data=_rating_data(res.dossier.code, res.secret), follow_redirects=True)
     assert "Chỉ đánh giá được sau khi hồ sơ đã trả kết quả" in r.get_data(as_text=True)
@@ -244,7 +223,7 @@ def test_rating_refused_before_the_result_is_returned(session, client, clock):
 def test_rating_comment_over_1000_characters_is_rejected(session, client, clock):
     from onestop.models import Rating
 
-    res = _returned(session)
+    res = returned(session)
     r = client.post("/lookup/rating", data=_rating_data(res.dossier.code, res.secret, comment="x" * 1001),
                     follow_redirects=True)
     assert "tối đa 1000 ký tự" in r.get_data(as_text=True)
@@ -252,7 +231,7 @@ def test_rating_comment_over_1000_characters_is_rejected(session, client, clock)
 
 
 def test_applicant_name_with_markup_characters_is_escaped(session, client, clock):
-    res = receive(session, now=MON, name='"Onmouse &Amp An')
+    res = receive(session, now=MONDAY, name='"Onmouse &Amp An')
     session.commit()
     html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
         as_text=True)
@@ -260,10 +239,10 @@ def test_applicant_name_with_markup_characters_is_escaped(session, client, clock
     assert '"Onmouse' not in html
 
 
-def test_feedback_registered_answered_and_shown_escaped(session, client, clock):
+def test_feedback_registered_answered_and_shown_escaped(auth, session, client, clock):
     from onestop.models import Feedback
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     code = res.dossier.code
     r = client.post("/lookup/feedback", data={"code": code, "secret": res.secret, "kind": "complaint",
@@ -272,7 +251,7 @@ def test_feedback_registered_answered_and_shown_escaped(session, client, clock):
     fb = session.query(Feedback).one()
     assert re.fullmatch(r"PAKN-260303-0001", fb.code)
     # Staff answer it on the inbox (login as the commune's head).
-    client.post("/login", data={"username": "t_head", "password": "test-pass-123"})
+    auth.login("t_head")
     inbox = client.get("/feedback").get_data(as_text=True)
     assert fb.code in inbox and "<script>x()</script>" not in inbox and "&lt;script&gt;" in inbox
     r = client.post("/feedback",
@@ -280,21 +259,21 @@ def test_feedback_registered_answered_and_shown_escaped(session, client, clock):
     assert r.status_code == 303
     session.refresh(fb)
     assert fb.status == "answered" and fb.answered_at == LATER
-    client.post("/logout")
+    auth.logout()
     html = client.post("/lookup", data={"code": code, "secret": res.secret}).get_data(as_text=True)
     assert "Đã &lt;i&gt;xử lý&lt;/i&gt;" in html and "<script>x()</script>" not in html
 
 
-def test_feedback_inbox_requires_login_and_agency_subtree(session, client, clock):
+def test_feedback_inbox_requires_login_and_agency_subtree(auth, session, client, clock):
     from onestop.models import Feedback
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     client.post("/lookup/feedback", data={"code": res.dossier.code, "secret": res.secret,
                                           "kind": "complaint", "content": "Chậm"}, follow_redirects=True)
     fb = session.query(Feedback).one()
     assert client.get("/feedback").status_code in (302, 401)
-    client.post("/login", data={"username": "t_officer_other", "password": "test-pass-123"})
+    auth.login("t_officer_other")
     assert fb.code not in client.get("/feedback").get_data(as_text=True)
     assert client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "x"}).status_code == 403
     session.refresh(fb)
@@ -326,13 +305,13 @@ def _qr_modules_match(png: bytes, text: str) -> bool:
     return False
 
 
-def test_printed_receipt_qr_decodes_to_the_lookup_url(session, client):
+def test_printed_receipt_qr_decodes_to_the_lookup_url(auth, session, client):
     """The receipt (form 01, the print view) embeds the QR as a data: URI."""
     import base64
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
-    client.post("/login", data={"username": "t_clerk", "password": "test-pass-123"})
+    auth.login("t_clerk")
     r = client.get(f"/dossiers/{res.dossier.code}/print/01")
     if r.status_code == 404:
         pytest.skip("receipt print view not available")
@@ -372,7 +351,7 @@ def test_receipt_qr_decodes_to_the_lookup_url(app, session, client):
 def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
     from onestop.web import openapi
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     body = client.get(f"/api/v1/lookup/{res.dossier.code}?secret={res.secret}").get_json()
     assert openapi.validate(body, openapi.ref("Lookup")) == {}
@@ -383,7 +362,7 @@ def test_api_answer_conforms_to_the_openapi_schema(session, client, clock):
 def test_citizen_posts_carry_no_csrf_token_even_when_staff_forms_do(app, session, client, clock):
     """The citizen app has no CSRF: a post proves its dossier by the receipt's factors or by the
     look-up session, whose cookie is SameSite=Lax (web/public/page.py)."""
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -399,7 +378,7 @@ def test_citizen_posts_carry_no_csrf_token_even_when_staff_forms_do(app, session
 
 
 def test_session_mark_reopens_the_result_after_a_rating_without_the_secret_in_the_url(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     r = client.post("/lookup/rating", data=_rating_data(res.dossier.code, res.secret), follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "Cảm ơn ông/bà đã đánh giá" in html and "Đã trả kết quả" in html
@@ -420,8 +399,8 @@ def test_wrong_phone_digits_close_the_phone_route_for_that_code_but_not_the_secr
     old = app.config.get("LOOKUP_PHONE4_FAILURES")
     app.config["LOOKUP_PHONE4_FAILURES"] = "3 per day"
     try:
-        res = receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912344321")
-        other = receive(session, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC), phone="0912344321")
+        res = receive(session, now=MONDAY, phone="0912344321")
+        other = receive(session, now=MONDAY, phone="0912344321")
         code = res.dossier.code
         for wrong in ("0000", "1111", "2222"):
             assert client.get(f"/api/v1/lookup/{code}?phone4={wrong}").status_code == 404

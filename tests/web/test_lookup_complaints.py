@@ -2,22 +2,12 @@
 FEEDBACK_PER_DOSSIER_PER_DAY PAKN per dossier and local day, then a clear Vietnamese message."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from flask import Flask
 
 from onestop.models import Feedback
 from tests.factories import receive
-
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
+from tests.times import MONDAY
 
 
 @pytest.fixture
@@ -30,8 +20,8 @@ def roomy(app: Flask):  # type: ignore[no-untyped-def]
 
 
 def test_forty_complaints_in_a_row_on_one_receipt_accept_only_the_daily_cap(session, client, clock, roomy):
-    res = receive(session, now=MON)
-    other = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
+    other = receive(session, now=MONDAY)
     session.commit()
     code = res.dossier.code
     flashes = []
@@ -56,7 +46,7 @@ def test_the_daily_cap_is_a_setting(session, client, clock, roomy):
     old = roomy.config["FEEDBACK_PER_DOSSIER_PER_DAY"]
     roomy.config["FEEDBACK_PER_DOSSIER_PER_DAY"] = 1
     try:
-        res = receive(session, now=MON)
+        res = receive(session, now=MONDAY)
         session.commit()
         data = {"code": res.dossier.code, "secret": res.secret, "kind": "suggestion", "content": "Gợi ý"}
         client.post("/lookup/feedback", data=data)
@@ -70,7 +60,7 @@ def test_the_daily_cap_is_a_setting(session, client, clock, roomy):
 def test_the_cap_message_is_in_english_with_lang_en(session, client, clock, roomy):
     from flask_babel import refresh
 
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     data = {"code": res.dossier.code, "secret": res.secret, "kind": "complaint", "content": "Chậm"}
     for _ in range(3):

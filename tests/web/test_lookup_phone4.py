@@ -7,8 +7,6 @@ Flask route, rating and feedback posts too); once the phone route is closed for 
 right digits are refused as well, and the receipt's secret keeps working."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from flask import Flask
 
@@ -17,18 +15,12 @@ from onestop.models import Feedback, Rating
 from onestop.services.dossiers.actions import apply_action
 from onestop.services.dossiers.inputs import CompleteInput
 from tests.factories import receive, user
+from tests.times import MONDAY, TUESDAY_10
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+LATER = TUESDAY_10
 PHONE = "0912340057"
 RIGHT = "0057"
 NOT_FOUND = "Không tìm thấy hồ sơ khớp"
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
 
 
 @pytest.fixture
@@ -47,7 +39,7 @@ def _wrong_values(n: int) -> list[str]:
 
 def test_api_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_digits_refused(
         session, client, clock, limits):
-    res = receive(session, now=MON, phone=PHONE)
+    res = receive(session, now=MONDAY, phone=PHONE)
     session.commit()
     code = res.dossier.code
     # The attack: every value 0000…0099 with some wrong secret attached; the right
@@ -65,7 +57,7 @@ def test_api_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_d
 
 def test_page_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_digits_refused(
         session, client, clock, limits):
-    res = receive(session, now=MON, phone=PHONE)
+    res = receive(session, now=MONDAY, phone=PHONE)
     session.commit()
     code = res.dossier.code
     found = [v for v in [f"{v:04d}" for v in range(100)]
@@ -79,9 +71,9 @@ def test_page_brute_force_with_a_wrong_secret_attached_is_stopped_and_the_right_
 
 def test_wrong_guesses_count_across_page_api_rating_and_feedback(session, client, clock, limits):
     """Ten wrong guesses spread over every way in close the route for all of them."""
-    res = receive(session, now=MON, phone=PHONE)
+    res = receive(session, now=MONDAY, phone=PHONE)
     d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     apply_action(session, d, "complete",
                  CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
     apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
@@ -116,7 +108,7 @@ def test_wrong_guesses_count_across_page_api_rating_and_feedback(session, client
 
 
 def test_a_wrong_phone4_beside_the_right_secret_counts_too(session, client, clock, limits):
-    res = receive(session, now=MON, phone=PHONE)
+    res = receive(session, now=MONDAY, phone=PHONE)
     session.commit()
     code = res.dossier.code
     for v in _wrong_values(10):
@@ -125,8 +117,8 @@ def test_a_wrong_phone4_beside_the_right_secret_counts_too(session, client, cloc
 
 
 def test_right_digits_do_not_count_and_other_codes_keep_their_own_budget(session, client, clock, limits):
-    res = receive(session, now=MON, phone=PHONE)
-    other = receive(session, now=MON, phone=PHONE)
+    res = receive(session, now=MONDAY, phone=PHONE)
+    other = receive(session, now=MONDAY, phone=PHONE)
     session.commit()
     for _ in range(15):  # a citizen checking often with the right digits is never locked out
         assert client.get(f"/api/v1/lookup/{res.dossier.code}?phone4={RIGHT}").status_code == 200
@@ -147,7 +139,7 @@ def test_guesses_sent_in_parallel_are_compared_at_most_the_limit(committed, monk
 
     app = committed
     with app.app_context():
-        res = receive(db.session, now=MON, phone=PHONE)
+        res = receive(db.session, now=MONDAY, phone=PHONE)
         db.session.commit()
         code = res.dossier.code
         db.session.remove()

@@ -5,48 +5,20 @@ agency that handled the dossier; the timeline in plain words; the headline once 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from flask import Flask
 
-from onestop.domain.status import DossierStatus
 from onestop.models import Feedback, Rating
 from onestop.services.dossiers.actions import apply_action
-from onestop.services.dossiers.inputs import CompleteInput
-from tests.factories import agency, receive, user
+from tests.factories import agency, receive, returned, user
+from tests.times import MONDAY, TUESDAY_10
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+LATER = TUESDAY_10
 NOT_FOUND = "Không tìm thấy hồ sơ khớp"
 EXPIRED = "Phiên tra cứu đã hết hạn"
 SCORES = {"score_access": "5", "score_procedure": "4", "score_officer": "5", "score_result": "5",
           "score_feedback": "3", "satisfied": "yes"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = LATER
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock()
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: c.now)
-    return c
-
-
-def _returned(session, **kw):  # type: ignore[no-untyped-def]
-    res = receive(session, now=MON, **kw)
-    d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
-    apply_action(session, d, "complete",
-                 CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=LATER)
-    apply_action(session, d, "return_result", actor=user(session, "t_clerk"), now=LATER)
-    session.commit()
-    assert d.status == DossierStatus.RETURNED
-    return res
 
 
 def _session_cookie(app: Flask, client) -> dict:  # type: ignore[no-untyped-def]
@@ -57,7 +29,7 @@ def _session_cookie(app: Flask, client) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_rating_after_a_look_up_needs_no_secret_and_the_page_never_holds_it(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     page = client.post("/lookup", data={"code": code, "secret": res.secret}).get_data(as_text=True)
     # The result page does not carry the secret in hidden fields, nor ask for it again.
@@ -72,7 +44,7 @@ def test_rating_after_a_look_up_needs_no_secret_and_the_page_never_holds_it(sess
 
 
 def test_the_session_holds_only_the_dossier_id_and_expiry(app, session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret})
     mark = _session_cookie(app, client)["lookup_verified"]
     assert set(mark) == {"id", "until"} and mark["id"] == res.dossier.id
@@ -81,8 +53,8 @@ def test_the_session_holds_only_the_dossier_id_and_expiry(app, session, client, 
 
 
 def test_the_session_cannot_be_moved_to_another_dossier(session, client, clock):
-    mine = _returned(session)
-    other = _returned(session, phone="0987654321")
+    mine = returned(session)
+    other = returned(session, phone="0987654321")
     client.post("/lookup", data={"code": mine.dossier.code, "secret": mine.secret})
     # Another dossier's code with my session: nothing opens, nothing is written.
     r = client.post("/lookup/rating", data={"code": other.dossier.code, **SCORES})
@@ -101,7 +73,7 @@ def test_the_session_cannot_be_moved_to_another_dossier(session, client, clock):
 
 
 def test_the_session_expires_after_15_minutes(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
     clock.now = LATER + timedelta(minutes=15, seconds=1)
@@ -116,7 +88,7 @@ def test_the_session_expires_after_15_minutes(session, client, clock):
 
 def test_a_wrong_factor_sent_with_a_valid_session_is_still_verified_and_counted(session, client, clock):
     """The session does not bypass the phone-4 guard: factors sent are always checked."""
-    res = _returned(session, phone="0912340057")
+    res = returned(session, phone="0912340057")
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
     r = client.post("/lookup/rating", data={"code": code, "phone4": "1111", **SCORES})
@@ -125,7 +97,7 @@ def test_a_wrong_factor_sent_with_a_valid_session_is_still_verified_and_counted(
 
 
 def test_rating_errors_are_beside_each_question_not_banners(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
     r = client.post("/lookup/rating", data={"code": code, "score_access": "5"})
@@ -141,7 +113,7 @@ def test_rating_errors_are_beside_each_question_not_banners(session, client, clo
 
 
 def test_an_empty_complaint_asks_for_its_text_beside_the_box(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     session.commit()
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
@@ -152,22 +124,22 @@ def test_an_empty_complaint_asks_for_its_text_beside_the_box(session, client, cl
     assert session.query(Feedback).count() == 0
 
 
-def test_a_complaint_goes_to_the_agency_that_handled_the_dossier(session, client, clock):
-    res = _returned(session)  # received at the commune's centre, resolved by the commune's UBND
+def test_a_complaint_goes_to_the_agency_that_handled_the_dossier(auth, session, client, clock):
+    res = returned(session)  # received at the commune's centre, resolved by the commune's UBND
     code = res.dossier.code
     assert res.dossier.current_agency.identifier == "000.01.31.H25"  # back at the desk
     client.post("/lookup", data={"code": code, "secret": res.secret})
     client.post("/lookup/feedback", data={"code": code, "kind": "complaint", "content": "Kết quả sai tên"})
     fb = session.query(Feedback).one()
     assert fb.agency_id == agency(session, "000.00.31.H25").id
-    client.post("/login", data={"username": "t_officer", "password": "test-pass-123"})
+    auth.login("t_officer")
     assert fb.code in client.get("/feedback").get_data(as_text=True)
 
 
 def test_a_complaint_while_a_leg_is_elsewhere_goes_to_the_holder(session, client, clock):
-    res = receive(session, now=MON)
+    res = receive(session, now=MONDAY)
     d = res.dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     session.commit()
     holder = d.current_agency_id
     client.post("/lookup", data={"code": d.code, "secret": res.secret})
@@ -176,7 +148,7 @@ def test_a_complaint_while_a_leg_is_elsewhere_goes_to_the_holder(session, client
 
 
 def test_the_timeline_speaks_the_citizens_words(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     html = client.post("/lookup", data={"code": res.dossier.code, "secret": res.secret}).get_data(
         as_text=True)
     timeline = html[html.index('id="tl-title"'):]
@@ -188,7 +160,7 @@ def test_the_timeline_speaks_the_citizens_words(session, client, clock):
 
 
 def test_the_headline_thanks_the_citizen_once_rated(session, client, clock):
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     page = client.post("/lookup", data={"code": code, "secret": res.secret}).get_data(as_text=True)
     assert "Cảm ơn ông/bà đã đánh giá" not in page
@@ -211,7 +183,7 @@ def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, cl
     sessions opened before the reissue end with it."""
     from onestop.services.dossiers.reception import reissue_secret
 
-    res = _returned(session)
+    res = returned(session)
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
     new_secret = reissue_secret(session, res.dossier, actor=user(session, "t_clerk"),

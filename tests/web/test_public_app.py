@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,14 @@ from onestop import create_app
 from onestop.database.events import _may_write
 from onestop.extensions import limiter
 from tests.factories import receive
+from tests.times import MONDAY
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
                     "Permissions-Policy")
 ROOT = Path(__file__).resolve().parents[2]
 CITIZEN_ENDPOINTS = {"lookup.lookup_page", "lookup.rate", "lookup.submit_feedback", "lookup.citizen_download",
                      "lookup_api.api_lookup", "qr.qr", "transparency.transparency",
                      "transparency.transparency_data"}
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: LATER)
 
 
 def _answer(client, url: str):  # type: ignore[no-untyped-def]
@@ -41,7 +33,7 @@ def _answer(client, url: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_api_answers(app, session, client, clock):
-    res = receive(session, now=MON, phone="0912344321")
+    res = receive(session, now=MONDAY, phone="0912344321")
     session.commit()
     code = res.dossier.code
     urls = [
@@ -201,7 +193,7 @@ def test_the_look_up_reads_outside_a_transaction_and_leaves_the_pool_as_it_found
     app = committed
     public = app.extensions["onestop.public"]
     with app.app_context():
-        res = receive(db.session, now=MON)
+        res = receive(db.session, now=MONDAY)
         db.session.commit()
         code, secret = res.dossier.code, res.secret
         db.session.remove()

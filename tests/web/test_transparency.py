@@ -15,14 +15,14 @@ from onestop.services.public.feedback import (
     transparency_figures,
 )
 from tests.factories import agency, receive, user
+from tests.times import MONDAY, TUESDAY_10
 
-MON = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00; 5 working days → due 09/03 17:00
 NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
 SCORES = {"score_access": 3, "score_procedure": 3, "score_officer": 3, "score_result": 3, "score_feedback": 3}
 
 
 def _finish(session, d, at):
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     apply_action(session, d, "complete",
                  CompleteInput(result="Đã cấp"), actor=user(session, "t_head"), now=at)
 
@@ -30,14 +30,14 @@ def _finish(session, d, at):
 def _scenario(session):
     """Tân Lạc: one finished early, one finished late, one open and overdue, one open within time
     (received later); Mường Bi: one finished on time."""
-    early = receive(session, now=MON).dossier
+    early = receive(session, now=MONDAY).dossier
     _finish(session, early, datetime(2026, 3, 4, 3, 0, tzinfo=UTC))
-    late = receive(session, now=MON).dossier
+    late = receive(session, now=MONDAY).dossier
     _finish(session, late, datetime(2026, 3, 10, 3, 0, tzinfo=UTC))
-    receive(session, now=MON)  # open, due 09/03: overdue at NOW
+    receive(session, now=MONDAY)  # open, due 09/03: overdue at NOW
     receive(session, now=datetime(2026, 3, 19, 2, 0, tzinfo=UTC))  # open, within time
-    other = receive(session, now=MON, clerk="t_clerk_other").dossier
-    apply_action(session, other, "transfer", actor=user(session, "t_clerk_other"), now=MON)
+    other = receive(session, now=MONDAY, clerk="t_clerk_other").dossier
+    apply_action(session, other, "transfer", actor=user(session, "t_clerk_other"), now=MONDAY)
     apply_action(session, other, "complete",
                  CompleteInput(result="Đã cấp"),
                  actor=user(session, "t_head_other"), now=datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
@@ -63,16 +63,16 @@ def test_on_time_rate_and_satisfaction_per_agency_in_one_group_by(session):
 
 
 def test_two_supplement_requests_count_late_even_when_finished_before_due(session):
-    d = receive(session, now=MON).dossier
-    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MON)
+    d = receive(session, now=MONDAY).dossier
+    apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=MONDAY)
     head = user(session, "t_head")
     for _ in range(2):
         apply_action(session, d, "request_supplement",
-                     SupplementRequestInput(reason="Thiếu", missing_items=("A",)), actor=head, now=MON)
+                     SupplementRequestInput(reason="Thiếu", missing_items=("A",)), actor=head, now=MONDAY)
         session.expire(d, ["pauses"])  # the view-only relationship does not see the new pause row
-        apply_action(session, d, "provide_supplement", actor=head, now=MON)
+        apply_action(session, d, "provide_supplement", actor=head, now=MONDAY)
     apply_action(session, d, "complete",
-                 CompleteInput(result="Đã cấp"), actor=head, now=datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
+                 CompleteInput(result="Đã cấp"), actor=head, now=TUESDAY_10)
     start = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
     (f,) = transparency_figures(session, [agency(session, "000.00.31.H25")], start, NOW, now=NOW)
     assert (f.handled, f.on_time) == (1, 0)
@@ -80,23 +80,23 @@ def test_two_supplement_requests_count_late_even_when_finished_before_due(sessio
 
 def test_an_upheld_complaint_lowers_satisfaction_an_undecided_one_does_not(session):
     """Decision 766 indicator 5.4 (docs/rules.md F5): a complaint counts once it is upheld."""
-    d = receive(session, now=MON).dossier
-    fb = register_feedback(session, d, content="Chậm", now=MON)
+    d = receive(session, now=MONDAY).dossier
+    fb = register_feedback(session, d, content="Chậm", now=MONDAY)
     start = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
     scope = [agency(session, "000.00.31.H25")]
-    (f,) = transparency_figures(session, scope, start, datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
+    (f,) = transparency_figures(session, scope, start, TUESDAY_10, now=NOW)
     assert (f.handled, f.on_time, f.not_satisfied) == (1, 1, 0)
     answer_feedback(session, fb.id, answer="Đúng, đã chấn chỉnh.", upheld=True,
-                    actor=user(session, "t_head"), now=MON)
-    (f,) = transparency_figures(session, scope, start, datetime(2026, 3, 3, 3, 0, tzinfo=UTC), now=NOW)
+                    actor=user(session, "t_head"), now=MONDAY)
+    (f,) = transparency_figures(session, scope, start, TUESDAY_10, now=NOW)
     assert (f.handled, f.on_time, f.not_satisfied) == (1, 1, 1)
     assert f.satisfaction_rate == Decimal(0)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("public.page", "public.api", "public.transparency", "feedback"):
-        monkeypatch.setattr(f"onestop.web.{module}.utcnow", lambda: NOW)
+def clock(clock):  # type: ignore[no-untyped-def]
+    clock.now = NOW
+    return clock
 
 
 def test_public_page_lists_agencies_with_drill_down_and_table_fallback(session, client, clock):
