@@ -94,7 +94,8 @@ def test_rating_once_per_dossier_only_after_return(session):
 def test_rating_scores_must_be_1_to_5(session):
     d = _returned(session)
     with pytest.raises(ValidationFailed) as exc:
-        submit_rating(session, d, scores={**SCORES, "score_officer": 6}, satisfied=None, comment="", now=MONDAY)
+        submit_rating(session, d, scores={**SCORES, "score_officer": 6}, satisfied=None, comment="",
+                      now=MONDAY)
     assert set(exc.value.errors) == {"score_officer", "satisfied"}
 
 

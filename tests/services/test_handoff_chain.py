@@ -35,7 +35,8 @@ def test_three_agency_chain_with_per_leg_deadlines_and_results(session):
     assert leg3.due_at == hanoi(2026, 3, 4, 10, 45)
 
     apply_action(session, d, "complete",
-                 CompleteInput(result="Đã cấp thẻ BHYT"), actor=user(session, "t_bhxh"), now=hanoi(2026, 3, 5, 9))
+                 CompleteInput(result="Đã cấp thẻ BHYT"), actor=user(session, "t_bhxh"),
+                 now=hanoi(2026, 3, 5, 9))
     assert leg3.result == "late"
     assert d.status == "result_ready" and d.code == code
     assert d.current_agency.identifier == "000.01.31.H25"  # back to the desk

@@ -28,7 +28,8 @@ NOW = hanoi(2026, 11, 20, 10)
 def _returned(session, day: int):
     d = receive(session, now=hanoi(2026, 11, day, 9), procedure_code="1.004884").dossier
     apply_action(session, d, "transfer", actor=user(session, "t_clerk"), now=hanoi(2026, 11, day, 9, 5))
-    apply_action(session, d, "complete", CompleteInput(result="Xong"), actor=None, now=hanoi(2026, 11, day, 15))
+    apply_action(session, d, "complete", CompleteInput(result="Xong"), actor=None,
+                 now=hanoi(2026, 11, day, 15))
     apply_action(session, d, "return_result",
                  ReturnInput(method="direct"), actor=None, now=hanoi(2026, 11, day, 16))
     return d

@@ -56,7 +56,8 @@ def test_every_action_with_data_from_the_web_form(client, session):
     session.commit()
     _web(client, session, code, "t_clerk", "transfer", hanoi(2026, 3, 2, 9), note="Kèm phiếu kiểm soát")
     _web(client, session, code, "t_head", "assign", hanoi(2026, 3, 2, 9, 30), officer=str(desk_officer.id))
-    _web(client, session, code, "t_officer", "request_payment", hanoi(2026, 3, 2, 10), reason="Lệ phí 50.000 đ")
+    _web(client, session, code, "t_officer", "request_payment", hanoi(2026, 3, 2, 10),
+         reason="Lệ phí 50.000 đ")
     _web(client, session, code, "t_clerk", "confirm_payment", hanoi(2026, 3, 2, 11), note="Đã nộp")
     _web(client, session, code, "t_officer", "hand_off", hanoi(2026, 3, 2, 14), to_agency=police)
     _web(client, session, code, "t_police", "acknowledge", hanoi(2026, 3, 2, 15))

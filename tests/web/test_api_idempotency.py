@@ -146,7 +146,8 @@ def test_concurrent_retries_with_one_key_create_one_dossier(committed: Flask, n:
     with committed.app_context():
         # One token per caller (the same user): a shared token's row would serialise the
         # requests on its last_used_at update, and the race would never reach the unique key.
-        raws = [issue_token(db.session, user(db.session, "t_clerk"), now=MONDAY, name=f"race{i}") for i in range(n)]
+        raws = [issue_token(db.session, user(db.session, "t_clerk"), now=MONDAY,
+                            name=f"race{i}") for i in range(n)]
         db.session.commit()
         db.session.remove()
     barrier = threading.Barrier(n)

@@ -114,7 +114,8 @@ def test_supplement_in_processing_pauses_and_moves_due_by_paused_working_time(au
     due0 = get(session, code).due_at
     assert due0 == datetime(2026, 3, 9, 10, 0, tzinfo=UTC)  # Mon 09/03 17:00 +07
     auth.login("t_officer")
-    r = act(client, session, code, "request_supplement", now=TUESDAY, missing_items="Sổ hộ khẩu", reason="Thiếu")
+    r = act(client, session, code, "request_supplement", now=TUESDAY, missing_items="Sổ hộ khẩu",
+            reason="Thiếu")
     assert r.status_code == 303
     d = get(session, code)
     assert d.status == "awaiting_supplement" and d.supplement_count == 1

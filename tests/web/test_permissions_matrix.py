@@ -90,7 +90,8 @@ def make(session, state: str) -> Dossier:
         apply_action(session, d, A.REQUEST_SUPPLEMENT,
                      SupplementRequestInput(reason="Thiếu", missing_items=("x",)), actor=head, now=MONDAY)
     elif state == "awaiting_payment":
-        apply_action(session, d, A.REQUEST_PAYMENT, PaymentRequestInput(reason="Lệ phí"), actor=head, now=MONDAY)
+        apply_action(session, d, A.REQUEST_PAYMENT, PaymentRequestInput(reason="Lệ phí"), actor=head,
+                     now=MONDAY)
     elif state in ("handed_off", "acknowledged"):
         apply_action(session, d, A.HAND_OFF,
                      HandOffInput(to_agency_id=agency(session, POLICE).id), actor=head, now=MONDAY)

@@ -96,7 +96,8 @@ def test_a_scan_larger_than_the_general_body_limit_is_accepted(auth, session, cl
     assert [f.size_bytes for f in files(session)] == [len(big)]
 
 
-def test_a_reception_refused_after_the_scans_were_stored_deletes_them(auth, session, client, store, monkeypatch):
+def test_a_reception_refused_after_the_scans_were_stored_deletes_them(auth, session, client, store,
+                                                                      monkeypatch):
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise ValidationFailed({"applicant_name": "Trùng hồ sơ đang xử lý."})
 
