@@ -56,6 +56,7 @@ from ..services.dossiers.applicant import fold
 from ..services.errors import ValidationFailed
 from .auth import client_ip, roles_required, utcnow
 from .forms import VNDateField, attach_errors
+from .sentences import error_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -189,7 +190,7 @@ class CalendarForm(FlaskForm):
 def _flash_errors(exc: ValidationFailed | DomainError) -> None:
     if isinstance(exc, ValidationFailed):
         for msg in exc.errors.values():
-            flash(msg, "danger")
+            flash(error_text(msg), "danger")
     else:
         flash(exc.message, "danger")
 

@@ -524,6 +524,19 @@ def test_a_refused_scoring_rule_says_why_in_english(
     assert not vietnamese_in(visible_text(html), _data_values(session))
 
 
+def test_a_refused_admin_form_says_why_in_english(
+    auth: Any, session: Any, client: Any, dossiers: Any,
+) -> None:
+    auth.login("t_admin")
+    r = _en(client, "post", "/admin/users?lang=en",
+            data={"username": "t_clerk", "full_name": "X", "role": "clerk", "agency": "000.01.31.H25"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert ("The username &#39;t_clerk&#39; already exists." in html
+            or "The username 't_clerk' already exists." in html)
+    assert not vietnamese_in(visible_text(html), _data_values(session))
+
+
 def test_a_refused_password_change_says_why_in_english(
     auth, session: Any, client: Any, dossiers: Any,
 ) -> None:

@@ -46,19 +46,19 @@ def create_user(
     errors: dict[str, str] = {}
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
-        errors["username"] = "Tên đăng nhập 3–60 ký tự: chữ thường, số, . _ -"
+        errors["username"] = N_("Tên đăng nhập 3–60 ký tự: chữ thường, số, . _ -")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
-        errors["username"] = f"Tên đăng nhập '{username}' đã tồn tại."
+        errors["username"] = N_("Tên đăng nhập '%(name)s' đã tồn tại.", name=username)
     if role not in {r.value for r in Role}:
-        errors["role"] = "Vai trò phải là clerk, officer, head hoặc admin."
+        errors["role"] = N_("Vai trò phải là clerk, officer, head hoặc admin.")
     agency = session.scalar(select(Agency).where(Agency.identifier == agency_code.strip()))
     if agency is None:
-        errors["agency"] = f"Không có cơ quan với mã '{agency_code}'."
+        errors["agency"] = N_("Không có cơ quan với mã '%(code)s'.", code=agency_code)
     problem = validate_password(password)
     if problem:
         errors["password"] = problem
     if not full_name.strip():
-        errors["full_name"] = "Nhập họ và tên."
+        errors["full_name"] = N_("Nhập họ và tên.")
     if errors:
         raise ValidationFailed(errors)
     assert agency is not None

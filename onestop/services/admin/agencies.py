@@ -14,7 +14,7 @@ from ...domain.calendar import OfficeHours
 from ...domain.codes import AGENCY_ID_RE
 from ...domain.errors import DomainError
 from ...models import AGENCY_KINDS, AGENCY_LEVELS, Agency, AgencyName, User
-from ..errors import NotFound, ValidationFailed
+from ..errors import N_, NotFound, ValidationFailed
 from . import calendars
 from .accounts import audit
 
@@ -37,9 +37,9 @@ def set_path(session: Session, agency: Agency) -> None:
     else:
         parent = session.get(Agency, agency.parent_id)
         if parent is None:
-            raise ValidationFailed({"parent": "Cơ quan cấp trên không tồn tại."})
+            raise ValidationFailed({"parent": N_("Cơ quan cấp trên không tồn tại.")})
         if parent.path.startswith(f"/{agency.id}/") or f"/{agency.id}/" in parent.path:
-            raise ValidationFailed({"parent": "Không thể đặt cơ quan cấp dưới làm cấp trên."})
+            raise ValidationFailed({"parent": N_("Không thể đặt cơ quan cấp dưới làm cấp trên.")})
         agency.path = f"{parent.path}{agency.id}/"
 
 
@@ -86,7 +86,7 @@ def _check_hours(hours: str) -> str:
     try:
         OfficeHours.parse(hours)
     except DomainError:
-        raise ValidationFailed({"office_hours": "Giờ làm việc dạng 07:30-11:30,13:30-17:00."}) from None
+        raise ValidationFailed({"office_hours": N_("Giờ làm việc dạng 07:30-11:30,13:30-17:00.")}) from None
     return hours
 
 
@@ -96,7 +96,7 @@ def _agency_or_error(session: Session, identifier: str, field: str) -> Agency | 
         return None
     a: Agency | None = session.scalar(select(Agency).where(Agency.identifier == identifier))
     if a is None:
-        raise ValidationFailed({field: f"Không có cơ quan với mã '{identifier}'."})
+        raise ValidationFailed({field: N_("Không có cơ quan với mã '%(code)s'.", code=identifier)})
     return a
 
 
@@ -107,15 +107,15 @@ def create_agency(
     errors: dict[str, str] = {}
     identifier = identifier.strip()
     if not AGENCY_ID_RE.match(identifier):
-        errors["identifier"] = "Mã định danh dạng V1V2V3.Z1Z2.Y1Y2.MX1X2, ví dụ 000.00.31.H25."
+        errors["identifier"] = N_("Mã định danh dạng V1V2V3.Z1Z2.Y1Y2.MX1X2, ví dụ 000.00.31.H25.")
     elif session.scalar(select(Agency.id).where(Agency.identifier == identifier)) is not None:
-        errors["identifier"] = f"Mã định danh '{identifier}' đã tồn tại."
+        errors["identifier"] = N_("Mã định danh '%(code)s' đã tồn tại.", code=identifier)
     if level not in AGENCY_LEVELS:
-        errors["level"] = "Cấp không hợp lệ."
+        errors["level"] = N_("Cấp không hợp lệ.")
     if kind not in AGENCY_KINDS:
-        errors["kind"] = "Loại cơ quan không hợp lệ."
+        errors["kind"] = N_("Loại cơ quan không hợp lệ.")
     if not name.strip():
-        errors["name"] = "Nhập tên cơ quan."
+        errors["name"] = N_("Nhập tên cơ quan.")
     if errors:
         raise ValidationFailed(errors)
     parent = _agency_or_error(session, parent_identifier, "parent")
@@ -148,7 +148,7 @@ def _move(session: Session, agency: Agency, parent: Agency | None, *, now: datet
           changes: dict[str, object]) -> None:
     """Under another parent, with its whole subtree."""
     if parent is not None and parent.path.startswith(agency.path):
-        raise ValidationFailed({"parent": "Không thể đặt cơ quan cấp dưới (hoặc chính nó) làm cấp trên."})
+        raise ValidationFailed({"parent": N_("Không thể đặt cơ quan cấp dưới (hoặc chính nó) làm cấp trên.")})
     old_path = agency.path
     agency.parent_id = parent.id if parent else None
     set_path(session, agency)
@@ -176,7 +176,7 @@ def update_agency(
     changes: dict[str, object] = {}
     name = " ".join(name.split())
     if not name:
-        raise ValidationFailed({"name": "Nhập tên cơ quan."})
+        raise ValidationFailed({"name": N_("Nhập tên cơ quan.")})
     if name != agency.name:
         _rename(session, agency, name, now=now, changes=changes)
     if short_name.strip() != agency.short_name:
@@ -192,11 +192,11 @@ def update_agency(
         _move(session, agency, parent, now=now, changes=changes)
     successor = _agency_or_error(session, successor_identifier, "successor")
     if successor is not None and successor.id == agency.id:
-        raise ValidationFailed({"successor": "Cơ quan tiếp nhận nhiệm vụ phải là cơ quan khác."})
+        raise ValidationFailed({"successor": N_("Cơ quan tiếp nhận nhiệm vụ phải là cơ quan khác.")})
     if successor is not None and valid_to is None:
-        raise ValidationFailed({"valid_to": "Sáp nhập: nhập ngày cơ quan thôi hoạt động."})
+        raise ValidationFailed({"valid_to": N_("Sáp nhập: nhập ngày cơ quan thôi hoạt động.")})
     if valid_to is not None and valid_to < agency.valid_from:
-        raise ValidationFailed({"valid_to": "Ngày thôi hoạt động phải sau ngày bắt đầu hoạt động."})
+        raise ValidationFailed({"valid_to": N_("Ngày thôi hoạt động phải sau ngày bắt đầu hoạt động.")})
     if valid_to != agency.valid_to:
         changes["valid_to"] = [str(agency.valid_to) if agency.valid_to else None,
                                str(valid_to) if valid_to else None]

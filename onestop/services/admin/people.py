@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from ...domain.status import Role
 from ...models import Agency, AuditLog, User
 from ..dossiers.applicant import fold, normalize_text
-from ..errors import ValidationFailed
+from ..errors import N_, ValidationFailed
 from .accounts import audit, create_user, hash_password, issue_token, revoke_token
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,16 +47,16 @@ def update_staff(session: Session, user: User, *, full_name: str, role: str, age
     errors: dict[str, str] = {}
     name = normalize_text(full_name)
     if not name:
-        errors["full_name"] = "Nhập họ và tên."
+        errors["full_name"] = N_("Nhập họ và tên.")
     elif len(name) > 120:
-        errors["full_name"] = "Họ và tên tối đa 120 ký tự."
+        errors["full_name"] = N_("Họ và tên tối đa 120 ký tự.")
     if role not in {r.value for r in Role}:
-        errors["role"] = "Vai trò không hợp lệ."
+        errors["role"] = N_("Vai trò không hợp lệ.")
     agency = session.scalar(select(Agency).where(Agency.identifier == agency_identifier.strip()))
     if agency is None:
-        errors["agency"] = "Chọn một cơ quan trong danh sách."
+        errors["agency"] = N_("Chọn một cơ quan trong danh sách.")
     if user.id == actor.id and role != user.role:
-        errors["role"] = "Không thể tự đổi vai trò của chính mình."
+        errors["role"] = N_("Không thể tự đổi vai trò của chính mình.")
     if errors:
         raise ValidationFailed(errors)
     assert agency is not None
@@ -109,7 +109,7 @@ def audit_log(session: Session, *, actor: str = "", action: str = "", date_from:
     """The audit log, newest first, filtered by actor (username), action, local days (inclusive,
     Asia/Ho_Chi_Minh) and dossier code; with the total for the pager. A reversed range is refused."""
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed({"date_to": "Ngày kết thúc phải sau ngày bắt đầu."})
+        raise ValidationFailed({"date_to": N_("Ngày kết thúc phải sau ngày bắt đầu.")})
     conds: list[Any] = []
     if actor.strip():
         uid = session.scalar(select(User.id).where(User.username == actor.strip()))
@@ -156,7 +156,7 @@ def create_staff(
 def set_active(session: Session, user: User, active: bool, *, actor: User, now: datetime,
                ip: str = "") -> None:
     if user.id == actor.id and not active:
-        raise ValidationFailed({"user": "Không thể tự khóa tài khoản của chính mình."})
+        raise ValidationFailed({"user": N_("Không thể tự khóa tài khoản của chính mình.")})
     user.active = active
     session.flush()
     action = "user.activate" if active else "user.deactivate"
@@ -178,7 +178,7 @@ def issue_api_token(session: Session, user: User, *, name: str, actor: User, now
                     ip: str = "") -> str:
     """A bearer token for ``user`` (shown once; only its SHA-256 is stored)."""
     if not user.active:
-        raise ValidationFailed({"user": "Tài khoản đang bị khóa; không cấp token."})
+        raise ValidationFailed({"user": N_("Tài khoản đang bị khóa; không cấp token.")})
     name = name.strip()[:80]
     raw = issue_token(session, user, now=now, name=name)
     audit(session, actor, "token.issue", f"user:{user.username}", {"name": name, "prefix": raw[:10]}, now, ip)

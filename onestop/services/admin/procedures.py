@@ -16,7 +16,7 @@ from ...domain.deadlines import LimitUnit
 from ...models import AGENCY_KINDS, Agency, Procedure, ProcedureStep, User
 from ...models.procedure import PROCEDURE_LEVELS, SUPPLEMENT_REGIMES
 from ..dossiers.applicant import fold, normalize_text
-from ..errors import ValidationFailed
+from ..errors import N_, ValidationFailed
 from .accounts import audit
 
 CODE_RE = re.compile(r"^\d\.\d{6}(\.\d+)?$")  # national TTHC code, e.g. 1.004884
@@ -38,15 +38,15 @@ def chain_choices(session: Session, kind_labels: dict[str, str]) -> list[tuple[s
 def _identity_errors(name: str, field: str, level: str, fee: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not name:
-        errors["name"] = "Nhập tên thủ tục."
+        errors["name"] = N_("Nhập tên thủ tục.")
     if not field:
-        errors["field"] = "Nhập lĩnh vực."
+        errors["field"] = N_("Nhập lĩnh vực.")
     elif len(field) > 120:
-        errors["field"] = "Lĩnh vực tối đa 120 ký tự."
+        errors["field"] = N_("Lĩnh vực tối đa 120 ký tự.")
     if level not in PROCEDURE_LEVELS:
-        errors["level"] = "Chọn cấp thực hiện."
+        errors["level"] = N_("Chọn cấp thực hiện.")
     if len(fee) > 4000:
-        errors["fee"] = "Phí, lệ phí tối đa 4000 ký tự."
+        errors["fee"] = N_("Phí, lệ phí tối đa 4000 ký tự.")
     return errors
 
 
@@ -72,9 +72,9 @@ def create_procedure(session: Session, *, code: str, name: str, field: str, leve
     name, field, fee = normalize_text(name), normalize_text(field), (fee or "").strip()
     errors = _identity_errors(name, field, level, fee)
     if not CODE_RE.match(code):
-        errors["code"] = "Mã thủ tục theo CSDL quốc gia, ví dụ 1.004884."
+        errors["code"] = N_("Mã thủ tục theo CSDL quốc gia, ví dụ 1.004884.")
     elif session.scalar(select(Procedure.id).where(Procedure.code == code)) is not None:
-        errors["code"] = f"Đã có thủ tục mã {code}."
+        errors["code"] = N_("Đã có thủ tục mã %(code)s.", code=code)
     if errors:
         raise ValidationFailed(errors)
     p = Procedure(code=code, name=name, name_search=fold(name), field=field, level=level, fee=fee,
@@ -111,18 +111,18 @@ def update_procedure(
     Dossiers already received keep their snapshot (limit at receipt)."""
     errors: dict[str, str] = {}
     if limit_value < 0 or limit_value > 1000:
-        errors["limit_value"] = "Thời hạn từ 0 đến 1000."
+        errors["limit_value"] = N_("Thời hạn từ 0 đến 1000.")
     if limit_unit not in {u.value for u in LimitUnit}:
-        errors["limit_unit"] = "Đơn vị thời hạn không hợp lệ."
+        errors["limit_unit"] = N_("Đơn vị thời hạn không hợp lệ.")
     if supplement_regime not in SUPPLEMENT_REGIMES:
-        errors["supplement_regime"] = "Chế độ bổ sung: tạm dừng hoặc tính lại."
+        errors["supplement_regime"] = N_("Chế độ bổ sung: tạm dừng hoặc tính lại.")
     for i, s in enumerate(steps, start=1):
         if not _kind_ok(s.agency_kind):
-            errors[f"steps-{i}"] = f"Bước {i}: loại cơ quan không hợp lệ."
+            errors[f"steps-{i}"] = N_("Bước %(n)s: loại cơ quan không hợp lệ.", n=i)
         elif not Decimal(0) < s.share_percent <= Decimal(100):
-            errors[f"steps-{i}"] = f"Bước {i}: tỷ lệ thời gian từ 0 đến 100%."
+            errors[f"steps-{i}"] = N_("Bước %(n)s: tỷ lệ thời gian từ 0 đến 100%%.", n=i)
     if steps and sum((s.share_percent for s in steps), Decimal(0)) != Decimal(100):
-        errors["steps"] = "Tổng tỷ lệ thời gian các bước liên thông phải bằng 100%."
+        errors["steps"] = N_("Tổng tỷ lệ thời gian các bước liên thông phải bằng 100%.")
     if errors:
         raise ValidationFailed(errors)
     before = {"limit": str(procedure.limit_value), "unit": procedure.limit_unit,
