@@ -45,6 +45,7 @@ from .auth import roles_required, utcnow
 from .files import storage
 from .forms import ReceptionForm, RegisterFilterForm
 from .i18n import local_tz
+from .sentences import error_text
 
 bp = Blueprint("reception", __name__)
 
@@ -189,7 +190,7 @@ def _reception_input(form: ReceptionForm, procedure: Procedure | None, documents
     for name, msg in reception_errors(db.session, data).items():
         if name == "procedure" and procedure is None:
             continue
-        errors.setdefault(name, _(msg))
+        errors.setdefault(name, error_text(msg))
     return data, errors
 
 
@@ -213,7 +214,7 @@ def _receive(form: ReceptionForm, procedure: Procedure, data: ReceptionInput, ou
     except ValidationFailed as exc:
         db.session.rollback()
         reception_scans.discard(store, stored)
-        return dict(exc.errors)
+        return {name: error_text(msg) for name, msg in exc.errors.items()}
     except (Forbidden, DomainError) as exc:
         db.session.rollback()
         reception_scans.discard(store, stored)

@@ -537,6 +537,20 @@ def test_a_refused_admin_form_says_why_in_english(
     assert not vietnamese_in(visible_text(html), _data_values(session))
 
 
+def test_a_refused_reception_says_why_in_english(auth: Any, session: Any, client: Any, dossiers: Any) -> None:
+    auth.login("t_clerk")
+    r = _en(client, "post", "/reception/new?lang=en",
+            data={"procedure": "1.004884", "applicant_name": "Tran Van Binh", "applicant_id_number": "12345",
+                  "applicant_phone": "12", "outcome": "request_supplement", "missing_items": "",
+                  "reason": "Missing"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    for said in ("The personal identification number (citizen ID card) has exactly 12 digits.",
+                 "A Vietnamese phone number has 10 digits", "List every missing document (all at once)."):
+        assert said in html, said
+    assert not vietnamese_in(visible_text(html), _data_values(session))
+
+
 def test_a_refused_password_change_says_why_in_english(
     auth, session: Any, client: Any, dossiers: Any,
 ) -> None:

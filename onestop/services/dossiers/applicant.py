@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..errors import N_
+
 # Stored normalised: 10 digits, mobile prefixes 03/05/07/08/09 (Decision 798/QĐ-BTTTT numbering).
 PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 CITIZEN_ID_RE = re.compile(r"^\d{12}$")
@@ -32,19 +34,20 @@ class Applicant:
     def errors(self) -> dict[str, str]:
         e: dict[str, str] = {}
         if not self.name:
-            e["applicant_name"] = "Nhập họ và tên người nộp hồ sơ."
+            e["applicant_name"] = N_("Nhập họ và tên người nộp hồ sơ.")
         elif len(self.name) > 120:
-            e["applicant_name"] = "Họ và tên tối đa 120 ký tự."
+            e["applicant_name"] = N_("Họ và tên tối đa 120 ký tự.")
         elif any(ch.isdigit() for ch in self.name) or re.search(r"[<>{}\[\]$%^*=|\\]", self.name):
-            e["applicant_name"] = "Họ và tên chỉ gồm chữ cái và dấu cách."
+            e["applicant_name"] = N_("Họ và tên chỉ gồm chữ cái và dấu cách.")
         if self.id_number and not CITIZEN_ID_RE.match(self.id_number):
-            e["applicant_id_number"] = "Số định danh cá nhân (CCCD) gồm đúng 12 chữ số."
+            e["applicant_id_number"] = N_("Số định danh cá nhân (CCCD) gồm đúng 12 chữ số.")
         if self.phone and not PHONE_RE.match(self.phone):
-            e["applicant_phone"] = "Số điện thoại Việt Nam 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09."
+            e["applicant_phone"] = N_("Số điện thoại Việt Nam 10 chữ số, bắt đầu bằng 03, 05, 07, 08 "
+                                      "hoặc 09.")
         if self.email and (len(self.email) > 254 or not EMAIL_RE.match(self.email)):
-            e["applicant_email"] = "Địa chỉ e-mail không hợp lệ."
+            e["applicant_email"] = N_("Địa chỉ e-mail không hợp lệ.")
         if len(self.address) > 255:
-            e["applicant_address"] = "Địa chỉ tối đa 255 ký tự."
+            e["applicant_address"] = N_("Địa chỉ tối đa 255 ký tự.")
         return e
 
 

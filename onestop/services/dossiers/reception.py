@@ -19,7 +19,7 @@ from ...models import Agency, Dossier, DossierEvent, Procedure, User
 from .. import policy
 from ..admin.accounts import audit
 from ..admin.calendars import calendar_for
-from ..errors import Forbidden, ValidationFailed
+from ..errors import N_, Forbidden, ValidationFailed
 from .actions import append_event
 from .applicant import Applicant, fold, normalize_text, strip_controls
 from .clock import start_clock
@@ -98,30 +98,30 @@ def _errors(data: ReceptionInput, procedure: Procedure | None) -> dict[str, str]
     applicant = data.applicant.cleaned()
     errors.update(applicant.errors())
     if procedure is None or not procedure.active:
-        errors["procedure"] = f"Không có thủ tục với mã '{data.procedure_code}'."
+        errors["procedure"] = N_("Không có thủ tục với mã '%(code)s'.", code=data.procedure_code)
     if data.channel not in {c.value for c in Channel}:
-        errors["channel"] = "Kênh nộp phải là trực tiếp, trực tuyến hoặc bưu chính."
+        errors["channel"] = N_("Kênh nộp phải là trực tiếp, trực tuyến hoặc bưu chính.")
     try:
         action = A(data.outcome)
     except ValueError:
         action = None
     if action not in (A.RECEIVE, A.REQUEST_SUPPLEMENT, A.REFUSE, A.SUBMIT_ONLINE):
-        errors["outcome"] = "Chọn một kết quả: tiếp nhận, yêu cầu bổ sung hoặc từ chối."
+        errors["outcome"] = N_("Chọn một kết quả: tiếp nhận, yêu cầu bổ sung hoặc từ chối.")
     missing = [normalize_text(m) for m in data.missing_items if normalize_text(m)]
     if action == A.REQUEST_SUPPLEMENT and not missing:
-        errors["missing_items"] = "Liệt kê đầy đủ các giấy tờ còn thiếu (một lần)."
+        errors["missing_items"] = N_("Liệt kê đầy đủ các giấy tờ còn thiếu (một lần).")
     if action in (A.REQUEST_SUPPLEMENT, A.REFUSE) and not normalize_text(data.reason):
-        errors["reason"] = "Nhập lý do."
+        errors["reason"] = N_("Nhập lý do.")
     if len(data.reason) > 2000 or len(data.note) > 2000:
-        errors["reason"] = "Lý do / ghi chú tối đa 2000 ký tự."
+        errors["reason"] = N_("Lý do / ghi chú tối đa 2000 ký tự.")
     if data.notify_consent:
         if data.notify_channel not in NOTIFY_CHANNELS:
-            errors["notify_channel"] = "Chọn kênh nhận thông báo: e-mail, SMS hoặc Zalo."
+            errors["notify_channel"] = N_("Chọn kênh nhận thông báo: e-mail, SMS hoặc Zalo.")
         elif data.notify_channel == "email" and not (data.applicant.email or "").strip():
-            errors["applicant_email"] = "Nhập e-mail để nhận thông báo qua e-mail."
+            errors["applicant_email"] = N_("Nhập e-mail để nhận thông báo qua e-mail.")
     if data.payment_channel not in (None, 1, 2):
-        errors["payment_channel"] = ("Hình thức thanh toán: Nền tảng thanh toán quốc gia, cổng của tỉnh "
-                                     "hoặc không trực tuyến.")
+        errors["payment_channel"] = N_("Hình thức thanh toán: Nền tảng thanh toán quốc gia, cổng của tỉnh "
+                                       "hoặc không trực tuyến.")
     return errors
 
 
