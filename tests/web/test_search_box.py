@@ -101,7 +101,8 @@ def test_waiting_to_return_queue_and_its_counts_on_the_home_page(auth, client, s
     auth.login("t_clerk")
     now = MONDAY + timedelta(days=10)
     with patch("onestop.web.reception.utcnow", return_value=now), \
-            patch("onestop.web.auth.utcnow", return_value=now):
+            patch("onestop.web.auth.utcnow", return_value=now), \
+            patch("onestop.web.main.utcnow", return_value=now):  # the home page's own reference
         page = client.get("/reception/waiting-return").get_data(as_text=True)
         home = client.get("/").get_data(as_text=True)
     assert old.code in page and new.code in page and returned.code not in page
