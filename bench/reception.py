@@ -77,6 +77,7 @@ def prepare(url: str) -> str:
 def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type-arg]
     from sqlalchemy import select
 
+    from onestop.domain.codes import lookup_key
     from onestop.extensions import db
     from onestop.models import User
     from onestop.services.dossiers.applicant import Applicant
@@ -87,6 +88,7 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
         clerk = db.session.scalar(select(User).where(User.username == CLERK))
         assert clerk is not None
         agency_id = clerk.agency_id
+        key = lookup_key(app.config)
         # A fixed office-hours instant (Monday 09:00 local) keeps the deadline path realistic.
         now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
         data = ReceptionInput(PROCEDURE, Applicant(name="Nguyễn Văn An", id_number="001090012345",
@@ -101,7 +103,7 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
             try:
                 clerk = db.session.get(User, clerk.id)
                 receive_dossier(db.session, data, agency=clerk.agency, actor=clerk,
-                                now=now + timedelta(milliseconds=i))
+                                now=now + timedelta(milliseconds=i), lookup_key=key)
                 db.session.commit()
             except Exception:  # noqa: BLE001 - counted
                 db.session.rollback()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestop.demo.seed import seed_reference
+from onestop.domain.codes import lookup_key
 from onestop.domain.status import DossierStatus
 from onestop.extensions import db, limiter
 from onestop.models import Agency, Procedure, User
@@ -84,7 +85,12 @@ def receive(
                             address=kw.pop("address", "Xóm Mới, xã Tân Lạc")),
         channel=channel, outcome=outcome, **kw,
     )
-    return receive_dossier(session, data, agency=actor.agency, actor=actor, now=now)
+    return receive_dossier(session, data, agency=actor.agency, actor=actor, now=now, lookup_key=key())
+
+
+def key() -> bytes:
+    """The app's look-up key, as the views pass it to the services."""
+    return lookup_key(current_app.config)
 
 
 def returned(session: Session, **kw: Any) -> ReceptionResult:

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from jobs.cli import jobs_cli
 
 from ..demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+from ..domain.codes import lookup_key
 from ..domain.deadlines import compute_due, parse_limit
 from ..domain.errors import DomainError
 from ..extensions import db
@@ -178,8 +179,8 @@ def seed_demo_cmd(if_empty: bool, months: int, per_day: int) -> None:
             # A line at every commit: never more than ~300 dossiers (a few seconds) without output.
             click.echo(f"seed-demo: lịch sử đến {day} — {n:,} hồ sơ ({time.perf_counter() - started:.1f} s)")
 
-    report = seed_demo(db.session, now=_now(), months=months, per_day=per_day, if_empty=if_empty,
-                       checkpoint=checkpoint)
+    report = seed_demo(db.session, now=_now(), lookup_key=lookup_key(current_app.config), months=months,
+                       per_day=per_day, if_empty=if_empty, checkpoint=checkpoint)
     db.session.commit()
     click.echo(f"seed-demo: xong sau {time.perf_counter() - started:.1f} s")
     click.echo(report)

@@ -112,7 +112,8 @@ class _Mirror:
                                     {"t": t.name, "v": top})
 
 
-def bulk_history(session: Session, *, now: datetime, months: int, per_day: int, seed: int = DEFAULT_SEED,
+def bulk_history(session: Session, *, now: datetime, months: int, per_day: int, lookup_key: bytes,
+                 seed: int = DEFAULT_SEED,
                  checkpoint: Callable[[date, int], None] | None = None) -> int:
     """Generate the history in a scratch database through the services and write it to
     ``session``'s database in bulk, one day at a time; ``checkpoint(day, dossiers)`` is called
@@ -139,6 +140,7 @@ def bulk_history(session: Session, *, now: datetime, months: int, per_day: int, 
                     checkpoint(day, n)
 
             n = generate_history(scratch, now=now, months=months, per_day=per_day, seed=seed,
+                                 lookup_key=lookup_key,
                                  checkpoint=day_done)
             scratch.flush()
             mirror.push()

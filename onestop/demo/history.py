@@ -205,8 +205,10 @@ def _deck(rng: random.Random, rates: dict[str, int], total: int = 100) -> _Deck:
 
 
 class _History:
-    def __init__(self, session: Session, *, now: datetime, months: int, per_day: int, seed: int) -> None:
+    def __init__(self, session: Session, *, now: datetime, months: int, per_day: int, seed: int,
+                 lookup_key: bytes) -> None:
         self.s = session
+        self.key = lookup_key
         self.now = now
         self.rng = random.Random(seed)
         self.months = months
@@ -373,7 +375,7 @@ class _History:
         if channel == "online":
             res = receive_dossier(s, ReceptionInput(proc.code, applicant, channel="online",
                                                     outcome="submit_online"),
-                                  agency=desk.agency, actor=None, now=t0)
+                                  agency=desk.agency, actor=None, now=t0, lookup_key=self.key)
             d = res.dossier
             try:
                 self.online_reception(d, t0, desk, route, cal, plan, incomplete, missing, act)
@@ -387,7 +389,7 @@ class _History:
                                       rng.choice(SUPPLEMENT_REASONS) if outcome == "request_supplement"
                                       else ""),
                               documents=[{"name": x, "provided": True} for x in docs])
-        d = receive_dossier(s, data, agency=desk.agency, actor=clerk, now=t0).dossier
+        d = receive_dossier(s, data, agency=desk.agency, actor=clerk, now=t0, lookup_key=self.key).dossier
         if outcome == "refuse":
             return
         t = t0
@@ -606,7 +608,8 @@ class _History:
 
 
 def generate_history(session: Session, *, now: datetime, months: int, per_day: int,
-                     seed: int = DEFAULT_SEED, checkpoint: Checkpoint | None = None) -> int:
+                     lookup_key: bytes, seed: int = DEFAULT_SEED,
+                     checkpoint: Checkpoint | None = None) -> int:
     """Create ``months`` of dossier history ending at ``now`` (about ``per_day``
     receptions a working day across the province); returns the number of dossiers.
     Flushes through the services, never commits: ``checkpoint(day, dossiers_so_far)`` is called
@@ -615,4 +618,5 @@ def generate_history(session: Session, *, now: datetime, months: int, per_day: i
     checkpoint (its later steps are created with it), so a batch never holds half a dossier."""
     if months <= 0 or per_day <= 0:
         return 0
-    return _History(session, now=now, months=months, per_day=per_day, seed=seed).run(checkpoint)
+    return _History(session, now=now, months=months, per_day=per_day, seed=seed,
+                    lookup_key=lookup_key).run(checkpoint)

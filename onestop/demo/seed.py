@@ -87,7 +87,7 @@ def seed_users(session: Session, now: datetime) -> int:
     return created
 
 
-def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int = 12,
+def seed_demo(session: Session, *, now: datetime, lookup_key: bytes, months: int = 12, per_day: int = 12,
               if_empty: bool = False,
               checkpoint: Callable[[str, date | None, int], None] | None = None) -> str:
     """Idempotent: reference rows are upserted, users created once, and history is
@@ -109,7 +109,8 @@ def seed_demo(session: Session, *, now: datetime, months: int = 12, per_day: int
             if checkpoint is not None:
                 checkpoint("history", day, n)
 
-        n = bulk_history(session, now=now, months=months, per_day=per_day, checkpoint=day_done)
+        n = bulk_history(session, now=now, months=months, per_day=per_day, lookup_key=lookup_key,
+                         checkpoint=day_done)
         history = f"history: {n} dossiers"
         if months > 0 and per_day > 0:
             # The estimate beside the legal date (services/dossiers/estimates.py) has its data at once.

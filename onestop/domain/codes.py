@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -125,6 +126,12 @@ def generate_secret(length: int = 8) -> str:
 def normalize_secret(secret: str) -> str:
     """Uppercase, drop spaces/dashes a citizen may type (the receipt prints it grouped)."""
     return _SECRET_SEPARATORS.sub("", secret.strip()).upper()
+
+
+def lookup_key(settings: Mapping[str, object]) -> bytes:
+    """The HMAC key of the receipts' look-up secrets: the app's ``SECRET_KEY`` (only the HMAC of a
+    secret is stored, docs/security.md). The callers read their settings; this says which one."""
+    return str(settings["SECRET_KEY"]).encode()
 
 
 def hash_secret(secret: str, key: bytes) -> str:

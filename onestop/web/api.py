@@ -21,13 +21,14 @@ from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain.codes import lookup_key
 from ..domain.errors import DomainError, InvalidCode
 from ..domain.status import STATUS_LABELS_VI, DossierAction, DossierStatus
 from ..domain.workflow import IllegalTransition
@@ -247,7 +248,8 @@ def create_dossier() -> Any:
     if key is not None and (replay := idempotency.find_answer(db.session, user, key, fp, now=now)):
         db.session.commit()  # an expired row of the key, if any, is gone
         return _reception_answer(replay.status_code, replay.body, replayed=True)
-    result = receive_dossier(db.session, data, agency=user.agency, actor=user, now=now)
+    result = receive_dossier(db.session, data, agency=user.agency, actor=user, now=now,
+                             lookup_key=lookup_key(current_app.config))
     out = dossier_json(result.dossier, user, now=now)
     out["secret"] = result.secret  # shown once: only its hash is stored
     if key is not None:

@@ -42,6 +42,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..domain.codes import lookup_key
 from ..domain.errors import DomainError
 from ..domain.status import ACTION_LABELS_VI, STATUS_LABELS_VI
 from ..domain.status import DossierAction as A
@@ -460,7 +461,8 @@ def reissue(code: str) -> Any:
     if not form.validate():
         abort(400)
     try:
-        secret = reissue_secret(db.session, d, actor=current_user, now=utcnow(), ip=request.remote_addr or "")
+        secret = reissue_secret(db.session, d, actor=current_user, now=utcnow(),
+                                lookup_key=lookup_key(current_app.config), ip=request.remote_addr or "")
     except Forbidden as exc:
         db.session.rollback()
         flash(exc.message, "danger")

@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.codes import lookup_key
 from ..domain.errors import DomainError
 from ..domain.status import STATUS_LABELS_VI, DossierStatus
 from ..extensions import db
@@ -208,7 +209,8 @@ def _receive(form: ReceptionForm, procedure: Procedure, data: ReceptionInput, ou
         return {"scans": _("Không lưu được bản quét (kho lưu trữ không phản hồi). Hồ sơ chưa được tiếp nhận; "
                            "vui lòng thử lại.")}
     try:
-        result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user, now=now)
+        result = receive_dossier(db.session, data, agency=current_user.agency, actor=current_user, now=now,
+                                 lookup_key=lookup_key(current_app.config))
         reception_scans.attach_scans(db.session, result.dossier, stored, actor=current_user, now=now)
         db.session.commit()
     except ValidationFailed as exc:

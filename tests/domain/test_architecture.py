@@ -213,26 +213,10 @@ def test_domain_imports_no_framework_and_no_other_layer() -> None:
     assert problems == []
 
 
-# Known breaches awaiting their owner's fix, as (module, name): listed so that the rule holds for
-# everything else meanwhile; an entry that no longer occurs fails the test and must go.
-PENDING = {
-    # The look-up secret is sealed with the app's SECRET_KEY read from current_app; the key should
-    # be an argument (docs/architecture.md §1: services never read current_app).
-    ("onestop.services.dossiers.reception", "flask.current_app"),
-}
-
-
-def _key(violation: str) -> tuple[str, str]:
-    module = violation.split(":", 1)[0]
-    name = violation.rsplit(" ", 1)[1]
-    return module, next((q for q in REQUEST_BOUND if _under(name, (q,))), name)
-
-
 def test_services_read_nothing_request_bound_and_import_no_outer_layer() -> None:
     problems = [v for m in _modules("onestop.services")
                 for v in request_reads(m) + layer_imports(m, NOT_FOR_SERVICES)]
-    assert [v for v in problems if _key(v) not in PENDING] == []
-    assert PENDING <= {_key(v) for v in problems}, "a pending breach is fixed: remove it from PENDING"
+    assert problems == []
 
 
 @pytest.mark.parametrize("package,outer", [

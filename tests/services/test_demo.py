@@ -11,6 +11,7 @@ from onestop.demo.seed import seed_demo
 from onestop.domain.status import FINISHED, DossierStatus
 from onestop.models import Agency, Dossier, DossierEvent, Rating, User
 from onestop.services.admin.calendars import calendar_for
+from tests.factories import key
 from tests.times import MONDAY
 
 # Monday 02/03/2026 09:00 in Hà Nội.
@@ -20,7 +21,7 @@ CREATION_ACTIONS = {"receive", "request_supplement", "refuse", "submit_online"}
 
 def test_two_months_of_demo_history_through_the_services(session):
     """One seeding per engine (it takes seconds), then every property of the history."""
-    report = seed_demo(session, now=NOW, months=2, per_day=4, if_empty=True)
+    report = seed_demo(session, now=NOW, lookup_key=key(), months=2, per_day=4, if_empty=True)
     assert "history:" in report
     for check in (_every_status, _codes_unique, _event_log_consistent, _finished_iff_finish_time,
                   _desk_receptions_in_office_hours, _lateness_supplements_lien_thong,
@@ -91,7 +92,7 @@ def _seeding_again_adds_nothing(seeded):
     dossiers = seeded.scalar(select(func.count(Dossier.id)))
     events = seeded.scalar(select(func.count(DossierEvent.id)))
     users = seeded.scalar(select(func.count(User.id)))
-    report = seed_demo(seeded, now=NOW, months=2, per_day=4, if_empty=True)
+    report = seed_demo(seeded, now=NOW, lookup_key=key(), months=2, per_day=4, if_empty=True)
     assert "không tạo thêm" in report
     assert seeded.scalar(select(func.count(Dossier.id))) == dossiers
     assert seeded.scalar(select(func.count(DossierEvent.id))) == events
@@ -109,7 +110,7 @@ def test_seeding_reports_progress_at_day_boundaries_for_batched_commits(session)
         created = session.scalar(select(func.count(func.distinct(DossierEvent.dossier_id))))
         assert created == session.scalar(select(func.count(Dossier.id)))
 
-    seed_demo(session, now=NOW, months=1, per_day=3, if_empty=True, checkpoint=checkpoint)
+    seed_demo(session, now=NOW, lookup_key=key(), months=1, per_day=3, if_empty=True, checkpoint=checkpoint)
     assert seen[0] == ("reference", None, 0)
     days = [d for stage, d, _ in seen[1:]]
     counts = [n for _, _, n in seen[1:]]
@@ -133,7 +134,7 @@ def test_bulk_written_history_obeys_the_rules_and_the_database_keeps_working(ses
     from onestop.services.dossiers.reception import ReceptionInput, receive_dossier
     from onestop.services.reporting import reports
 
-    seed_demo(session, now=NOW, months=1, per_day=4, if_empty=True)
+    seed_demo(session, now=NOW, lookup_key=key(), months=1, per_day=4, if_empty=True)
     events: dict[int, list[DossierEvent]] = defaultdict(list)
     for ev in session.scalars(select(DossierEvent).order_by(DossierEvent.dossier_id, DossierEvent.seq)):
         events[ev.dossier_id].append(ev)
@@ -163,7 +164,7 @@ def test_bulk_written_history_obeys_the_rules_and_the_database_keeps_working(ses
                           Applicant(name="Nguyễn Văn An", id_number="017090123456", phone="0912345678",
                                                email="", address="Xóm Mới, xã Tân Lạc, tỉnh Phú Thọ"),
                           channel="direct", outcome="receive", missing_items=[], reason="", documents=[])
-    new = receive_dossier(session, data, agency=clerk.agency, actor=clerk, now=NOW).dossier
+    new = receive_dossier(session, data, agency=clerk.agency, actor=clerk, now=NOW, lookup_key=key()).dossier
     session.flush()
     assert new.id > max(d.id for d in dossiers)
     assert new.code not in {d.code for d in dossiers}

@@ -11,7 +11,7 @@ from flask import Flask
 
 from onestop.models import Feedback, Rating
 from onestop.services.dossiers.actions import apply_action
-from tests.factories import agency, receive, returned, user
+from tests.factories import agency, key, receive, returned, user
 from tests.times import MONDAY, TUESDAY_10
 
 LATER = TUESDAY_10
@@ -187,7 +187,7 @@ def test_a_reissued_secret_ends_the_sessions_opened_with_the_old_one(session, cl
     code = res.dossier.code
     client.post("/lookup", data={"code": code, "secret": res.secret})
     new_secret = reissue_secret(session, res.dossier, actor=user(session, "t_clerk"),
-                                now=LATER + timedelta(minutes=1))
+                                now=LATER + timedelta(minutes=1), lookup_key=key())
     session.commit()
     clock.now = LATER + timedelta(minutes=2)
     r = client.post("/lookup/rating", data={"code": code, **SCORES})

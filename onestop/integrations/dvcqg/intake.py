@@ -96,8 +96,10 @@ def _refuse(session: Session, result: IntakeResult, code: str, digest: str, reas
                             payload=item if isinstance(item, dict) else {"raw": str(item)[:2000]}))
 
 
-def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: datetime) -> IntakeResult:
-    """Create the desk's new online registrations; flushes, never commits."""
+def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: datetime,
+            lookup_key: bytes) -> IntakeResult:
+    """Create the desk's new online registrations; flushes, never commits. ``lookup_key`` seals
+    their look-up secrets (``domain.codes.lookup_key``)."""
     result = IntakeResult()
     for item in submissions:
         code = str(item.get("MaHoSoQG") or "").strip() if isinstance(item, dict) else ""
@@ -132,7 +134,8 @@ def take_in(session: Session, submissions: list[Any], *, unit_code: str, now: da
                 note=f"Nộp trên Cổng DVCQG, mã {code}",
             )
             with session.begin_nested():
-                rec = receive_dossier(session, data, agency=agency, actor=None, now=submitted)
+                rec = receive_dossier(session, data, agency=agency, actor=None, now=submitted,
+                                      lookup_key=lookup_key)
                 session.add(DvcqgIntake(portal_code=code, outcome="accepted", content_hash=digest,
                                         dossier_id=rec.dossier.id, at=now, payload=item, reason=""))
                 session.flush()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ...domain.codes import lookup_key
 from .client import PortalClient, PortalError
 from .intake import take_in
 from .outbox import send_pending, sync_enabled
@@ -28,7 +29,7 @@ def sync_now(session: Session, config: Mapping[str, Any], now: datetime, *,
             try:
                 taken = take_in(session, client.online_submissions(),
                                 unit_code=str(config["DVCQG_UNIT_CODE"]),
-                                now=now)
+                                now=now, lookup_key=lookup_key(config))
                 if checkpoint is not None:
                     checkpoint()
                 client.acknowledge(taken.acknowledgements)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,10 +61,12 @@ NOTIFY_CHANNELS = ("email", "sms", "zalo")
 
 def receive_dossier(
     session: Session, data: ReceptionInput, *, agency: Agency, actor: User | None, now: datetime,
+    lookup_key: bytes,
 ) -> ReceptionResult:
     """Create a dossier at the desk with one of the three reception outcomes
     (Decree 61/2018 art. 18; Decree 118/2025): receive, request supplement, refuse.
-    An online registration (``submit_online``) waits for the desk's decision."""
+    An online registration (``submit_online``) waits for the desk's decision. ``lookup_key`` seals
+    the receipt's look-up secret (``domain.codes.lookup_key`` of the app's settings)."""
     procedure = _procedure(session, data)
     errors = _errors(data, procedure)
     if errors:
@@ -77,7 +78,7 @@ def receive_dossier(
     if actor is not None:
         policy.check(actor, action, None, agency=agency)
     return _create_dossier(session, data, applicant, procedure, action, missing, agency=agency, actor=actor,
-                           now=now)
+                           now=now, key=lookup_key)
 
 
 def _procedure(session: Session, data: ReceptionInput) -> Procedure | None:
@@ -127,10 +128,9 @@ def _errors(data: ReceptionInput, procedure: Procedure | None) -> dict[str, str]
 
 def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant, procedure: Procedure,
                     action: A, missing: list[str], *, agency: Agency, actor: User | None,
-                    now: datetime) -> ReceptionResult:
+                    now: datetime, key: bytes) -> ReceptionResult:
     local_day = now.astimezone(calendar_for(session, agency).tz).date()
     secret = generate_secret()
-    key = secret_key()
     dossier = Dossier(
         code=allocate_code(session, agency, local_day),
         lookup_secret_hash=hash_secret(secret, key),
@@ -166,11 +166,8 @@ def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant
     return ReceptionResult(dossier=dossier, secret=secret, event=ev)
 
 
-def secret_key() -> bytes:
-    return str(current_app.config["SECRET_KEY"]).encode()
-
-
-def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: datetime, ip: str = "") -> str:
+def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: datetime, lookup_key: bytes,
+                   ip: str = "") -> str:
     """A new lookup secret for a reprinted receipt (only hashes are stored, so the old one
     cannot be printed again). Whoever holds the new secret reads the applicant's dossier,
     so only the receiving desk's staff and the holder's staff may (``policy.can_reissue_secret``);
@@ -178,7 +175,7 @@ def reissue_secret(session: Session, dossier: Dossier, *, actor: User, now: date
     if not policy.can_reissue_secret(actor, dossier):
         raise Forbidden("Chỉ bộ phận tiếp nhận hoặc cơ quan đang giữ hồ sơ được cấp lại mã tra cứu.")
     secret = generate_secret()
-    dossier.lookup_secret_hash = hash_secret(secret, secret_key())
+    dossier.lookup_secret_hash = hash_secret(secret, lookup_key)
     dossier.updated_at = now
     session.flush()
     append_event(session, dossier, action=A.REISSUE_SECRET, from_status=dossier.status, actor=actor, now=now,

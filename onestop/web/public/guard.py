@@ -28,7 +28,7 @@ from flask import current_app, session
 from limits import RateLimitItem, parse_many
 from sqlalchemy import select
 
-from ...domain.codes import MAX_CODE_LENGTH, normalize_code, parse_code
+from ...domain.codes import MAX_CODE_LENGTH, lookup_key, normalize_code, parse_code
 from ...domain.errors import DomainError
 from ...domain.status import DossierAction
 from ...extensions import db, limiter
@@ -44,9 +44,8 @@ _T = TypeVar("_T")
 
 
 def secret_key() -> bytes:
-    """The HMAC key of the receipts' look-up secrets: the app's ``SECRET_KEY`` (only the HMAC of a
-    secret is stored, docs/security.md)."""
-    return str(current_app.config["SECRET_KEY"]).encode()
+    """The HMAC key of the receipts' look-up secrets (docs/security.md)."""
+    return lookup_key(current_app.config)
 
 
 def lookup_limit() -> str:
