@@ -39,30 +39,55 @@ def _connect(url: str) -> tuple[Any, str]:
     return psycopg.connect(dsn, autocommit=True), QUERY.format(p="%s")
 
 
-def create_app() -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+def _answerer() -> Callable[[str, str], tuple[str, bytes]]:
+    """(code, typed secret) -> (status line, JSON body): the work every baseline does."""
     url = os.environ["BARE_DATABASE_URL"]
     key = os.environ.get("BARE_SECRET_KEY", "bench-secret-key").encode()
     held: dict[str, Any] = {}
+
+    def answer(raw_code: str, typed: str) -> tuple[str, bytes]:
+        if "conn" not in held:
+            held["conn"], held["query"] = _connect(url)
+        code = unquote(raw_code).strip().upper()
+        secret = SEPARATORS.sub("", typed).upper()
+        row = held["conn"].execute(held["query"], (code,)).fetchone()
+        digest = hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+        if row is None or not hmac.compare_digest(digest, row[1]):
+            return "404 Not Found", NOT_FOUND
+        return "200 OK", json.dumps({"status": row[2], "requested_datetime": str(row[3]),
+                                     "expected_datetime": str(row[4]),
+                                     "updated_datetime": str(row[5])}).encode()
+
+    return answer
+
+
+def create_app() -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    answer = _answerer()
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         if not path.startswith(PREFIX):
             start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
             return [b""]
-        if "conn" not in held:
-            held["conn"], held["query"] = _connect(url)
-        code = unquote(path[len(PREFIX):]).strip().upper()
         typed = (parse_qs(environ.get("QUERY_STRING") or "").get("secret") or [""])[0]
-        secret = SEPARATORS.sub("", typed).upper()
-        row = held["conn"].execute(held["query"], (code,)).fetchone()
-        digest = hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
-        if row is None or not hmac.compare_digest(digest, row[1]):
-            body, status = NOT_FOUND, "404 Not Found"
-        else:
-            body, status = json.dumps({"status": row[2], "requested_datetime": str(row[3]),
-                                       "expected_datetime": str(row[4]),
-                                       "updated_datetime": str(row[5])}).encode(), "200 OK"
+        status, body = answer(path[len(PREFIX):], typed)
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+
+    return app
+
+
+def create_flask_app() -> Any:
+    """The same work behind one bare Flask route (no extensions, no limiter): the framework's own
+    share, the baseline the look-up was first measured against (docs/benchmarks.md)."""
+    from flask import Flask, Response, request
+
+    answer = _answerer()
+    app = Flask("bare")
+
+    @app.get(PREFIX + "<code>")
+    def lookup(code: str) -> Response:
+        status, body = answer(code, request.args.get("secret", ""))
+        return Response(body, status=status, content_type="application/json")
 
     return app

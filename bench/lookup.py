@@ -13,6 +13,8 @@ else a bounded Python one) drives, in alternating rounds with the same codes:
 
 * the bare endpoint: bench/bare_app.py, a raw WSGI callable (no framework) doing the same
   indexed SELECT by code and the same HMAC check, in autocommit;
+* bench/bare_app.py's ``create_flask_app``: the same work behind one bare Flask route (the
+  framework's own share);
 * ``GET /api/v1/lookup/<code>?secret=`` — the JSON look-up (Open311 fields);
 * ``POST /lookup`` with code + secret — the verified HTML page (what the citizen sees after typing
   the secret on the page the receipt's QR opens);
@@ -115,15 +117,19 @@ def main() -> int:
                "ONESTOP_RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
                "ONESTOP_WORKERS": str(args.workers), "ONESTOP_LOOKUP_RATE_LIMIT": "100000000 per minute"}
     bare_env = {"BARE_DATABASE_URL": url, "BARE_SECRET_KEY": KEY}
-    res: dict[str, list[httpload.LoadResult]] = {"bare": [], "api": [], "page": [], "qr": []}
+    res: dict[str, list[httpload.LoadResult]] = {"bare": [], "flask": [], "api": [], "page": [], "qr": []}
     app_args = ["-c", os.path.join(ROOT, "gunicorn.conf.py"),
                 "--access-logfile", os.path.join(logs, "app.log")]
     bare_args = ["--access-logfile", os.path.join(logs, "bare.log")]
+    flask_args = ["--access-logfile", os.path.join(logs, "flask.log")]
     with httpload.Gunicorn("onestop:create_app()", app_env, workers=args.workers, args=app_args) as app, \
             httpload.Gunicorn("bench.bare_app:create_app()", bare_env, workers=args.workers,
-                              args=bare_args) as bare:
+                              args=bare_args) as bare, \
+            httpload.Gunicorn("bench.bare_app:create_flask_app()", bare_env, workers=args.workers,
+                              args=flask_args) as flask_bare:
         for _ in range(args.rounds):
             res["bare"].append(run(bare, bare_paths, seconds=args.seconds, total=args.requests))
+            res["flask"].append(run(flask_bare, bare_paths, seconds=args.seconds, total=args.requests))
             res["api"].append(run(app, api_paths, seconds=args.seconds, total=args.requests))
             res["page"].append(run(app, ["/lookup"], method="POST", bodies=page_bodies, headers=form,
                                    seconds=args.seconds, total=args.requests))
@@ -134,21 +140,25 @@ def main() -> int:
 
     bare_rps = med(res["bare"], "rps")
     bare_cpu = med(res["bare"], "cpu_ms")
+    flask_rps = med(res["flask"], "rps")
     rows = []
     for name, label in (("bare", "bare WSGI: same indexed SELECT + HMAC"),
+                        ("flask", "bare Flask route: the same work, no extensions"),
                         ("api", "GET /api/v1/lookup/<code>?secret="),
                         ("page", "POST /lookup (verified page)"),
                         ("qr", "GET /lookup?code= (the QR's page)")):
         rs = res[name]
         errors = sum(r.errors for r in rs)
         rows.append([label, f"{med(rs, 'rps'):,.0f}", f"{med(rs, 'p50_ms'):.1f}", f"{med(rs, 'p99_ms'):.1f}",
-                     f"{med(rs, 'rps') / bare_rps:.0%}" if bare_rps else "-", f"{med(rs, 'cpu_ms'):.2f}",
+                     f"{med(rs, 'rps') / bare_rps:.0%}" if bare_rps else "-",
+                     f"{med(rs, 'rps') / flask_rps:.0%}" if flask_rps else "-", f"{med(rs, 'cpu_ms'):.2f}",
                      f"{bare_cpu / med(rs, 'cpu_ms'):.0%}" if med(rs, "cpu_ms") else "-", str(errors)])
     engine = url.split(":", 1)[0]
     print(f"database: {engine}, {total:,} dossiers; gunicorn -w {args.workers} each, access log on, app in "
           f"production with Redis; load: {res['bare'][0].tool}, {args.rounds} alternating rounds (median); "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(httpload.table(rows, ["endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "CPU ms/req",
+    print(httpload.table(rows, ["endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "vs Flask bare",
+                                "CPU ms/req",
                                 "vs bare (CPU)", "errors"]))
     print("rounds (req/s): " + "; ".join(f"{name} " + " ".join(f"{r.rps:,.0f}" for r in rs)
                                          for name, rs in res.items()))
