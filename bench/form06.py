@@ -129,9 +129,9 @@ def build(url: str, n: int, log: Callable[[str], None]) -> Any:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
+    from onestop.demo.seed import seed_reference
     from onestop.extensions import db
     from onestop.models import Agency, Procedure
-    from onestop.demo.seed import seed_reference
 
     app = make_app(url)
     with app.app_context():
