@@ -257,3 +257,66 @@ def test_trend_months_in_one_statement_equal_each_month_measured_alone(session, 
     for (a, b), point in zip(spans, res.trend, strict=True):
         r = score_agency(session, commune, a, b, now=now)
         assert point == ix.trend_point(f"{a:%Y-%m}", r)
+
+
+def test_period_and_trend_months_in_one_statement_equal_the_two_statements(session, tmp_path):
+    # On PostgreSQL, when the trend's months tile the period (a quarter from January, a year), the
+    # period's facts and lists and every month's measures come from ONE statement, each file and sync
+    # row flagged before the period's moment and before its dossier's month's; it must equal
+    # file_facts of the period and file_measures_by_month, on random histories. On SQLite the two
+    # statements run (the function answers None).
+    import random
+
+    from onestop.models.dvcqg import DvcqgOutbox
+    from onestop.services.reporting import index766 as ix
+    from onestop.services.reporting.reports import measured_at
+
+    store = LocalStorage(tmp_path)
+    commune = agency(session, "000.00.31.H25")
+    clerk = user(session, "t_clerk")
+    now = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    later = (datetime(2026, 1, 30, 20, tzinfo=UTC), datetime(2026, 2, 27, tzinfo=UTC),
+             datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 3, 12, tzinfo=UTC))
+    # A January dossier synced only in February: synced for the quarter, not for January.
+    jan = receive(session, now=datetime(2026, 1, 12, 3, tzinfo=UTC), id_number="001090000001").dossier
+    session.add(DvcqgOutbox(dossier_id=jan.id, kind="event", version=999, state="sent", attempts=1,
+                            created_at=later[1], next_attempt_at=later[1], sent_at=later[1], last_error=""))
+    for seed in (1, 2, 3):
+        rng = random.Random(seed)
+        for i in range(14):
+            at = datetime(2026, 1 + rng.randrange(3), 1 + rng.randrange(27), rng.randrange(24), 0, tzinfo=UTC)
+            if at >= now:
+                continue
+            d = receive(session, now=at, id_number=f"00109{seed}{i:06d}").dossier
+            d.vneid_verified = rng.random() < 0.4
+            d.payment_channel = rng.choice((None, 1, 2))
+            if rng.random() < 0.7:
+                row = _scan(session, store, d, rng.choice((1, 2)), now=at)
+                files_svc.set_approval(session, row, actor=clerk, state=rng.choice((2, 2, 3)), now=at)
+                row.digitisation_state = rng.choice((1, 2, 3))
+                row.from_national_store = rng.random() < 0.3
+                row.uploaded_at = rng.choice((at, *later))
+            for _ in range(rng.randrange(3)):
+                sent = rng.random() < 0.7
+                sent_at = rng.choice((at, *later))
+                session.add(DvcqgOutbox(dossier_id=d.id, kind="event", version=rng.randrange(1000),
+                                        state="sent" if sent else "pending", attempts=1, created_at=at,
+                                        next_attempt_at=at, sent_at=sent_at if sent else None,
+                                        last_error=""))
+        session.flush()
+        spans = [(datetime(2026, m, 1).date(), datetime(2026, m, last).date())
+                 for m, last in ((1, 31), (2, 28), (3, 31))]
+        moments = [measured_at(commune, a, b, now) for a, b in spans]
+        start_m, as_of = measured_at(commune, datetime(2026, 1, 1).date(), datetime(2026, 3, 31).date(), now)
+        together = ix.file_facts_with_months(session, commune, start_m, as_of, moments, limit=5)
+        if session.get_bind().dialect.name != "postgresql":
+            assert together is None
+            return
+        assert together is not None
+        measures, lists = ix.file_facts(session, commune, start_m, as_of, limit=5)
+        assert together[0] == measures
+        assert together[1] == lists
+        assert together[2] == ix.file_measures_by_month(session, commune, moments)
+        # Months that do not tile the period (the trend reaches before it): the two statements.
+        assert ix.file_facts_with_months(session, commune, moments[1][0], as_of, moments) is None
+    assert sum(m["sync_rate"].numerator for m in together[2]) > 0

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from sqlalchemy import (
     join,
     literal,
     not_,
+    null,
     or_,
     select,
     text,
@@ -250,23 +252,31 @@ def file_measures_by_month(session: Session, agency: Agency, months: list[tuple[
     return out
 
 
-def _sum_columns(conds: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]) -> list[Any]:
+def _sum_columns(conds: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]], *,
+                 only: ColumnElement[bool] | None = None, prefix: str = "") -> list[Any]:
+    """The conditional sums of every measure; with ``only``, over the rows it holds (one trend month in
+    the period's statement), the columns named with ``prefix``."""
+    def count(cond: ColumnElement[bool] | None) -> Any:
+        cond = cond if only is None else (only if cond is None else and_(only, cond))
+        return func.count() if cond is None else func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
     # A denominator of every dossier is the row count, shared.
-    cols: list[Any] = [func.count().label("all")]
+    cols: list[Any] = [count(None).label(f"{prefix}all")]
     for name in FILE_MEASURES:
         den, num = conds[name]
         if name == "online_payment_rate":
-            cols.append(func.coalesce(func.sum(case((den, 1), else_=0)), 0).label(f"{name}_d"))
-            cols.append(func.coalesce(func.sum(case((and_(den, num), 1), else_=0)), 0).label(f"{name}_n"))
+            cols.append(count(den).label(f"{prefix}{name}_d"))
+            cols.append(count(and_(den, num)).label(f"{prefix}{name}_n"))
         else:
-            cols.append(func.coalesce(func.sum(case((num, 1), else_=0)), 0).label(f"{name}_n"))
+            cols.append(count(num).label(f"{prefix}{name}_n"))
     return cols
 
 
-def _measured(row: Mapping[str, Any]) -> dict[str, Measured]:
+def _measured(row: Mapping[str, Any], prefix: str = "") -> dict[str, Measured]:
     out: dict[str, Measured] = {}
     for name in FILE_MEASURES:
-        n, dn = int(row.get(f"{name}_n") or 0), int(row.get(f"{name}_d", row.get("all")) or 0)
+        n = int(row.get(f"{prefix}{name}_n") or 0)
+        dn = int(row.get(f"{prefix}{name}_d", row.get(f"{prefix}all")) or 0)
         out[name] = Measured(rate(n, dn), n, dn)
     return out
 
@@ -293,7 +303,8 @@ def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datet
         return file_measures(session, agency, start_m, as_of, by=by), {m: [] for m in FILE_MEASURES}
     source, population, conds, row = _joined(session, agency, start_m, as_of, by)
     if session.get_bind().dialect.name == "postgresql":
-        return _file_facts_aggregated(session, source, population, conds, row, limit)
+        one_pass = _file_facts_aggregated(session, source, population, conds, row, limit)
+        return one_pass[0], one_pass[1]
     count = len(FILE_MEASURES)
     flag_cols: list[Any] = [row.id.label("id"), row.code.label("code"), row.received_at.label("received_at")]
     for i, name in enumerate(FILE_MEASURES):
@@ -329,18 +340,71 @@ def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datet
 
 
 def _file_facts_aggregated(session: Session, source: Any, population: Any, conds: Any, row: Any,
-                           limit: int) -> tuple[dict[str, Measured], dict[str, list[str]]]:
+                           limit: int, extra: list[Any] | None = None
+                           ) -> tuple[dict[str, Measured], dict[str, list[str]], dict[str, Any]]:
     """PostgreSQL: the sums and each measure's oldest laggards as ordered, filtered ``array_agg`` sliced
     to ``limit`` — the plain one-row aggregate of ``file_measures`` with six more columns (materialising
     the flags for a second read cost more than the lists themselves; bench/index766.py)."""
-    cols: list[Any] = _sum_columns(conds)
+    cols: list[Any] = _sum_columns(conds) + (extra or [])
     for i, name in enumerate(FILE_MEASURES):
         den, num = conds[name]
         oldest_first = aggregate_order_by(row.code, row.received_at, row.id)
         codes = func.array_agg(oldest_first).filter(and_(den, not_(num)))
         cols.append(type_coerce(codes, ARRAY(String))[1:limit].label(f"l{i}"))
     got = dict(session.execute(select(*cols).select_from(source).where(population)).one()._mapping)
-    return _measured(got), {name: list(got[f"l{i}"] or []) for i, name in enumerate(FILE_MEASURES)}
+    return _measured(got), {name: list(got[f"l{i}"] or []) for i, name in enumerate(FILE_MEASURES)}, got
+
+
+def file_facts_with_months(session: Session, agency: Agency, start_m: datetime, as_of: datetime,
+                           months: list[tuple[datetime, datetime]], *, by: By = "desk", limit: int = 20
+                           ) -> tuple[dict[str, Measured], dict[str, list[str]],
+                                      list[dict[str, Measured]]] | None:
+    """``file_facts`` of the period and ``file_measures_by_month`` of ``months`` in ONE statement, on
+    PostgreSQL, when the months tile the period exactly (first month starting at ``start_m``, the last
+    measured as of ``as_of``, none empty): the same dossiers, so the population and the files and sync
+    facts are read once; each file or sync row is flagged before the period's moment and before its
+    dossier's month's moment. None otherwise (SQLite, or a trend reaching before the period), and the
+    caller runs the two statements."""
+    if (session.get_bind().dialect.name != "postgresql" or not months or months[0][0] != start_m
+            or months[-1][1] != as_of or any(a_m <= s_m for s_m, a_m in months)):
+        return None
+    _no_jit(session)
+    moment_type = Dossier.__table__.c.received_at.type
+    cols = [getattr(Dossier, c).label(c) for c in _POP_COLUMNS] + [
+        _month_case(months, [literal(i) for i in range(len(months))]).label("k"),
+        _month_case(months, [literal(a, type_=moment_type) for _, a in months]).label("as_of")]
+    pop = select(*cols).where(_population(agency, start_m, as_of, by)).cte("pop")
+    f, o = DossierFile, DvcqgOutbox
+    in_month = f.uploaded_at < pop.c.as_of
+    kinds = {"component": f.kind == "component", "result": f.kind == "result",
+             "reused": and_(f.kind == "component", f.digitisation_state.in_((2, 3))),
+             "national": f.from_national_store.is_(True)}
+    files = (select(f.dossier_id.label("dossier_id"),
+                    *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in kinds.items()),
+                    *(func.max(case((and_(in_month, cond), 1), else_=0)).label(f"{name}_m")
+                      for name, cond in kinds.items()))
+             .select_from(join(f, pop, pop.c.id == f.dossier_id))
+             .where(f.approval_state != 3, f.uploaded_at < as_of)
+             .group_by(f.dossier_id).subquery("ff"))
+    synced = (select(o.dossier_id.label("dossier_id"), func.min(o.sent_at).label("first_sent"))
+              .select_from(join(o, pop, pop.c.id == o.dossier_id))
+              .where(o.kind == "event", o.state == "sent", o.sent_at < as_of)
+              .group_by(o.dossier_id).subquery("sy"))
+    source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
+              .outerjoin(synced, synced.c.dossier_id == pop.c.id))
+    fee_ids = _fee_procedures(session)
+    conds = _conditions(as_of, fee_ids, pop.c, files, synced)
+    # The month's facts, named as ``_conditions`` reads a derived table's columns.
+    files_m = SimpleNamespace(c=SimpleNamespace(**{name: files.c[f"{name}_m"] for name in kinds}))
+    synced_m = SimpleNamespace(c=SimpleNamespace(dossier_id=case(
+        (synced.c.first_sent < pop.c.as_of, synced.c.dossier_id), else_=null())))
+    conds_m = _conditions(pop.c.as_of, fee_ids, pop.c, files_m, synced_m)
+    extra: list[Any] = []
+    for i in range(len(months)):
+        extra += _sum_columns(conds_m, only=pop.c.k == i, prefix=f"m{i}_")
+    measures, lists, got = _file_facts_aggregated(session, source, pop.c.id.is_not(None), conds, pop.c,
+                                                  limit, extra)
+    return measures, lists, [_measured(got, f"m{i}_") for i in range(len(months))]
 
 
 def pulling_down(session: Session, agency: Agency, start_m: datetime, as_of: datetime, measure: str, *,
@@ -459,7 +523,20 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
     start, end = parse_index_period(period)
     scope = check_by(by)
     start_m, as_of = measured_at(agency, start, end, now)
-    measures, lists = file_facts(session, agency, start_m, as_of, by=scope, limit=limit)
+    spans: list[tuple[date, date]] = []
+    moments: list[tuple[datetime, datetime]] = []
+    if trend:
+        # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
+        trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
+        trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
+        spans = _months(trend_start, trend_end)
+        moments = [measured_at(agency, m_start, m_end, now) for m_start, m_end in spans]
+    together = file_facts_with_months(session, agency, start_m, as_of, moments, by=scope, limit=limit)
+    if together is not None:
+        measures, lists, month_values = together
+    else:
+        measures, lists = file_facts(session, agency, start_m, as_of, by=scope, limit=limit)
+        month_values = file_measures_by_month(session, agency, moments, by=scope) if moments else []
     report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope,
                           file_values=measures)
     own = [c for c in report.criteria if c.rule_set == "766"]
@@ -472,16 +549,8 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
     sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)
                  for c in indicators if c.criterion.measure == "sync_rate"), None)
     months: list[dict[str, Any]] = []
-    if trend:
-        # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
-        trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
-        trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
-        spans = _months(trend_start, trend_end)
-        moments = [measured_at(agency, m_start, m_end, now) for m_start, m_end in spans]
-        values = file_measures_by_month(session, agency, moments, by=scope)
-        for (m_start, m_end), month_values in zip(spans, values, strict=True):
-            r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope,
-                             file_values=month_values)
-            months.append(trend_point(f"{m_start:%Y-%m}", r))
+    for (m_start, m_end), values in zip(spans, month_values, strict=True):
+        r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope, file_values=values)
+        months.append(trend_point(f"{m_start:%Y-%m}", r))
     return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
                     comparison=compare(indicators, published, sync), trend=months)
