@@ -11,7 +11,8 @@ of received dossiers (a tenth of them reused), result files for half of the fini
 (outbox 'sent') for 70 %, VNeID for a third, online payment for a quarter. Times
 ``index766(province, "2026-Q1", now=02/03/2026)`` — every indicator with its points, the dossiers
 pulling each down and the what-if, as of now for the running quarter — without and with the monthly
-trend (three more months scored, their file measures in one grouped statement). Results:
+trend (three more months scored; on PostgreSQL their file measures are columns of the period's own
+file statement, ``index766.file_facts_with_months``). Results:
 docs/benchmarks.md "## 766 index".
 """
 from __future__ import annotations
