@@ -82,8 +82,9 @@ def test_clerk_receives_a_dossier_with_the_keyboard_prints_the_receipt_and_trans
     page.keyboard.press("Tab")   # fee payment: none online (default)
     boxes = page.locator("#checklist input[type=checkbox]")
     for _i in range(boxes.count()):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")   # the component's box …
         page.keyboard.press("Space")
+        page.keyboard.press("Tab")   # … then its scan, left empty (this dossier is on paper)
     assert boxes.evaluate_all("els => els.every(e => e.checked)")
     assert unlabelled_fields(page) == []  # the checklist built by script is labelled too
     shot(page, "1-reception", "02-form-filled")
