@@ -78,7 +78,8 @@ def generate(n: int, agency_ids: list[int], procs: list[tuple[int, int]], seed: 
         ag = agency_ids[rng.randrange(len(agency_ids))]
         received = start + timedelta(seconds=rng.randrange(span))
         # Office hours, local 07:30–17:00 (UTC 00:30–10:00), approximately.
-        received = received.replace(hour=rng.randrange(1, 10), minute=rng.randrange(60), second=0, microsecond=0)
+        received = received.replace(hour=rng.randrange(1, 10), minute=rng.randrange(60), second=0,
+                                    microsecond=0)
         if received > NOW:
             received = NOW - timedelta(hours=1)
         due = (received + timedelta(days=max(0, limit_days) * 7 // 5 + 1)).replace(hour=10, minute=0)
@@ -141,7 +142,8 @@ def build(url: str, n: int, log: Callable[[str], None]) -> Any:
         db.session.commit()
         receivers = [a for (a,) in db.session.execute(
             select(Agency.id).where(Agency.kind.in_(("commune_service_centre", "service_centre"))))]
-        procs = [(pid, int(lv)) for pid, lv in db.session.execute(select(Procedure.id, Procedure.limit_value))]
+        procs = [(pid, int(lv)) for pid,
+                 lv in db.session.execute(select(Procedure.id, Procedure.limit_value))]
         sqlite = db.engine.dialect.name == "sqlite"
         db.session.commit()  # release the session's (write-locking, on SQLite) transaction
         raw = db.engine.raw_connection()
@@ -163,9 +165,11 @@ def build(url: str, n: int, log: Callable[[str], None]) -> Any:
                         cur.executemany(ins, batch)
                         batch.clear()
                 cur.executemany(ins, batch)
-                cur.executemany("INSERT INTO pause_intervals (dossier_id, kind, reason, items, started_at, ended_at)"
+                cur.executemany(
+                    "INSERT INTO pause_intervals (dossier_id, kind, reason, items, started_at, ended_at)"
                                 " VALUES (?, 'supplement', '', '[]', ?, ?)", pauses)
-                cur.executemany("INSERT INTO dossier_events (dossier_id, seq, at, action, from_status, to_status,"
+                cur.executemany(
+                    "INSERT INTO dossier_events (dossier_id, seq, at, action, from_status, to_status,"
                                 " note, public, payload) VALUES (?, ?, ?, ?, ?, ?, '', 1, ?)", events)
                 cur.execute("COMMIT")
                 cur.execute("ANALYZE")
@@ -181,7 +185,8 @@ def build(url: str, n: int, log: Callable[[str], None]) -> Any:
                               "FROM STDIN") as cp:
                     for p in pauses:
                         cp.write_row((p[0], "supplement", "", "[]", p[1], p[2]))
-                with cur.copy("COPY dossier_events (dossier_id, seq, at, action, from_status, to_status, note,"
+                with cur.copy(
+                    "COPY dossier_events (dossier_id, seq, at, action, from_status, to_status, note,"
                               " public, payload) FROM STDIN") as cp:
                     for e in events:
                         cp.write_row((*e[:6], "", True, e[6]))
@@ -204,7 +209,8 @@ def _pause_rows(row: dict[str, Any], pause: tuple[Any, ...], pauses: list[tuple[
     pauses.append((row["id"], _ts(ps, sqlite), _ts(pe, sqlite)))
     if pe is not None:
         payload = json.dumps({"old_due_at": old_due.isoformat(), "due_at": new_due.isoformat()})
-        events.append((row["id"], 1, _ts(pe, sqlite), "provide_supplement", "awaiting_supplement", "processing",
+        events.append(
+            (row["id"], 1, _ts(pe, sqlite), "provide_supplement", "awaiting_supplement", "processing",
                        payload))
 
 
@@ -246,12 +252,12 @@ def measure(app: Any, repeat: int, log: Callable[[str], None],
         for label, who, (start, end) in (CASES[c] for c in cases):
             ag = root if who == "root" else commune
 
-            def run_form06() -> Any:
+            def run_form06(ag: Agency = ag, start: datetime = start, end: datetime = end) -> Any:
                 r = reports.form06(s, ag, start, end, now=NOW)
                 s.rollback()
                 return r
 
-            def run_bare() -> Any:
+            def run_bare(ag: Agency = ag, start: datetime = start, end: datetime = end) -> Any:
                 r = s.execute(reports.bare_aggregate_query(s, ag, start, end)).all()
                 s.rollback()
                 return r
@@ -265,7 +271,8 @@ def measure(app: Any, repeat: int, log: Callable[[str], None],
             assert report.identity_errors() == [], report.identity_errors()
             assert sum(n for _f, n in bare) == report.totals.received_total
             rec = {"case": label, "dossiers": total, "counted": report.totals.received_total,
-                   "form06_first": f_first, "form06_median": f_med, "bare_first": b_first, "bare_median": b_med,
+                   "form06_first": f_first, "form06_median": f_med, "bare_first": b_first,
+                   "bare_median": b_med,
                    "ratio": f_med / b_med if b_med else float("nan")}
             out.append(rec)
             log(f"  {label:<22} counted {rec['counted']:>8,}  form06 median {f_med * 1000:7.1f} ms "
@@ -293,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {cpu_model()}, {os.cpu_count()} cores")
+    log(f"Form 06 benchmark: N={args.n:,}, {platform.python_version()}, {cpu_model()}, "
+        f"{os.cpu_count()} cores")
     if args.url:
         log(f"[{args.url.split(':', 1)[0]}] existing database")
         measure(make_app(args.url), args.repeat, log, cases)

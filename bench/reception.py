@@ -6,7 +6,7 @@ Two measurements per engine, on a fresh migrated database holding the reference 
 
 * **api**: ``POST /api/v1/dossiers`` (bearer token, JSON) through gunicorn with 2 worker
   processes, driven over loopback by wrk (or the bounded Python generator) — the whole web
-  path: auth, parsing, ``services.dossiers.actions.receive_dossier``, code allocation, commit.
+  path: auth, parsing, ``services.dossiers.reception.receive_dossier``, code allocation, commit.
 * **service**: 2 worker processes calling ``receive_dossier`` + commit directly, N in total —
   the ceiling without HTTP.
 

@@ -80,7 +80,8 @@ def receive(
     actor = user(session, clerk)
     data = ReceptionInput(
         procedure_code=procedure_code,
-        applicant=Applicant(name=kw.pop("name", "Nguyễn Văn An"), id_number=kw.pop("id_number", "001090012345"),
+        applicant=Applicant(
+            name=kw.pop("name", "Nguyễn Văn An"), id_number=kw.pop("id_number", "001090012345"),
                             phone=kw.pop("phone", "0912345678"), email=kw.pop("email", ""),
                             address=kw.pop("address", "Xóm Mới, xã Tân Lạc")),
         channel=channel, outcome=outcome, **kw,

@@ -16,20 +16,26 @@ POPULATION_DB = "CSDLQGDC"
 
 FORMULAS: dict[str, str] = {
     "sync_rate": "Hồ sơ đã đồng bộ lên Cổng DVCQG / hồ sơ tiếp nhận trong kỳ",
-    "online_payment_rate": "Hồ sơ thanh toán trực tuyến (DuocThanhToanTrucTuyen 1 hoặc 2) / hồ sơ của thủ tục có phí, "
+    "online_payment_rate": "Hồ sơ thanh toán trực tuyến (DuocThanhToanTrucTuyen 1 hoặc 2) / hồ sơ của thủ "
+                           "tục có phí, "
                            "lệ phí",
-    "digitisation_rate": "Hồ sơ có thành phần đã số hóa (và có tệp kết quả nếu đã có kết quả) / hồ sơ tiếp nhận",
+    "digitisation_rate": "Hồ sơ có thành phần đã số hóa (và có tệp kết quả nếu đã có kết quả) / hồ sơ tiếp "
+                         "nhận",
     "reuse_rate": "Hồ sơ có thành phần tái sử dụng (trạng thái số hóa 2 hoặc 3) / hồ sơ tiếp nhận",
-    "national_store_rate": "Hồ sơ có giấy tờ lấy từ kho dữ liệu của công dân trên Cổng DVCQG / hồ sơ tiếp nhận",
-    "identity_rate": "Hồ sơ xác thực VNeID, có giấy tờ từ kho quốc gia hoặc tra CSDL dân cư / hồ sơ tiếp nhận",
+    "national_store_rate": "Hồ sơ có giấy tờ lấy từ kho dữ liệu của công dân trên Cổng DVCQG / hồ sơ tiếp "
+                           "nhận",
+    "identity_rate": ("Hồ sơ xác thực VNeID, có giấy tờ từ kho quốc gia hoặc tra CSDL dân cư / hồ sơ "
+                      "tiếp nhận"),
     "complaint_handled_rate": "Phản ánh, kiến nghị trả lời đúng hạn / phản ánh, kiến nghị đến hạn",
-    "on_time_rate": "Hồ sơ đúng hạn (đã xong đúng hạn + đang giải quyết trong hạn) / hồ sơ phải giải quyết (mẫu 06)",
+    "on_time_rate": "Hồ sơ đúng hạn (đã xong đúng hạn + đang giải quyết trong hạn) / hồ sơ phải giải quyết "
+                    "(mẫu 06)",
     "satisfaction_rate": "100% − % hồ sơ quá hạn − % hồ sơ bị phản ánh hoặc đánh giá không hài lòng",
     "online_dossier_rate": "Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận trong kỳ",
 }
 
 EXTRA_RULES_766: tuple[ScoringRule, ...] = (
-    ScoringRule(criterion="766.1.4", measure="sync_rate", max_points=_D(2), kind="proportional", threshold=_D(1),
+    ScoringRule(
+        criterion="766.1.4", measure="sync_rate", max_points=_D(2), kind="proportional", threshold=_D(1),
                 title="Tỷ lệ đồng bộ hồ sơ lên Cổng DVCQG",
                 source="QĐ 766/QĐ-TTg, chỉ số 1.4 (điểm tối đa: giả định, cần đối chiếu)"),
     ScoringRule(criterion="766.3.6", measure="online_payment_rate", max_points=_D(2), kind="proportional",

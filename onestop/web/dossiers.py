@@ -13,7 +13,7 @@ Choices (documented for reviewers):
   reveal that a dossier exists.
 * Reprinting the receipt (form 01): only a hash of the lookup secret is stored, so a
   reprint cannot show the old secret; it offers "cấp lại mã tra cứu" (POST →
-  services.dossiers.actions.reissue_secret), which invalidates the old one and RENDERS the receipt
+  services.dossiers.reception.reissue_secret), which invalidates the old one and RENDERS the receipt
   with the new one as the POST's own answer (no-store): the secret never travels in the
   session cookie, which is signed but not encrypted (docs/security.md, "Accountability").
 * Irreversible actions (finish, stop, withdraw, return) are confirmed: the dossier page's

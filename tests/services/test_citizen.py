@@ -63,7 +63,8 @@ def test_complaint_lifecycle_open_overdue_answered(session):
         answer_feedback(session, fb.id, answer="x", actor=user(session, "t_officer_other"), now=after_due)
     with pytest.raises(ValidationFailed):
         answer_feedback(session, fb.id, answer="   ", actor=head, now=after_due)
-    answer_feedback(session, fb.id, answer="Đã xử lý, xin lỗi ông/bà.", upheld=True, actor=head, now=after_due)
+    answer_feedback(session, fb.id, answer="Đã xử lý, xin lỗi ông/bà.", upheld=True, actor=head,
+                    now=after_due)
     assert fb.status == "answered" and fb.answered_at == after_due and fb.answered_by_id == head.id
     with pytest.raises(Conflict):
         answer_feedback(session, fb.id, answer="again", upheld=False, actor=head, now=after_due)
@@ -108,7 +109,8 @@ def test_satisfaction_figures_count_ratings_and_complaints_in_the_subtree(sessio
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
     commune = agency(session, "000.00.31.H25")  # UBND xã Tân Lạc: its subtree holds the desk
     f = satisfaction_figures(session, commune, start, end)
-    assert (f.ratings, f.satisfied, f.dissatisfied, f.complaints, f.feedback, f.feedback_open) == (2, 1, 1, 1, 2, 2)
+    got = (f.ratings, f.satisfied, f.dissatisfied, f.complaints, f.feedback, f.feedback_open)
+    assert got == (2, 1, 1, 1, 2, 2)
     other = satisfaction_figures(session, agency(session, "000.00.32.H25"), start, end)
     assert (other.ratings, other.complaints) == (0, 0)
     assert satisfaction_figures(session, commune, end, datetime(2026, 5, 1, tzinfo=UTC)).ratings == 0
@@ -119,7 +121,8 @@ def test_scheduler_flags_a_complaint_only_after_its_15th_working_day(session):
 
     d = receive(session, now=THU).dossier
     fb = register_feedback(session, d, content="Chậm", now=THU)
-    assert scan_feedback(session, datetime(2026, 3, 12, 10, 0, tzinfo=UTC))["flagged"] == 0  # 17:00 on the day
+    # 17:00 on the day
+    assert scan_feedback(session, datetime(2026, 3, 12, 10, 0, tzinfo=UTC))["flagged"] == 0
     assert scan_feedback(session, datetime(2026, 3, 12, 10, 1, tzinfo=UTC))["flagged"] == 1
     session.refresh(fb)
     assert fb.overdue_flagged_at == datetime(2026, 3, 12, 10, 1, tzinfo=UTC)
@@ -166,7 +169,8 @@ def test_complaint_numbers_do_not_run_out_after_9999(session):
     d = receive(session, now=MONDAY).dossier
     first = register_feedback(session, d, content="Một", now=MONDAY)
     assert first.code == "PAKN-260302-0001"
-    session.add(Feedback(code="PAKN-260302-9999", dossier_id=d.id, agency_id=first.agency_id, kind="complaint",
+    session.add(
+        Feedback(code="PAKN-260302-9999", dossier_id=d.id, agency_id=first.agency_id, kind="complaint",
                          content="x", status="open", created_at=MONDAY, due_at=first.due_at))
     session.flush()
     other = receive(session, now=MONDAY).dossier

@@ -57,7 +57,8 @@ def test_median_and_p90_match_the_reference_on_both_methods(session):
     assert med == percentile_cont(days, 0.5) and p90 == percentile_cont(days, 0.9)
     if session.get_bind().dialect.name == "postgresql":
         # percentile_cont and the window-function path (what SQLite runs) give the same answer.
-        assert compute_estimates(session, now, method="window") == compute_estimates(session, now, method="pg")
+        assert compute_estimates(session, now, method="window") == compute_estimates(session, now,
+                                                                                     method="pg")
 
 
 def test_fewer_than_ten_cases_show_nothing_and_old_results_leave_the_window(session):

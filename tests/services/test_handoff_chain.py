@@ -44,7 +44,8 @@ def test_three_agency_chain_with_per_leg_deadlines_and_results(session):
     assert d.status == "returned"
     assert [lg.result for lg in d.legs] == ["early", "on_time", "late"]
     assert [e.action for e in d.events] == [
-        "receive", "transfer", "hand_off", "acknowledge", "hand_off", "acknowledge", "complete", "return_result"]
+        "receive", "transfer", "hand_off", "acknowledge", "hand_off", "acknowledge", "complete",
+        "return_result"]
 
 
 def test_hand_back_returns_to_the_sender(session):

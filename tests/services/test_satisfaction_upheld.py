@@ -49,7 +49,8 @@ def test_a_rejected_complaint_does_not_make_a_dossier_dissatisfied_an_upheld_one
     for d, upheld in ((d_rejected, False), (d_upheld, True)):
         fb = register_feedback(session, d, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))
         answer_feedback(session, fb.id, answer="Đã xem xét.", upheld=upheld, actor=head, now=answered)
-    register_feedback(session, d_open, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))  # undecided
+    # undecided
+    register_feedback(session, d_open, content="Chậm", kind="complaint", now=hanoi(2026, 11, 6, 10))
     score = score_agency(session, commune, *_november(), now=NOW, tz=TZ)
     assert score.counts.unhappy == 1
     sat = next(c for c in score.criteria if c.criterion == "766.5.4")
@@ -57,7 +58,8 @@ def test_a_rejected_complaint_does_not_make_a_dossier_dissatisfied_an_upheld_one
     (pub,) = transparency_figures(session, [commune], *period_bounds(*_november(), TZ), now=NOW)
     assert pub.satisfaction_rate == sat.measured
     start, end = period_bounds(*_november(), TZ)
-    assert subtree_counts(session, commune, start, min(end, NOW), TZ).unhappy == 1  # the nightly metrics' count
+    # the nightly metrics' count
+    assert subtree_counts(session, commune, start, min(end, NOW), TZ).unhappy == 1
     # Decided later than the moment: not yet upheld as of that moment.
     before = score_agency(session, commune, *_november(), now=answered, tz=TZ)
     assert before.counts.unhappy == 0
@@ -77,6 +79,7 @@ def test_answering_a_complaint_requires_the_upheld_decision_and_audits_it(sessio
     log = session.scalars(select(AuditLog).where(AuditLog.action == "feedback.answer")).one()
     assert log.actor_id == head.id and log.target == fb.code and log.details["upheld"] is True
     # A suggestion has nothing to uphold: the decision stays empty whatever is sent.
-    sug = register_feedback(session, d, content="Nên có chỗ gửi xe", kind="suggestion", now=hanoi(2026, 11, 6, 11))
+    sug = register_feedback(session, d, content="Nên có chỗ gửi xe", kind="suggestion",
+                            now=hanoi(2026, 11, 6, 11))
     answer_feedback(session, sug.id, answer="Cảm ơn.", upheld=True, actor=head, now=hanoi(2026, 11, 7, 9))
     assert sug.status == "answered" and sug.upheld is None

@@ -44,7 +44,8 @@ def _all_timings(session, d: Dossier, secret: str, now: datetime) -> dict[str, s
 
 def _received(session, when: datetime, code: str = "1.004884") -> tuple[Dossier, str]:
     r = receive(session, now=when, procedure_code=code)
-    apply_action(session, r.dossier, "transfer", actor=user(session, "t_clerk"), now=when + timedelta(minutes=5))
+    apply_action(session, r.dossier, "transfer", actor=user(session, "t_clerk"),
+                 now=when + timedelta(minutes=5))
     return r.dossier, r.secret
 
 
@@ -108,12 +109,14 @@ def _not_late_in_form06_and_766(session) -> None:
     report = reports.form06(session, agency(session, COMMUNE), *MARCH, now=hanoi(2026, 4, 2, 9))
     assert report.totals.resolved_total == 1 and report.totals.resolved_late == 0
     on_time = next(c for c in scores.score_agency(session, agency(session, COMMUNE), *MARCH,
-                                                   now=hanoi(2026, 4, 2, 9)).criteria if c.measure == "on_time_rate")
+                                                   now=hanoi(2026, 4, 2, 9)).criteria
+                   if c.measure == "on_time_rate")
     assert (on_time.numerator, on_time.denominator) == (1, 1)
 
 
 def _due_change(session, d: Dossier, action: str) -> dict[str, object]:
-    ev = session.scalar(select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.action == action))
+    ev = session.scalar(
+        select(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.action == action))
     assert ev is not None
     return dict(ev.payload)
 
@@ -143,7 +146,8 @@ def test_a_payment_pause_ended_by_withdrawal_is_not_late(session):
                  AssignInput(officer_id=user(session, "t_officer").id),
                  actor=user(session, "t_head"), now=hanoi(2026, 3, 2, 10))
     apply_action(session, d, "request_payment",
-                 PaymentRequestInput(reason="Lệ phí"), actor=user(session, "t_officer"), now=hanoi(2026, 3, 3, 9))
+                 PaymentRequestInput(reason="Lệ phí"), actor=user(session, "t_officer"),
+                 now=hanoi(2026, 3, 3, 9))
     apply_action(session, d, "withdraw",
                  WithdrawInput(reason="Công dân rút hồ sơ"),
                  actor=user(session, "t_clerk"), now=hanoi(2026, 3, 20, 9))

@@ -38,7 +38,8 @@ from tests.times import hanoi
 COMMUNE = "000.01.31.H25"
 OPEN = [DossierStatus.RECEIVED, DossierStatus.PROCESSING, DossierStatus.AWAITING_SUPPLEMENT,
         DossierStatus.AWAITING_PAYMENT]
-FINISHED = [DossierStatus.STOPPED, DossierStatus.WITHDRAWN, DossierStatus.RESULT_READY, DossierStatus.RETURNED]
+FINISHED = [DossierStatus.STOPPED, DossierStatus.WITHDRAWN, DossierStatus.RESULT_READY,
+            DossierStatus.RETURNED]
 
 NOWS = [
     hanoi(2026, 3, 11, 10),        # a Wednesday morning
@@ -58,9 +59,11 @@ def _near(rng: random.Random, base: datetime) -> datetime:
         return base + timedelta(seconds=rng.choice([-1, 1]))
     day = (base + timedelta(days=rng.randint(-6, 6))).date()
     if roll < 0.55:  # local midnight ± a minute
-        return datetime(day.year, day.month, day.day, 17, 0, tzinfo=UTC) + timedelta(minutes=rng.choice([-1, 0, 1]))
+        return datetime(day.year, day.month, day.day, 17, 0,
+                        tzinfo=UTC) + timedelta(minutes=rng.choice([-1, 0, 1]))
     if roll < 0.7:  # local closing 17:00 = 10:00 UTC
-        return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC) + timedelta(minutes=rng.choice([-1, 0, 1]))
+        return datetime(day.year, day.month, day.day, 10, 0,
+                        tzinfo=UTC) + timedelta(minutes=rng.choice([-1, 0, 1]))
     return base + timedelta(minutes=rng.randint(-6 * 24 * 60, 6 * 24 * 60))
 
 
@@ -89,7 +92,8 @@ def _random_dossiers(session, rng: random.Random, now: datetime, n: int) -> None
         for _ in range(rng.choice([0, 1, 1, 2])):
             p_start = _near(rng, due if rng.random() < 0.6 else now)
             p_start = max(p_start, start)
-            closed = finished or status not in (DossierStatus.AWAITING_SUPPLEMENT, DossierStatus.AWAITING_PAYMENT) \
+            closed = finished or status not in (DossierStatus.AWAITING_SUPPLEMENT,
+                                                DossierStatus.AWAITING_PAYMENT) \
                 or rng.random() < 0.3
             end = None
             if closed:
@@ -169,6 +173,7 @@ def test_sql_and_python_timing_agree_on_random_dossiers(session, now):
     expected_soon = {r.id for r in rows if r.sql == Timing.DUE_SOON.value}
     assert scanning.flag_overdue_dossiers(session, now) == len(expected_overdue)
     assert scanning.flag_due_soon_dossiers(session, now) == len(expected_soon)
-    flagged = session.execute(select(Dossier.id, Dossier.overdue_flagged_at, Dossier.due_soon_flagged_at)).all()
+    flagged = session.execute(
+        select(Dossier.id, Dossier.overdue_flagged_at, Dossier.due_soon_flagged_at)).all()
     assert {i for i, o, _s in flagged if o is not None} == expected_overdue
     assert {i for i, _o, s in flagged if s is not None} == expected_soon

@@ -121,10 +121,12 @@ def test_every_action_with_data_from_the_api(client, session):
         (police, "acknowledge", hanoi(2026, 3, 2, 15), {}),
         (police, "hand_back", hanoi(2026, 3, 3, 9), {}),
         (officer, "acknowledge", hanoi(2026, 3, 3, 10), {}),
-        (officer, "request_supplement", hanoi(2026, 3, 3, 11), {"reason": "Thiếu", "missing_items": ["Bản sao"]}),
+        (officer, "request_supplement", hanoi(2026, 3, 3, 11),
+         {"reason": "Thiếu", "missing_items": ["Bản sao"]}),
         (clerk, "provide_supplement", hanoi(2026, 3, 4, 9), {}),
         (officer, "apologise", hanoi(2026, 3, 4, 10), {"reason": "Chờ xác minh", "new_due_at": "2026-03-31"}),
-        (officer, "complete", hanoi(2026, 3, 5, 10), {"result": "Giấy khai sinh", "reason": "Không cần bước BHXH"}),
+        (officer, "complete", hanoi(2026, 3, 5, 10),
+         {"result": "Giấy khai sinh", "reason": "Không cần bước BHXH"}),
         (clerk, "return_result", hanoi(2026, 3, 5, 15), {"method": "online", "receiver": "Nguyễn Văn An"}),
     ]
     for headers, action, now, body in steps:

@@ -31,7 +31,8 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fixed_clock():
-    with patch("onestop.web.admin.utcnow", return_value=NOW), patch("onestop.web.api.utcnow", return_value=NOW):
+    with patch("onestop.web.admin.utcnow", return_value=NOW), patch("onestop.web.api.utcnow",
+                                                                    return_value=NOW):
         yield
 
 
@@ -48,7 +49,8 @@ def test_admin_screens_are_forbidden_to_other_roles(auth, client, session, usern
     auth.login(username)
     for url in PAGES:
         assert client.get(url).status_code == 403, url
-    assert client.post("/admin/calendar", data={"on_date": "2026-03-04", "working": "0", "note": "x"}).status_code == 403
+    assert client.post("/admin/calendar",
+                       data={"on_date": "2026-03-04", "working": "0", "note": "x"}).status_code == 403
     assert session.scalar(select(func.count()).select_from(CalendarExceptionRow)) == 0
 
 
@@ -83,7 +85,8 @@ def test_create_agency_places_it_in_the_tree_and_is_audited(auth, client, sessio
 
 def test_create_agency_with_bad_fields_shows_vietnamese_messages(auth, client, session):
     auth.login("t_admin")
-    r = client.post("/admin/agencies", data={"identifier": "abc", "name": "", "level": "unit", "kind": "other",
+    r = client.post("/admin/agencies",
+                    data={"identifier": "abc", "name": "", "level": "unit", "kind": "other",
                                              "parent": "", "office_hours": "sáng", "valid_from": ""})
     assert r.status_code == 422
     html = r.get_data(as_text=True)
@@ -172,7 +175,8 @@ def test_reset_password_and_deactivate(auth, client, session):
     assert client.post(f"/admin/users/{u.id}/active", data={"active": "0"}).status_code == 303
     session.expire_all()
     assert not user(session, "t_officer2").active
-    assert {a.action for a in session.scalars(select(AuditLog)).all()} >= {"user.reset_password", "user.deactivate"}
+    assert {a.action for a in session.scalars(select(AuditLog)).all()} >= {"user.reset_password",
+                                                                           "user.deactivate"}
 
 
 def test_admin_cannot_lock_themself_out(auth, client, session):

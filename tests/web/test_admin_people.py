@@ -74,9 +74,11 @@ def test_audit_log_filters_pages_and_labels(auth, client, session):
     by_code = client.get("/admin/audit?dossier=000.01.31.H25-260301-0007").get_data(as_text=True)
     assert "Cấp lại mã tra cứu" in by_code and "1 dòng" in by_code and "t_clerk" in by_code
     # Local days, dd/mm/yyyy: the 00:30 entry of 28/02 belongs to 28/02, not 27/02.
-    assert "1 dòng" in client.get("/admin/audit?date_from=28/02/2026&date_to=28/02/2026&actor=t_clerk").get_data(
+    assert "1 dòng" in client.get(
+        "/admin/audit?date_from=28/02/2026&date_to=28/02/2026&actor=t_clerk").get_data(
         as_text=True)
-    assert "0 dòng" in client.get("/admin/audit?date_from=27/02/2026&date_to=27/02/2026&actor=t_clerk").get_data(
+    assert "0 dòng" in client.get(
+        "/admin/audit?date_from=27/02/2026&date_to=27/02/2026&actor=t_clerk").get_data(
         as_text=True)
     r = client.get("/admin/audit?date_from=05/03/2026&date_to=01/03/2026")
     assert r.status_code == 422 and "Ngày kết thúc phải sau ngày bắt đầu." in r.get_data(as_text=True)

@@ -73,7 +73,8 @@ def test_bad_fields_answer_422_with_a_message_per_field_and_write_nothing(client
     assert {"channel", "applicant.name", "applicant.extra"} <= set(err["fields"])
     r = client.post("/api/v1/dossiers", headers=h, json={
         "procedure_code": "9.999999", "applicant": {"name": "An", "id_number": "123", "phone": "12"}})
-    assert set(r.get_json()["error"]["fields"]) >= {"procedure_code", "applicant.id_number", "applicant.phone"}
+    assert set(r.get_json()["error"]["fields"]) >= {"procedure_code", "applicant.id_number",
+                                                    "applicant.phone"}
     assert session.scalar(select(func.count()).select_from(Dossier)) == 0
 
 
@@ -152,7 +153,8 @@ def test_stale_version_is_409_conflict_and_changes_nothing(client, session, at_m
     d = receive(session, now=MONDAY).dossier
     session.commit()
     clerk = token(session, "t_clerk")
-    r = client.post(f"/api/v1/dossiers/{d.code}/actions/transfer", headers=clerk, json={"version": d.version + 5})
+    r = client.post(f"/api/v1/dossiers/{d.code}/actions/transfer", headers=clerk,
+                    json={"version": d.version + 5})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
     session.expire_all()
     assert d.status == "received"

@@ -72,8 +72,10 @@ def test_the_same_key_with_another_body_is_refused(client, session, at_monday) -
 
 
 def test_keys_belong_to_one_user(client, session, at_monday) -> None:  # type: ignore[no-untyped-def]
-    a = client.post("/api/v1/dossiers", headers={**token(session, "t_clerk"), "Idempotency-Key": "same"}, json=BODY)
-    b = client.post("/api/v1/dossiers", headers={**token(session, "t_clerk_other"), "Idempotency-Key": "same"},
+    a = client.post("/api/v1/dossiers",
+                    headers={**token(session, "t_clerk"), "Idempotency-Key": "same"}, json=BODY)
+    b = client.post("/api/v1/dossiers",
+                    headers={**token(session, "t_clerk_other"), "Idempotency-Key": "same"},
                     json=BODY)
     assert a.status_code == b.status_code == 201, b.get_json()
     assert a.get_json()["code"] != b.get_json()["code"]
@@ -99,7 +101,8 @@ def test_a_malformed_key_is_a_400(client, session, at_monday, key: str) -> None:
 
 def test_the_stored_answer_keeps_neither_the_key_nor_the_secret_in_clear(client, session, at_monday) -> None:  # type: ignore[no-untyped-def]
     key = "secret-bearing-key-42"
-    r = client.post("/api/v1/dossiers", headers={**token(session, "t_clerk"), "Idempotency-Key": key}, json=BODY)
+    r = client.post("/api/v1/dossiers",
+                    headers={**token(session, "t_clerk"), "Idempotency-Key": key}, json=BODY)
     secret = r.get_json()["secret"]
     row = session.scalar(select(IdempotencyKey))
     assert row is not None and row.status_code == 201

@@ -38,7 +38,8 @@ def act(client: Any, session: Any, code: str, action: str, now: datetime = MONDA
     session.expire_all()
     version = data.pop("version", None) or get(session, code).version
     with at(now):
-        return client.post(f"/dossiers/{code}/actions/{action}", data={"version": version, "confirmed": "1", **data})
+        return client.post(f"/dossiers/{code}/actions/{action}",
+                           data={"version": version, "confirmed": "1", **data})
 
 
 def received(session: Any, **kw: Any) -> str:
@@ -60,7 +61,8 @@ def test_supplement_at_reception_then_receive(auth, client, session):
     auth.login("t_clerk")
     with patch("onestop.web.reception.utcnow", return_value=MONDAY):
         r = client.post("/reception/new", data={
-            "procedure": "1.004884", "applicant_name": "Trần Văn Cường", "applicant_id_number": "001190012345",
+            "procedure": "1.004884", "applicant_name": "Trần Văn Cường",
+            "applicant_id_number": "001190012345",
             "applicant_phone": "0987654321", "outcome": "request_supplement",
             "missing_items": "Bản sao giấy khai sinh\nẢnh 4x6", "reason": "Thiếu giấy tờ theo danh mục"})
     assert r.status_code == 303 and r.headers["Location"].endswith("/print/02")
@@ -145,7 +147,8 @@ def test_supplement_restart_regime_counts_the_limit_afresh(auth, client, session
 def test_request_and_confirm_payment(auth, client, session):
     code = in_processing(auth, client, session)
     auth.login("t_officer")
-    assert act(client, session, code, "request_payment", now=TUESDAY, reason="Lệ phí 50.000đ").status_code == 303
+    assert act(client, session, code, "request_payment", now=TUESDAY,
+               reason="Lệ phí 50.000đ").status_code == 303
     assert get(session, code).status == "awaiting_payment"
     assert act(client, session, code, "confirm_payment", now=WED).status_code == 303
     assert get(session, code).status == "processing"

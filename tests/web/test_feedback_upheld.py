@@ -17,7 +17,8 @@ def test_a_complaint_is_answered_only_with_its_conclusion(auth, session, client,
     auth.login("t_head")
     inbox = client.get("/feedback").get_data(as_text=True)
     assert f'id="upheld-yes-{fb.id}"' in inbox and f'id="upheld-yes-{sug.id}"' not in inbox
-    r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã xem xét"}, follow_redirects=True)
+    r = client.post("/feedback", data={"feedback_id": str(fb.id), "answer": "Đã xem xét"},
+                    follow_redirects=True)
     assert r.status_code == 200 and "Chọn kết luận" in r.get_data(as_text=True)
     session.expire_all()
     assert session.get(Feedback, fb.id).status == "open"

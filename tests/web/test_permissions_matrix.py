@@ -107,8 +107,10 @@ def make(session, state: str) -> Dossier:
 def snapshot(session, d: Dossier) -> tuple[Any, ...]:
     session.expire_all()
     d = session.get(Dossier, d.id)
-    count = lambda model: session.scalar(
-        select(func.count()).select_from(model).where(model.dossier_id == d.id))
+
+    def count(model: Any) -> Any:
+        return session.scalar(select(func.count()).select_from(model).where(model.dossier_id == d.id))
+
     return (d.status, d.version, d.updated_at, d.current_agency_id, d.assignee_id, d.due_at,
             d.promised_due_at, d.finished_at, d.supplement_count,
             count(DossierEvent), count(HandoffLeg), count(PauseInterval))
@@ -129,7 +131,7 @@ def _cases() -> list[Any]:
             out.append(pytest.param(action, username, allowed, id=f"{action.value}-{username}"))
         if action in HELD_BY_POLICE:
             out.append(pytest.param(action, "t_police", True, id=f"{action.value}-t_police"))
-        for role, username in OTHER.items():
+        for username in OTHER.values():
             out.append(pytest.param(action, username, False, id=f"{action.value}-{username}"))
     return out
 
@@ -196,7 +198,8 @@ WRONG_STATUS = [
 
 @pytest.mark.parametrize(("action", "username", "state"), WRONG_STATUS,
                          ids=[f"{a.value}-{s}" for a, _, s in WRONG_STATUS])
-def test_wrong_status_is_409_and_changes_nothing(client, session, action: A, username: str, state: str) -> None:
+def test_wrong_status_is_409_and_changes_nothing(client, session, action: A, username: str,
+                                                 state: str) -> None:
     d = make(session, state)
     h = bearer(session, username)
     session.commit()

@@ -58,7 +58,8 @@ def test_web_action_permissions(auth, app, session, action, state, username, fie
     auth.login(username)
     data = {k: (str(user(session, v[1:]).id) if v.startswith("@") else v) for k, v in fields.items()}
     data["version"] = str(before[1])
-    data["confirmed"] = "1"  # irreversible actions: the confirmation step is tested in test_sec_accountability
+    # irreversible actions: the confirmation step is tested in test_sec_accountability
+    data["confirmed"] = "1"
     with patch("onestop.web.dossiers.utcnow", return_value=LATER):
         r = client.post(f"/dossiers/{d.code}/actions/{action.value}", data=data)
     assert r.status_code == expected

@@ -135,7 +135,7 @@ def test_reprint_receipt_reissues_a_new_secret_shown_once(auth, client, session)
 
 
 def test_register_filters_by_name_accent_insensitive_status_channel_and_pages(auth, client, session):
-    for i in range(3):
+    for _ in range(3):
         receive(session, now=MONDAY, name="Nguyễn Văn An")
     receive(session, now=MONDAY, name="Phạm Thị Hoa", channel="postal")
     receive(session, now=datetime(2026, 3, 5, 2, 0, tzinfo=UTC), name="Đỗ Minh Đức")
@@ -175,7 +175,8 @@ def test_register_print_is_a4_landscape_with_signatures(auth, client, session):
     session.commit()
     auth.login("t_clerk")
     html = client.get("/reception/register?print=1").get_data(as_text=True)
-    assert "sheet-a4l" in html and code in html and "Sổ theo dõi hồ sơ" in html and "Thủ trưởng cơ quan" in html
+    assert "sheet-a4l" in html and code in html
+    assert "Sổ theo dõi hồ sơ" in html and "Thủ trưởng cơ quan" in html
 
 
 @pytest.mark.parametrize("username", ["t_officer", "t_head"])

@@ -27,10 +27,12 @@ def test_every_error_is_reported_at_once_next_to_its_field(auth, client, session
     with at(MONDAY):
         r = client.post("/reception/new", data={
             "procedure": "1.004884", "applicant_name": "", "applicant_id_number": "12345",
-            "applicant_phone": "0123 456", "applicant_email": "not-an-email", "outcome": "request_supplement"})
+            "applicant_phone": "0123 456", "applicant_email": "not-an-email",
+            "outcome": "request_supplement"})
     assert r.status_code == 422
     page = r.get_data(as_text=True)
-    for name in ("applicant_name", "applicant_id_number", "applicant_phone", "applicant_email", "missing_items",
+    for name in ("applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
+                 "missing_items",
                  "reason"):
         assert f'id="{name}-error"' in page, name  # the message sits under its own field
     summary = page[page.index('id="error-summary"'):page.index("</ul>", page.index('id="error-summary"'))]
@@ -62,7 +64,8 @@ def test_the_panel_shows_the_due_time_the_receipt_then_prints_with_its_why(auth,
     d = session.scalar(select(Dossier).order_by(Dossier.id.desc()))
     assert datetime.fromisoformat(panel["due_at"]) == d.due_at
     assert panel["why"] and panel["limit_text"].endswith("ngày làm việc")
-    assert panel["due_text"] == d.due_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M ngày %d/%m/%Y")
+    assert panel["due_text"] == d.due_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M ngày "
+                                                                                           "%d/%m/%Y")
     assert "fee" in panel and 'id="panel-due"' in panel["html"] and "Vì sao ngày này?" in panel["html"]
 
 

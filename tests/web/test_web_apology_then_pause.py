@@ -32,7 +32,8 @@ def test_api_payment_after_an_apology(client, session):
     with patch("onestop.web.api.utcnow", return_value=MONDAY):
         code = client.post("/api/v1/dossiers", headers=clerk, json={
             "procedure_code": "1.004884", "applicant": APPLICANT}).get_json()["code"]
-        assert client.post(f"/api/v1/dossiers/{code}/actions/transfer", headers=clerk, json={}).status_code == 200
+        assert client.post(f"/api/v1/dossiers/{code}/actions/transfer", headers=clerk,
+                           json={}).status_code == 200
     steps = [(TUESDAY, officer, "apologise", {"reason": "Chờ xác minh", "new_due_at": "2026-03-12"}),
              (TUESDAY_10, officer, "request_payment", {"reason": "Lệ phí"}),
              (NEXT_TUE_10, officer, "confirm_payment", {})]

@@ -133,7 +133,8 @@ def _percentiles_window(samples: Any, min_cases: int, dialect: str) -> Any:
 
 
 def compute_estimates(session: Session, now: datetime, *, window_days: int = WINDOW_DAYS,
-                      min_cases: int = MIN_CASES, method: str | None = None) -> list[tuple[int, int, int, Decimal,
+                      min_cases: int = MIN_CASES,
+                      method: str | None = None) -> list[tuple[int, int, int, Decimal,
                                                                                             Decimal]]:
     """(procedure_id, agency_id, cases, median, p90) per group with at least ``min_cases`` results.
     ``method`` "pg" (percentile_cont) or "window" (both engines); default by engine."""
@@ -183,7 +184,8 @@ def estimate_for(session: Session, procedure_id: int, agency_id: int | None,
                                                          ProcedureEstimate.agency_id == agency_id))
     if row is None or row.cases < min_cases:
         return None
-    return Estimate(row.cases, Decimal(row.median_days), Decimal(row.p90_days), row.window_days, row.computed_at)
+    return Estimate(row.cases, Decimal(row.median_days), Decimal(row.p90_days), row.window_days,
+                    row.computed_at)
 
 
 def resolving_agency_at(session: Session, procedure: Procedure, desk: Agency) -> Agency | None:

@@ -110,7 +110,8 @@ def find_answer(session: Session, user: User, raw_key: str, fp: str, *, now: dat
 
 
 def remember_answer(
-    session: Session, user: User, raw_key: str, fp: str, *, status_code: int, body: dict[str, Any], now: datetime,
+    session: Session, user: User, raw_key: str, fp: str, *, status_code: int, body: dict[str, Any],
+    now: datetime,
 ) -> None:
     """Store the answer in the caller's transaction (flushed: a concurrent twin fails here on
     the unique constraint, or waits for this transaction and then fails)."""
@@ -124,4 +125,5 @@ def remember_answer(
 
 def purge_expired_keys(session: Session, now: datetime) -> int:
     """One DELETE of every key older than KEY_TTL (the scheduler's ``idempotency`` job)."""
-    return rows_affected(session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEY_TTL)))
+    return rows_affected(
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEY_TTL)))

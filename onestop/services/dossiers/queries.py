@@ -183,7 +183,8 @@ class SearchQuery:
 
 def parse_search(text: str) -> SearchQuery | None:
     """Digits (spaces, dots, +84 allowed) → citizen ID or phone, normalised as stored
-    (services.dossiers.actions.normalize_phone); a dossier code or its start → code; else an accent-free name."""
+    (services.dossiers.applicant.normalize_phone); a dossier code or its start → code; else an accent-free
+    name."""
     text = (text or "").strip()[:120]
     if not text:
         return None
@@ -333,7 +334,8 @@ def inbox(session: Session, user: User, *, limit: int = 300) -> list[Dossier]:
     scope = Dossier.current_agency_id.in_(subtree_ids_query(user.agency))
     # Open dossiers through the open-dossier index; results waiting at the desk (finished, so
     # outside that index, and piling up when citizens do not collect) only the newest `limit`.
-    open_ids = select(Dossier.id).where(Dossier.finished_at.is_(None), Dossier.status.in_(open_statuses), scope)
+    open_ids = select(Dossier.id).where(Dossier.finished_at.is_(None),
+                                        Dossier.status.in_(open_statuses), scope)
     ready = (select(Dossier.id.label("id"))
              .where(Dossier.status == DossierStatus.RESULT_READY.value, scope)
              .order_by(Dossier.finished_at.desc()).limit(limit).subquery())
