@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -41,6 +43,17 @@ def init_app(app: Flask) -> None:
 def _fail(message: str) -> NoReturn:
     click.echo(f"Lỗi: {message}", err=True)
     sys.exit(2)
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[None]:
+    """Commit what the block did, or roll it all back and exit with the refusal (status 2)."""
+    try:
+        yield
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(str(exc))
 
 
 def _now() -> datetime:
@@ -109,30 +122,20 @@ def create_user_cmd(username: str, role: str, agency_code: str, full_name: str, 
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
-    try:
+    with _unit_of_work():
         user = create_user(db.session, username=username, full_name=full_name or username, role=role,
                            agency_code=agency_code, password=password, email=email, now=_now())
         token = issue_token(db.session, user, now=_now(), name="cli") if api_token else None
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _fail(str(exc))
-        return
     click.echo(f"Đã tạo người dùng {user.username} ({role}) tại {user.agency.name}.")
     if token:
         click.echo(token)
 
 
 def _import(kind: str, path: str) -> None:
-    try:
+    with _unit_of_work():
         rows = imports.read_rows(path)
         fn = imports.import_agencies if kind == "agencies" else imports.import_procedures
         created, updated = fn(db.session, rows)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _fail(str(exc))
-        return
     click.echo(f"Đã nhập: {created} mới, {updated} cập nhật.")
 
 

@@ -88,41 +88,24 @@ def _facts(as_of: datetime | None, pop: Any) -> tuple[Any, Any]:
     ``pop`` is the population read once; both facts are restricted to its ids. ``as_of`` None: each
     row's own moment, ``pop.c.as_of`` (the trend, one month per row)."""
     f, o = DossierFile, DvcqgOutbox
+    files = select(
+        f.dossier_id.label("dossier_id"),
+        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
+        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
+        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
+        .label("reused"),
+        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
+    synced = select(o.dossier_id.label("dossier_id"))
     if as_of is None:
-        return _facts_per_row(pop)
-    ids = select(pop.c.id)
-    files = (select(
-        f.dossier_id.label("dossier_id"),
-        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
-        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
-        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
-        .label("reused"),
-        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
-        .where(f.dossier_id.in_(ids), f.approval_state != 3, f.uploaded_at < as_of)
-        .group_by(f.dossier_id).subquery("ff"))
-    synced = (select(o.dossier_id.label("dossier_id"))
-              .where(o.dossier_id.in_(ids), o.kind == "event", o.state == "sent", o.sent_at < as_of)
-              .group_by(o.dossier_id).subquery("sy"))
-    return files, synced
-
-
-def _facts_per_row(pop: Any) -> tuple[Any, Any]:
-    f, o = DossierFile, DvcqgOutbox
-    files = (select(
-        f.dossier_id.label("dossier_id"),
-        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
-        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
-        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
-        .label("reused"),
-        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
-        .select_from(join(f, pop, pop.c.id == f.dossier_id))
-        .where(f.approval_state != 3, f.uploaded_at < pop.c.as_of)
-        .group_by(f.dossier_id).subquery("ff"))
-    synced = (select(o.dossier_id.label("dossier_id"))
-              .select_from(join(o, pop, pop.c.id == o.dossier_id))
-              .where(o.kind == "event", o.state == "sent", o.sent_at < pop.c.as_of)
-              .group_by(o.dossier_id).subquery("sy"))
-    return files, synced
+        files = (files.select_from(join(f, pop, pop.c.id == f.dossier_id))
+                 .where(f.uploaded_at < pop.c.as_of))
+        synced = synced.select_from(join(o, pop, pop.c.id == o.dossier_id)).where(o.sent_at < pop.c.as_of)
+    else:
+        ids = select(pop.c.id)
+        files = files.where(f.dossier_id.in_(ids), f.uploaded_at < as_of)
+        synced = synced.where(o.dossier_id.in_(ids), o.sent_at < as_of)
+    return (files.where(f.approval_state != 3).group_by(f.dossier_id).subquery("ff"),
+            synced.where(o.kind == "event", o.state == "sent").group_by(o.dossier_id).subquery("sy"))
 
 
 def _conditions(as_of: Any, fee_ids: list[int], d: Any, files: Any, synced: Any
