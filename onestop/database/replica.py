@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from .events import install_sqlite_pragmas
 
 
 def reports_engine() -> Engine | None:
@@ -24,6 +25,10 @@ def reports_engine() -> Engine | None:
     if engine is None:
         opts: dict[str, Any] = {"pool_pre_ping": True}
         engine = engines[url] = create_engine(url, **opts)
+        # What create_app gives the main engine: the SQLite pragmas, and the execution options that
+        # carry the app's working-calendar store, which services reach through their session.
+        install_sqlite_pragmas(engine)
+        engine.update_execution_options(**db.engine.get_execution_options())
     return engine
 
 

@@ -11,10 +11,13 @@ from flask import Blueprint, current_app, flash, jsonify, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database.replica import reports_session
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..services.errors import ValidationFailed
 from ..services.reporting.index766 import Index766, index766
+from ..services.reporting.replica import replica_as_of
+from ..services.reporting.scores import seed_scoring_rules
 from . import sentences
 from .auth import roles_required, utcnow
 from .scores import ROLES, _agencies, _by, _today, _tz, api_refusal, input_error, rule_error
@@ -54,9 +57,13 @@ def _compute(agency: Any, period: str, by: str) -> Index766:
     from ..services.reporting.index766 import parse_index_period
 
     parse_index_period(period)  # a bad period is refused before the portal is asked
-    result = index766(db.session, agency, period, now=utcnow(), tz=_tz(), by=by,
-                      published=_published(period.upper()))
-    db.session.commit()  # the default rules, seeded on first use
+    published = _published(period.upper())
+    if seed_scoring_rules(db.session, utcnow()):  # on the primary: a replica takes no writes
+        db.session.commit()  # the default rules, seeded on first use
+    with reports_session() as rs:  # the read replica when configured; its moment tolerates lag
+        result = index766(rs, agency, period, now=replica_as_of(rs, utcnow()), tz=_tz(), by=by,
+                          published=published)
+    db.session.commit()  # read-only from here; ends the request's transaction on the primary
     return result
 
 

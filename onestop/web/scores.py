@@ -15,10 +15,12 @@ from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..database.replica import reports_session
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Agency, ScoringRuleRow
 from ..services.errors import ValidationFailed
+from ..services.reporting.replica import replica_as_of
 from ..services.reporting.scores import MEASURES, ScoreReport, score_agency, seed_scoring_rules, update_rule
 from . import sentences
 from .auth import roles_required, utcnow
@@ -90,6 +92,18 @@ def _inputs(args: Any) -> tuple[Agency | None, date, date, int, dict[str, str]]:
     return agency, start, end, days, errors
 
 
+def _score(agency: Agency, start: date, end: date, days: int | None, by: str) -> ScoreReport:
+    """The scores and what-if read through the reports session (docs/operations.md, "The reports
+    replica"), at its lag-tolerant moment; the default rules are seeded on the primary first."""
+    if seed_scoring_rules(db.session, utcnow()):  # a replica takes no writes
+        db.session.commit()  # the default rules, seeded on first use
+    with reports_session() as rs:  # the read replica when configured; its moment tolerates lag
+        report = score_agency(rs, agency, start, end, now=replica_as_of(rs, utcnow()), tz=_tz(),
+                              what_if_days=days, by=by)
+    db.session.commit()  # read-only from here; ends the request's transaction on the primary
+    return report
+
+
 @bp.get("/scores")
 @roles_required(*ROLES)
 def index() -> Any:
@@ -99,9 +113,7 @@ def index() -> Any:
     report: ScoreReport | None = None
     if agency is not None and not errors:
         try:
-            report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(), what_if_days=days,
-                                  by=_by(request.args, errors))
-            db.session.commit()  # the default rules, seeded on first use
+            report = _score(agency, start, end, days, _by(request.args, errors))
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
             flash("; ".join(map(error_text, exc.errors.values())) if isinstance(exc, ValidationFailed)
@@ -148,9 +160,7 @@ def api_scores() -> Any:
         return input_error(errors)
     assert agency is not None
     try:
-        report = score_agency(db.session, agency, start, end, now=utcnow(), tz=_tz(),
-                              what_if_days=days if "days" in request.args else None, by=by)
-        db.session.commit()
+        report = _score(agency, start, end, days if "days" in request.args else None, by)
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
         return rule_error(exc)
