@@ -14,8 +14,9 @@ from flask_login import current_user
 from ..database.replica import reports_session
 from ..domain.errors import DomainError
 from ..extensions import db
+from ..integrations.dvcqg.client import PortalClient
 from ..services.errors import ValidationFailed
-from ..services.reporting.index766 import Index766, index766
+from ..services.reporting.index766 import Index766, index766, parse_index_period
 from ..services.reporting.replica import replica_as_of
 from ..services.reporting.scores import seed_scoring_rules
 from . import sentences
@@ -32,8 +33,6 @@ def _published(period: str) -> dict[str, Any] | None:
     if not current_app.config.get("DVCQG_URL"):
         return None
     try:
-        from ..integrations.dvcqg.client import PortalClient
-
         row = PortalClient.from_config(current_app.config).report_766(period)
     except Exception:  # noqa: BLE001 - the prediction stands without the published score
         current_app.logger.warning("published 766 score for %s not available", period)
@@ -54,8 +53,6 @@ def _inputs(args: Any) -> tuple[Any, str, str, dict[str, str]]:
 
 
 def _compute(agency: Any, period: str, by: str) -> Index766:
-    from ..services.reporting.index766 import parse_index_period
-
     parse_index_period(period)  # a bad period is refused before the portal is asked
     published = _published(period.upper())
     if seed_scoring_rules(db.session, utcnow()):  # on the primary: a replica takes no writes

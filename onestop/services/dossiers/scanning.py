@@ -38,11 +38,12 @@ from sqlalchemy import ColumnElement, String, and_, case, literal, literal_colum
 from sqlalchemy.orm import Session
 
 from ...domain.calendar import WorkingCalendar
+from ...domain.errors import CalendarYearMissing
 from ...domain.status import RUNNING
 from ...domain.timing import Timing, due_soon_from
 from ...models import Agency, CalendarExceptionRow, Dossier, Feedback, HandoffLeg, PauseInterval, User
 from ..admin.calendars import DEFAULT_HOURS, DEFAULT_TZ, calendar_for
-from ..notify.notifications import enqueue_messages, enqueue_notifications, key_expr
+from ..notify.notifications import enqueue_messages, enqueue_notifications, key_expr, notify, queue_message
 from ..sql import rows_affected
 from .timing import open_pause_start
 from .timing_sql import is_overdue_open, open_timing_case
@@ -304,8 +305,6 @@ def digest_heads(session: Session, now: datetime) -> dict[str, Any]:
         if user_ids else {}
     heads = session.scalars(select(User).where(User.role == "head", User.active.is_(True))
                             .order_by(User.id)).all()
-    from ..notify.notifications import notify, queue_message
-
     sent = emailed = 0
     for head in heads:
         mine = [g for g in groups if g[0] in agencies and agencies[g[0]].path.startswith(head.agency.path)]
@@ -417,9 +416,6 @@ def check_next_year_calendar(session: Session, now: datetime,
     """Each November: warn the admins if next year's calendar has no Tết Nguyên đán (Labour Code
     2019 art. 112: five days of lunar Tết; the exact days are announced each year). Deadlines
     computed across a missing Tết would be days too early."""
-    from ...domain.errors import CalendarYearMissing
-    from ..notify.notifications import notify
-
     cal = calendar if calendar is not None else calendar_for(session, None)
     local = now.astimezone(cal.tz)
     year = local.year + 1

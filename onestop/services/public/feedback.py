@@ -18,6 +18,7 @@ Services take (session, ..., actor, now), flush, never commit (docs/architecture
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -36,6 +37,7 @@ from ..admin.agencies import in_subtree
 from ..admin.calendars import calendar_for
 from ..dossiers.applicant import normalize_text
 from ..errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from ..reporting.reports import form06_counts
 
 __all__ = [
     "FACTORS",
@@ -83,8 +85,6 @@ def _clean_long_text(value: str | None) -> str:
     """Keep line breaks, drop control characters (stored as text; templates escape on output)."""
     text = (value or "").replace("\r\n", "\n")
     text = "".join(ch for ch in text if ch == "\n" or ch == "\t" or ch >= " ")
-    import unicodedata
-
     return unicodedata.normalize("NFC", text).strip()
 
 
@@ -366,8 +366,6 @@ def transparency_figures(
     materialised path."""
     if not agencies:
         return []
-    from ..reporting.reports import form06_counts
-
     at = min(end, now)
     tz = agencies[0].timezone or "Asia/Ho_Chi_Minh"
     grouped = form06_counts(session, None, start, at, tz=tz, group_by_agency=True, extras=True)

@@ -43,6 +43,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ...domain.index766 import FORMULAS, POPULATION_DB
 from ...domain.scoring import rate
+from ...integrations.dvcqg.mapping import fees
 from ...models import Agency, Dossier, Procedure
 from ...models.dvcqg import DvcqgOutbox
 from ...models.files import DossierFile
@@ -72,8 +73,6 @@ def parse_index_period(value: str) -> tuple[date, date]:
 
 def _fee_procedures(session: Session) -> list[int]:
     """Procedures with a non-zero fee (the catalogue's fee text, read as the portal sync reads it)."""
-    from ...integrations.dvcqg.mapping import fees
-
     return [pid for pid, text in session.execute(select(Procedure.id, Procedure.fee)) if fees(text or "")]
 
 
@@ -82,19 +81,28 @@ _POP_COLUMNS = ("id", "code", "received_at", "procedure_id", "payment_channel", 
                 "csdl_codes", "finished_at", "status")
 
 
+def _file_kinds() -> dict[str, ColumnElement[bool]]:
+    """What a dossier's file counts as for 4.2–4.4 (docs/integration.md, "The 766 index predicted")."""
+    f = DossierFile
+    return {"component": f.kind == "component", "result": f.kind == "result",
+            "reused": and_(f.kind == "component", f.digitisation_state.in_((2, 3))),
+            "national": f.from_national_store.is_(True)}
+
+
+# A file counts unless its digitisation was refused; a dossier counts as synced once an event of it
+# was accepted by the portal (1.4).
+_FILE_COUNTS = DossierFile.approval_state != 3
+_SYNC_SENT = and_(DvcqgOutbox.kind == "event", DvcqgOutbox.state == "sent")
+
+
 def _facts(as_of: datetime | None, pop: Any) -> tuple[Any, Any]:
     """Per dossier of the population, the file and sync facts before ``as_of`` as two grouped derived
     tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact).
     ``pop`` is the population read once; both facts are restricted to its ids. ``as_of`` None: each
     row's own moment, ``pop.c.as_of`` (the trend, one month per row)."""
     f, o = DossierFile, DvcqgOutbox
-    files = select(
-        f.dossier_id.label("dossier_id"),
-        func.max(case((f.kind == "component", 1), else_=0)).label("component"),
-        func.max(case((f.kind == "result", 1), else_=0)).label("result"),
-        func.max(case((and_(f.kind == "component", f.digitisation_state.in_((2, 3))), 1), else_=0))
-        .label("reused"),
-        func.max(case((f.from_national_store.is_(True), 1), else_=0)).label("national"))
+    files = select(f.dossier_id.label("dossier_id"),
+                   *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in _file_kinds().items()))
     synced = select(o.dossier_id.label("dossier_id"))
     if as_of is None:
         files = (files.select_from(join(f, pop, pop.c.id == f.dossier_id))
@@ -104,8 +112,8 @@ def _facts(as_of: datetime | None, pop: Any) -> tuple[Any, Any]:
         ids = select(pop.c.id)
         files = files.where(f.dossier_id.in_(ids), f.uploaded_at < as_of)
         synced = synced.where(o.dossier_id.in_(ids), o.sent_at < as_of)
-    return (files.where(f.approval_state != 3).group_by(f.dossier_id).subquery("ff"),
-            synced.where(o.kind == "event", o.state == "sent").group_by(o.dossier_id).subquery("sy"))
+    return (files.where(_FILE_COUNTS).group_by(f.dossier_id).subquery("ff"),
+            synced.where(_SYNC_SENT).group_by(o.dossier_id).subquery("sy"))
 
 
 def _conditions(as_of: Any, fee_ids: list[int], d: Any, files: Any, synced: Any
@@ -136,20 +144,20 @@ def _conditions_probed(as_of: Any, fee_ids: list[int]) -> dict[str, tuple[Column
     """The same conditions as correlated EXISTS probes: SQLite answers an index probe per row faster
     than it builds the grouped derived tables (bench/index766.py, docs/benchmarks.md "766 index")."""
     d, f = Dossier, DossierFile
-    live = and_(f.dossier_id == d.id, f.approval_state != 3, f.uploaded_at < as_of)
-    national = exists().where(live, f.from_national_store.is_(True))
+    kinds = _file_kinds()
+    live = and_(f.dossier_id == d.id, _FILE_COUNTS, f.uploaded_at < as_of)
+    national = exists().where(live, kinds["national"])
     has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
     everyone: ColumnElement[bool] = d.id.is_not(None)
     return {
-        "sync_rate": (everyone, exists().where(DvcqgOutbox.dossier_id == d.id, DvcqgOutbox.kind == "event",
-                                               DvcqgOutbox.state == "sent", DvcqgOutbox.sent_at < as_of)),
+        "sync_rate": (everyone, exists().where(DvcqgOutbox.dossier_id == d.id, _SYNC_SENT,
+                                               DvcqgOutbox.sent_at < as_of)),
         "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
                                 d.payment_channel.in_((1, 2))),
         "digitisation_rate": (everyone, and_(
-            exists().where(live, f.kind == "component"),
-            or_(not_(has_result), exists().where(live, f.kind == "result")))),
-        "reuse_rate": (everyone, exists().where(live, f.kind == "component",
-                                                f.digitisation_state.in_((2, 3)))),
+            exists().where(live, kinds["component"]),
+            or_(not_(has_result), exists().where(live, kinds["result"])))),
+        "reuse_rate": (everyone, exists().where(live, kinds["reused"])),
         "national_store_rate": (everyone, national),
         "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national,
                                         cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%'))),
@@ -359,19 +367,17 @@ def file_facts_with_months(session: Session, agency: Agency, start_m: datetime, 
     pop = select(*cols).where(_population(agency, start_m, as_of, by)).cte("pop")
     f, o = DossierFile, DvcqgOutbox
     in_month = f.uploaded_at < pop.c.as_of
-    kinds = {"component": f.kind == "component", "result": f.kind == "result",
-             "reused": and_(f.kind == "component", f.digitisation_state.in_((2, 3))),
-             "national": f.from_national_store.is_(True)}
+    kinds = _file_kinds()
     files = (select(f.dossier_id.label("dossier_id"),
                     *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in kinds.items()),
                     *(func.max(case((and_(in_month, cond), 1), else_=0)).label(f"{name}_m")
                       for name, cond in kinds.items()))
              .select_from(join(f, pop, pop.c.id == f.dossier_id))
-             .where(f.approval_state != 3, f.uploaded_at < as_of)
+             .where(_FILE_COUNTS, f.uploaded_at < as_of)
              .group_by(f.dossier_id).subquery("ff"))
     synced = (select(o.dossier_id.label("dossier_id"), func.min(o.sent_at).label("first_sent"))
               .select_from(join(o, pop, pop.c.id == o.dossier_id))
-              .where(o.kind == "event", o.state == "sent", o.sent_at < as_of)
+              .where(_SYNC_SENT, o.sent_at < as_of)
               .group_by(o.dossier_id).subquery("sy"))
     source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
               .outerjoin(synced, synced.c.dossier_id == pop.c.id))
