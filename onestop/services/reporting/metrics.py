@@ -27,7 +27,7 @@ from ...domain.metrics import FORM06_COLUMNS, Form06Row
 from ...domain.scoring import rate, satisfaction_rate
 from ...models import Agency, Dossier, Feedback, MetricSnapshot, Procedure, Rating
 from ..admin.agencies import subtree_ids_query
-from .reports import By, form06_counts
+from .reports import BucketCounts, By, form06_counts
 
 D = Dossier.__table__
 PR = Procedure.__table__
@@ -97,15 +97,28 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
     """(agency id, or 0 when not grouped by agency; field) → Counts, before roll-up. The Form 06
     buckets, apologies and unhappy dossiers come from THE Form 06 builder
     (``reports.form06_counts``) as of ``end_m``; ratings and PAKN are counted beside them."""
-    out: dict[tuple[int, str], Counts] = defaultdict(Counts)
-    for group, b in form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
-                                  extras=True).items():
+    out: defaultdict[tuple[int, str], Counts] = defaultdict(Counts)
+    add_buckets(out, form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
+                                   extras=True))
+    add_ratings_and_feedback(session, out, start_m, end_m, agency=agency, by_agency=by_agency)
+    return out
+
+
+def add_buckets(out: defaultdict[tuple[int, str], Counts],
+                buckets: dict[tuple[int, str], BucketCounts]) -> None:
+    """Form 06 buckets (with apologies and unhappy dossiers) into the counts of their groups."""
+    for group, b in buckets.items():
         c = out[group]
         for name in FORM06_COLUMNS:
-            setattr(c, name, getattr(b.row, name))
-        c.late_apologised = b.late_apologised
-        c.unhappy = b.unhappy
+            setattr(c, name, getattr(c, name) + getattr(b.row, name))
+        c.late_apologised += b.late_apologised
+        c.unhappy += b.unhappy
 
+
+def add_ratings_and_feedback(session: Session, out: defaultdict[tuple[int, str], Counts], start_m: datetime,
+                             end_m: datetime, *, agency: Agency | None, by_agency: bool) -> None:
+    """Ratings (SIPAS) and feedback (PAKN) of [start_m, end_m), added to ``out`` by the agency they
+    concern (0 when not grouped by agency) and field."""
     def grp(agency_col: Any) -> list[Any]:
         return [agency_col, PR.c.field] if by_agency else [PR.c.field]
 
@@ -140,7 +153,6 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
         c.complaints += int(row[-3] or 0)
         c.feedback_due += int(row[-2] or 0)
         c.feedback_on_time += int(row[-1] or 0)
-    return out
 
 
 def rolled_up(session: Session, raw: dict[tuple[int, str], Counts]) -> dict[tuple[int, str], Counts]:
@@ -229,4 +241,5 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> int:
     return total
 
 
-__all__ = ["PERIOD_KINDS", "Counts", "period_of", "rolled_up", "snapshot_metrics", "subtree_counts"]
+__all__ = ["PERIOD_KINDS", "Counts", "add_buckets", "add_ratings_and_feedback", "period_of", "rolled_up",
+           "snapshot_metrics", "subtree_counts"]

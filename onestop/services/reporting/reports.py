@@ -131,7 +131,7 @@ def _offset_minutes(tz: ZoneInfo, at: datetime) -> int:
     return int(off.total_seconds() // 60) if off is not None else 0
 
 
-def _no_jit(session: Session) -> None:
+def no_jit(session: Session) -> None:
     """PostgreSQL's JIT compiles these CASE-heavy aggregates for seconds to save milliseconds
     (measured: 3.7 s of JIT for a 4 ms query); switch it off for this transaction only."""
     if _dialect(session) == "postgresql":
@@ -218,24 +218,49 @@ def due_in_force_at(session: Session, dossier_id_col: Any, due_col: Any,
                ev.payload["old_due_at"].as_string().is_not(None))
         .order_by(ev.seq)
         .limit(1)
-        .correlate(Dossier)
+        .correlate_except(ev)
         .scalar_subquery()
     )
     return func.coalesce(first_after, due_col, type_=UTCDateTime())
 
 
-def supplements_before(moment: datetime) -> ColumnElement[Any]:
-    """Supplement requests made before ``moment`` (correlated to ``Dossier``). Only looked up when the
-    dossier has more than one request today — the only case where the count can change a bucket."""
+def supplements_before(moment: Any, dossier_id: Any = Dossier.id,
+                       supplement_count: Any = Dossier.supplement_count) -> ColumnElement[Any]:
+    """Supplement requests made before ``moment`` (a value or a column), correlated to the row of
+    ``dossier_id``. Only looked up when the dossier has more than one request today — the only case
+    where the count can change a bucket."""
     ev = aliased(DossierEvent)
-    n = (select(func.count()).where(ev.dossier_id == Dossier.id, ev.at < moment,
+    n = (select(func.count()).where(ev.dossier_id == dossier_id, ev.at < moment,
                                     ev.action == DossierAction.REQUEST_SUPPLEMENT.value)
-         .correlate(Dossier).scalar_subquery())
-    return case((Dossier.supplement_count > 1, n), else_=Dossier.supplement_count)
+         .correlate_except(ev).scalar_subquery())
+    return case((supplement_count > 1, n), else_=supplement_count)
 
 
-def _dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: datetime, end_m: datetime,
-                   columns: Sequence[Any]) -> Any:
+def pause_open_at(moment: Any, dossier_id: Any = Dossier.id) -> ColumnElement[Any]:
+    """The start of the pause open at ``moment`` (NULL when none), correlated to the row of
+    ``dossier_id``."""
+    return (
+        select(func.min(PauseInterval.started_at))
+        .where(PauseInterval.dossier_id == dossier_id, PauseInterval.started_at < moment,
+               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= moment))
+        .correlate_except(PauseInterval)
+        .scalar_subquery()
+    )
+
+
+def unhappy_before(moment: Any, dossier_id: Any = Dossier.id) -> ColumnElement[bool]:
+    """A "dissatisfied" rating, or a complaint about the dossier UPHELD (decided when answered;
+    docs/rules.md F5), before ``moment`` — Decision 766 indicator 5.4."""
+    return or_(
+        exists().where(Rating.dossier_id == dossier_id, Rating.satisfied.is_(False),
+                       Rating.created_at < moment),
+        exists().where(Feedback.dossier_id == dossier_id, Feedback.kind == "complaint",
+                       Feedback.upheld.is_(True), Feedback.answered_at < moment),
+    )
+
+
+def dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: datetime, end_m: datetime,
+                   columns: Sequence[Any], *, materialised: str = "") -> Any:
     """The Form 06 dossier set — received before the end, not finished before the start — as a
     UNION ALL of four disjoint parts that each follow one index, so the cost grows with the period
     and the open dossiers, not with the whole history:
@@ -248,6 +273,9 @@ def _dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: dat
        (old periods). SQLite has no range histograms without STAT4, so we pick for it: the side of
        the period with less history (MIN/MAX of finished_at are two index probes); PostgreSQL's
        planner chooses from its own statistics.
+
+    ``materialised`` names a common table expression to return instead of a subquery, for a statement
+    that joins the set to several moments (services/reporting/months.py).
     """
     d = Dossier
     parts = [
@@ -268,13 +296,27 @@ def _dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: dat
             span = span.with_hint(Dossier.__table__, "INDEXED BY ix_dossiers_agency_received", "sqlite")
     if keep_span:
         parts.append(span)
+    if materialised:  # read once, however often the statement joins it (a common table expression)
+        return union_all(*parts).cte(materialised).prefix_with("MATERIALIZED", dialect="postgresql")
     return union_all(*parts).subquery()
 
 
-def _scope_of(agency: Agency | None, by: By) -> ColumnElement[bool]:
+def scope_of(agency: Agency | None, by: By) -> ColumnElement[bool]:
     if agency is None:
         return Dossier.received_at.is_not(None)
     return scope_condition(subtree_ids_query(agency), by)
+
+
+def finished_kind(tz: str) -> ColumnElement[Any]:
+    """A finished dossier's Form 06 kind: ``L`` late, ``E`` early, ``T`` on time (or finished without a
+    clock, which cannot be late) — THE timing rule on its final due time and supplement count."""
+    d = Dossier
+    finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
+                                    supplement_count=d.supplement_count, tz=tz)
+    # A "simple" CASE on the timing value evaluates the timing CASE (two local dates) once per row;
+    # comparing it twice in a searched CASE made SQLite evaluate it twice.
+    return case({Timing.LATE.value: literal("L"), Timing.EARLY.value: literal("E")}, value=finished,
+                else_=literal("T"))
 
 
 def form06_buckets_query(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
@@ -297,30 +339,13 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     d, p = Dossier, Procedure
     open_at = or_(d.finished_at.is_(None), d.finished_at >= as_of)
     due_asof = due_in_force_at(session, d.id, d.due_at, as_of)
-    pause_start = (
-        select(func.min(PauseInterval.started_at))
-        .where(PauseInterval.dossier_id == d.id, PauseInterval.started_at < as_of,
-               or_(PauseInterval.ended_at.is_(None), PauseInterval.ended_at >= as_of))
-        .correlate(Dossier)
-        .scalar_subquery()
-    )
+    pause_start = pause_open_at(as_of)
     received_kind = case(
         (d.received_at < start_m, literal("c")),
         (d.channel == Channel.ONLINE.value, literal("o")),
         else_=literal("d"),
     )
-    finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
-                                    supplement_count=d.supplement_count, tz=tz)
-    # A "simple" CASE on the timing value evaluates the timing CASE (two local dates) once per row;
-    # comparing it twice in a searched CASE made SQLite evaluate it twice.
-    resolved_kind = case(
-        (d.finished_at < as_of, case(
-            {Timing.LATE.value: literal("L"), Timing.EARLY.value: literal("E")},
-            value=finished,
-            else_=literal("T"),  # on time, or finished without a clock (cannot be late)
-        )),
-        else_=null(),
-    )
+    resolved_kind = case((d.finished_at < as_of, finished_kind(tz)), else_=null())
     columns: list[Any] = []
     if group_by_agency:
         columns.append((resolver_id() if by == "resolver" else d.receiving_agency_id).label("ag"))
@@ -332,15 +357,9 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
         case((open_at, supplements_before(as_of)), else_=null()).label("sup"),
     ]
     if extras:
-        unhappy = or_(
-            exists().where(Rating.dossier_id == d.id, Rating.satisfied.is_(False), Rating.created_at < as_of),
-            # Only a complaint UPHELD before the moment (decided when answered; docs/rules.md F5).
-            exists().where(Feedback.dossier_id == d.id, Feedback.kind == "complaint",
-                           Feedback.upheld.is_(True), Feedback.answered_at < as_of),
-        )
         columns += [case((d.promised_due_at.is_not(None), 1), else_=0).label("ap"),
-                    case((unhappy, 1), else_=0).label("uh")]
-    u = _dossier_parts(session, _scope_of(agency, by), start_m, as_of, columns)
+                    case((unhappy_before(as_of), 1), else_=0).label("uh")]
+    u = dossier_parts(session, scope_of(agency, by), start_m, as_of, columns)
     open_timing = open_timing_case(due_at=u.c.due_asof, pause_start=u.c.pause_start,
                                    supplement_count=u.c.sup, now=as_of)
     final_kind = case(
@@ -365,7 +384,7 @@ def bare_aggregate_query(session: Session, agency: Agency, start: date, end: dat
     field with no buckets — what any Form 06 must at least read."""
     tz = _tz(agency)
     start_m, end_m = period_bounds(start, end, tz)
-    u = _dossier_parts(session, _scope_of(agency, "desk"), start_m, end_m,
+    u = dossier_parts(session, scope_of(agency, "desk"), start_m, end_m,
                        (Dossier.procedure_id.label("procedure_id"),))
     return (
         select(Procedure.field, func.count())
@@ -404,7 +423,7 @@ def form06_counts(session: Session, agency: Agency | None, start_m: datetime, as
     out: dict[tuple[int, str], BucketCounts] = {}
     if as_of <= start_m:
         return out
-    _no_jit(session)
+    no_jit(session)
     if (_rollup.ENABLED if rollup is None else rollup) and not extras:
         rolled = _form06_with_rollup(session, agency, start_m, as_of, tz=tz, by=by,
                                      group_by_agency=group_by_agency)
@@ -414,21 +433,28 @@ def form06_counts(session: Session, agency: Agency | None, start_m: datetime, as
                              extras=extras)
     grouped: Iterable[Any] = session.execute(q)
     for ag, fld, rk, fk, ap, uh, n in grouped:
-        key = (int(ag or 0), str(fld))
-        acc = out.get(key)
-        if acc is None:
-            acc = out[key] = BucketCounts(Form06Row(field=str(fld)))
-        n = int(n)
-        row = acc.row
-        row.received_total += n
-        setattr(row, RECEIVED_KIND[rk], getattr(row, RECEIVED_KIND[rk]) + n)
-        for col in FINAL_KIND[fk]:
-            setattr(row, col, getattr(row, col) + n)
-        if int(ap) and fk in ("L", "O"):
-            acc.late_apologised += n
-        if int(uh):
-            acc.unhappy += n
+        add_bucket(out, ag, fld, rk, fk, ap, uh, n)
     return out
+
+
+def add_bucket(out: dict[tuple[int, str], BucketCounts], ag: Any, fld: Any, rk: str, fk: str, ap: Any,
+               uh: Any, n: Any) -> None:
+    """Fold one grouped row of the Form 06 statement (agency, field, received kind, final kind,
+    apologised, unhappy, count) into the buckets of its (agency, field)."""
+    key = (int(ag or 0), str(fld))
+    acc = out.get(key)
+    if acc is None:
+        acc = out[key] = BucketCounts(Form06Row(field=str(fld)))
+    n = int(n)
+    row = acc.row
+    row.received_total += n
+    setattr(row, RECEIVED_KIND[rk], getattr(row, RECEIVED_KIND[rk]) + n)
+    for col in FINAL_KIND[fk]:
+        setattr(row, col, getattr(row, col) + n)
+    if int(ap) and fk in ("L", "O"):
+        acc.late_apologised += n
+    if int(uh):
+        acc.unhappy += n
 
 
 def _form06_with_rollup(session: Session, agency: Agency | None, start_m: datetime, as_of: datetime, *,
@@ -951,10 +977,10 @@ def subtree_agencies(session: Session, agency: Agency) -> list[Agency]:
 
 
 __all__ = [
-    "BY_CHOICES", "FORM06_COLUMNS", "BucketCounts", "By", "DashboardCounts", "DelayReport", "Form06",
-    "OpenPage", "OpenRow", "OverdueFilters", "bare_aggregate_query", "chart_series", "check_by",
-    "close_period", "delay_attribution", "due_in_force_at", "due_soon_list", "form06",
-    "form06_buckets_query", "form06_counts", "head_dashboard", "measured_at", "overdue_list",
-    "parse_period", "period_bounds", "resolver_id", "scope_condition", "snapshot_for", "subtree_agencies",
-    "supplements_before",
+    "BY_CHOICES", "BucketCounts", "By", "DashboardCounts", "DelayReport", "FORM06_COLUMNS", "Form06",
+    "OpenPage", "OpenRow", "OverdueFilters", "add_bucket", "bare_aggregate_query", "chart_series", "check_by",
+    "close_period", "delay_attribution", "dossier_parts", "due_in_force_at", "due_soon_list", "finished_kind",
+    "form06", "form06_buckets_query", "form06_counts", "head_dashboard", "measured_at", "no_jit",
+    "overdue_list", "parse_period", "pause_open_at", "period_bounds", "resolver_id", "scope_condition",
+    "scope_of", "snapshot_for", "subtree_agencies", "supplements_before", "unhappy_before",
 ]

@@ -37,7 +37,8 @@ from ...models import Agency, Dossier, Procedure, ScoringRuleRow
 from ..admin.calendars import calendar_for
 from ..errors import N_, NotFound, ValidationFailed
 from .metrics import Counts, subtree_counts
-from .reports import check_by, scope_condition
+from .months import subtree_counts_by_month
+from .reports import By, check_by, scope_condition
 
 # Rule sets shipped by default, with the day each starts to apply.
 # Says a scoring rule in the reader's words ("Tối đa 4 điểm khi đạt ≥ 80%; …"): the web layer's.
@@ -236,12 +237,41 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
     start_m, end_m = _bounds(start, end, tz)
     as_of = min(now, end_m)
     counts = subtree_counts(session, agency, start_m, as_of, tz, by=scope) if as_of > start_m else Counts()
-    values = measured_values(counts, online_service_counts(session))
-    # here, not at the top: services.reporting.index766 imports this module (an import cycle)
-    from .index766 import file_measures  # the 766 measures from files, identity, payment, sync
+    if file_values is None:
+        # here, not at the top: services.reporting.index766 imports this module (an import cycle)
+        from .index766 import file_measures  # the 766 measures from files, identity, payment, sync
 
-    values.update(file_values if file_values is not None
-                  else file_measures(session, agency, start_m, as_of, by=scope))
+        file_values = file_measures(session, agency, start_m, as_of, by=scope)
+    report = _scored(session, agency, start, end, start_m, as_of, counts, file_values,
+                     online_service_counts(session), scope=scope, tz=tz)
+    if what_if_days is not None:
+        report.what_if = what_if_for(session, report, now=now, days=what_if_days, end_m=end_m)
+    return report
+
+
+def score_months(session: Session, agency: Agency, spans: list[tuple[date, date]], *, now: datetime,
+                 tz: str = "Asia/Ho_Chi_Minh", by: str = "desk",
+                 file_values: list[dict[str, Measured]]) -> list[ScoreReport]:
+    """``score_agency`` (without the what-if) of each span — the months of a trend — with every span's
+    Form 06 in one statement (``months.subtree_counts_by_month``) and ``file_values`` the spans' 766
+    file measures, computed by the caller in one statement too."""
+    scope = check_by(by)
+    seed_scoring_rules(session, now)
+    moments = [(s_m, min(now, e_m)) for s_m, e_m in (_bounds(s, e, tz) for s, e in spans)]
+    counts = subtree_counts_by_month(session, agency, moments, tz, by=scope)
+    online = online_service_counts(session)
+    return [_scored(session, agency, start, end, start_m, as_of, c, values, online, scope=scope, tz=tz)
+            for (start, end), (start_m, as_of), c, values
+            in zip(spans, moments, counts, file_values, strict=True)]
+
+
+def _scored(session: Session, agency: Agency, start: date, end: date, start_m: datetime, as_of: datetime,
+            counts: Counts, file_values: dict[str, Measured], online: tuple[int, int], *, scope: By,
+            tz: str) -> ScoreReport:
+    """The points of every rule in force on the period's last day (up to its moment), from the measured
+    values."""
+    values = measured_values(counts, online)
+    values.update(file_values)
     criteria: list[CriterionScore] = []
     for row in rules_in_force(session, min(end, as_of.astimezone(ZoneInfo(tz)).date())):
         rule = to_rule(row)
@@ -251,11 +281,8 @@ def score_agency(session: Session, agency: Agency, start: date, end: date, *, no
             measure=row.measure, measured=m.value if m else None, numerator=m.numerator if m else 0,
             denominator=m.denominator if m else 0, points=score(rule, m.value if m else None),
             max_points=Decimal(row.max_points), kind=row.kind, rule=rule))
-    report = ScoreReport(agency=agency, start=start, end=end, as_of=max(as_of, start_m), counts=counts,
-                         criteria=criteria, by=scope)
-    if what_if_days is not None:
-        report.what_if = what_if_for(session, report, now=now, days=what_if_days, end_m=end_m)
-    return report
+    return ScoreReport(agency=agency, start=start, end=end, as_of=max(as_of, start_m), counts=counts,
+                       criteria=criteria, by=scope)
 
 
 def what_if_for(session: Session, report: ScoreReport, *, now: datetime, days: int,
@@ -378,6 +405,7 @@ __all__ = [
     "parse_tiers",
     "rules_in_force",
     "score_agency",
+    "score_months",
     "seed_scoring_rules",
     "to_rule",
     "update_rule",
