@@ -138,6 +138,16 @@ class Dossier(Model):
     payment_channel: Mapped[int | None] = mapped_column(Integer)
     fee_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 0))
     csdl_codes: Mapped[list[str]] = mapped_column(db.JSON, default=list)
+    # When the dossier first held a file of each kind that counts (not refused) and when an event of
+    # it was first accepted by the portal: the 766 facts 1.4 and 4.2-4.5 as of any moment are
+    # "first … before the moment". Kept by database triggers on dossier_files and dvcqg_outbox
+    # (migration h19f1), never written by the application (docs/integration.md, "Files and
+    # digitisation").
+    first_component_at: Mapped[datetime | None]
+    first_result_file_at: Mapped[datetime | None]
+    first_reused_at: Mapped[datetime | None]
+    first_national_at: Mapped[datetime | None]
+    first_synced_at: Mapped[datetime | None]
     # Stored only so the scheduler notifies once (docs/architecture.md §2: overdue is derived).
     due_soon_flagged_at: Mapped[datetime | None]
     overdue_flagged_at: Mapped[datetime | None]

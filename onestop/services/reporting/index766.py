@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,15 +24,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
-    join,
     literal,
     not_,
-    null,
     or_,
     select,
-    text,
     type_coerce,
     union_all,
 )
@@ -45,11 +40,9 @@ from ...domain.index766 import FORMULAS, POPULATION_DB
 from ...domain.scoring import rate
 from ...integrations.dvcqg.mapping import fees
 from ...models import Agency, Dossier, Procedure
-from ...models.dvcqg import DvcqgOutbox
-from ...models.files import DossierFile
 from ..errors import N_, ValidationFailed
-from .reports import By, check_by, measured_at, parse_period, scope_condition
-from .scores import CriterionScore, Measured, RuleText, ScoreReport, score_agency
+from .reports import By, check_by, measured_at, no_jit, parse_period, scope_condition
+from .scores import CriterionScore, Measured, RuleText, ScoreReport, score_agency, score_months
 
 FILE_MEASURES = ("sync_rate", "online_payment_rate", "digitisation_rate", "reuse_rate", "national_store_rate",
                  "identity_rate")
@@ -76,88 +69,37 @@ def _fee_procedures(session: Session) -> list[int]:
     return [pid for pid, text in session.execute(select(Procedure.id, Procedure.fee)) if fees(text or "")]
 
 
-# The dossier columns the conditions read (the population's common table expression carries them).
+# The dossier columns the conditions read: besides the dossier's own 766 fields, the first moments of
+# its counting files and of its first accepted sync, kept by database triggers (migration h19f1) from
+# dossier_files and dvcqg_outbox. A fact holds "as of" a moment when its first moment is before it, so
+# every measure is a condition on one dossier row: no join, no probe per dossier.
 _POP_COLUMNS = ("id", "code", "received_at", "procedure_id", "payment_channel", "vneid_verified",
-                "csdl_codes", "finished_at", "status")
+                "csdl_codes", "finished_at", "status", "first_component_at", "first_result_file_at",
+                "first_reused_at", "first_national_at", "first_synced_at")
 
 
-def _file_kinds() -> dict[str, ColumnElement[bool]]:
-    """What a dossier's file counts as for 4.2–4.4 (docs/integration.md, "The 766 index predicted")."""
-    f = DossierFile
-    return {"component": f.kind == "component", "result": f.kind == "result",
-            "reused": and_(f.kind == "component", f.digitisation_state.in_((2, 3))),
-            "national": f.from_national_store.is_(True)}
+def _before(moment_col: Any, as_of: Any) -> ColumnElement[bool]:
+    """The fact's first moment is before ``as_of`` — never NULL, so that "not in the numerator" lists
+    the dossiers without the fact too."""
+    return and_(moment_col.is_not(None), moment_col < as_of)
 
 
-# A file counts unless its digitisation was refused; a dossier counts as synced once an event of it
-# was accepted by the portal (1.4).
-_FILE_COUNTS = DossierFile.approval_state != 3
-_SYNC_SENT = and_(DvcqgOutbox.kind == "event", DvcqgOutbox.state == "sent")
-
-
-def _facts(as_of: datetime | None, pop: Any) -> tuple[Any, Any]:
-    """Per dossier of the population, the file and sync facts before ``as_of`` as two grouped derived
-    tables (joined once, hash-joined on PostgreSQL, instead of one correlated probe per row and fact).
-    ``pop`` is the population read once; both facts are restricted to its ids. ``as_of`` None: each
-    row's own moment, ``pop.c.as_of`` (the trend, one month per row)."""
-    f, o = DossierFile, DvcqgOutbox
-    files = select(f.dossier_id.label("dossier_id"),
-                   *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in _file_kinds().items()))
-    synced = select(o.dossier_id.label("dossier_id"))
-    if as_of is None:
-        files = (files.select_from(join(f, pop, pop.c.id == f.dossier_id))
-                 .where(f.uploaded_at < pop.c.as_of))
-        synced = synced.select_from(join(o, pop, pop.c.id == o.dossier_id)).where(o.sent_at < pop.c.as_of)
-    else:
-        ids = select(pop.c.id)
-        files = files.where(f.dossier_id.in_(ids), f.uploaded_at < as_of)
-        synced = synced.where(o.dossier_id.in_(ids), o.sent_at < as_of)
-    return (files.where(_FILE_COUNTS).group_by(f.dossier_id).subquery("ff"),
-            synced.where(_SYNC_SENT).group_by(o.dossier_id).subquery("sy"))
-
-
-def _conditions(as_of: Any, fee_ids: list[int], d: Any, files: Any, synced: Any
-                ) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
-    """measure -> (in the denominator, in the numerator) for one population row ``d`` joined to its
-    facts."""
-    component = func.coalesce(files.c.component, 0) == 1
-    result_file = func.coalesce(files.c.result, 0) == 1
+def _conditions(as_of: Any, fee_ids: list[int], d: Any) -> dict[str, tuple[ColumnElement[bool],
+                                                                          ColumnElement[bool]]]:
+    """measure -> (in the denominator, in the numerator) for one dossier row ``d`` (the dossier table
+    or a population's columns) as of ``as_of`` (a moment, or each row's own moment as a column). What
+    counts: docs/integration.md, "The 766 index predicted"."""
     has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
-    reused = func.coalesce(files.c.reused, 0) == 1
-    national = func.coalesce(files.c.national, 0) == 1
-    population_db = cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%')
+    national = _before(d.first_national_at, as_of)
     everyone: ColumnElement[bool] = d.id.is_not(None)
     return {
-        "sync_rate": (everyone, synced.c.dossier_id.is_not(None)),
+        "sync_rate": (everyone, _before(d.first_synced_at, as_of)),
         "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
-                                d.payment_channel.in_((1, 2))),
+                                and_(d.payment_channel.is_not(None), d.payment_channel.in_((1, 2)))),
         # 4.2: a digitised component, and the result as a file once there is a result.
-        "digitisation_rate": (everyone, and_(component, or_(not_(has_result), result_file))),
-        "reuse_rate": (everyone, reused),
-        "national_store_rate": (everyone, national),
-        "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national, population_db)),
-    }
-
-
-def _conditions_probed(as_of: Any, fee_ids: list[int]) -> dict[str, tuple[ColumnElement[bool],
-                                                                                 ColumnElement[bool]]]:
-    """The same conditions as correlated EXISTS probes: SQLite answers an index probe per row faster
-    than it builds the grouped derived tables (bench/index766.py, docs/benchmarks.md "766 index")."""
-    d, f = Dossier, DossierFile
-    kinds = _file_kinds()
-    live = and_(f.dossier_id == d.id, _FILE_COUNTS, f.uploaded_at < as_of)
-    national = exists().where(live, kinds["national"])
-    has_result = and_(d.finished_at.is_not(None), d.finished_at < as_of, d.status.in_(_FINISHED_WITH_RESULT))
-    everyone: ColumnElement[bool] = d.id.is_not(None)
-    return {
-        "sync_rate": (everyone, exists().where(DvcqgOutbox.dossier_id == d.id, _SYNC_SENT,
-                                               DvcqgOutbox.sent_at < as_of)),
-        "online_payment_rate": (d.procedure_id.in_(fee_ids) if fee_ids else d.id.is_(None),
-                                d.payment_channel.in_((1, 2))),
-        "digitisation_rate": (everyone, and_(
-            exists().where(live, kinds["component"]),
-            or_(not_(has_result), exists().where(live, kinds["result"])))),
-        "reuse_rate": (everyone, exists().where(live, kinds["reused"])),
+        "digitisation_rate": (everyone, and_(_before(d.first_component_at, as_of),
+                                             or_(not_(has_result), _before(d.first_result_file_at, as_of)))),
+        "reuse_rate": (everyone, _before(d.first_reused_at, as_of)),
         "national_store_rate": (everyone, national),
         "identity_rate": (everyone, or_(d.vneid_verified.is_(True), national,
                                         cast(d.csdl_codes, String).like(f'%"{POPULATION_DB}"%'))),
@@ -170,14 +112,6 @@ def _population(agency: Agency, start_m: datetime, as_of: datetime, by: By) -> C
                 Dossier.received_at < as_of)
 
 
-def _no_jit(session: Session) -> None:
-    """PostgreSQL's JIT compiles these CASE-heavy aggregates (18 conditional columns, row estimates far
-    too high after the grouped facts) for seconds to save milliseconds: off for this transaction only,
-    as for Form 06 (services/reporting/reports.py)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
-
 def _month_case(months: list[tuple[datetime, datetime]], values: list[Any]) -> ColumnElement[Any]:
     """Per dossier, the value of the month its reception falls in (months contiguous and ordered)."""
     whens = [(Dossier.received_at < months[i + 1][0], values[i]) for i in range(len(months) - 1)]
@@ -186,38 +120,24 @@ def _month_case(months: list[tuple[datetime, datetime]], values: list[Any]) -> C
 
 def _joined(session: Session, agency: Agency, start_m: datetime, as_of: datetime, by: By,
             months: list[tuple[datetime, datetime]] | None = None) -> tuple[Any, Any, Any, Any]:
-    """(source, where, conditions, row): the population's rows with their facts; ``row`` names the
-    population's columns (``row.id``, ``row.code``, ``row.received_at``, ``row.k``) in the source.
-    With ``months`` ([(start, as-of)], contiguous from ``start_m`` to ``as_of``) each dossier is measured
-    as of ITS month's as-of moment and ``row.k`` is that month's index: every month of the trend in
-    one statement, each by the same rule as a single period."""
-    _no_jit(session)
-    population = _population(agency, start_m, as_of, by)
+    """(source, where, conditions, row): the population's rows and the measures' conditions on them;
+    ``row`` names the columns (``row.id``, ``row.code``, ``row.received_at``, ``row.k``). With ``months``
+    ([(start, as-of)], contiguous from ``start_m`` to ``as_of``) each dossier is measured as of ITS
+    month's as-of moment and ``row.k`` is that month's index: every month of the trend in one
+    statement, each by the same rule as a single period."""
+    no_jit(session)
     periods = months or [(start_m, as_of)]
     month_k = _month_case(periods, [literal(i) for i in range(len(periods))])
     moment_type = Dossier.__table__.c.received_at.type
     own_as_of: Any = as_of if months is None else _month_case(
         periods, [literal(a, type_=moment_type) for _, a in periods])
-    if session.get_bind().dialect.name == "sqlite":
-        conds = _conditions_probed(own_as_of, _fee_procedures(session))
-        return Dossier.__table__, population, conds, _Row(Dossier, month_k)
-    # PostgreSQL: the population is read ONCE (a common table expression, materialised because it is
-    # read three times) and the files and sync facts are restricted to its ids.
-    cols = [getattr(Dossier, c).label(c) for c in _POP_COLUMNS] + [month_k.label("k")]
-    if months is not None:
-        cols.append(own_as_of.label("as_of"))
-    pop = select(*cols).where(population).cte("pop")
-    files, synced = _facts(as_of if months is None else None, pop)
-    source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
-              .outerjoin(synced, synced.c.dossier_id == pop.c.id))
-    where: ColumnElement[bool] = pop.c.id.is_not(None)
-    row_as_of = as_of if months is None else pop.c.as_of
-    return source, where, _conditions(row_as_of, _fee_procedures(session), pop.c, files, synced), pop.c
+    conds = _conditions(own_as_of, _fee_procedures(session), Dossier)
+    return Dossier.__table__, _population(agency, start_m, as_of, by), conds, _Row(Dossier, month_k)
 
 
 @dataclass(frozen=True)
 class _Row:
-    """The dossier table's columns plus the month index, named like the PostgreSQL population's."""
+    """The dossier table's columns plus the month index."""
     table: Any
     k: Any
 
@@ -286,10 +206,9 @@ def file_measures(session: Session, agency: Agency, start_m: datetime, as_of: da
 def file_facts(session: Session, agency: Agency, start_m: datetime, as_of: datetime, *, by: By = "desk",
                limit: int = 20) -> tuple[dict[str, Measured], dict[str, list[str]]]:
     """``file_measures`` and, for each measure, the codes of up to ``limit`` dossiers in its denominator
-    but not its numerator (oldest received first) — in ONE statement: each dossier's flags are computed
-    once (a common table expression, materialised by PostgreSQL since it is read several times), then
-    summed, and each list is a top-``limit`` read of those flags; neither the population nor the files
-    and sync facts are read a second time for the lists."""
+    but not its numerator (oldest received first) — in ONE statement: on PostgreSQL one aggregate with
+    each list an ordered, filtered ``array_agg``; on SQLite each dossier's flags are computed once (a
+    common table expression), then summed, and each list is a top-``limit`` read of those flags."""
     if as_of <= start_m:
         return file_measures(session, agency, start_m, as_of, by=by), {m: [] for m in FILE_MEASURES}
     source, population, conds, row = _joined(session, agency, start_m, as_of, by)
@@ -352,47 +271,21 @@ def file_facts_with_months(session: Session, agency: Agency, start_m: datetime, 
                                       list[dict[str, Measured]]] | None:
     """``file_facts`` of the period and ``file_measures_by_month`` of ``months`` in ONE statement, on
     PostgreSQL, when the months tile the period exactly (first month starting at ``start_m``, the last
-    measured as of ``as_of``, none empty): the same dossiers, so the population and the files and sync
-    facts are read once; each file or sync row is flagged before the period's moment and before its
-    dossier's month's moment. None otherwise (SQLite, or a trend reaching before the period), and the
-    caller runs the two statements."""
+    measured as of ``as_of``, none empty): the same dossiers, read once, each measured as of the
+    period's moment and as of its month's. None otherwise (SQLite, or a trend reaching before the
+    period), and the caller runs the two statements."""
     if (session.get_bind().dialect.name != "postgresql" or not months or months[0][0] != start_m
             or months[-1][1] != as_of or any(a_m <= s_m for s_m, a_m in months)):
         return None
-    _no_jit(session)
+    source, population, conds, row = _joined(session, agency, start_m, as_of, by)
     moment_type = Dossier.__table__.c.received_at.type
-    cols = [getattr(Dossier, c).label(c) for c in _POP_COLUMNS] + [
-        _month_case(months, [literal(i) for i in range(len(months))]).label("k"),
-        _month_case(months, [literal(a, type_=moment_type) for _, a in months]).label("as_of")]
-    pop = select(*cols).where(_population(agency, start_m, as_of, by)).cte("pop")
-    f, o = DossierFile, DvcqgOutbox
-    in_month = f.uploaded_at < pop.c.as_of
-    kinds = _file_kinds()
-    files = (select(f.dossier_id.label("dossier_id"),
-                    *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in kinds.items()),
-                    *(func.max(case((and_(in_month, cond), 1), else_=0)).label(f"{name}_m")
-                      for name, cond in kinds.items()))
-             .select_from(join(f, pop, pop.c.id == f.dossier_id))
-             .where(_FILE_COUNTS, f.uploaded_at < as_of)
-             .group_by(f.dossier_id).subquery("ff"))
-    synced = (select(o.dossier_id.label("dossier_id"), func.min(o.sent_at).label("first_sent"))
-              .select_from(join(o, pop, pop.c.id == o.dossier_id))
-              .where(_SYNC_SENT, o.sent_at < as_of)
-              .group_by(o.dossier_id).subquery("sy"))
-    source = (pop.outerjoin(files, files.c.dossier_id == pop.c.id)
-              .outerjoin(synced, synced.c.dossier_id == pop.c.id))
-    fee_ids = _fee_procedures(session)
-    conds = _conditions(as_of, fee_ids, pop.c, files, synced)
-    # The month's facts, named as ``_conditions`` reads a derived table's columns.
-    files_m = SimpleNamespace(c=SimpleNamespace(**{name: files.c[f"{name}_m"] for name in kinds}))
-    synced_m = SimpleNamespace(c=SimpleNamespace(dossier_id=case(
-        (synced.c.first_sent < pop.c.as_of, synced.c.dossier_id), else_=null())))
-    conds_m = _conditions(pop.c.as_of, fee_ids, pop.c, files_m, synced_m)
+    own_as_of = _month_case(months, [literal(a, type_=moment_type) for _, a in months])
+    month_k = _month_case(months, [literal(i) for i in range(len(months))])
+    conds_m = _conditions(own_as_of, _fee_procedures(session), Dossier)
     extra: list[Any] = []
     for i in range(len(months)):
-        extra += _sum_columns(conds_m, only=pop.c.k == i, prefix=f"m{i}_")
-    measures, lists, got = _file_facts_aggregated(session, source, pop.c.id.is_not(None), conds, pop.c,
-                                                  limit, extra)
+        extra += _sum_columns(conds_m, only=month_k == i, prefix=f"m{i}_")
+    measures, lists, got = _file_facts_aggregated(session, source, population, conds, row, limit, extra)
     return measures, lists, [_measured(got, f"m{i}_") for i in range(len(months))]
 
 
@@ -537,9 +430,8 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
                                    for x in i.criterion.criterion.split(".")[1:]])
     sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)
                  for c in indicators if c.criterion.measure == "sync_rate"), None)
-    months: list[dict[str, Any]] = []
-    for (m_start, m_end), values in zip(spans, month_values, strict=True):
-        r = score_agency(session, agency, m_start, m_end, now=now, tz=tz, by=scope, file_values=values)
-        months.append(trend_point(f"{m_start:%Y-%m}", r))
+    months = [trend_point(f"{m_start:%Y-%m}", r) for (m_start, _), r in zip(
+        spans, score_months(session, agency, spans, now=now, tz=tz, by=scope, file_values=month_values),
+        strict=True)] if spans else []
     return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
                     comparison=compare(indicators, published, sync), trend=months)
