@@ -1,7 +1,9 @@
-"""The province's 766 score predicted: ``GET /index766`` (heads and admins) and
-``GET /api/v1/index766?agency=&period=[&by=]`` (docs/integration.md, "The 766 index predicted"). The
-scores page's criteria and what-if are computed by the same service (services/reporting/scores.py) and shown
-here with the indicators behind them."""
+"""The province's 766 score predicted: ``GET /index766`` (heads and admins),
+``GET /api/v1/index766?agency=&period=[&by=][&trend=0]`` and its monthly trend alone,
+``GET /api/v1/index766/trend`` (docs/integration.md, "The 766 index predicted"). The page shows the
+index at once and draws the trend when its request answers (static/js/index766.js; without scripts,
+``?trend=1`` renders it in the page). The scores page's criteria and what-if are computed by the same
+service (services/reporting/scores.py) and shown here with the indicators behind them."""
 from __future__ import annotations
 
 import json
@@ -16,7 +18,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..integrations.dvcqg.client import PortalClient
 from ..services.errors import ValidationFailed
-from ..services.reporting.index766 import Index766, index766, parse_index_period
+from ..services.reporting.index766 import Index766, index766, monthly_trend, parse_index_period
 from ..services.reporting.replica import replica_as_of
 from ..services.reporting.scores import seed_scoring_rules
 from . import sentences
@@ -52,35 +54,52 @@ def _inputs(args: Any) -> tuple[Any, str, str, dict[str, str]]:
     return agency, period, by, errors
 
 
-def _compute(agency: Any, period: str, by: str) -> Index766:
+def _compute(agency: Any, period: str, by: str, *, trend: bool) -> Index766:
     parse_index_period(period)  # a bad period is refused before the portal is asked
     published = _published(period.upper())
-    if seed_scoring_rules(db.session, utcnow()):  # on the primary: a replica takes no writes
-        db.session.commit()  # the default rules, seeded on first use
+    _seed_rules()
     with reports_session() as rs:  # the read replica when configured; its moment tolerates lag
         result = index766(rs, agency, period, now=replica_as_of(rs, utcnow()), tz=_tz(), by=by,
-                          published=published)
+                          published=published, trend=trend)
     db.session.commit()  # read-only from here; ends the request's transaction on the primary
     return result
+
+
+def _seed_rules() -> None:
+    if seed_scoring_rules(db.session, utcnow()):  # on the primary: a replica takes no writes
+        db.session.commit()  # the default rules, seeded on first use
+
+
+def _flag(args: Any, name: str, default: bool, errors: dict[str, str]) -> bool:
+    value = (args.get(name) or "").strip()
+    if value in ("", "0", "1"):
+        return default if not value else value == "1"
+    errors[name] = _("Tham số '%(name)s' phải là 0 hoặc 1.", name=name)
+    return default
+
+
+def _error_message(exc: ValidationFailed | DomainError) -> str:
+    return "; ".join(map(error_text, exc.errors.values())) if isinstance(exc, ValidationFailed) else str(exc)
 
 
 @bp.get("/index766")
 @roles_required(*ROLES)
 def page() -> Any:
     agency, period, by, errors = _inputs(request.args)
+    with_trend = _flag(request.args, "trend", False, errors)
     result: Index766 | None = None
     if agency is not None and not errors:
         try:
-            result = _compute(agency, period, by)
+            result = _compute(agency, period, by, trend=with_trend)
         except (ValidationFailed, DomainError) as exc:
             db.session.rollback()
-            errors["period"] = ("; ".join(map(error_text, exc.errors.values()))
-                                if isinstance(exc, ValidationFailed) else str(exc))
+            errors["period"] = _error_message(exc)
     for msg in errors.values():
         flash(msg, "danger")
     trend = json.dumps(result.trend if result else [])
     return render_template("scores/index766.html", result=result, agencies=_agencies(), agency=agency,
-                           period=period, by=by, trend_json=trend), (200 if not errors else 422)
+                           period=period, by=by, trend_json=trend, with_trend=with_trend), \
+        (200 if not errors else 422)
 
 
 @bp.get("/api/v1/index766")
@@ -89,14 +108,37 @@ def api() -> Any:
     if refused is not None:
         return refused
     agency, period, by, errors = _inputs(request.args)
+    with_trend = _flag(request.args, "trend", True, errors)
     if errors:
         return input_error(errors)
     try:
-        result = _compute(agency, period, by)
+        result = _compute(agency, period, by, trend=with_trend)
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
         return rule_error(exc)
     return jsonify(result.as_json(sentences.scoring_rule_text))
+
+
+@bp.get("/api/v1/index766/trend")
+def trend_api() -> Any:
+    """The monthly trend alone: what the page draws after showing the index."""
+    refused = api_refusal()
+    if refused is not None:
+        return refused
+    agency, period, by, errors = _inputs(request.args)
+    if errors:
+        return input_error(errors)
+    try:
+        parse_index_period(period)
+        _seed_rules()
+        with reports_session() as rs:
+            trend = monthly_trend(rs, agency, period, now=replica_as_of(rs, utcnow()), tz=_tz(), by=by)
+        db.session.commit()
+    except (ValidationFailed, DomainError) as exc:
+        db.session.rollback()
+        return rule_error(exc)
+    return jsonify({"agency": {"identifier": agency.identifier, "name": agency.name},
+                    "period": period.strip().upper(), "by": by, "trend": trend})
 
 
 def _describe_api() -> None:
@@ -126,8 +168,30 @@ def _describe_api() -> None:
              "description": "YYYY-MM, YYYY-Qn hoặc YYYY"},
             {"name": "by", "in": "query", "required": False,
              "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+            {"name": "trend", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["0", "1"]},
+             "description": "1 (mặc định): kèm điểm theo tháng; 0: không kèm"},
         ],
         "responses": {"200": _json(ref("Index766")), "400": _error_response("Tham số không hợp lệ."),
+                      **ERRORS_STAFF},
+    }})
+    register_schema("Index766Trend", {
+        "type": "object", "required": ["agency", "period", "by", "trend"],
+        "properties": {"agency": {"type": "object"}, "period": {"type": "string"}, "by": {"type": "string"},
+                       "trend": {"type": "array", "items": {"type": "object", "required": [
+                           "month", "points", "no_data"]}}}})
+    register_path("/api/v1/index766/trend", {"get": {
+        "operationId": "index766Trend", "summary": "Điểm 766 dự tính theo tháng (từ tháng 1 đến hết kỳ)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "agency", "in": "query", "required": False,
+             "schema": {"type": "string", "maxLength": 20}},
+            {"name": "period", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"}},
+            {"name": "by", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+        ],
+        "responses": {"200": _json(ref("Index766Trend")), "400": _error_response("Tham số không hợp lệ."),
                       **ERRORS_STAFF},
     }})
 

@@ -103,4 +103,8 @@ def test_clerk_scans_in_the_reception_form_reuses_a_third_and_the_head_sees_42_a
     assert code not in head.locator('tr[data-criterion="766.4.2"]').inner_text()
     assert code not in head.locator('tr[data-criterion="766.4.3"]').inner_text()
     assert head.locator("#chart-766").count() == 1
+    # The monthly trend is asked for after the index is on screen, and fills the chart's table.
+    head.wait_for_selector("#index766-trend[data-loaded='1']")
+    assert head.locator("#trend-table tbody tr").count() >= 1
+    assert head.locator("#trend-status").count() == 0
     assert not head_actor.csp_violations() and not clerk_actor.csp_violations()

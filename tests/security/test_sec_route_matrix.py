@@ -231,6 +231,8 @@ CASES: list[Case] = [
     Case("index766.page", "GET", "/index766?agency=000.00.31.H25&period=2026-03", staff(LEADERS)),
     Case("index766.api", "GET", "/api/v1/index766?agency=000.00.31.H25&period=2026-03",
          staff(LEADERS, anon=401), bearer=True),
+    Case("index766.trend_api", "GET", "/api/v1/index766/trend?agency=000.00.31.H25&period=2026-03",
+         staff(LEADERS, anon=401), bearer=True),
 ]
 
 

@@ -159,8 +159,32 @@ def test_trend_shows_a_month_without_dossiers_as_no_data_not_full_marks(auth, se
     auth.login("t_head")
     body = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_json()
     assert [m["points"] is None for m in body["trend"]][-1] is False
+    html = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk&trend=1").get_data(as_text=True)
+    assert html.count('data-no-data="1"') == 2  # January and February, rendered without scripts
+
+
+def test_the_page_shows_the_index_at_once_and_asks_for_the_trend_after(auth, session, client):
+    receive(session, now=MONDAY)
+    session.commit()
+    auth.login("t_head")
     html = client.get("/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_data(as_text=True)
-    assert "không có hồ sơ" in html
+    assert 'data-criterion="766.4.2"' in html
+    # No month scored in the page itself: the script asks the trend's own endpoint.
+    assert "data-trend=" not in html and 'data-no-data="1"' not in html
+    assert 'data-url="/api/v1/index766/trend?agency=000.00.31.H25&amp;period=2026-03&amp;by=desk"' in html
+    trend = client.get("/api/v1/index766/trend?agency=000.00.31.H25&period=2026-03&by=desk").get_json()
+    full = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&by=desk").get_json()
+    assert trend["trend"] == full["trend"] and [m["month"] for m in trend["trend"]] == \
+        ["2026-01", "2026-02", "2026-03"]
+    assert client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&trend=0").get_json()["trend"] == []
+    bad = client.get("/api/v1/index766?agency=000.00.31.H25&period=2026-03&trend=yes")
+    assert bad.status_code == 400 and "trend" in bad.get_json()["error"]["fields"]
+    assert client.get("/api/v1/index766/trend?agency=000.00.31.H25&period=2026-13").status_code == 400
+    assert client.get("/api/v1/index766/trend?agency=000.00.32.H25&period=2026-03").status_code == 404
+    auth.logout()
+    assert client.get("/api/v1/index766/trend?period=2026-03").status_code == 401
+    auth.login("t_clerk")
+    assert client.get("/api/v1/index766/trend?period=2026-03").status_code == 403
 
 
 def test_one_pass_facts_equal_the_sums_and_the_per_measure_lists_on_random_histories(session, tmp_path):

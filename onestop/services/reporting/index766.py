@@ -399,26 +399,51 @@ def compare(indicators: list[Indicator], published: dict[str, Any] | None,
     return rows
 
 
+def _trend_months(agency: Agency, start: date, end: date, as_of: datetime, now: datetime, tz: str
+                  ) -> tuple[list[tuple[date, date]], list[tuple[datetime, datetime]]]:
+    """The trend's months (from January for a month or a quarter, the period's own months for a year)
+    up to the as-of moment's local day, and each month's (start, as-of) moments."""
+    # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
+    trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
+    trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
+    spans = _months(trend_start, trend_end)
+    return spans, [measured_at(agency, m_start, m_end, now) for m_start, m_end in spans]
+
+
+def monthly_trend(session: Session, agency: Agency, period: str, *, now: datetime,
+                  tz: str = "Asia/Ho_Chi_Minh", by: str = "desk",
+                  month_values: list[dict[str, Measured]] | None = None) -> list[dict[str, Any]]:
+    """The monthly trend of ``period``'s 766 total: every month scored as a period of its own, as of the
+    earlier of now and its end — its Form 06 for all months in one statement (services/reporting/
+    months.py), its file measures in another (or ``month_values`` already computed with the period's)."""
+    start, end = parse_index_period(period)
+    scope = check_by(by)
+    _, as_of = measured_at(agency, start, end, now)
+    spans, moments = _trend_months(agency, start, end, as_of, now, tz)
+    if not spans:
+        return []
+    if month_values is None:
+        month_values = file_measures_by_month(session, agency, moments, by=scope)
+    reports_ = score_months(session, agency, spans, now=now, tz=tz, by=scope, file_values=month_values)
+    return [trend_point(f"{m_start:%Y-%m}", r) for (m_start, _), r in zip(spans, reports_, strict=True)]
+
+
 def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz: str = "Asia/Ho_Chi_Minh",
              by: str = "desk", published: dict[str, Any] | None = None, what_if_days: int | None = 3,
              trend: bool = True, limit: int = 20) -> Index766:
+    """Every indicator of the period with its points, formula and the dossiers pulling it down, the
+    published score compared and, with ``trend``, the monthly trend (``monthly_trend``; the page asks
+    for it separately, so the index is not held up by it)."""
     start, end = parse_index_period(period)
     scope = check_by(by)
     start_m, as_of = measured_at(agency, start, end, now)
-    spans: list[tuple[date, date]] = []
-    moments: list[tuple[datetime, datetime]] = []
-    if trend:
-        # The local day of the as-of moment (a UTC date would drop the first hours of a Hà Nội day).
-        trend_end = min(end, as_of.astimezone(ZoneInfo(tz)).date())
-        trend_start = date(start.year, 1, 1) if (end - start).days < 92 else start
-        spans = _months(trend_start, trend_end)
-        moments = [measured_at(agency, m_start, m_end, now) for m_start, m_end in spans]
+    moments = _trend_months(agency, start, end, as_of, now, tz)[1] if trend else []
     together = file_facts_with_months(session, agency, start_m, as_of, moments, by=scope, limit=limit)
+    month_values: list[dict[str, Measured]] | None = None
     if together is not None:
         measures, lists, month_values = together
     else:
         measures, lists = file_facts(session, agency, start_m, as_of, by=scope, limit=limit)
-        month_values = file_measures_by_month(session, agency, moments, by=scope) if moments else []
     report = score_agency(session, agency, start, end, now=now, tz=tz, what_if_days=what_if_days, by=scope,
                           file_values=measures)
     own = [c for c in report.criteria if c.rule_set == "766"]
@@ -430,8 +455,7 @@ def index766(session: Session, agency: Agency, period: str, *, now: datetime, tz
                                    for x in i.criterion.criterion.split(".")[1:]])
     sync = next((Measured(c.criterion.measured or Decimal(0), c.criterion.numerator, c.criterion.denominator)
                  for c in indicators if c.criterion.measure == "sync_rate"), None)
-    months = [trend_point(f"{m_start:%Y-%m}", r) for (m_start, _), r in zip(
-        spans, score_months(session, agency, spans, now=now, tz=tz, by=scope, file_values=month_values),
-        strict=True)] if spans else []
+    months = monthly_trend(session, agency, period, now=now, tz=tz, by=scope,
+                           month_values=month_values) if trend else []
     return Index766(report=report, period=period.strip().upper(), indicators=indicators, published=published,
                     comparison=compare(indicators, published, sync), trend=months)
