@@ -7,6 +7,7 @@ service (services/reporting/scores.py) and shown here with the indicators behind
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, render_template, request
@@ -102,43 +103,46 @@ def page() -> Any:
         (200 if not errors else 422)
 
 
-@bp.get("/api/v1/index766")
-def api() -> Any:
+def _api_answer(option: Callable[[dict[str, str]], Any],
+                answer: Callable[[Any, str, str, Any], dict[str, Any]]) -> Any:
+    """The two API endpoints' one pipeline: who may read, the common parameters and the endpoint's own
+    (``option``, adding to the errors), then ``answer`` — a rule refusal leaves nothing behind."""
     refused = api_refusal()
     if refused is not None:
         return refused
     agency, period, by, errors = _inputs(request.args)
-    with_trend = _flag(request.args, "trend", True, errors)
+    chosen = option(errors)
     if errors:
         return input_error(errors)
     try:
-        result = _compute(agency, period, by, trend=with_trend)
+        body = answer(agency, period, by, chosen)
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
         return rule_error(exc)
-    return jsonify(result.as_json(sentences.scoring_rule_text))
+    return jsonify(body)
+
+
+@bp.get("/api/v1/index766")
+def api() -> Any:
+    return _api_answer(lambda errors: _flag(request.args, "trend", True, errors),
+                       lambda agency, period, by, trend: _compute(agency, period, by, trend=trend).as_json(
+                           sentences.scoring_rule_text))
 
 
 @bp.get("/api/v1/index766/trend")
 def trend_api() -> Any:
     """The monthly trend alone: what the page draws after showing the index."""
-    refused = api_refusal()
-    if refused is not None:
-        return refused
-    agency, period, by, errors = _inputs(request.args)
-    if errors:
-        return input_error(errors)
-    try:
-        parse_index_period(period)
-        _seed_rules()
-        with reports_session() as rs:
-            trend = monthly_trend(rs, agency, period, now=replica_as_of(rs, utcnow()), tz=_tz(), by=by)
-        db.session.commit()
-    except (ValidationFailed, DomainError) as exc:
-        db.session.rollback()
-        return rule_error(exc)
-    return jsonify({"agency": {"identifier": agency.identifier, "name": agency.name},
-                    "period": period.strip().upper(), "by": by, "trend": trend})
+    return _api_answer(lambda errors: None, _trend_body)
+
+
+def _trend_body(agency: Any, period: str, by: str, _option: Any) -> dict[str, Any]:
+    parse_index_period(period)
+    _seed_rules()
+    with reports_session() as rs:  # same replica and moment as the index
+        trend = monthly_trend(rs, agency, period, now=replica_as_of(rs, utcnow()), tz=_tz(), by=by)
+    db.session.commit()
+    return {"agency": {"identifier": agency.identifier, "name": agency.name},
+            "period": period.strip().upper(), "by": by, "trend": trend}
 
 
 def _describe_api() -> None:
