@@ -321,18 +321,23 @@ def register() -> Any:
                                  limit=500 if printing else REGISTER_PER_PAGE)
     timings = {d.id: queries.timing_of(db.session, d, now) for d in page.rows}
     template = "print/07_register.html" if printing else "reception/register.html"
-    total = queries.register_total(db.session, current_user, flt, tz=local_tz())
+    total = queries.register_total(db.session, current_user, flt, tz=local_tz(), cap=REGISTER_COUNT_CAP)
     try:
         page_no = max(1, int(request.args.get("page", "1"))) if request.args.get("after") else 1
     except ValueError:
         page_no = 1
-    pages = max(1, -(-total // REGISTER_PER_PAGE))
+    # Past the cap the count is "more than" and the last page is not known (the pager still goes on).
+    capped = total > REGISTER_COUNT_CAP
+    pages = 0 if capped else max(1, -(-total // REGISTER_PER_PAGE))
     return render_template(template, form=form, page=page, timings=timings, args=args,
                            status_labels=STATUS_LABELS_VI, now=now, agency=current_user.agency,
-                           total=total, page_no=min(page_no, pages), pages=pages, per_page=REGISTER_PER_PAGE)
+                           total=min(total, REGISTER_COUNT_CAP), capped=capped,
+                           page_no=page_no if capped else min(page_no, pages), pages=pages,
+                           per_page=REGISTER_PER_PAGE)
 
 
 REGISTER_PER_PAGE = 50
+REGISTER_COUNT_CAP = 10_000  # the register counts exactly up to here, then says "more than"
 
 
 @bp.get("/search")

@@ -4,8 +4,9 @@ to the field, and paging with the total."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from tests.factories import receive
+from tests.factories import receive, user
 from tests.times import MONDAY
 
 
@@ -48,3 +49,31 @@ def test_paging_shows_the_total_and_the_page_number(auth, client, session):
     nxt = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
     page2 = client.get(nxt).get_data(as_text=True)
     assert "Tổng: 55 hồ sơ · trang 2/2" in page2 and 'rel="next"' not in page2
+
+
+def test_past_the_cap_the_register_says_more_than_and_still_pages(auth, client, session, monkeypatch):
+    # An unfiltered register holds a desk's whole history: it counts exactly up to a cap, then says
+    # "more than" (a count of millions on every page took seconds at 10M; docs/benchmarks.md).
+    from onestop.services.dossiers import queries
+    from onestop.web import reception
+
+    for i in range(25):
+        receive(session, now=MONDAY + timedelta(minutes=i))
+    session.flush()
+    clerk = user(session, "t_clerk")
+    everything = queries.RegisterFilter(date_from=None, date_to=None, procedure_code="", status="",
+                                        channel="", name="", code="")
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert queries.register_total(session, clerk, everything, tz=tz) == 25
+    assert queries.register_total(session, clerk, everything, tz=tz, cap=20) == 21
+    assert queries.register_total(session, clerk, everything, tz=tz, cap=30) == 25
+    monkeypatch.setattr(reception, "REGISTER_COUNT_CAP", 20)
+    monkeypatch.setattr(reception, "REGISTER_PER_PAGE", 10)
+    auth.login("t_clerk")
+    page = client.get("/reception/register").get_data(as_text=True)
+    assert "Hơn 20 hồ sơ · trang 1 (lọc theo ngày để biết tổng số)" in page
+    nxt = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "Hơn 20 hồ sơ · trang 2" in client.get(nxt).get_data(as_text=True)
+    # Under the cap the count is exact, as before.
+    monkeypatch.setattr(reception, "REGISTER_COUNT_CAP", 30)
+    assert "Tổng: 25 hồ sơ · trang 1/3" in client.get("/reception/register").get_data(as_text=True)
