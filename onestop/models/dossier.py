@@ -75,6 +75,11 @@ class Dossier(Model):
         Index("ix_dossiers_received", "received_at", postgresql_where=db.text("received_at IS NOT NULL"),
               sqlite_where=db.text("received_at IS NOT NULL")),
         Index("ix_dossiers_current_agency_status", "current_agency_id", "status"),
+        # The head's dashboard and lists: open dossiers received by a subtree or held by it (h20d1).
+        Index("ix_dossiers_open_receiving", "receiving_agency_id", "due_at",
+              postgresql_where=db.text("finished_at IS NULL"), sqlite_where=db.text("finished_at IS NULL")),
+        Index("ix_dossiers_open_current", "current_agency_id", "due_at",
+              postgresql_where=db.text("finished_at IS NULL"), sqlite_where=db.text("finished_at IS NULL")),
         Index("ix_dossiers_assignee_status", "assignee_id", "status"),
         Index("ix_dossiers_finished", "finished_at"),
         # Form 06 for one agency subtree: dossiers finished in the period, per agency.

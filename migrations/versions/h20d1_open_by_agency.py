@@ -1,0 +1,31 @@
+"""Open dossiers by receiving desk and by holder: the head's dashboard and overdue / due-soon lists
+select the open dossiers received by a subtree or held by it now; these two small partial indexes
+(open dossiers only) make each side an index range instead of a filter over every open dossier of the
+province (docs/benchmarks.md, "Staff pages over HTTP", at 10M).
+
+Revision ID: h20d1_open_by_agency
+Revises: h19f1_dossier_file_facts
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "h20d1_open_by_agency"
+down_revision = "h19f1_dossier_file_facts"
+branch_labels = None
+depends_on = None
+
+OPEN = "finished_at IS NULL"
+
+
+def upgrade() -> None:
+    op.create_index("ix_dossiers_open_receiving", "dossiers", ["receiving_agency_id", "due_at"],
+                    postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+    op.create_index("ix_dossiers_open_current", "dossiers", ["current_agency_id", "due_at"],
+                    postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_dossiers_open_current", table_name="dossiers")
+    op.drop_index("ix_dossiers_open_receiving", table_name="dossiers")
