@@ -1,7 +1,9 @@
 """Open dossiers by receiving desk and by holder: the head's dashboard and overdue / due-soon lists
 select the open dossiers received by a subtree or held by it now; these two small partial indexes
 (open dossiers only) make each side an index range instead of a filter over every open dossier of the
-province (docs/benchmarks.md, "Staff pages over HTTP", at 10M).
+province. And results waiting at the desk by holder, newest first: the inbox shows the newest 300,
+which a desk where citizens do not collect holds by tens of thousands (docs/benchmarks.md, "Staff pages
+over HTTP", at 10M).
 
 Revision ID: h20d1_open_by_agency
 Revises: h19f1_dossier_file_facts
@@ -17,6 +19,7 @@ branch_labels = None
 depends_on = None
 
 OPEN = "finished_at IS NULL"
+READY = "status = 'result_ready'"
 
 
 def upgrade() -> None:
@@ -24,8 +27,11 @@ def upgrade() -> None:
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
     op.create_index("ix_dossiers_open_current", "dossiers", ["current_agency_id", "due_at"],
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+    op.create_index("ix_dossiers_ready_current", "dossiers", ["current_agency_id", "finished_at", "id"],
+                    postgresql_where=sa.text(READY), sqlite_where=sa.text(READY))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dossiers_ready_current", table_name="dossiers")
     op.drop_index("ix_dossiers_open_current", table_name="dossiers")
     op.drop_index("ix_dossiers_open_receiving", table_name="dossiers")

@@ -80,6 +80,10 @@ class Dossier(Model):
               postgresql_where=db.text("finished_at IS NULL"), sqlite_where=db.text("finished_at IS NULL")),
         Index("ix_dossiers_open_current", "current_agency_id", "due_at",
               postgresql_where=db.text("finished_at IS NULL"), sqlite_where=db.text("finished_at IS NULL")),
+        # The inbox's results waiting at the desk, newest first (h20d1).
+        Index("ix_dossiers_ready_current", "current_agency_id", "finished_at", "id",
+              postgresql_where=db.text("status = 'result_ready'"),
+              sqlite_where=db.text("status = 'result_ready'")),
         Index("ix_dossiers_assignee_status", "assignee_id", "status"),
         Index("ix_dossiers_finished", "finished_at"),
         # Form 06 for one agency subtree: dossiers finished in the period, per agency.
