@@ -161,17 +161,19 @@ def _describe_api() -> None:
             "comparison": {"type": "array"}, "trend": {"type": "array"},
             "what_if": {"type": ["object", "null"]},
         }})
+    common: list[dict[str, Any]] = [
+        {"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20}},
+        {"name": "period", "in": "query", "required": False,
+         "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"},
+         "description": "YYYY-MM, YYYY-Qn hoặc YYYY"},
+        {"name": "by", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+    ]
     register_path("/api/v1/index766", {"get": {
         "operationId": "index766", "summary": "Chỉ số 766 dự tính: từng chỉ số, hồ sơ kéo điểm, so với Cổng",
         "security": [{"bearer": []}],
         "parameters": [
-            {"name": "agency", "in": "query", "required": False,
-             "schema": {"type": "string", "maxLength": 20}},
-            {"name": "period", "in": "query", "required": False,
-             "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"},
-             "description": "YYYY-MM, YYYY-Qn hoặc YYYY"},
-            {"name": "by", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": ["desk", "resolver"]}},
+            *common,
             {"name": "trend", "in": "query", "required": False,
              "schema": {"type": "string", "enum": ["0", "1"]},
              "description": "1 (mặc định): kèm điểm theo tháng; 0: không kèm"},
@@ -187,14 +189,7 @@ def _describe_api() -> None:
     register_path("/api/v1/index766/trend", {"get": {
         "operationId": "index766Trend", "summary": "Điểm 766 dự tính theo tháng (từ tháng 1 đến hết kỳ)",
         "security": [{"bearer": []}],
-        "parameters": [
-            {"name": "agency", "in": "query", "required": False,
-             "schema": {"type": "string", "maxLength": 20}},
-            {"name": "period", "in": "query", "required": False,
-             "schema": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}|-[Qq][1-4])?$"}},
-            {"name": "by", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": ["desk", "resolver"]}},
-        ],
+        "parameters": common,
         "responses": {"200": _json(ref("Index766Trend")), "400": _error_response("Tham số không hợp lệ."),
                       **ERRORS_STAFF},
     }})
