@@ -69,15 +69,10 @@ def _fee_procedures(session: Session) -> list[int]:
     return [pid for pid, text in session.execute(select(Procedure.id, Procedure.fee)) if fees(text or "")]
 
 
-# The dossier columns the conditions read: besides the dossier's own 766 fields, the first moments of
-# its counting files and of its first accepted sync, kept by database triggers (migration h19f1) from
+# Besides the dossier's own 766 fields, the conditions read the first moments of its counting files and
+# of its first accepted sync, kept on the dossier by database triggers (migration h19f1) from
 # dossier_files and dvcqg_outbox. A fact holds "as of" a moment when its first moment is before it, so
 # every measure is a condition on one dossier row: no join, no probe per dossier.
-_POP_COLUMNS = ("id", "code", "received_at", "procedure_id", "payment_channel", "vneid_verified",
-                "csdl_codes", "finished_at", "status", "first_component_at", "first_result_file_at",
-                "first_reused_at", "first_national_at", "first_synced_at")
-
-
 def _before(moment_col: Any, as_of: Any) -> ColumnElement[bool]:
     """The fact's first moment is before ``as_of`` — never NULL, so that "not in the numerator" lists
     the dossiers without the fact too."""
