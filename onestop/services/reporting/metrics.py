@@ -27,7 +27,7 @@ from ...domain.metrics import FORM06_COLUMNS, Form06Row
 from ...domain.scoring import rate, satisfaction_rate
 from ...models import Agency, Dossier, Feedback, MetricSnapshot, Procedure, Rating
 from ..admin.agencies import subtree_ids_query
-from .reports import BucketCounts, By, form06_counts
+from .reports import BucketCounts, By, form06_counts, moments_table
 
 D = Dossier.__table__
 PR = Procedure.__table__
@@ -100,7 +100,7 @@ def _aggregate(session: Session, start_m: datetime, end_m: datetime, tz: str, *,
     out: defaultdict[tuple[int, str], Counts] = defaultdict(Counts)
     add_buckets(out, form06_counts(session, agency, start_m, end_m, tz=tz, by=by, group_by_agency=by_agency,
                                    extras=True))
-    add_ratings_and_feedback(session, out, start_m, end_m, agency=agency, by_agency=by_agency)
+    add_ratings_and_feedback(session, [out], [(start_m, end_m)], agency=agency, by_agency=by_agency)
     return out
 
 
@@ -115,18 +115,31 @@ def add_buckets(out: defaultdict[tuple[int, str], Counts],
         c.unhappy += b.unhappy
 
 
-def add_ratings_and_feedback(session: Session, out: defaultdict[tuple[int, str], Counts], start_m: datetime,
-                             end_m: datetime, *, agency: Agency | None, by_agency: bool) -> None:
-    """Ratings (SIPAS) and feedback (PAKN) of [start_m, end_m), added to ``out`` by the agency they
-    concern (0 when not grouped by agency) and field."""
-    def grp(agency_col: Any) -> list[Any]:
-        return [agency_col, PR.c.field] if by_agency else [PR.c.field]
+def add_ratings_and_feedback(session: Session, outs: list[defaultdict[tuple[int, str], Counts]],
+                             months: list[tuple[datetime, datetime]], *, agency: Agency | None,
+                             by_agency: bool) -> None:
+    """Ratings (SIPAS) and feedback (PAKN) of each [start, end) in ``months``, added to ``outs`` (one per
+    period, same order) by the agency they concern (0 when not grouped by agency) and field: one
+    statement for ratings and one for feedback, however many periods (the months of a trend are joined
+    as a derived table; a single period keeps its bounds as values)."""
+    if len(months) == 1:
+        s, e = _ts(months[0][0]), _ts(months[0][1])
+        k: Any = None
+    else:
+        mo = moments_table([(i, start, end) for i, (start, end) in enumerate(months)])
+        s, e, k = mo.c.s, mo.c.a, mo.c.k
+    lead = [k] if k is not None else []
 
-    def key(row: Any) -> tuple[int, str]:
-        return (int(row[0] or 0), row[1]) if by_agency else (0, row[0])
+    def grp(agency_col: Any) -> list[Any]:
+        return [*lead, agency_col, PR.c.field] if by_agency else [*lead, PR.c.field]
+
+    def counts(row: Any) -> Counts:
+        i = int(row[0]) if k is not None else 0
+        rest = row[1:] if k is not None else row
+        key = (int(rest[0] or 0), rest[1]) if by_agency else (0, rest[0])
+        return outs[i][key]
 
     agency_ids = subtree_ids_query(agency) if agency is not None else None
-    s, e = _ts(start_m), _ts(end_m)
     # Ratings (SIPAS) and feedback (PAKN) given in the period, by the agency they concern (shown
     # beside the scores; the satisfaction measure counts dossiers — ``unhappy`` above).
     wr = [R.c.agency_id.in_(agency_ids)] if agency_ids is not None else []
@@ -135,7 +148,7 @@ def add_ratings_and_feedback(session: Session, out: defaultdict[tuple[int, str],
            .select_from(R.join(D, D.c.id == R.c.dossier_id).join(PR, PR.c.id == D.c.procedure_id))
            .where(R.c.created_at >= s, R.c.created_at < e, *wr).group_by(*grp(R.c.agency_id)))
     for row in session.execute(q_r):
-        c = out[key(row)]
+        c = counts(row)
         c.ratings += int(row[-2])
         c.dissatisfied += int(row[-1] or 0)
     complaint = and_(F.c.created_at >= s, F.c.created_at < e, F.c.kind == "complaint")
@@ -149,7 +162,7 @@ def add_ratings_and_feedback(session: Session, out: defaultdict[tuple[int, str],
            .select_from(F.join(D, D.c.id == F.c.dossier_id).join(PR, PR.c.id == D.c.procedure_id))
            .where(or_(complaint, due_in), *wf).group_by(*grp(F.c.agency_id)))
     for row in session.execute(q_f):
-        c = out[key(row)]
+        c = counts(row)
         c.complaints += int(row[-3] or 0)
         c.feedback_due += int(row[-2] or 0)
         c.feedback_on_time += int(row[-1] or 0)

@@ -18,38 +18,27 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, literal, null, or_, select
 from sqlalchemy.orm import Session
 
-from ...database.base import UTCDateTime
-from ...domain.status import Channel
-from ...domain.timing import Timing
-from ...models import Agency, Dossier, Procedure
-from ..dossiers.timing_sql import open_timing_case
+from ...models import Agency, Dossier
 from .metrics import Counts, add_buckets, add_ratings_and_feedback
 from .reports import (
     BucketCounts,
     By,
     add_bucket,
     dossier_parts,
-    due_in_force_at,
     finished_kind,
+    grouped_buckets,
+    inputs_at,
+    moments_table,
     no_jit,
-    pause_open_at,
+    received_kind,
     scope_of,
-    supplements_before,
     unhappy_before,
 )
 
 Months = list[tuple[datetime, datetime]]
-
-
-def _months_table(live: list[tuple[int, datetime, datetime]]) -> Any:
-    """The months as a derived table (k, s, a): a UNION ALL of literal rows, which both engines read
-    (SQLite takes no column list on a VALUES alias)."""
-    rows = [select(literal(k).label("k"), literal(s, UTCDateTime()).label("s"),
-                   literal(a, UTCDateTime()).label("a")) for k, s, a in live]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("mo")
 
 
 def form06_counts_by_month(session: Session, agency: Agency | None, months: Months, *, tz: str,
@@ -72,20 +61,14 @@ def form06_counts_by_month(session: Session, agency: Agency | None, months: Mont
                case((d.promised_due_at.is_not(None), 1), else_=0).label("ap")]
     u = dossier_parts(session, scope_of(agency, by), min(s for _, s, _ in live), max(a for _, _, a in live),
                       columns, materialised="u")
-    mo = _months_table(live)
+    mo = moments_table(live)
     open_at = or_(u.c.finished_at.is_(None), u.c.finished_at >= mo.c.a)
     pairs = (
         select(
             mo.c.k.label("k"), mo.c.a.label("a"), u.c.procedure_id.label("procedure_id"),
-            case((u.c.received_at < mo.c.s, literal("c")),
-                 (u.c.channel == Channel.ONLINE.value, literal("o")), else_=literal("d")).label("rk"),
+            received_kind(u.c.received_at, u.c.channel, mo.c.s).label("rk"),
             case((u.c.finished_at < mo.c.a, u.c.fin), else_=null()).label("res"),
-            # The moment's inputs, looked up only while the dossier is open at the moment.
-            case((open_at, due_in_force_at(session, u.c.id, u.c.due_at, mo.c.a)),
-                 else_=null()).label("due_asof"),
-            case((open_at, pause_open_at(mo.c.a, u.c.id)), else_=null()).label("pause_start"),
-            case((open_at, supplements_before(mo.c.a, u.c.id, u.c.supplement_count)),
-                 else_=null()).label("sup"),
+            *inputs_at(session, u.c.id, u.c.due_at, u.c.supplement_count, mo.c.a, open_at),
             u.c.ap.label("ap"),
             (case((unhappy_before(mo.c.a, u.c.id), 1), else_=0) if extras else literal(0)).label("uh"),
         )
@@ -96,23 +79,9 @@ def form06_counts_by_month(session: Session, agency: Agency | None, months: Mont
         .offset(0)
         .subquery("pairs")
     )
-    open_timing = open_timing_case(due_at=pairs.c.due_asof, pause_start=pairs.c.pause_start,
-                                   supplement_count=pairs.c.sup, now=pairs.c.a)
-    final_kind = case(
-        (pairs.c.res.is_not(None), pairs.c.res),
-        (open_timing == Timing.OVERDUE.value, literal("O")),
-        else_=literal("W"),
-    ).label("fk")
-    keys = [pairs.c.k, pairs.c.procedure_id, pairs.c.rk, final_kind]
-    if extras:
-        keys += [pairs.c.ap, pairs.c.uh]
-    g = select(*keys, func.count().label("n")).group_by(*keys).subquery()
-    zero = literal(0)
-    q = select(g.c.k, Procedure.field, g.c.rk, g.c.fk, g.c.ap if extras else zero.label("ap"),
-               g.c.uh if extras else zero.label("uh"), g.c.n
-               ).join(Procedure, Procedure.id == g.c.procedure_id)
+    q = grouped_buckets(pairs, now=pairs.c.a, lead=pairs.c.k, extras=extras)
     grouped: Iterable[Any] = session.execute(q)
-    for k, fld, rk, fk, ap, uh, n in grouped:
+    for k, fld, rk, fk, ap, uh, n in grouped:  # the lead column is the month
         add_bucket(out[int(k)], 0, fld, rk, fk, ap, uh, n)
     return out
 
@@ -120,16 +89,19 @@ def form06_counts_by_month(session: Session, agency: Agency | None, months: Mont
 def subtree_counts_by_month(session: Session, agency: Agency, months: Months, tz: str, *,
                             by: By = "desk") -> list[Counts]:
     """``metrics.subtree_counts`` of each month: the Form 06 buckets with apologies and unhappy dossiers
-    in one statement, then the month's ratings and feedback (small tables, one look-up each)."""
+    in one statement, the months' ratings and feedback in one statement each."""
+    buckets = form06_counts_by_month(session, agency, months, tz=tz, by=by, extras=True)
+    live = [i for i, (start_m, as_of) in enumerate(months) if as_of > start_m]
+    groups: list[defaultdict[tuple[int, str], Counts]] = [defaultdict(Counts) for _ in months]
+    for i in live:
+        add_buckets(groups[i], buckets[i])
+    if live:
+        add_ratings_and_feedback(session, [groups[i] for i in live], [months[i] for i in live], agency=agency,
+                                 by_agency=False)
     out: list[Counts] = []
-    for (start_m, as_of), buckets in zip(months, form06_counts_by_month(session, agency, months, tz=tz, by=by,
-                                                                        extras=True), strict=True):
-        groups: defaultdict[tuple[int, str], Counts] = defaultdict(Counts)
-        if as_of > start_m:
-            add_buckets(groups, buckets)
-            add_ratings_and_feedback(session, groups, start_m, as_of, agency=agency, by_agency=False)
+    for g in groups:
         total = Counts()
-        for c in groups.values():
+        for c in g.values():
             total.add(c)
         out.append(total)
     return out

@@ -337,47 +337,74 @@ def form06_buckets_query(session: Session, agency: Agency | None, start_m: datet
     once per dossier, and only for dossiers still open at the moment (the parts carry them as columns
     under a CASE, the outer SELECT classifies) — referencing a look-up in several CASE branches made
     PostgreSQL run it once per branch (docs/benchmarks.md, "Form 06")."""
-    d, p = Dossier, Procedure
+    d = Dossier
     open_at = or_(d.finished_at.is_(None), d.finished_at >= as_of)
-    due_asof = due_in_force_at(session, d.id, d.due_at, as_of)
-    pause_start = pause_open_at(as_of)
-    received_kind = case(
-        (d.received_at < start_m, literal("c")),
-        (d.channel == Channel.ONLINE.value, literal("o")),
-        else_=literal("d"),
-    )
     resolved_kind = case((d.finished_at < as_of, finished_kind(tz)), else_=null())
     columns: list[Any] = []
     if group_by_agency:
         columns.append((resolver_id() if by == "resolver" else d.receiving_agency_id).label("ag"))
     columns += [
-        d.procedure_id.label("procedure_id"), received_kind.label("rk"),
+        d.procedure_id.label("procedure_id"), received_kind(d.received_at, d.channel, start_m).label("rk"),
         resolved_kind.label("res"),
-        case((open_at, due_asof), else_=null()).label("due_asof"),
-        case((open_at, pause_start), else_=null()).label("pause_start"),
-        case((open_at, supplements_before(as_of)), else_=null()).label("sup"),
+        *inputs_at(session, d.id, d.due_at, d.supplement_count, as_of, open_at),
     ]
     if extras:
         columns += [case((d.promised_due_at.is_not(None), 1), else_=0).label("ap"),
                     case((unhappy_before(as_of), 1), else_=0).label("uh")]
     u = dossier_parts(session, scope_of(agency, by), start_m, as_of, columns)
-    open_timing = open_timing_case(due_at=u.c.due_asof, pause_start=u.c.pause_start,
-                                   supplement_count=u.c.sup, now=as_of)
+    return grouped_buckets(u, now=as_of, lead=u.c.ag if group_by_agency else None, extras=extras)
+
+
+def moments_table(rows: list[tuple[int, datetime, datetime]]) -> Any:
+    """Periods as a derived table ``(k, s, a)`` — index, start, moment — to join dossiers or ratings to
+    the periods they count in: a UNION ALL of literal rows, which both engines read (SQLite takes no
+    column list on a VALUES alias)."""
+    selects = [select(literal(k).label("k"), literal(s, UTCDateTime()).label("s"),
+                      literal(a, UTCDateTime()).label("a")) for k, s, a in rows]
+    return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("mo")
+
+
+def inputs_at(session: Session, dossier_id: Any, due_at: Any, supplement_count: Any, moment: Any,
+              open_at: ColumnElement[bool]) -> list[Any]:
+    """The timing inputs in force at ``moment`` (a value or a column) — ``due_asof``, ``pause_start``,
+    ``sup`` — each looked up only while the dossier is still open then (``open_at``)."""
+    return [
+        case((open_at, due_in_force_at(session, dossier_id, due_at, moment)), else_=null()).label("due_asof"),
+        case((open_at, pause_open_at(moment, dossier_id)), else_=null()).label("pause_start"),
+        case((open_at, supplements_before(moment, dossier_id, supplement_count)), else_=null()).label("sup"),
+    ]
+
+
+def received_kind(received_at: Any, channel: Any, start: Any) -> ColumnElement[Any]:
+    """Form 06's received kind for a period starting at ``start``: ``c`` carried over (received before
+    it), ``o`` online, ``d`` direct or postal."""
+    return case((received_at < start, literal("c")), (channel == Channel.ONLINE.value, literal("o")),
+                else_=literal("d"))
+
+
+def grouped_buckets(src: Any, *, now: Any, lead: Any | None, extras: bool) -> Any:
+    """The grouped rows (lead or 0, field, received kind, final kind, apologised, unhappy, count) of
+    per-dossier columns ``src.c`` (procedure_id, rk, res, due_asof, pause_start, sup [, ap, uh]) judged
+    at ``now`` (a moment, or each row's moment as a column): the final kind is ``res`` when the
+    dossier was resolved by then, else ``O``/``W`` by THE timing rule on the inputs in force. ``lead``:
+    a first grouping column (the agency, or the month), 0 when None."""
+    open_timing = open_timing_case(due_at=src.c.due_asof, pause_start=src.c.pause_start,
+                                   supplement_count=src.c.sup, now=now)
     final_kind = case(
-        (u.c.res.is_not(None), u.c.res),
+        (src.c.res.is_not(None), src.c.res),
         (open_timing == Timing.OVERDUE.value, literal("O")),
         else_=literal("W"),  # within, paused in time, or open without a clock
     ).label("fk")
     # Count per procedure first (small integer keys, a hash aggregate), then name the field:
     # joining ~100k rows to procedures before grouping cost more than the buckets themselves.
     # Only the keys asked for are grouped on (Form 06 itself groups on procedure and kinds only).
-    keys = [u.c.procedure_id, u.c.rk, final_kind]
-    keys = ([u.c.ag] if group_by_agency else []) + keys + ([u.c.ap, u.c.uh] if extras else [])
+    keys = ([lead.label("ag")] if lead is not None else []) + [src.c.procedure_id, src.c.rk, final_kind]
+    keys += [src.c.ap, src.c.uh] if extras else []
     g = select(*keys, func.count().label("n")).group_by(*keys).subquery()
     zero = literal(0)
-    return select(g.c.ag if group_by_agency else zero.label("ag"), p.field, g.c.rk, g.c.fk,
+    return select(g.c.ag if lead is not None else zero.label("ag"), Procedure.field, g.c.rk, g.c.fk,
                   g.c.ap if extras else zero.label("ap"), g.c.uh if extras else zero.label("uh"),
-                  g.c.n).join(p, p.id == g.c.procedure_id)
+                  g.c.n).join(Procedure, Procedure.id == g.c.procedure_id)
 
 
 def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
@@ -986,7 +1013,8 @@ __all__ = [
     "BY_CHOICES", "BucketCounts", "By", "DashboardCounts", "DelayReport", "FORM06_COLUMNS", "Form06",
     "OpenPage", "OpenRow", "OverdueFilters", "add_bucket", "bare_aggregate_query", "chart_series", "check_by",
     "close_period", "delay_attribution", "dossier_parts", "due_in_force_at", "due_soon_list", "finished_kind",
-    "form06", "form06_buckets_query", "form06_counts", "head_dashboard", "measured_at", "no_jit",
-    "overdue_list", "parse_period", "pause_open_at", "period_bounds", "resolver_id", "scope_condition",
-    "scope_of", "snapshot_for", "subtree_agencies", "supplements_before", "unhappy_before",
+    "form06", "form06_buckets_query", "form06_counts", "grouped_buckets", "head_dashboard", "inputs_at",
+    "measured_at", "moments_table", "no_jit", "overdue_list", "parse_period", "pause_open_at",
+    "period_bounds", "received_kind", "resolver_id", "scope_condition", "scope_of", "snapshot_for",
+    "subtree_agencies", "supplements_before", "unhappy_before",
 ]
