@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from ..domain.codes import lookup_key
 from ..domain.errors import DomainError, InvalidCode
@@ -206,15 +207,20 @@ def dossier_json(d: Dossier, user: User, *, now: datetime, with_events: bool = T
 
 
 def _usernames(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+    return _names(User, User.username, ids)
 
 
 def _identifiers(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Agency.id, Agency.identifier).where(Agency.id.in_(ids))).all())
+    return _names(Agency, Agency.identifier, ids)
+
+
+def _names(model: type[User] | type[Agency], column: Any, ids: set[int]) -> dict[int, str]:
+    """id → name of the given users or agencies: from the session's identity map when it holds them
+    all (the request's own clerk and desk, for a dossier just received), else in one read."""
+    held = {i: db.session.identity_map.get(identity_key(model, i)) for i in ids}
+    if all(obj is not None and column.key not in inspect(obj).unloaded for obj in held.values()):
+        return {i: getattr(obj, column.key) for i, obj in held.items()}
+    return dict(db.session.execute(select(model.id, column).where(model.id.in_(ids))).all())
 
 
 def _num(value: Decimal | None) -> float | int | None:

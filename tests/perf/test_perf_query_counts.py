@@ -102,3 +102,31 @@ def test_page_query_count_does_not_grow_with_the_dossiers_listed(app: Flask, ses
 # How many of the 27 added dossiers each list page must show (worklist: those assigned to the
 # officer or unassigned at UBND — all of them; dashboard: none are overdue yet, so it is not a list here).
 LISTS = {"worklist": 27, "inbox": 27, "register": 27, "register_search": 27}
+
+
+def test_a_reception_through_the_api_reads_nothing_it_already_holds(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    """POST /api/v1/dossiers (docs/benchmarks.md, "Reception throughput"): the token with its user and
+    desk in one read, the procedure, the code sequence, the two INSERTs and the new dossier's events —
+    no lazy load of the hand-offs and pauses a dossier inserted a moment ago cannot have, and no read
+    of the clerk and desk the request already holds to name the event's actor."""
+    from unittest.mock import patch
+
+    raw = issue_token(session, user(session, "t_clerk"), now=MONDAY)
+    session.commit()
+    body = {"procedure_code": "1.004884", "channel": "direct",
+            "applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345", "phone": "0912345678"}}
+    client = app.test_client()
+    with patch("onestop.web.api.utcnow", return_value=MONDAY):
+        assert client.post("/api/v1/dossiers", headers={"Authorization": f"Bearer {raw}"},
+                           json=body).status_code == 201
+        with count_queries(app) as stmts:
+            r = client.post("/api/v1/dossiers", headers={"Authorization": f"Bearer {raw}"}, json=body)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["events"][0]["actor"] == "t_clerk"
+    assert r.get_json()["events"][0]["agency"] == r.get_json()["receiving_agency"]
+    # The calendar generation check is read at most every CALENDAR_CHECK_SECONDS (every request in tests).
+    stmts = [s for s in stmts if "calendar_state" not in s and not s.lstrip().upper().startswith("COMMIT")]
+    tables = [s.split(" FROM ", 1)[-1].split()[0] if s.lstrip().upper().startswith("SELECT")
+              else " ".join(s.split()[:3]) for s in stmts]
+    assert len(stmts) <= 6, "\n---\n".join(stmts)
+    assert not {"pause_intervals", "handoff_legs", "users", "agencies"} & set(tables), tables

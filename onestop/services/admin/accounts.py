@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...domain.status import Role
@@ -87,7 +87,10 @@ def token_digest(raw: str) -> str:
 
 
 def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
-    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
+    # The token, its user and the user's desk in one read: every API call needs all three.
+    owner_and_desk = joinedload(ApiToken.user, innerjoin=True).joinedload(User.agency, innerjoin=True)
+    tok = session.scalar(select(ApiToken).options(owner_and_desk)
+                         .where(ApiToken.token_hash == token_digest(raw)))
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
     # Recorded at most every 10 minutes: a read-only API call should not write each time.

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...domain.codes import generate_secret, hash_secret, phone_last4
 from ...domain.status import Channel
@@ -160,6 +161,10 @@ def _create_dossier(session: Session, data: ReceptionInput, applicant: Applicant
         payload.update(reason=normalize_text(data.reason))
     session.add(dossier)
     session.flush()
+    # A dossier inserted a moment ago has no pause and no hand-off leg yet: what a read of the two
+    # would return now, without the two reads (the answer's timing and allowed actions use them).
+    set_committed_value(dossier, "pauses", [])
+    set_committed_value(dossier, "legs", [])
     ev = append_event(session, dossier, action=action, from_status=None, actor=actor, now=now,
                       note=normalize_text(data.reason), payload=payload, agency_id=agency.id, first=True)
     session.flush()
