@@ -46,16 +46,22 @@ def _app(url: str):  # type: ignore[no-untyped-def]
     return create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
 
 
-def prepare(url: str) -> str:
+def prepare(url: str, *, own_desk: bool = False) -> tuple[str, str]:
     """Migrate, seed the catalogue and a clerk (each only if missing, so an existing history can be
-    used); return a new bearer token for the clerk."""
+    used); return (a new bearer token for the clerk, the clerk's username).
+
+    ``own_desk``: the clerk works at a desk of its own, new for this run, beside the demo desk (same
+    parent, level and kind): a desk numbers at most 9,999 dossiers a day (docs/domain.md §3), which a
+    few runs at a few hundred a second on one day would use up, and the history's rows are append-only
+    (nothing is deleted to make room)."""
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from onestop.demo.seed import seed_reference
     from onestop.extensions import db
-    from onestop.models import Procedure, User
+    from onestop.models import Agency, Procedure, User
     from onestop.services.admin.accounts import create_user, issue_token
+    from onestop.services.admin.agencies import create_agency
 
     app = _app(url)
     with app.app_context():
@@ -63,18 +69,29 @@ def prepare(url: str) -> str:
         if db.session.scalar(select(Procedure.id).where(Procedure.code == PROCEDURE)) is None:
             seed_reference(db.session)
         now = datetime.now(UTC)
-        u = db.session.scalar(select(User).where(User.username == CLERK))
+        desk, clerk = DESK, CLERK
+        if own_desk:
+            k = db.session.scalar(select(func.count()).where(Agency.identifier.like("9__.99.99.Z__"))) or 0
+            desk, clerk = f"{900 + k // 100:03d}.99.99.Z{k % 100:02d}", f"{CLERK}.{k}"
+            demo = db.session.scalar(select(Agency).where(Agency.identifier == DESK))
+            assert demo is not None and demo.parent is not None
+            admin = db.session.scalar(select(User).where(User.role == "admin").limit(1))
+            create_agency(db.session, identifier=desk, name=f"Bàn tiếp nhận thử tải {k}", short_name="",
+                          level=demo.level, kind=demo.kind, parent_identifier=demo.parent.identifier,
+                          office_hours=demo.office_hours, valid_from=demo.valid_from, actor=admin,  # type: ignore[arg-type]
+                          now=now)
+        u = db.session.scalar(select(User).where(User.username == clerk))
         if u is None:
-            u = create_user(db.session, username=CLERK, full_name="Bench Clerk", role="clerk",
-                            agency_code=DESK, password="bench-password-123", now=now)
+            u = create_user(db.session, username=clerk, full_name="Bench Clerk", role="clerk",
+                            agency_code=desk, password="bench-password-123", now=now)
         token = issue_token(db.session, u, now=now, name="bench")
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return token
+    return token, clerk
 
 
-def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type-arg]
+def _service_worker(url: str, n: int, q: mp.Queue, username: str) -> None:  # type: ignore[type-arg]
     from sqlalchemy import select
 
     from onestop.domain.codes import lookup_key
@@ -85,7 +102,7 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
 
     app = _app(url)
     with app.app_context():
-        clerk = db.session.scalar(select(User).where(User.username == CLERK))
+        clerk = db.session.scalar(select(User).where(User.username == username))
         assert clerk is not None
         agency_id = clerk.agency_id
         key = lookup_key(app.config)
@@ -112,11 +129,11 @@ def _service_worker(url: str, n: int, q: mp.Queue) -> None:  # type: ignore[type
         db.session.remove()
 
 
-def service_run(url: str, total: int, workers: int = 2) -> tuple[float, int]:
+def service_run(url: str, total: int, workers: int = 2, clerk: str = CLERK) -> tuple[float, int]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     per = total // workers
-    procs = [ctx.Process(target=_service_worker, args=(url, per, q)) for _ in range(workers)]
+    procs = [ctx.Process(target=_service_worker, args=(url, per, q, clerk)) for _ in range(workers)]
     for p in procs:
         p.start()
     results = [q.get(timeout=600) for _ in procs]
@@ -184,8 +201,8 @@ def main() -> int:
     ap.add_argument("--redis", default="", help="production settings with this rate-limit store URL")
     args = ap.parse_args()
     if args.history:
-        token = prepare(args.history)
-        rps, errors = service_run(args.history, args.n)
+        token, clerk = prepare(args.history, own_desk=True)
+        rps, errors = service_run(args.history, args.n, clerk=clerk)
         r = api_run(args.history, token, args.n, args.seconds, args.redis)
         print(httpload.table([
             ["history", "service, 2 processes", f"{args.n:,}", f"{rps:,.0f}", "", "", str(errors)],
@@ -205,7 +222,7 @@ def main() -> int:
             print(f"(PostgreSQL skipped: {exc})", file=sys.stderr)
     for kind, url, drop in engines:
         try:
-            token = prepare(url)
+            token, _clerk = prepare(url)
             rps, errors = service_run(url, args.n)
             rows.append([kind, "service, 2 processes", f"{args.n:,}", f"{rps:,.0f}", "", "", str(errors)])
             r = api_run(url, token, args.n, args.seconds)
