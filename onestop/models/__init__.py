@@ -11,7 +11,7 @@ from .files import DossierFile  # noqa: F401  (dossier files, models/files.py)
 from .metrics import JobRun, MetricSnapshot, ReportSnapshot, ScoringRuleRow
 from .notification import Notification, OutboxMessage
 from .procedure import Procedure, ProcedureStep
-from .rollup import ReportRollupDay, ReportRollupState  # noqa: F401  (the Form 06 roll-up, models/rollup.py)
+from .rollup import ReportRollupDay, ReportRollupOpen, ReportRollupState  # noqa: F401  (the Form 06 roll-up, models/rollup.py)
 from .user import ApiToken, AuditLog, User
 
 __all__ = [

@@ -29,6 +29,24 @@ class ReportRollupDay(Model):
     n: Mapped[int]
 
 
+class ReportRollupOpen(Model):
+    """A dossier open at the moment a closed month starts (local midnight of ``day``, the first of a
+    month), with its Form 06 bucket then — ``W`` within (or paused in time, or no clock) / ``O``
+    overdue by THE timing rule on the inputs in force at that moment — its receiving desk, resolving
+    agency and procedure. One row per dossier and moment, so that the rows of a dossier changed since
+    can be set aside and that dossier computed live (services/reporting/rollup.py)."""
+
+    __tablename__ = "report_rollup_open"
+    __table_args__ = (Index("ix_report_rollup_open_dossier", "dossier_id"),)
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(primary_key=True)
+    receiving_agency_id: Mapped[int]
+    resolver_agency_id: Mapped[int]
+    procedure_id: Mapped[int]
+    bucket: Mapped[str] = mapped_column(String(1))
+
+
 class ReportRollupState(Model):
     """The watermark: local days before ``closed_before`` are rolled up as of the last run, which had
     seen every event, hand-off and dossier row up to the stored ids."""
@@ -47,3 +65,6 @@ class ReportRollupState(Model):
     prev_leg_id: Mapped[int]
     prev_dossier_id: Mapped[int]
     updated_at: Mapped[datetime]
+    # The first month start whose open dossiers are stored (every month start from it to
+    # ``closed_before`` is); None before the job has taken them.
+    open_from: Mapped[date | None]

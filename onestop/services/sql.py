@@ -3,15 +3,23 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 
 def rows_affected(result: Result[Any]) -> int:
     """Rows an UPDATE or INSERT … SELECT changed (the statement's cursor rowcount)."""
     return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def no_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiles the reports' CASE-heavy statements for seconds to save milliseconds
+    (measured: 3.7 s of JIT for a 4 ms query; 1.2 s for a 60 ms one); off for this transaction only."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 @compiles(Table, "sqlite")

@@ -1,20 +1,22 @@
-"""The Form 06 roll-up (onestop/services/reporting/rollup.py): reading the closed days from the roll-up
-and the rest live gives exactly the live Form 06 — by desk and by resolver, per agency, for periods that end
-before, at and after the watermark — over random histories with pauses, apologies, hand-offs, stops
-and withdrawals, and after late events on closed days (a dossier received at 23:55 on a closed day, a
-hand-off changing an old dossier's resolver, a finish one minute before local midnight), before and
-after the job re-rolls them (docs/rules.md F1–F4; docs/operations.md, "The report roll-up")."""
+"""The Form 06 roll-up (onestop/services/reporting/rollup.py): reading the closed days from the roll-up,
+the dossiers open at a closed month's start from the stored open rows, and the rest live gives exactly
+the live Form 06 — by desk and by resolver, per agency, for periods that end before, at and after the
+watermark — over random histories with pauses, apologies, hand-offs, stops and withdrawals, and after
+late events on closed days (a dossier received at 23:55 on a closed day, another at 23:58 and still open
+at the month's start, a hand-off changing an old dossier's resolver, a finish one minute before local
+midnight), before and after the job re-rolls them (docs/rules.md F1–F4; docs/operations.md, "The report
+roll-up")."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from onestop.models import Dossier, ReportRollupDay, ReportRollupState
+from onestop.models import Dossier, ReportRollupDay, ReportRollupOpen, ReportRollupState
 from onestop.services.dossiers.inputs import CompleteInput, WithdrawInput
-from onestop.services.reporting import reports
+from onestop.services.reporting import reports, rollup
 from onestop.services.reporting.rollup import refresh_rollup
 from tests.factories import agency, receive
 from tests.services.test_form06_one_answer import NOW, SCOPES, TZ, _act, build_random
@@ -63,6 +65,7 @@ def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     _act(session, late, "transfer", hanoi(2026, 10, 30, 23, 56))
     _act(session, late, "complete", hanoi(2026, 10, 30, 23, 59), CompleteInput(result="Đã cấp"))
     early = receive(session, now=hanoi(2026, 10, 1, 0, 5), channel="online").dossier  # just after midnight
+    still_open = receive(session, now=hanoi(2026, 10, 31, 23, 58)).dossier  # open at the start of November
     _act(session, early, "withdraw", hanoi(2026, 10, 31, 23, 59), WithdrawInput(reason="Công dân rút"))
     waiting = [d for d in dossiers if not d.legs and d.finished_at is None and d.received_at is not None]
     if waiting:  # a hand-off today changes the resolver of a dossier received on a closed day
@@ -70,6 +73,7 @@ def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     session.flush()
     stale = _both_ways(session)  # the closed days touched since are computed live
     assert stale > 0
+    assert session.get(ReportRollupOpen, (date(2026, 11, 1), still_open.id)) is None  # not taken yet
 
     # The job re-rolls the touched days; twice (the second run rotates the watermark).
     again = refresh_rollup(session, hanoi(2026, 11, 20, 0, 20))
@@ -80,6 +84,8 @@ def test_rollup_and_live_form06_are_identical_with_late_events(session, seed):
     state = session.get(ReportRollupState, 1)
     assert state.closed_before == date(2026, 11, 20)
     assert late.id <= state.last_dossier_id
+    assert state.open_from == date(2026, 9, 1)
+    assert session.get(ReportRollupOpen, (date(2026, 11, 1), still_open.id)) is not None  # taken again
 
 
 def _received(counts) -> int:
@@ -124,3 +130,53 @@ def test_no_rollup_yet_reads_live(session):
     # A start that is not a local midnight is served live.
     assert reports._form06_with_rollup(session, ag, start_m + timedelta(hours=1), as_of, tz=TZ, by="desk",
                                        group_by_agency=False) is None
+
+
+def _bucket_counts(session, ag, first, last, *, rollup):
+    start_m, as_of = reports.measured_at(ag, first, last, NOW)
+    got = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=rollup)
+    return {k: (v.row.in_progress_within, v.row.in_progress_overdue) for k, v in got.items()}
+
+
+def test_a_closed_period_reads_its_open_dossiers_from_the_stored_rows(session):
+    """The stored open rows are what a period ending at a month start reads (a wrong row shows, so the
+    equality above is not vacuous); a period ending mid-month is computed live."""
+    build_random(session, 11, n=40)
+    for hour in (0, 1, 2):  # the third run leaves nothing touched
+        refresh_rollup(session, hanoi(2026, 11, 1, hour, 20))
+    ag = agency(session, "000.00.00.H25")
+    october = (date(2026, 10, 1), date(2026, 10, 31))
+    before = _bucket_counts(session, ag, *october, rollup=True)
+    assert before == _bucket_counts(session, ag, *october, rollup=False)
+    row = session.scalars(select(ReportRollupOpen).where(ReportRollupOpen.day == date(2026, 11, 1),
+                                                         ReportRollupOpen.bucket == "W")).first()
+    assert row is not None, "no dossier within its time at 01/11: the history proves nothing"
+    row.bucket = "O"
+    session.flush()
+    after = _bucket_counts(session, ag, *october, rollup=True)
+    assert sum(o for _w, o in after.values()) == sum(o for _w, o in before.values()) + 1
+    assert sum(w for w, _o in after.values()) == sum(w for w, _o in before.values()) - 1
+    mid = (date(2026, 10, 1), date(2026, 10, 20))  # ends at 21/10, not a stored moment: live
+    assert _bucket_counts(session, ag, *mid, rollup=True) == _bucket_counts(session, ag, *mid, rollup=False)
+
+
+def test_a_rollup_from_before_the_open_rows_takes_them_at_its_next_run(session):
+    """A deployment whose roll-up predates the stored open rows (``open_from`` empty) reads its closed
+    periods' open dossiers live until the next run takes every month start, then from the rows."""
+    build_random(session, 5, n=30)
+    refresh_rollup(session, hanoi(2026, 11, 1, 0, 20))
+    state = session.get(ReportRollupState, 1)
+    session.execute(delete(ReportRollupOpen))
+    state.open_from = None
+    session.flush()
+    ag = agency(session, "000.00.00.H25")
+    assert rollup.open_groups(session, None, "desk", date(2026, 11, 1), group_by_agency=False) is None
+    _both_ways(session)
+    refresh_rollup(session, hanoi(2026, 11, 1, 1, 20))
+    assert state.open_from == date(2026, 9, 1)
+    days = set(session.scalars(select(ReportRollupOpen.day).distinct()))
+    assert days <= {date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)} and date(2026, 11, 1) in days
+    assert rollup.open_groups(session, None, "desk", date(2026, 11, 1), group_by_agency=False) is not None
+    assert _bucket_counts(session, ag, date(2026, 10, 1), date(2026, 10, 31), rollup=True) == \
+        _bucket_counts(session, ag, date(2026, 10, 1), date(2026, 10, 31), rollup=False)
+    _both_ways(session)

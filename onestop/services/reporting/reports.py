@@ -43,7 +43,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -74,7 +73,6 @@ from ...models import (
     ReportSnapshot,
     User,
 )
-from .. import sql as _sql  # noqa: F401  (registers the SQLite index-hint compilation)
 from ..admin import calendars
 from ..admin.agencies import subtree_ids_query
 from ..admin.calendars import calendar_for
@@ -82,6 +80,7 @@ from ..dossiers.timing import open_pause_start
 from ..dossiers.timing_sql import finished_timing_case, is_overdue_open, open_timing_case
 from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..numbers import percent_value
+from ..sql import no_jit  # also registers the SQLite index-hint compilation
 from . import rollup as _rollup
 
 _PAUSED_SQL = tuple(s.value for s in PAUSED)
@@ -129,13 +128,6 @@ def _month_key(session: Session, column: Any, tz: str, offset_minutes: int) -> C
 def _offset_minutes(tz: ZoneInfo, at: datetime) -> int:
     off = at.astimezone(tz).utcoffset()
     return int(off.total_seconds() // 60) if off is not None else 0
-
-
-def no_jit(session: Session) -> None:
-    """PostgreSQL's JIT compiles these CASE-heavy aggregates for seconds to save milliseconds
-    (measured: 3.7 s of JIT for a 4 ms query); switch it off for this transaction only."""
-    if _dialect(session) == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
 
 
 def _tz(agency: Agency) -> ZoneInfo:
@@ -388,13 +380,8 @@ def grouped_buckets(src: Any, *, now: Any, lead: Any | None, extras: bool) -> An
     at ``now`` (a moment, or each row's moment as a column): the final kind is ``res`` when the
     dossier was resolved by then, else ``O``/``W`` by THE timing rule on the inputs in force. ``lead``:
     a first grouping column (the agency, or the month), 0 when None."""
-    open_timing = open_timing_case(due_at=src.c.due_asof, pause_start=src.c.pause_start,
-                                   supplement_count=src.c.sup, now=now)
-    final_kind = case(
-        (src.c.res.is_not(None), src.c.res),
-        (open_timing == Timing.OVERDUE.value, literal("O")),
-        else_=literal("W"),  # within, paused in time, or open without a clock
-    ).label("fk")
+    final_kind = case((src.c.res.is_not(None), src.c.res),
+                      else_=open_kind(src.c.due_asof, src.c.pause_start, src.c.sup, now)).label("fk")
     # Count per procedure first (small integer keys, a hash aggregate), then name the field:
     # joining ~100k rows to procedures before grouping cost more than the buckets themselves.
     # Only the keys asked for are grouped on (Form 06 itself groups on procedure and kinds only).
@@ -405,6 +392,13 @@ def grouped_buckets(src: Any, *, now: Any, lead: Any | None, extras: bool) -> An
     return select(g.c.ag if lead is not None else zero.label("ag"), Procedure.field, g.c.rk, g.c.fk,
                   g.c.ap if extras else zero.label("ap"), g.c.uh if extras else zero.label("uh"),
                   g.c.n).join(Procedure, Procedure.id == g.c.procedure_id)
+
+
+def open_kind(due_asof: Any, pause_start: Any, sup: Any, now: Any) -> ColumnElement[Any]:
+    """An open dossier's Form 06 kind at ``now`` (a moment or a column): ``O`` overdue by THE timing
+    rule on the inputs in force then, else ``W`` (within, paused in time, or open without a clock)."""
+    timing = open_timing_case(due_at=due_asof, pause_start=pause_start, supplement_count=sup, now=now)
+    return case((timing == Timing.OVERDUE.value, literal("O")), else_=literal("W"))
 
 
 def bare_aggregate_query(session: Session, agency: Agency, start: date, end: date) -> Any:
@@ -492,8 +486,9 @@ def _form06_with_rollup(session: Session, agency: Agency | None, start_m: dateti
 
     * received online / direct or postal and resolved early / on time / late: the rolled days
       [start, split) plus the live Form 06 of [split, as_of) — both are counts of facts fixed per day;
-    * in progress within / overdue at ``as_of``: live only (open dossiers at a moment cannot be
-      rolled per day), from the live Form 06 of [split, as_of), which measures the same moment;
+    * in progress within / overdue at ``as_of``: the stored open rows when ``as_of`` is a month start
+      the job has taken (``rollup.open_groups``), else from the live Form 06 of [split, as_of), which
+      measures the same moment;
     * carried over: exactly resolved + in progress − received in the period (docs/rules.md F1)."""
     state = _rollup.state_of(session)
     if state is None or state.tz != tz:
@@ -518,21 +513,36 @@ def _form06_with_rollup(session: Session, agency: Agency | None, start_m: dateti
         acc.setdefault(key, {}).setdefault(col, 0)
         acc[key][col] += n
 
+    # A period ending at a stored moment (a month start the job has taken): its open dossiers then
+    # are stored rows; else the rest of the period is computed live, open dossiers included.
+    opened = (_rollup.open_groups(session, ids, by, split_day, group_by_agency=group_by_agency)
+              if split_m == as_of else None)
+    procs = {r[1] for r in got[0]} | {r[1] for r in opened or []}
     fields = dict(session.execute(select(Procedure.id, Procedure.field).where(
-        Procedure.id.in_(sorted({r[1] for r in got[0]}) or [0]))).all())
+        Procedure.id.in_(sorted(procs) or [0]))).all())
     for ag, proc, kind, channel, bucket, n in got[0]:
         key = (ag, str(fields[proc]))
         if kind == "r":
             bump(key, "o" if channel == Channel.ONLINE.value else "d", n)
         else:
             bump(key, bucket, n)
-    live: Iterable[Any] = session.execute(form06_buckets_query(
-        session, agency, split_m, as_of, tz=tz, by=by, group_by_agency=group_by_agency))
-    for ag, fld, rk, fk, _ap, _uh, n in live:
-        key = (int(ag or 0), str(fld))
-        if rk != "c":
-            bump(key, str(rk), int(n))
-        bump(key, str(fk), int(n))
+    if opened is not None:
+        for ag, proc, bucket, n in opened:
+            bump((ag, str(fields[proc])), bucket, n)
+    else:
+        live: Iterable[Any] = session.execute(form06_buckets_query(
+            session, agency, split_m, as_of, tz=tz, by=by, group_by_agency=group_by_agency))
+        for ag, fld, rk, fk, _ap, _uh, n in live:
+            key = (int(ag or 0), str(fld))
+            if rk != "c":
+                bump(key, str(rk), int(n))
+            bump(key, str(fk), int(n))
+    return _rows_of(acc)
+
+
+def _rows_of(acc: dict[tuple[int, str], dict[str, int]]) -> dict[tuple[int, str], BucketCounts]:
+    """Form 06 rows from counts by kind (o, d, E, T, L, W, O) per (agency, field); carried over by the
+    identity F1 (docs/rules.md)."""
     out: dict[tuple[int, str], BucketCounts] = {}
     for key, c in acc.items():
         row = Form06Row(field=key[1])

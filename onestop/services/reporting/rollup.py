@@ -8,17 +8,22 @@ after reception, stopped and withdrawn dossiers are finishes like any other, F1)
 once the day is over: ``received_at`` and ``finished_at`` are set once, and a finished dossier's due
 time and supplement count no longer change.
 
-What is NOT rolled up, and stays live: "in progress at the moment" (within / overdue, F3) and
-"carried over from the previous period" depend on which dossiers are still open at a moment. Form 06
-computes the open ones live at the moment (the open-dossier indexes), and the carried-over column
-follows exactly from the identity F1: carried over = resolved + in progress − received in the period.
+"In progress at the moment" (within / overdue, F3) depends on which dossiers are open at a moment, so
+it cannot be summed from days. For the moments closed periods end at — the start of a month — the job
+stores the dossiers open then, one row each with its bucket as of that moment (``report_rollup_open``);
+any other moment is computed live (the open-dossier indexes). Live, the dossiers open at a past moment
+are those still open plus those finished since, which grows with the whole history; stored, a closed
+year reads the rows of one moment. The carried-over column follows exactly from the identity F1:
+carried over = resolved + in progress − received in the period.
 
 The watermark (``report_rollup_state``): days before ``closed_before`` (a local date, never later
 than the local today of the job's run) are rolled up. A late change to a closed day — an event, a
 hand-off (which changes the resolving agency) or a dossier row inserted after the run — is found by
 its id: every dossier touched by a row with an id above the watermark of the run before the last one
 has its receipt day and finish day rolled again by the next run, and until then the report computes
-exactly those days live (so the report never depends on when the job last ran).
+exactly those days live (so the report never depends on when the job last ran). The same dossiers have
+their open rows taken again at every stored moment, and until then the report sets their rows aside and
+computes them live.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     text,
@@ -45,8 +51,9 @@ from sqlalchemy.orm import Session
 
 from ...domain.timing import Timing
 from ...models import Dossier, DossierEvent, HandoffLeg
-from ...models.rollup import ReportRollupDay, ReportRollupState
+from ...models.rollup import ReportRollupDay, ReportRollupOpen, ReportRollupState
 from ..dossiers.timing_sql import DEFAULT_TZ, finished_timing_case, local_date
+from ..sql import no_jit
 
 ROLLUP_TZ = DEFAULT_TZ
 CHUNK_DAYS = 31  # days rolled per statement on the first run (bounded memory and lock time)
@@ -153,24 +160,76 @@ def roll_months(session: Session, months: Iterable[date], closed_before: date) -
         session.execute(insert(r).from_select(ROW_COLUMNS, q))
 
 
+def month_starts(first: date, last: date) -> list[date]:
+    """The first days of months in [first, last]."""
+    day = first if first.day == 1 else _month_end(first) + timedelta(days=1)
+    out: list[date] = []
+    while day <= last:
+        out.append(day)
+        day = _month_end(day) + timedelta(days=1)
+    return out
+
+
+def _open_at(session: Session, day: date, tz: str, only: Any | None) -> Any:
+    """SELECT (day, dossier, desk, resolver, procedure, bucket W/O) of the dossiers open at the local
+    midnight starting ``day`` — received before it, not finished before it — judged as Form 06 judges
+    them at that moment (THE timing rule on the due time, pause and supplement requests in force then).
+    ``only``: a SELECT of dossier ids to restrict to (the touched ones), read by their ids."""
+    from . import reports  # reports reads the roll-up through this module
+
+    moment = midnight(day, tz)
+    d = Dossier
+    cols = [d.id.label("id"), d.receiving_agency_id.label("ra"), _resolver().label("rs"),
+            d.procedure_id.label("pr"),
+            reports.due_in_force_at(session, d.id, d.due_at, moment).label("due_asof"),
+            reports.pause_open_at(moment, d.id).label("pause_start"),
+            reports.supplements_before(moment, d.id, d.supplement_count).label("sup")]
+    if only is None:
+        # The two index-led parts of the Form 06 dossier set at a moment: still open, and finished since.
+        src = reports.dossier_parts(session, literal(True), moment, moment, cols)
+    else:
+        src = (select(*cols).where(d.id.in_(only), d.received_at < moment,
+                                   or_(d.finished_at.is_(None), d.finished_at >= moment)).subquery())
+    return select(literal(day).label("day"), src.c.id, src.c.ra, src.c.rs, src.c.pr,
+                  reports.open_kind(src.c.due_asof, src.c.pause_start, src.c.sup, moment).label("bk"))
+
+
+OPEN_COLUMNS = ["day", "dossier_id", "receiving_agency_id", "resolver_agency_id", "procedure_id", "bucket"]
+
+
+def take_open(session: Session, days: Iterable[date], tz: str, only: Any | None = None) -> None:
+    """(Re)take the open rows at the given month starts — of every dossier, or of ``only`` those."""
+    o = ReportRollupOpen
+    no_jit(session)
+    for day in sorted(set(days)):
+        gone = delete(o).where(o.day == day)
+        session.execute(gone.where(o.dossier_id.in_(only)) if only is not None else gone)
+        session.execute(insert(o).from_select(OPEN_COLUMNS, _open_at(session, day, tz, only)))
+
+
 def _max_ids(session: Session) -> tuple[int, int, int]:
     return (int(session.scalar(select(func.coalesce(func.max(DossierEvent.id), 0))) or 0),
             int(session.scalar(select(func.coalesce(func.max(HandoffLeg.id), 0))) or 0),
             int(session.scalar(select(func.coalesce(func.max(Dossier.id), 0))) or 0))
 
 
-def touched_days(session: Session, state: ReportRollupState) -> set[date]:
-    """Closed days whose roll-up may be stale: the receipt and finish days of the dossiers touched by a
-    row above the watermark of the run before the last one."""
+def touched_ids(state: ReportRollupState) -> Any:
+    """SELECT of the ids of the dossiers touched by a row above the watermark of the run before the
+    last one: an event, a hand-off leg or the dossier row itself."""
     touched = union(
         select(DossierEvent.dossier_id.label("i")).where(DossierEvent.id > state.prev_event_id),
         select(HandoffLeg.dossier_id.label("i")).where(HandoffLeg.id > state.prev_leg_id),
         select(Dossier.id.label("i")).where(Dossier.id > state.prev_dossier_id),
     ).subquery()
+    return select(touched.c.i)
+
+
+def touched_days(session: Session, state: ReportRollupState) -> set[date]:
+    """Closed days whose roll-up may be stale: the receipt and finish days of the touched dossiers."""
     tz = state.tz
     rows = session.execute(
         select(local_date(Dossier.received_at, tz), local_date(Dossier.finished_at, tz))
-        .where(Dossier.id.in_(select(touched.c.i)))).all()
+        .where(Dossier.id.in_(touched_ids(state)))).all()
     days: set[date] = set()
     for r, f in rows:
         for v in (r, f):
@@ -182,6 +241,24 @@ def touched_days(session: Session, state: ReportRollupState) -> set[date]:
     return days
 
 
+def _open_from(start: date) -> date:
+    """The first month start whose open rows are taken: none can be open before the first receipt."""
+    return month_starts(start, _month_end(start) + timedelta(days=1))[0]
+
+
+def _retake_open(session: Session, state: ReportRollupState, today: date) -> None:
+    """Before the watermark moves: the touched dossiers' open rows again at every stored month start,
+    then the month starts closed since the last run (all of them if none were taken yet)."""
+    tz = state.tz
+    if state.open_from is None:
+        first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.received_at.is_not(None)))
+        state.open_from = _open_from(first.astimezone(ZoneInfo(tz)).date() if first is not None else today)
+        take_open(session, month_starts(state.open_from, today), tz)
+        return
+    take_open(session, month_starts(state.open_from, state.closed_before), tz, only=touched_ids(state))
+    take_open(session, month_starts(state.closed_before + timedelta(days=1), today), tz)
+
+
 def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict[str, Any]:
     """The scheduler job: roll up the days closed since the last run (all of history on the first run,
     a month per statement) and re-roll the closed days touched since (see the module's docstring)."""
@@ -190,6 +267,7 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
     state = session.get(ReportRollupState, 1)
     if state is not None and state.tz != tz:
         session.execute(delete(ReportRollupDay))
+        session.execute(delete(ReportRollupOpen))
         session.delete(state)
         session.flush()
         state = None
@@ -198,6 +276,7 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
         first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.received_at.is_not(None)))
         start = first.astimezone(ZoneInfo(tz)).date() if first is not None else today
         session.execute(delete(ReportRollupDay))
+        session.execute(delete(ReportRollupOpen))
         day = start
         while day < today:
             last = min(day + timedelta(days=CHUNK_DAYS - 1), today - timedelta(days=1))
@@ -205,17 +284,20 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             rolled += (last - day).days + 1
             day = last + timedelta(days=1)
         roll_months(session, _months(start, today - timedelta(days=1)), today)
+        take_open(session, month_starts(start, today), tz)
         if session.get_bind().dialect.name == "postgresql":
-            # All of history was just inserted: the planner needs the table's statistics before
+            # All of history was just inserted: the planner needs the tables' statistics before
             # the next report (autovacuum may not get to it for a long while on a busy server).
             session.execute(text("ANALYZE report_rollup_days"))
+            session.execute(text("ANALYZE report_rollup_open"))
         state = ReportRollupState(id=1, tz=tz, closed_before=today, last_event_id=ids[0], last_leg_id=ids[1],
                                   last_dossier_id=ids[2], prev_event_id=ids[0], prev_leg_id=ids[1],
-                                  prev_dossier_id=ids[2], updated_at=now)
+                                  prev_dossier_id=ids[2], updated_at=now, open_from=_open_from(start))
         session.add(state)
         session.flush()
         return {"rolled_days": rolled, "rerolled_days": 0, "closed_before": today.isoformat()}
     stale = touched_days(session, state)
+    _retake_open(session, state, today)
     months: set[date] = set()
     for a, b in _runs(stale):
         roll_days(session, a, b, tz)
@@ -266,11 +348,7 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     # whole year's index entries once per agency of the subtree (docs/benchmarks.md, "Form 06
     # from the roll-up"), and SQLite does not push the filter into a UNION ALL.
     if ids is not None:
-        # The subtree as a list of ids: the planners estimate an IN list well, while the prefix
-        # LIKE on the agency path is estimated at one row, which made PostgreSQL probe the
-        # roll-up once per agency of a province.
-        query = getattr(ids, "element", ids)  # the SELECT of a scalar subquery
-        ids = sorted(int(i) for i in session.scalars(query))
+        ids = _id_list(session, ids)
     r = ReportRollupDay
     scope_col = r.resolver_agency_id if by == "resolver" else r.receiving_agency_id
     cols = (r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
@@ -301,9 +379,47 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     return rows, stale
 
 
+def open_groups(session: Session, ids: Any, by: str, day: date, *,
+                group_by_agency: bool) -> list[tuple[int, int, str, int]] | None:
+    """(agency or 0, procedure, bucket W/O, n) of the dossiers of the agencies ``ids`` (None: all) — by
+    desk or resolver — open at the local midnight starting ``day``: the stored rows of the dossiers not
+    touched since the job's run before last, and the touched ones computed live. None when that moment
+    is not stored (not a month start, or not taken yet)."""
+    state = session.get(ReportRollupState, 1)
+    if (state is None or state.open_from is None or day.day != 1
+            or not state.open_from <= day <= state.closed_before):
+        return None
+    touched = touched_ids(state)
+    o = ReportRollupOpen
+    stored_scope = o.resolver_agency_id if by == "resolver" else o.receiving_agency_id
+    stored = (select(stored_scope.label("ag"), o.procedure_id.label("pr"), o.bucket.label("bk"))
+              .where(o.day == day, not_(o.dossier_id.in_(touched))))
+    live = _open_at(session, day, state.tz, touched).subquery()
+    live_scope = live.c.rs if by == "resolver" else live.c.ra
+    fresh = select(live_scope.label("ag"), live.c.pr, live.c.bk)
+    if ids is not None:
+        id_list = _id_list(session, ids)
+        stored, fresh = stored.where(stored_scope.in_(id_list)), fresh.where(live_scope.in_(id_list))
+    u = union_all(stored, fresh).subquery()
+    lead = [u.c.ag] if group_by_agency else []
+    q = (select(u.c.ag if group_by_agency else literal(0), u.c.pr, u.c.bk, func.count())
+         .group_by(*lead, u.c.pr, u.c.bk))
+    found: Any = session.execute(q)
+    return [(int(a), int(p), str(b), int(n)) for a, p, b, n in found]
+
+
+def _id_list(session: Session, ids: Any) -> list[int]:
+    """The subtree as a list of ids: the planners estimate an IN list well, while the prefix LIKE on
+    the agency path is estimated at one row, which made PostgreSQL probe the roll-up once per agency of
+    a province (docs/benchmarks.md, "Form 06 from the roll-up")."""
+    query = getattr(ids, "element", ids)  # the SELECT of a scalar subquery
+    return sorted(int(i) for i in session.scalars(query))
+
+
 def state_of(session: Session) -> ReportRollupState | None:
     return session.get(ReportRollupState, 1)
 
 
-__all__ = ["CHUNK_DAYS", "ENABLED", "ROLLUP_TZ", "day_rows", "midnight", "refresh_rollup", "roll_days",
-           "rolled_groups", "state_of", "touched_days"]
+__all__ = ["CHUNK_DAYS", "ENABLED", "ROLLUP_TZ", "day_rows", "midnight", "month_starts", "open_groups",
+           "refresh_rollup", "roll_days", "rolled_groups", "state_of", "take_open", "touched_days",
+           "touched_ids"]
