@@ -11,7 +11,8 @@ from .base import Model
 
 class ReportRollupDay(Model):
     """Dossiers received (kind ``r``) or finished (kind ``f``, bucket E/T/L by the timing rule T3) on one
-    local day, per receiving desk, resolving agency, procedure and channel."""
+    local day, per receiving desk, resolving agency, procedure and channel; and the same per month
+    (kinds ``R`` / ``F``, ``day`` the month's first), per field and channel class."""
 
     __tablename__ = "report_rollup_days"
     __table_args__ = (Index("ix_report_rollup_days_day", "day", "kind"),
@@ -27,6 +28,9 @@ class ReportRollupDay(Model):
     channel: Mapped[str] = mapped_column(String(20))
     bucket: Mapped[str] = mapped_column(String(1), default="")  # f: E early / T on time / L late
     n: Mapped[int]
+    # Month rows (kinds R / F) are keyed by field (lĩnh vực) and channel class instead: procedure_id 0,
+    # channel "online" / "other" (R) or "" (F), this the field.
+    field: Mapped[str | None] = mapped_column(String(120))
 
 
 class ReportRollupOpen(Model):
@@ -68,3 +72,5 @@ class ReportRollupState(Model):
     # The first month start whose open dossiers are stored (every month start from it to
     # ``closed_before`` is); None before the job has taken them.
     open_from: Mapped[date | None]
+    # The procedures' fields the month rows were keyed with (services/reporting/rollup.fields_digest).
+    fields_digest: Mapped[str | None] = mapped_column(String(64))

@@ -180,3 +180,39 @@ def test_a_rollup_from_before_the_open_rows_takes_them_at_its_next_run(session):
     assert _bucket_counts(session, ag, date(2026, 10, 1), date(2026, 10, 31), rollup=True) == \
         _bucket_counts(session, ag, date(2026, 10, 1), date(2026, 10, 31), rollup=False)
     _both_ways(session)
+
+
+def test_month_rows_are_keyed_by_field_and_follow_a_procedure_moved_to_another_field(session):
+    """A closed month is one row per desk, resolver, field, channel class and kind, however many
+    procedures and dossiers share it; a procedure moved to another field is read from the day rows
+    until the job has rolled the months again with the new field (docs/operations.md, "The report
+    roll-up")."""
+    build_random(session, 7, n=40)
+    for hour in (0, 1, 2):
+        refresh_rollup(session, hanoi(2026, 11, 1, hour, 20))
+    r = ReportRollupDay
+    month_rows = session.execute(select(r.receiving_agency_id, r.resolver_agency_id, r.field, r.channel,
+                                        r.kind, r.bucket, r.procedure_id)
+                                 .where(r.day == date(2026, 10, 1), r.kind.in_(("R", "F")))).all()
+    assert month_rows and {row.procedure_id for row in month_rows} == {0}
+    assert {row.channel for row in month_rows if row.kind == "R"} <= {"online", "other"}
+    keys = [tuple(row)[:6] for row in month_rows]
+    assert len(keys) == len(set(keys))  # one row per key
+    october = (date(2026, 10, 1), date(2026, 10, 31))
+    ag = agency(session, "000.00.00.H25")
+
+    def form06(rollup_on):
+        start_m, as_of = reports.measured_at(ag, *october, NOW)
+        got = reports.form06_counts(session, ag, start_m, as_of, tz=TZ, rollup=rollup_on)
+        return {k: v.row.counts() for k, v in got.items()}
+
+    received = session.scalar(select(Dossier).where(Dossier.received_at >= hanoi(2026, 10, 1),
+                                                    Dossier.received_at < hanoi(2026, 10, 31)))
+    received.procedure.field = "Lĩnh vực mới (thử)"
+    session.flush()
+    assert form06(True) == form06(False)  # the month rows are not read: their key is out of date
+    assert ("Lĩnh vực mới (thử)" in {k[1] for k in form06(True)})
+    refresh_rollup(session, hanoi(2026, 11, 1, 3, 20))
+    assert session.scalar(select(func.count()).select_from(r).where(
+        r.day == date(2026, 10, 1), r.field == "Lĩnh vực mới (thử)")) > 0
+    assert form06(True) == form06(False)

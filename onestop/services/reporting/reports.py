@@ -517,11 +517,11 @@ def _form06_with_rollup(session: Session, agency: Agency | None, start_m: dateti
     # are stored rows; else the rest of the period is computed live, open dossiers included.
     opened = (_rollup.open_groups(session, ids, by, split_day, group_by_agency=group_by_agency)
               if split_m == as_of else None)
-    procs = {r[1] for r in got[0]} | {r[1] for r in opened or []}
+    procs = {r[1] for r in got[0] if r[2] is None} | {r[1] for r in opened or []}
     fields = dict(session.execute(select(Procedure.id, Procedure.field).where(
         Procedure.id.in_(sorted(procs) or [0]))).all())
-    for ag, proc, kind, channel, bucket, n in got[0]:
-        key = (ag, str(fields[proc]))
+    for ag, proc, fld, kind, channel, bucket, n in got[0]:
+        key = (ag, fld if fld is not None else str(fields[proc]))
         if kind == "r":
             bump(key, "o" if channel == Channel.ONLINE.value else "d", n)
         else:

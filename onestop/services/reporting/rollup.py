@@ -27,6 +27,7 @@ computes them live.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -41,6 +42,7 @@ from sqlalchemy import (
     insert,
     literal,
     not_,
+    null,
     or_,
     select,
     text,
@@ -49,8 +51,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ...domain.status import Channel
 from ...domain.timing import Timing
-from ...models import Dossier, DossierEvent, HandoffLeg
+from ...models import Dossier, DossierEvent, HandoffLeg, Procedure
 from ...models.rollup import ReportRollupDay, ReportRollupOpen, ReportRollupState
 from ..dossiers.timing_sql import DEFAULT_TZ, finished_timing_case, local_date
 from ..sql import no_jit
@@ -143,21 +146,39 @@ def _months(first: date, last: date) -> set[date]:
     return out
 
 
+ONLINE, OTHER = Channel.ONLINE.value, "other"  # the month rows' channel classes (Form 06's two columns)
+
+
 def roll_months(session: Session, months: Iterable[date], closed_before: date) -> None:
     """(Re)compute the month rows (kinds ``R``/``F``, ``day`` = the month's first day) of the given
-    months from their day rows; only a month whose every day is closed gets month rows. A year's
-    report then reads twelve months of rows — per month many more dossiers share a row than per day."""
+    months from their day rows; only a month whose every day is closed gets month rows. They are keyed
+    by what Form 06 shows — field (lĩnh vực) and channel class (online / other) — not by procedure and
+    channel, so that their number stops growing with the dossiers: a province's year reads at most desks
+    × resolvers × fields × 5 kinds × 12 rows however many dossiers it received. A procedure moved to
+    another field changes the key: the job then re-rolls every month (:func:`fields_digest`)."""
     r = ReportRollupDay
+    cls = case((and_(r.kind == "r", r.channel == ONLINE), literal(ONLINE)), (r.kind == "r", literal(OTHER)),
+               else_=literal(""))
+    kind = case((r.kind == "r", literal("R")), else_=literal("F"))
+    keys = [r.kind, r.receiving_agency_id, r.resolver_agency_id, cls, r.bucket, Procedure.field]
     for month in sorted(set(months)):
         session.execute(delete(r).where(r.day == month, r.kind.in_(("R", "F"))))
         if _month_end(month) >= closed_before:
             continue
-        kind = case((r.kind == "r", literal("R")), else_=literal("F"))
-        keys = [r.receiving_agency_id, r.resolver_agency_id, r.procedure_id, r.channel, r.bucket, r.kind]
-        q = (select(literal(month).label("day"), kind.label("kind"), *keys[:5], func.sum(r.n))
+        q = (select(literal(month).label("day"), kind.label("kind"), r.receiving_agency_id,
+                    r.resolver_agency_id, literal(0).label("pr"), cls.label("ch"), r.bucket, func.sum(r.n),
+                    Procedure.field)
+             .join(Procedure, Procedure.id == r.procedure_id)
              .where(r.day >= month, r.day <= _month_end(month), r.kind.in_(("r", "f")))
              .group_by(*keys))
-        session.execute(insert(r).from_select(ROW_COLUMNS, q))
+        session.execute(insert(r).from_select([*ROW_COLUMNS, "field"], q))
+
+
+def fields_digest(session: Session) -> str:
+    """A digest of every procedure's field: the month rows are keyed by field, so they are good only
+    while no procedure has moved to another field since they were rolled."""
+    pairs = session.execute(select(Procedure.id, Procedure.field).order_by(Procedure.id)).all()
+    return hashlib.sha256(repr([(int(i), str(f)) for i, f in pairs]).encode()).hexdigest()
 
 
 def month_starts(first: date, last: date) -> list[date]:
@@ -283,6 +304,7 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             roll_days(session, day, last, tz)
             rolled += (last - day).days + 1
             day = last + timedelta(days=1)
+        digest = fields_digest(session)
         roll_months(session, _months(start, today - timedelta(days=1)), today)
         take_open(session, month_starts(start, today), tz)
         if session.get_bind().dialect.name == "postgresql":
@@ -292,7 +314,8 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             session.execute(text("ANALYZE report_rollup_open"))
         state = ReportRollupState(id=1, tz=tz, closed_before=today, last_event_id=ids[0], last_leg_id=ids[1],
                                   last_dossier_id=ids[2], prev_event_id=ids[0], prev_leg_id=ids[1],
-                                  prev_dossier_id=ids[2], updated_at=now, open_from=_open_from(start))
+                                  prev_dossier_id=ids[2], updated_at=now, open_from=_open_from(start),
+                                  fields_digest=digest)
         session.add(state)
         session.flush()
         return {"rolled_days": rolled, "rerolled_days": 0, "closed_before": today.isoformat()}
@@ -308,6 +331,13 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
         months |= _months(state.closed_before, today - timedelta(days=1))
         new_days = (today - state.closed_before).days
         state.closed_before = today
+    digest = fields_digest(session)
+    if state.fields_digest != digest:  # a procedure moved to another field: every month again
+        r = ReportRollupDay
+        rolled_from = session.scalar(select(func.min(r.day)).where(r.kind.in_(("r", "f"))))
+        if rolled_from is not None:
+            months |= _months(rolled_from, state.closed_before - timedelta(days=1))
+        state.fields_digest = digest
     roll_months(session, months, state.closed_before)
     state.prev_event_id, state.prev_leg_id, state.prev_dossier_id = (
         state.last_event_id, state.last_leg_id, state.last_dossier_id)
@@ -318,14 +348,16 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
             "closed_before": state.closed_before.isoformat()}
 
 
-Rolled = tuple[list[tuple[int, int, str, str, str, int]], set[date]]
+# (agency, procedure — 0 on month rows —, field — None on day rows —, kind, channel, bucket, n), stale days
+Rolled = tuple[list[tuple[int, int, str | None, str, str, str, int]], set[date]]
 
 
 def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, *,
                   group_by_agency: bool) -> Rolled | None:
     """The rolled-up rows of the local days [first, last] for the agencies ``ids`` (None: all) by desk or
-    resolver — (agency, procedure, kind, channel, bucket, n) — with the stale days computed live from
-    the same statement. None when there is no roll-up yet."""
+    resolver — (agency, procedure, field, kind, channel, bucket, n): day rows by procedure and channel,
+    month rows by field and channel class — with the stale days computed live from the same statement.
+    None when there is no roll-up yet."""
     state = session.get(ReportRollupState, 1)
     if state is None:
         return None
@@ -335,9 +367,12 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
         return [], set()
     stale = {d for d in touched_days(session, state) if first <= d <= last}
     # Whole closed months without a stale day are read from their month rows, the other days from
-    # the day rows (the stale ones live, below).
+    # the day rows (the stale ones live, below) — all days when a procedure has moved to another field
+    # since the month rows were rolled (they are keyed by field).
+    months_good = state.fields_digest == fields_digest(session)
     whole = sorted(m for m in _months(first, last)
-                   if m >= first and _month_end(m) <= last and _month_end(m) < state.closed_before
+                   if months_good and m >= first and _month_end(m) <= last
+                   and _month_end(m) < state.closed_before
                    and not any(m <= d <= _month_end(m) for d in stale))
     covered = {m + timedelta(days=k) for m in whole for k in range((_month_end(m) - m).days + 1)}
     skip = covered | stale
@@ -352,7 +387,8 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     r = ReportRollupDay
     scope_col = r.resolver_agency_id if by == "resolver" else r.receiving_agency_id
     cols = (r.receiving_agency_id.label("ra"), r.resolver_agency_id.label("rs"), r.procedure_id.label("pr"),
-            func.lower(r.kind).label("kind"), r.channel.label("ch"), r.bucket.label("bk"), r.n.label("n"))
+            r.field.label("fl"), func.lower(r.kind).label("kind"), r.channel.label("ch"),
+            r.bucket.label("bk"), r.n.label("n"))
     wheres: list[ColumnElement[bool]] = []
     if whole:
         wheres.append(and_(r.day.in_(whole), r.kind.in_(("R", "F"))))
@@ -364,18 +400,20 @@ def rolled_groups(session: Session, ids: Any, by: str, first: date, last: date, 
     if stale:
         live = day_rows(tz, _days_cond(Dossier.received_at, stale, tz),
                         _days_cond(Dossier.finished_at, stale, tz)).subquery()
-        branch = select(live.c.ra, live.c.rs, live.c.pr, live.c.kind, live.c.ch, live.c.bk, live.c.n)
+        branch = select(live.c.ra, live.c.rs, live.c.pr, null().label("fl"), live.c.kind, live.c.ch,
+                        live.c.bk, live.c.n)
         live_scope = live.c.rs if by == "resolver" else live.c.ra
         parts.append(branch.where(live_scope.in_(ids)) if ids is not None else branch)
     if not parts:
         return [], stale
     u = union_all(*parts).subquery()
     ag = u.c.rs if by == "resolver" else u.c.ra
-    q = select(ag.label("ag") if group_by_agency else literal(0).label("ag"), u.c.pr, u.c.kind, u.c.ch,
-               u.c.bk, func.sum(u.c.n))
-    q = q.group_by(*([ag] if group_by_agency else []), u.c.pr, u.c.kind, u.c.ch, u.c.bk)
+    q = select(ag.label("ag") if group_by_agency else literal(0).label("ag"), u.c.pr, u.c.fl, u.c.kind,
+               u.c.ch, u.c.bk, func.sum(u.c.n))
+    q = q.group_by(*([ag] if group_by_agency else []), u.c.pr, u.c.fl, u.c.kind, u.c.ch, u.c.bk)
     found: Any = session.execute(q)
-    rows = [(int(a), int(p), str(k), str(c), str(b), int(n)) for a, p, k, c, b, n in found]
+    rows = [(int(a), int(p), None if f is None else str(f), str(k), str(c), str(b), int(n))
+            for a, p, f, k, c, b, n in found]
     return rows, stale
 
 
