@@ -276,7 +276,13 @@ def _retake_open(session: Session, state: ReportRollupState, today: date) -> Non
         state.open_from = _open_from(first.astimezone(ZoneInfo(tz)).date() if first is not None else today)
         take_open(session, month_starts(state.open_from, today), tz)
         return
-    take_open(session, month_starts(state.open_from, state.closed_before), tz, only=touched_ids(state))
+    touched = touched_ids(state)
+    # Only the month starts after the earliest receipt among them: a dossier is open at no moment
+    # before its receipt (received_at is set once), so it has no row there to take again.
+    first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.id.in_(touched)))
+    if first is not None:
+        since = max(state.open_from, first.astimezone(ZoneInfo(tz)).date())
+        take_open(session, month_starts(since, state.closed_before), tz, only=touched)
     take_open(session, month_starts(state.closed_before + timedelta(days=1), today), tz)
 
 
