@@ -72,26 +72,22 @@ def midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time.min, ZoneInfo(tz))
 
 
-def _resolver() -> ColumnElement[Any]:
-    first = (select(HandoffLeg.to_agency_id).where(HandoffLeg.dossier_id == Dossier.id, HandoffLeg.seq == 1)
-             .correlate(Dossier).scalar_subquery())
-    return func.coalesce(first, Dossier.receiving_agency_id)
-
-
 def day_rows(tz: str, received_in: ColumnElement[bool], finished_in: ColumnElement[bool]) -> Any:
     """(day, kind, receiving, resolver, procedure, channel, bucket, n) for the dossiers received
     (``received_in``) and finished (``finished_in``) in the given moment ranges."""
+    from .reports import resolver_id  # reports reads the roll-up through this module
+
     d = Dossier
     finished = finished_timing_case(finished_at=d.finished_at, due_at=d.due_at,
                                     supplement_count=d.supplement_count, tz=tz)
     bucket = case({Timing.LATE.value: literal("L"), Timing.EARLY.value: literal("E")}, value=finished,
                   else_=literal("T"))  # on time, or finished without a clock (cannot be late), F3
     rec = (select(local_date(d.received_at, tz).label("day"), literal("r").label("kind"),
-                  d.receiving_agency_id.label("ra"), _resolver().label("rs"), d.procedure_id.label("pr"),
+                  d.receiving_agency_id.label("ra"), resolver_id().label("rs"), d.procedure_id.label("pr"),
                   d.channel.label("ch"), literal("").label("bk"))
            .where(d.received_at.is_not(None), received_in))
     fin = (select(local_date(d.finished_at, tz).label("day"), literal("f").label("kind"),
-                  d.receiving_agency_id.label("ra"), _resolver().label("rs"), d.procedure_id.label("pr"),
+                  d.receiving_agency_id.label("ra"), resolver_id().label("rs"), d.procedure_id.label("pr"),
                   d.channel.label("ch"), bucket.label("bk"))
            .where(d.received_at.is_not(None), finished_in))
     u = union_all(rec, fin).subquery()
@@ -183,12 +179,7 @@ def fields_digest(session: Session) -> str:
 
 def month_starts(first: date, last: date) -> list[date]:
     """The first days of months in [first, last]."""
-    day = first if first.day == 1 else _month_end(first) + timedelta(days=1)
-    out: list[date] = []
-    while day <= last:
-        out.append(day)
-        day = _month_end(day) + timedelta(days=1)
-    return out
+    return sorted(m for m in _months(first, last) if m >= first)
 
 
 def _open_at(session: Session, day: date, tz: str, only: Any | None) -> Any:
@@ -200,17 +191,15 @@ def _open_at(session: Session, day: date, tz: str, only: Any | None) -> Any:
 
     moment = midnight(day, tz)
     d = Dossier
-    cols = [d.id.label("id"), d.receiving_agency_id.label("ra"), _resolver().label("rs"),
+    open_at = or_(d.finished_at.is_(None), d.finished_at >= moment)
+    cols = [d.id.label("id"), d.receiving_agency_id.label("ra"), reports.resolver_id().label("rs"),
             d.procedure_id.label("pr"),
-            reports.due_in_force_at(session, d.id, d.due_at, moment).label("due_asof"),
-            reports.pause_open_at(moment, d.id).label("pause_start"),
-            reports.supplements_before(moment, d.id, d.supplement_count).label("sup")]
+            *reports.inputs_at(session, d.id, d.due_at, d.supplement_count, moment, open_at)]
     if only is None:
         # The two index-led parts of the Form 06 dossier set at a moment: still open, and finished since.
         src = reports.dossier_parts(session, literal(True), moment, moment, cols)
     else:
-        src = (select(*cols).where(d.id.in_(only), d.received_at < moment,
-                                   or_(d.finished_at.is_(None), d.finished_at >= moment)).subquery())
+        src = select(*cols).where(d.id.in_(only), d.received_at < moment, open_at).subquery()
     return select(literal(day).label("day"), src.c.id, src.c.ra, src.c.rs, src.c.pr,
                   reports.open_kind(src.c.due_asof, src.c.pause_start, src.c.sup, moment).label("bk"))
 
@@ -262,9 +251,16 @@ def touched_days(session: Session, state: ReportRollupState) -> set[date]:
     return days
 
 
+def _first_receipt_day(session: Session, tz: str, where: ColumnElement[bool]) -> date | None:
+    """The local day of the earliest receipt among the dossiers ``where`` selects."""
+    d = Dossier
+    first = session.scalar(select(func.min(d.received_at)).where(d.received_at.is_not(None), where))
+    return first.astimezone(ZoneInfo(tz)).date() if first is not None else None
+
+
 def _open_from(start: date) -> date:
     """The first month start whose open rows are taken: none can be open before the first receipt."""
-    return month_starts(start, _month_end(start) + timedelta(days=1))[0]
+    return start if start.day == 1 else _month_end(start) + timedelta(days=1)
 
 
 def _retake_open(session: Session, state: ReportRollupState, today: date) -> None:
@@ -272,17 +268,15 @@ def _retake_open(session: Session, state: ReportRollupState, today: date) -> Non
     then the month starts closed since the last run (all of them if none were taken yet)."""
     tz = state.tz
     if state.open_from is None:
-        first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.received_at.is_not(None)))
-        state.open_from = _open_from(first.astimezone(ZoneInfo(tz)).date() if first is not None else today)
+        state.open_from = _open_from(_first_receipt_day(session, tz, literal(True)) or today)
         take_open(session, month_starts(state.open_from, today), tz)
         return
     touched = touched_ids(state)
     # Only the month starts after the earliest receipt among them: a dossier is open at no moment
     # before its receipt (received_at is set once), so it has no row there to take again.
-    first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.id.in_(touched)))
+    first = _first_receipt_day(session, tz, Dossier.id.in_(touched))
     if first is not None:
-        since = max(state.open_from, first.astimezone(ZoneInfo(tz)).date())
-        take_open(session, month_starts(since, state.closed_before), tz, only=touched)
+        take_open(session, month_starts(max(state.open_from, first), state.closed_before), tz, only=touched)
     take_open(session, month_starts(state.closed_before + timedelta(days=1), today), tz)
 
 
@@ -300,8 +294,7 @@ def refresh_rollup(session: Session, now: datetime, tz: str = ROLLUP_TZ) -> dict
         state = None
     rolled = 0
     if state is None:
-        first = session.scalar(select(func.min(Dossier.received_at)).where(Dossier.received_at.is_not(None)))
-        start = first.astimezone(ZoneInfo(tz)).date() if first is not None else today
+        start = _first_receipt_day(session, tz, literal(True)) or today
         session.execute(delete(ReportRollupDay))
         session.execute(delete(ReportRollupOpen))
         day = start
